@@ -1,0 +1,57 @@
+package datastore.spi;
+
+import java.util.List;
+import java.util.Optional;
+
+import datastore.Namespace;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * One partition of the logical store, registered as a service with {@link #PARTITION} and a
+ * {@code service.ranking}; the aggregating bundle asks partitions in descending ranking. A partition
+ * stores, per {@link Namespace}, names mapped to a value and a format byte, and counts its capacity
+ * in payload bytes (UTF-8 name plus value). All methods are thread-safe.
+ */
+@ProviderType
+public interface PartitionStore {
+
+    /** Service property, {@code String}: the partition's name ({@link datastore.Partitions}). */
+    String PARTITION = "datastore.partition";
+
+    /** The partition's name, equal to its {@link #PARTITION} property. */
+    String name();
+
+    /** Whether {@link #apply(List)} and {@link #clear()} always refuse (the ROM through this SPI). */
+    boolean readOnly();
+
+    /**
+     * Opens the entry for reading, if present. The caller must close the view.
+     *
+     * @throws datastore.CorruptedEntryException if the stored entry fails its checksum
+     */
+    Optional<EntryView> open(Namespace namespace, String name);
+
+    /** The names present in a namespace, sorted; an unmodifiable snapshot. */
+    List<String> names(Namespace namespace);
+
+    /**
+     * Applies the changes atomically, in order: when this returns, all are applied and as durable as
+     * the partition promises; when it throws (or power fails before it returns), none is visible, or,
+     * after a power cut, all are.
+     *
+     * @throws datastore.PartitionFullException if the payload would exceed the capacity
+     * @throws datastore.ReadOnlyPartitionException if the partition is read-only
+     */
+    void apply(List<Change> changes);
+
+    /** Capacity, use and entry counts. */
+    PartitionUsage usage();
+
+    /**
+     * Removes every entry (factory reset).
+     *
+     * @throws datastore.ReadOnlyPartitionException if the partition is read-only
+     */
+    void clear();
+}
