@@ -77,7 +77,7 @@ final class PngFormat {
             }
             String name = chunkType(offset + 4);
             String where = "chunk " + name + " at offset " + offset;
-            in.require(offset, 12 + length, where);
+            in.require(offset, 12 + length, "chunk " + name);
             long data = offset + 8;
             long stored = in.u32be(data + length);
             long computed = in.crc32(offset + 4, 4 + length);
