@@ -1,0 +1,439 @@
+package datastore.device;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Objects;
+
+import datastore.flash.FlashGeometry;
+import datastore.flash.FlashRegion;
+
+/**
+ * A NOR flash device held in a memory-mapped file (or on the heap, for tests): erasing a block sets
+ * it to {@code 0xFF} and counts the erase, programming ANDs bytes into the flash so it can only
+ * clear bits, and programs must be aligned to the program size. The file is the raw image, exactly
+ * {@code size} bytes, created erased; the per-block erase counts live in a sidecar file
+ * {@code <file>.wear} (a 16-byte header - magic {@code DDWR}, format 1, block count, erase block
+ * size - then one big-endian {@code long} per block), so the image stays a plain dump of the chip.
+ * The device is at most 2 GiB because it is one mapping; the file is locked while open so two
+ * processes cannot program it at once. Reads and {@link FlashRegion#map() map} views are not
+ * synchronized with programs (the engine orders its own reads and writes, as on a real chip);
+ * programs, erases and corruption are serialized on the device.
+ */
+public final class NorFlash implements Closeable {
+    /** The sidecar header: magic "DDWR", format, block count, erase block size. */
+    private static final int WEAR_MAGIC = 0x44445752;
+    private static final int WEAR_FORMAT = 1;
+    private static final int WEAR_HEADER = 16;
+    private static final String WEAR_SUFFIX = ".wear";
+
+    private final String description;
+    private final FlashGeometry geometry;
+    /** The whole device; only absolute gets and puts are used on it, so it is shared freely. */
+    private final ByteBuffer data;
+    /** Erase counts: the mapped sidecar for a file, a heap buffer in memory. */
+    private final ByteBuffer wear;
+    private final FileChannel channel;
+    private final FileLock lock;
+    private final FileChannel wearChannel;
+    private volatile boolean closed;
+
+    private NorFlash(String description, FlashGeometry geometry, ByteBuffer data, ByteBuffer wear,
+            FileChannel channel, FileLock lock, FileChannel wearChannel) {
+        this.description = description;
+        this.geometry = geometry;
+        this.data = data;
+        this.wear = wear;
+        this.channel = channel;
+        this.lock = lock;
+        this.wearChannel = wearChannel;
+    }
+
+    /**
+     * Opens the flash image at {@code file}, creating it erased (all {@code 0xFF}) with zero erase
+     * counts when it does not exist. Parent folders are created. An existing image of another size,
+     * or an erase-count file for another geometry, is refused with an {@link IOException} naming
+     * both sizes, and nothing is changed; a missing erase-count file next to an existing image is
+     * recreated with zero counts.
+     *
+     * @throws IllegalArgumentException if the geometry is invalid (see {@link #inMemory})
+     * @throws IOException if the file cannot be created, mapped or locked, or does not match
+     */
+    public static NorFlash open(Path file, long size, int eraseBlockSize, int programSize) throws IOException {
+        Objects.requireNonNull(file, "file");
+        FlashGeometry geometry = checkGeometry(size, eraseBlockSize, programSize);
+        Path image = file.toAbsolutePath();
+        Path wearFile = image.resolveSibling(image.getFileName() + WEAR_SUFFIX);
+        if (image.getParent() != null) {
+            Files.createDirectories(image.getParent());
+        }
+        if (!Files.exists(image)) {
+            createErased(image, size);
+        }
+        FileChannel channel = FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel wearChannel = null;
+        try {
+            FileLock lock;
+            try {
+                lock = channel.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                throw new IOException("flash file " + image + " is already open");
+            }
+            long actual = channel.size();
+            if (actual != size) {
+                throw new IOException("flash file " + image + " is " + actual + " bytes, but the configured flash size is "
+                        + size + " bytes");
+            }
+            if (!Files.exists(wearFile)) {
+                createWear(wearFile, geometry);
+            }
+            wearChannel = FileChannel.open(wearFile, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            MappedByteBuffer wear = wearChannel.map(FileChannel.MapMode.READ_WRITE, 0, wearChannel.size());
+            checkWear(wearFile, wear, geometry);
+            MappedByteBuffer data = channel.map(FileChannel.MapMode.READ_WRITE, 0, size);
+            return new NorFlash(image.toString(), geometry, data, wear, channel, lock, wearChannel);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(wearChannel, e);
+            closeQuietly(channel, e);
+            throw e;
+        }
+    }
+
+    /**
+     * A heap-backed device with the same semantics as a file, created erased; for fast tests.
+     *
+     * @throws IllegalArgumentException if the erase block size is not a power of two, the program
+     *         size is not a power of two no larger than the erase block, or the size is not a positive
+     *         multiple of the erase block of at most 2 GiB
+     */
+    public static NorFlash inMemory(long size, int eraseBlockSize, int programSize) {
+        FlashGeometry geometry = checkGeometry(size, eraseBlockSize, programSize);
+        ByteBuffer data = ByteBuffer.allocate((int) size);
+        Arrays.fill(data.array(), (byte) 0xFF);
+        ByteBuffer wear = ByteBuffer.allocate(WEAR_HEADER + 8 * geometry.blocks());
+        return new NorFlash("in-memory flash", geometry, data, wear, null, null, null);
+    }
+
+    /** The whole device's geometry. */
+    public FlashGeometry geometry() {
+        return geometry;
+    }
+
+    /**
+     * A view of {@code [offset, offset + size)} of this device as a flash region named {@code name};
+     * its offsets and block numbers are relative to the region and it cannot touch anything outside.
+     * Regions are views: several may be taken over the same bytes, and they stop working when the
+     * device is closed.
+     *
+     * @throws IllegalArgumentException if the name is empty, or the range is empty, not aligned to the
+     *         erase block or not inside the device
+     */
+    public FlashRegion region(String name, long offset, long size) {
+        Objects.requireNonNull(name, "name");
+        if (name.isEmpty()) {
+            throw new IllegalArgumentException("a flash region needs a name");
+        }
+        int block = geometry.eraseBlockSize();
+        if (offset < 0 || size <= 0 || offset % block != 0 || size % block != 0) {
+            throw new IllegalArgumentException("region " + name + " [" + hex(offset) + ", " + hex(offset + size)
+                    + ") must be a non-empty range aligned to the erase block size " + hex(block));
+        }
+        if (offset > geometry.size() || size > geometry.size() - offset) {
+            throw new IllegalArgumentException("region " + name + " [" + hex(offset) + ", " + hex(offset + size)
+                    + ") does not fit the flash of " + hex(geometry.size()) + " bytes");
+        }
+        return new Region(name, offset, new FlashGeometry(size, block, geometry.programSize()));
+    }
+
+    /**
+     * Flips the bits of {@code xorMask} in the byte at device {@code offset}, ignoring the NOR rules,
+     * to simulate bit rot in tests.
+     *
+     * @throws IllegalArgumentException if the offset is outside the device
+     */
+    public synchronized void corrupt(long offset, byte xorMask) throws IOException {
+        checkOpen();
+        if (offset < 0 || offset >= geometry.size()) {
+            throw new IllegalArgumentException("corrupt offset " + offset + " is outside the flash of "
+                    + geometry.size() + " bytes");
+        }
+        int i = (int) offset;
+        data.put(i, (byte) (data.get(i) ^ xorMask));
+    }
+
+    /**
+     * How many times device block {@code block} has been erased over the device's life.
+     *
+     * @throws IllegalArgumentException if there is no such block
+     */
+    public synchronized long eraseCount(int block) throws IOException {
+        checkOpen();
+        checkBlock(block, geometry.blocks(), description);
+        return wear.getLong(WEAR_HEADER + 8 * block);
+    }
+
+    /** Makes everything programmed and erased durable on the file (nothing to do in memory). */
+    public synchronized void sync() throws IOException {
+        checkOpen();
+        force(0, geometry.size());
+    }
+
+    /**
+     * Forces outstanding writes to the file, releases the lock and closes it; later operations on
+     * the device and its regions throw an {@link IOException}. Closing twice does nothing.
+     */
+    @Override
+    public synchronized void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (channel == null) {
+            return;
+        }
+        try {
+            ((MappedByteBuffer) data).force();
+            ((MappedByteBuffer) wear).force();
+        } finally {
+            try {
+                wearChannel.close();
+            } finally {
+                // Closing the channel releases the lock. The mappings stay valid until collected
+                // (Java cannot unmap), which keeps views already handed out readable.
+                channel.close();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "NorFlash[" + description + ", " + geometry + "]";
+    }
+
+    private void force(long offset, long length) {
+        if (channel != null) {
+            ((MappedByteBuffer) data).force((int) offset, (int) length);
+            ((MappedByteBuffer) wear).force();
+        }
+    }
+
+    private void checkOpen() throws IOException {
+        if (closed) {
+            throw new IOException(description + " is closed");
+        }
+    }
+
+    private static FlashGeometry checkGeometry(long size, int eraseBlockSize, int programSize) {
+        if (eraseBlockSize <= 0 || Integer.bitCount(eraseBlockSize) != 1) {
+            throw new IllegalArgumentException("erase block size " + eraseBlockSize + " is not a power of two");
+        }
+        if (programSize <= 0 || Integer.bitCount(programSize) != 1 || programSize > eraseBlockSize) {
+            throw new IllegalArgumentException("program size " + programSize
+                    + " is not a power of two no larger than the erase block size " + eraseBlockSize);
+        }
+        if (size <= 0 || size % eraseBlockSize != 0 || size > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("flash size " + size + " is not a positive multiple of the erase block size "
+                    + eraseBlockSize + " of at most 2 GiB");
+        }
+        return new FlashGeometry(size, eraseBlockSize, programSize);
+    }
+
+    private static void createErased(Path image, long size) throws IOException {
+        // Filled in a temporary file and moved into place, so a crash while creating never leaves
+        // a full-size image that is only partly erased.
+        Path tmp = image.resolveSibling(image.getFileName() + ".tmp");
+        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer ones = ByteBuffer.allocate((int) Math.min(size, 1 << 20));
+            Arrays.fill(ones.array(), (byte) 0xFF);
+            for (long written = 0; written < size;) {
+                ones.clear().limit((int) Math.min(ones.capacity(), size - written));
+                written += out.write(ones, written);
+            }
+            out.force(true);
+        }
+        Files.move(tmp, image, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static void createWear(Path wearFile, FlashGeometry geometry) throws IOException {
+        Path tmp = wearFile.resolveSibling(wearFile.getFileName() + ".tmp");
+        ByteBuffer wear = ByteBuffer.allocate(WEAR_HEADER + 8 * geometry.blocks());
+        wear.putInt(WEAR_MAGIC).putInt(WEAR_FORMAT).putInt(geometry.blocks()).putInt(geometry.eraseBlockSize()).clear();
+        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            while (wear.hasRemaining()) {
+                out.write(wear);
+            }
+            out.force(true);
+        }
+        Files.move(tmp, wearFile, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static void checkWear(Path wearFile, ByteBuffer wear, FlashGeometry geometry) throws IOException {
+        long expected = WEAR_HEADER + 8L * geometry.blocks();
+        if (wear.capacity() < WEAR_HEADER || wear.getInt(0) != WEAR_MAGIC || wear.getInt(4) != WEAR_FORMAT) {
+            throw new IOException("erase-count file " + wearFile + " is not in erase-count format " + WEAR_FORMAT);
+        }
+        int blocks = wear.getInt(8);
+        int blockSize = wear.getInt(12);
+        if (blocks != geometry.blocks() || blockSize != geometry.eraseBlockSize() || wear.capacity() != expected) {
+            throw new IOException("erase-count file " + wearFile + " counts " + blocks + " blocks of " + blockSize
+                    + " bytes in " + wear.capacity() + " bytes, but the flash has " + geometry.blocks() + " blocks of "
+                    + geometry.eraseBlockSize() + " bytes (" + expected + " bytes)");
+        }
+    }
+
+    private static void closeQuietly(Closeable closeable, Exception failure) {
+        if (closeable == null) {
+            return;
+        }
+        try {
+            closeable.close();
+        } catch (IOException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    private static void checkBlock(int block, int blocks, String where) {
+        if (block < 0 || block >= blocks) {
+            throw new IllegalArgumentException("block " + block + " is outside " + where + " of " + blocks + " blocks");
+        }
+    }
+
+    static String hex(long value) {
+        return "0x" + Long.toHexString(value);
+    }
+
+    /** A window on the device; every check is against the window, so it cannot reach its neighbours. */
+    private final class Region implements FlashRegion {
+        private final String name;
+        private final long base;
+        private final FlashGeometry geometry;
+        private final ByteBuffer view;
+
+        Region(String name, long base, FlashGeometry geometry) {
+            this.name = name;
+            this.base = base;
+            this.geometry = geometry;
+            this.view = data.slice((int) base, (int) geometry.size()).asReadOnlyBuffer();
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public FlashGeometry geometry() {
+            return geometry;
+        }
+
+        /**
+         * Fills {@code dst} from its position to its limit, like a channel read: afterwards its
+         * position is at its limit.
+         */
+        @Override
+        public void read(long offset, ByteBuffer dst) throws IOException {
+            checkOpen();
+            int length = dst.remaining();
+            checkRange("read", offset, length);
+            dst.put(data.slice((int) (base + offset), length));
+        }
+
+        /**
+         * ANDs the bytes of {@code src} from its position to its limit into the flash, like a
+         * channel write: afterwards its position is at its limit. Nothing is written when the
+         * arguments are refused.
+         */
+        @Override
+        public void program(long offset, ByteBuffer src) throws IOException {
+            int length = src.remaining();
+            int unit = geometry.programSize();
+            if (offset % unit != 0 || length % unit != 0) {
+                throw new IllegalArgumentException("program at offset " + offset + " of " + length + " bytes in region "
+                        + name + ": offset and length must be multiples of the program size " + unit);
+            }
+            checkRange("program", offset, length);
+            // Same byte order on both sides, so ANDing longs is ANDing bytes.
+            ByteBuffer in = src.duplicate().order(data.order());
+            int from = in.position();
+            synchronized (NorFlash.this) {
+                checkOpen();
+                int at = (int) (base + offset);
+                int i = 0;
+                for (; i + 8 <= length; i += 8) {
+                    data.putLong(at + i, data.getLong(at + i) & in.getLong(from + i));
+                }
+                for (; i < length; i++) {
+                    data.put(at + i, (byte) (data.get(at + i) & in.get(from + i)));
+                }
+            }
+            src.position(src.limit());
+        }
+
+        @Override
+        public void erase(int block) throws IOException {
+            checkBlock(block, geometry.blocks(), "region " + name);
+            int size = geometry.eraseBlockSize();
+            int deviceBlock = (int) (base / size) + block;
+            synchronized (NorFlash.this) {
+                checkOpen();
+                int at = deviceBlock * size;
+                for (int i = 0; i < size; i += 8) {
+                    data.putLong(at + i, -1L);
+                }
+                int counter = WEAR_HEADER + 8 * deviceBlock;
+                wear.putLong(counter, wear.getLong(counter) + 1);
+            }
+        }
+
+        @Override
+        public void sync() throws IOException {
+            synchronized (NorFlash.this) {
+                checkOpen();
+                force(base, geometry.size());
+            }
+        }
+
+        /** A read-only, big-endian view of just this region, sharing the device's memory. */
+        @Override
+        public ByteBuffer map() throws IOException {
+            checkOpen();
+            return view.duplicate().order(ByteOrder.BIG_ENDIAN);
+        }
+
+        @Override
+        public long eraseCount(int block) throws IOException {
+            checkBlock(block, geometry.blocks(), "region " + name);
+            synchronized (NorFlash.this) {
+                checkOpen();
+                return wear.getLong(WEAR_HEADER + 8 * ((int) (base / geometry.eraseBlockSize()) + block));
+            }
+        }
+
+        private void checkRange(String operation, long offset, int length) {
+            if (offset < 0 || offset > geometry.size() || length > geometry.size() - offset) {
+                throw new IllegalArgumentException(operation + " at offset " + offset + " of " + length
+                        + " bytes is outside region " + name + " of " + geometry.size() + " bytes");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "FlashRegion[" + name + " at " + hex(base) + " of " + description + ", " + geometry + "]";
+        }
+    }
+}
