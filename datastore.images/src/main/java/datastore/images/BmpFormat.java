@@ -177,14 +177,20 @@ final class BmpFormat {
                     return;
                 }
                 case 2 -> {
-                    in.require(at, 2, "RLE delta");
+                    if (!in.has(at, 2)) {
+                        throw in.invalid("truncated: RLE delta code at offset " + codeAt + " needs 2 bytes after it, "
+                                + in.remaining(at) + " remain");
+                    }
                     row += in.u8(at + 1);
                     at += 2;
                 }
                 default -> {
                     long bytes = nibbles ? (code + 1) / 2 : code;
                     long padded = bytes + (bytes & 1);
-                    in.require(at, padded, "RLE absolute run of " + code + " pixels");
+                    if (!in.has(at, padded)) {
+                        throw in.invalid("truncated: RLE absolute run of " + code + " pixels at offset " + codeAt
+                                + " needs " + padded + " bytes after its code, " + in.remaining(at) + " remain");
+                    }
                     at += padded;
                 }
             }

@@ -219,11 +219,11 @@ public class BmpFormatTest {
         assertInvalid(handMade(40, 8, 3, 8, 1, 256, 0, new byte[] {4, 1, 0, 0, 4, 1}), BMP,
                 "truncated: RLE data from offset 1078 ends at offset 1084 without an end-of-bitmap code");
         assertInvalid(handMade(40, 8, 3, 8, 1, 256, 0, new byte[] {4, 1, 0, 9, 1, 2}), BMP,
-                "truncated: RLE absolute run of 9 pixels at offset 1082 needs 10 bytes, 2 remain");
+                "truncated: RLE absolute run of 9 pixels at offset 1080 needs 10 bytes after its code, 2 remain");
         assertInvalid(handMade(40, 8, 3, 4, 2, 16, 0, new byte[] {4, 1, 0, 9, 1, 2}), BMP,
-                "truncated: RLE absolute run of 9 pixels at offset 122 needs 6 bytes, 2 remain");
+                "truncated: RLE absolute run of 9 pixels at offset 120 needs 6 bytes after its code, 2 remain");
         assertInvalid(handMade(40, 8, 3, 8, 1, 256, 0, new byte[] {4, 1, 0, 2, 1}), BMP,
-                "truncated: RLE delta at offset 1080 needs 2 bytes, 1 remain");
+                "truncated: RLE delta code at offset 1080 needs 2 bytes after it, 1 remain");
         assertInvalid(handMade(40, 8, 2, 8, 1, 256, 0, new byte[] {0, 0, 0, 0, 0, 0, 0, 1}), BMP,
                 "RLE code at offset 1082 moves past the last of 2 rows");
         assertInvalid(handMade(40, 8, 2, 8, 1, 256, 0, new byte[] {0, 2, 0, 3, 0, 1}), BMP,
