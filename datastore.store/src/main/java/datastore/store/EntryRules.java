@@ -1,0 +1,134 @@
+package datastore.store;
+
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+import datastore.DatastoreException;
+import datastore.InvalidNameException;
+import datastore.Limits;
+import datastore.Namespace;
+import datastore.ValueTooLargeException;
+
+/**
+ * The checks every name and value passes before it reaches a partition: the name rules of
+ * {@link Limits} and the value limit of each {@link Namespace}. A {@code null} name is refused like
+ * any other invalid name, so callers never see a {@link NullPointerException} for one.
+ */
+final class EntryRules {
+
+    private EntryRules() {
+    }
+
+    /**
+     * Refuses a name that is null, empty, longer than {@link Limits#MAX_NAME_BYTES} in UTF-8, not
+     * well-formed UTF-16 or holding a control character (category Cc).
+     *
+     * @throws InvalidNameException saying which rule the name breaks
+     */
+    static String checkName(String name) {
+        if (name == null) {
+            throw new InvalidNameException(null, "a name is required, not null");
+        }
+        if (name.isEmpty()) {
+            throw new InvalidNameException(name, "a name must not be empty");
+        }
+        int utf8Bytes = 0;
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < name.length() && Character.isLowSurrogate(name.charAt(i + 1))) {
+                utf8Bytes += 4;
+                i++;
+                continue;
+            }
+            if (Character.isSurrogate(c)) {
+                throw new InvalidNameException(name, "unpaired surrogate \\u" + hex(c) + " at index " + i);
+            }
+            if (Character.getType(c) == Character.CONTROL) {
+                throw new InvalidNameException(name, "control character \\u" + hex(c) + " at index " + i);
+            }
+            utf8Bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+        }
+        if (utf8Bytes > Limits.MAX_NAME_BYTES) {
+            throw new InvalidNameException(name, utf8Bytes + " bytes in UTF-8; the limit is " + Limits.MAX_NAME_BYTES);
+        }
+        return name;
+    }
+
+    /**
+     * Refuses a value of {@code size} bytes that its namespace does not allow.
+     *
+     * @throws ValueTooLargeException if {@code size} is over {@link Namespace#maxValueBytes()}
+     */
+    static void checkSize(Namespace namespace, String name, long size) {
+        if (size > namespace.maxValueBytes()) {
+            throw new ValueTooLargeException(namespace, name, size, namespace.maxValueBytes());
+        }
+    }
+
+    /**
+     * The UTF-8 bytes of a key-value value, checked against the KV limit. Encoding is strict: a value
+     * with an unpaired surrogate would otherwise be stored as {@code '?'}, silently different from
+     * what the caller gave.
+     *
+     * @throws NullPointerException if {@code value} is null
+     * @throws DatastoreException if the value is not well-formed UTF-16
+     * @throws ValueTooLargeException if the encoded value is over the KV limit
+     */
+    static ByteBuffer encodeValue(String key, String value) {
+        if (value == null) {
+            throw new NullPointerException("value for key \"" + key + "\" is null; store \"\" or remove the key");
+        }
+        // A char encodes to at most 3 UTF-8 bytes (a surrogate pair to 4 for 2 chars), so only long
+        // strings need the exact count before encoding.
+        if ((long) value.length() * 3 > Namespace.KV.maxValueBytes()) {
+            checkSize(Namespace.KV, key, utf8Length(key, value));
+        }
+        try {
+            return StandardCharsets.UTF_8.newEncoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .encode(CharBuffer.wrap(value));
+        } catch (CharacterCodingException e) {
+            throw malformedValue(key, value);
+        }
+    }
+
+    private static long utf8Length(String key, String value) {
+        long bytes = 0;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw malformedValue(key, value);
+            } else {
+                bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+            }
+        }
+        return bytes;
+    }
+
+    private static DatastoreException malformedValue(String key, String value) {
+        int at = 0;
+        while (at < value.length()) {
+            char c = value.charAt(at);
+            if (Character.isHighSurrogate(c) && at + 1 < value.length() && Character.isLowSurrogate(value.charAt(at + 1))) {
+                at += 2;
+            } else if (Character.isSurrogate(c)) {
+                break;
+            } else {
+                at++;
+            }
+        }
+        return new DatastoreException("value for key \"" + key + "\" is not well-formed UTF-16: unpaired surrogate at index "
+                + at + "; it cannot be stored as UTF-8", null, key);
+    }
+
+    private static String hex(char c) {
+        return String.format("%04x", (int) c);
+    }
+}

@@ -1,0 +1,392 @@
+package datastore.store;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.function.LongSupplier;
+
+import datastore.ChangeEvents;
+import datastore.CorruptedEntryException;
+import datastore.DatastoreException;
+import datastore.InvalidNameException;
+import datastore.Namespace;
+import datastore.NoSuchPartitionException;
+import datastore.ReadOnlyPartitionException;
+import datastore.spi.Change;
+import datastore.spi.EntryView;
+import datastore.spi.PartitionStore;
+import datastore.store.PartitionLineup.Slot;
+
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.event.Event;
+import org.osgi.service.event.EventAdmin;
+import org.osgi.service.metatype.annotations.Designate;
+
+/**
+ * The one logical store over every {@link PartitionStore} service: it keeps the partitions in
+ * lookup order, answers reads from the first partition that has the entry, routes writes to the
+ * named partition, waits for partitions that are being replaced, and posts the change events. The
+ * public services ({@code KvStore}, {@code ImageStore}, {@code ApplicationCodeStore},
+ * {@code FactoryReset}) are small components on top of it: one class cannot implement both
+ * {@code KvStore} and {@code ImageStore}, whose {@code get(String)} methods differ only in their
+ * return type. This component registers itself under its own class, which no other bundle can see,
+ * so that they all share one partition lineup and one configuration.
+ *
+ * <p>Callers validate names and values before calling; this class never sees an invalid one.
+ */
+@Component(name = LogicalStore.PID, service = LogicalStore.class, immediate = true)
+@Designate(ocd = StoreConfig.class)
+public class LogicalStore {
+
+    /** The configuration PID, also the component name. */
+    static final String PID = "datastore.store";
+
+    /**
+     * How often one operation starts over because a partition left under it or came back; beyond
+     * this it goes on without waiting, so no operation can be kept busy forever.
+     */
+    private static final int MAX_RESTARTS = 16;
+
+    private static final long MAX_GRACE_MS = 60_000;
+
+    private static final System.Logger LOG = System.getLogger(LogicalStore.class.getName());
+
+    /** Reads one open entry of a partition; the view is closed when this returns. */
+    @FunctionalInterface
+    interface EntryReader<T> {
+        T read(String partition, EntryView view);
+    }
+
+    /** One write to a present, writable partition. */
+    @FunctionalInterface
+    interface PartitionWrite<T> {
+        T apply(PartitionStore partition);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile EventAdmin eventAdmin;
+
+    private final String defaultPartition;
+    private final long graceMillis;
+    final PartitionLineup lineup;
+    private volatile boolean closing;
+
+    @Activate
+    public LogicalStore(StoreConfig config) {
+        this(config.default_partition(), config.departure_grace_ms(), System::nanoTime);
+    }
+
+    /**
+     * @throws IllegalArgumentException naming the configuration property that is invalid
+     */
+    LogicalStore(String defaultPartition, long graceMillis, LongSupplier clock) {
+        try {
+            EntryRules.checkName(defaultPartition);
+        } catch (InvalidNameException e) {
+            throw new IllegalArgumentException(PID + ": default.partition is invalid: " + e.getMessage(), e);
+        }
+        if (graceMillis < 0 || graceMillis > MAX_GRACE_MS) {
+            throw new IllegalArgumentException(PID + ": departure.grace.ms is " + graceMillis
+                    + "; it must be between 0 and " + MAX_GRACE_MS);
+        }
+        this.defaultPartition = defaultPartition;
+        this.graceMillis = graceMillis;
+        this.lineup = new PartitionLineup(graceMillis, clock);
+    }
+
+    @Deactivate
+    void deactivate() {
+        // The unbinds that follow are this store going away, not partitions leaving: no grace, no events.
+        closing = true;
+        lineup.close();
+    }
+
+    @Reference(name = "partition", service = PartitionStore.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, unbind = "unbindPartition", updated = "updatedPartition")
+    void bindPartition(ServiceReference<PartitionStore> reference, PartitionStore partition) {
+        String name;
+        try {
+            name = partition.name();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "partition service " + serviceId(reference)
+                    + " does not say its name; it is left out", e);
+            return;
+        }
+        Object property = reference.getProperty(PartitionStore.PARTITION);
+        if (property != null && !name.equals(property)) {
+            LOG.log(System.Logger.Level.WARNING, "partition service " + serviceId(reference) + " is named " + name
+                    + " but registered with " + PartitionStore.PARTITION + "=" + property + "; the name wins");
+        }
+        int ranking = ranking(reference);
+        boolean returned = lineup.add(name, ranking, serviceId(reference), partition);
+        LOG.log(System.Logger.Level.INFO, returned
+                ? "partition " + name + " is back (ranking " + ranking + "); waiting reads and writes go on with it"
+                : "partition " + name + " added at ranking " + ranking);
+        post(ChangeEvents.TOPIC_PARTITION_ADDED, Map.of(ChangeEvents.PARTITION, name));
+    }
+
+    void updatedPartition(ServiceReference<PartitionStore> reference) {
+        int ranking = ranking(reference);
+        if (lineup.rerank(serviceId(reference), ranking)) {
+            LOG.log(System.Logger.Level.INFO, "partition service " + serviceId(reference) + " now ranks " + ranking);
+        }
+    }
+
+    void unbindPartition(ServiceReference<PartitionStore> reference) {
+        Optional<Slot> gone = lineup.remove(serviceId(reference));
+        if (gone.isEmpty() || closing) {
+            return;
+        }
+        String name = gone.get().name;
+        LOG.log(System.Logger.Level.INFO, graceMillis > 0
+                ? "partition " + name + " left; reads reaching ranking " + gone.get().ranking + " and writes to it wait up to "
+                        + graceMillis + " ms for it to return"
+                : "partition " + name + " left");
+        post(ChangeEvents.TOPIC_PARTITION_REMOVED, Map.of(ChangeEvents.PARTITION, name));
+    }
+
+    /** Where writes without a partition go. */
+    String defaultPartition() {
+        return defaultPartition;
+    }
+
+    /**
+     * The names present in a namespace of any partition, sorted, without duplicates; unmodifiable.
+     * A partition that fails with anything but a {@link DatastoreException} is logged and left out,
+     * so that one broken partition does not hide the others.
+     */
+    List<String> names(Namespace namespace) {
+        Slot[] slots = lineup.slots();
+        int restarts = 0;
+        scan:
+        for (;;) {
+            TreeSet<String> names = new TreeSet<>();
+            for (Slot slot : slots) {
+                if (slot.departed()) {
+                    if (restarts < MAX_RESTARTS && lineup.inGrace(slot)) {
+                        lineup.awaitPresent(slot.name);
+                        slots = lineup.slots();
+                        restarts++;
+                        continue scan;
+                    }
+                    continue;
+                }
+                try {
+                    names.addAll(slot.store.names(namespace));
+                } catch (RuntimeException e) {
+                    if (restarts < MAX_RESTARTS && lineup.hasLeft(slot)) {
+                        slots = lineup.slots();
+                        restarts++;
+                        continue scan;
+                    }
+                    if (e instanceof DatastoreException) {
+                        throw e;
+                    }
+                    LOG.log(System.Logger.Level.WARNING, "partition " + slot.name + " failed to list its "
+                            + namespace.id() + " names; the list goes on without them", e);
+                }
+            }
+            return List.copyOf(names);
+        }
+    }
+
+    /**
+     * Reads the visible entry: asks the partitions in lookup order and answers from the first that
+     * has it. A read that reaches the rank of a departed partition in its grace waits for it.
+     *
+     * @throws CorruptedEntryException if the winning entry fails its checksum
+     * @throws DatastoreException naming the partition, if a partition fails otherwise
+     */
+    <T> Optional<T> read(Namespace namespace, String name, EntryReader<T> reader) {
+        Slot[] slots = lineup.slots();
+        int restarts = 0;
+        scan:
+        for (;;) {
+            for (Slot slot : slots) {
+                if (slot.departed()) {
+                    if (restarts < MAX_RESTARTS && lineup.inGrace(slot)) {
+                        lineup.awaitPresent(slot.name);
+                        slots = lineup.slots();
+                        restarts++;
+                        continue scan;
+                    }
+                    continue;
+                }
+                Optional<EntryView> view;
+                try {
+                    view = slot.store.open(namespace, name);
+                } catch (RuntimeException e) {
+                    // A partition closed under this read has left the lineup: read again without it.
+                    if (restarts < MAX_RESTARTS && lineup.hasLeft(slot)) {
+                        slots = lineup.slots();
+                        restarts++;
+                        continue scan;
+                    }
+                    throw failure(slot.name, name, "read " + namespace.id() + " entry", e);
+                }
+                if (view.isPresent()) {
+                    try (EntryView entry = view.get()) {
+                        return Optional.ofNullable(reader.read(slot.name, entry));
+                    }
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The present partition of that name, waiting for it during its departure grace.
+     *
+     * @return empty if no such partition is present
+     */
+    Optional<PartitionStore> partition(String partition) {
+        return lineup.awaitPresent(partition).map(slot -> slot.store);
+    }
+
+    /**
+     * The partitions present, in lookup order, once every departed partition in its grace has come
+     * back or its grace is over.
+     */
+    List<Slot> settledPartitions() {
+        for (Slot slot : lineup.slots()) {
+            if (lineup.inGrace(slot)) {
+                lineup.awaitPresent(slot.name);
+            }
+        }
+        return Arrays.stream(lineup.slots()).filter(slot -> !slot.departed()).toList();
+    }
+
+    /**
+     * Runs one write on the named partition, which must be present (or come back within its grace)
+     * and writable. If the partition leaves while the write runs, the write is tried again on its
+     * successor: a partition applies a change list entirely or not at all.
+     *
+     * @param name the entry written, for the exceptions' context; null for several
+     * @throws NoSuchPartitionException if no partition of that name is present
+     * @throws ReadOnlyPartitionException if the partition is read-only
+     * @throws DatastoreException what the partition threw, unchanged; anything else wrapped, naming the partition
+     */
+    <T> T write(String partition, String name, PartitionWrite<T> write) {
+        for (int restarts = 0;; restarts++) {
+            Slot slot = lineup.awaitPresent(partition).orElseThrow(() -> new NoSuchPartitionException(partition));
+            try {
+                if (slot.store.readOnly()) {
+                    throw new ReadOnlyPartitionException(slot.name, name);
+                }
+                return write.apply(slot.store);
+            } catch (RuntimeException e) {
+                if (!(e instanceof ReadOnlyPartitionException) && restarts < MAX_RESTARTS && lineup.hasLeft(slot)) {
+                    continue;
+                }
+                throw failure(slot.name, name, "write", e);
+            }
+        }
+    }
+
+    /**
+     * Fails unless the named partition is present and writable: the check a write makes before any
+     * costly validation of its value.
+     */
+    void checkWritable(String partition, String name) {
+        write(partition, name, p -> null);
+    }
+
+    /** Stores one validated entry and posts its {@code PUT} event. */
+    void putEntry(Namespace namespace, String name, int format, ByteBuffer data, String partition) {
+        write(partition, name, p -> {
+            p.apply(List.of(Change.put(namespace, name, format, data)));
+            return null;
+        });
+        changed(partition, namespace, name, ChangeEvents.PUT);
+    }
+
+    /**
+     * Removes one entry from the named partition only, posting its {@code REMOVED} event.
+     *
+     * @return whether the partition held the entry
+     */
+    boolean removeEntry(Namespace namespace, String name, String partition) {
+        boolean held = write(partition, name, p -> {
+            if (!holds(p, namespace, name)) {
+                return false;
+            }
+            p.apply(List.of(Change.remove(namespace, name)));
+            return true;
+        });
+        if (held) {
+            changed(partition, namespace, name, ChangeEvents.REMOVED);
+        }
+        return held;
+    }
+
+    /** Whether the partition has the entry; a corrupted entry is there (and removing it is how to get rid of it). */
+    static boolean holds(PartitionStore partition, Namespace namespace, String name) {
+        try {
+            Optional<EntryView> view = partition.open(namespace, name);
+            view.ifPresent(EntryView::close);
+            return view.isPresent();
+        } catch (CorruptedEntryException e) {
+            return true;
+        }
+    }
+
+    /** A read-only heap copy of an entry's value, independent of the partition's storage. */
+    static ByteBuffer copyOut(EntryView view) {
+        ByteBuffer data = view.data();
+        ByteBuffer copy = ByteBuffer.allocate(data.remaining());
+        copy.put(data).flip();
+        return copy.asReadOnlyBuffer();
+    }
+
+    /**
+     * What a caller sees of a partition's failure: a {@link DatastoreException} unchanged, anything
+     * else wrapped in one that names the partition.
+     */
+    static DatastoreException failure(String partition, String name, String operation, RuntimeException e) {
+        if (e instanceof DatastoreException) {
+            return (DatastoreException) e;
+        }
+        return new DatastoreException("partition " + partition + " failed to " + operation
+                + (name == null ? "" : " \"" + name + "\"") + ": " + e, partition, name, e);
+    }
+
+    /** Posts the event of one changed entry. */
+    void changed(String partition, Namespace namespace, String name, String change) {
+        post(ChangeEvents.topic(namespace, change), Map.of(ChangeEvents.PARTITION, partition,
+                ChangeEvents.NAMESPACE, namespace.id(), ChangeEvents.NAME, name));
+    }
+
+    /** Posts an event asynchronously if Event Admin is there; a change that succeeded never fails for want of it. */
+    void post(String topic, Map<String, ?> properties) {
+        EventAdmin events = eventAdmin;
+        if (events == null) {
+            return;
+        }
+        try {
+            events.postEvent(new Event(topic, properties));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not post " + topic, e);
+        }
+    }
+
+    private static int ranking(ServiceReference<?> reference) {
+        // The framework treats a service.ranking that is not an Integer as 0, and so does the lineup.
+        return reference.getProperty(Constants.SERVICE_RANKING) instanceof Integer ranking ? ranking : 0;
+    }
+
+    private static long serviceId(ServiceReference<?> reference) {
+        return (Long) reference.getProperty(Constants.SERVICE_ID);
+    }
+}
