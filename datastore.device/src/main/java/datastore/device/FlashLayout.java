@@ -1,0 +1,75 @@
+package datastore.device;
+
+import static datastore.device.NorFlash.hex;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import datastore.flash.FlashGeometry;
+
+/**
+ * A validated partition table: the flash geometry and the regions carved out of it, aligned to the
+ * erase block, inside the flash and disjoint. A region of size 0 is disabled (not registered), so a
+ * product can leave a partition's space unused without moving the others.
+ *
+ * @param geometry the whole flash
+ * @param regions the enabled regions, unmodifiable, in the order given
+ */
+record FlashLayout(FlashGeometry geometry, List<Region> regions) {
+
+    /** One partition's place on the flash: {@code [offset, offset + size)}. */
+    record Region(String name, long offset, long size) {
+        long end() {
+            return offset + size;
+        }
+
+        @Override
+        public String toString() {
+            return name + " region [" + hex(offset) + ", " + hex(end()) + ")";
+        }
+    }
+
+    /**
+     * Checks a layout. Every refusal is an {@link IllegalArgumentException} whose message names the
+     * offending numbers, so a bad configuration is fixed from the log alone.
+     */
+    static FlashLayout of(long size, int eraseBlockSize, int programSize, Region... regions) {
+        if (eraseBlockSize <= 0 || Integer.bitCount(eraseBlockSize) != 1) {
+            throw new IllegalArgumentException("flash erase block size " + eraseBlockSize + " is not a power of two");
+        }
+        if (programSize <= 0 || Integer.bitCount(programSize) != 1 || programSize > eraseBlockSize) {
+            throw new IllegalArgumentException("flash program size " + programSize
+                    + " is not a power of two no larger than the erase block size " + eraseBlockSize);
+        }
+        if (size <= 0 || size % eraseBlockSize != 0) {
+            throw new IllegalArgumentException("flash size " + hex(size) + " is not a positive multiple of the erase block size "
+                    + hex(eraseBlockSize));
+        }
+        if (size > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("flash size " + hex(size) + " is over the 2 GiB a single memory map can hold");
+        }
+        List<Region> enabled = new ArrayList<>();
+        for (Region region : regions) {
+            if (region.offset() < 0 || region.size() < 0) {
+                throw new IllegalArgumentException(region.name() + " region has a negative offset or size: offset "
+                        + region.offset() + ", size " + region.size());
+            }
+            if (region.offset() % eraseBlockSize != 0 || region.size() % eraseBlockSize != 0) {
+                throw new IllegalArgumentException(region + " is not aligned to the erase block size " + hex(eraseBlockSize));
+            }
+            if (region.size() == 0) {
+                continue;
+            }
+            if (region.offset() >= size || region.size() > size - region.offset()) {
+                throw new IllegalArgumentException(region + " does not fit the flash of " + hex(size) + " bytes");
+            }
+            for (Region other : enabled) {
+                if (region.offset() < other.end() && other.offset() < region.end()) {
+                    throw new IllegalArgumentException(region + " overlaps " + other);
+                }
+            }
+            enabled.add(region);
+        }
+        return new FlashLayout(new FlashGeometry(size, eraseBlockSize, programSize), List.copyOf(enabled));
+    }
+}

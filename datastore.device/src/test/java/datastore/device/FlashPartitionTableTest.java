@@ -1,0 +1,215 @@
+package datastore.device;
+
+import static datastore.device.NorFlashTest.assertMessage;
+import static datastore.device.NorFlashTest.filled;
+import static datastore.device.NorFlashTest.read;
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.lang.reflect.Proxy;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Dictionary;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
+
+import datastore.flash.FlashGeometry;
+import datastore.flash.FlashRegion;
+
+public class FlashPartitionTableTest {
+    private static final int BLOCK = 65536;
+
+    @Rule
+    public TemporaryFolder folder = new TemporaryFolder();
+
+    /** A bundle context that knows framework properties, a data area and service registrations, and nothing else. */
+    private static final class Framework {
+        final Map<String, String> properties = new HashMap<>();
+        File dataArea;
+        final List<Registered> registered = new ArrayList<>();
+
+        BundleContext context() {
+            return (BundleContext) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {BundleContext.class},
+                    (proxy, method, args) -> {
+                        switch (method.getName()) {
+                        case "getProperty":
+                            return properties.get(args[0]);
+                        case "getDataFile":
+                            return dataArea == null ? null : new File(dataArea, (String) args[0]);
+                        case "registerService":
+                            Registered r = new Registered((FlashRegion) args[1], (Dictionary<?, ?>) args[2]);
+                            registered.add(r);
+                            return r.registration();
+                        default:
+                            throw new UnsupportedOperationException(method.getName());
+                        }
+                    });
+        }
+
+        FlashRegion region(String name) {
+            return registered.stream().filter(r -> !r.unregistered && name.equals(r.properties.get(FlashRegion.REGION)))
+                    .map(r -> r.service).findFirst().orElse(null);
+        }
+    }
+
+    private static final class Registered {
+        final FlashRegion service;
+        final Dictionary<?, ?> properties;
+        boolean unregistered;
+
+        Registered(FlashRegion service, Dictionary<?, ?> properties) {
+            this.service = service;
+            this.properties = properties;
+        }
+
+        @SuppressWarnings("unchecked")
+        ServiceRegistration<FlashRegion> registration() {
+            return (ServiceRegistration<FlashRegion>) Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {ServiceRegistration.class}, (proxy, method, args) -> {
+                        if (!method.getName().equals("unregister")) {
+                            throw new UnsupportedOperationException(method.getName());
+                        }
+                        if (unregistered) {
+                            throw new IllegalStateException("already unregistered");
+                        }
+                        unregistered = true;
+                        return null;
+                    });
+        }
+    }
+
+    /** A small layout: rom [0, 3 blocks), runtime [4, 8 blocks) of 8; later pairs override earlier ones. */
+    private static Object[] small(String path, Object... overrides) {
+        Object[] base = {"path", path, "size", 8L * BLOCK, "rom_offset", 0L, "rom_size", 3L * BLOCK,
+            "runtime_offset", 4L * BLOCK, "runtime_size", 4L * BLOCK};
+        Object[] all = Arrays.copyOf(base, base.length + overrides.length);
+        System.arraycopy(overrides, 0, all, base.length, overrides.length);
+        return all;
+    }
+
+    @Test
+    public void defaultsOpenFlashImgInTheDataDirAndRegisterBothRegions() throws IOException {
+        Framework framework = new Framework();
+        framework.properties.put(FlashPartitionTable.DATA_DIR, folder.getRoot().toString());
+        FlashPartitionTable table = new FlashPartitionTable();
+        table.activate(framework.context(), ConfigFixture.config());
+        try {
+            Path file = folder.getRoot().toPath().resolve("flash.img");
+            assertEquals(64L << 20, Files.size(file));
+            assertEquals(2, framework.registered.size());
+            assertEquals(new FlashGeometry(28L << 20, BLOCK, 16), framework.region("rom").geometry());
+            assertEquals(new FlashGeometry(32L << 20, BLOCK, 16), framework.region("runtime").geometry());
+            assertEquals("runtime", framework.region("runtime").name());
+            assertTrue(String.valueOf(framework.registered.get(1).properties.get(Constants.SERVICE_DESCRIPTION))
+                    .contains("runtime region [0x2000000, 0x4000000)"));
+        } finally {
+            table.deactivate();
+        }
+    }
+
+    @Test
+    public void deactivationUnregistersAndClosesAndTheDataSurvivesReactivation() throws IOException {
+        Framework framework = new Framework();
+        String path = folder.getRoot().toPath().resolve("dock/flash.img").toString();
+        FlashPartitionTable table = new FlashPartitionTable();
+        table.activate(framework.context(), ConfigFixture.config(small(path)));
+        FlashRegion runtime = framework.region("runtime");
+        runtime.program(0, ByteBuffer.wrap(filled(16, 0x42)));
+        runtime.erase(3);
+        table.deactivate();
+        assertTrue(framework.registered.stream().allMatch(r -> r.unregistered));
+        assertThrows(IOException.class, () -> runtime.read(0, ByteBuffer.allocate(1)));
+        table.deactivate();
+
+        FlashPartitionTable again = new FlashPartitionTable();
+        again.activate(framework.context(), ConfigFixture.config(small(path)));
+        try {
+            FlashRegion reopened = framework.region("runtime");
+            assertArrayEquals(filled(16, 0x42), read(reopened, 0, 16));
+            assertEquals(1, reopened.eraseCount(3));
+            assertArrayEquals("the ROM region starts at 0 and was never written", filled(16, 0xFF),
+                    read(framework.region("rom"), 0, 16));
+        } finally {
+            again.deactivate();
+        }
+    }
+
+    @Test
+    public void aDisabledPartitionIsNotRegistered() throws IOException {
+        Framework framework = new Framework();
+        Object[] config = small(folder.getRoot().toPath().resolve("flash.img").toString(), "rom_size", 0L);
+        FlashPartitionTable table = new FlashPartitionTable();
+        table.activate(framework.context(), ConfigFixture.config(config));
+        try {
+            assertEquals(1, framework.registered.size());
+            assertNull(framework.region("rom"));
+        } finally {
+            table.deactivate();
+        }
+    }
+
+    @Test
+    public void anInvalidLayoutFailsActivationBeforeTouchingTheFile() {
+        Framework framework = new Framework();
+        Path file = folder.getRoot().toPath().resolve("flash.img");
+        Object[] config = small(file.toString(), "runtime_size", 5L * BLOCK);
+        FlashPartitionTable table = new FlashPartitionTable();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> table.activate(framework.context(), ConfigFixture.config(config)));
+        assertEquals("runtime region [0x40000, 0x90000) does not fit the flash of 0x80000 bytes", e.getMessage());
+        assertFalse(Files.exists(file));
+        assertTrue(framework.registered.isEmpty());
+    }
+
+    @Test
+    public void aFlashFileOfAnotherSizeFailsActivationAndRegistersNothing() throws IOException {
+        Framework framework = new Framework();
+        Path file = folder.getRoot().toPath().resolve("flash.img");
+        NorFlash.open(file, 16L * BLOCK, BLOCK, 16).close();
+        FlashPartitionTable table = new FlashPartitionTable();
+        IOException e = assertThrows(IOException.class,
+                () -> table.activate(framework.context(), ConfigFixture.config(small(file.toString()))));
+        assertMessage(e, "1048576 bytes", "524288 bytes");
+        assertTrue(framework.registered.isEmpty());
+        assertEquals(16L * BLOCK, Files.size(file));
+    }
+
+    @Test
+    public void theDefaultFileFallsBackToTheFrameworkStorageThenTheDataArea() {
+        Framework framework = new Framework();
+        framework.dataArea = new File("/bundle/data");
+        assertEquals(Path.of("/bundle/data/flash.img"), FlashPartitionTable.flashFile("", framework.context()));
+        framework.properties.put(Constants.FRAMEWORK_STORAGE, "/felix-cache");
+        assertEquals(Path.of("/felix-cache/flash.img"), FlashPartitionTable.flashFile(" ", framework.context()));
+        framework.properties.put(FlashPartitionTable.DATA_DIR, "/dock");
+        assertEquals(Path.of("/dock/flash.img"), FlashPartitionTable.flashFile(null, framework.context()));
+        assertEquals(Path.of("/elsewhere/f.img"), FlashPartitionTable.flashFile("/elsewhere/f.img", framework.context()));
+    }
+
+    @Test
+    public void withoutAnyFolderActivationFailsClearly() {
+        Framework framework = new Framework();
+        FlashPartitionTable table = new FlashPartitionTable();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> table.activate(framework.context(), ConfigFixture.config("size", 8L * BLOCK, "rom_size", 0L,
+                        "runtime_offset", 0L, "runtime_size", 8L * BLOCK)));
+        assertMessage(e, "no flash file", "datastore.data.dir");
+    }
+}
