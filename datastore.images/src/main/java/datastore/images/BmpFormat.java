@@ -27,10 +27,10 @@ final class BmpFormat {
     }
 
     static ImageHeader inspect(ImageBytes in) {
-        in.require(0, FILE_HEADER, "file header");
-        if (in.u8(0) != 'B' || in.u8(1) != 'M') {
+        if (in.has(0, 1) && in.u8(0) != 'B' || in.has(1, 1) && in.u8(1) != 'M') {
             throw in.invalid("bad signature: expected 42 4D (\"BM\"), found " + in.hex(0, 2));
         }
+        in.require(0, FILE_HEADER, "file header");
         long fileSize = in.u32le(2);
         if (fileSize != in.length()) {
             throw in.invalid("BMP header says file size " + fileSize + ", data has " + in.length() + " bytes");
@@ -103,9 +103,11 @@ final class BmpFormat {
         }
         long tableEnd = FILE_HEADER + dibSize + masks + entries * (core ? 3 : 4);
         if (pixelOffset < tableEnd) {
-            throw in.invalid("pixel data offset " + pixelOffset + " lies inside the headers"
-                    + (masks > 0 ? ", bit masks" : "") + (entries > 0 ? " and the colour table of " + entries + " entries" : "")
-                    + ", which end at offset " + tableEnd);
+            String parts = masks > 0 && entries > 0 ? "the headers, bit masks and the colour table of " + entries + " entries"
+                    : masks > 0 ? "the headers and bit masks"
+                    : entries > 0 ? "the headers and the colour table of " + entries + " entries"
+                    : "the headers";
+            throw in.invalid("pixel data offset " + pixelOffset + " lies inside " + parts + ", which end at offset " + tableEnd);
         }
         if (pixelOffset >= in.length()) {
             throw in.invalid("pixel data offset " + pixelOffset + " is not inside the file of " + in.length() + " bytes");

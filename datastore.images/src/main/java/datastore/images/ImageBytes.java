@@ -83,6 +83,19 @@ final class ImageBytes {
         return (int) u32le(offset);
     }
 
+    /**
+     * Offset of the first 0xFF byte at or after {@code from}, or the length if there is none; one
+     * tight loop, because JPEG entropy-coded data is most of a file and is searched only for 0xFF.
+     */
+    long indexOfFF(long from) {
+        for (long i = Math.max(0, from); i < length; i++) {
+            if (buffer.get(base + (int) i) == (byte) 0xFF) {
+                return i;
+            }
+        }
+        return length;
+    }
+
     /** CRC-32 (ISO-HDLC, as PNG uses it) of {@code count} bytes from {@code offset}. */
     long crc32(long offset, long count) {
         check(offset, count);

@@ -28,10 +28,10 @@ final class JpegFormat {
     }
 
     static ImageHeader inspect(ImageBytes in) {
-        in.require(0, 2, "SOI marker");
-        if (in.u8(0) != 0xFF || in.u8(1) != SOI) {
+        if (in.has(0, 1) && in.u8(0) != 0xFF || in.has(1, 1) && in.u8(1) != SOI) {
             throw in.invalid("bad signature: expected FF D8 (SOI), found " + in.hex(0, 2));
         }
+        in.require(0, 2, "SOI marker");
         Frame frame = null;
         boolean scanned = false;
         long at = 2;
@@ -189,13 +189,10 @@ final class JpegFormat {
     private static long entropyCodedData(ImageBytes in, long from) {
         long at = from;
         while (true) {
+            at = in.indexOfFF(at);
             if (!in.has(at, 2)) {
                 throw in.invalid("truncated: entropy-coded data from offset " + from + " ends at offset "
                         + in.length() + " without EOI");
-            }
-            if (in.u8(at) != 0xFF) {
-                at++;
-                continue;
             }
             int next = in.u8(at + 1);
             if (next == 0x00 || next >= RST0 && next <= RST7) {

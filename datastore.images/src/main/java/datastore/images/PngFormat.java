@@ -39,12 +39,14 @@ final class PngFormat {
     }
 
     private static void checkSignature(ImageBytes in) {
-        in.require(0, SIGNATURE.length, "signature");
-        for (int i = 0; i < SIGNATURE.length; i++) {
+        // Compare what there is before complaining about length: short data of another format
+        // is better described by its wrong signature than by its size.
+        for (int i = 0; i < SIGNATURE.length && in.has(i, 1); i++) {
             if (in.u8(i) != SIGNATURE[i]) {
                 throw in.invalid("bad signature: expected 89 50 4E 47 0D 0A 1A 0A, found " + in.hex(0, SIGNATURE.length));
             }
         }
+        in.require(0, SIGNATURE.length, "signature");
     }
 
     /** State of one pass over the chunks, in the order the spec requires. */

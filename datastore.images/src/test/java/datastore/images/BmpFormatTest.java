@@ -187,7 +187,7 @@ public class BmpFormatTest {
         assertInvalid(palette, BMP, "lies inside the headers and the colour table of 256 entries, which end at offset 1078");
         byte[] masks = encode(picture(4, 4, BufferedImage.TYPE_USHORT_565_RGB), "bmp");
         putLe32(masks, 10, 60);
-        assertInvalid(masks, BMP, "pixel data offset 60 lies inside the headers, bit masks, which end at offset 66");
+        assertInvalid(masks, BMP, "pixel data offset 60 lies inside the headers and bit masks, which end at offset 66");
         byte[] huge = small.clone();
         putLe32(huge, 46, 0xFFFF_FFFFL);
         assertInvalid(huge, BMP, "the colour table of 4294967295 entries, which end at offset 17179869234");
