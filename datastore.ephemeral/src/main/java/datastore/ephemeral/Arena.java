@@ -1,0 +1,937 @@
+package datastore.ephemeral;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetEncoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.zip.CRC32C;
+
+import datastore.CorruptedEntryException;
+import datastore.DatastoreException;
+import datastore.InvalidNameException;
+import datastore.Limits;
+import datastore.Namespace;
+import datastore.PartitionFullException;
+import datastore.Partitions;
+import datastore.ValueTooLargeException;
+import datastore.spi.Change;
+import datastore.spi.EntryView;
+import datastore.spi.PartitionUsage;
+
+/**
+ * The ephemeral partition's engine: entries kept in a memory-mapped file (the arena) outside the Java
+ * heap, with only an index of slots on the heap. The engine is a plain class so that it can be tested,
+ * and re-opened on the same file as a bundle update does, without a framework.
+ *
+ * <h2>File layout</h2> A 4 KiB header (magic, format version, SHA-256 of the framework launch
+ * identity, the revision counter, the committed revision, the clear floor and the top of the record
+ * area) is followed by 8-byte aligned records appended at the top. A record is self-describing:
+ * magic, span, a shared pin word and a dead flag (both outside the checksum because they change in
+ * place), a CRC32C over the rest of the header and the payload, kind (put or tombstone), namespace code,
+ * format byte, name length, revision, value length, then the UTF-8 name and the value. A filler
+ * (magic and span only) covers holes that compaction had to leave in front of pinned records.
+ *
+ * <h2>Atomicity</h2> A write (one {@link #apply(List)} call, whatever its size) first reserves its
+ * revisions in the header, writes all its records above the top, then moves the top and finally stores
+ * its last revision as the committed revision: that one 8-byte store is the commit point. A scan at
+ * open ignores every record whose revision is above the committed one or below the clear floor, or
+ * whose checksum fails, so a write torn by a stop in the middle is wholly absent. For each name the
+ * highest committed revision wins; a winning tombstone means the name is absent. Superseded records
+ * and tombstones are flagged dead after the commit, which only saves the next scan some work.
+ *
+ * <h2>Space</h2> Capacity counts payload (UTF-8 name plus value) of live entries only. Physical space
+ * is managed by sliding compaction: when an append would not fit, live records are slid down over the
+ * dead ones in address order and the top drops to the end of the live data. Records that an open view
+ * pins (in this instance, or in an earlier instance through the shared pin word) never move; the gap
+ * in front of them becomes a filler until a later compaction. So after compaction the arena holds the
+ * live records plus whatever views pin, and a write that the payload check admitted always fits once
+ * the file has grown to {@code top + write}: the promised capacity holds whatever the history of
+ * overwrites and deletes. The file grows lazily (written with zeros, so that a full tmpfs surfaces as
+ * an I/O error here rather than as a fault on a mapped page) up to about {@code live records + the
+ * write + slack} where {@code slack = max(64 KiB, capacity / 8)}; beyond that the arena compacts
+ * instead of growing, so garbage costs at most the slack in memory and a compaction is amortised over
+ * at least {@code slack} written bytes. Space pinned by open views is sized for rather than waited for:
+ * the arena grows past its usual size while views pin old bytes and is compacted back to the live set
+ * once they close. The arena never exceeds {@link #MAX_ARENA_BYTES}, the limit of one mapping; only
+ * pathological uses (many millions of tiny entries, or gigabytes held by views) reach it, and the
+ * write is then refused with a {@link DatastoreException} that changes nothing.
+ *
+ * <h2>Concurrency</h2> Writes, compaction, {@link #clear()} and {@link #close()} serialise on one lock.
+ * Reads take no lock: a concurrent hash map per namespace gives the slot, a CAS on the slot's pin count
+ * pins it. Compaction retires a slot (pin count 0 to retired) before moving its bytes, so a reader that
+ * meets a retired slot looks it up again and briefly spins while a record it wants is being moved.
+ * Entries of one write become visible to readers one by one while {@code apply} runs, each whole.
+ *
+ * <h2>Life cycle</h2> Opening with the launch identity recorded in the header keeps the contents (a
+ * bundle update); any other identity, or a header that is not an arena of this format, replaces the
+ * file by a fresh, empty arena (a dock restart). The replacement is a new file renamed over the old
+ * one, so mappings still held by views of an earlier framework in the same process stay valid.
+ * {@link #close()} waits for the write in progress, then hands the pins of still-open views over to the
+ * file; those views stay readable and the next instance leaves their bytes alone until they close.
+ */
+final class Arena implements AutoCloseable {
+
+    /** The largest arena file: what one {@link MappedByteBuffer} can map, rounded down to 64 KiB. */
+    static final long MAX_ARENA_BYTES = Integer.MAX_VALUE & ~0xFFFFL;
+    /** The largest configurable capacity; leaves room in {@link #MAX_ARENA_BYTES} for slack and overhead. */
+    static final long MAX_CAPACITY = 1L << 30;
+
+    static final int HEADER_SIZE = 4096;
+    static final long ARENA_MAGIC = 0x3148504541524144L; // "DARAEPH1" read little-endian
+    static final int FORMAT_VERSION = 1;
+    static final int H_MAGIC = 0;
+    static final int H_VERSION = 8;
+    static final int H_LAUNCH = 16; // 32 bytes: SHA-256 of the launch identity
+    static final int H_NEXT_REVISION = 48;
+    static final int H_COMMITTED_REVISION = 56;
+    static final int H_FLOOR_REVISION = 64;
+    static final int H_TOP = 72;
+
+    static final int RECORD_MAGIC = 0x52504544; // "DEPR"
+    static final int FILLER_MAGIC = 0x4C494644; // "DFIL"
+    static final int R_MAGIC = 0;
+    static final int R_SPAN = 4;
+    static final int R_PINS = 8;
+    static final int R_FLAGS = 12;
+    static final int R_CRC = 16;
+    static final int R_KIND = 20;
+    static final int R_NAMESPACE = 21;
+    static final int R_FORMAT = 22;
+    static final int R_NAME_LENGTH = 23;
+    static final int R_REVISION = 24;
+    static final int R_VALUE_LENGTH = 32;
+    static final int RECORD_HEADER = 40;
+    /** The checksum covers the record from here to the end of its value. */
+    static final int CRC_START = R_KIND;
+
+    static final int KIND_PUT = 1;
+    static final int KIND_TOMBSTONE = 2;
+    static final int FLAG_DEAD = 1;
+
+    private static final int GROWTH_UNIT = 64 * 1024;
+    private static final long MIN_SLACK = 64 * 1024;
+    private static final int SPIN_BEFORE_YIELD = 256;
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(GROWTH_UNIT);
+    private static final VarHandle INTS = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final Namespace[] BY_CODE = new Namespace[256];
+
+    static {
+        for (Namespace namespace : Namespace.values()) {
+            BY_CODE[namespace.code()] = namespace;
+        }
+    }
+
+    /** One mapping of the file, read-write for the engine and read-only for slices handed to views. */
+    private record Mapping(MappedByteBuffer rw, ByteBuffer ro) {
+        static Mapping of(MappedByteBuffer map) {
+            map.order(ByteOrder.LITTLE_ENDIAN);
+            return new Mapping(map, map.asReadOnlyBuffer());
+        }
+    }
+
+    /** A change after validation, with its name encoded once. */
+    private record Prepared(Namespace namespace, String name, byte[] nameBytes, int format, ByteBuffer value) {
+        boolean isRemoval() {
+            return value == null;
+        }
+
+        int valueLength() {
+            return value == null ? 0 : value.remaining();
+        }
+
+        int span() {
+            return recordSpan(nameBytes.length, valueLength());
+        }
+    }
+
+    private record Key(Namespace namespace, String name) {
+    }
+
+    private final String partition = Partitions.EPHEMERAL;
+    private final Path path;
+    private final long capacity;
+    private final long slack;
+    private final FileChannel channel;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final ConcurrentHashMap<String, Slot>[] index;
+    /** Superseded or removed records still pinned by a view of this instance, by position; under the lock. */
+    private final Map<Integer, Slot> pinnedGarbage = new HashMap<>();
+
+    private volatile Mapping mapping;
+    private volatile boolean closed;
+    private volatile long used;
+    // Guarded by writeLock:
+    private long mapped;
+    private long top;
+    private long liveSpan;
+    private long nextRevision;
+    private long committedRevision;
+    private long floorRevision;
+    private int compactions;
+
+    /**
+     * Opens the arena in {@code path}, creating or reformatting it as the launch identity demands.
+     *
+     * @param path the arena file; its directory must exist
+     * @param capacity the payload bytes the partition promises, 1 to {@link #MAX_CAPACITY}
+     * @param launchId the identity of this framework launch; a file recorded with another one starts empty
+     * @throws IllegalArgumentException if {@code capacity} is out of range
+     * @throws DatastoreException if the file cannot be opened, mapped or written
+     */
+    @SuppressWarnings("unchecked")
+    Arena(Path path, long capacity, String launchId) {
+        this.path = Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(launchId, "launchId");
+        if (capacity <= 0 || capacity > MAX_CAPACITY) {
+            throw new IllegalArgumentException("the ephemeral capacity must be between 1 and " + MAX_CAPACITY
+                    + " bytes, not " + capacity);
+        }
+        this.capacity = capacity;
+        this.slack = Math.max(MIN_SLACK, capacity / 8);
+        this.index = new ConcurrentHashMap[Namespace.values().length];
+        for (int i = 0; i < index.length; i++) {
+            index[i] = new ConcurrentHashMap<>();
+        }
+        byte[] launch = sha256(launchId);
+        try {
+            FileChannel opened = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+            if (!reusable(opened, launch)) {
+                opened.close();
+                opened = format(launch);
+            }
+            this.channel = opened;
+        } catch (IOException e) {
+            throw new DatastoreException("cannot open the ephemeral arena " + path + ": " + e.getMessage(),
+                    partition, null, e);
+        }
+        try {
+            load();
+        } catch (IOException | RuntimeException e) {
+            try {
+                channel.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw new DatastoreException("cannot map the ephemeral arena " + path + ": " + e.getMessage(),
+                    partition, null, e);
+        }
+    }
+
+    /** The physical size the arena reaches for a partition of {@code capacity} filled with entries of a few KiB. */
+    static long typicalSize(long capacity) {
+        return HEADER_SIZE + capacity + Math.max(MIN_SLACK, capacity / 8) + capacity / 64;
+    }
+
+    static int recordSpan(int nameLength, int valueLength) {
+        return align8(RECORD_HEADER + nameLength + valueLength);
+    }
+
+    // ---------------------------------------------------------------- opening
+
+    private boolean reusable(FileChannel file, byte[] launch) throws IOException {
+        long size = file.size();
+        if (size < HEADER_SIZE || size > MAX_ARENA_BYTES) {
+            return false;
+        }
+        ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        while (header.hasRemaining() && file.read(header, header.position()) > 0) {
+            // read the whole header
+        }
+        if (header.hasRemaining() || header.getLong(H_MAGIC) != ARENA_MAGIC
+                || header.getInt(H_VERSION) != FORMAT_VERSION) {
+            return false;
+        }
+        byte[] recorded = new byte[launch.length];
+        header.get(H_LAUNCH, recorded);
+        if (!MessageDigest.isEqual(recorded, launch)) {
+            return false;
+        }
+        long next = header.getLong(H_NEXT_REVISION);
+        long committed = header.getLong(H_COMMITTED_REVISION);
+        long floor = header.getLong(H_FLOOR_REVISION);
+        long recordedTop = header.getLong(H_TOP);
+        return next > 0 && committed >= 0 && committed < next && floor >= 0 && floor <= next
+                && recordedTop >= HEADER_SIZE && (recordedTop & 7) == 0;
+    }
+
+    /**
+     * Writes a fresh arena to a new file and renames it over {@link #path}: mappings of the old file,
+     * held by views of an earlier launch in this process, keep their own bytes.
+     */
+    private FileChannel format(byte[] launch) throws IOException {
+        Path parent = path.toAbsolutePath().getParent();
+        Path fresh = Files.createTempFile(parent, path.getFileName().toString(), ".new");
+        try {
+            try (FileChannel file = FileChannel.open(fresh, StandardOpenOption.WRITE)) {
+                ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+                header.putLong(H_MAGIC, ARENA_MAGIC);
+                header.putInt(H_VERSION, FORMAT_VERSION);
+                header.put(H_LAUNCH, launch);
+                header.putLong(H_NEXT_REVISION, 1);
+                header.putLong(H_COMMITTED_REVISION, 0);
+                header.putLong(H_FLOOR_REVISION, 0);
+                header.putLong(H_TOP, HEADER_SIZE);
+                while (header.hasRemaining()) {
+                    file.write(header, header.position());
+                }
+            }
+            Files.move(fresh, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(fresh);
+        }
+        return FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    }
+
+    private void load() throws IOException {
+        mapped = channel.size() & ~7L;
+        mapping = Mapping.of(channel.map(FileChannel.MapMode.READ_WRITE, 0, mapped));
+        MappedByteBuffer map = mapping.rw();
+        nextRevision = map.getLong(H_NEXT_REVISION);
+        committedRevision = map.getLong(H_COMMITTED_REVISION);
+        floorRevision = map.getLong(H_FLOOR_REVISION);
+        // A file cut short loses the records beyond its end; the scan treats a cut record as torn.
+        top = Math.min(map.getLong(H_TOP), mapped);
+        map.putLong(H_TOP, top);
+        scan();
+    }
+
+    /** A record found by the scan: the best so far for its name. */
+    private record Found(int position, int span, long revision, int kind, int nameLength, int valueLength,
+            int format) {
+    }
+
+    /** Rebuilds the index from the committed records, flags everything else dead and repairs torn spans. */
+    private void scan() {
+        MappedByteBuffer map = mapping.rw();
+        List<Map<String, Found>> best = new ArrayList<>();
+        for (int i = 0; i < index.length; i++) {
+            best.add(new HashMap<>());
+        }
+        long position = HEADER_SIZE;
+        while (position < top) {
+            int at = (int) position;
+            int magic = map.getInt(at);
+            int span = map.getInt(at + R_SPAN);
+            if (magic == FILLER_MAGIC && saneSpan(at, span, 8)) {
+                position += span;
+                continue;
+            }
+            if (magic != RECORD_MAGIC || !saneSpan(at, span, RECORD_HEADER) || !validRecord(map, at, span)) {
+                // Torn or damaged: skip to the next intact record and cover the gap with a filler.
+                long next = position + 8;
+                while (next < top && !(map.getInt((int) next) == RECORD_MAGIC
+                        && saneSpan((int) next, map.getInt((int) next + R_SPAN), RECORD_HEADER)
+                        && validRecord(map, (int) next, map.getInt((int) next + R_SPAN)))) {
+                    next += 8;
+                }
+                writeFiller(map, at, (int) (next - position));
+                position = next;
+                continue;
+            }
+            position += span;
+            long revision = map.getLong(at + R_REVISION);
+            if ((map.getInt(at + R_FLAGS) & FLAG_DEAD) != 0) {
+                continue;
+            }
+            if (revision > committedRevision || revision < floorRevision) {
+                markDead(map, at);
+                continue;
+            }
+            Namespace namespace = BY_CODE[map.get(at + R_NAMESPACE) & 0xFF];
+            int nameLength = map.get(at + R_NAME_LENGTH) & 0xFF;
+            String name = decodeName(map, at, nameLength);
+            Found found = new Found(at, span, revision, map.get(at + R_KIND), nameLength,
+                    map.getInt(at + R_VALUE_LENGTH), map.get(at + R_FORMAT) & 0xFF);
+            Map<String, Found> names = best.get(namespace.ordinal());
+            Found other = names.get(name);
+            if (other == null || revision > other.revision()) {
+                names.put(name, found);
+                if (other != null) {
+                    markDead(map, other.position());
+                }
+            } else {
+                // An older write of the name, or a second copy of the same record.
+                markDead(map, at);
+            }
+        }
+        long payload = 0;
+        for (Namespace namespace : Namespace.values()) {
+            for (Map.Entry<String, Found> entry : best.get(namespace.ordinal()).entrySet()) {
+                Found found = entry.getValue();
+                if (found.kind() == KIND_TOMBSTONE) {
+                    markDead(map, found.position());
+                    continue;
+                }
+                Slot slot = new Slot(found.position(), found.span(), found.revision(), found.nameLength(),
+                        found.valueLength(), found.format());
+                index[namespace.ordinal()].put(entry.getKey(), slot);
+                payload += slot.payload();
+                liveSpan += slot.span;
+            }
+        }
+        used = payload;
+    }
+
+    private boolean saneSpan(int at, int span, int minimum) {
+        return span >= minimum && (span & 7) == 0 && at + (long) span <= top;
+    }
+
+    private static boolean validRecord(MappedByteBuffer map, int at, int span) {
+        int kind = map.get(at + R_KIND);
+        if (kind != KIND_PUT && kind != KIND_TOMBSTONE || BY_CODE[map.get(at + R_NAMESPACE) & 0xFF] == null) {
+            return false;
+        }
+        int nameLength = map.get(at + R_NAME_LENGTH) & 0xFF;
+        int valueLength = map.getInt(at + R_VALUE_LENGTH);
+        if (nameLength == 0 || valueLength < 0 || kind == KIND_TOMBSTONE && valueLength != 0
+                || (long) RECORD_HEADER + nameLength + valueLength > span
+                || recordSpan(nameLength, valueLength) != span) {
+            return false;
+        }
+        return map.getInt(at + R_CRC) == checksum(map, at, nameLength + valueLength);
+    }
+
+    private static String decodeName(ByteBuffer map, int at, int nameLength) {
+        byte[] bytes = new byte[nameLength];
+        map.get(at + RECORD_HEADER, bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    String name() {
+        return partition;
+    }
+
+    long capacity() {
+        return capacity;
+    }
+
+    Path path() {
+        return path;
+    }
+
+    /**
+     * Opens a pinned, zero-copy view of an entry.
+     *
+     * @throws DatastoreException if the arena is closed
+     * @throws CorruptedEntryException if the record no longer looks like a record (the file was damaged
+     *         from outside); values are checksummed at open, not on every read
+     */
+    Optional<EntryView> open(Namespace namespace, String name) {
+        Objects.requireNonNull(namespace, "namespace");
+        Objects.requireNonNull(name, "name");
+        ConcurrentHashMap<String, Slot> names = index[namespace.ordinal()];
+        int spins = 0;
+        Slot slot;
+        for (;;) {
+            if (closed) {
+                throw closedException();
+            }
+            slot = names.get(name);
+            if (slot == null) {
+                return Optional.empty();
+            }
+            if (slot.tryPin()) {
+                break;
+            }
+            // Retired: superseded (the index already holds the successor) or being moved by compaction.
+            if (++spins < SPIN_BEFORE_YIELD) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
+        if (closed) {
+            slot.unpin(this);
+            throw closedException();
+        }
+        Mapping current = mapping; // read after the slot: a slot is published after the mapping covering it
+        if (current.rw().getInt(slot.position) != RECORD_MAGIC) {
+            slot.unpin(this);
+            throw new CorruptedEntryException(partition, namespace, name,
+                    "the arena holds no record at offset " + slot.position);
+        }
+        return Optional.of(new ArenaEntryView(this, slot, namespace, name,
+                current.ro().slice(slot.valuePosition(), slot.valueLength)));
+    }
+
+    /** The names in a namespace, sorted; an unmodifiable snapshot. */
+    List<String> names(Namespace namespace) {
+        Objects.requireNonNull(namespace, "namespace");
+        ensureOpen();
+        List<String> names = new ArrayList<>(index[namespace.ordinal()].keySet());
+        Collections.sort(names);
+        return Collections.unmodifiableList(names);
+    }
+
+    PartitionUsage usage() {
+        ensureOpen();
+        Map<Namespace, Integer> entries = new EnumMap<>(Namespace.class);
+        for (Namespace namespace : Namespace.values()) {
+            entries.put(namespace, index[namespace.ordinal()].size());
+        }
+        return new PartitionUsage(partition, capacity, used, entries);
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    /**
+     * Applies the changes atomically and in order. A removal of an absent name does nothing.
+     *
+     * @throws NullPointerException if the list, a change, its namespace or its name is null
+     * @throws IllegalArgumentException if a format is outside 0-255
+     * @throws InvalidNameException if a name is not a valid name ({@link Limits})
+     * @throws ValueTooLargeException if a value exceeds its namespace's limit
+     * @throws PartitionFullException if the payload after the changes would exceed the capacity
+     * @throws DatastoreException if the arena is closed, or cannot grow to place the write
+     */
+    void apply(List<Change> changes) {
+        Objects.requireNonNull(changes, "changes");
+        ensureOpen();
+        List<Prepared> prepared = new ArrayList<>(changes.size());
+        for (Change change : changes) {
+            prepared.add(prepare(change));
+        }
+        if (prepared.isEmpty()) {
+            return;
+        }
+        writeLock.lock();
+        try {
+            ensureOpen();
+            write(prepared);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private Prepared prepare(Change change) {
+        Objects.requireNonNull(change, "change");
+        Namespace namespace = Objects.requireNonNull(change.namespace(), "namespace");
+        String name = Objects.requireNonNull(change.name(), "name");
+        byte[] nameBytes = encodeName(name);
+        if (change.isRemoval()) {
+            return new Prepared(namespace, name, nameBytes, 0, null);
+        }
+        if (change.format() < 0 || change.format() > 255) {
+            throw new IllegalArgumentException("format " + change.format() + " of \"" + name
+                    + "\" is not a byte (0-255)");
+        }
+        ByteBuffer value = change.data().duplicate();
+        if (value.remaining() > namespace.maxValueBytes()) {
+            throw new ValueTooLargeException(namespace, name, value.remaining(), namespace.maxValueBytes());
+        }
+        return new Prepared(namespace, name, nameBytes, change.format(), value);
+    }
+
+    /** Encodes a name, refusing what {@link Limits} forbids: a name the format cannot hold faithfully. */
+    static byte[] encodeName(String name) {
+        if (name.isEmpty()) {
+            throw new InvalidNameException(name, "a name must not be empty");
+        }
+        for (int i = 0; i < name.length(); i++) {
+            if (Character.isISOControl(name.charAt(i))) {
+                throw new InvalidNameException(name, "control character at index " + i);
+            }
+        }
+        CharsetEncoder encoder = StandardCharsets.UTF_8.newEncoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer encoded;
+        try {
+            encoded = encoder.encode(java.nio.CharBuffer.wrap(name));
+        } catch (CharacterCodingException e) {
+            throw new InvalidNameException(name, "unpaired surrogate; a name must be well-formed UTF-16");
+        }
+        if (encoded.remaining() > Limits.MAX_NAME_BYTES) {
+            throw new InvalidNameException(name, encoded.remaining() + " UTF-8 bytes; the limit is "
+                    + Limits.MAX_NAME_BYTES);
+        }
+        byte[] bytes = new byte[encoded.remaining()];
+        encoded.get(bytes);
+        return bytes;
+    }
+
+    private void write(List<Prepared> changes) {
+        // Payload check against the state after the whole batch; nothing is touched before it passes.
+        Map<Key, Long> pending = new HashMap<>();
+        List<Prepared> effective = new ArrayList<>(changes.size());
+        long payload = used;
+        String grower = null;
+        long batchSpan = 0;
+        for (Prepared change : changes) {
+            Key key = new Key(change.namespace(), change.name());
+            Long before = pending.get(key);
+            if (before == null) {
+                Slot slot = index[change.namespace().ordinal()].get(change.name());
+                before = slot == null ? -1L : slot.payload();
+            }
+            if (change.isRemoval()) {
+                if (before < 0) {
+                    continue; // absent: nothing to remove, no record needed
+                }
+                payload -= before;
+                pending.put(key, -1L);
+            } else {
+                long after = (long) change.nameBytes().length + change.valueLength();
+                payload += after - Math.max(before, 0);
+                if (after > Math.max(before, 0)) {
+                    grower = change.name();
+                }
+                pending.put(key, after);
+            }
+            effective.add(change);
+            batchSpan += change.span();
+        }
+        // A write that does not grow the payload passes even above the capacity (lowered by configuration).
+        if (payload > capacity && payload > used) {
+            throw new PartitionFullException(partition, grower, payload, capacity);
+        }
+        if (effective.isEmpty()) {
+            return;
+        }
+        ensureRoom(batchSpan);
+
+        MappedByteBuffer map = mapping.rw();
+        long first = nextRevision;
+        nextRevision += effective.size();
+        // Reserve the revisions before writing: a torn write never hands its numbers to other bytes.
+        map.putLong(H_NEXT_REVISION, nextRevision);
+        int[] positions = new int[effective.size()];
+        long position = top;
+        for (int i = 0; i < effective.size(); i++) {
+            positions[i] = (int) position;
+            writeRecord(map, positions[i], effective.get(i), first + i);
+            position += effective.get(i).span();
+        }
+        top = position;
+        map.putLong(H_TOP, top);
+        committedRevision = first + effective.size() - 1;
+        map.putLong(H_COMMITTED_REVISION, committedRevision); // the commit point
+
+        for (int i = 0; i < effective.size(); i++) {
+            Prepared change = effective.get(i);
+            ConcurrentHashMap<String, Slot> names = index[change.namespace().ordinal()];
+            Slot old;
+            if (change.isRemoval()) {
+                old = names.remove(change.name());
+                markDead(map, positions[i]);
+            } else {
+                Slot slot = new Slot(positions[i], change.span(), first + i, change.nameBytes().length,
+                        change.valueLength(), change.format());
+                old = names.put(change.name(), slot);
+                used += slot.payload();
+                liveSpan += slot.span;
+            }
+            if (old != null) {
+                used -= old.payload();
+                liveSpan -= old.span;
+                discard(map, old);
+            }
+        }
+    }
+
+    private void writeRecord(MappedByteBuffer map, int at, Prepared change, long revision) {
+        int nameLength = change.nameBytes().length;
+        int valueLength = change.valueLength();
+        map.putInt(at + R_MAGIC, RECORD_MAGIC);
+        map.putInt(at + R_SPAN, change.span());
+        map.putInt(at + R_PINS, 0);
+        map.putInt(at + R_FLAGS, 0);
+        map.put(at + R_KIND, (byte) (change.isRemoval() ? KIND_TOMBSTONE : KIND_PUT));
+        map.put(at + R_NAMESPACE, (byte) change.namespace().code());
+        map.put(at + R_FORMAT, (byte) change.format());
+        map.put(at + R_NAME_LENGTH, (byte) nameLength);
+        map.putLong(at + R_REVISION, revision);
+        map.putInt(at + R_VALUE_LENGTH, valueLength);
+        map.putInt(at + R_VALUE_LENGTH + 4, 0);
+        map.put(at + RECORD_HEADER, change.nameBytes());
+        if (valueLength > 0) {
+            ByteBuffer value = change.value();
+            map.put(at + RECORD_HEADER + nameLength, value, value.position(), valueLength);
+        }
+        map.putInt(at + R_CRC, checksum(map, at, nameLength + valueLength));
+    }
+
+    private static int checksum(ByteBuffer map, int at, int payloadLength) {
+        CRC32C crc = new CRC32C();
+        crc.update(map.slice(at + CRC_START, RECORD_HEADER - CRC_START + payloadLength));
+        return (int) crc.getValue();
+    }
+
+    /** Flags a record that left the index dead, and frees it now or once its last view closes. */
+    private void discard(MappedByteBuffer map, Slot old) {
+        markDead(map, old.position);
+        if (!old.tryRetire()) {
+            pinnedGarbage.put(old.position, old);
+        }
+    }
+
+    private static void markDead(MappedByteBuffer map, int at) {
+        map.putInt(at + R_FLAGS, map.getInt(at + R_FLAGS) | FLAG_DEAD);
+    }
+
+    private static void writeFiller(MappedByteBuffer map, int at, int span) {
+        map.putInt(at + R_MAGIC, FILLER_MAGIC);
+        map.putInt(at + R_SPAN, span);
+    }
+
+    /** Makes room for {@code need} bytes at the top: compacts when garbage exceeds the slack, else grows. */
+    private void ensureRoom(long need) {
+        if (top + need <= mapped) {
+            return;
+        }
+        long soft = HEADER_SIZE + liveSpan + need + slack;
+        if (top + need > soft) {
+            compact();
+        }
+        if (top + need > mapped) {
+            long stepped = Math.min(soft, mapped + Math.max(mapped / 4, GROWTH_UNIT));
+            grow(Math.max(top + need, stepped));
+        }
+    }
+
+    private void grow(long wanted) {
+        long target = Math.min(MAX_ARENA_BYTES, (wanted + GROWTH_UNIT - 1) & ~(long) (GROWTH_UNIT - 1));
+        if (target < wanted) {
+            long pinned = top - HEADER_SIZE - liveSpan;
+            throw new DatastoreException("the ephemeral arena cannot grow to " + wanted + " bytes (the limit is "
+                    + MAX_ARENA_BYTES + "); " + pinned + " bytes are held by open views or record overhead",
+                    partition, null);
+        }
+        try {
+            // Allocate by writing, so that a full file system fails here and not on a mapped page.
+            for (long at = mapped; at < target; at += GROWTH_UNIT) {
+                ByteBuffer zeros = ZEROS.duplicate();
+                zeros.limit((int) Math.min(GROWTH_UNIT, target - at));
+                while (zeros.hasRemaining()) {
+                    channel.write(zeros, at + zeros.position());
+                }
+            }
+            Mapping grown = Mapping.of(channel.map(FileChannel.MapMode.READ_WRITE, 0, target));
+            mapped = target;
+            mapping = grown;
+        } catch (IOException e) {
+            try {
+                channel.truncate(mapped);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw new DatastoreException("cannot grow the ephemeral arena " + path + " to " + target + " bytes: "
+                    + e.getMessage(), partition, null, e);
+        }
+    }
+
+    /**
+     * Slides unpinned live records down over dead ones, in address order. Pinned records stay where
+     * they are; the gap in front of one becomes a filler. Ends with the top at the end of the survivors.
+     */
+    private void compact() {
+        MappedByteBuffer map = mapping.rw();
+        long destination = HEADER_SIZE;
+        long position = HEADER_SIZE;
+        while (position < top) {
+            int at = (int) position;
+            int span = map.getInt(at + R_SPAN);
+            if (map.getInt(at) == FILLER_MAGIC) {
+                position += span;
+                continue;
+            }
+            boolean dead = (map.getInt(at + R_FLAGS) & FLAG_DEAD) != 0;
+            boolean sharedPins = (int) INTS.getVolatile(map, at + R_PINS) > 0;
+            if (dead) {
+                Slot pinned = pinnedGarbage.get(at);
+                boolean free = !sharedPins && (pinned == null || pinned.tryRetire());
+                if (free) {
+                    pinnedGarbage.remove(at);
+                    position += span;
+                    continue;
+                }
+            } else if (destination != position) {
+                Namespace namespace = BY_CODE[map.get(at + R_NAMESPACE) & 0xFF];
+                String name = decodeName(map, at, map.get(at + R_NAME_LENGTH) & 0xFF);
+                ConcurrentHashMap<String, Slot> names = index[namespace.ordinal()];
+                Slot slot = names.get(name);
+                if (slot == null || slot.position != at) {
+                    // Not indexed, so unreachable: nothing to keep.
+                    markDead(map, at);
+                    position += span;
+                    continue;
+                }
+                if (!sharedPins && slot.tryRetire()) {
+                    // ByteBuffer.put(ByteBuffer) copies as if through an intermediate buffer: overlap is fine.
+                    map.put((int) destination, map, at, span);
+                    names.put(name, slot.movedTo((int) destination));
+                    destination += span;
+                    position += span;
+                    continue;
+                }
+            }
+            // Stays where it is: live in place, or pinned.
+            if (destination < position) {
+                writeFiller(map, (int) destination, (int) (position - destination));
+            }
+            position += span;
+            destination = position;
+        }
+        top = destination;
+        map.putLong(H_TOP, top);
+        compactions++;
+    }
+
+    /**
+     * Removes every entry (factory reset): one store of the clear floor commits it, then the space is
+     * reclaimed except what open views pin.
+     *
+     * @throws DatastoreException if the arena is closed
+     */
+    void clear() {
+        writeLock.lock();
+        try {
+            ensureOpen();
+            MappedByteBuffer map = mapping.rw();
+            floorRevision = nextRevision;
+            map.putLong(H_FLOOR_REVISION, floorRevision);
+            for (ConcurrentHashMap<String, Slot> names : index) {
+                for (Iterator<Slot> slots = names.values().iterator(); slots.hasNext();) {
+                    Slot slot = slots.next();
+                    slots.remove();
+                    discard(map, slot);
+                }
+            }
+            used = 0;
+            liveSpan = 0;
+            compact();
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- closing
+
+    /**
+     * Waits for the write in progress, then closes. Views still open stay readable; their pins move to
+     * the file so that the next instance on it leaves their bytes alone. Idempotent.
+     */
+    @Override
+    public void close() {
+        writeLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (ConcurrentHashMap<String, Slot> names : index) {
+                for (Slot slot : names.values()) {
+                    slot.handOff(this);
+                }
+            }
+            for (Slot slot : pinnedGarbage.values()) {
+                slot.handOff(this);
+            }
+            try {
+                channel.close(); // the mapping stays valid while views reference it
+            } catch (IOException e) {
+                throw new DatastoreException("cannot close the ephemeral arena " + path + ": " + e.getMessage(),
+                        partition, null, e);
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    void addSharedPins(int position, int delta) {
+        INTS.getAndAdd(mapping.rw(), position + R_PINS, delta);
+    }
+
+    void releaseHandedOffPin(int position) {
+        addSharedPins(position, -1);
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw closedException();
+        }
+    }
+
+    private DatastoreException closedException() {
+        return new DatastoreException("the " + partition + " partition is closed", partition, null);
+    }
+
+    // ---------------------------------------------------------------- for tests and diagnostics
+
+    /** Bytes of the record area in use, live or not. */
+    long top() {
+        writeLock.lock();
+        try {
+            return top;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** The size of the file as mapped. */
+    long mappedBytes() {
+        writeLock.lock();
+        try {
+            return mapped;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    int compactions() {
+        writeLock.lock();
+        try {
+            return compactions;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private static int align8(int length) {
+        return (length + 7) & ~7;
+    }
+
+    static byte[] sha256(String text) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform provides SHA-256", e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ephemeral arena " + path + " (" + capacity + " bytes capacity)";
+    }
+}

@@ -1,0 +1,72 @@
+package datastore.ephemeral;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+
+import datastore.Namespace;
+import datastore.spi.EntryView;
+
+/**
+ * An open entry of the ephemeral arena: a read-only slice of the mapped file, pinned through its
+ * {@link Slot} so the arena neither moves nor reuses those bytes until {@link #close()}.
+ */
+final class ArenaEntryView implements EntryView {
+    private static final AtomicIntegerFieldUpdater<ArenaEntryView> CLOSED =
+            AtomicIntegerFieldUpdater.newUpdater(ArenaEntryView.class, "closed");
+
+    private final Arena arena;
+    private final Slot slot;
+    private final Namespace namespace;
+    private final String name;
+    private final ByteBuffer data;
+    private volatile int closed;
+
+    ArenaEntryView(Arena arena, Slot slot, Namespace namespace, String name, ByteBuffer data) {
+        this.arena = arena;
+        this.slot = slot;
+        this.namespace = namespace;
+        this.name = name;
+        this.data = data;
+    }
+
+    @Override
+    public Namespace namespace() {
+        return namespace;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int format() {
+        return slot.format;
+    }
+
+    @Override
+    public long revision() {
+        return slot.revision;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalStateException if the view is closed: its bytes may belong to another entry by now
+     */
+    @Override
+    public ByteBuffer data() {
+        if (closed != 0) {
+            throw new IllegalStateException("the view of " + namespace.id() + " entry \"" + name
+                    + "\" is closed; its bytes may have been reused");
+        }
+        return data.duplicate();
+    }
+
+    @Override
+    public void close() {
+        if (CLOSED.compareAndSet(this, 0, 1)) {
+            slot.unpin(arena);
+        }
+    }
+}
