@@ -161,10 +161,8 @@ public class LogicalImageStore implements ImageStore {
                 throw e;
             }
             // The format service knows no tags; the caller needs to know which image was refused.
-            InvalidImageException tagged = new InvalidImageException(tag, e.type(),
-                    e.reason() != null ? e.reason() : e.getMessage());
-            tagged.initCause(e);
-            throw tagged;
+            // (DatastoreException fixes its cause at construction, so the original cannot be chained.)
+            throw new InvalidImageException(tag, e.type(), e.reason() != null ? e.reason() : e.getMessage());
         }
     }
 
