@@ -9,6 +9,16 @@ import java.util.Map;
  */
 final class TestDock {
 
+    /**
+     * The store logs every partition arriving and leaving, which tests do by the thousand, and the
+     * failures that tests provoke on purpose; held here so the setting is not collected.
+     */
+    private static final java.util.logging.Logger STORE_LOG = java.util.logging.Logger.getLogger("datastore.store");
+
+    static {
+        STORE_LOG.setLevel(java.util.logging.Level.SEVERE);
+    }
+
     final LogicalStore store;
     final LogicalKvStore kv;
     final LogicalImageStore images;

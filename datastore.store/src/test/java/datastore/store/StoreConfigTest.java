@@ -1,0 +1,52 @@
+package datastore.store;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.lang.annotation.Annotation;
+
+import org.junit.Test;
+
+public class StoreConfigTest {
+
+    private static StoreConfig config(String defaultPartition, long graceMillis) {
+        return new StoreConfig() {
+            @Override
+            public Class<? extends Annotation> annotationType() {
+                return StoreConfig.class;
+            }
+
+            @Override
+            public String default_partition() {
+                return defaultPartition;
+            }
+
+            @Override
+            public long departure_grace_ms() {
+                return graceMillis;
+            }
+        };
+    }
+
+    @Test
+    public void theDefaultsAreRuntimeAndTwoSeconds() throws Exception {
+        assertEquals("runtime", StoreConfig.class.getMethod("default_partition").getDefaultValue());
+        assertEquals(2000L, StoreConfig.class.getMethod("departure_grace_ms").getDefaultValue());
+        assertEquals("runtime", new LogicalStore(config("runtime", 2000)).defaultPartition());
+    }
+
+    @Test
+    public void invalidValuesFailActivationNamingTheProperty() {
+        for (String bad : new String[] {"", null, "tab\t", "x".repeat(256)}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new LogicalStore(config(bad, 2000)));
+            assertTrue(e.getMessage(), e.getMessage().startsWith("datastore.store: default.partition is invalid: "));
+        }
+        for (long bad : new long[] {-1, 60_001, Long.MAX_VALUE}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new LogicalStore(config("runtime", bad)));
+            assertTrue(e.getMessage(), e.getMessage().startsWith("datastore.store: departure.grace.ms is " + bad));
+        }
+        new LogicalStore(config("runtime", 0));
+        new LogicalStore(config("runtime", 60_000));
+    }
+}
