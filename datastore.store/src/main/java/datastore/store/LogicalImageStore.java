@@ -14,12 +14,12 @@ import datastore.ImageToken;
 import datastore.ImageView;
 import datastore.InvalidImageException;
 import datastore.Namespace;
+import datastore.NoSuchPartitionException;
 import datastore.StaleTokenException;
 import datastore.image.ImageFormat;
 import datastore.image.ImageHeader;
 import datastore.image.ImageType;
 import datastore.spi.EntryView;
-import datastore.spi.PartitionStore;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -103,13 +103,11 @@ public class LogicalImageStore implements ImageStore {
         if (!(token instanceof StoreImageToken ours) || ours.issuer != store) {
             throw new IllegalArgumentException("the token " + token + " was not issued by this store");
         }
-        PartitionStore partition = store.partition(ours.partition)
-                .orElseThrow(() -> new StaleTokenException(ours.partition, ours.tag(), "the partition is gone"));
         Optional<EntryView> view;
         try {
-            view = partition.open(Namespace.IMAGE, ours.tag());
-        } catch (RuntimeException e) {
-            throw LogicalStore.failure(ours.partition, ours.tag(), "open image", e);
+            view = store.openIn(ours.partition, Namespace.IMAGE, ours.tag());
+        } catch (NoSuchPartitionException gone) {
+            throw new StaleTokenException(ours.partition, ours.tag(), "the partition is gone");
         }
         EntryView entry = view.orElseThrow(() -> new StaleTokenException(ours.partition, ours.tag(), "the image was removed"));
         if (entry.revision() != ours.revision) {

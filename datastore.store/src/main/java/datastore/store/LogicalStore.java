@@ -247,12 +247,23 @@ public class LogicalStore {
     }
 
     /**
-     * The present partition of that name, waiting for it during its departure grace.
+     * Opens an entry of the named partition only, waiting for the partition during its departure
+     * grace; if the partition leaves under the call, opens it in its successor.
      *
-     * @return empty if no such partition is present
+     * @throws NoSuchPartitionException if no partition of that name is present
      */
-    Optional<PartitionStore> partition(String partition) {
-        return lineup.awaitPresent(partition).map(slot -> slot.store);
+    Optional<EntryView> openIn(String partition, Namespace namespace, String name) {
+        for (int restarts = 0;; restarts++) {
+            Slot slot = lineup.awaitPresent(partition).orElseThrow(() -> new NoSuchPartitionException(partition));
+            try {
+                return slot.store.open(namespace, name);
+            } catch (RuntimeException e) {
+                if (restarts < MAX_RESTARTS && lineup.hasLeft(slot)) {
+                    continue;
+                }
+                throw failure(slot.name, name, "open " + namespace.id() + " entry", e);
+            }
+        }
     }
 
     /**

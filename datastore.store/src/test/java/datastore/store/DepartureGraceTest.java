@@ -191,6 +191,29 @@ public class DepartureGraceTest {
         assertEquals("ephemeral", dock.kv.get("k"));
     }
 
+    @Test(timeout = 20_000)
+    public void aTokenOpenedWhileItsPartitionClosesOpensInTheSuccessor() throws Exception {
+        TestDock dock = dock(LONG_GRACE);
+        byte[] png = MarkerImageFormat.image(ImageType.PNG, "splash");
+        dock.images.put("splash", png, ImageType.PNG, "ephemeral");
+        ImageToken token = dock.images.getToken("splash");
+        MemoryPartition ephemeral = dock.partition("ephemeral");
+        MemoryPartition successor = ephemeral.successor();
+        ephemeral.onOpen = p -> {
+            dock.remove(p);
+            background.submit(() -> {
+                Thread.sleep(20);
+                dock.add(successor, 300);
+                return null;
+            });
+            throw new IllegalStateException("arena closed");
+        };
+        try (ImageView view = dock.images.open(token)) {
+            assertEquals(png.length, view.bytes().remaining());
+        }
+        assertEquals(0, successor.openViews());
+    }
+
     @Test
     public void deactivationDropsDepartedPartitionsAndPostsNoEvents() {
         TestDock dock = dock(LONG_GRACE);
