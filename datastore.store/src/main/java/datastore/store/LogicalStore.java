@@ -43,7 +43,8 @@ import org.osgi.service.metatype.annotations.Designate;
  * return type. This component registers itself under its own class, which no other bundle can see,
  * so that they all share one partition lineup and one configuration.
  *
- * <p>Callers validate names and values before calling; this class never sees an invalid one.
+ * <p>Callers validate names and values before calling; partition names are only looked up, so an
+ * unknown or null one is a {@link NoSuchPartitionException}.
  */
 @Component(name = LogicalStore.PID, service = LogicalStore.class, immediate = true)
 @Designate(ocd = StoreConfig.class)
