@@ -187,11 +187,15 @@ final class Arena implements AutoCloseable {
     // Guarded by writeLock:
     private long mapped;
     private long top;
+    /** Free [start, end) ranges below the top, in front of pinned records; fillers in the file. */
+    private List<long[]> gaps = new ArrayList<>();
     private long liveSpan;
     private long nextRevision;
     private long committedRevision;
     private long floorRevision;
     private int compactions;
+    /** Tests only: runs after a write's records, before its commit point, to simulate a writer stopped there. */
+    Runnable beforeCommit;
 
     /**
      * Opens the arena in {@code path}, creating or reformatting it as the launch identity demands.
@@ -615,22 +619,27 @@ final class Arena implements AutoCloseable {
         if (effective.isEmpty()) {
             return;
         }
-        ensureRoom(batchSpan);
+        Placement plan = makeRoom(effective, batchSpan);
 
         MappedByteBuffer map = mapping.rw();
         long first = nextRevision;
         nextRevision += effective.size();
         // Reserve the revisions before writing: a torn write never hands its numbers to other bytes.
         map.putLong(H_NEXT_REVISION, nextRevision);
-        int[] positions = new int[effective.size()];
-        long position = top;
-        for (int i = 0; i < effective.size(); i++) {
-            positions[i] = (int) position;
-            writeRecord(map, positions[i], effective.get(i), first + i);
-            position += effective.get(i).span();
+        // Shrunk gaps get their filler first: until a record's header lands, the old filler still spans it.
+        for (long[] gap : plan.gaps()) {
+            writeFiller(map, (int) gap[0], (int) (gap[1] - gap[0]));
         }
-        top = position;
+        int[] positions = plan.positions();
+        for (int i = 0; i < effective.size(); i++) {
+            writeRecord(map, positions[i], effective.get(i), first + i);
+        }
+        gaps = plan.gaps();
+        top = plan.top();
         map.putLong(H_TOP, top);
+        if (beforeCommit != null) {
+            beforeCommit.run();
+        }
         committedRevision = first + effective.size() - 1;
         map.putLong(H_COMMITTED_REVISION, committedRevision); // the commit point
 
@@ -701,19 +710,64 @@ final class Arena implements AutoCloseable {
         map.putInt(at + R_SPAN, span);
     }
 
-    /** Makes room for {@code need} bytes at the top: compacts when garbage exceeds the slack, else grows. */
-    private void ensureRoom(long need) {
-        if (top + need <= mapped) {
-            return;
+    /** Where a write's records go: positions, the top after it, and the gaps left. */
+    private record Placement(int[] positions, long top, List<long[]> gaps) {
+    }
+
+    /**
+     * Places the records first-fit in the gaps that compaction left in front of pinned records, the
+     * rest at the top. Computes only; the caller writes.
+     */
+    private Placement place(List<Prepared> records) {
+        List<long[]> remaining = new ArrayList<>(gaps.size());
+        for (long[] gap : gaps) {
+            remaining.add(gap.clone());
+        }
+        int[] positions = new int[records.size()];
+        long end = top;
+        for (int i = 0; i < records.size(); i++) {
+            long at = take(remaining, records.get(i).span());
+            if (at < 0) {
+                at = end;
+                end += records.get(i).span();
+            }
+            positions[i] = (int) at;
+        }
+        remaining.removeIf(gap -> gap[0] == gap[1]);
+        return new Placement(positions, end, remaining);
+    }
+
+    /** Takes {@code span} bytes from the first gap that holds them; -1 if none does. */
+    private static long take(List<long[]> gaps, long span) {
+        for (long[] gap : gaps) {
+            if (gap[1] - gap[0] >= span) {
+                long at = gap[0];
+                gap[0] += span;
+                return at;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Places a write, compacting when the garbage exceeds the slack and growing the file otherwise (or
+     * when what views pin leaves no room).
+     */
+    private Placement makeRoom(List<Prepared> records, long need) {
+        Placement plan = place(records);
+        if (plan.top() <= mapped) {
+            return plan;
         }
         long soft = HEADER_SIZE + liveSpan + need + slack;
-        if (top + need > soft) {
+        if (plan.top() > soft) {
             compact();
+            plan = place(records);
         }
-        if (top + need > mapped) {
+        if (plan.top() > mapped) {
             long stepped = Math.min(soft, mapped + Math.max(mapped / 4, GROWTH_UNIT));
-            grow(Math.max(top + need, stepped));
+            grow(Math.max(plan.top(), stepped));
         }
+        return plan;
     }
 
     private void grow(long wanted) {
@@ -748,11 +802,15 @@ final class Arena implements AutoCloseable {
     }
 
     /**
-     * Slides unpinned live records down over dead ones, in address order. Pinned records stay where
-     * they are; the gap in front of one becomes a filler. Ends with the top at the end of the survivors.
+     * Packs the live records: in address order, each unpinned live record moves to the first gap in
+     * front of a pinned record that holds it, else slides down over the dead bytes just below it.
+     * Pinned records (live or dead) stay where they are; the free bytes in front of each become a gap
+     * that this and later writes fill first-fit. Ends with the top at the end of the last survivor.
+     * Records are found by revision at open, never by address, so their order does not matter.
      */
     private void compact() {
         MappedByteBuffer map = mapping.rw();
+        List<long[]> closed = new ArrayList<>();
         long destination = HEADER_SIZE;
         long position = HEADER_SIZE;
         while (position < top) {
@@ -766,13 +824,12 @@ final class Arena implements AutoCloseable {
             boolean sharedPins = (int) INTS.getVolatile(map, at + R_PINS) > 0;
             if (dead) {
                 Slot pinned = pinnedGarbage.get(at);
-                boolean free = !sharedPins && (pinned == null || pinned.tryRetire());
-                if (free) {
+                if (!sharedPins && (pinned == null || pinned.tryRetire())) {
                     pinnedGarbage.remove(at);
                     position += span;
                     continue;
                 }
-            } else if (destination != position) {
+            } else {
                 Namespace namespace = BY_CODE[map.get(at + R_NAMESPACE) & 0xFF];
                 String name = decodeName(map, at, map.get(at + R_NAME_LENGTH) & 0xFF);
                 ConcurrentHashMap<String, Slot> names = index[namespace.ordinal()];
@@ -783,25 +840,56 @@ final class Arena implements AutoCloseable {
                     position += span;
                     continue;
                 }
-                if (!sharedPins && slot.tryRetire()) {
-                    // ByteBuffer.put(ByteBuffer) copies as if through an intermediate buffer: overlap is fine.
-                    map.put((int) destination, map, at, span);
-                    names.put(name, slot.movedTo((int) destination));
-                    destination += span;
+                long target = take(closed, span);
+                boolean intoGap = target >= 0;
+                if (!intoGap) {
+                    target = destination;
+                }
+                if (target == position) {
+                    destination = position + span; // already in place
                     position += span;
                     continue;
                 }
+                if (!sharedPins && slot.tryRetire()) {
+                    // ByteBuffer.put(ByteBuffer) copies as if through an intermediate buffer: overlap is fine.
+                    map.put((int) target, map, at, span);
+                    names.put(name, slot.movedTo((int) target));
+                    if (!intoGap) {
+                        destination += span;
+                    }
+                    position += span;
+                    continue;
+                }
+                if (intoGap) {
+                    giveBack(closed, target, span);
+                }
             }
-            // Stays where it is: live in place, or pinned.
+            // Pinned: stays, and the free bytes in front of it become a gap.
             if (destination < position) {
-                writeFiller(map, (int) destination, (int) (position - destination));
+                closed.add(new long[] {destination, position});
             }
             position += span;
             destination = position;
         }
+        closed.removeIf(gap -> gap[0] == gap[1]);
+        for (long[] gap : closed) {
+            writeFiller(map, (int) gap[0], (int) (gap[1] - gap[0]));
+        }
+        gaps = closed;
         top = destination;
         map.putLong(H_TOP, top);
         compactions++;
+    }
+
+    /** Undoes {@link #take} for a record that turned out to be pinned. */
+    private static void giveBack(List<long[]> gaps, long at, long span) {
+        for (long[] gap : gaps) {
+            if (gap[0] == at + span) {
+                gap[0] = at;
+                return;
+            }
+        }
+        throw new IllegalStateException("no gap to give " + span + " bytes at " + at + " back to");
     }
 
     /**

@@ -1,0 +1,249 @@
+package datastore.ephemeral;
+
+import static datastore.ephemeral.ArenaFixture.bytes;
+import static datastore.ephemeral.ArenaFixture.filled;
+import static datastore.ephemeral.ArenaFixture.get;
+import static datastore.ephemeral.ArenaFixture.put;
+import static datastore.ephemeral.ArenaFixture.revision;
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+
+import org.junit.Before;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+import datastore.Namespace;
+import datastore.spi.Change;
+
+/**
+ * What an arena instance finds when it opens a file another instance left behind: torn or damaged
+ * records are never indexed, the others all are, and a write without its commit point is absent.
+ */
+public class ArenaRecoveryTest {
+    static final long CAPACITY = 1024 * 1024;
+    static final String VICTIM = "victim-with-a-unique-name";
+
+    @Rule
+    public TemporaryFolder folder = new TemporaryFolder();
+
+    Path file;
+
+    @Before
+    public void prepare() {
+        file = folder.getRoot().toPath().resolve("recovery.arena");
+        Arena arena = new Arena(file, CAPACITY, "launch");
+        put(arena, Namespace.KV, "before", bytes("first"));
+        put(arena, Namespace.IMAGE, VICTIM, filled(5000, 1));
+        put(arena, Namespace.KV, "after", bytes("third"));
+        arena.close();
+    }
+
+    @Test
+    public void recordWithDamagedValueIsSkippedAndTheOthersKept() throws IOException {
+        int record = recordPosition(VICTIM);
+        modify(record + Arena.RECORD_HEADER + VICTIM.length() + 100, (byte) 0x55);
+        assertVictimGoneOthersKept();
+    }
+
+    @Test
+    public void recordWithDamagedSpanIsSkippedByResynchronising() throws IOException {
+        int record = recordPosition(VICTIM);
+        writeInt(record + Arena.R_SPAN, 0x7FFF0001);
+        assertVictimGoneOthersKept();
+    }
+
+    @Test
+    public void recordWithDamagedMagicIsSkipped() throws IOException {
+        int record = recordPosition(VICTIM);
+        writeInt(record + Arena.R_MAGIC, 0);
+        assertVictimGoneOthersKept();
+    }
+
+    @Test
+    public void recordCutShortByATruncatedFileIsSkipped() throws IOException {
+        Arena arena = new Arena(file, CAPACITY, "launch");
+        put(arena, Namespace.IMAGE, "cut", filled(100_000, 2));
+        arena.close();
+        int record = recordPosition("cut");
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            channel.truncate(record + Arena.RECORD_HEADER + 3 + 500);
+        }
+        arena = new Arena(file, CAPACITY, "launch");
+        try {
+            assertNull(get(arena, Namespace.IMAGE, "cut"));
+            assertArrayEquals(bytes("first"), get(arena, Namespace.KV, "before"));
+            assertArrayEquals(filled(5000, 1), get(arena, Namespace.IMAGE, VICTIM));
+            assertArrayEquals(bytes("third"), get(arena, Namespace.KV, "after"));
+            put(arena, Namespace.IMAGE, "cut", filled(200_000, 3)); // the arena grows again
+        } finally {
+            arena.close();
+        }
+        arena = new Arena(file, CAPACITY, "launch");
+        try {
+            assertArrayEquals(filled(200_000, 3), get(arena, Namespace.IMAGE, "cut"));
+            assertEquals(4, arena.names(Namespace.KV).size() + arena.names(Namespace.IMAGE).size());
+        } finally {
+            arena.close();
+        }
+    }
+
+    @Test
+    public void batchStoppedBeforeItsCommitPointIsWhollyAbsent() {
+        Arena arena = new Arena(file, CAPACITY, "launch");
+        long before = revision(arena, Namespace.KV, "after");
+        arena.beforeCommit = () -> {
+            throw new IllegalStateException("stopped before the commit point");
+        };
+        try {
+            arena.apply(List.of(
+                    Change.put(Namespace.KV, "x", 0, ByteBuffer.wrap(bytes("x"))),
+                    Change.put(Namespace.KV, "before", 0, ByteBuffer.wrap(bytes("overwritten"))),
+                    Change.remove(Namespace.KV, "after"),
+                    Change.put(Namespace.IMAGE, "y", 0, ByteBuffer.wrap(filled(3000, 4)))));
+        } catch (IllegalStateException expected) {
+            // the writer "stopped" with all its records and the new top in the file
+        }
+        arena.beforeCommit = null;
+        arena.close();
+
+        arena = new Arena(file, CAPACITY, "launch");
+        try {
+            assertNull(get(arena, Namespace.KV, "x"));
+            assertNull(get(arena, Namespace.IMAGE, "y"));
+            assertArrayEquals(bytes("first"), get(arena, Namespace.KV, "before"));
+            assertArrayEquals(bytes("third"), get(arena, Namespace.KV, "after"));
+            assertArrayEquals(filled(5000, 1), get(arena, Namespace.IMAGE, VICTIM));
+            assertEquals(6 + 5 + 5 + 5 + VICTIM.length() + 5000, arena.usage().used());
+            // The stopped batch reserved revisions before + 1 to before + 4: never handed to other bytes.
+            put(arena, Namespace.KV, "x", bytes("new"));
+            assertTrue(revision(arena, Namespace.KV, "x") > before + 4);
+            for (int i = 0; i < 30; i++) {
+                put(arena, Namespace.IMAGE, "churn", filled(100_000, i)); // compacts the abandoned records away
+            }
+        } finally {
+            arena.close();
+        }
+        arena = new Arena(file, CAPACITY, "launch");
+        try {
+            assertArrayEquals(bytes("first"), get(arena, Namespace.KV, "before"));
+            assertArrayEquals(bytes("new"), get(arena, Namespace.KV, "x"));
+            assertNull(get(arena, Namespace.IMAGE, "y"));
+        } finally {
+            arena.close();
+        }
+    }
+
+    @Test
+    public void recordsBeyondTheCommittedRevisionAreIgnored() throws IOException {
+        long committed = headerLong(Arena.H_COMMITTED_REVISION);
+        writeLong(Arena.H_COMMITTED_REVISION, committed - 1); // "after" was the last committed write
+        Arena arena = new Arena(file, CAPACITY, "launch");
+        try {
+            assertNull(get(arena, Namespace.KV, "after"));
+            assertArrayEquals(bytes("first"), get(arena, Namespace.KV, "before"));
+            assertArrayEquals(filled(5000, 1), get(arena, Namespace.IMAGE, VICTIM));
+        } finally {
+            arena.close();
+        }
+    }
+
+    @Test
+    public void damagedHeaderStartsEmpty() throws IOException {
+        writeLong(Arena.H_MAGIC, 0);
+        Arena arena = new Arena(file, CAPACITY, "launch");
+        try {
+            assertEquals(0, arena.usage().used());
+            put(arena, Namespace.KV, "k", bytes("v"));
+            assertArrayEquals(bytes("v"), get(arena, Namespace.KV, "k"));
+        } finally {
+            arena.close();
+        }
+    }
+
+    private void assertVictimGoneOthersKept() {
+        Arena arena = new Arena(file, CAPACITY, "launch");
+        try {
+            assertNull(get(arena, Namespace.IMAGE, VICTIM));
+            assertArrayEquals(bytes("first"), get(arena, Namespace.KV, "before"));
+            assertArrayEquals(bytes("third"), get(arena, Namespace.KV, "after"));
+            assertEquals(6 + 5 + 5 + 5, arena.usage().used());
+            put(arena, Namespace.IMAGE, VICTIM, filled(7000, 9));
+            for (int i = 0; i < 40; i++) {
+                put(arena, Namespace.IMAGE, "churn", filled(100_000, i)); // compacts over the repaired gap
+            }
+        } finally {
+            arena.close();
+        }
+        arena = new Arena(file, CAPACITY, "launch");
+        try {
+            assertArrayEquals(filled(7000, 9), get(arena, Namespace.IMAGE, VICTIM));
+            assertArrayEquals(filled(100_000, 39), get(arena, Namespace.IMAGE, "churn"));
+            assertArrayEquals(bytes("first"), get(arena, Namespace.KV, "before"));
+            assertArrayEquals(bytes("third"), get(arena, Namespace.KV, "after"));
+        } finally {
+            arena.close();
+        }
+    }
+
+    /** The offset of the only record of {@code name} in the file. */
+    private int recordPosition(String name) throws IOException {
+        byte[] content = Files.readAllBytes(file);
+        byte[] needle = bytes(name);
+        int found = -1;
+        for (int i = Arena.HEADER_SIZE; i + needle.length <= content.length; i++) {
+            int j = 0;
+            while (j < needle.length && content[i + j] == needle[j]) {
+                j++;
+            }
+            if (j == needle.length) {
+                assertEquals("one record of " + name, -1, found);
+                found = i;
+            }
+        }
+        assertTrue(found > 0);
+        return found - Arena.RECORD_HEADER;
+    }
+
+    private void modify(long position, byte xor) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer one = ByteBuffer.allocate(1);
+            channel.read(one, position);
+            one.put(0, (byte) (one.get(0) ^ xor)).rewind();
+            channel.write(one, position);
+        }
+    }
+
+    private void writeInt(long position, int value) throws IOException {
+        write(position, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, value));
+    }
+
+    private void writeLong(long position, long value) throws IOException {
+        write(position, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, value));
+    }
+
+    private void write(long position, ByteBuffer bytes) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            channel.write(bytes, position);
+        }
+    }
+
+    private long headerLong(int offset) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer value = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            channel.read(value, offset);
+            return value.getLong(0);
+        }
+    }
+}
