@@ -64,21 +64,25 @@ import datastore.spi.PartitionUsage;
  * and tombstones are flagged dead after the commit, which only saves the next scan some work.
  *
  * <h2>Space</h2> Capacity counts payload (UTF-8 name plus value) of live entries only. Physical space
- * is managed by sliding compaction: when an append would not fit, live records are slid down over the
- * dead ones in address order and the top drops to the end of the live data. Records that an open view
- * pins (in this instance, or in an earlier instance through the shared pin word) never move; the gap
- * in front of them becomes a filler until a later compaction. So after compaction the arena holds the
- * live records plus whatever views pin, and a write that the payload check admitted always fits once
- * the file has grown to {@code top + write}: the promised capacity holds whatever the history of
- * overwrites and deletes. The file grows lazily (written with zeros, so that a full tmpfs surfaces as
- * an I/O error here rather than as a fault on a mapped page) up to about {@code live records + the
- * write + slack} where {@code slack = max(64 KiB, capacity / 8)}; beyond that the arena compacts
- * instead of growing, so garbage costs at most the slack in memory and a compaction is amortised over
- * at least {@code slack} written bytes. Space pinned by open views is sized for rather than waited for:
- * the arena grows past its usual size while views pin old bytes and is compacted back to the live set
- * once they close. The arena never exceeds {@link #MAX_ARENA_BYTES}, the limit of one mapping; only
- * pathological uses (many millions of tiny entries, or gigabytes held by views) reach it, and the
- * write is then refused with a {@link DatastoreException} that changes nothing.
+ * is reclaimed by compaction: when a write does not fit, live records are packed in address order,
+ * each into the first gap that holds it or slid down over the dead bytes just below it, and the top
+ * drops to the end of the survivors. Records that an open view pins (in this instance, or in an earlier
+ * one through the shared pin word) never move; the free bytes in front of them become gaps (fillers in
+ * the file) that compaction and later writes fill first-fit, so a long-held view costs about its own
+ * record, not the space around it. After compaction the arena holds the live records plus what views
+ * pin, and a write that the payload check admitted always fits once the file reaches {@code top + write}:
+ * the promised capacity holds whatever the history of overwrites, removals and fragmentation. The
+ * file grows lazily (written with zeros, so that a full tmpfs surfaces as an I/O error here rather than
+ * as a fault on a mapped page) up to about {@code live records + the write + slack}, where {@code slack
+ * = max(64 KiB, capacity / 8)}; beyond that the arena compacts instead of growing, so garbage costs at
+ * most the slack and a compaction is amortised over at least {@code slack} written bytes. For a full
+ * 128 MiB partition of KiB-sized entries that is about 150 MiB of tmpfs. Space pinned by open views is
+ * sized for, never waited for: while views pin old bytes the file grows past that size, and the space
+ * is reused once they close (the file itself does not shrink until the next launch replaces it). The
+ * arena never exceeds {@link #MAX_ARENA_BYTES}, the limit of one mapping; only pathological uses (tens
+ * of millions of tiny entries, whose 40-byte record headers then outweigh the payload, or gigabytes
+ * held by views) reach it, and the write is then refused with a {@link DatastoreException} that
+ * changes nothing.
  *
  * <h2>Concurrency</h2> Writes, compaction, {@link #clear()} and {@link #close()} serialise on one lock.
  * Reads take no lock: a concurrent hash map per namespace gives the slot, a CAS on the slot's pin count
@@ -445,7 +449,8 @@ final class Arena implements AutoCloseable {
      *
      * @throws DatastoreException if the arena is closed
      * @throws CorruptedEntryException if the record no longer looks like a record (the file was damaged
-     *         from outside); values are checksummed at open, not on every read
+     *         from outside); checksums are verified when the arena is opened (the scan), not on every
+     *         read, which must cost about as much as a hash-map lookup
      */
     Optional<EntryView> open(Namespace namespace, String name) {
         Objects.requireNonNull(namespace, "namespace");

@@ -1,0 +1,139 @@
+package datastore.ephemeral;
+
+import static datastore.ephemeral.ArenaFixture.bytes;
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.lang.annotation.Annotation;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+import datastore.DatastoreException;
+import datastore.Namespace;
+import datastore.Partitions;
+import datastore.spi.Change;
+import datastore.spi.EntryView;
+
+/** The component shell: configuration checks, arena location, delegation and deactivation. */
+public class EphemeralPartitionTest {
+    @Rule
+    public TemporaryFolder folder = new TemporaryFolder();
+
+    static EphemeralConfiguration config(long capacity, String path) {
+        return new EphemeralConfiguration() {
+            @Override
+            public Class<? extends Annotation> annotationType() {
+                return EphemeralConfiguration.class;
+            }
+
+            @Override
+            public long capacity() {
+                return capacity;
+            }
+
+            @Override
+            public String path() {
+                return path;
+            }
+        };
+    }
+
+    @Test
+    public void servesThePartitionAndKeepsItAcrossAnUpdate() {
+        String path = folder.getRoot().toPath().resolve("dock.arena").toString();
+        EphemeralPartition partition = new EphemeralPartition(
+                EphemeralPartition.openArena(config(1 << 20, path), "/dock/storage", "uuid-1"));
+        assertEquals(Partitions.EPHEMERAL, partition.name());
+        assertFalse(partition.readOnly());
+        partition.apply(List.of(Change.put(Namespace.KV, "k", 0, ByteBuffer.wrap(bytes("v")))));
+        assertEquals(List.of("k"), partition.names(Namespace.KV));
+        assertEquals(2, partition.usage().used());
+        assertEquals(1 << 20, partition.usage().capacity());
+        partition.deactivate();
+        assertThrows(DatastoreException.class, () -> partition.names(Namespace.KV));
+
+        EphemeralPartition updated = new EphemeralPartition(
+                EphemeralPartition.openArena(config(1 << 20, path), "/dock/storage", "uuid-1"));
+        try (EntryView view = updated.open(Namespace.KV, "k").orElseThrow()) {
+            assertArrayEquals(bytes("v"), ArenaFixture.copy(view.data()));
+        }
+        updated.clear();
+        assertEquals(List.of(), updated.names(Namespace.KV));
+        updated.deactivate();
+    }
+
+    @Test
+    public void invalidCapacityFailsActivationClearly() {
+        String path = folder.getRoot().toPath().resolve("dock.arena").toString();
+        for (long capacity : new long[] {0, -1, Arena.MAX_CAPACITY + 1}) {
+            IllegalArgumentException invalid = assertThrows(IllegalArgumentException.class,
+                    () -> EphemeralPartition.openArena(config(capacity, path), "/s", "uuid"));
+            assertTrue(invalid.getMessage(), invalid.getMessage().contains("capacity"));
+            assertTrue(invalid.getMessage(), invalid.getMessage().contains(EphemeralPartition.PID));
+        }
+        assertFalse(Files.exists(Path.of(path)));
+    }
+
+    @Test
+    public void missingLaunchIdentityFailsActivation() {
+        String path = folder.getRoot().toPath().resolve("dock.arena").toString();
+        assertThrows(IllegalStateException.class, () -> EphemeralPartition.openArena(config(1000, path), "/s", null));
+    }
+
+    @Test
+    public void unusablePathsFailActivationClearly() throws IOException {
+        Path directory = folder.newFolder("a-directory").toPath();
+        IllegalArgumentException isDirectory = assertThrows(IllegalArgumentException.class,
+                () -> EphemeralPartition.openArena(config(1000, directory.toString()), "/s", "uuid"));
+        assertTrue(isDirectory.getMessage(), isDirectory.getMessage().contains("directory"));
+
+        Path plainFile = folder.newFile("plain").toPath();
+        IllegalArgumentException underFile = assertThrows(IllegalArgumentException.class,
+                () -> EphemeralPartition.openArena(config(1000, plainFile.resolve("arena").toString()), "/s", "uuid"));
+        assertTrue(underFile.getMessage(), underFile.getMessage().contains(plainFile.toString()));
+    }
+
+    @Test
+    public void explicitPathCreatesItsDirectory() {
+        Path nested = folder.getRoot().toPath().resolve("deep/er/dock.arena");
+        assertEquals(nested, ArenaLocation.explicit(nested.toString()));
+        assertTrue(Files.isDirectory(nested.getParent()));
+    }
+
+    @Test
+    public void automaticLocationPrefersAnExistingArenaThenTheFirstDirectoryWithRoom() throws IOException {
+        Path shm = folder.newFolder("shm").toPath();
+        Path tmp = folder.newFolder("tmp").toPath();
+        Path missing = folder.getRoot().toPath().resolve("missing");
+        String name = ArenaLocation.fileName("/dock/storage");
+
+        assertEquals(shm.resolve(name), ArenaLocation.automatic(List.of(missing, shm, tmp), name, 1000));
+        Files.createFile(tmp.resolve(name));
+        assertEquals("an arena left by the previous bundle is found wherever it is",
+                tmp.resolve(name), ArenaLocation.automatic(List.of(shm, tmp), name, 1000));
+
+        IllegalArgumentException noRoom = assertThrows(IllegalArgumentException.class,
+                () -> ArenaLocation.automatic(List.of(missing, shm), name, Long.MAX_VALUE));
+        assertTrue(noRoom.getMessage(), noRoom.getMessage().contains("bytes free"));
+        assertTrue(noRoom.getMessage(), noRoom.getMessage().contains("missing or not writable"));
+    }
+
+    @Test
+    public void arenaFileNameIdentifiesTheFrameworkStorage() {
+        assertEquals(ArenaLocation.fileName("/dock/a"), ArenaLocation.fileName("/dock/a/"));
+        assertEquals(ArenaLocation.fileName("/dock/a"), ArenaLocation.fileName("/dock/b/../a"));
+        assertNotEquals(ArenaLocation.fileName("/dock/a"), ArenaLocation.fileName("/dock/b"));
+        assertTrue(ArenaLocation.fileName(null).matches("datastore-ephemeral-[0-9a-f]{16}\\.arena"));
+    }
+}
