@@ -1,0 +1,22 @@
+package datastore.rom;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+import org.osgi.service.component.annotations.ComponentPropertyType;
+
+/**
+ * Component property type for the {@code datastore.partition} service property
+ * ({@link datastore.spi.PartitionStore#PARTITION}): the name under which a partition registers.
+ */
+@ComponentPropertyType
+@Retention(RetentionPolicy.CLASS)
+@Target(ElementType.TYPE)
+public @interface Partition {
+    String PREFIX_ = "datastore.";
+
+    /** The partition's name ({@link datastore.Partitions}). */
+    String value();
+}

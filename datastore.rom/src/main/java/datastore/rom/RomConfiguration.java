@@ -1,0 +1,34 @@
+package datastore.rom;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/** Configuration of the ROM partition (PID {@value RomPartition#PID}). */
+@ObjectClassDefinition(
+        name = "Dock Datastore ROM partition",
+        description = "The factory image on the rom flash region: two application slots with commit records, and "
+                + "the unique-per-dock section written at manufacture.")
+public @interface RomConfiguration {
+
+    @AttributeDefinition(
+            name = "Capacity",
+            description = "Payload bytes (UTF-8 names plus values) of the application image and the unique-per-dock "
+                    + "data together. It must fit one slot of the rom region: the default 28 MiB region holds up to "
+                    + "14090240-byte slots, header and index included.",
+            min = "1")
+    long capacity() default 13631488L;
+
+    @AttributeDefinition(
+            name = "Public key",
+            description = "Base64 of the X.509 encoding of the Ed25519 public key that ROM images must be signed "
+                    + "with. Empty: signatures are optional. When set, unsigned images and images whose signature "
+                    + "does not verify are refused, and development replaces (which cannot sign) are refused.")
+    String public_key() default "";
+
+    @AttributeDefinition(
+            name = "Replace wait",
+            description = "Milliseconds a development replace waits for open views of the slot it overwrites "
+                    + "(views of the generation before the current one) to close before it fails.",
+            min = "0")
+    long replace_wait_ms() default 2000L;
+}

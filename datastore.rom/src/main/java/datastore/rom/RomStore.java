@@ -1,0 +1,438 @@
+package datastore.rom;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.security.PublicKey;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import datastore.CorruptedEntryException;
+import datastore.Namespace;
+import datastore.Partitions;
+import datastore.flash.FlashRegion;
+import datastore.image.ImageFormat;
+import datastore.spi.EntryView;
+import datastore.spi.PartitionUsage;
+import datastore.spi.RomContent;
+import datastore.spi.RomInfo;
+import datastore.spi.RomInfo.SignatureState;
+
+/**
+ * The ROM engine on a flash region laid out by {@link RomLayout}: mounts the newest committed
+ * application image that verifies plus the unique-per-dock (UPD) section, serves entries as slices
+ * of the region's memory map, and replaces the application image atomically by writing the slot not
+ * being served and then appending a {@link CommitRecord}. Mounting reads the commit records and
+ * checks the header and index of the chosen image (time proportional to the index, not the data);
+ * each entry is hashed before its bytes are first served. UPD entries win over application entries
+ * of the same namespace and name. Thread-safe; replaces are serialized.
+ */
+public final class RomStore {
+    private static final System.Logger LOG = System.getLogger(RomStore.class.getName());
+    /** UPD entries' revisions: above every application revision, which is generation &lt;&lt; 32 | entry. */
+    private static final long UPD_REVISION = 1L << 62;
+
+    private final FlashRegion region;
+    private final RomLayout layout;
+    private final long capacity;
+    private final PublicKey publicKey;
+    private final long pinWaitNanos;
+    private final ByteBuffer map;
+    private final ReentrantLock pinLock = new ReentrantLock();
+    private final Condition unpinned = pinLock.newCondition();
+    private final int[] pins = new int[2];
+    private final Object replaceLock = new Object();
+    private volatile Mounted mounted;
+
+    /** What is being served; immutable, swapped whole by a replace. */
+    private record Mounted(int slot, long generation, RomImage app, SignatureState signature, List<String> appProblems,
+            RomImage upd, List<String> updProblems) {
+    }
+
+    /** A readable commit record and where it is. */
+    private record Placed(CommitRecord record, int block, int index) {
+    }
+
+    /** The commit area: readable records, newest first, and each block's first never-programmed record. */
+    private record CommitScan(List<Placed> records, int[] firstFree) {
+        long maxGeneration() {
+            return records.isEmpty() ? 0 : records.get(0).record().generation();
+        }
+    }
+
+    /**
+     * Mounts the ROM of {@code region}. A damaged or refused image does not fail the mount: the store
+     * serves the newest image that verifies (or nothing) and reports the problem in {@link #info()}.
+     *
+     * @param capacity payload bytes promised (application plus UPD)
+     * @param publicKey the key images must be signed with, or null to accept unsigned images
+     * @param pinWait how long a replace waits for open views of the slot it overwrites to close
+     * @throws IllegalArgumentException if the region is too small for a ROM, or cannot hold the capacity
+     * @throws IOException if the region cannot be mapped
+     */
+    public RomStore(FlashRegion region, long capacity, PublicKey publicKey, Duration pinWait) throws IOException {
+        this.region = region;
+        this.layout = RomLayout.of(region.geometry());
+        long room = layout.slotSize() - RomImageFormat.HEADER_SIZE - RomImageFormat.INDEX_RECORD_FIXED
+                - RomImageFormat.ALIGNMENT;
+        if (capacity <= 0 || capacity > room) {
+            throw new IllegalArgumentException("a ROM capacity of " + capacity + " payload bytes does not fit "
+                    + region.name() + " region " + region.geometry() + ": its slots of " + layout.slotSize()
+                    + " bytes hold at most " + room + " payload bytes");
+        }
+        this.capacity = capacity;
+        this.publicKey = publicKey;
+        this.pinWaitNanos = pinWait.toNanos();
+        this.map = region.map();
+        this.mounted = mount();
+    }
+
+    private Mounted mount() {
+        CommitScan scan = scanCommits();
+        List<String> problems = new ArrayList<>();
+        Mounted chosen = null;
+        for (Placed placed : scan.records()) {
+            CommitRecord record = placed.record();
+            try {
+                RomImage image = RomImage.read(map, layout.slotOffset(record.slot()), layout.slotSize(),
+                        RomImageFormat.KIND_APPLICATION);
+                if (image.length() != record.imageLength() || !Arrays.equals(image.digest(), record.digest())) {
+                    throw new RomImageException("the slot holds an image of " + image.length() + " bytes with digest "
+                            + image.digestHex() + ", not the committed " + record.imageLength() + " bytes with digest "
+                            + RomImageFormat.hex(record.digest()));
+                }
+                SignatureState signature = checkSignature(image);
+                chosen = new Mounted(record.slot(), record.generation(), image, signature, List.of(), null, List.of());
+                break;
+            } catch (RomImageException e) {
+                problems.add("application image generation " + record.generation() + " in slot " + record.slot()
+                        + " refused: " + e.getMessage());
+            }
+        }
+        if (!problems.isEmpty()) {
+            problems.add(chosen == null ? "no committed application image verifies; the ROM serves no application data"
+                    : "serving the older generation " + chosen.generation() + " from slot " + chosen.slot());
+        }
+        RomImage upd = null;
+        List<String> updProblems = new ArrayList<>();
+        long updOffset = layout.updOffset();
+        if (!RomImage.isErased(map, updOffset)) {
+            try {
+                upd = RomImage.read(map, updOffset, layout.updSize(), RomImageFormat.KIND_UPD);
+                checkSignature(upd);
+            } catch (RomImageException e) {
+                upd = null;
+                updProblems.add("unique-per-dock section refused, its data is not served: " + e.getMessage());
+            }
+        }
+        for (String problem : problems) {
+            LOG.log(Level.ERROR, "ROM: " + problem);
+        }
+        for (String problem : updProblems) {
+            LOG.log(Level.ERROR, "ROM: " + problem);
+        }
+        if (chosen == null) {
+            return new Mounted(0, 0, null, SignatureState.UNSIGNED, List.copyOf(problems), upd, List.copyOf(updProblems));
+        }
+        return new Mounted(chosen.slot(), chosen.generation(), chosen.app(), chosen.signature(), List.copyOf(problems),
+                upd, List.copyOf(updProblems));
+    }
+
+    private SignatureState checkSignature(RomImage image) throws RomImageException {
+        if (publicKey == null) {
+            return SignatureState.UNSIGNED;
+        }
+        if (!image.signed()) {
+            throw new RomImageException("it is not signed, but this dock requires images signed with its public key");
+        }
+        if (!image.signatureVerifies(publicKey)) {
+            throw new RomImageException("its signature does not verify against the configured public key");
+        }
+        return SignatureState.VERIFIED;
+    }
+
+    private CommitScan scanCommits() {
+        List<Placed> records = new ArrayList<>();
+        int[] firstFree = {-1, -1};
+        int size = layout.commitRecordSize();
+        for (int block = 0; block < RomLayout.COMMIT_BLOCKS; block++) {
+            for (int index = 0; index < layout.recordsPerBlock(); index++) {
+                long offset = layout.recordOffset(block, index);
+                // Records are appended in order, so the first never-programmed one ends the block; a
+                // torn or damaged record is skipped, not taken for the end.
+                if (CommitRecord.isErased(map, offset, size)) {
+                    firstFree[block] = index;
+                    break;
+                }
+                Optional<CommitRecord> record = CommitRecord.decode(map, offset);
+                if (record.isPresent()) {
+                    records.add(new Placed(record.get(), block, index));
+                }
+            }
+        }
+        records.sort(Comparator.comparingLong((Placed p) -> p.record().generation()).reversed());
+        return new CommitScan(records, firstFree);
+    }
+
+    /** The region's layout. */
+    public RomLayout layout() {
+        return layout;
+    }
+
+    /**
+     * Opens an entry: the UPD section's if it has one, else the application image's.
+     *
+     * @throws CorruptedEntryException if the entry's bytes do not match their hash; they are never served
+     */
+    public Optional<EntryView> open(Namespace namespace, String name) {
+        Mounted m = mounted;
+        if (m.upd() != null) {
+            Optional<RomEntry> entry = m.upd().find(namespace, name);
+            if (entry.isPresent()) {
+                RomEntry e = entry.get();
+                if (!m.upd().verify(e)) {
+                    throw new CorruptedEntryException(Partitions.ROM, namespace, name,
+                            "its unique-per-dock bytes do not match their SHA-256");
+                }
+                // The UPD section is never rewritten while the dock runs, so its views pin nothing.
+                return Optional.of(new RomEntryView(e, UPD_REVISION | e.index(), m.upd().slice(e), () -> {
+                }));
+            }
+        }
+        pinLock.lock();
+        try {
+            m = mounted;
+            if (m.app() == null || m.app().find(namespace, name).isEmpty()) {
+                return Optional.empty();
+            }
+            pins[m.slot()]++;
+        } finally {
+            pinLock.unlock();
+        }
+        int slot = m.slot();
+        RomEntry e = m.app().find(namespace, name).get();
+        boolean handedOut = false;
+        try {
+            if (!m.app().verify(e)) {
+                throw new CorruptedEntryException(Partitions.ROM, namespace, name,
+                        "its bytes in application image generation " + m.generation() + " do not match their SHA-256");
+            }
+            RomEntryView view = new RomEntryView(e, m.generation() << 32 | e.index(), m.app().slice(e),
+                    () -> unpin(slot));
+            handedOut = true;
+            return Optional.of(view);
+        } finally {
+            if (!handedOut) {
+                unpin(slot);
+            }
+        }
+    }
+
+    private void unpin(int slot) {
+        pinLock.lock();
+        try {
+            pins[slot]--;
+            unpinned.signalAll();
+        } finally {
+            pinLock.unlock();
+        }
+    }
+
+    /** The names in a namespace, UPD and application together, sorted; unmodifiable. */
+    public List<String> names(Namespace namespace) {
+        Mounted m = mounted;
+        if (m.upd() == null) {
+            return m.app() == null ? List.of() : m.app().names(namespace);
+        }
+        if (m.app() == null) {
+            return m.upd().names(namespace);
+        }
+        TreeSet<String> names = new TreeSet<>(m.app().names(namespace));
+        names.addAll(m.upd().names(namespace));
+        return List.copyOf(names);
+    }
+
+    /** Capacity, payload of both images, and the visible entries per namespace. */
+    public PartitionUsage usage() {
+        Mounted m = mounted;
+        Map<Namespace, Integer> entries = new EnumMap<>(Namespace.class);
+        for (Namespace namespace : Namespace.values()) {
+            entries.put(namespace, names(namespace).size());
+        }
+        return new PartitionUsage(Partitions.ROM, capacity, payload(m), entries);
+    }
+
+    private static long payload(Mounted m) {
+        return (m.app() == null ? 0 : m.app().payload()) + (m.upd() == null ? 0 : m.upd().payload());
+    }
+
+    /** What is served, with every problem known so far (mount refusals and corrupted entries found). */
+    public RomInfo info() {
+        Mounted m = mounted;
+        List<String> problems = new ArrayList<>(m.appProblems());
+        if (m.app() != null) {
+            problems.addAll(m.app().problems());
+        }
+        problems.addAll(m.updProblems());
+        if (m.upd() != null) {
+            problems.addAll(m.upd().problems());
+        }
+        return new RomInfo(m.slot(), m.generation(), m.app() == null ? "" : m.app().digestHex(), m.signature(),
+                payload(m), capacity,
+                problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems)));
+    }
+
+    /**
+     * Hashes every served entry not yet checked, so corruption is reported even in entries nobody
+     * reads; returns the problems known afterwards.
+     */
+    public List<String> verifyAll() {
+        Mounted m = mounted;
+        List<String> found = new ArrayList<>();
+        if (m.app() != null) {
+            found.addAll(m.app().verifyAll());
+        }
+        if (m.upd() != null) {
+            found.addAll(m.upd().verifyAll());
+        }
+        for (String problem : found) {
+            LOG.log(Level.ERROR, "ROM: " + problem);
+        }
+        return Collections.unmodifiableList(found);
+    }
+
+    /**
+     * Validates {@code content}, writes it as a new application image into the slot not being served,
+     * and commits it: entirely the old or entirely the new image is the ROM after a power cut at any
+     * point. Views opened before stay valid (their slot is untouched); their entries' revisions change.
+     *
+     * @param formats validates the content's images
+     * @throws datastore.spi.InvalidRomContentException listing every problem; nothing was written
+     * @throws RomReplaceException if images must be signed, the target slot stays pinned by open views
+     *         longer than the configured wait, or the flash fails; the ROM is as it was
+     */
+    public RomInfo replace(RomContent content, ImageFormat formats) {
+        synchronized (replaceLock) {
+            Mounted current = mounted;
+            if (publicKey != null) {
+                throw new RomReplaceException("this dock accepts only ROM images signed with its public key, and a "
+                        + "development replace cannot sign; build a signed image with the ROM tools instead");
+            }
+            RomImageBuilder builder = new RomImageBuilder(formats, capacity, layout);
+            byte[] image = builder.buildApplication(content, current.upd() == null ? 0 : current.upd().payload());
+            int target = current.app() == null ? 0 : 1 - current.slot();
+            awaitUnpinned(target, current);
+            try {
+                writeSlot(target, image);
+                CommitScan scan = scanCommits();
+                long generation = Math.max(scan.maxGeneration(), current.generation()) + 1;
+                writeCommit(scan, current, new CommitRecord(target, generation, image.length,
+                        RomImageFormat.digestOf(image)));
+                RomImage fresh = RomImage.read(map, layout.slotOffset(target), layout.slotSize(),
+                        RomImageFormat.KIND_APPLICATION);
+                Mounted next = new Mounted(target, generation, fresh, SignatureState.UNSIGNED, List.of(), current.upd(),
+                        current.updProblems());
+                pinLock.lock();
+                try {
+                    mounted = next;
+                } finally {
+                    pinLock.unlock();
+                }
+                LOG.log(Level.INFO, "ROM replaced: generation " + generation + " in slot " + target + ", "
+                        + fresh.entries().size() + " entries, " + fresh.payload() + " payload bytes");
+                return info();
+            } catch (IOException e) {
+                throw new RomReplaceException("writing the new ROM image to slot " + target + " failed ("
+                        + e.getMessage() + "); the ROM still serves generation " + current.generation(), e);
+            } catch (RomImageException e) {
+                throw new RomReplaceException("the new ROM image in slot " + target + " does not read back: "
+                        + e.getMessage(), e);
+            }
+        }
+    }
+
+    private void awaitUnpinned(int slot, Mounted current) {
+        pinLock.lock();
+        try {
+            long left = pinWaitNanos;
+            while (pins[slot] > 0) {
+                if (left <= 0) {
+                    throw new RomReplaceException("slot " + slot + " of the ROM is still read through " + pins[slot]
+                            + " open view(s) of an earlier generation after " + TimeUnit.NANOSECONDS.toMillis(pinWaitNanos)
+                            + " ms; close them and retry. The ROM still serves generation " + current.generation());
+                }
+                left = unpinned.awaitNanos(left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RomReplaceException("interrupted while waiting for views of slot " + slot + " to close; the ROM "
+                    + "still serves generation " + current.generation());
+        } finally {
+            pinLock.unlock();
+        }
+    }
+
+    /**
+     * Erases the blocks the image needs and programs it, header last, so the slot never holds a
+     * readable header in front of missing bytes; then syncs and reads it back.
+     */
+    private void writeSlot(int slot, byte[] image) throws IOException {
+        int blockSize = layout.geometry().eraseBlockSize();
+        int programSize = layout.geometry().programSize();
+        long base = layout.slotOffset(slot);
+        int first = layout.slotFirstBlock(slot);
+        int blocks = (image.length + blockSize - 1) / blockSize;
+        for (int b = 0; b < blocks; b++) {
+            region.erase(first + b);
+        }
+        byte[] padded = image;
+        if (image.length % programSize != 0) {
+            padded = Arrays.copyOf(image, (image.length + programSize - 1) / programSize * programSize);
+            Arrays.fill(padded, image.length, padded.length, (byte) 0xFF);
+        }
+        int headerPart = Math.min(padded.length,
+                (RomImageFormat.HEADER_SIZE + programSize - 1) / programSize * programSize);
+        for (int at = headerPart; at < padded.length; at += blockSize) {
+            region.program(base + at, ByteBuffer.wrap(padded, at, Math.min(blockSize, padded.length - at)));
+        }
+        region.program(base, ByteBuffer.wrap(padded, 0, headerPart));
+        region.sync();
+        if (!map.slice((int) base, image.length).equals(ByteBuffer.wrap(image))) {
+            throw new IOException("slot " + slot + " does not read back as programmed");
+        }
+    }
+
+    /**
+     * Appends the record to the commit block holding the served record, or, when that is full, to
+     * the other block after erasing it: the block holding the served record is never erased.
+     */
+    private void writeCommit(CommitScan scan, Mounted current, CommitRecord record) throws IOException {
+        int block = 0;
+        for (Placed placed : scan.records()) {
+            if (current.app() == null || placed.record().generation() == current.generation()
+                    && placed.record().slot() == current.slot()) {
+                block = placed.block();
+                break;
+            }
+        }
+        int index = scan.firstFree()[block];
+        if (index < 0) {
+            block = 1 - block;
+            region.erase(block);
+            index = 0;
+        }
+        region.program(layout.recordOffset(block, index), record.encode(layout.commitRecordSize()));
+        region.sync();
+    }
+}

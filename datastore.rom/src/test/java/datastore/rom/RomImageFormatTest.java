@@ -1,0 +1,133 @@
+package datastore.rom;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import org.junit.Test;
+
+import datastore.Namespace;
+import datastore.rom.RomImageFormat.Source;
+
+public class RomImageFormatTest {
+
+    private static Source kv(String name, String value) {
+        return new Source(Namespace.KV, name, 0, ByteBuffer.wrap(value.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static final List<Source> SOURCES = List.of(kv("zeta", "last"), kv("alpha", "first"),
+            new Source(Namespace.IMAGE, "logo", 2, ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5})),
+            new Source(Namespace.CODE, "main", 0, ByteBuffer.wrap("print()".getBytes(StandardCharsets.UTF_8))),
+            kv("empty", ""), kv("ünïcödé", "välue"));
+
+    private static RomImage read(byte[] image) throws RomImageException {
+        return RomImage.read(ByteBuffer.wrap(image).asReadOnlyBuffer(), 0, image.length, RomImageFormat.KIND_APPLICATION);
+    }
+
+    @Test
+    public void roundTripKeepsEveryEntryAlignedAndSorted() throws Exception {
+        byte[] image = RomImageFormat.encode(RomImageFormat.KIND_APPLICATION, SOURCES);
+        assertEquals(RomImageFormat.encodedLength(SOURCES), image.length);
+        assertEquals(0, image.length % RomImageFormat.ALIGNMENT);
+        RomImage read = read(image);
+        assertEquals(6, read.entries().size());
+        assertEquals(List.of("alpha", "empty", "zeta", "ünïcödé"), read.names(Namespace.KV));
+        long payload = 0;
+        for (Source source : SOURCES) {
+            RomEntry entry = read.find(source.namespace(), source.name()).orElseThrow();
+            assertEquals(0, entry.offset() % RomImageFormat.ALIGNMENT);
+            assertEquals(source.format(), entry.format());
+            assertEquals(source.data(), read.slice(entry));
+            assertTrue(read.verify(entry));
+            payload += source.name().getBytes(StandardCharsets.UTF_8).length + source.data().remaining();
+        }
+        assertEquals(payload, read.payload());
+        assertFalse(read.signed());
+        assertArrayEquals(RomImageFormat.digestOf(image), read.digest());
+        assertTrue(read.verifyAll().isEmpty());
+    }
+
+    @Test
+    public void encodingIsDeterministicWhateverTheOrder() {
+        List<Source> reversed = new java.util.ArrayList<>(SOURCES);
+        java.util.Collections.reverse(reversed);
+        assertArrayEquals(RomImageFormat.encode(RomImageFormat.KIND_APPLICATION, SOURCES),
+                RomImageFormat.encode(RomImageFormat.KIND_APPLICATION, reversed));
+    }
+
+    @Test
+    public void duplicateNamesAreRefused() {
+        assertThrows(IllegalArgumentException.class,
+                () -> RomImageFormat.encode(RomImageFormat.KIND_APPLICATION, List.of(kv("a", "1"), kv("a", "2"))));
+    }
+
+    @Test
+    public void everyHeaderAndIndexByteIsGuarded() throws Exception {
+        byte[] image = RomImageFormat.encode(RomImageFormat.KIND_APPLICATION, SOURCES);
+        int indexEnd = RomImageFormat.HEADER_SIZE + ByteBuffer.wrap(image).getInt(24);
+        for (int at = 0; at < indexEnd; at++) {
+            byte[] damaged = image.clone();
+            damaged[at] ^= 0x10;
+            int offset = at;
+            RomImageException e = assertThrows("byte " + offset, RomImageException.class, () -> read(damaged));
+            assertFalse(e.getMessage().isEmpty());
+        }
+    }
+
+    @Test
+    public void dataDamageIsCaughtByTheEntryHashOnly() throws Exception {
+        byte[] image = RomImageFormat.encode(RomImageFormat.KIND_APPLICATION, SOURCES);
+        RomImage clean = read(image);
+        RomEntry logo = clean.find(Namespace.IMAGE, "logo").orElseThrow();
+        byte[] damaged = image.clone();
+        damaged[logo.offset() + 2] ^= 1;
+        RomImage read = read(damaged);
+        assertFalse(read.verify(read.find(Namespace.IMAGE, "logo").orElseThrow()));
+        assertTrue(read.verify(read.find(Namespace.KV, "alpha").orElseThrow()));
+        assertEquals(1, read.problems().size());
+        assertTrue(read.problems().get(0), read.problems().get(0).contains("\"logo\""));
+    }
+
+    @Test
+    public void wrongKindVersionAndSizeAreNamed() {
+        byte[] image = RomImageFormat.encode(RomImageFormat.KIND_UPD, SOURCES);
+        RomImageException kind = assertThrows(RomImageException.class, () -> read(image));
+        assertTrue(kind.getMessage(), kind.getMessage().contains("unique-per-dock"));
+        byte[] newer = image.clone();
+        newer[9] = 2;
+        RomImageException version = assertThrows(RomImageException.class, () -> read(newer));
+        assertTrue(version.getMessage(), version.getMessage().contains("version 2"));
+        RomImageException small = assertThrows(RomImageException.class, () -> RomImage.read(
+                ByteBuffer.wrap(image), 0, image.length - 16, RomImageFormat.KIND_UPD));
+        assertTrue(small.getMessage(), small.getMessage().contains("does not fit"));
+    }
+
+    @Test
+    public void entriesOfUnknownNamespacesAreSkipped() throws Exception {
+        byte[] image = RomImageFormat.encode(RomImageFormat.KIND_APPLICATION, List.of(kv("a", "1")));
+        // Rewrite the namespace code to one this reader does not know and reseal the header.
+        image[RomImageFormat.HEADER_SIZE] = (byte) 200;
+        byte[] resealed = reseal(image);
+        RomImage read = read(resealed);
+        assertTrue(read.entries().isEmpty());
+        assertEquals(2, read.payload());
+    }
+
+    static byte[] reseal(byte[] image) throws Exception {
+        ByteBuffer in = ByteBuffer.wrap(image);
+        java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+        sha.update(image, 0, 48);
+        sha.update(image, RomImageFormat.HEADER_SIZE, in.getInt(24));
+        System.arraycopy(sha.digest(), 0, image, 48, 32);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(image, 0, 252);
+        in.putInt(252, (int) crc.getValue());
+        return image;
+    }
+}
