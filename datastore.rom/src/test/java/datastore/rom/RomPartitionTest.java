@@ -1,0 +1,74 @@
+package datastore.rom;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.util.List;
+
+import org.junit.Test;
+
+import datastore.Namespace;
+import datastore.Partitions;
+import datastore.ReadOnlyPartitionException;
+import datastore.flash.FlashRegion;
+import datastore.spi.Change;
+
+public class RomPartitionTest {
+    private final FlashRegion region = RomFixtures.romRegion(RomFixtures.smallFlash());
+
+    private RomPartition partition(boolean development) throws Exception {
+        RomPartition partition = new RomPartition(region, RomFixtures.config("capacity", RomFixtures.SMALL_CAPACITY),
+                development);
+        partition.imageFormat = RomFixtures.FORMATS;
+        return partition;
+    }
+
+    @Test
+    public void theSpiNeverWrites() throws Exception {
+        RomPartition partition = partition(true);
+        assertEquals(Partitions.ROM, partition.name());
+        assertTrue(partition.readOnly());
+        assertThrows(ReadOnlyPartitionException.class, () -> partition.apply(List.of(
+                Change.put(Namespace.KV, "k", 0, java.nio.ByteBuffer.wrap(new byte[1])))));
+        assertThrows(ReadOnlyPartitionException.class, partition::clear);
+    }
+
+    @Test
+    public void provisioningReplacesInDevelopmentAndRefusesInProduction() throws Exception {
+        RomPartition development = partition(true);
+        assertEquals(1, development.provisioning.replace(RomFixtures.content("a")).generation());
+        assertEquals(List.of("content_url", "dock_name", "timezone"), development.names(Namespace.KV));
+
+        RomPartition production = partition(false);
+        assertThrows(ReadOnlyPartitionException.class, () -> production.provisioning.replace(RomFixtures.content("b")));
+        assertEquals(1, production.provisioning.info().generation());
+    }
+
+    @Test
+    public void withoutAnImageFormatServiceAReplaceIsRefused() throws Exception {
+        RomPartition partition = partition(true);
+        partition.imageFormat = null;
+        assertThrows(RomReplaceException.class, () -> partition.provisioning.replace(RomFixtures.content("a")));
+        assertEquals(0, partition.provisioning.info().generation());
+    }
+
+    @Test
+    public void modeDefaultsToProduction() {
+        assertFalse(RomPartition.mode(null));
+        assertFalse(RomPartition.mode("production"));
+        assertFalse(RomPartition.mode("dev"));
+        assertTrue(RomPartition.mode("development"));
+    }
+
+    @Test
+    public void invalidConfigurationFailsWithTheAttribute() {
+        IllegalArgumentException key = assertThrows(IllegalArgumentException.class,
+                () -> new RomPartition(region, RomFixtures.config("public_key", "not-a-key!"), false));
+        assertTrue(key.getMessage(), key.getMessage().contains("public_key"));
+        IllegalArgumentException capacity = assertThrows(IllegalArgumentException.class,
+                () -> new RomPartition(region, RomFixtures.config(), false));
+        assertTrue(capacity.getMessage(), capacity.getMessage().contains("capacity"));
+    }
+}
