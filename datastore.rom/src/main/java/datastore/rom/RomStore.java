@@ -349,7 +349,7 @@ public final class RomStore {
                 } finally {
                     pinLock.unlock();
                 }
-                LOG.log(Level.INFO, "ROM replaced: generation " + generation + " in slot " + target + ", "
+                LOG.log(Level.DEBUG, "ROM replaced: generation " + generation + " in slot " + target + ", "
                         + fresh.entries().size() + " entries, " + fresh.payload() + " payload bytes");
                 return info();
             } catch (IOException e) {
