@@ -1,0 +1,263 @@
+package datastore.devapi;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.Base64;
+import java.util.Set;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import datastore.DatastoreException;
+import datastore.InvalidImageException;
+import datastore.InvalidNameException;
+import datastore.NoSuchPartitionException;
+import datastore.PartitionFullException;
+import datastore.ReadOnlyPartitionException;
+import datastore.ValueTooLargeException;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+/**
+ * The request handling every endpoint of the development API shares: the allowed methods, the
+ * bearer token, a body read with the size limit and parsed as JSON, the {@code data.type} check,
+ * and errors answered in the protocol's {@code {"errors": [...]}} shape. A subclass implements
+ * {@link #handle}; whatever it throws before it writes is answered as an error, and it throws
+ * before it changes anything.
+ */
+abstract class ApiServlet extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+
+    private static final System.Logger LOG = System.getLogger(ApiServlet.class.getName());
+
+    /**
+     * Strict JSON: a duplicate field or anything after the root value is an error, not silently
+     * ignored. Strings may be as long as the body limit allows (a base64 image is one string).
+     */
+    static final JsonMapper JSON = JsonMapper.builder(new JsonFactoryBuilder()
+                    .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    .build())
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+
+    static final String JSON_MEDIA_TYPE = "application/json";
+
+    final transient DevApi api;
+    private final Set<String> methods;
+    private final boolean authenticated;
+
+    /**
+     * @param methods the HTTP methods the endpoint answers; others get 405
+     * @param authenticated whether requests need a bearer token
+     */
+    ApiServlet(DevApi api, Set<String> methods, boolean authenticated) {
+        this.api = api;
+        this.methods = Set.copyOf(methods);
+        this.authenticated = authenticated;
+    }
+
+    /**
+     * Answers one request whose method is allowed and, where needed, whose token is valid.
+     *
+     * @throws ApiException to refuse it; nothing may have been changed or written
+     */
+    abstract void handle(HttpServletRequest request, HttpServletResponse response) throws ApiException, IOException;
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        try {
+            if (!methods.contains(request.getMethod())) {
+                response.setHeader("Allow", String.join(", ", methods));
+                throw new ApiException(ApiException.METHOD_NOT_ALLOWED,
+                        request.getMethod() + ": this endpoint answers " + String.join(", ", methods) + " only");
+            }
+            if (authenticated) {
+                api.authorize(request.getHeader("Authorization"));
+            }
+            handle(request, response);
+        } catch (ApiException e) {
+            if (e.status() == ApiException.UNAUTHORIZED) {
+                response.setHeader("WWW-Authenticate", "Bearer");
+            }
+            writeErrors(response, e);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "development API: " + request.getMethod() + " "
+                    + request.getRequestURI() + " failed", e);
+            writeErrors(response, new ApiException(ApiException.INTERNAL_ERROR, "the dock failed: " + e));
+        }
+    }
+
+    /**
+     * Reads the body as one JSON object, refusing it as soon as it is known to be over the limit.
+     *
+     * @throws ApiException 413 if the body is too large, 400 if it is not a JSON object
+     */
+    final ObjectNode readBody(HttpServletRequest request) throws ApiException, IOException {
+        long limit = api.maxBodyBytes();
+        long declared = request.getContentLengthLong();
+        if (declared > limit) {
+            throw tooLarge("body: " + declared + " bytes is more than the limit of " + limit + " bytes");
+        }
+        JsonNode body;
+        try (InputStream in = new LimitedInputStream(request.getInputStream(), limit)) {
+            body = JSON.readTree(in);
+        } catch (LimitedInputStream.TooLargeException e) {
+            throw tooLarge("body: more than the limit of " + limit + " bytes");
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            throw ApiException.badRequest("body", "not valid JSON: " + e.getOriginalMessage()
+                    + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
+        }
+        if (body == null || body.isMissingNode()) {
+            throw ApiException.badRequest("body", "empty; expected a JSON object {\"data\": {...}}");
+        }
+        if (!body.isObject()) {
+            throw ApiException.badRequest("body", "expected a JSON object {\"data\": {...}}, got " + kind(body));
+        }
+        return (ObjectNode) body;
+    }
+
+    private static ApiException tooLarge(String detail) {
+        return new ApiException(ApiException.PAYLOAD_TOO_LARGE, detail);
+    }
+
+    /**
+     * The {@code data.attributes} of a request whose {@code data.type} must be {@code type}.
+     *
+     * @throws ApiException 400 naming {@code data}, {@code data.type} or {@code data.attributes}
+     */
+    static ObjectNode attributes(ObjectNode body, String type) throws ApiException {
+        JsonNode data = body.get("data");
+        if (data == null || !data.isObject()) {
+            throw ApiException.badRequest("data", data == null ? "required" : "expected an object, got " + kind(data));
+        }
+        JsonNode actual = data.get("type");
+        if (actual == null || !actual.isTextual()) {
+            throw ApiException.badRequest("data.type", actual == null ? "required, \"" + type + "\""
+                    : "expected the string \"" + type + "\", got " + kind(actual));
+        }
+        if (!type.equals(actual.textValue())) {
+            throw ApiException.badRequest("data.type", "expected \"" + type + "\", got \"" + actual.textValue() + "\"");
+        }
+        JsonNode attributes = data.get("attributes");
+        if (attributes == null || !attributes.isObject()) {
+            throw ApiException.badRequest("data.attributes",
+                    attributes == null ? "required" : "expected an object, got " + kind(attributes));
+        }
+        return (ObjectNode) attributes;
+    }
+
+    /** A required string field, named {@code field} in errors. */
+    static String requireString(JsonNode parent, String name, String field) throws ApiException {
+        JsonNode value = parent.get(name);
+        if (value == null) {
+            throw ApiException.badRequest(field, "required");
+        }
+        if (!value.isTextual()) {
+            throw ApiException.badRequest(field, "expected a string, got " + kind(value));
+        }
+        return value.textValue();
+    }
+
+    /**
+     * The bytes of a base64 string (the standard alphabet, padding optional, no line breaks).
+     *
+     * @throws IllegalArgumentException saying what is wrong
+     */
+    static byte[] decodeBase64(String text) {
+        try {
+            return Base64.getDecoder().decode(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("not valid base64: " + e.getMessage(), e);
+        }
+    }
+
+    /** The JSON kind of a node, for messages. */
+    static String kind(JsonNode node) {
+        switch (node.getNodeType()) {
+            case ARRAY: return "an array";
+            case BOOLEAN: return "a boolean";
+            case NULL: return "null";
+            case NUMBER: return "a number";
+            case OBJECT: return "an object";
+            case STRING: return "a string";
+            default: return node.getNodeType().toString().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** The status and detail for a store operation that refused a request's field. */
+    static ApiException refused(String field, DatastoreException e) {
+        if (e instanceof InvalidNameException || e instanceof ValueTooLargeException
+                || e instanceof InvalidImageException) {
+            return ApiException.badRequest(field, e.getMessage());
+        }
+        if (e instanceof PartitionFullException) {
+            return new ApiException(ApiException.INSUFFICIENT_STORAGE, field + ": " + e.getMessage());
+        }
+        if (e instanceof NoSuchPartitionException || e instanceof ReadOnlyPartitionException) {
+            return new ApiException(ApiException.UNAVAILABLE, e.getMessage());
+        }
+        return new ApiException(ApiException.INTERNAL_ERROR, field + ": the store failed: " + e.getMessage());
+    }
+
+    static ObjectNode object() {
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    static ArrayNode array() {
+        return JsonNodeFactory.instance.arrayNode();
+    }
+
+    /** A {@code {"data": {"type": type, "attributes": attributes}}} document. */
+    static ObjectNode document(String type, ObjectNode attributes) {
+        ObjectNode document = object();
+        document.putObject("data").put("type", type).set("attributes", attributes);
+        return document;
+    }
+
+    static void writeJson(HttpServletResponse response, int status, JsonNode body) throws IOException {
+        byte[] bytes = JSON.writeValueAsBytes(body);
+        response.setStatus(status);
+        response.setContentType(JSON_MEDIA_TYPE);
+        response.setCharacterEncoding("UTF-8");
+        response.setHeader("Cache-Control", "no-store");
+        response.setContentLength(bytes.length);
+        try (OutputStream out = response.getOutputStream()) {
+            out.write(bytes);
+        }
+    }
+
+    static void writeErrors(HttpServletResponse response, ApiException e) throws IOException {
+        if (response.isCommitted()) {
+            // Part of a success was already sent; the client sees a cut-off response instead.
+            LOG.log(System.Logger.Level.WARNING, "development API: failed after answering: " + e.getMessage());
+            return;
+        }
+        ObjectNode body = object();
+        ArrayNode errors = body.putArray("errors");
+        for (String detail : e.details()) {
+            errors.addObject()
+                    .put("status", Integer.toString(e.status()))
+                    .put("title", ApiException.title(e.status()))
+                    .put("detail", detail);
+        }
+        if (e.status() == ApiException.PAYLOAD_TOO_LARGE) {
+            // The unread rest of the body is not worth draining.
+            response.setHeader("Connection", "close");
+        }
+        writeJson(response, e.status(), body);
+    }
+
+}

@@ -1,0 +1,134 @@
+package datastore.devapi;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+import datastore.ChangeEvents;
+import jakarta.servlet.Servlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.event.Event;
+import org.osgi.service.event.EventHandler;
+import org.osgi.service.event.propertytypes.EventTopics;
+import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletName;
+import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
+
+/**
+ * The dev console's live feed, {@code /console/events}: a server-sent event stream that sends
+ * {@code event: change} with the topic as data whenever the store posts an event under
+ * {@code datastore/}, so the page reloads its state. Events that arrive while a client is still
+ * being written to are merged into one change, since the page reloads everything anyway; a comment
+ * line every few seconds finds clients that left. Each client holds one request thread, so their
+ * number is bounded. Same loopback rule as {@link ConsoleServlet}.
+ */
+@Component(name = ConsoleEvents.NAME, service = {Servlet.class, EventHandler.class}, enabled = false)
+@HttpWhiteboardServletPattern(ConsoleEvents.PATH)
+@HttpWhiteboardServletName(ConsoleEvents.NAME)
+@EventTopics(ChangeEvents.TOPIC_PREFIX + "*")
+public final class ConsoleEvents extends ApiServlet implements EventHandler {
+    private static final long serialVersionUID = 1L;
+
+    static final String NAME = "datastore.devapi.console.events";
+    static final String PATH = "/console/events";
+    static final int MAX_CLIENTS = 8;
+
+    /** What a queue receives when the feed closes. */
+    private static final String CLOSING = "";
+
+    private final transient Set<BlockingQueue<String>> clients = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+    volatile long keepAliveMillis = 10_000;
+
+    @Activate
+    public ConsoleEvents(@Reference(policyOption = ReferencePolicyOption.GREEDY) DevApi api) {
+        super(api, Set.of("GET"), false);
+    }
+
+    @Deactivate
+    void close() {
+        closed = true;
+        clients.forEach(queue -> queue.offer(CLOSING));
+    }
+
+    @Override
+    public void destroy() {
+        close();
+    }
+
+    @Override
+    public void handleEvent(Event event) {
+        for (BlockingQueue<String> queue : clients) {
+            // A full queue already holds changes the client has not been sent: it reloads everything anyway.
+            queue.offer(event.getTopic());
+        }
+    }
+
+    /** The number of connected clients. */
+    int clients() {
+        return clients.size();
+    }
+
+    @Override
+    void handle(HttpServletRequest request, HttpServletResponse response) throws ApiException, IOException {
+        ConsoleServlet.checkLocal(request);
+        BlockingQueue<String> queue = new ArrayBlockingQueue<>(64);
+        synchronized (clients) {
+            if (closed) {
+                throw new ApiException(ApiException.UNAVAILABLE, "the console feed is closing");
+            }
+            if (clients.size() >= MAX_CLIENTS) {
+                throw new ApiException(ApiException.UNAVAILABLE, "the console feed already serves " + MAX_CLIENTS
+                        + " clients; close a console tab");
+            }
+            clients.add(queue);
+        }
+        try {
+            response.setStatus(HttpServletResponse.SC_OK);
+            response.setContentType("text/event-stream");
+            response.setCharacterEncoding("UTF-8");
+            response.setHeader("Cache-Control", "no-store");
+            OutputStream out = response.getOutputStream();
+            send(out, "retry: 2000\nevent: hello\ndata: " + api.dockId() + "\n\n");
+            while (!closed) {
+                String topic = queue.poll(keepAliveMillis, TimeUnit.MILLISECONDS);
+                if (closed || CLOSING.equals(topic)) {
+                    break;
+                }
+                if (topic == null) {
+                    send(out, ": keep-alive\n\n");
+                    continue;
+                }
+                for (String more = queue.poll(); more != null; more = queue.poll()) {
+                    if (CLOSING.equals(more)) {
+                        return;
+                    }
+                    topic = more;
+                }
+                send(out, "event: change\ndata: " + topic + "\n\n");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException clientLeft) {
+            // The browser closed the page or reconnects; nothing to answer.
+        } finally {
+            clients.remove(queue);
+        }
+    }
+
+    private static void send(OutputStream out, String text) throws IOException {
+        out.write(text.getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+}

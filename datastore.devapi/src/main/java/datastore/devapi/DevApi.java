@@ -1,0 +1,153 @@
+package datastore.devapi;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Locale;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.metatype.annotations.Designate;
+
+/**
+ * Who may use the development API and how much they may send: this dock's id, the login credentials,
+ * the access tokens issued, and the request size limit. Every servlet of the API shares this one
+ * component, so a configuration change restarts them all on the new values. Like every component of
+ * this bundle it starts disabled and only {@link DevelopmentMode} enables it.
+ */
+@Component(name = DevApi.PID, service = DevApi.class, enabled = false)
+@Designate(ocd = DevApiConfig.class)
+public final class DevApi {
+
+    /** The configuration PID, also the component name. */
+    static final String PID = "datastore.devapi";
+
+    /** Framework property naming the folder of the dock's persistent data. */
+    static final String DATA_DIR = "datastore.data.dir";
+
+    private static final long MAX_TTL_SECONDS = 604_800;
+    private static final long MIN_BODY_BYTES = 1024;
+    private static final long MAX_BODY_BYTES = 256L * 1024 * 1024;
+
+    private final DevCredentials credentials;
+    private final long maxBodyBytes;
+    private final AccessTokens tokens;
+
+    /**
+     * @throws IllegalArgumentException naming the configuration property that is invalid
+     * @throws IOException if the generated credentials cannot be read or kept
+     */
+    @Activate
+    public DevApi(DevApiConfig config, BundleContext context) throws IOException {
+        this(config, DevCredentials.resolve(config, credentialsFile(context), new SecureRandom(), System.out),
+                new AccessTokens(checkTtl(config.token_ttl_seconds()), System::nanoTime, System::currentTimeMillis,
+                        new SecureRandom()));
+    }
+
+    DevApi(DevApiConfig config, DevCredentials credentials, AccessTokens tokens) {
+        checkTtl(config.token_ttl_seconds());
+        if (config.max_body_bytes() < MIN_BODY_BYTES || config.max_body_bytes() > MAX_BODY_BYTES) {
+            throw new IllegalArgumentException(PID + ": max.body.bytes is " + config.max_body_bytes()
+                    + "; it must be between " + MIN_BODY_BYTES + " and " + MAX_BODY_BYTES);
+        }
+        this.credentials = credentials;
+        this.maxBodyBytes = config.max_body_bytes();
+        this.tokens = tokens;
+    }
+
+    private static long checkTtl(long ttlSeconds) {
+        if (ttlSeconds < 1 || ttlSeconds > MAX_TTL_SECONDS) {
+            throw new IllegalArgumentException(PID + ": token.ttl.seconds is " + ttlSeconds
+                    + "; it must be between 1 and " + MAX_TTL_SECONDS);
+        }
+        return ttlSeconds;
+    }
+
+    /**
+     * {@value DevCredentials#FILE_NAME} in the {@value #DATA_DIR} folder, else in this bundle's data
+     * area (inside the framework storage).
+     */
+    static Path credentialsFile(BundleContext context) {
+        String dataDir = context.getProperty(DATA_DIR);
+        if (dataDir != null && !dataDir.isBlank()) {
+            return Path.of(dataDir.strip(), DevCredentials.FILE_NAME);
+        }
+        java.io.File file = context.getDataFile(DevCredentials.FILE_NAME);
+        if (file == null) {
+            throw new IllegalStateException(PID + ": no " + DATA_DIR + " framework property and no bundle data area "
+                    + "to keep the generated credentials in; set " + DATA_DIR + " or configure the credentials");
+        }
+        return file.toPath();
+    }
+
+    /** The largest request body accepted, in bytes. */
+    long maxBodyBytes() {
+        return maxBodyBytes;
+    }
+
+    String dockId() {
+        return credentials.dockId();
+    }
+
+    /**
+     * Checks the login's credentials, all three in constant time, and issues a token.
+     *
+     * @throws ApiException 401 if any of them is wrong (without saying which)
+     */
+    AccessTokens.Issued login(String clientId, String clientSecret, String enterpriseId) throws ApiException {
+        // Non-short-circuit '&': every comparison runs whatever the outcome of the others.
+        boolean match = same(clientId, credentials.clientId())
+                & same(clientSecret, credentials.clientSecret())
+                & same(enterpriseId, credentials.enterpriseId());
+        if (!match) {
+            throw new ApiException(ApiException.UNAUTHORIZED, "clientId, clientSecret or enterpriseId is wrong");
+        }
+        return tokens.issue();
+    }
+
+    /** Compares digests, so neither the content nor the length of the secret shows in the timing. */
+    private static boolean same(String presented, String expected) {
+        return MessageDigest.isEqual(AccessTokens.sha256(presented.getBytes(StandardCharsets.UTF_8)),
+                AccessTokens.sha256(expected.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Checks an {@code Authorization} header.
+     *
+     * @throws ApiException 401 if it is missing, not {@code Bearer <token>}, or the token is unknown or expired
+     */
+    void authorize(String authorization) throws ApiException {
+        if (authorization == null || authorization.isBlank()) {
+            throw new ApiException(ApiException.UNAUTHORIZED,
+                    "Authorization: missing; log in and send \"Authorization: Bearer <accessToken>\"");
+        }
+        String[] parts = authorization.strip().split("\\s+");
+        if (parts.length != 2 || !parts[0].toLowerCase(Locale.ROOT).equals("bearer")
+                || !parts[1].matches("[A-Za-z0-9._~+/=-]+")) {
+            throw new ApiException(ApiException.UNAUTHORIZED,
+                    "Authorization: malformed; expected \"Bearer <accessToken>\"");
+        }
+        switch (tokens.verify(parts[1])) {
+            case VALID:
+                return;
+            case EXPIRED:
+                throw new ApiException(ApiException.UNAUTHORIZED, "Authorization: the access token expired; log in again");
+            default:
+                throw new ApiException(ApiException.UNAUTHORIZED, "Authorization: unknown access token; log in again");
+        }
+    }
+
+    /**
+     * Checks a request's {@code dockId}.
+     *
+     * @throws ApiException 404 if it is not this dock's id (ignoring case)
+     */
+    void checkDock(String dockId) throws ApiException {
+        if (!credentials.dockId().equalsIgnoreCase(dockId)) {
+            throw new ApiException(ApiException.NOT_FOUND, "dockId: no dock \"" + dockId + "\" here");
+        }
+    }
+}

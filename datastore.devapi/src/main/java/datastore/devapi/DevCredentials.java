@@ -1,0 +1,148 @@
+package datastore.devapi;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.Reader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Properties;
+
+/**
+ * The dock id and login credentials of the development API. Configured values win; what is not
+ * configured is generated once with {@link SecureRandom}, kept in a properties file readable by its
+ * owner only, and printed to the console that one time, so a developer can paste it into scripts.
+ * Later starts read the file back silently.
+ *
+ * @param dockId this dock's id
+ * @param clientId the login's clientId
+ * @param clientSecret the login's clientSecret
+ * @param enterpriseId the login's enterpriseId
+ */
+record DevCredentials(String dockId, String clientId, String clientSecret, String enterpriseId) {
+
+    /** The file's name in the data folder. */
+    static final String FILE_NAME = "dev-credentials.properties";
+
+    private static final String DOCK_ID = "dock.id";
+    private static final String CLIENT_ID = "client.id";
+    private static final String CLIENT_SECRET = "client.secret";
+    private static final String ENTERPRISE_ID = "enterprise.id";
+
+    @Override
+    public String toString() {
+        // Never let a log line or an exception message carry the secret.
+        return "DevCredentials[dockId=" + dockId + ", clientId=" + clientId + ", enterpriseId=" + enterpriseId + "]";
+    }
+
+    /**
+     * The credentials to use: the configured ones, completed from {@code file} (created with generated
+     * values when missing) where the configuration leaves them empty.
+     *
+     * @throws IllegalArgumentException if only some of client id, secret and enterprise id are configured,
+     *         or the file exists but lacks a value
+     * @throws IOException if the file cannot be read or written
+     */
+    static DevCredentials resolve(DevApiConfig config, Path file, SecureRandom random, PrintStream console)
+            throws IOException {
+        String dockId = config.dock_id().strip();
+        String clientId = config.client_id().strip();
+        String secret = config.client_secret();
+        String enterpriseId = config.enterprise_id().strip();
+        int configured = (clientId.isEmpty() ? 0 : 1) + (secret.isEmpty() ? 0 : 1) + (enterpriseId.isEmpty() ? 0 : 1);
+        if (configured != 0 && configured != 3) {
+            throw new IllegalArgumentException(DevApi.PID + ": client.id, client.secret and enterprise.id must be "
+                    + "configured together (or none of them, to use generated ones); only " + configured + " of 3 are set");
+        }
+        if (!dockId.isEmpty() && configured == 3) {
+            return new DevCredentials(dockId, clientId, secret, enterpriseId);
+        }
+        DevCredentials kept = Files.exists(file) ? read(file) : generate(file, random, console);
+        return new DevCredentials(dockId.isEmpty() ? kept.dockId : dockId,
+                configured == 3 ? clientId : kept.clientId,
+                configured == 3 ? secret : kept.clientSecret,
+                configured == 3 ? enterpriseId : kept.enterpriseId);
+    }
+
+    private static DevCredentials read(Path file) throws IOException {
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            properties.load(reader);
+        }
+        String[] values = new String[4];
+        String[] keys = {DOCK_ID, CLIENT_ID, CLIENT_SECRET, ENTERPRISE_ID};
+        for (int i = 0; i < keys.length; i++) {
+            values[i] = properties.getProperty(keys[i], "").strip();
+            if (values[i].isEmpty()) {
+                throw new IllegalArgumentException(DevApi.PID + ": " + file + " has no " + keys[i]
+                        + "; delete the file to generate new credentials, or configure them");
+            }
+        }
+        return new DevCredentials(values[0], values[1], values[2], values[3]);
+    }
+
+    private static DevCredentials generate(Path file, SecureRandom random, PrintStream console) throws IOException {
+        DevCredentials generated = new DevCredentials(hex(random, 8), "dev-" + hex(random, 8),
+                Base64.getUrlEncoder().withoutPadding().encodeToString(bytes(random, 32)), hex(random, 8));
+        Properties properties = new Properties();
+        properties.setProperty(DOCK_ID, generated.dockId);
+        properties.setProperty(CLIENT_ID, generated.clientId);
+        properties.setProperty(CLIENT_SECRET, generated.clientSecret);
+        properties.setProperty(ENTERPRISE_ID, generated.enterpriseId);
+        Path folder = file.toAbsolutePath().getParent();
+        Files.createDirectories(folder);
+        // Written under a temporary name with owner-only permissions from the start, then moved into
+        // place, so the secret is never readable by others and a crash never leaves half a file.
+        Path temporary = ownerOnlyTempFile(folder);
+        try {
+            try (Writer writer = Files.newBufferedWriter(temporary, StandardCharsets.UTF_8)) {
+                properties.store(writer, "Dock Datastore development API credentials, generated on first start");
+            }
+            try {
+                Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(temporary);
+        }
+        console.println("Dock Datastore development API: generated credentials, kept in " + file.toAbsolutePath());
+        console.println("  dockId:       " + generated.dockId);
+        console.println("  clientId:     " + generated.clientId);
+        console.println("  clientSecret: " + generated.clientSecret);
+        console.println("  enterpriseId: " + generated.enterpriseId);
+        console.flush();
+        return generated;
+    }
+
+    private static Path ownerOnlyTempFile(Path folder) throws IOException {
+        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            return Files.createTempFile(folder, FILE_NAME, ".tmp",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
+        Path temporary = Files.createTempFile(folder, FILE_NAME, ".tmp");
+        temporary.toFile().setReadable(false, false);
+        temporary.toFile().setReadable(true, true);
+        temporary.toFile().setWritable(false, false);
+        temporary.toFile().setWritable(true, true);
+        return temporary;
+    }
+
+    private static String hex(SecureRandom random, int bytes) {
+        return HexFormat.of().formatHex(bytes(random, bytes));
+    }
+
+    private static byte[] bytes(SecureRandom random, int count) {
+        byte[] bytes = new byte[count];
+        random.nextBytes(bytes);
+        return bytes;
+    }
+}

@@ -1,0 +1,240 @@
+package datastore.devapi;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.WritableByteChannel;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import datastore.DatastoreException;
+import datastore.EntryNotFoundException;
+import datastore.ImageInfo;
+import datastore.ImageStore;
+import datastore.ImageToken;
+import datastore.ImageView;
+import datastore.KvEntry;
+import datastore.KvStore;
+import datastore.Namespace;
+import datastore.StaleTokenException;
+import datastore.spi.PartitionStore;
+import datastore.spi.PartitionUsage;
+import datastore.system.ApplicationCode;
+import datastore.system.ApplicationCodeStore;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+
+/**
+ * Read-only views of the store for the browse endpoints and the dev console: the partitions with
+ * their ranking and usage, the visible keys and images with the partition each comes from, the
+ * application code's origin, and an image's bytes. Every service is optional, so the views work in
+ * any product; one partition or entry that fails is reported in its own item without hiding the rest.
+ */
+@Component(name = StoreBrowser.NAME, service = StoreBrowser.class, enabled = false)
+public final class StoreBrowser {
+
+    static final String NAME = "datastore.devapi.browser";
+
+    private static final int IMAGE_OPEN_ATTEMPTS = 3;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile KvStore kvStore;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile ImageStore imageStore;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile ApplicationCodeStore codeStore;
+
+    private record Ranked(PartitionStore partition, String name, int ranking) {
+    }
+
+    private final Map<Object, Ranked> partitions = new ConcurrentHashMap<>();
+
+    @Reference(name = "partition", service = PartitionStore.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY,
+            unbind = "unbindPartition", updated = "bindPartition")
+    void bindPartition(ServiceReference<PartitionStore> reference, PartitionStore partition) {
+        Object name = reference.getProperty(PartitionStore.PARTITION);
+        addPartition(reference, partition, name instanceof String ? (String) name : "?",
+                ranking(reference.getProperty(Constants.SERVICE_RANKING)));
+    }
+
+    void unbindPartition(ServiceReference<PartitionStore> reference) {
+        removePartition(reference);
+    }
+
+    void removePartition(Object key) {
+        partitions.remove(key);
+    }
+
+    /**
+     * Adds or updates a partition under {@code key} (its service reference); {@code name} is its
+     * service property, shown when the partition itself fails to answer.
+     */
+    void addPartition(Object key, PartitionStore partition, String name, int ranking) {
+        partitions.put(key, new Ranked(partition, name, ranking));
+    }
+
+    static int ranking(Object property) {
+        return property instanceof Integer ? (Integer) property : 0;
+    }
+
+    /** Every partition, highest ranking first: name, ranking, read-only, capacity, used, entries per namespace. */
+    ArrayNode partitions() {
+        List<Ranked> ranked = new ArrayList<>(partitions.values());
+        ranked.sort(Comparator.comparingInt(Ranked::ranking).reversed());
+        ArrayNode result = JsonNodeFactory.instance.arrayNode();
+        for (Ranked each : ranked) {
+            ObjectNode item = result.addObject();
+            try {
+                PartitionUsage usage = each.partition.usage();
+                item.put("name", each.partition.name()).put("ranking", each.ranking)
+                        .put("readOnly", each.partition.readOnly())
+                        .put("capacity", usage.capacity()).put("used", usage.used());
+                ObjectNode entries = item.putObject("entries");
+                for (Namespace namespace : Namespace.values()) {
+                    entries.put(namespace.id(), usage.entries().getOrDefault(namespace, 0));
+                }
+            } catch (RuntimeException e) {
+                item.removeAll();
+                item.put("name", each.name).put("ranking", each.ranking).put("error", String.valueOf(e));
+            }
+        }
+        return result;
+    }
+
+    /**
+     * Every visible key with its value and source partition, sorted by key.
+     *
+     * @throws ApiException 503 if there is no key-value store
+     */
+    ArrayNode keys() throws ApiException {
+        KvStore store = kvStore;
+        if (store == null) {
+            throw ApiException.unavailable("key-value store");
+        }
+        ArrayNode result = JsonNodeFactory.instance.arrayNode();
+        for (String key : store.list()) {
+            try {
+                Optional<KvEntry> entry = store.lookup(key);
+                // A key removed since list() is simply no longer there.
+                entry.ifPresent(found -> result.addObject().put("key", found.key()).put("value", found.value())
+                        .put("partition", found.partition()));
+            } catch (DatastoreException e) {
+                result.addObject().put("key", key).put("error", e.getMessage());
+            }
+        }
+        return result;
+    }
+
+    /**
+     * Every visible image: tag, type, media type, size, dimensions and source partition, sorted by tag.
+     *
+     * @throws ApiException 503 if there is no image store
+     */
+    ArrayNode images() throws ApiException {
+        ImageStore store = imageStore;
+        if (store == null) {
+            throw ApiException.unavailable("image store");
+        }
+        ArrayNode result = JsonNodeFactory.instance.arrayNode();
+        for (String tag : store.list()) {
+            try {
+                Optional<ImageInfo> info = store.lookup(tag);
+                info.ifPresent(found -> result.addObject().put("tag", found.tag()).put("type", found.type().name())
+                        .put("mediaType", found.type().mediaType()).put("size", found.size())
+                        .put("width", found.width()).put("height", found.height())
+                        .put("partition", found.partition()));
+            } catch (DatastoreException e) {
+                result.addObject().put("tag", tag).put("error", e.getMessage());
+            }
+        }
+        return result;
+    }
+
+    /**
+     * The current application code's origin: {@code present}, and when present its partition, size
+     * and revision. The code itself is not shown.
+     *
+     * @throws ApiException 503 if there is no application code store
+     */
+    ObjectNode code() throws ApiException {
+        ApplicationCodeStore store = codeStore;
+        if (store == null) {
+            throw ApiException.unavailable("application code store");
+        }
+        ObjectNode result = JsonNodeFactory.instance.objectNode();
+        try {
+            Optional<ApplicationCode> current = store.current();
+            result.put("present", current.isPresent());
+            current.ifPresent(code -> result.put("partition", code.partition()).put("size", code.source().remaining())
+                    .put("revision", code.revision()));
+        } catch (DatastoreException e) {
+            result.put("present", false).put("error", e.getMessage());
+        }
+        return result;
+    }
+
+    /**
+     * Sends the visible image's bytes with its media type, straight from the store's read-only view.
+     *
+     * @throws ApiException 404 if no partition has the tag, 503 if there is no image store
+     */
+    void sendImage(String tag, HttpServletResponse response) throws ApiException, IOException {
+        ImageStore store = imageStore;
+        if (store == null) {
+            throw ApiException.unavailable("image store");
+        }
+        for (int attempt = 1;; attempt++) {
+            ImageToken token;
+            try {
+                token = store.getToken(tag);
+            } catch (EntryNotFoundException e) {
+                throw new ApiException(ApiException.NOT_FOUND, "tag: no image tagged \"" + tag + "\"");
+            } catch (DatastoreException e) {
+                throw new ApiException(ApiException.BAD_REQUEST, "tag: " + e.getMessage());
+            }
+            // The image may be replaced between the token and the view; then the token is stale: ask again.
+            try (ImageView view = store.open(token)) {
+                ByteBuffer bytes = view.bytes();
+                response.setStatus(HttpServletResponse.SC_OK);
+                response.setContentType(view.type().mediaType());
+                response.setHeader("Cache-Control", "no-store");
+                response.setHeader("X-Content-Type-Options", "nosniff");
+                response.setContentLengthLong(bytes.remaining());
+                try (OutputStream out = response.getOutputStream();
+                        WritableByteChannel channel = Channels.newChannel(out)) {
+                    while (bytes.hasRemaining()) {
+                        channel.write(bytes);
+                    }
+                }
+                return;
+            } catch (StaleTokenException e) {
+                if (attempt == IMAGE_OPEN_ATTEMPTS) {
+                    throw new ApiException(ApiException.CONFLICT, "tag: the image \"" + tag
+                            + "\" kept changing while it was being read; try again");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,661 @@
+package datastore.devapi;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import datastore.Partitions;
+import datastore.image.ImageType;
+import datastore.spi.InvalidRomContentException;
+import datastore.spi.RomContent;
+import jakarta.servlet.http.HttpServlet;
+
+import org.junit.AfterClass;
+import org.junit.Before;
+import org.junit.BeforeClass;
+import org.junit.Test;
+import org.osgi.service.event.Event;
+
+/**
+ * The development API's endpoints over real HTTP, with fakes behind them: every success shape,
+ * every status code, every bad field, and that nothing changed after each refusal.
+ */
+public class DevApiHttpTest {
+
+    static final String DOCK = "Dock-7450-AB";
+    static final String CLIENT = "client-1";
+    static final String SECRET = "s3cret-value";
+    static final String ENTERPRISE = "enterprise-9";
+    static final long LIMIT = 8192;
+
+    static final AtomicLong clock = new AtomicLong();
+    static DevApi api;
+    static LoginServlet login;
+    static CodeDeployServlet code;
+    static RomStoreServlet romstore;
+    static MessageServlet message;
+    static BrowseServlet browse;
+    static ConsoleServlet console;
+    static StoreBrowser browser;
+    static TestServer server;
+
+    Fakes.CodeStore codeStore;
+    Fakes.Rom rom;
+    Fakes.Events events;
+    Fakes.Kv kv;
+    Fakes.Images images;
+    String token;
+
+    @BeforeClass
+    public static void start() throws Exception {
+        api = new DevApi(Fakes.config(Map.of("max_body_bytes", LIMIT, "token_ttl_seconds", 60L)),
+                new DevCredentials(DOCK, CLIENT, SECRET, ENTERPRISE),
+                new AccessTokens(60, clock::get, () -> 1_700_000_000_000L, new SecureRandom()));
+        browser = new StoreBrowser();
+        login = new LoginServlet(api);
+        code = new CodeDeployServlet(api);
+        romstore = new RomStoreServlet(api);
+        message = new MessageServlet(api);
+        browse = new BrowseServlet(api, browser);
+        console = new ConsoleServlet(api, browser);
+        Map<String, HttpServlet> servlets = new LinkedHashMap<>();
+        servlets.put(LoginServlet.PATH, login);
+        servlets.put(CodeDeployServlet.PATH, code);
+        servlets.put(RomStoreServlet.PATH, romstore);
+        servlets.put(MessageServlet.PATH, message);
+        servlets.put(BrowseServlet.PATTERN, browse);
+        servlets.put(ConsoleServlet.PATTERN, console);
+        server = new TestServer(servlets);
+    }
+
+    @AfterClass
+    public static void stop() throws Exception {
+        server.close();
+    }
+
+    @Before
+    public void fakes() throws Exception {
+        codeStore = new Fakes.CodeStore(Partitions.EPHEMERAL, Partitions.RUNTIME, Partitions.ROM);
+        rom = new Fakes.Rom();
+        events = new Fakes.Events();
+        kv = new Fakes.Kv().with("greeting", "hello", "runtime").with("timezone", "UTC", "rom");
+        images = new Fakes.Images().with("logo", ImageType.PNG, Fakes.PNG, "rom")
+                .with("splash", ImageType.JPEG, Fakes.JPEG, "ephemeral");
+        code.codeStore = codeStore;
+        romstore.provisioning = rom;
+        romstore.imageFormat = new Fakes.Formats();
+        message.eventAdmin = events;
+        browser.kvStore = kv;
+        browser.imageStore = images;
+        browser.codeStore = codeStore;
+        browser.removePartition("broken");
+        for (String partition : List.of("rom", "runtime", "ephemeral")) {
+            browser.addPartition(partition, new Fakes.Partition(partition, partition.equals("rom"), 1000, 250, 2),
+                    partition, partition.equals("rom") ? 100 : partition.equals("runtime") ? 200 : 300);
+        }
+        romBefore = Fakes.describe(rom.content);
+        token = loginToken();
+    }
+
+    /** The ROM content before the test, to prove a refused request left it exactly as it was. */
+    private String romBefore;
+
+    // ---- helpers ----
+
+    static String b64(byte[] bytes) {
+        return Base64.getEncoder().encodeToString(bytes);
+    }
+
+    static String b64(String text) {
+        return b64(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String body(String type, String attributes) {
+        return "{\"data\": {\"type\": \"" + type + "\", \"attributes\": " + attributes + "}}";
+    }
+
+    static String loginBody(String client, String secret, String enterprise) {
+        return body("isvApplicationLogin", "{\"clientId\": \"" + client + "\", \"clientSecret\": \"" + secret
+                + "\", \"enterpriseId\": \"" + enterprise + "\"}");
+    }
+
+    String loginToken() throws Exception {
+        TestServer.Reply reply = server.post(LoginServlet.PATH, null, loginBody(CLIENT, SECRET, ENTERPRISE));
+        assertEquals(reply.text(), 201, reply.status());
+        return reply.json().path("data").path("attributes").path("accessToken").asText();
+    }
+
+    static String codeBody(String dockId, String code) {
+        return body("applicationCode", "{\"dockId\": \"" + dockId + "\", \"code\": \"" + code + "\"}");
+    }
+
+    static String romBody(String dockId, String code, String kvStore, String images) {
+        return body("applicationRomStore", "{\"dockId\": \"" + dockId + "\", \"code\": {\"code\": \"" + code
+                + "\"}, \"kvStore\": " + kvStore + ", \"images\": " + images + "}");
+    }
+
+    static String goodImages() {
+        return "{\"logo\": {\"type\": \"PNG\", \"data\": \"" + b64(Fakes.PNG) + "\"}, \"photo\": {\"type\": \"JPEG\", "
+                + "\"data\": \"" + b64(Fakes.JPEG) + "\"}}";
+    }
+
+    /** Asserts the protocol's error shape, the status, and one error per expected detail prefix, in order. */
+    static void assertErrors(TestServer.Reply reply, int status, String... detailPrefixes) {
+        assertEquals(reply.text(), status, reply.status());
+        assertTrue(reply.header("Content-Type"), reply.header("Content-Type").startsWith("application/json"));
+        JsonNode errors = reply.json().path("errors");
+        assertTrue(reply.text(), errors.isArray());
+        assertEquals(reply.text(), detailPrefixes.length, errors.size());
+        for (int i = 0; i < detailPrefixes.length; i++) {
+            JsonNode error = errors.get(i);
+            assertEquals(Integer.toString(status), error.path("status").asText());
+            assertEquals(ApiException.title(status), error.path("title").asText());
+            assertTrue(reply.text(), error.path("detail").asText().startsWith(detailPrefixes[i]));
+        }
+    }
+
+    void assertUnchanged() {
+        assertTrue("code store changed: " + codeStore.code.keySet(), codeStore.code.isEmpty());
+        assertEquals(romBefore, Fakes.describe(rom.content));
+        assertEquals(1, rom.generation);
+        assertTrue("events posted: " + events.posted, events.posted.isEmpty());
+    }
+
+    // ---- login ----
+
+    @Test
+    public void loginAnswers201WithTheProtocolsShape() throws Exception {
+        TestServer.Reply reply = server.post(LoginServlet.PATH, null, loginBody(CLIENT, SECRET, ENTERPRISE));
+        assertEquals(201, reply.status());
+        JsonNode json = reply.json();
+        assertEquals("isvApplicationAuth", json.path("data").path("type").asText());
+        assertFalse(json.path("data").path("id").asText().isEmpty());
+        assertTrue(json.path("data").path("attributes").path("accessToken").asText().length() >= 40);
+        assertEquals(1_700_000_000_000L, json.path("meta").path("createdTimestamp").longValue());
+        assertTrue(json.path("meta").path("createdTimestamp").isIntegralNumber());
+    }
+
+    @Test
+    public void loginWithAnyWrongCredentialIs401() throws Exception {
+        for (String bad : List.of(loginBody("other", SECRET, ENTERPRISE), loginBody(CLIENT, "s3cret-valuE", ENTERPRISE),
+                loginBody(CLIENT, SECRET, "enterprise-8"), loginBody(CLIENT, "", ENTERPRISE))) {
+            TestServer.Reply reply = server.post(LoginServlet.PATH, null, bad);
+            assertErrors(reply, 401, "clientId, clientSecret or enterpriseId is wrong");
+        }
+    }
+
+    @Test
+    public void loginWithAMissingOrNonStringFieldIs400NamingIt() throws Exception {
+        assertErrors(server.post(LoginServlet.PATH, null, body("isvApplicationLogin",
+                "{\"clientId\": \"" + CLIENT + "\", \"enterpriseId\": \"" + ENTERPRISE + "\"}")), 400, "clientSecret: required");
+        assertErrors(server.post(LoginServlet.PATH, null, body("isvApplicationLogin",
+                "{\"clientId\": 7, \"clientSecret\": \"x\", \"enterpriseId\": \"y\"}")), 400,
+                "clientId: expected a string, got a number");
+    }
+
+    @Test
+    public void aWrongDataTypeIs400() throws Exception {
+        assertErrors(server.post(LoginServlet.PATH, null, body("applicationCode", "{}")), 400,
+                "data.type: expected \"isvApplicationLogin\", got \"applicationCode\"");
+        assertErrors(server.post(CodeDeployServlet.PATH, token, body("isvApplicationLogin",
+                "{\"dockId\": \"" + DOCK + "\", \"code\": \"" + b64("x") + "\"}")), 400, "data.type: expected \"applicationCode\"");
+        assertErrors(server.post(RomStoreServlet.PATH, token, body("applicationCode", "{}")), 400, "data.type: expected");
+        assertErrors(server.post(MessageServlet.PATH, token, body("applicationRomStore", "{}")), 400, "data.type: expected");
+        assertUnchanged();
+    }
+
+    @Test
+    public void aBrokenEnvelopeIs400NamingThePart() throws Exception {
+        assertErrors(server.post(CodeDeployServlet.PATH, token, "{\"data\": "), 400, "body: not valid JSON");
+        assertErrors(server.post(CodeDeployServlet.PATH, token, ""), 400, "body: empty");
+        assertErrors(server.post(CodeDeployServlet.PATH, token, "[1]"), 400, "body: expected a JSON object");
+        assertErrors(server.post(CodeDeployServlet.PATH, token, "{}"), 400, "data: required");
+        assertErrors(server.post(CodeDeployServlet.PATH, token, "{\"data\": 1}"), 400, "data: expected an object");
+        assertErrors(server.post(CodeDeployServlet.PATH, token, "{\"data\": {\"attributes\": {}}}"), 400, "data.type: required");
+        assertErrors(server.post(CodeDeployServlet.PATH, token, "{\"data\": {\"type\": \"applicationCode\"}}"), 400,
+                "data.attributes: required");
+        assertErrors(server.post(CodeDeployServlet.PATH, token, "{\"data\": {\"type\": \"applicationCode\", "
+                + "\"attributes\": []}}"), 400, "data.attributes: expected an object, got an array");
+        assertErrors(server.post(CodeDeployServlet.PATH, token, codeBody(DOCK, b64("x")) + " {}"), 400, "body: not valid JSON");
+        assertErrors(server.post(CodeDeployServlet.PATH, token, "{\"data\": {\"type\": \"a\", \"type\": \"b\"}}"), 400,
+                "body: not valid JSON: Duplicate field 'type'");
+        assertUnchanged();
+    }
+
+    @Test
+    public void anotherMethodIs405() throws Exception {
+        TestServer.Reply reply = server.get(LoginServlet.PATH, null);
+        assertErrors(reply, 405, "GET: this endpoint answers POST only");
+        assertEquals("POST", reply.header("Allow"));
+        assertErrors(server.post("/api/datastore/kv", token, "{}"), 405, "POST: this endpoint answers GET only");
+    }
+
+    // ---- bearer tokens ----
+
+    @Test
+    public void everyEndpointButLoginNeedsAValidToken() throws Exception {
+        for (String path : List.of(CodeDeployServlet.PATH, RomStoreServlet.PATH, MessageServlet.PATH)) {
+            TestServer.Reply reply = server.post(path, null, codeBody(DOCK, b64("x")));
+            assertErrors(reply, 401, "Authorization: missing");
+            assertEquals("Bearer", reply.header("WWW-Authenticate"));
+        }
+        for (String path : List.of("/api/datastore/partitions", "/api/datastore/kv", "/api/datastore/images",
+                "/api/datastore/images/logo", "/api/datastore/code", "/api/datastore/nothing")) {
+            assertErrors(server.get(path, null), 401, "Authorization: missing");
+        }
+        assertUnchanged();
+    }
+
+    @Test
+    public void aMalformedAuthorizationIs401() throws Exception {
+        for (String header : List.of("Basic " + b64("a:b"), "Bearer", "Bearer a b", token, "Bearer <" + token + ">")) {
+            TestServer.Reply reply = server.send(HttpRequest.newBuilder(server.uri(CodeDeployServlet.PATH))
+                    .header("Authorization", header).POST(HttpRequest.BodyPublishers.ofString(codeBody(DOCK, b64("x"))))
+                    .build());
+            assertErrors(reply, 401, "Authorization: malformed");
+        }
+        assertUnchanged();
+    }
+
+    @Test
+    public void anUnknownTokenIs401() throws Exception {
+        assertErrors(server.post(CodeDeployServlet.PATH, token + "x", codeBody(DOCK, b64("x"))), 401,
+                "Authorization: unknown access token");
+        assertErrors(server.get("/api/datastore/kv", "AAAA"), 401, "Authorization: unknown access token");
+        assertUnchanged();
+    }
+
+    @Test
+    public void anExpiredTokenIs401() throws Exception {
+        String old = loginToken();
+        clock.addAndGet(59_000_000_000L);
+        assertEquals(200, server.get("/api/datastore/kv", old).status());
+        clock.addAndGet(1_000_000_000L);
+        assertErrors(server.post(CodeDeployServlet.PATH, old, codeBody(DOCK, b64("x"))), 401,
+                "Authorization: the access token expired");
+        assertUnchanged();
+        // A fresh login works again.
+        assertEquals(200, server.post(CodeDeployServlet.PATH, loginToken(), codeBody(DOCK, b64("x"))).status());
+    }
+
+    // ---- code ----
+
+    @Test
+    public void deployStoresTheCodeInTheEphemeralPartition() throws Exception {
+        TestServer.Reply reply = server.post(CodeDeployServlet.PATH, token, codeBody(DOCK, b64("print('hi')\n")));
+        assertEquals(reply.text(), 200, reply.status());
+        assertArrayEquals("print('hi')\n".getBytes(StandardCharsets.UTF_8), codeStore.code.get(Partitions.EPHEMERAL));
+        assertEquals(1, codeStore.code.size());
+        JsonNode attributes = reply.json().path("data").path("attributes");
+        assertEquals("applicationCode", reply.json().path("data").path("type").asText());
+        assertEquals("ephemeral", attributes.path("partition").asText());
+        assertEquals(12, attributes.path("size").intValue());
+    }
+
+    @Test
+    public void theDockIdIsComparedIgnoringCase() throws Exception {
+        assertEquals(200, server.post(CodeDeployServlet.PATH, token, codeBody("dock-7450-ab", b64("x"))).status());
+        assertEquals(200, server.post(CodeDeployServlet.PATH, token, codeBody("DOCK-7450-AB", b64("y"))).status());
+        assertArrayEquals(new byte[] {'y'}, codeStore.code.get(Partitions.EPHEMERAL));
+    }
+
+    @Test
+    public void anotherDocksIdIs404() throws Exception {
+        assertErrors(server.post(CodeDeployServlet.PATH, token, codeBody("Dock-7450-AC", b64("x"))), 404,
+                "dockId: no dock \"Dock-7450-AC\" here");
+        assertErrors(server.post(RomStoreServlet.PATH, token, romBody("other", "", "{}", "{}")), 404, "dockId:");
+        assertErrors(server.post(MessageServlet.PATH, token, body("applicationMessage",
+                "{\"dockId\": \"other\", \"message\": \"m\"}")), 404, "dockId:");
+        assertUnchanged();
+    }
+
+    @Test
+    public void badCodeFieldsAre400NamingTheField() throws Exception {
+        assertErrors(server.post(CodeDeployServlet.PATH, token, codeBody(DOCK, "not base64!")), 400, "code: not valid base64");
+        assertErrors(server.post(CodeDeployServlet.PATH, token, codeBody(DOCK, "")), 400, "code: empty");
+        assertErrors(server.post(CodeDeployServlet.PATH, token, body("applicationCode",
+                "{\"dockId\": \"" + DOCK + "\", \"code\": 12}")), 400, "code: expected a string, got a number");
+        assertErrors(server.post(CodeDeployServlet.PATH, token, body("applicationCode",
+                "{\"dockId\": \"" + DOCK + "\"}")), 400, "code: required");
+        assertErrors(server.post(CodeDeployServlet.PATH, token, body("applicationCode",
+                "{\"code\": \"" + b64("x") + "\"}")), 400, "dockId: required");
+        assertErrors(server.post(CodeDeployServlet.PATH, token, body("applicationCode",
+                "{\"dockId\": null, \"code\": \"" + b64("x") + "\"}")), 400, "dockId: expected a string, got null");
+        assertUnchanged();
+    }
+
+    @Test
+    public void deployWithoutACodeStoreOrEphemeralPartitionIs503() throws Exception {
+        code.codeStore = null;
+        assertErrors(server.post(CodeDeployServlet.PATH, token, codeBody(DOCK, b64("x"))), 503,
+                "no application code store is available");
+        code.codeStore = codeStore = new Fakes.CodeStore(Partitions.RUNTIME);
+        assertErrors(server.post(CodeDeployServlet.PATH, token, codeBody(DOCK, b64("x"))), 503,
+                "no partition named ephemeral");
+        assertUnchanged();
+    }
+
+    // ---- size limit ----
+
+    @Test
+    public void aBodyOverTheLimitIs413ByItsContentLength() throws Exception {
+        String big = codeBody(DOCK, b64(new byte[(int) LIMIT]));
+        TestServer.Reply reply = server.post(CodeDeployServlet.PATH, token, big);
+        assertErrors(reply, 413, "body: " + big.length() + " bytes is more than the limit of " + LIMIT);
+        assertUnchanged();
+    }
+
+    @Test
+    public void aStreamedBodyOverTheLimitIs413() throws Exception {
+        byte[] big = codeBody(DOCK, b64(new byte[(int) LIMIT])).getBytes(StandardCharsets.UTF_8);
+        // From an InputStream the client sends the body chunked, without a Content-Length.
+        TestServer.Reply reply = server.send(HttpRequest.newBuilder(server.uri(CodeDeployServlet.PATH))
+                .header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))).build());
+        assertErrors(reply, 413, "body: more than the limit of " + LIMIT);
+        assertUnchanged();
+    }
+
+    @Test
+    public void aHugeDeclaredBodyIs413BeforeMoreThanItsStartIsSent() throws Exception {
+        // Jetty dispatches a request once its first bytes of content arrive; the rest is never sent.
+        String head = server.raw("POST " + CodeDeployServlet.PATH + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Authorization: Bearer " + token + "\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 1000000000\r\n\r\n{\"data\": {");
+        assertTrue(head, head.startsWith("HTTP/1.1 413"));
+        assertUnchanged();
+    }
+
+    @Test
+    public void aBodyJustUnderTheLimitIsRead() throws Exception {
+        String prefix = codeBody(DOCK, "");
+        int room = (int) LIMIT - prefix.length();
+        byte[] source = new byte[room / 4 * 3];
+        String fitting = codeBody(DOCK, b64(source));
+        assertTrue(fitting.length() <= LIMIT);
+        assertEquals(200, server.post(CodeDeployServlet.PATH, token, fitting).status());
+    }
+
+    // ---- romstore ----
+
+    @Test
+    public void romStoreReplacesTheRomWithEveryField() throws Exception {
+        TestServer.Reply reply = server.post(RomStoreServlet.PATH, token,
+                romBody(DOCK, b64("app code"), "{\"timezone\": \"Europe/Oslo\", \"brand\": \"ACME\"}", goodImages()));
+        assertEquals(reply.text(), 200, reply.status());
+        RomContent content = rom.content;
+        assertArrayEquals("app code".getBytes(StandardCharsets.UTF_8), content.code());
+        assertEquals(Map.of("timezone", "Europe/Oslo", "brand", "ACME"), content.kvStore());
+        assertEquals(List.of("logo", "photo"), new ArrayList<>(content.images().keySet()));
+        assertEquals(ImageType.PNG, content.images().get("logo").type());
+        assertArrayEquals(Fakes.JPEG, content.images().get("photo").data());
+        JsonNode attributes = reply.json().path("data").path("attributes");
+        assertEquals("applicationRomStore", reply.json().path("data").path("type").asText());
+        assertEquals(2, attributes.path("generation").longValue());
+        assertEquals("ab".repeat(32), attributes.path("sha256").asText());
+    }
+
+    @Test
+    public void romStoreWithEmptyCodeMeansNoCodeAndTypesIgnoreCase() throws Exception {
+        TestServer.Reply reply = server.post(RomStoreServlet.PATH, token, romBody(DOCK, "", "{}",
+                "{\"logo\": {\"type\": \"bmp\", \"data\": \"" + b64(Fakes.BMP) + "\"}}"));
+        assertEquals(reply.text(), 200, reply.status());
+        assertEquals(0, rom.content.code().length);
+        assertEquals(Map.of(), rom.content.kvStore());
+        assertEquals(ImageType.BMP, rom.content.images().get("logo").type());
+    }
+
+    /** One bad field at a time: 400 naming that field, and the ROM exactly as before. */
+    @Test
+    public void everyBadRomStoreFieldIs400NamingIt() throws Exception {
+        Map<String, String> cases = new LinkedHashMap<>();
+        String images = goodImages();
+        cases.put("images.logo.data: not a valid JPEG", romBody(DOCK, "", "{}",
+                "{\"logo\": {\"type\": \"JPEG\", \"data\": \"" + b64(Fakes.PNG) + "\"}}"));
+        cases.put("images.logo.data: not a valid PNG", romBody(DOCK, "", "{}",
+                "{\"logo\": {\"type\": \"PNG\", \"data\": \"\"}}"));
+        cases.put("images.logo.data: not valid base64", romBody(DOCK, "", "{}",
+                "{\"logo\": {\"type\": \"PNG\", \"data\": \"%%%\"}}"));
+        cases.put("images.logo.data: required", romBody(DOCK, "", "{}", "{\"logo\": {\"type\": \"PNG\"}}"));
+        cases.put("images.logo.data: expected a base64 string, got an array", romBody(DOCK, "", "{}",
+                "{\"logo\": {\"type\": \"PNG\", \"data\": []}}"));
+        cases.put("images.logo.type: expected PNG, BMP or JPEG, got \"GIF\"", romBody(DOCK, "", "{}",
+                "{\"logo\": {\"type\": \"GIF\", \"data\": \"" + b64(Fakes.PNG) + "\"}}"));
+        cases.put("images.logo.type: expected PNG, BMP or JPEG, got \"NONE\"", romBody(DOCK, "", "{}",
+                "{\"logo\": {\"type\": \"NONE\", \"data\": \"" + b64(Fakes.PNG) + "\"}}"));
+        cases.put("images.logo.type: required", romBody(DOCK, "", "{}",
+                "{\"logo\": {\"data\": \"" + b64(Fakes.PNG) + "\"}}"));
+        cases.put("images.logo.type: expected a string, got a number", romBody(DOCK, "", "{}",
+                "{\"logo\": {\"type\": 1, \"data\": \"" + b64(Fakes.PNG) + "\"}}"));
+        cases.put("images.logo: expected an object", romBody(DOCK, "", "{}", "{\"logo\": \"" + b64(Fakes.PNG) + "\"}"));
+        cases.put("images: expected an object", romBody(DOCK, "", "{}", "[]"));
+        cases.put("kvStore.timezone: expected a string, got a number", romBody(DOCK, "", "{\"timezone\": 1}", images));
+        cases.put("kvStore.flags: expected a string, got an object", romBody(DOCK, "", "{\"flags\": {}}", images));
+        cases.put("kvStore.empty: expected a string, got null", romBody(DOCK, "", "{\"empty\": null}", images));
+        cases.put("kvStore: expected an object", romBody(DOCK, "", "\"k=v\"", images));
+        cases.put("code.code: not valid base64", romBody(DOCK, "@@", "{}", images));
+        cases.put("code.code: expected a string", body("applicationRomStore", "{\"dockId\": \"" + DOCK
+                + "\", \"code\": {\"code\": 5}, \"kvStore\": {}, \"images\": {}}"));
+        cases.put("code.code: required", body("applicationRomStore", "{\"dockId\": \"" + DOCK
+                + "\", \"code\": {}, \"kvStore\": {}, \"images\": {}}"));
+        cases.put("code: expected an object", body("applicationRomStore", "{\"dockId\": \"" + DOCK
+                + "\", \"code\": \"" + b64("x") + "\", \"kvStore\": {}, \"images\": {}}"));
+        cases.put("code: required", body("applicationRomStore", "{\"dockId\": \"" + DOCK
+                + "\", \"kvStore\": {}, \"images\": {}}"));
+        cases.put("kvStore: required", body("applicationRomStore", "{\"dockId\": \"" + DOCK
+                + "\", \"code\": {\"code\": \"\"}, \"images\": {}}"));
+        cases.put("images: required", body("applicationRomStore", "{\"dockId\": \"" + DOCK
+                + "\", \"code\": {\"code\": \"\"}, \"kvStore\": {}}"));
+        cases.put("dockId: required", body("applicationRomStore", "{\"code\": {\"code\": \"\"}, \"kvStore\": {}, "
+                + "\"images\": {}}"));
+        for (Map.Entry<String, String> each : cases.entrySet()) {
+            TestServer.Reply reply = server.post(RomStoreServlet.PATH, token, each.getValue());
+            assertErrors(reply, 400, each.getKey());
+            assertUnchanged();
+        }
+    }
+
+    @Test
+    public void everyProblemOfARomStoreIsListed() throws Exception {
+        TestServer.Reply reply = server.post(RomStoreServlet.PATH, token, romBody(DOCK, "@", "{\"a\": 1, \"b\": \"ok\", "
+                + "\"c\": true}", "{\"logo\": {\"type\": \"JPEG\", \"data\": \"" + b64(Fakes.PNG) + "\"}, \"x\": {}}"));
+        assertErrors(reply, 400, "code.code: not valid base64", "kvStore.a: expected a string, got a number",
+                "kvStore.c: expected a string, got a boolean", "images.logo.data: not a valid JPEG: no JPEG signature",
+                "images.x.type: required", "images.x.data: required");
+        assertUnchanged();
+    }
+
+    @Test
+    public void whatTheRomRefusesIs400ListingEachField() throws Exception {
+        rom.refuse = List.of(new InvalidRomContentException.Problem("kvStore.\u0001bad", "invalid name"),
+                new InvalidRomContentException.Problem("images.logo", "the ROM is full"));
+        TestServer.Reply reply = server.post(RomStoreServlet.PATH, token,
+                romBody(DOCK, "", "{\"\\u0001bad\": \"v\"}", goodImages()));
+        assertErrors(reply, 400, "kvStore.\u0001bad: invalid name", "images.logo: the ROM is full");
+        assertUnchanged();
+    }
+
+    @Test
+    public void romStoreWithoutProvisioningOrImageFormatsIs503() throws Exception {
+        romstore.provisioning = null;
+        assertErrors(server.post(RomStoreServlet.PATH, token, romBody(DOCK, "", "{}", "{}")), 503,
+                "no ROM provisioning service");
+        romstore.provisioning = rom;
+        romstore.imageFormat = null;
+        assertErrors(server.post(RomStoreServlet.PATH, token, romBody(DOCK, "", "{}", "{}")), 503,
+                "no image-format service");
+        assertUnchanged();
+    }
+
+    // ---- message ----
+
+    @Test
+    public void aMessageIsPostedAsAnEvent() throws Exception {
+        TestServer.Reply reply = server.post(MessageServlet.PATH, token, body("applicationMessage",
+                "{\"dockId\": \"" + DOCK.toLowerCase() + "\", \"message\": \"reload, please\"}"));
+        assertEquals(reply.text(), 200, reply.status());
+        assertEquals(1, events.posted.size());
+        Event event = events.posted.get(0);
+        assertEquals("datastore/application/MESSAGE", event.getTopic());
+        assertEquals("reload, please", event.getProperty(MessageServlet.MESSAGE));
+        assertEquals(DOCK, event.getProperty(MessageServlet.DOCK_ID));
+    }
+
+    @Test
+    public void badMessagesAre400AndPostNothing() throws Exception {
+        assertErrors(server.post(MessageServlet.PATH, token, body("applicationMessage",
+                "{\"dockId\": \"" + DOCK + "\", \"message\": 3}")), 400, "message: expected a string, got a number");
+        assertErrors(server.post(MessageServlet.PATH, token, body("applicationMessage",
+                "{\"dockId\": \"" + DOCK + "\"}")), 400, "message: required");
+        message.eventAdmin = null;
+        assertErrors(server.post(MessageServlet.PATH, token, body("applicationMessage",
+                "{\"dockId\": \"" + DOCK + "\", \"message\": \"m\"}")), 503, "no Event Admin service");
+        assertUnchanged();
+    }
+
+    // ---- browse ----
+
+    @Test
+    public void partitionsAreListedHighestRankingFirst() throws Exception {
+        browser.addPartition("broken", new Fakes.Partition("broken", false, -1, 0, 0), "broken", 50);
+        TestServer.Reply reply = server.get("/api/datastore/partitions", token);
+        assertEquals(200, reply.status());
+        JsonNode data = reply.json().path("data");
+        assertEquals(4, data.size());
+        assertEquals("ephemeral", data.get(0).path("id").asText());
+        assertEquals("partition", data.get(0).path("type").asText());
+        JsonNode rom = data.get(2).path("attributes");
+        assertEquals("rom", rom.path("name").asText());
+        assertEquals(100, rom.path("ranking").intValue());
+        assertTrue(rom.path("readOnly").booleanValue());
+        assertEquals(1000, rom.path("capacity").longValue());
+        assertEquals(250, rom.path("used").longValue());
+        assertEquals(2, rom.path("entries").path("kv").intValue());
+        assertEquals(0, rom.path("entries").path("image").intValue());
+        JsonNode broken = data.get(3).path("attributes");
+        assertEquals("broken", broken.path("name").asText());
+        assertTrue(broken.path("error").asText().contains("unmounted"));
+    }
+
+    @Test
+    public void keysAreListedWithTheirPartition() throws Exception {
+        JsonNode data = server.get("/api/datastore/kv", token).json().path("data");
+        assertEquals(2, data.size());
+        assertEquals("kvEntry", data.get(0).path("type").asText());
+        assertEquals("greeting", data.get(0).path("id").asText());
+        assertEquals("hello", data.get(0).path("attributes").path("value").asText());
+        assertEquals("runtime", data.get(0).path("attributes").path("partition").asText());
+        assertEquals("rom", data.get(1).path("attributes").path("partition").asText());
+    }
+
+    @Test
+    public void imagesAreListedWithTypeSizeAndPartition() throws Exception {
+        JsonNode data = server.get("/api/datastore/images", token).json().path("data");
+        assertEquals(2, data.size());
+        JsonNode logo = data.get(0).path("attributes");
+        assertEquals("logo", data.get(0).path("id").asText());
+        assertEquals("PNG", logo.path("type").asText());
+        assertEquals("image/png", logo.path("mediaType").asText());
+        assertEquals(Fakes.PNG.length, logo.path("size").intValue());
+        assertEquals("rom", logo.path("partition").asText());
+    }
+
+    @Test
+    public void anImageIsServedWithItsMediaType() throws Exception {
+        images.staleOpens = 2;
+        TestServer.Reply reply = server.get("/api/datastore/images/splash", token);
+        assertEquals(200, reply.status());
+        assertEquals("image/jpeg", reply.header("Content-Type"));
+        assertArrayEquals(Fakes.JPEG, reply.body());
+        reply = server.get("/api/datastore/images/a%20tag", token);
+        assertErrors(reply, 404, "tag: no image tagged \"a tag\"");
+        images.staleOpens = 3;
+        assertErrors(server.get("/api/datastore/images/logo", token), 409, "tag: the image \"logo\" kept changing");
+    }
+
+    @Test
+    public void theCodesOriginIsShownWithoutTheCode() throws Exception {
+        JsonNode attributes = server.get("/api/datastore/code", token).json().path("data").path("attributes");
+        assertFalse(attributes.path("present").booleanValue());
+        codeStore.deploy("abc".getBytes(StandardCharsets.UTF_8), Partitions.RUNTIME);
+        attributes = server.get("/api/datastore/code", token).json().path("data").path("attributes");
+        assertTrue(attributes.path("present").booleanValue());
+        assertEquals("runtime", attributes.path("partition").asText());
+        assertEquals(3, attributes.path("size").intValue());
+        assertNull(attributes.get("source"));
+    }
+
+    @Test
+    public void browseAnswers404ForUnknownPathsAnd503WithoutAStore() throws Exception {
+        assertErrors(server.get("/api/datastore/nothing", token), 404, "path: /api/datastore/nothing is not a browse endpoint");
+        assertErrors(server.get("/api/datastore/images/", token), 404, "path:");
+        browser.kvStore = null;
+        assertErrors(server.get("/api/datastore/kv", token), 503, "no key-value store");
+    }
+
+    // ---- console ----
+
+    @Test
+    public void theConsolePageAndItsFilesAreServed() throws Exception {
+        TestServer.Reply redirect = server.get("/console", null);
+        assertEquals(302, redirect.status());
+        assertTrue(redirect.header("Location"), redirect.header("Location").endsWith("/console/"));
+        TestServer.Reply page = server.get("/console/", null);
+        assertEquals(200, page.status());
+        assertTrue(page.header("Content-Type").startsWith("text/html"));
+        assertTrue(page.text().contains("console.js"));
+        assertNotNull(page.header("Content-Security-Policy"));
+        assertTrue(server.get("/console/console.js", null).text().contains("EventSource"));
+        assertTrue(server.get("/console/console.css", null).header("Content-Type").startsWith("text/css"));
+        assertErrors(server.get("/console/secret.txt", null), 404, "path: the console has no /console/secret.txt");
+    }
+
+    @Test
+    public void theConsoleStateHasEverythingTheConsoleShows() throws Exception {
+        codeStore.deploy(new byte[10], Partitions.EPHEMERAL);
+        JsonNode state = server.get("/console/state", null).json();
+        assertEquals(DOCK, state.path("dockId").asText());
+        assertEquals(3, state.path("partitions").size());
+        assertEquals("greeting", state.path("kv").get(0).path("key").asText());
+        assertEquals("splash", state.path("images").get(1).path("tag").asText());
+        assertEquals("ephemeral", state.path("code").path("partition").asText());
+        assertEquals(10, state.path("code").path("size").intValue());
+        browser.imageStore = null;
+        state = server.get("/console/state", null).json();
+        assertTrue(state.path("imagesError").asText().contains("no image store"));
+        assertEquals(2, state.path("kv").size());
+    }
+
+    @Test
+    public void theConsoleServesImagesWithoutAToken() throws Exception {
+        TestServer.Reply reply = server.get("/console/images/logo", null);
+        assertEquals(200, reply.status());
+        assertEquals("image/png", reply.header("Content-Type"));
+        assertArrayEquals(Fakes.PNG, reply.body());
+    }
+
+    @Test
+    public void theConsoleRefusesHostsThatAreNotLoopback() throws Exception {
+        String head = server.raw("GET /console/state HTTP/1.1\r\nHost: attacker.example:" + server.port()
+                + "\r\nConnection: close\r\n\r\n");
+        assertTrue(head, head.startsWith("HTTP/1.1 403"));
+        head = server.raw("GET /console/state HTTP/1.1\r\nHost: localhost:" + server.port() + "\r\nConnection: close\r\n\r\n");
+        assertTrue(head, head.startsWith("HTTP/1.1 200"));
+    }
+}
