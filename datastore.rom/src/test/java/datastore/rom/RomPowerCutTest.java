@@ -29,7 +29,15 @@ public class RomPowerCutTest {
 
     static {
         for (int i = 0; i <= REPLACES; i++) {
-            CONTENTS.add(RomFixtures.content("v" + i + "-" + "x".repeat(i * 37 % 300)));
+            RomContent content = RomFixtures.content("v" + i + "-" + "x".repeat(i * 37 % 300));
+            if (i % 2 == 1) {
+                // Every other image carries a 9 KiB BMP, so its body takes several erases and programs.
+                Map<String, RomContent.RomImage> images = new java.util.LinkedHashMap<>(content.images());
+                images.put("logo", new RomContent.RomImage(datastore.image.ImageType.BMP,
+                        RomFixtures.resource("small.bmp")));
+                content = new RomContent(content.code(), content.kvStore(), images);
+            }
+            CONTENTS.add(content);
         }
     }
 
