@@ -1,0 +1,95 @@
+package datastore.devapi;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.Map;
+
+import org.junit.Test;
+import org.osgi.service.event.Event;
+
+/** The console's server-sent event feed over real HTTP. */
+public class ConsoleEventsTest {
+
+    @Test
+    public void storeEventsReachTheConsoleAsChanges() throws Exception {
+        DevApi api = new DevApi(Fakes.config(Map.of()), new DevCredentials("dock-1", "c", "s", "e"),
+                new AccessTokens(60, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
+        ConsoleEvents events = new ConsoleEvents(api);
+        try (TestServer server = new TestServer(Map.of(ConsoleEvents.PATH, events))) {
+            HttpResponse<InputStream> response = server.client().send(HttpRequest.newBuilder(server.uri(ConsoleEvents.PATH))
+                    .GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+            assertEquals(200, response.statusCode());
+            assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
+            try (BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+                assertEquals("retry: 2000", lines.readLine());
+                assertEquals("event: hello", lines.readLine());
+                assertEquals("data: dock-1", lines.readLine());
+                assertEquals("", lines.readLine());
+                assertEquals(1, events.clients());
+                events.handleEvent(new Event("datastore/kv/PUT", Map.of("name", "greeting")));
+                assertEquals("event: change", lines.readLine());
+                assertEquals("data: datastore/kv/PUT", lines.readLine());
+                assertEquals("", lines.readLine());
+                events.close();
+                // Closing the feed ends the stream, so no request thread is left waiting.
+                assertEquals(null, lines.readLine());
+            }
+            assertFalse(events.clients() > 0);
+        }
+    }
+
+    @Test
+    public void keepAlivesFindClientsThatLeft() throws Exception {
+        DevApi api = new DevApi(Fakes.config(Map.of()), new DevCredentials("dock-1", "c", "s", "e"),
+                new AccessTokens(60, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
+        ConsoleEvents events = new ConsoleEvents(api);
+        events.keepAliveMillis = 20;
+        try (TestServer server = new TestServer(Map.of(ConsoleEvents.PATH, events))) {
+            HttpResponse<InputStream> response = server.client().send(HttpRequest.newBuilder(server.uri(ConsoleEvents.PATH))
+                    .GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+            BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8));
+            for (int i = 0; i < 4; i++) {
+                lines.readLine();
+            }
+            assertEquals(": keep-alive", lines.readLine());
+            lines.close();
+            // The next keep-alive fails to reach the client that left, which frees its place.
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (events.clients() > 0) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("the feed kept a client that left");
+                }
+                Thread.sleep(10);
+            }
+        } finally {
+            events.close();
+        }
+    }
+
+    @Test
+    public void theConsoleAcceptsLoopbackHostsOnly() {
+        for (String host : new String[] {"localhost", "localhost:8080", "127.0.0.1", "127.0.0.1:80", "127.1.2.3:8080",
+                "[::1]", "[::1]:8080", "LOCALHOST:1"}) {
+            assertTrue(host, ConsoleServlet.isLoopbackHost(host));
+        }
+        for (String host : new String[] {"example.com", "localhost.example.com", "127.0.0.1.nip.io", "10.0.0.1:8080",
+                "[::2]", "[::1]x", "localhost:http", "", "192.168.1.1"}) {
+            assertFalse(host, ConsoleServlet.isLoopbackHost(host));
+        }
+        for (String address : new String[] {"127.0.0.1", "127.0.0.2", "::1", "0:0:0:0:0:0:0:1"}) {
+            assertTrue(address, ConsoleServlet.isLoopbackAddress(address));
+        }
+        for (String address : new String[] {"10.0.0.1", "192.168.0.1", "::2", "localhost", "example.com", "", null}) {
+            assertFalse(address, ConsoleServlet.isLoopbackAddress(address));
+        }
+    }
+}
