@@ -101,11 +101,13 @@ final class LogFormat {
     }
 
     /** A parsed block header. */
-    record BlockHeader(int kind, long blockSeq, long prevBlockSeq, long seqFloor, int contLength) {
+    record BlockHeader(int kind, long blockSeq, long prevBlockSeq, long seqFloor, int contLength, boolean copyDamaged) {
     }
 
     /** Parses the first valid copy of a block header, or returns {@code null} if neither is valid. */
     static BlockHeader parseBlockHeader(byte[] both) {
+        BlockHeader found = null;
+        int valid = 0;
         for (int copy = 0; copy < 2; copy++) {
             int at = copy * BLOCK_HEADER;
             ByteBuffer b = ByteBuffer.wrap(both, at, BLOCK_HEADER);
@@ -115,14 +117,19 @@ final class LogFormat {
             if ((both[at + 4] & 0xFF) != VERSION) {
                 continue;
             }
-            return new BlockHeader(both[at + 5] & 0xFF, b.getLong(at + 8), b.getLong(at + 16), b.getLong(at + 24),
-                    b.getInt(at + 32));
+            valid++;
+            if (found == null) {
+                found = new BlockHeader(both[at + 5] & 0xFF, b.getLong(at + 8), b.getLong(at + 16), b.getLong(at + 24),
+                        b.getInt(at + 32), false);
+            }
         }
-        return null;
+        return found == null || valid == 2 ? found
+                : new BlockHeader(found.kind(), found.blockSeq(), found.prevBlockSeq(), found.seqFloor(),
+                        found.contLength(), true);
     }
 
     /** A parsed record header. */
-    record RecordHeader(int count, long totalLength, long seq) {
+    record RecordHeader(int count, long totalLength, long seq, boolean copyDamaged) {
     }
 
     /**
@@ -130,6 +137,8 @@ final class LogFormat {
      * valid copy, or {@code null}.
      */
     static RecordHeader parseRecordHeader(byte[] bytes) {
+        RecordHeader found = null;
+        int valid = 0;
         for (int copy = 0; copy < 2; copy++) {
             int at = copy * RECORD_HEADER;
             ByteBuffer b = ByteBuffer.wrap(bytes);
@@ -141,9 +150,12 @@ final class LogFormat {
             if (count == 0 || total < recordLength(count, count, 0)) {
                 continue;
             }
-            return new RecordHeader(count, total, b.getLong(at + 8));
+            valid++;
+            if (found == null) {
+                found = new RecordHeader(count, total, b.getLong(at + 8), false);
+            }
         }
-        return null;
+        return found == null || valid == 2 ? found : new RecordHeader(found.count(), found.totalLength(), found.seq(), true);
     }
 
     /** One entry of a record directory. */
@@ -157,8 +169,14 @@ final class LogFormat {
      * Parses the directory from the metadata of a record (everything before the names), trying both
      * copies; {@code null} if neither is valid.
      */
-    static DirEntry[] parseDirectory(byte[] meta, int count) {
+    /** A parsed directory; {@code copyDamaged} if one of its two copies failed its CRC. */
+    record Directory(DirEntry[] entries, boolean copyDamaged) {
+    }
+
+    static Directory parseDirectory(byte[] meta, int count) {
         int dirLength = DIR_ENTRY * count;
+        DirEntry[] found = null;
+        int validCopies = 0;
         for (int copy = 0; copy < 2; copy++) {
             int at = 2 * RECORD_HEADER + copy * (dirLength + 4);
             byte[] covered = new byte[16 + dirLength];
@@ -166,13 +184,17 @@ final class LogFormat {
             // reconstructed from whichever header copy was valid by the caller's check below).
             ByteBuffer b = ByteBuffer.wrap(meta);
             int stored = b.getInt(at + dirLength);
-            boolean valid = false;
-            for (int h = 0; h < 2 && !valid; h++) {
+            boolean matches = false;
+            for (int h = 0; h < 2 && !matches; h++) {
                 System.arraycopy(meta, h * RECORD_HEADER, covered, 0, 16);
                 System.arraycopy(meta, at, covered, 16, dirLength);
-                valid = crc(covered, 0, covered.length) == stored;
+                matches = crc(covered, 0, covered.length) == stored;
             }
-            if (!valid) {
+            if (!matches) {
+                continue;
+            }
+            validCopies++;
+            if (found != null) {
                 continue;
             }
             DirEntry[] entries = new DirEntry[count];
@@ -181,9 +203,9 @@ final class LogFormat {
                 entries[i] = new DirEntry(meta[e] & 0xFF, meta[e + 1] & 0xFF, meta[e + 2] & 0xFF, meta[e + 3] & 0xFF,
                         b.getInt(e + 4), b.getInt(e + 8), b.getInt(e + 12));
             }
-            return entries;
+            found = entries;
         }
-        return null;
+        return found == null ? null : new Directory(found, validCopies == 1);
     }
 
     /** One entry to encode. {@code value} is null for a removal. */
@@ -242,6 +264,13 @@ final class LogFormat {
         ByteBuffer b = ByteBuffer.wrap(trailer);
         int word = commitWord(seq);
         return b.getInt(0) == word || b.getInt(4) == word;
+    }
+
+    /** Whether both commit words are intact. */
+    static boolean fullyCommitted(byte[] trailer, long seq) {
+        ByteBuffer b = ByteBuffer.wrap(trailer);
+        int word = commitWord(seq);
+        return b.getInt(0) == word && b.getInt(4) == word;
     }
 
     static int valueCrc(ByteBuffer value) {

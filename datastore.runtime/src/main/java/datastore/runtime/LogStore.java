@@ -239,6 +239,8 @@ final class LogStore {
         int pos;
         LogFormat.RecordHeader header;
         LogFormat.DirEntry[] dir;
+        boolean dirCopyDamaged;
+        boolean trailerCopyDamaged;
         boolean complete;
         EntryLoc[] entries;
         boolean[] nameOk;
@@ -264,6 +266,9 @@ final class LogStore {
             LogFormat.BlockHeader header = LogFormat.parseBlockHeader(raw);
             if (header != null && header.kind() == LogFormat.KIND_LOG && !bySeq.containsKey(header.blockSeq())) {
                 headers[block.index] = header;
+                if (header.copyDamaged()) {
+                    problems.add("block " + block.index + ": one copy of its header is damaged; the other copy is used");
+                }
                 block.state = LOG;
                 block.seq = header.blockSeq();
                 bySeq.put(header.blockSeq(), block.index);
@@ -455,13 +460,18 @@ final class LogStore {
         int[] end = advance(block, pos, LogFormat.align(header.totalLength(), programSize) - 1, s.spanned);
         byte[] meta = new byte[metaSize];
         if (metaSize <= header.totalLength() && readChain(block, pos, meta, 0, metaSize)) {
-            s.dir = LogFormat.parseDirectory(meta, count);
+            LogFormat.Directory directory = LogFormat.parseDirectory(meta, count);
+            if (directory != null) {
+                s.dir = directory.entries();
+                s.dirCopyDamaged = directory.copyDamaged();
+            }
         }
         if (end != null) {
             byte[] trailer = new byte[LogFormat.TRAILER];
             int[] at = advance(block, pos, header.totalLength() - LogFormat.TRAILER, null);
             s.complete = at != null && readChain(at[0], at[1], trailer, 0, trailer.length)
                     && LogFormat.committed(trailer, header.seq());
+            s.trailerCopyDamaged = s.complete && !LogFormat.fullyCommitted(trailer, header.seq());
         }
         if (s.dir != null) {
             long names = 0;
@@ -490,6 +500,11 @@ final class LogStore {
             }
             if (!s.complete) {
                 continue;
+            }
+            if (s.header.copyDamaged() || s.dirCopyDamaged || s.trailerCopyDamaged) {
+                problems.add("record at block " + s.block + " offset " + s.pos + " (revision " + s.header.seq()
+                        + "): one copy of its " + (s.header.copyDamaged() ? "header" : s.dirCopyDamaged ? "directory" : "commit word")
+                        + " is damaged; the other copy is used");
             }
             RecordRef ref = new RecordRef(s.block, s.pos, s.header.seq());
             int count = s.dir.length;
@@ -996,12 +1011,8 @@ final class LogStore {
                 publish(key, keys.get(key));
             }
             usedPublished = used;
-        } catch (IOException e) {
-            fail(e);
-            for (Batch batch : written) {
-                batch.error = failed;
-            }
-        } catch (RuntimeException | Error e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // Nothing of this group is known to be durable: every write still pending fails.
             fail(e);
             for (Batch batch : group) {
                 if (batch.error == null) {
