@@ -75,6 +75,19 @@ public final class RomImageBuilder {
         return problems;
     }
 
+    /** Every problem of {@code upd} as unique-per-dock data; empty when it can be built. */
+    public List<Problem> checkUpd(RomContent upd) {
+        List<Problem> problems = new ArrayList<>();
+        collect(upd, true, 0, problems);
+        return problems;
+    }
+
+    /** The payload (UTF-8 names plus values) {@code content} would take; meaningful for valid content. */
+    public long payloadOf(RomContent content) {
+        List<Problem> ignored = new ArrayList<>();
+        return collect(content, false, 0, ignored).stream().mapToLong(RomImageBuilder::payloadOf).sum();
+    }
+
     /**
      * Validates and encodes an unsigned application image.
      *

@@ -1,0 +1,73 @@
+package datastore.romtool;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+import datastore.flash.FlashGeometry;
+import datastore.flash.FlashRegion;
+
+/**
+ * A ROM flash image file seen as a read-only flash region, so the dock's own mount code inspects it.
+ * Programs and erases are refused: inspecting never changes the file.
+ */
+final class ImageFileRegion implements FlashRegion {
+    private final Path file;
+    private final FlashGeometry geometry;
+    private final ByteBuffer map;
+
+    ImageFileRegion(Path file, int eraseBlockSize, int programSize) throws IOException {
+        this.file = file;
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size == 0 || size % eraseBlockSize != 0 || size > Integer.MAX_VALUE) {
+                throw new IOException(file + " is " + size + " bytes, not a positive multiple of the erase block size "
+                        + eraseBlockSize + " of at most 2 GiB");
+            }
+            this.geometry = new FlashGeometry(size, eraseBlockSize, programSize);
+            // The mapping stays valid after the channel is closed.
+            this.map = channel.map(FileChannel.MapMode.READ_ONLY, 0, size);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "rom";
+    }
+
+    @Override
+    public FlashGeometry geometry() {
+        return geometry;
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) {
+        dst.put(map.slice((int) offset, dst.remaining()));
+    }
+
+    @Override
+    public void program(long offset, ByteBuffer src) throws IOException {
+        throw new IOException(file + " is opened read-only for inspection");
+    }
+
+    @Override
+    public void erase(int block) throws IOException {
+        throw new IOException(file + " is opened read-only for inspection");
+    }
+
+    @Override
+    public void sync() {
+    }
+
+    @Override
+    public ByteBuffer map() {
+        return map.duplicate();
+    }
+
+    @Override
+    public long eraseCount(int block) {
+        return 0;
+    }
+}

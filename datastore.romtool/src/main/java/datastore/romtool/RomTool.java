@@ -1,0 +1,310 @@
+package datastore.romtool;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+import datastore.Namespace;
+import datastore.flash.FlashGeometry;
+import datastore.image.ImageType;
+import datastore.images.ImageFormats;
+import datastore.rom.RomEntry;
+import datastore.rom.RomImage;
+import datastore.rom.RomImageBuilder;
+import datastore.rom.RomImageException;
+import datastore.rom.RomImageFormat;
+import datastore.rom.RomLayout;
+import datastore.rom.RomSigningKeys;
+import datastore.rom.RomStore;
+import datastore.spi.EntryView;
+import datastore.spi.InvalidRomContentException;
+import datastore.spi.RomContent;
+import datastore.spi.RomInfo;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * The ROM tools' command line: {@code build} makes the ROM flash image of one dock from a ROM store
+ * description (plus its unique-per-dock data, optionally signed), {@code inspect} mounts an image the
+ * way the dock does and lists what it would serve, {@code keygen} makes an Ed25519 signing key.
+ * Exit codes: 0 success, 1 invalid content or an image with problems, 2 bad usage or I/O failure.
+ */
+@Command(name = "romtool", mixinStandardHelpOptions = true, version = "romtool 1.0 (ROM image format "
+        + RomImageFormat.VERSION + ")", description = "Builds and inspects Dock Datastore ROM flash images.",
+        subcommands = {RomTool.Build.class, RomTool.Inspect.class, RomTool.Keygen.class})
+public final class RomTool implements Runnable {
+    static final long DEFAULT_REGION_SIZE = 28L * 1024 * 1024;
+    static final int EXIT_INVALID = 1;
+    static final int EXIT_FAILURE = 2;
+
+    /** The engine logs what the tool prints anyway; held so the setting is not collected with the logger. */
+    private static final java.util.logging.Logger ENGINE_LOG = java.util.logging.Logger.getLogger("datastore.rom");
+
+    @Spec
+    CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the command line with the given output streams; returns the exit code. */
+    static int run(String[] args, PrintWriter out, PrintWriter err) {
+        ENGINE_LOG.setLevel(java.util.logging.Level.OFF);
+        CommandLine line = new CommandLine(new RomTool());
+        line.setOut(out);
+        line.setErr(err);
+        line.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("romtool: " + e.getMessage());
+            return EXIT_FAILURE;
+        });
+        return line.execute(args);
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: build, inspect or keygen");
+    }
+
+    /** The ROM region's geometry, as the dock's partition table configures it. */
+    static class Geometry {
+        @Option(names = "--region-size", defaultValue = "" + DEFAULT_REGION_SIZE,
+                description = "Size of the ROM flash region in bytes (default ${DEFAULT-VALUE}).")
+        long regionSize;
+
+        @Option(names = "--erase-block-size", defaultValue = "65536",
+                description = "Erase block size in bytes (default ${DEFAULT-VALUE}).")
+        int eraseBlockSize;
+
+        @Option(names = "--program-size", defaultValue = "16",
+                description = "Program granularity in bytes (default ${DEFAULT-VALUE}).")
+        int programSize;
+
+        @Option(names = "--capacity", defaultValue = "13631488",
+                description = "Payload capacity in bytes, application plus unique-per-dock data (default ${DEFAULT-VALUE}).")
+        long capacity;
+    }
+
+    @Command(name = "build", mixinStandardHelpOptions = true,
+            description = "Builds the ROM flash image of one dock: the application image committed in slot 0 "
+                    + "and the unique-per-dock section.")
+    static final class Build implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--config", required = true, description = "The ROM store description (YAML).")
+        Path config;
+
+        @Option(names = "--out", required = true, description = "The flash image file to write.")
+        Path out;
+
+        @Option(names = "--upd", description = "Unique-per-dock data (YAML with kv_store and images, no code).")
+        Path upd;
+
+        @Option(names = "--sign", description = "Ed25519 private key (PKCS#8, PEM or DER) to sign both images with.")
+        Path sign;
+
+        @CommandLine.Mixin
+        Geometry geometry = new Geometry();
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter err = spec.commandLine().getErr();
+            RomLayout layout = RomLayout.of(new FlashGeometry(geometry.regionSize, geometry.eraseBlockSize,
+                    geometry.programSize));
+            RomImageBuilder builder = new RomImageBuilder(new ImageFormats(), geometry.capacity, layout);
+            RomContent updContent = null;
+            long updPayload = 0;
+            boolean invalid = false;
+            if (upd != null) {
+                try {
+                    updContent = RomDescription.readUpd(upd, builder);
+                    updPayload = builder.payloadOf(updContent);
+                } catch (InvalidRomContentException e) {
+                    report(err, upd, e);
+                    invalid = true;
+                }
+            }
+            RomContent app = null;
+            try {
+                app = RomDescription.read(config, builder, updPayload);
+            } catch (InvalidRomContentException e) {
+                report(err, config, e);
+                invalid = true;
+            }
+            if (invalid) {
+                return EXIT_INVALID;
+            }
+            PrivateKey key = sign == null ? null : RomSigningKeys.privateKey(Files.readAllBytes(sign));
+            byte[] flash = builder.buildFlash(app, updContent, key);
+            Path target = out.toAbsolutePath();
+            if (target.getParent() != null) {
+                Files.createDirectories(target.getParent());
+            }
+            // Written beside and moved into place, so a failed build never leaves half an image.
+            Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+            Files.write(tmp, flash);
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            PrintWriter stdout = spec.commandLine().getOut();
+            stdout.println("wrote " + target + " (" + flash.length + " bytes, " + (key == null ? "unsigned"
+                    : "signed with " + sign) + ")");
+            return Inspect.describe(target, geometry, null, stdout);
+        }
+    }
+
+    static void report(PrintWriter err, Path file, InvalidRomContentException e) {
+        for (InvalidRomContentException.Problem problem : e.problems()) {
+            err.println(file + ": " + problem.field() + ": " + problem.message());
+        }
+    }
+
+    @Command(name = "inspect", mixinStandardHelpOptions = true,
+            description = "Mounts a ROM flash image (or a bare application or UPD image) as the dock would, checks "
+                    + "every entry's hash and lists what it serves.")
+    static final class Inspect implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "IMAGE", description = "The flash image or image file.")
+        Path image;
+
+        @Option(names = "--public-key", description = "Base64 X.509 Ed25519 public key the images must be signed with.")
+        String publicKey;
+
+        @CommandLine.Mixin
+        Geometry geometry = new Geometry();
+
+        @Override
+        public Integer call() throws IOException {
+            return describe(image, geometry, RomSigningKeys.publicKey(publicKey), spec.commandLine().getOut());
+        }
+
+        static int describe(Path file, Geometry geometry, PublicKey key, PrintWriter out) throws IOException {
+            byte[] head = new byte[1];
+            try (var in = Files.newInputStream(file)) {
+                if (in.read(head) != 1) {
+                    throw new IOException(file + " is empty");
+                }
+            }
+            if (head[0] == (byte) 0x89) {
+                return describeImage(file, out);
+            }
+            ImageFileRegion region = new ImageFileRegion(file, geometry.eraseBlockSize, geometry.programSize);
+            RomLayout layout = RomLayout.of(region.geometry());
+            long room = layout.slotSize() - RomImageFormat.HEADER_SIZE - RomImageFormat.INDEX_RECORD_FIXED
+                    - RomImageFormat.ALIGNMENT;
+            RomStore store = new RomStore(region, Math.min(geometry.capacity, room), key, Duration.ZERO);
+            store.verifyAll();
+            RomInfo info = store.info();
+            out.println("flash image " + file + ": " + region.geometry().size() + " bytes, slots of " + layout.slotSize()
+                    + " bytes, UPD section of " + layout.updSize() + " bytes");
+            out.println("generation " + info.generation() + " in slot " + info.slot() + ", sha256 "
+                    + (info.sha256().isEmpty() ? "-" : info.sha256()) + ", "
+                    + (key == null ? "signature not checked" : "signature " + info.signature()) + ", payload "
+                    + info.payloadBytes() + " of " + info.capacity() + " bytes");
+            for (Namespace namespace : Namespace.values()) {
+                for (String name : store.names(namespace)) {
+                    try {
+                        Optional<EntryView> view = store.open(namespace, name);
+                        if (view.isPresent()) {
+                            try (EntryView v = view.get()) {
+                                out.println("  " + namespace.id() + " " + name + " " + describe(namespace, v.format())
+                                        + v.data().remaining() + " bytes");
+                            }
+                        }
+                    } catch (datastore.CorruptedEntryException e) {
+                        out.println("  " + namespace.id() + " " + name + " CORRUPTED");
+                    }
+                }
+            }
+            if (info.problem().isPresent()) {
+                out.println("problems: " + info.problem().get());
+                return EXIT_INVALID;
+            }
+            out.println("sound");
+            return 0;
+        }
+
+        private static int describeImage(Path file, PrintWriter out) throws IOException {
+            byte[] bytes = Files.readAllBytes(file);
+            ByteBuffer map = ByteBuffer.wrap(bytes).asReadOnlyBuffer();
+            int kind = bytes.length > 10 ? bytes[10] : 0;
+            RomImage image;
+            try {
+                image = RomImage.read(map, 0, bytes.length, kind);
+            } catch (RomImageException e) {
+                out.println(file + ": " + e.getMessage());
+                return EXIT_INVALID;
+            }
+            out.println((kind == RomImageFormat.KIND_UPD ? "unique-per-dock section " : "application image ") + file
+                    + ": " + image.length() + " bytes, sha256 " + image.digestHex() + ", "
+                    + (image.signed() ? "signed" : "unsigned") + ", payload " + image.payload() + " bytes");
+            for (RomEntry entry : image.entries()) {
+                out.println("  " + entry.namespace().id() + " " + entry.name() + " "
+                        + describe(entry.namespace(), entry.format()) + entry.length() + " bytes"
+                        + (image.verify(entry) ? "" : " CORRUPTED"));
+            }
+            List<String> problems = image.problems();
+            if (!problems.isEmpty()) {
+                out.println("problems: " + String.join("; ", problems));
+                return EXIT_INVALID;
+            }
+            out.println("sound");
+            return 0;
+        }
+
+        private static String describe(Namespace namespace, int format) {
+            if (namespace != Namespace.IMAGE) {
+                return "";
+            }
+            try {
+                return ImageType.ofCode(format) + " ";
+            } catch (IllegalArgumentException e) {
+                return "format " + format + " ";
+            }
+        }
+    }
+
+    @Command(name = "keygen", mixinStandardHelpOptions = true,
+            description = "Makes an Ed25519 key pair: writes the private key (PEM) and prints the public key as the "
+                    + "ROM partition's public.key configuration takes it.")
+    static final class Keygen implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--private", required = true, description = "Where to write the private key; never overwritten.")
+        Path privateKey;
+
+        @Option(names = "--public", description = "Also write the public key (base64 X.509) to this file.")
+        Path publicKey;
+
+        @Override
+        public Integer call() throws IOException {
+            if (Files.exists(privateKey)) {
+                throw new IOException(privateKey + " exists; a signing key is never overwritten");
+            }
+            KeyPair pair = RomSigningKeys.generate();
+            Files.writeString(privateKey, RomSigningKeys.pem(pair.getPrivate()));
+            String encoded = RomSigningKeys.encode(pair.getPublic());
+            if (publicKey != null) {
+                Files.writeString(publicKey, encoded + "\n");
+            }
+            spec.commandLine().getOut().println(encoded);
+            return 0;
+        }
+    }
+}
