@@ -88,7 +88,8 @@ public class RomPartition implements PartitionStore {
         try {
             this.store = new RomStore(region, config.capacity(), key, wait);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("invalid configuration of " + PID + ": capacity: " + e.getMessage(), e);
+            throw new IllegalArgumentException("invalid configuration of " + PID + " (capacity) or of its "
+                    + Partitions.ROM + " flash region: " + e.getMessage(), e);
         }
         this.development = development;
         this.provisioning = new RomProvisioningService(store, () -> imageFormat, development);
