@@ -1,0 +1,388 @@
+package datastore.shell;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+import datastore.DatastoreException;
+import datastore.Image;
+import datastore.ImageInfo;
+import datastore.ImageStore;
+import datastore.KvEntry;
+import datastore.KvStore;
+import datastore.Namespace;
+import datastore.image.ImageFormat;
+import datastore.image.ImageHeader;
+import datastore.image.ImageType;
+import datastore.spi.PartitionStore;
+import datastore.spi.PartitionUsage;
+import datastore.spi.RomInfo;
+import datastore.spi.RomProvisioning;
+import datastore.system.FactoryReset;
+
+import org.apache.felix.service.command.Descriptor;
+import org.apache.felix.service.command.Parameter;
+import org.apache.felix.service.command.annotations.GogoCommand;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+
+/**
+ * The Gogo commands of scope {@code datastore}: keys and images (list, get, put, remove, each with
+ * its partition), partition usage, the ROM's state, and factory reset. Every service is optional,
+ * so the commands work in any product and say which service is missing. Bad input is refused with
+ * an exception whose message says what is wrong; the store's own exceptions pass through, since
+ * their messages name the key, partition and limit concerned.
+ */
+@Component(name = "datastore.shell", service = DatastoreCommands.class)
+@GogoCommand(scope = "datastore", function = {"kvlist", "kvget", "kvput", "kvremove", "imagelist", "imageget",
+        "imageput", "imageremove", "usage", "reset", "rominfo"})
+public class DatastoreCommands {
+
+    /** How much of a value a listing shows. */
+    static final int SHOWN_VALUE_CHARS = 60;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile KvStore kvStore;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile ImageStore imageStore;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile ImageFormat imageFormat;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile FactoryReset factoryReset;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile RomProvisioning romProvisioning;
+
+    private record Ranked(PartitionStore partition, String name, int ranking) {
+    }
+
+    private final Map<Object, Ranked> partitions = new ConcurrentHashMap<>();
+
+    @Reference(name = "partition", service = PartitionStore.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY,
+            unbind = "unbindPartition", updated = "bindPartition")
+    void bindPartition(ServiceReference<PartitionStore> reference, PartitionStore partition) {
+        Object name = reference.getProperty(PartitionStore.PARTITION);
+        Object ranking = reference.getProperty(Constants.SERVICE_RANKING);
+        addPartition(reference, partition, name instanceof String ? (String) name : "?",
+                ranking instanceof Integer ? (Integer) ranking : 0);
+    }
+
+    void unbindPartition(ServiceReference<PartitionStore> reference) {
+        partitions.remove(reference);
+    }
+
+    void addPartition(Object key, PartitionStore partition, String name, int ranking) {
+        partitions.put(key, new Ranked(partition, name, ranking));
+    }
+
+    // ---- keys ----
+
+    @Descriptor("lists every visible key with the partition it comes from and the start of its value")
+    public String kvlist() {
+        KvStore store = kv();
+        TextTable table = new TextTable("KEY", "PARTITION", "VALUE");
+        for (String key : store.list()) {
+            try {
+                store.lookup(key).ifPresent(entry -> table.row(shown(key), entry.partition(),
+                        quoted(entry.value(), SHOWN_VALUE_CHARS)));
+            } catch (DatastoreException e) {
+                table.row(shown(key), e.partition().orElse("?"), "<" + e.getMessage() + ">");
+            }
+        }
+        return table.size() == 0 ? "no keys" : table + "\n" + table.size() + (table.size() == 1 ? " key" : " keys");
+    }
+
+    @Descriptor("shows the visible value of a key and the partition it comes from")
+    public String kvget(@Descriptor("the key") String key) {
+        Optional<KvEntry> entry = kv().lookup(key);
+        return entry.map(found -> shown(key) + " = " + quoted(found.value(), Integer.MAX_VALUE) + "  (partition "
+                + found.partition() + ")").orElse("no partition has the key " + shown(key));
+    }
+
+    @Descriptor("stores a value under a key")
+    public String kvput(
+            @Descriptor("the partition to write (default: the store's default partition, runtime)")
+            @Parameter(names = {"-p", "--partition"}, absentValue = "") String partition,
+            @Descriptor("the key") String key,
+            @Descriptor("the value") String value) {
+        KvStore store = kv();
+        if (partition.isEmpty()) {
+            store.put(key, value);
+        } else {
+            store.put(key, value, partition);
+        }
+        String where = store.lookup(key).map(KvEntry::partition).orElse("?");
+        return "stored " + shown(key) + " in " + (partition.isEmpty() ? "the default partition" : partition)
+                + visibility(partition, where);
+    }
+
+    @Descriptor("removes a key from one partition, uncovering a value in a lower partition")
+    public String kvremove(@Descriptor("the key") String key, @Descriptor("the partition to remove it from") String partition) {
+        KvStore store = kv();
+        if (!store.remove(key, partition)) {
+            return partition + " had no key " + shown(key) + "; nothing changed";
+        }
+        return "removed " + shown(key) + " from " + partition + store.lookup(key)
+                .map(entry -> "; now visible: " + quoted(entry.value(), SHOWN_VALUE_CHARS) + " from " + entry.partition())
+                .orElse("; no partition has it now");
+    }
+
+    // ---- images ----
+
+    @Descriptor("lists every visible image with its type, size, dimensions and partition")
+    public String imagelist() {
+        ImageStore store = images();
+        TextTable table = new TextTable("TAG", "TYPE", "SIZE", "PIXELS", "PARTITION");
+        for (String tag : store.list()) {
+            try {
+                store.lookup(tag).ifPresent(info -> table.row(shown(tag), info.type(), size(info.size()),
+                        info.width() + "x" + info.height(), info.partition()));
+            } catch (DatastoreException e) {
+                table.row(shown(tag), "?", "?", "?", "<" + e.getMessage() + ">");
+            }
+        }
+        return table.size() == 0 ? "no images" : table + "\n" + table.size() + (table.size() == 1 ? " image" : " images");
+    }
+
+    @Descriptor("shows the type, size, dimensions and partition of the visible image")
+    public String imageget(@Descriptor("the tag") String tag) {
+        return images().lookup(tag).map(DatastoreCommands::describe).orElse("no partition has the image " + shown(tag));
+    }
+
+    @Descriptor("writes the visible image's bytes to a file")
+    public String imageget(@Descriptor("the tag") String tag, @Descriptor("the file to write (replaced if it exists)") String file)
+            throws IOException {
+        ImageStore store = images();
+        Image image = store.get(tag);
+        if (image.type() == ImageType.NONE) {
+            return "no partition has the image " + shown(tag) + "; " + file + " not written";
+        }
+        Path path = Path.of(file);
+        ByteBuffer data = image.data();
+        byte[] bytes = new byte[data.remaining()];
+        data.get(bytes);
+        Files.write(path, bytes);
+        return "wrote " + size(bytes.length) + " " + image.type() + " " + shown(tag) + " to " + path.toAbsolutePath();
+    }
+
+    @Descriptor("stores an image read from a file; its type is detected unless given")
+    public String imageput(
+            @Descriptor("the partition to write (default: the store's default partition, runtime)")
+            @Parameter(names = {"-p", "--partition"}, absentValue = "") String partition,
+            @Descriptor("the image type, PNG, BMP or JPEG (default: detected from the bytes)")
+            @Parameter(names = {"-t", "--type"}, absentValue = "") String type,
+            @Descriptor("the tag") String tag,
+            @Descriptor("the image file") String file) throws IOException {
+        ImageStore store = images();
+        byte[] data = readImageFile(Path.of(file));
+        ImageType imageType = type.isEmpty() ? detect(data, file) : imageType(type);
+        if (partition.isEmpty()) {
+            store.put(tag, data, imageType);
+        } else {
+            store.put(tag, data, imageType, partition);
+        }
+        String where = store.lookup(tag).map(ImageInfo::partition).orElse("?");
+        return "stored " + imageType + " " + shown(tag) + " (" + size(data.length) + ") in "
+                + (partition.isEmpty() ? "the default partition" : partition) + visibility(partition, where);
+    }
+
+    @Descriptor("removes an image from one partition, uncovering an image in a lower partition")
+    public String imageremove(@Descriptor("the tag") String tag, @Descriptor("the partition to remove it from") String partition) {
+        ImageStore store = images();
+        if (!store.remove(tag, partition)) {
+            return partition + " had no image " + shown(tag) + "; nothing changed";
+        }
+        return "removed " + shown(tag) + " from " + partition + store.lookup(tag)
+                .map(info -> "; now visible: " + describe(info)).orElse("; no partition has it now");
+    }
+
+    // ---- partitions, ROM, reset ----
+
+    @Descriptor("shows each partition's ranking, capacity, use and entries, in lookup order")
+    public String usage() {
+        List<Ranked> ranked = ranked();
+        if (ranked.isEmpty()) {
+            return "no partition is present";
+        }
+        TextTable table = new TextTable("PARTITION", "RANKING", "USED", "CAPACITY", "USE", "KEYS", "IMAGES", "CODE",
+                "FONTS");
+        for (Ranked each : ranked) {
+            try {
+                PartitionUsage usage = each.partition.usage();
+                Map<Namespace, Integer> entries = usage.entries();
+                table.row(each.name + (each.partition.readOnly() ? " (read-only)" : ""), each.ranking,
+                        size(usage.used()), size(usage.capacity()), percent(usage.used(), usage.capacity()),
+                        entries.getOrDefault(Namespace.KV, 0), entries.getOrDefault(Namespace.IMAGE, 0),
+                        entries.getOrDefault(Namespace.CODE, 0), entries.getOrDefault(Namespace.FONT, 0));
+            } catch (RuntimeException e) {
+                table.row(each.name, each.ranking, "?", "?", "?", "?", "?", "?", "<" + e.getMessage() + ">");
+            }
+        }
+        return table.toString();
+    }
+
+    @Descriptor("empties every writable partition (ephemeral, runtime); the ROM stays. Needs -f")
+    public String reset(
+            @Descriptor("really reset")
+            @Parameter(names = {"-f", "--force"}, presentValue = "true", absentValue = "false") boolean force) {
+        FactoryReset reset = factoryReset;
+        if (reset == null) {
+            throw new IllegalStateException("no FactoryReset service is available: is the datastore.store bundle active?");
+        }
+        if (!force) {
+            String writable = ranked().stream().filter(each -> !each.partition.readOnly()).map(Ranked::name)
+                    .collect(Collectors.joining(", "));
+            return "a factory reset empties every writable partition (" + (writable.isEmpty() ? "none present" : writable)
+                    + ") and keeps the ROM; run 'datastore:reset -f' to do it";
+        }
+        List<String> emptied = reset.reset();
+        return emptied.isEmpty() ? "no writable partition present; nothing emptied"
+                : "factory reset: emptied " + String.join(", ", emptied);
+    }
+
+    @Descriptor("shows the ROM's slot, generation, SHA-256, signature state, use and any problem found at mount")
+    public String rominfo() {
+        RomProvisioning rom = romProvisioning;
+        if (rom == null) {
+            throw new IllegalStateException("no ROM provisioning service is available: the ROM partition offers it "
+                    + "in development mode only");
+        }
+        RomInfo info = rom.info();
+        return new TextTable("ROM", "")
+                .row("slot", info.slot())
+                .row("generation", info.generation())
+                .row("sha256", info.sha256())
+                .row("signature", info.signature())
+                .row("payload", size(info.payloadBytes()) + " of " + size(info.capacity()) + " ("
+                        + percent(info.payloadBytes(), info.capacity()) + ")")
+                .row("problem", info.problem().orElse("none"))
+                .toString();
+    }
+
+    // ---- helpers ----
+
+    private KvStore kv() {
+        KvStore store = kvStore;
+        if (store == null) {
+            throw new IllegalStateException("no KvStore service is available: is the datastore.store bundle active?");
+        }
+        return store;
+    }
+
+    private ImageStore images() {
+        ImageStore store = imageStore;
+        if (store == null) {
+            throw new IllegalStateException("no ImageStore service is available: is the datastore.store bundle active?");
+        }
+        return store;
+    }
+
+    private List<Ranked> ranked() {
+        List<Ranked> ranked = new ArrayList<>(partitions.values());
+        ranked.sort(Comparator.comparingInt(Ranked::ranking).reversed().thenComparing(Ranked::name));
+        return ranked;
+    }
+
+    /** Says when the value just written is hidden by a higher partition. */
+    private static String visibility(String partition, String visibleFrom) {
+        return partition.isEmpty() || partition.equals(visibleFrom) ? ""
+                : "; note: the visible one comes from " + visibleFrom + ", which ranks higher";
+    }
+
+    private static byte[] readImageFile(Path path) throws IOException {
+        if (!Files.isRegularFile(path)) {
+            throw new IllegalArgumentException("no file " + path.toAbsolutePath());
+        }
+        long length = Files.size(path);
+        if (length > Namespace.IMAGE.maxValueBytes()) {
+            throw new IllegalArgumentException(path + " is " + size(length) + "; an image may be at most "
+                    + size(Namespace.IMAGE.maxValueBytes()));
+        }
+        return Files.readAllBytes(path);
+    }
+
+    private ImageType detect(byte[] data, String file) {
+        ImageFormat formats = imageFormat;
+        if (formats == null) {
+            throw new IllegalStateException("no ImageFormat service is available to detect the type; name it with -t");
+        }
+        return formats.detect(ByteBuffer.wrap(data).asReadOnlyBuffer()).map(ImageHeader::type)
+                .orElseThrow(() -> new IllegalArgumentException(file + " is not a valid PNG, BMP or JPEG image; "
+                        + "name the type with -t to see what is wrong"));
+    }
+
+    static ImageType imageType(String name) {
+        String upper = name.strip().toUpperCase(Locale.ROOT);
+        if (upper.equals("JPG")) {
+            return ImageType.JPEG;
+        }
+        for (ImageType type : List.of(ImageType.PNG, ImageType.BMP, ImageType.JPEG)) {
+            if (type.name().equals(upper)) {
+                return type;
+            }
+        }
+        throw new IllegalArgumentException("unknown image type \"" + name + "\"; use PNG, BMP or JPEG");
+    }
+
+    private static String describe(ImageInfo info) {
+        return shown(info.tag()) + ": " + info.type() + ", " + size(info.size()) + ", " + info.width() + "x"
+                + info.height() + " pixels, partition " + info.partition();
+    }
+
+    /** A name with control characters escaped, so a listing stays one line per entry. */
+    static String shown(String name) {
+        StringBuilder text = new StringBuilder();
+        name.codePoints().forEach(c -> {
+            if (Character.isISOControl(c)) {
+                text.append(String.format("\\u%04x", c));
+            } else {
+                text.appendCodePoint(c);
+            }
+        });
+        return text.toString();
+    }
+
+    /** A value in quotes with control characters escaped, cut to {@code max} characters with "...". */
+    static String quoted(String value, int max) {
+        String cut = value.length() > max ? value.substring(0, max) : value;
+        return "\"" + shown(cut).replace("\"", "\\\"") + "\"" + (cut.length() < value.length() ? "..." : "");
+    }
+
+    /** A byte count for people: bytes below 1 KiB, else KiB or MiB with one decimal. */
+    static String size(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        if (bytes < 1024 * 1024) {
+            return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
+        }
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
+    }
+
+    static String percent(long used, long capacity) {
+        return capacity <= 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * used / capacity);
+    }
+}

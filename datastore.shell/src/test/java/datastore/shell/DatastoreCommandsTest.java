@@ -1,0 +1,226 @@
+package datastore.shell;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+import datastore.InvalidImageException;
+import datastore.InvalidNameException;
+import datastore.NoSuchPartitionException;
+import datastore.ReadOnlyPartitionException;
+import datastore.image.ImageType;
+import datastore.spi.RomContent;
+import datastore.spi.RomInfo;
+import datastore.spi.RomProvisioning;
+
+import org.junit.Before;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+public class DatastoreCommandsTest {
+
+    @Rule
+    public TemporaryFolder folder = new TemporaryFolder();
+
+    private final DatastoreCommands commands = new DatastoreCommands();
+    private final Fakes.Kv kv = new Fakes.Kv();
+    private final Fakes.Images images = new Fakes.Images();
+    private final Fakes.Reset reset = new Fakes.Reset(kv, images);
+
+    @Before
+    public void wire() {
+        commands.kvStore = kv;
+        commands.imageStore = images;
+        commands.imageFormat = new Fakes.Formats();
+        commands.factoryReset = reset;
+        commands.addPartition("e", new Fakes.Partition("ephemeral", 128L << 20, 0), "ephemeral", 300);
+        commands.addPartition("r", new Fakes.Partition("runtime", 13L << 20, 3L << 20), "runtime", 200);
+        commands.addPartition("o", new Fakes.Partition("rom", 13L << 20, 1536), "rom", 100);
+        kv.layers.partitions.get("rom").put("timezone", "UTC");
+        kv.layers.partitions.get("runtime").put("greeting", "hello \"world\"\n");
+    }
+
+    @Test
+    public void kvlistShowsKeysPartitionsAndValues() {
+        kv.layers.partitions.get("rom").put("long", "x".repeat(100));
+        String text = commands.kvlist();
+        assertTrue(text, text.startsWith("KEY       PARTITION  VALUE\n"));
+        assertTrue(text, text.contains("greeting  runtime    \"hello \\\"world\\\"\\u000a\""));
+        assertTrue(text, text.contains("long      rom        \"" + "x".repeat(60) + "\"..."));
+        assertTrue(text, text.endsWith("3 keys"));
+        kv.layers.partitions.values().forEach(java.util.Map::clear);
+        assertEquals("no keys", commands.kvlist());
+    }
+
+    @Test
+    public void kvgetShowsTheValueAndItsPartition() {
+        assertEquals("timezone = \"UTC\"  (partition rom)", commands.kvget("timezone"));
+        assertEquals("no partition has the key nothing", commands.kvget("nothing"));
+    }
+
+    @Test
+    public void kvputWritesToTheNamedOrDefaultPartition() {
+        assertEquals("stored timezone in runtime", commands.kvput("runtime", "timezone", "CET"));
+        assertEquals("CET", kv.get("timezone"));
+        assertEquals("stored a in the default partition", commands.kvput("", "a", "1"));
+        assertEquals("1", kv.layers.partitions.get("runtime").get("a"));
+        commands.kvput("ephemeral", "b", "2");
+        assertTrue(commands.kvput("runtime", "b", "3").endsWith("note: the visible one comes from ephemeral, which ranks higher"));
+    }
+
+    @Test
+    public void kvputRefusesBadInputAndChangesNothing() {
+        String before = kv.layers.snapshot();
+        assertThrows(ReadOnlyPartitionException.class, () -> commands.kvput("rom", "k", "v"));
+        assertThrows(NoSuchPartitionException.class, () -> commands.kvput("flash", "k", "v"));
+        assertThrows(InvalidNameException.class, () -> commands.kvput("", "", "v"));
+        assertEquals(before, kv.layers.snapshot());
+    }
+
+    @Test
+    public void kvremoveSaysWhatBecameVisible() {
+        kv.put("timezone", "CET", "runtime");
+        assertEquals("removed timezone from runtime; now visible: \"UTC\" from rom", commands.kvremove("timezone", "runtime"));
+        assertEquals("removed greeting from runtime; no partition has it now", commands.kvremove("greeting", "runtime"));
+        assertEquals("ephemeral had no key timezone; nothing changed", commands.kvremove("timezone", "ephemeral"));
+        assertThrows(ReadOnlyPartitionException.class, () -> commands.kvremove("timezone", "rom"));
+    }
+
+    @Test
+    public void imageputDetectsTheTypeAndImagelistShowsIt() throws Exception {
+        Path file = folder.newFile("logo.png").toPath();
+        Files.write(file, Fakes.PNG);
+        assertEquals("stored PNG logo (12 B) in the default partition", commands.imageput("", "", "logo", file.toString()));
+        Path photo = folder.newFile("photo.jpg").toPath();
+        Files.write(photo, Fakes.JPEG);
+        assertEquals("stored JPEG photo (5 B) in ephemeral", commands.imageput("ephemeral", "jpg", "photo", photo.toString()));
+        String text = commands.imagelist();
+        assertTrue(text, text.contains("logo   PNG   12 B  640x480  runtime"));
+        assertTrue(text, text.contains("photo  JPEG  5 B   640x480  ephemeral"));
+        assertTrue(text, text.endsWith("2 images"));
+        assertEquals("logo: PNG, 12 B, 640x480 pixels, partition runtime", commands.imageget("logo"));
+    }
+
+    @Test
+    public void imageputRefusesBadInputClearlyAndChangesNothing() throws Exception {
+        String before = images.layers.snapshot();
+        Path text = folder.newFile("notes.txt").toPath();
+        Files.writeString(text, "not an image");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> commands.imageput("", "", "logo", text.toString()));
+        assertTrue(e.getMessage(), e.getMessage().contains("is not a valid PNG, BMP or JPEG image"));
+        e = assertThrows(IllegalArgumentException.class, () -> commands.imageput("", "GIF", "logo", text.toString()));
+        assertEquals("unknown image type \"GIF\"; use PNG, BMP or JPEG", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> commands.imageput("", "", "logo", "/no/such/file.png"));
+        assertTrue(e.getMessage(), e.getMessage().startsWith("no file /no/such/file.png"));
+        InvalidImageException invalid = assertThrows(InvalidImageException.class,
+                () -> commands.imageput("", "BMP", "logo", text.toString()));
+        assertTrue(invalid.getMessage(), invalid.getMessage().contains("not a valid BMP"));
+        Path png = folder.newFile("ok.png").toPath();
+        Files.write(png, Fakes.PNG);
+        assertThrows(ReadOnlyPartitionException.class, () -> commands.imageput("rom", "", "logo", png.toString()));
+        Path huge = folder.newFile("huge.png").toPath();
+        try (var channel = java.nio.channels.FileChannel.open(huge, java.nio.file.StandardOpenOption.WRITE)) {
+            channel.write(java.nio.ByteBuffer.wrap(new byte[1]), 12L * 1024 * 1024);
+        }
+        e = assertThrows(IllegalArgumentException.class, () -> commands.imageput("", "PNG", "logo", huge.toString()));
+        assertTrue(e.getMessage(), e.getMessage().contains("an image may be at most 12.0 MiB"));
+        assertEquals(before, images.layers.snapshot());
+    }
+
+    @Test
+    public void imagegetWritesTheBytesToAFile() throws Exception {
+        images.put("logo", Fakes.PNG, ImageType.PNG, "ephemeral");
+        Path out = folder.getRoot().toPath().resolve("out.png");
+        assertTrue(commands.imageget("logo", out.toString()).startsWith("wrote 12 B PNG logo to "));
+        assertArrayEquals(Fakes.PNG, Files.readAllBytes(out));
+        assertEquals("no partition has the image nothing; x not written", commands.imageget("nothing", "x"));
+        assertEquals("no partition has the image nothing", commands.imageget("nothing"));
+    }
+
+    @Test
+    public void imageremoveSaysWhatBecameVisible() {
+        images.layers.partitions.get("rom").put("logo", new Fakes.Stored(ImageType.JPEG, Fakes.JPEG));
+        images.put("logo", Fakes.PNG, ImageType.PNG, "runtime");
+        assertEquals("removed logo from runtime; now visible: logo: JPEG, 5 B, 640x480 pixels, partition rom",
+                commands.imageremove("logo", "runtime"));
+        assertEquals("runtime had no image logo; nothing changed", commands.imageremove("logo", "runtime"));
+    }
+
+    @Test
+    public void usageListsPartitionsInLookupOrder() {
+        commands.addPartition("x", new Fakes.Partition("broken", -1, 0), "broken", 50);
+        String text = commands.usage();
+        String[] lines = text.split("\n");
+        assertEquals(5, lines.length);
+        assertTrue(text, lines[0].startsWith("PARTITION"));
+        assertTrue(text, lines[1].startsWith("ephemeral        300      0 B      128.0 MiB  0.0%"));
+        assertTrue(text, lines[2].startsWith("runtime          200      3.0 MiB  13.0 MiB   23.1%  1     2       3     4"));
+        assertTrue(text, lines[3].startsWith("rom (read-only)  100      1.5 KiB  13.0 MiB   0.0%"));
+        assertTrue(text, lines[4].startsWith("broken") && lines[4].endsWith("<not mounted>"));
+    }
+
+    @Test
+    public void resetNeedsForceAndThenEmptiesTheWritablePartitions() {
+        kv.put("k", "v", "ephemeral");
+        String refusal = commands.reset(false);
+        assertEquals("a factory reset empties every writable partition (ephemeral, runtime) and keeps the ROM; "
+                + "run 'datastore:reset -f' to do it", refusal);
+        assertEquals(0, reset.calls);
+        assertEquals("v", kv.get("k"));
+        assertEquals("factory reset: emptied ephemeral, runtime", commands.reset(true));
+        assertEquals(java.util.List.of("timezone"), kv.list());
+    }
+
+    @Test
+    public void rominfoShowsTheRomsState() {
+        commands.romProvisioning = new RomProvisioning() {
+            @Override
+            public RomInfo replace(RomContent content) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public RomInfo info() {
+                return new RomInfo(1, 7, "0f".repeat(32), RomInfo.SignatureState.VERIFIED, 1536, 13L << 20,
+                        Optional.of("slot 0 failed its checksum"));
+            }
+        };
+        String text = commands.rominfo();
+        assertTrue(text, text.contains("slot        1"));
+        assertTrue(text, text.contains("generation  7"));
+        assertTrue(text, text.contains("sha256      " + "0f".repeat(32)));
+        assertTrue(text, text.contains("signature   VERIFIED"));
+        assertTrue(text, text.contains("payload     1.5 KiB of 13.0 MiB (0.0%)"));
+        assertTrue(text, text.contains("problem     slot 0 failed its checksum"));
+    }
+
+    @Test
+    public void aMissingServiceIsNamed() {
+        commands.kvStore = null;
+        commands.imageStore = null;
+        commands.factoryReset = null;
+        assertTrue(assertThrows(IllegalStateException.class, commands::kvlist).getMessage().contains("no KvStore service"));
+        assertTrue(assertThrows(IllegalStateException.class, commands::imagelist).getMessage()
+                .contains("no ImageStore service"));
+        assertTrue(assertThrows(IllegalStateException.class, () -> commands.reset(true)).getMessage()
+                .contains("no FactoryReset service"));
+        assertTrue(assertThrows(IllegalStateException.class, commands::rominfo).getMessage()
+                .contains("in development mode only"));
+    }
+
+    @Test
+    public void sizesAndNamesReadWell() {
+        assertEquals("1023 B", DatastoreCommands.size(1023));
+        assertEquals("1.0 KiB", DatastoreCommands.size(1024));
+        assertEquals("13.0 MiB", DatastoreCommands.size(13L << 20));
+        assertEquals("a\\u0007b", DatastoreCommands.shown("a\u0007b"));
+        assertEquals(ImageType.JPEG, DatastoreCommands.imageType(" jpeg "));
+    }
+}

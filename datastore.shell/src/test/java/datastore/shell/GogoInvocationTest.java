@@ -1,0 +1,67 @@
+package datastore.shell;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import org.apache.felix.gogo.runtime.CommandProcessorImpl;
+import org.apache.felix.gogo.runtime.threadio.ThreadIOImpl;
+import org.apache.felix.service.command.CommandSession;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+
+/**
+ * The commands as Gogo calls them: options before arguments, overloads by argument count, and the
+ * scope and function names the component registers.
+ */
+public class GogoInvocationTest {
+
+    private final ThreadIOImpl threadIO = new ThreadIOImpl();
+    private final Fakes.Kv kv = new Fakes.Kv();
+    private CommandSession session;
+
+    @Before
+    public void start() {
+        threadIO.start();
+        CommandProcessorImpl processor = new CommandProcessorImpl(threadIO);
+        DatastoreCommands commands = new DatastoreCommands();
+        commands.kvStore = kv;
+        Fakes.Images images = new Fakes.Images();
+        commands.imageStore = images;
+        commands.factoryReset = new Fakes.Reset(kv, images);
+        for (String function : new String[] {"kvlist", "kvget", "kvput", "kvremove", "imagelist", "imageget", "imageput",
+                "imageremove", "usage", "reset", "rominfo"}) {
+            processor.addCommand("datastore", commands, function);
+        }
+        PrintStream out = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        session = processor.createSession(new ByteArrayInputStream(new byte[0]), out, out);
+    }
+
+    @After
+    public void stop() {
+        session.close();
+        threadIO.stop();
+    }
+
+    @Test
+    public void optionsAndArgumentsReachTheCommands() throws Exception {
+        assertEquals("stored greeting in ephemeral", session.execute("datastore:kvput -p ephemeral greeting hello"));
+        assertEquals("stored other in the default partition", session.execute("datastore:kvput other 'two words'"));
+        assertEquals("two words", kv.get("other"));
+        assertEquals("greeting = \"hello\"  (partition ephemeral)", session.execute("datastore:kvget greeting"));
+        assertTrue(((String) session.execute("datastore:reset")).contains("run 'datastore:reset -f'"));
+        assertEquals("factory reset: emptied ephemeral, runtime", session.execute("datastore:reset --force"));
+        assertEquals("no keys", session.execute("kvlist"));
+    }
+
+    @Test
+    public void aMissingArgumentIsRefusedByGogo() {
+        Exception e = org.junit.Assert.assertThrows(Exception.class, () -> session.execute("datastore:kvremove greeting"));
+        assertTrue(e.getMessage(), e.getMessage().contains("kvremove"));
+    }
+}
