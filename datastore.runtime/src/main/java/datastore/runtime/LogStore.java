@@ -241,6 +241,8 @@ final class LogStore {
         LogFormat.DirEntry[] dir;
         boolean dirCopyDamaged;
         boolean trailerCopyDamaged;
+        /** Its directory runs into a block that garbage collection has already erased. */
+        boolean cutShort;
         boolean complete;
         EntryLoc[] entries;
         boolean[] nameOk;
@@ -310,6 +312,9 @@ final class LogStore {
             int pos = LogFormat.align(headerSize + cont, programSize);
             while (pos < blockSize) {
                 Scanned record = scanRecord(block.index, pos);
+                if (record == CUT_SHORT) {
+                    break;
+                }
                 if (record == null) {
                     if (erased(block.index, pos, blockSize - pos)) {
                         break;
@@ -440,10 +445,14 @@ final class LogStore {
         return (int) crc.getValue();
     }
 
+    private static final Scanned CUT_SHORT = new Scanned();
+
     private Scanned scanRecord(int block, int pos) {
         byte[] headerBytes = new byte[2 * LogFormat.RECORD_HEADER];
         if (!readChain(block, pos, headerBytes, 0, headerBytes.length)) {
-            return null;
+            // The header runs into a block that is gone (collected) or was never written (a cut):
+            // the rest of this block belongs to that record either way.
+            return CUT_SHORT;
         }
         LogFormat.RecordHeader header = LogFormat.parseRecordHeader(headerBytes);
         if (header == null) {
@@ -459,7 +468,11 @@ final class LogStore {
         // Walk the record's extent first: it tells which blocks it spans and whether it is whole.
         int[] end = advance(block, pos, LogFormat.align(header.totalLength(), programSize) - 1, s.spanned);
         byte[] meta = new byte[metaSize];
-        if (metaSize <= header.totalLength() && readChain(block, pos, meta, 0, metaSize)) {
+        if (metaSize > header.totalLength()) {
+            s.cutShort = false;
+        } else if (!readChain(block, pos, meta, 0, metaSize)) {
+            s.cutShort = true;
+        } else {
             LogFormat.Directory directory = LogFormat.parseDirectory(meta, count);
             if (directory != null) {
                 s.dir = directory.entries();
@@ -493,6 +506,9 @@ final class LogStore {
         Map<EntryLoc, Integer> damaged = new LinkedHashMap<>();
         List<RecordRef> refs = new ArrayList<>();
         for (Scanned s : scanned) {
+            if (s.dir == null && s.cutShort) {
+                continue;
+            }
             if (s.dir == null) {
                 problems.add("record at block " + s.block + " offset " + s.pos + " (revisions " + s.header.seq() + ".."
                         + (s.header.seq() + s.header.count() - 1) + "): both copies of its directory are damaged; skipped");
@@ -1322,7 +1338,7 @@ final class LogStore {
         // move the least-worn block's contents so that block joins the rotation.
         Block victim = best;
         long victimCost = bestCost;
-        if (bestCost > 0 && coldest != null && gcRuns % 8 == 0 && maxErase - coldest.eraseCount > WEAR_SPREAD && coldestCost <= budget
+        if (coldest != null && coldest != best && gcRuns % 8 == 0 && maxErase - coldest.eraseCount > WEAR_SPREAD && coldestCost <= budget
                 && coldestCost < payloadPerBlock * 4L) {
             victim = coldest;
             victimCost = coldestCost;
