@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -71,7 +70,6 @@ final class LogStore {
         int state;
         long seq;
         long eraseCount;
-        boolean large;
         final List<RecordRef> starting = new ArrayList<>();
         final List<RecordRef> overlapping = new ArrayList<>();
 
@@ -873,18 +871,13 @@ final class LogStore {
         return maxEntries;
     }
 
-    /** Erase counts per block, for wear statistics. */
+    /** Erase counts per block, for wear statistics; call while no write runs. */
     long[] eraseCounts() {
-        lock.lock();
-        try {
-            long[] counts = new long[blocks.length];
-            for (Block b : blocks) {
-                counts[b.index] = b.eraseCount;
-            }
-            return counts;
-        } finally {
-            lock.unlock();
+        long[] counts = new long[blocks.length];
+        for (Block b : blocks) {
+            counts[b.index] = b.eraseCount;
         }
+        return counts;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -1007,7 +1000,12 @@ final class LogStore {
         List<Batch> written = new ArrayList<>();
         Set<Key> touched = new HashSet<>();
         try {
-            for (Batch batch : group) {
+            for (int i = 0; i < group.size(); i++) {
+                Batch batch = group.get(i);
+                if (i == group.size() - 1) {
+                    // Writers that queued while this group was being written share its sync.
+                    takeQueued(group);
+                }
                 if (failed != null) {
                     batch.error = failed;
                     continue;
@@ -1037,6 +1035,20 @@ final class LogStore {
             }
         }
     }
+
+    private void takeQueued(List<Batch> group) {
+        lock.lock();
+        try {
+            while (!queue.isEmpty() && group.size() < MAX_GROUP) {
+                group.add(queue.poll());
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The most writes one sync covers, so a stream of writers cannot keep a leader from returning. */
+    static final int MAX_GROUP = 256;
 
     private void fail(Throwable cause) {
         if (failed == null) {
@@ -1227,7 +1239,6 @@ final class LogStore {
         byte[] header = LogFormat.blockHeader(LogFormat.KIND_LOG, blockSeq, prevSeq, nextSeq, contLength, programSize);
         block.state = LOG;
         block.seq = blockSeq;
-        block.large = large;
         freeBlocks--;
         region.program(offsetOf(chosen, 0), ByteBuffer.wrap(header));
         unsynced = true;
@@ -1451,7 +1462,6 @@ final class LogStore {
         victim.prev = -1;
         victim.starting.clear();
         victim.overlapping.clear();
-        victim.large = false;
         victim.state = FREE;
         victim.seq = 0;
         freeBlocks++;
@@ -1478,7 +1488,4 @@ final class LogStore {
         }
     }
 
-    static String describe(long[] counts) {
-        return Arrays.toString(counts);
-    }
 }

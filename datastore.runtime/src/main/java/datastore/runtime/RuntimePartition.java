@@ -48,7 +48,7 @@ public class RuntimePartition implements PartitionStore {
      */
     @Activate
     public RuntimePartition(
-            @Reference(target = "(" + FlashRegion.REGION + "=" + Partitions.RUNTIME + ")",
+            @Reference(name = "region", target = "(" + FlashRegion.REGION + "=" + Partitions.RUNTIME + ")",
                     policyOption = ReferencePolicyOption.GREEDY) FlashRegion region,
             RuntimeConfiguration config) {
         this(mount(region, config));

@@ -1,0 +1,73 @@
+package datastore.runtime;
+
+import static datastore.runtime.Stores.get;
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+
+import datastore.Namespace;
+import datastore.PartitionFullException;
+import datastore.ValueTooLargeException;
+import datastore.device.NorFlash;
+import datastore.flash.FlashRegion;
+import datastore.spi.Change;
+import datastore.spi.EntryView;
+
+import org.junit.Test;
+
+/**
+ * The shipped configuration on the shipped geometry (a 32 MiB region of 64 KiB blocks, 16-byte
+ * programs, 13 MiB capacity): 12 MiB images are written, replaced and read back, and the full
+ * capacity fits while an image is being replaced.
+ */
+public class DefaultGeometryTest {
+    static final long MIB = 1024 * 1024;
+
+    @Test
+    public void twelveMebibyteImagesAreReplacedAtFullCapacity() throws Exception {
+        long size = 32 * MIB;
+        FlashRegion region = NorFlash.inMemory(size, 65536, 16).region("runtime", 0, size);
+        long capacity = RuntimePartition.DEFAULT_CAPACITY;
+        LogStore store = new LogStore(region, capacity, RuntimePartition.DEFAULT_MAX_ENTRIES,
+                RuntimePartition.DEFAULT_LARGE_RECORD_BLOCKS, 1000);
+        store.mount();
+        int image = Namespace.IMAGE.maxValueBytes();
+        // 12 MiB image plus small entries filling the rest of the 13 MiB to the byte.
+        store.apply(List.of(Change.put(Namespace.IMAGE, "splash", 1, ByteBuffer.wrap(Stores.value(1, image)))));
+        long rest = capacity - image - "splash".length();
+        for (int i = 0; rest > 0; i++) {
+            String name = String.format("kv%04d", i);
+            int length = (int) Math.min(60_000, rest - name.length());
+            store.apply(List.of(Stores.put(name, Stores.value(100 + i, length))));
+            rest -= name.length() + length;
+        }
+        assertEquals(capacity, store.usage().used());
+        // Replace the image several times while everything else stays: twice the image on flash
+        // at the moment of each replacement.
+        for (int round = 2; round <= 4; round++) {
+            store.apply(List.of(Change.put(Namespace.IMAGE, "splash", 1, ByteBuffer.wrap(Stores.value(round, image)))));
+        }
+        assertThrows(PartitionFullException.class, () -> store.apply(List.of(Stores.put("one-more", new byte[1]))));
+        assertThrows(ValueTooLargeException.class, () -> store.apply(
+                List.of(Change.put(Namespace.IMAGE, "huge", 1, ByteBuffer.allocate(image + 1)))));
+        try (EntryView view = store.open(Namespace.IMAGE, "splash").orElseThrow()) {
+            ByteBuffer data = view.data();
+            assertEquals(image, data.remaining());
+            assertEquals(1, view.format());
+            byte[] bytes = new byte[image];
+            data.get(bytes);
+            assertArrayEquals(Stores.value(4, image), bytes);
+        }
+        LogStore again = new LogStore(region, capacity, RuntimePartition.DEFAULT_MAX_ENTRIES,
+                RuntimePartition.DEFAULT_LARGE_RECORD_BLOCKS, 1000);
+        again.mount();
+        assertTrue(again.problems().toString(), again.problems().isEmpty());
+        assertEquals(capacity, again.usage().used());
+        assertArrayEquals(Stores.value(4, image), get(again, Namespace.IMAGE, "splash"));
+        assertArrayEquals(Stores.value(100, 60_000), get(again, "kv0000"));
+    }
+}
