@@ -20,7 +20,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import datastore.Namespace;
+import datastore.PartitionFullException;
 import datastore.Partitions;
+import datastore.ValueTooLargeException;
 import datastore.image.ImageType;
 import datastore.spi.InvalidRomContentException;
 import datastore.spi.RomContent;
@@ -348,6 +351,20 @@ public class DevApiHttpTest {
         code.codeStore = codeStore = new Fakes.CodeStore(Partitions.RUNTIME);
         assertErrors(server.post(CodeDeployServlet.PATH, token, codeBody(DOCK, b64("x"))), 503,
                 "no partition named ephemeral");
+        assertUnchanged();
+    }
+
+    @Test
+    public void whatTheStoreRefusesIsAnsweredWithItsOwnStatus() throws Exception {
+        codeStore.failure = new ValueTooLargeException(Namespace.CODE, "main", 5 << 20, 4 << 20);
+        assertErrors(server.post(CodeDeployServlet.PATH, token, codeBody(DOCK, b64("x"))), 400,
+                "code: code value for \"main\" is 5242880 bytes; the limit is 4194304");
+        codeStore.failure = new PartitionFullException("ephemeral", "main", 200, 100);
+        assertErrors(server.post(CodeDeployServlet.PATH, token, codeBody(DOCK, b64("x"))), 507,
+                "code: partition ephemeral is full");
+        codeStore.failure = new IllegalStateException("flash gone");
+        assertErrors(server.post(CodeDeployServlet.PATH, token, codeBody(DOCK, b64("x"))), 500,
+                "the dock failed: java.lang.IllegalStateException: flash gone");
         assertUnchanged();
     }
 

@@ -107,6 +107,8 @@ final class Fakes {
         final Map<String, byte[]> code = new LinkedHashMap<>();
         final List<String> partitions;
         long revision;
+        /** Thrown by the next deploy instead of storing, if set. */
+        RuntimeException failure;
 
         CodeStore(String... partitions) {
             this.partitions = List.of(partitions);
@@ -127,6 +129,9 @@ final class Fakes {
         public void deploy(byte[] source, String partition) {
             if (!partitions.contains(partition)) {
                 throw new NoSuchPartitionException(partition);
+            }
+            if (failure != null) {
+                throw failure;
             }
             code.put(partition, source.clone());
             revision++;
