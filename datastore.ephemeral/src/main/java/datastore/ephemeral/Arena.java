@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -28,6 +29,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 
 import datastore.CorruptedEntryException;
@@ -61,7 +63,18 @@ import datastore.spi.PartitionUsage;
  * open ignores every record whose revision is above the committed one or below the clear floor, or
  * whose checksum fails, so a write torn by a stop in the middle is wholly absent. For each name the
  * highest committed revision wins; a winning tombstone means the name is absent. Superseded records
- * and tombstones are flagged dead after the commit, which only saves the next scan some work.
+ * and tombstones are flagged dead after the commit, which only saves the next scan some work; the
+ * records of a write abandoned before its commit point (an exception or error in the writer) are
+ * flagged dead at once, because the next commit stores a higher revision that would make them count.
+ *
+ * <h2>Checksums</h2> A record's CRC32C is computed from the bytes the writer was given, not read back
+ * from the mapping. The scan at open verifies every record. Because the file is shared memory that
+ * another process could write, a read verifies too, without paying for it on every read: each
+ * {@code open} checks the header fields that locate the value (magic, revision, value length), and the
+ * first {@code open} of each record as written, scanned or moved checks its CRC32C over header, name
+ * and value, and caches the verdict on the record's slot. A record never changes while it is live, so
+ * a later check would only catch damage done after the first read; that much is left to the next scan,
+ * so that a read of a large value costs what a read of a small one does.
  *
  * <h2>Space</h2> Capacity counts payload (UTF-8 name plus value) of live entries only. Physical space
  * is reclaimed by compaction: when a write does not fit, live records are packed in address order,
@@ -88,7 +101,13 @@ import datastore.spi.PartitionUsage;
  * Reads take no lock: a concurrent hash map per namespace gives the slot, a CAS on the slot's pin count
  * pins it. Compaction retires a slot (pin count 0 to retired) before moving its bytes, so a reader that
  * meets a retired slot looks it up again and briefly spins while a record it wants is being moved.
- * Entries of one write become visible to readers one by one while {@code apply} runs, each whole.
+ * A write becomes visible all at once, through a sequence lock over the index: after its commit point,
+ * the writer makes the sequence odd, publishes the write's index changes (only those: its bytes are
+ * already written) and makes it even again. A reader reads the sequence before and after its lookup and
+ * pin, and retries (spinning briefly while it is odd) unless both are the same even value; so each
+ * {@code open} sees the index as it stood between two writes, and a later {@code open} never sees an
+ * older state than an earlier one saw. Listings and usage are snapshots the same way, taken under the
+ * lock after a few attempts that writes kept invalidating.
  *
  * <h2>Life cycle</h2> Opening with the launch identity recorded in the header keeps the contents (a
  * bundle update); any other identity, or a header that is not an arena of this format, replaces the
@@ -96,6 +115,8 @@ import datastore.spi.PartitionUsage;
  * one, so mappings still held by views of an earlier framework in the same process stay valid.
  * {@link #close()} waits for the write in progress, then hands the pins of still-open views over to the
  * file; those views stay readable and the next instance leaves their bytes alone until they close.
+ * An interrupt of a writer never closes the file channel (it would for every later growth): growth
+ * holds a pending interrupt off and hands it back, and reopens the same file if one arrived meanwhile.
  */
 final class Arena implements AutoCloseable {
 
@@ -139,13 +160,21 @@ final class Arena implements AutoCloseable {
     private static final int GROWTH_UNIT = 64 * 1024;
     private static final long MIN_SLACK = 64 * 1024;
     private static final int SPIN_BEFORE_YIELD = 256;
+    /** Lock-free attempts at a listing or usage snapshot before it waits for the writer instead. */
+    private static final int OPTIMISTIC_SNAPSHOTS = 8;
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(GROWTH_UNIT);
     private static final VarHandle INTS = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final Namespace[] BY_CODE = new Namespace[256];
+    private static final VarHandle PUBLICATION;
 
     static {
         for (Namespace namespace : Namespace.values()) {
             BY_CODE[namespace.code()] = namespace;
+        }
+        try {
+            PUBLICATION = MethodHandles.lookup().findVarHandle(Arena.class, "publication", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
         }
     }
 
@@ -179,7 +208,8 @@ final class Arena implements AutoCloseable {
     private final Path path;
     private final long capacity;
     private final long slack;
-    private final FileChannel channel;
+    /** Identity of the arena file, to reopen the very same file when an interrupt closed the channel. */
+    private final Object fileKey;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ConcurrentHashMap<String, Slot>[] index;
     /** Superseded or removed records still pinned by a view of this instance, by position; under the lock. */
@@ -188,7 +218,14 @@ final class Arena implements AutoCloseable {
     private volatile Mapping mapping;
     private volatile boolean closed;
     private volatile long used;
+    /**
+     * A sequence lock over the index: even while it is stable, odd while the writer publishes one
+     * batch's index changes. A reader that saw the same even value before and after its lookup saw no
+     * batch in part.
+     */
+    private volatile long publication;
     // Guarded by writeLock:
+    private FileChannel channel;
     private long mapped;
     private long top;
     /** Free [start, end) ranges below the top, in front of pinned records; fillers in the file. */
@@ -200,6 +237,8 @@ final class Arena implements AutoCloseable {
     private int compactions;
     /** Tests only: runs after a write's records, before its commit point, to simulate a writer stopped there. */
     Runnable beforeCommit;
+    /** Tests only: runs where the file grows, before its first write, to simulate an interrupt arriving there. */
+    Runnable duringGrowth;
 
     /**
      * Opens the arena in {@code path}, creating or reformatting it as the launch identity demands.
@@ -225,29 +264,42 @@ final class Arena implements AutoCloseable {
             index[i] = new ConcurrentHashMap<>();
         }
         byte[] launch = sha256(launchId);
+        // A pending interrupt would close the channel at its first read: keep it for the caller instead.
+        boolean interrupted = Thread.interrupted();
         try {
-            FileChannel opened = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
-            if (!reusable(opened, launch)) {
-                opened.close();
-                opened = format(launch);
-            }
-            this.channel = opened;
-        } catch (IOException e) {
-            throw new DatastoreException("cannot open the ephemeral arena " + path + ": " + e.getMessage(),
-                    partition, null, e);
-        }
-        try {
-            load();
-        } catch (IOException | RuntimeException e) {
             try {
-                channel.close();
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
+                FileChannel opened = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE);
+                if (!reusable(opened, launch)) {
+                    opened.close();
+                    opened = format(launch);
+                }
+                this.channel = opened;
+                this.fileKey = fileKey(path);
+            } catch (IOException e) {
+                throw new DatastoreException("cannot open the ephemeral arena " + path + ": " + e.getMessage(),
+                        partition, null, e);
             }
-            throw new DatastoreException("cannot map the ephemeral arena " + path + ": " + e.getMessage(),
-                    partition, null, e);
+            try {
+                load();
+            } catch (IOException | RuntimeException e) {
+                try {
+                    channel.close();
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                throw new DatastoreException("cannot map the ephemeral arena " + path + ": " + e.getMessage(),
+                        partition, null, e);
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
+    }
+
+    private static Object fileKey(Path file) throws IOException {
+        return Files.readAttributes(file, BasicFileAttributes.class).fileKey();
     }
 
     /** The physical size the arena reaches for a partition of {@code capacity} filled with entries of a few KiB. */
@@ -445,67 +497,133 @@ final class Arena implements AutoCloseable {
     }
 
     /**
-     * Opens a pinned, zero-copy view of an entry.
+     * Opens a pinned, zero-copy view of an entry, as the index stood at one instant between two batches.
      *
      * @throws DatastoreException if the arena is closed
-     * @throws CorruptedEntryException if the record no longer looks like a record (the file was damaged
-     *         from outside); checksums are verified when the arena is opened (the scan), not on every
-     *         read, which must cost about as much as a hash-map lookup
+     * @throws CorruptedEntryException if the record's header no longer names it (checked on every open)
+     *         or its CRC32C fails (checked by the first open of each record as written, scanned or moved,
+     *         then cached: a record never changes while it is live, and a read must cost about as much as
+     *         a hash-map lookup whatever the value's size)
      */
     Optional<EntryView> open(Namespace namespace, String name) {
         Objects.requireNonNull(namespace, "namespace");
         Objects.requireNonNull(name, "name");
         ConcurrentHashMap<String, Slot> names = index[namespace.ordinal()];
-        int spins = 0;
         Slot slot;
-        for (;;) {
+        for (int spins = 0;; spins = backOff(spins)) {
             if (closed) {
                 throw closedException();
             }
+            long stamp = publication;
+            if ((stamp & 1) != 0) {
+                continue; // a batch is being published: wait for all of it
+            }
             slot = names.get(name);
             if (slot == null) {
-                return Optional.empty();
+                VarHandle.acquireFence(); // the lookup happens before the second read of the sequence
+                if (publication == stamp) {
+                    return Optional.empty();
+                }
+                continue;
             }
-            if (slot.tryPin()) {
+            if (!slot.tryPin()) {
+                continue; // retired: superseded (the index already holds the successor) or being moved
+            }
+            if (publication == stamp) { // the pin's CAS orders the lookup before this read
                 break;
             }
-            // Retired: superseded (the index already holds the successor) or being moved by compaction.
-            if (++spins < SPIN_BEFORE_YIELD) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
-            }
+            slot.unpin(this); // a batch was published meanwhile: the slot may be of the state before it
         }
         if (closed) {
             slot.unpin(this);
             throw closedException();
         }
         Mapping current = mapping; // read after the slot: a slot is published after the mapping covering it
-        if (current.rw().getInt(slot.position) != RECORD_MAGIC) {
+        String damage = damage(current.rw(), slot);
+        if (damage != null) {
             slot.unpin(this);
-            throw new CorruptedEntryException(partition, namespace, name,
-                    "the arena holds no record at offset " + slot.position);
+            throw new CorruptedEntryException(partition, namespace, name, damage);
         }
-        return Optional.of(new ArenaEntryView(this, slot, namespace, name,
-                current.ro().slice(slot.valuePosition(), slot.valueLength)));
+        return Optional.of(new ArenaEntryView(this, slot, namespace, name, current.ro()));
     }
 
-    /** The names in a namespace, sorted; an unmodifiable snapshot. */
+    private static int backOff(int spins) {
+        if (spins < SPIN_BEFORE_YIELD) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
+        }
+        return spins + 1;
+    }
+
+    /**
+     * What is wrong with a pinned slot's record, or null. The file is shared memory that another process
+     * could write: every open checks the header fields that locate the value (one cache line), and the
+     * first open of each slot checks the CRC32C over header, name and value once, caching the verdict.
+     */
+    private static String damage(ByteBuffer map, Slot slot) {
+        int at = slot.position;
+        if (map.getInt(at + R_MAGIC) != RECORD_MAGIC || map.getLong(at + R_REVISION) != slot.revision
+                || map.getInt(at + R_VALUE_LENGTH) != slot.valueLength) {
+            return "the arena holds no record of revision " + slot.revision + " at offset " + at;
+        }
+        int integrity = slot.integrity();
+        if (integrity == Slot.UNVERIFIED) {
+            boolean intact = map.get(at + R_KIND) == KIND_PUT
+                    && (map.get(at + R_NAME_LENGTH) & 0xFF) == slot.nameLength
+                    && (map.get(at + R_FORMAT) & 0xFF) == slot.format
+                    && map.getInt(at + R_CRC) == checksum(map, at, slot.nameLength + slot.valueLength);
+            integrity = intact ? Slot.INTACT : Slot.DAMAGED;
+            slot.integrity(integrity);
+        }
+        return integrity == Slot.INTACT ? null
+                : "the record of revision " + slot.revision + " at offset " + at + " fails its CRC32C";
+    }
+
+    /** The names in a namespace, sorted; an unmodifiable snapshot between two batches. */
     List<String> names(Namespace namespace) {
         Objects.requireNonNull(namespace, "namespace");
-        ensureOpen();
-        List<String> names = new ArrayList<>(index[namespace.ordinal()].keySet());
+        ConcurrentHashMap<String, Slot> slots = index[namespace.ordinal()];
+        List<String> names = snapshot(() -> new ArrayList<>(slots.keySet()));
         Collections.sort(names);
         return Collections.unmodifiableList(names);
     }
 
+    /** Capacity, use and entry counts, as they stood between two batches. */
     PartitionUsage usage() {
-        ensureOpen();
-        Map<Namespace, Integer> entries = new EnumMap<>(Namespace.class);
-        for (Namespace namespace : Namespace.values()) {
-            entries.put(namespace, index[namespace.ordinal()].size());
+        return snapshot(() -> {
+            Map<Namespace, Integer> entries = new EnumMap<>(Namespace.class);
+            for (Namespace namespace : Namespace.values()) {
+                entries.put(namespace, index[namespace.ordinal()].size());
+            }
+            return new PartitionUsage(partition, capacity, used, entries);
+        });
+    }
+
+    /**
+     * Reads the index between two batches: lock-free while no batch is published during the read, and
+     * under the write lock (which every publication holds) after a few attempts that were, so that a
+     * stream of small writes cannot starve a long listing.
+     */
+    private <T> T snapshot(Supplier<T> read) {
+        for (int attempt = 0; attempt < OPTIMISTIC_SNAPSHOTS; attempt = backOff(attempt)) {
+            ensureOpen();
+            long stamp = publication;
+            if ((stamp & 1) == 0) {
+                T result = read.get();
+                VarHandle.acquireFence();
+                if (publication == stamp) {
+                    return result;
+                }
+            }
         }
-        return new PartitionUsage(partition, capacity, used, entries);
+        writeLock.lock();
+        try {
+            ensureOpen();
+            return read.get();
+        } finally {
+            writeLock.unlock();
+        }
     }
 
     // ---------------------------------------------------------------- writes
@@ -631,65 +749,100 @@ final class Arena implements AutoCloseable {
         nextRevision += effective.size();
         // Reserve the revisions before writing: a torn write never hands its numbers to other bytes.
         map.putLong(H_NEXT_REVISION, nextRevision);
-        // Shrunk gaps get their filler first: until a record's header lands, the old filler still spans it.
-        for (long[] gap : plan.gaps()) {
-            writeFiller(map, (int) gap[0], (int) (gap[1] - gap[0]));
-        }
         int[] positions = plan.positions();
-        for (int i = 0; i < effective.size(); i++) {
-            writeRecord(map, positions[i], effective.get(i), first + i);
-        }
-        gaps = plan.gaps();
-        top = plan.top();
-        map.putLong(H_TOP, top);
-        if (beforeCommit != null) {
-            beforeCommit.run();
+        try {
+            // Shrunk gaps get their filler first: until a record's header lands, the old filler still spans it.
+            for (long[] gap : plan.gaps()) {
+                writeFiller(map, (int) gap[0], (int) (gap[1] - gap[0]));
+            }
+            for (int i = 0; i < effective.size(); i++) {
+                writeRecord(map, positions[i], effective.get(i), first + i);
+            }
+            gaps = plan.gaps();
+            top = plan.top();
+            map.putLong(H_TOP, top);
+            if (beforeCommit != null) {
+                beforeCommit.run();
+            }
+        } catch (RuntimeException | Error stopped) {
+            // Abandoned before its commit point. The next commit stores a higher revision, which would
+            // make these records count at the next scan: flag them dead now (positions not yet written
+            // are free bytes, where the flag is harmless).
+            for (int position : positions) {
+                markDead(map, position);
+            }
+            throw stopped;
         }
         committedRevision = first + effective.size() - 1;
         map.putLong(H_COMMITTED_REVISION, committedRevision); // the commit point
 
-        for (int i = 0; i < effective.size(); i++) {
-            Prepared change = effective.get(i);
-            ConcurrentHashMap<String, Slot> names = index[change.namespace().ordinal()];
-            Slot old;
-            if (change.isRemoval()) {
-                old = names.remove(change.name());
-                markDead(map, positions[i]);
-            } else {
-                Slot slot = new Slot(positions[i], change.span(), first + i, change.nameBytes().length,
-                        change.valueLength(), change.format());
-                old = names.put(change.name(), slot);
-                used += slot.payload();
-                liveSpan += slot.span;
+        long stamp = beginPublication();
+        try {
+            for (int i = 0; i < effective.size(); i++) {
+                Prepared change = effective.get(i);
+                ConcurrentHashMap<String, Slot> names = index[change.namespace().ordinal()];
+                Slot old;
+                if (change.isRemoval()) {
+                    old = names.remove(change.name());
+                    markDead(map, positions[i]);
+                } else {
+                    Slot slot = new Slot(positions[i], change.span(), first + i, change.nameBytes().length,
+                            change.valueLength(), change.format());
+                    old = names.put(change.name(), slot);
+                    used += slot.payload();
+                    liveSpan += slot.span;
+                }
+                if (old != null) {
+                    used -= old.payload();
+                    liveSpan -= old.span;
+                    discard(map, old);
+                }
             }
-            if (old != null) {
-                used -= old.payload();
-                liveSpan -= old.span;
-                discard(map, old);
-            }
+        } finally {
+            endPublication(stamp);
         }
     }
 
+    /** Makes the sequence odd; the full fence keeps the index changes that follow from passing it. */
+    private long beginPublication() {
+        return (long) PUBLICATION.getAndAdd(this, 1L) + 1;
+    }
+
+    private void endPublication(long stamp) {
+        publication = stamp + 1; // a release: every index change of the batch is visible before it
+    }
+
+    /**
+     * Writes a record. Its CRC32C is computed from the source bytes, not read back from the mapping, so
+     * that it describes what the writer meant: the first open then verifies the copy in shared memory.
+     */
     private void writeRecord(MappedByteBuffer map, int at, Prepared change, long revision) {
         int nameLength = change.nameBytes().length;
         int valueLength = change.valueLength();
+        ByteBuffer covered = ByteBuffer.allocate(RECORD_HEADER - CRC_START).order(ByteOrder.LITTLE_ENDIAN);
+        covered.put(R_KIND - CRC_START, (byte) (change.isRemoval() ? KIND_TOMBSTONE : KIND_PUT));
+        covered.put(R_NAMESPACE - CRC_START, (byte) change.namespace().code());
+        covered.put(R_FORMAT - CRC_START, (byte) change.format());
+        covered.put(R_NAME_LENGTH - CRC_START, (byte) nameLength);
+        covered.putLong(R_REVISION - CRC_START, revision);
+        covered.putInt(R_VALUE_LENGTH - CRC_START, valueLength);
+        CRC32C crc = new CRC32C();
+        crc.update(covered.array());
+        crc.update(change.nameBytes());
+        if (valueLength > 0) {
+            crc.update(change.value().duplicate());
+        }
         map.putInt(at + R_MAGIC, RECORD_MAGIC);
         map.putInt(at + R_SPAN, change.span());
         map.putInt(at + R_PINS, 0);
         map.putInt(at + R_FLAGS, 0);
-        map.put(at + R_KIND, (byte) (change.isRemoval() ? KIND_TOMBSTONE : KIND_PUT));
-        map.put(at + R_NAMESPACE, (byte) change.namespace().code());
-        map.put(at + R_FORMAT, (byte) change.format());
-        map.put(at + R_NAME_LENGTH, (byte) nameLength);
-        map.putLong(at + R_REVISION, revision);
-        map.putInt(at + R_VALUE_LENGTH, valueLength);
-        map.putInt(at + R_VALUE_LENGTH + 4, 0);
+        map.putInt(at + R_CRC, (int) crc.getValue());
+        map.put(at + CRC_START, covered, 0, covered.capacity());
         map.put(at + RECORD_HEADER, change.nameBytes());
         if (valueLength > 0) {
             ByteBuffer value = change.value();
             map.put(at + RECORD_HEADER + nameLength, value, value.position(), valueLength);
         }
-        map.putInt(at + R_CRC, checksum(map, at, nameLength + valueLength));
     }
 
     private static int checksum(ByteBuffer map, int at, int payloadLength) {
@@ -783,7 +936,14 @@ final class Arena implements AutoCloseable {
                     + MAX_ARENA_BYTES + "); " + pinned + " bytes are held by open views or record overhead",
                     partition, null);
         }
+        // An interrupt closes a FileChannel in the middle of its I/O, and with it every later growth:
+        // hold a pending one off and give it back to the caller afterwards.
+        boolean interrupted = Thread.interrupted();
         try {
+            reopenIfClosed();
+            if (duringGrowth != null) {
+                duringGrowth.run();
+            }
             // Allocate by writing, so that a full file system fails here and not on a mapped page.
             for (long at = mapped; at < target; at += GROWTH_UNIT) {
                 ByteBuffer zeros = ZEROS.duplicate();
@@ -796,14 +956,37 @@ final class Arena implements AutoCloseable {
             mapped = target;
             mapping = grown;
         } catch (IOException e) {
+            interrupted |= Thread.interrupted(); // an interrupt that arrived during the I/O
             try {
+                reopenIfClosed();
                 channel.truncate(mapped);
             } catch (IOException suppressed) {
                 e.addSuppressed(suppressed);
             }
             throw new DatastoreException("cannot grow the ephemeral arena " + path + " to " + target + " bytes: "
-                    + e.getMessage(), partition, null, e);
+                    + e, partition, null, e);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
+    }
+
+    /**
+     * Reopens the arena file after an interrupt closed the channel (the mappings stay valid). Only the
+     * same file: one renamed over the path by a new launch in this process belongs to another arena.
+     */
+    private void reopenIfClosed() throws IOException {
+        if (channel.isOpen()) {
+            return;
+        }
+        Object before = fileKey(path);
+        FileChannel reopened = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        if (!Objects.equals(before, fileKey) || !Objects.equals(fileKey(path), fileKey)) {
+            reopened.close();
+            throw new IOException("the arena file " + path + " was replaced by another arena's");
+        }
+        channel = reopened;
     }
 
     /**
@@ -910,15 +1093,20 @@ final class Arena implements AutoCloseable {
             MappedByteBuffer map = mapping.rw();
             floorRevision = nextRevision;
             map.putLong(H_FLOOR_REVISION, floorRevision);
-            for (ConcurrentHashMap<String, Slot> names : index) {
-                for (Iterator<Slot> slots = names.values().iterator(); slots.hasNext();) {
-                    Slot slot = slots.next();
-                    slots.remove();
-                    discard(map, slot);
+            long stamp = beginPublication();
+            try {
+                for (ConcurrentHashMap<String, Slot> names : index) {
+                    for (Iterator<Slot> slots = names.values().iterator(); slots.hasNext();) {
+                        Slot slot = slots.next();
+                        slots.remove();
+                        discard(map, slot);
+                    }
                 }
+                used = 0;
+                liveSpan = 0;
+            } finally {
+                endPublication(stamp);
             }
-            used = 0;
-            liveSpan = 0;
             compact();
         } finally {
             writeLock.unlock();

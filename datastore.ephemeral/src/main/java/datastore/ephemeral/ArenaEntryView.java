@@ -18,15 +18,16 @@ final class ArenaEntryView implements EntryView {
     private final Slot slot;
     private final Namespace namespace;
     private final String name;
-    private final ByteBuffer data;
+    /** The read-only mapping that covers the record; each {@link #data()} slices it (one buffer per call). */
+    private final ByteBuffer mapping;
     private volatile int closed;
 
-    ArenaEntryView(Arena arena, Slot slot, Namespace namespace, String name, ByteBuffer data) {
+    ArenaEntryView(Arena arena, Slot slot, Namespace namespace, String name, ByteBuffer mapping) {
         this.arena = arena;
         this.slot = slot;
         this.namespace = namespace;
         this.name = name;
-        this.data = data;
+        this.mapping = mapping;
     }
 
     @Override
@@ -60,7 +61,7 @@ final class ArenaEntryView implements EntryView {
             throw new IllegalStateException("the view of " + namespace.id() + " entry \"" + name
                     + "\" is closed; its bytes may have been reused");
         }
-        return data.duplicate();
+        return mapping.slice(slot.valuePosition(), slot.valueLength);
     }
 
     @Override

@@ -11,10 +11,16 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
  * taken the record away from readers (only possible at count 0), or {@link #HANDED_OFF} once the arena
  * closed and moved the remaining count into the record's shared pin word in the mapped file, where the
  * next arena instance (after a bundle update) sees it.
+ *
+ * <p>A slot also caches whether its record passed its CRC32C, which the first open checks: a record
+ * never changes while it is live, and a moved record gets a new slot, so the copy is checked again.
  */
 final class Slot {
     static final int RETIRED = -1;
     static final int HANDED_OFF = Integer.MIN_VALUE;
+    static final int UNVERIFIED = 0;
+    static final int INTACT = 1;
+    static final int DAMAGED = 2;
 
     private static final AtomicIntegerFieldUpdater<Slot> STATE =
             AtomicIntegerFieldUpdater.newUpdater(Slot.class, "state");
@@ -27,6 +33,8 @@ final class Slot {
     final int format;
 
     private volatile int state;
+    /** {@link #UNVERIFIED}, {@link #INTACT} or {@link #DAMAGED}; readers racing to set it agree. */
+    private volatile int integrity;
 
     Slot(int position, int span, long revision, int nameLength, int valueLength, int format) {
         this.position = position;
@@ -40,6 +48,14 @@ final class Slot {
     /** The same record at another position (compaction); revision and content are unchanged. */
     Slot movedTo(int newPosition) {
         return new Slot(newPosition, span, revision, nameLength, valueLength, format);
+    }
+
+    int integrity() {
+        return integrity;
+    }
+
+    void integrity(int verdict) {
+        integrity = verdict;
     }
 
     long payload() {

@@ -8,6 +8,7 @@ import static datastore.ephemeral.ArenaFixture.revision;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
 import java.io.IOException;
@@ -24,6 +25,7 @@ import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
 
+import datastore.CorruptedEntryException;
 import datastore.Namespace;
 import datastore.spi.Change;
 
@@ -140,6 +142,75 @@ public class ArenaRecoveryTest {
             assertArrayEquals(bytes("first"), get(arena, Namespace.KV, "before"));
             assertArrayEquals(bytes("new"), get(arena, Namespace.KV, "x"));
             assertNull(get(arena, Namespace.IMAGE, "y"));
+        } finally {
+            arena.close();
+        }
+    }
+
+    @Test
+    public void batchStoppedBeforeItsCommitPointStaysAbsentAfterLaterCommits() {
+        Arena arena = new Arena(file, CAPACITY, "launch");
+        arena.beforeCommit = () -> {
+            throw new IllegalStateException("stopped before the commit point");
+        };
+        assertThrows(IllegalStateException.class, () -> arena.apply(List.of(
+                Change.put(Namespace.KV, "x", 0, ByteBuffer.wrap(bytes("x"))),
+                Change.put(Namespace.KV, "before", 0, ByteBuffer.wrap(bytes("overwritten"))),
+                Change.remove(Namespace.KV, "after"))));
+        arena.beforeCommit = null;
+        assertNull(get(arena, Namespace.KV, "x"));
+        // A later write commits a higher revision: the stopped batch's revisions are below it now.
+        put(arena, Namespace.KV, "later", bytes("committed"));
+        arena.close();
+
+        Arena reopened = new Arena(file, CAPACITY, "launch");
+        try {
+            assertNull(get(reopened, Namespace.KV, "x"));
+            assertArrayEquals(bytes("first"), get(reopened, Namespace.KV, "before"));
+            assertArrayEquals(bytes("third"), get(reopened, Namespace.KV, "after"));
+            assertArrayEquals(bytes("committed"), get(reopened, Namespace.KV, "later"));
+        } finally {
+            reopened.close();
+        }
+    }
+
+    @Test
+    public void valueDamagedWhileTheArenaRunsIsReportedOnOpen() throws IOException {
+        Arena arena = new Arena(file, CAPACITY, "launch");
+        try {
+            put(arena, Namespace.IMAGE, "written-here", filled(3000, 5));
+            // The scan verified the victim; then another process scribbles on it before any read.
+            modify(recordPosition(VICTIM) + Arena.RECORD_HEADER + VICTIM.length() + 100, (byte) 0x55);
+            modify(recordPosition("written-here") + Arena.RECORD_HEADER + 12 + 2999, (byte) 0x01);
+            for (String name : List.of(VICTIM, "written-here")) {
+                CorruptedEntryException damaged = assertThrows(CorruptedEntryException.class,
+                        () -> arena.open(Namespace.IMAGE, name));
+                assertEquals(name, damaged.name().orElseThrow());
+                assertEquals(Namespace.IMAGE, damaged.namespace());
+                // Reported again, never served, and the other entries stay readable.
+                assertThrows(CorruptedEntryException.class, () -> arena.open(Namespace.IMAGE, name));
+            }
+            assertArrayEquals(bytes("first"), get(arena, Namespace.KV, "before"));
+            assertArrayEquals(bytes("third"), get(arena, Namespace.KV, "after"));
+            // Writing the name again replaces the damaged record.
+            put(arena, Namespace.IMAGE, VICTIM, filled(4000, 6));
+            assertArrayEquals(filled(4000, 6), get(arena, Namespace.IMAGE, VICTIM));
+        } finally {
+            arena.close();
+        }
+    }
+
+    @Test
+    public void recordHeaderDamagedAfterAReadIsReportedOnTheNextOpen() throws IOException {
+        Arena arena = new Arena(file, CAPACITY, "launch");
+        try {
+            assertArrayEquals(filled(5000, 1), get(arena, Namespace.IMAGE, VICTIM));
+            int record = recordPosition(VICTIM);
+            writeLong(record + Arena.R_REVISION, headerLong(record + Arena.R_REVISION) + 1000);
+            assertThrows(CorruptedEntryException.class, () -> arena.open(Namespace.IMAGE, VICTIM));
+            writeInt(record + Arena.R_MAGIC, 0);
+            assertThrows(CorruptedEntryException.class, () -> arena.open(Namespace.IMAGE, VICTIM));
+            assertArrayEquals(bytes("first"), get(arena, Namespace.KV, "before"));
         } finally {
             arena.close();
         }

@@ -399,6 +399,73 @@ public class ArenaTest {
     }
 
     @Test
+    public void anInterruptedWriterStillGrowsTheArenaAndKeepsItsInterrupt() {
+        long mappedBefore = arena.mappedBytes();
+        Thread.currentThread().interrupt();
+        try {
+            put(arena, Namespace.IMAGE, "big", filled(300_000, 1));
+            assertTrue("the interrupt is left for the caller", Thread.interrupted());
+        } finally {
+            Thread.interrupted();
+        }
+        assertTrue(arena.mappedBytes() > mappedBefore);
+        put(arena, Namespace.IMAGE, "bigger", filled(600_000, 2)); // the file can still grow
+        assertArrayEquals(filled(300_000, 1), get(arena, Namespace.IMAGE, "big"));
+        assertArrayEquals(filled(600_000, 2), get(arena, Namespace.IMAGE, "bigger"));
+    }
+
+    @Test
+    public void anInterruptDuringGrowthFailsOnlyThatWrite() {
+        put(arena, Namespace.KV, "kept", bytes("value"));
+        long mappedBefore = arena.mappedBytes();
+        arena.duringGrowth = () -> Thread.currentThread().interrupt(); // closes the channel at its next I/O
+        DatastoreException failed;
+        try {
+            failed = assertThrows(DatastoreException.class,
+                    () -> put(arena, Namespace.IMAGE, "big", filled(300_000, 1)));
+            assertTrue("the interrupt is left for the caller", Thread.interrupted());
+        } finally {
+            Thread.interrupted();
+            arena.duringGrowth = null;
+        }
+        assertTrue(failed.getMessage(), failed.getMessage().contains("cannot grow"));
+        assertEquals(mappedBefore, arena.mappedBytes());
+        assertNull(get(arena, Namespace.IMAGE, "big"));
+        assertEquals(4 + 5, arena.usage().used());
+        // The arena reopened its file: it grows again, and everything survives a reopen.
+        put(arena, Namespace.IMAGE, "big", filled(300_000, 2));
+        arena.close();
+        arena = new Arena(file, MIB, "launch-1");
+        assertArrayEquals(filled(300_000, 2), get(arena, Namespace.IMAGE, "big"));
+        assertArrayEquals(bytes("value"), get(arena, Namespace.KV, "kept"));
+    }
+
+    @Test
+    public void viewOfTheRecordEndingTheMappingSurvivesCompactionAndGrowthPastIt() {
+        // The first write grows the header-only file to 128 KiB: make its record end exactly there.
+        int valueLength = 128 * 1024 - Arena.HEADER_SIZE - Arena.RECORD_HEADER - "end".length();
+        put(arena, Namespace.IMAGE, "end", filled(valueLength, 1));
+        assertEquals(arena.mappedBytes(), arena.top());
+        EntryView view = arena.open(Namespace.IMAGE, "end").orElseThrow();
+        int compactionsBefore = arena.compactions();
+        for (int i = 0; i < 120; i++) {
+            put(arena, Namespace.IMAGE, "end", filled(20_000 + i * 500, i + 2));
+            put(arena, Namespace.IMAGE, "churn-" + (i % 3), filled(150_000, i));
+        }
+        assertTrue(arena.compactions() > compactionsBefore);
+        assertTrue("the arena grew past the pinned record", arena.mappedBytes() > 128 * 1024);
+        assertArrayEquals(filled(valueLength, 1), copy(view.data()));
+        assertArrayEquals(filled(20_000 + 119 * 500, 121), get(arena, Namespace.IMAGE, "end"));
+        view.close();
+        arena.close();
+        arena = new Arena(file, MIB, "launch-1");
+        assertArrayEquals(filled(20_000 + 119 * 500, 121), get(arena, Namespace.IMAGE, "end"));
+        for (int i = 0; i < 3; i++) {
+            assertArrayEquals(filled(150_000, 117 + i), get(arena, Namespace.IMAGE, "churn-" + i));
+        }
+    }
+
+    @Test
     public void capacityIsRejectedOutsideItsRange() {
         Path other = folder.getRoot().toPath().resolve("other.arena");
         assertThrows(IllegalArgumentException.class, () -> new Arena(other, 0, "l"));
