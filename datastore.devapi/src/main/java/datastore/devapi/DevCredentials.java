@@ -65,7 +65,7 @@ record DevCredentials(String dockId, String clientId, String clientSecret, Strin
         if (!dockId.isEmpty() && configured == 3) {
             return new DevCredentials(dockId, clientId, secret, enterpriseId);
         }
-        DevCredentials kept = Files.exists(file) ? read(file) : generate(file, random, console);
+        DevCredentials kept = Files.exists(file) ? read(file) : generate(file, random, console, dockId);
         return new DevCredentials(dockId.isEmpty() ? kept.dockId : dockId,
                 configured == 3 ? clientId : kept.clientId,
                 configured == 3 ? secret : kept.clientSecret,
@@ -89,7 +89,12 @@ record DevCredentials(String dockId, String clientId, String clientSecret, Strin
         return new DevCredentials(values[0], values[1], values[2], values[3]);
     }
 
-    private static DevCredentials generate(Path file, SecureRandom random, PrintStream console) throws IOException {
+    /**
+     * Generates a full set and keeps it; prints what will be in effect, so a configured dock id is shown
+     * instead of the generated one it overrides (which stays in the file for when it is unconfigured).
+     */
+    private static DevCredentials generate(Path file, SecureRandom random, PrintStream console,
+            String configuredDockId) throws IOException {
         DevCredentials generated = new DevCredentials(hex(random, 8), "dev-" + hex(random, 8),
                 Base64.getUrlEncoder().withoutPadding().encodeToString(bytes(random, 32)), hex(random, 8));
         Properties properties = new Properties();
@@ -115,7 +120,8 @@ record DevCredentials(String dockId, String clientId, String clientSecret, Strin
             Files.deleteIfExists(temporary);
         }
         console.println("Dock Datastore development API: generated credentials, kept in " + file.toAbsolutePath());
-        console.println("  dockId:       " + generated.dockId);
+        console.println("  dockId:       " + (configuredDockId.isEmpty() ? generated.dockId
+                : configuredDockId + " (configured)"));
         console.println("  clientId:     " + generated.clientId);
         console.println("  clientSecret: " + generated.clientSecret);
         console.println("  enterpriseId: " + generated.enterpriseId);

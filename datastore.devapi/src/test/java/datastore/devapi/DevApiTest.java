@@ -1,6 +1,7 @@
 package datastore.devapi;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
@@ -71,9 +72,18 @@ public class DevApiTest {
 
     @Test
     public void aConfiguredDockIdIsKeptWithGeneratedCredentials() throws Exception {
-        DevCredentials credentials = resolve(Map.of("dock_id", "MyDock"),
-                folder.getRoot().toPath().resolve(DevCredentials.FILE_NAME));
+        Path file = folder.getRoot().toPath().resolve(DevCredentials.FILE_NAME);
+        DevCredentials credentials = resolve(Map.of("dock_id", "MyDock"), file);
         assertEquals("MyDock", credentials.dockId());
+        // The console shows the dock id in effect, not the generated one kept in the file for later.
+        Properties kept = new Properties();
+        try (var in = Files.newInputStream(file)) {
+            kept.load(in);
+        }
+        String shown = printed.toString(StandardCharsets.UTF_8);
+        assertTrue(shown, shown.contains("dockId:       MyDock (configured)"));
+        assertFalse(shown, shown.contains(kept.getProperty("dock.id")));
+        assertTrue(shown, shown.contains(credentials.clientSecret()));
     }
 
     @Test
