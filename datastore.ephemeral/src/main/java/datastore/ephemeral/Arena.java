@@ -74,7 +74,9 @@ import datastore.spi.PartitionUsage;
  * first {@code open} of each record as written, scanned or moved checks its CRC32C over header, name
  * and value, and caches the verdict on the record's slot. A record never changes while it is live, so
  * a later check would only catch damage done after the first read; that much is left to the next scan,
- * so that a read of a large value costs what a read of a small one does.
+ * so that a read of a large value costs what a read of a small one does. Compaction, which walks
+ * the file by the spans in its headers, checks each header against the index and steps over one that
+ * fails to the next record it knows, leaving those bytes alone: damage never stalls or misdirects it.
  *
  * <h2>Space</h2> Capacity counts payload (UTF-8 name plus value) of live entries only. Physical space
  * is reclaimed by compaction: when a write does not fit, live records are packed in address order,
@@ -995,6 +997,13 @@ final class Arena implements AutoCloseable {
      * Pinned records (live or dead) stay where they are; the free bytes in front of each become a gap
      * that this and later writes fill first-fit. Ends with the top at the end of the last survivor.
      * Records are found by revision at open, never by address, so their order does not matter.
+     *
+     * <p>The walk follows spans read from shared memory, so it checks each header it steps on against
+     * what this arena knows: a known magic, a span that stays below the top, and for a live record the
+     * slot the index holds at that very position with that very span. A header that fails (damaged from
+     * outside) would otherwise stall the walk or send it through other records' bytes; the bytes from
+     * there to the next record the index knows stay untouched, like a pinned record, and the walk goes
+     * on from that record. The scan at the next activation resynchronises on checksums.
      */
     private void compact() {
         MappedByteBuffer map = mapping.rw();
@@ -1003,12 +1012,43 @@ final class Arena implements AutoCloseable {
         long position = HEADER_SIZE;
         while (position < top) {
             int at = (int) position;
+            int magic = map.getInt(at);
             int span = map.getInt(at + R_SPAN);
-            if (map.getInt(at) == FILLER_MAGIC) {
+            if (magic == FILLER_MAGIC && saneSpan(at, span, 8)) {
                 position += span;
                 continue;
             }
-            boolean dead = (map.getInt(at + R_FLAGS) & FLAG_DEAD) != 0;
+            // The index, not the dead flag, says what is live: a record is live when its name's slot is here.
+            boolean damaged = magic != RECORD_MAGIC || !saneSpan(at, span, RECORD_HEADER);
+            Namespace namespace = damaged ? null : BY_CODE[map.get(at + R_NAMESPACE) & 0xFF];
+            int nameLength = damaged ? 0 : map.get(at + R_NAME_LENGTH) & 0xFF; // within the span once it is sane
+            damaged |= namespace == null || nameLength == 0 || RECORD_HEADER + nameLength > span;
+            ConcurrentHashMap<String, Slot> names = null;
+            String name = null;
+            Slot slot = null;
+            boolean dead = false;
+            if (!damaged) {
+                names = index[namespace.ordinal()];
+                name = decodeName(map, at, nameLength);
+                slot = names.get(name);
+                if (slot == null || slot.position != at) {
+                    slot = null;
+                    dead = true;
+                    Slot pinned = pinnedGarbage.get(at);
+                    // A record left live but unindexed is none this arena wrote (abandoned writes are dead).
+                    damaged = pinned != null ? pinned.span != span : (map.getInt(at + R_FLAGS) & FLAG_DEAD) == 0;
+                } else {
+                    damaged = slot.span != span;
+                }
+            }
+            if (damaged) {
+                if (destination < position) {
+                    closed.add(new long[] {destination, position});
+                }
+                position = nextKnownRecord(position);
+                destination = position;
+                continue;
+            }
             boolean sharedPins = (int) INTS.getVolatile(map, at + R_PINS) > 0;
             if (dead) {
                 Slot pinned = pinnedGarbage.get(at);
@@ -1018,16 +1058,6 @@ final class Arena implements AutoCloseable {
                     continue;
                 }
             } else {
-                Namespace namespace = BY_CODE[map.get(at + R_NAMESPACE) & 0xFF];
-                String name = decodeName(map, at, map.get(at + R_NAME_LENGTH) & 0xFF);
-                ConcurrentHashMap<String, Slot> names = index[namespace.ordinal()];
-                Slot slot = names.get(name);
-                if (slot == null || slot.position != at) {
-                    // Not indexed, so unreachable: nothing to keep.
-                    markDead(map, at);
-                    position += span;
-                    continue;
-                }
                 long target = take(closed, span);
                 boolean intoGap = target >= 0;
                 if (!intoGap) {
@@ -1067,6 +1097,24 @@ final class Arena implements AutoCloseable {
         top = destination;
         map.putLong(H_TOP, top);
         compactions++;
+    }
+
+    /** Where the first record after {@code position} that this arena knows of starts; the top if none. */
+    private long nextKnownRecord(long position) {
+        long next = top;
+        for (ConcurrentHashMap<String, Slot> names : index) {
+            for (Slot slot : names.values()) {
+                if (slot.position > position && slot.position < next) {
+                    next = slot.position;
+                }
+            }
+        }
+        for (int at : pinnedGarbage.keySet()) {
+            if (at > position && at < next) {
+                next = at;
+            }
+        }
+        return next;
     }
 
     /** Undoes {@link #take} for a record that turned out to be pinned. */

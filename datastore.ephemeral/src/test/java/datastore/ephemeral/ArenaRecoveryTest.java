@@ -216,6 +216,48 @@ public class ArenaRecoveryTest {
         }
     }
 
+    @Test(timeout = 20_000)
+    public void compactionSurvivesSpansScribbledWhileTheArenaRuns() throws IOException {
+        Arena arena = new Arena(file, CAPACITY, "launch");
+        try {
+            put(arena, Namespace.IMAGE, "dead-zero", filled(2000, 10));
+            put(arena, Namespace.IMAGE, "dead-zero", filled(2000, 11)); // the first record is dead now
+            put(arena, Namespace.IMAGE, "live-huge", filled(3000, 12));
+            put(arena, Namespace.IMAGE, "after-them", filled(4000, 13));
+            put(arena, Namespace.IMAGE, "flagged-dead", filled(4500, 14));
+            // Another process scribbles on the headers compaction walks: a dead record's span to zero
+            // (a walk that trusts it never moves on) and a live record's span past the top.
+            int dead = offsetOf(filled(2000, 10)) - Arena.RECORD_HEADER - "dead-zero".length();
+            writeInt(dead + Arena.R_SPAN, 0);
+            writeInt(recordPosition("live-huge") + Arena.R_SPAN, 0x40000000);
+            // And a live record's dead flag (a walk that trusts it reclaims bytes a slot still points at).
+            writeInt(recordPosition("flagged-dead") + Arena.R_FLAGS, Arena.FLAG_DEAD);
+            for (int i = 0; i < 40; i++) {
+                put(arena, Namespace.IMAGE, "churn", filled(100_000, i)); // compacts again and again
+            }
+            assertTrue(arena.compactions() > 0);
+            assertArrayEquals(filled(100_000, 39), get(arena, Namespace.IMAGE, "churn"));
+            assertArrayEquals(filled(2000, 11), get(arena, Namespace.IMAGE, "dead-zero"));
+            assertArrayEquals(filled(4000, 13), get(arena, Namespace.IMAGE, "after-them"));
+            assertArrayEquals(filled(4500, 14), get(arena, Namespace.IMAGE, "flagged-dead"));
+            assertArrayEquals(bytes("first"), get(arena, Namespace.KV, "before"));
+            assertArrayEquals(filled(5000, 1), get(arena, Namespace.IMAGE, VICTIM));
+        } finally {
+            arena.close();
+        }
+        Arena reopened = new Arena(file, CAPACITY, "launch");
+        try {
+            // The damaged live records are dropped by the scan; everything else is kept.
+            assertNull(get(reopened, Namespace.IMAGE, "live-huge"));
+            assertNull(get(reopened, Namespace.IMAGE, "flagged-dead"));
+            assertArrayEquals(filled(4000, 13), get(reopened, Namespace.IMAGE, "after-them"));
+            assertArrayEquals(filled(100_000, 39), get(reopened, Namespace.IMAGE, "churn"));
+            assertArrayEquals(bytes("third"), get(reopened, Namespace.KV, "after"));
+        } finally {
+            reopened.close();
+        }
+    }
+
     @Test
     public void recordsBeyondTheCommittedRevisionAreIgnored() throws IOException {
         long committed = headerLong(Arena.H_COMMITTED_REVISION);
@@ -270,8 +312,12 @@ public class ArenaRecoveryTest {
 
     /** The offset of the only record of {@code name} in the file. */
     private int recordPosition(String name) throws IOException {
+        return offsetOf(bytes(name)) - Arena.RECORD_HEADER;
+    }
+
+    /** The offset of the only occurrence of {@code needle} in the file. */
+    private int offsetOf(byte[] needle) throws IOException {
         byte[] content = Files.readAllBytes(file);
-        byte[] needle = bytes(name);
         int found = -1;
         for (int i = Arena.HEADER_SIZE; i + needle.length <= content.length; i++) {
             int j = 0;
@@ -279,12 +325,12 @@ public class ArenaRecoveryTest {
                 j++;
             }
             if (j == needle.length) {
-                assertEquals("one record of " + name, -1, found);
+                assertEquals("one occurrence", -1, found);
                 found = i;
             }
         }
         assertTrue(found > 0);
-        return found - Arena.RECORD_HEADER;
+        return found;
     }
 
     private void modify(long position, byte xor) throws IOException {
