@@ -19,6 +19,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -75,8 +76,8 @@ import datastore.spi.PartitionUsage;
  * and value, and caches the verdict on the record's slot. A record never changes while it is live, so
  * a later check would only catch damage done after the first read; that much is left to the next scan,
  * so that a read of a large value costs what a read of a small one does. Compaction, which walks
- * the file by the spans in its headers, checks each header against the index and steps over one that
- * fails to the next record it knows, leaving those bytes alone: damage never stalls or misdirects it.
+ * the file by the spans in its headers, checks each header against the slots and never steps past a
+ * record a slot places; it steps over a header that fails to that record, leaving those bytes alone.
  *
  * <h2>Space</h2> Capacity counts payload (UTF-8 name plus value) of live entries only. Physical space
  * is reclaimed by compaction: when a write does not fit, live records are packed in address order,
@@ -999,27 +1000,34 @@ final class Arena implements AutoCloseable {
      * Records are found by revision at open, never by address, so their order does not matter.
      *
      * <p>The walk follows spans read from shared memory, so it checks each header it steps on against
-     * what this arena knows: a known magic, a span that stays below the top, and for a live record the
-     * slot the index holds at that very position with that very span. A header that fails (damaged from
-     * outside) would otherwise stall the walk or send it through other records' bytes; the bytes from
-     * there to the next record the index knows stay untouched, like a pinned record, and the walk goes
-     * on from that record. The scan at the next activation resynchronises on checksums.
+     * what this arena knows: a known magic, a span that ends below the top and at or before the next
+     * record that a slot (live or pinned) places, and for a live record the slot the index holds at that
+     * very position with that very span. A header that fails (damaged from outside) would otherwise stall
+     * the walk or send it over other records' bytes; the bytes from there to that next known record stay
+     * untouched, like a pinned record, and the walk goes on from it. The scan at the next activation
+     * resynchronises on checksums.
      */
     private void compact() {
         MappedByteBuffer map = mapping.rw();
+        int[] known = knownRecords();
+        int following = 0; // into known: the first record after the position
         List<long[]> closed = new ArrayList<>();
         long destination = HEADER_SIZE;
         long position = HEADER_SIZE;
         while (position < top) {
             int at = (int) position;
+            while (following < known.length && known[following] <= at) {
+                following++;
+            }
+            long limit = following < known.length ? known[following] : top; // no step may pass it
             int magic = map.getInt(at);
             int span = map.getInt(at + R_SPAN);
-            if (magic == FILLER_MAGIC && saneSpan(at, span, 8)) {
+            if (magic == FILLER_MAGIC && saneSpan(at, span, 8) && position + span <= limit) {
                 position += span;
                 continue;
             }
             // The index, not the dead flag, says what is live: a record is live when its name's slot is here.
-            boolean damaged = magic != RECORD_MAGIC || !saneSpan(at, span, RECORD_HEADER);
+            boolean damaged = magic != RECORD_MAGIC || !saneSpan(at, span, RECORD_HEADER) || position + span > limit;
             Namespace namespace = damaged ? null : BY_CODE[map.get(at + R_NAMESPACE) & 0xFF];
             int nameLength = damaged ? 0 : map.get(at + R_NAME_LENGTH) & 0xFF; // within the span once it is sane
             damaged |= namespace == null || nameLength == 0 || RECORD_HEADER + nameLength > span;
@@ -1045,8 +1053,8 @@ final class Arena implements AutoCloseable {
                 if (destination < position) {
                     closed.add(new long[] {destination, position});
                 }
-                position = nextKnownRecord(position);
-                destination = position;
+                position = limit;
+                destination = limit;
                 continue;
             }
             boolean sharedPins = (int) INTS.getVolatile(map, at + R_PINS) > 0;
@@ -1099,22 +1107,24 @@ final class Arena implements AutoCloseable {
         compactions++;
     }
 
-    /** Where the first record after {@code position} that this arena knows of starts; the top if none. */
-    private long nextKnownRecord(long position) {
-        long next = top;
+    /** The positions of the records slots place (live, and garbage pinned by views), ascending. */
+    private int[] knownRecords() {
+        int count = pinnedGarbage.size();
+        for (ConcurrentHashMap<String, Slot> names : index) {
+            count += names.size();
+        }
+        int[] known = new int[count];
+        int i = 0;
         for (ConcurrentHashMap<String, Slot> names : index) {
             for (Slot slot : names.values()) {
-                if (slot.position > position && slot.position < next) {
-                    next = slot.position;
-                }
+                known[i++] = slot.position;
             }
         }
         for (int at : pinnedGarbage.keySet()) {
-            if (at > position && at < next) {
-                next = at;
-            }
+            known[i++] = at;
         }
-        return next;
+        Arrays.sort(known);
+        return known;
     }
 
     /** Undoes {@link #take} for a record that turned out to be pinned. */

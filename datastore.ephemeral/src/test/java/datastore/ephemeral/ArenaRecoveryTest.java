@@ -225,6 +225,9 @@ public class ArenaRecoveryTest {
             put(arena, Namespace.IMAGE, "live-huge", filled(3000, 12));
             put(arena, Namespace.IMAGE, "after-them", filled(4000, 13));
             put(arena, Namespace.IMAGE, "flagged-dead", filled(4500, 14));
+            put(arena, Namespace.IMAGE, "dead-long", filled(2000, 20));
+            put(arena, Namespace.IMAGE, "skipped-live", filled(2500, 21));
+            put(arena, Namespace.IMAGE, "dead-long", filled(2000, 22)); // its first record is dead now
             // Another process scribbles on the headers compaction walks: a dead record's span to zero
             // (a walk that trusts it never moves on) and a live record's span past the top.
             int dead = offsetOf(filled(2000, 10)) - Arena.RECORD_HEADER - "dead-zero".length();
@@ -232,6 +235,9 @@ public class ArenaRecoveryTest {
             writeInt(recordPosition("live-huge") + Arena.R_SPAN, 0x40000000);
             // And a live record's dead flag (a walk that trusts it reclaims bytes a slot still points at).
             writeInt(recordPosition("flagged-dead") + Arena.R_FLAGS, Arena.FLAG_DEAD);
+            // And a dead record's span to a sane length that swallows the live record after it.
+            int deadLong = offsetOf(filled(2000, 20)) - Arena.RECORD_HEADER - "dead-long".length();
+            writeInt(deadLong + Arena.R_SPAN, Arena.recordSpan(9, 2000) + Arena.recordSpan(12, 2500));
             for (int i = 0; i < 40; i++) {
                 put(arena, Namespace.IMAGE, "churn", filled(100_000, i)); // compacts again and again
             }
@@ -240,6 +246,8 @@ public class ArenaRecoveryTest {
             assertArrayEquals(filled(2000, 11), get(arena, Namespace.IMAGE, "dead-zero"));
             assertArrayEquals(filled(4000, 13), get(arena, Namespace.IMAGE, "after-them"));
             assertArrayEquals(filled(4500, 14), get(arena, Namespace.IMAGE, "flagged-dead"));
+            assertArrayEquals(filled(2500, 21), get(arena, Namespace.IMAGE, "skipped-live"));
+            assertArrayEquals(filled(2000, 22), get(arena, Namespace.IMAGE, "dead-long"));
             assertArrayEquals(bytes("first"), get(arena, Namespace.KV, "before"));
             assertArrayEquals(filled(5000, 1), get(arena, Namespace.IMAGE, VICTIM));
         } finally {
@@ -251,6 +259,8 @@ public class ArenaRecoveryTest {
             assertNull(get(reopened, Namespace.IMAGE, "live-huge"));
             assertNull(get(reopened, Namespace.IMAGE, "flagged-dead"));
             assertArrayEquals(filled(4000, 13), get(reopened, Namespace.IMAGE, "after-them"));
+            assertArrayEquals(filled(2500, 21), get(reopened, Namespace.IMAGE, "skipped-live"));
+            assertArrayEquals(filled(2000, 22), get(reopened, Namespace.IMAGE, "dead-long"));
             assertArrayEquals(filled(100_000, 39), get(reopened, Namespace.IMAGE, "churn"));
             assertArrayEquals(bytes("third"), get(reopened, Namespace.KV, "after"));
         } finally {
