@@ -1,0 +1,188 @@
+package datastore.bench;
+
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+import datastore.KvStore;
+import datastore.Namespace;
+import datastore.spi.EntryView;
+import datastore.spi.PartitionStore;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * Small get: a 100-byte value by a 10-byte key among 100k keys, as a string (what {@code KvStore.get}
+ * returns). The dock's store holds its own keys in each partition (ROM as many as its default slot
+ * takes), so a ROM hit asks the ephemeral and runtime partitions first and misses there. Keys are
+ * visited in a fixed pseudo-random order.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Fork(1)
+public class SmallGet {
+
+    /** Steps through key indexes in a scattered order, per thread. */
+    @State(Scope.Thread)
+    public static class Cursor {
+        private int at;
+
+        int next(int count) {
+            at += 40_503;
+            if (at >= count) {
+                at %= count;
+            }
+            return at;
+        }
+    }
+
+    /** The limit: a {@code ConcurrentHashMap<String, String>} of the same keys and values. */
+    @State(Scope.Benchmark)
+    public static class Limit {
+        final ConcurrentHashMap<String, String> map = new ConcurrentHashMap<>();
+        String[] keys;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            keys = Data.keys("key", Data.KEYS);
+            String[] values = Dock.values(keys, Data.VALUE_BYTES);
+            for (int i = 0; i < keys.length; i++) {
+                map.put(keys[i], values[i]);
+            }
+        }
+    }
+
+    /** The dock with all three partitions, each holding its own small keys. */
+    @State(Scope.Benchmark)
+    public static class DockState {
+        Dock dock;
+        KvStore kv;
+        String[] romKeys;
+        String[] runtimeKeys;
+        String[] ephemeralKeys;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            dock = Dock.create(null);
+            romKeys = Data.keys("rom", Dock.romKeysThatFit(Data.KEYS, Data.VALUE_BYTES));
+            dock.flashRom(Dock.kvContent(romKeys, Dock.values(romKeys, Data.VALUE_BYTES)), null);
+            dock.mountRom(null);
+            int limit = Dock.runtimeEntryLimit();
+            runtimeKeys = Data.keys("run", Math.min(Data.KEYS, limit));
+            Dock.fill(dock.mountRuntime(limit), runtimeKeys, Dock.values(runtimeKeys, Data.VALUE_BYTES), 1000);
+            ephemeralKeys = Data.keys("eph", Data.KEYS);
+            Dock.fill(dock.openEphemeral(), ephemeralKeys, Dock.values(ephemeralKeys, Data.VALUE_BYTES), 1000);
+            kv = dock.store().kv();
+            check(kv.get(romKeys[romKeys.length - 1]));
+            check(kv.get(runtimeKeys[runtimeKeys.length - 1]));
+            check(kv.get(ephemeralKeys[ephemeralKeys.length - 1]));
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            dock.close();
+        }
+    }
+
+    /** One peer holding the same keys and values as the limit. */
+    @State(Scope.Benchmark)
+    public static class PeerState {
+        @Param({"mvstore", "lmdb", "mapdb", "xodus", "chronicle"})
+        public String peer;
+        Peer store;
+        String[] keys;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            keys = Data.keys("key", Data.KEYS);
+            String[] values = Dock.values(keys, Data.VALUE_BYTES);
+            store = Peer.open(peer, null, Data.KEYS);
+            Map<String, String> batch = new LinkedHashMap<>();
+            for (int i = 0; i < keys.length; i++) {
+                batch.put(keys[i], values[i]);
+                if (batch.size() == 1000 || i == keys.length - 1) {
+                    store.putAll(batch);
+                    batch.clear();
+                }
+            }
+            check(store.get(keys[keys.length - 1]));
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            store.close();
+        }
+    }
+
+    static void check(String value) {
+        if (value == null || value.length() != Data.VALUE_BYTES) {
+            throw new IllegalStateException("the store does not answer the key it was given: " + value);
+        }
+    }
+
+    @Benchmark
+    public String limitConcurrentHashMap(Limit limit, Cursor cursor) {
+        return limit.map.get(limit.keys[cursor.next(limit.keys.length)]);
+    }
+
+    /** A ROM hit through the logical store: misses in the ephemeral and runtime partitions first. */
+    @Benchmark
+    public String dockRomHit(DockState state, Cursor cursor) {
+        return state.kv.get(state.romKeys[cursor.next(state.romKeys.length)]);
+    }
+
+    /** A runtime hit through the logical store: misses in the ephemeral partition first. */
+    @Benchmark
+    public String dockRuntimeHit(DockState state, Cursor cursor) {
+        return state.kv.get(state.runtimeKeys[cursor.next(state.runtimeKeys.length)]);
+    }
+
+    /** An ephemeral hit through the logical store: the first partition asked. */
+    @Benchmark
+    public String dockEphemeralHit(DockState state, Cursor cursor) {
+        return state.kv.get(state.ephemeralKeys[cursor.next(state.ephemeralKeys.length)]);
+    }
+
+    /** The ROM partition alone, without the logical store: open, decode, close. */
+    @Benchmark
+    public String romPartitionOnly(DockState state, Cursor cursor) {
+        return read(state.dock.rom, state.romKeys[cursor.next(state.romKeys.length)]);
+    }
+
+    /** The ephemeral partition alone, without the logical store. */
+    @Benchmark
+    public String ephemeralPartitionOnly(DockState state, Cursor cursor) {
+        return read(state.dock.ephemeral, state.ephemeralKeys[cursor.next(state.ephemeralKeys.length)]);
+    }
+
+    /** The runtime partition alone, without the logical store. */
+    @Benchmark
+    public String runtimePartitionOnly(DockState state, Cursor cursor) {
+        return read(state.dock.runtime, state.runtimeKeys[cursor.next(state.runtimeKeys.length)]);
+    }
+
+    @Benchmark
+    public String peer(PeerState state, Cursor cursor) {
+        return state.store.get(state.keys[cursor.next(state.keys.length)]);
+    }
+
+    private static String read(PartitionStore partition, String key) {
+        Optional<EntryView> view = partition.open(Namespace.KV, key);
+        try (EntryView entry = view.orElseThrow()) {
+            return StandardCharsets.UTF_8.decode(entry.data()).toString();
+        }
+    }
+}
