@@ -30,7 +30,11 @@ final class DevApiClient {
     private String token;
 
     DevApiClient(int port) {
-        this.base = "http://127.0.0.1:" + port;
+        this("127.0.0.1", port);
+    }
+
+    DevApiClient(String host, int port) {
+        this.base = "http://" + host + ":" + port;
     }
 
     /** A status code, the raw body and the body as JSON (null when it is not JSON). */

@@ -1,0 +1,171 @@
+package datastore.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.Test;
+
+/**
+ * The {@code ./dock} launcher on the exported jars ({@code --no-build}, so it runs what the build
+ * just made): its development API options reach the API's configuration through the FileInstall
+ * {@code .cfg} file it writes (merged with what the file already holds), {@code --bind} decides the
+ * address, {@code --production} runs the production product, contradictions are refused before
+ * anything starts, and a SIGTERM stops the framework cleanly.
+ */
+public class DockScriptIT {
+
+    private static final Path ROOT = Paths.get(System.getProperty("itest.root", "..")).toAbsolutePath().normalize();
+
+    /** {@code ./dock} with {@code args}, no standard input (as in CI), output in {@code log}. */
+    private static Process dock(Path log, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of("bash", ROOT.resolve("dock").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(log.toFile());
+        builder.environment().put("JAVA_HOME", Paths.get(System.getProperty("java.home")).toString());
+        return builder.start();
+    }
+
+    private static String awaitOutput(Process process, Path log, String expected) throws Exception {
+        for (int i = 0; i < 600; i++) {
+            String output = Files.readString(log, StandardCharsets.UTF_8);
+            if (output.contains(expected)) {
+                return output;
+            }
+            if (!process.isAlive()) {
+                throw new AssertionError("./dock exited with " + process.exitValue() + " before \"" + expected
+                        + "\":\n" + output);
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("./dock did not print \"" + expected + "\" within 60 s:\n" + Files.readString(log));
+    }
+
+    /** SIGTERM, as a service manager or timeout(1) sends: the script stops the framework and exits 0. */
+    private static String stop(Process process, Path log) throws Exception {
+        process.destroy();
+        boolean exited = process.waitFor(30, TimeUnit.SECONDS);
+        if (!exited) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+        }
+        String output = Files.readString(log, StandardCharsets.UTF_8);
+        assertTrue("./dock did not stop within 30 s:\n" + output, exited);
+        assertEquals(output, 0, process.exitValue());
+        assertTrue(output, output.contains("dock: the framework stopped cleanly"));
+        return output;
+    }
+
+    @Test
+    public void theLauncherOptionsConfigureTheDevelopmentApi() throws Exception {
+        Path data = ExportedDock.newDataFolder("script");
+        Path cfg = data.resolve("deploy/datastore.devapi.cfg");
+        Files.createDirectories(cfg.getParent());
+        // What an earlier run or a developer left in the file stays, except the keys the options set.
+        Files.writeString(cfg, "# tokens for a long session\ntoken.ttl.seconds=7200\ndock.id=old-id\n");
+        int port = ExportedDock.freePort();
+        Path log = data.resolveSibling(data.getFileName() + ".log");
+        Process process = dock(log, "run", "--no-build", "--data", data.toString(), "--port", Integer.toString(port),
+                "--bind", "127.0.0.2", "--dock-id", "RW02-0042", "--client-id", "ci-client",
+                "--client-secret", "s3cr:et=x/y+z", "--enterprise-id", "ent-7");
+        try {
+            String header = awaitOutput(process, log, "dock: HTTP answers on http://127.0.0.2:" + port + "/");
+            assertTrue(header, header.contains("dock: starting product 'dock' in development mode"));
+            assertTrue(header, header.contains("config     " + cfg));
+
+            List<String> lines = Files.readAllLines(cfg);
+            assertTrue(lines.toString(), lines.containsAll(List.of("# tokens for a long session",
+                    "token.ttl.seconds=7200", "dock.id=RW02-0042", "client.id=ci-client",
+                    "client.secret=s3cr:et=x/y+z", "enterprise.id=ent-7")));
+            assertFalse(lines.toString(), lines.contains("dock.id=old-id"));
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(cfg)));
+
+            // --bind: the API answers on 127.0.0.2 only.
+            DevApiClient client = new DevApiClient("127.0.0.2", port);
+            client.awaitApi();
+            try (Socket refused = new Socket("127.0.0.1", port)) {
+                throw new AssertionError("port " + port + " answers on 127.0.0.1 too");
+            } catch (ConnectException expected) {
+                // Bound to 127.0.0.2 alone.
+            }
+            client.login("ci-client", "s3cr:et=x/y+z", "ent-7");
+            client.loginAnswer("ci-client", "s3cr:et=x/y+z", "ent-8").expect(401);
+            SampleRomStore sample = SampleRomStore.load();
+            client.post("/api/docks/application/romstore", sample.request("rw02-0042")).expect(200);
+            client.post("/api/docks/application/romstore", sample.request("old-id")).expect(404);
+
+            // Configured credentials: nothing generated, nothing printed.
+            assertFalse(Files.exists(data.resolve("dev-credentials.properties")));
+            assertFalse(Files.readString(log).contains("generated credentials"));
+        } finally {
+            if (process.isAlive()) {
+                stop(process, log);
+            }
+        }
+    }
+
+    @Test
+    public void productionRunsTheProductionProductWithoutTheApi() throws Exception {
+        Path data = ExportedDock.newDataFolder("script-production");
+        int port = ExportedDock.freePort();
+        Path log = data.resolveSibling(data.getFileName() + ".log");
+        Process process = dock(log, "run", "--no-build", "--production", "--data", data.toString(),
+                "--port", Integer.toString(port));
+        try {
+            String header = awaitOutput(process, log, "dock: HTTP answers on http://127.0.0.1:" + port + "/");
+            assertTrue(header, header.contains("dock: starting product 'production' in production mode"));
+            assertTrue(header, header.contains("production.jar"));
+            assertFalse(header, header.contains("dev API"));
+            DevApiClient client = new DevApiClient(port);
+            client.loginAnswer("a", "b", "c").expect(404);
+            client.getAuthorized("/console/", null).expect(404);
+        } finally {
+            if (process.isAlive()) {
+                stop(process, log);
+            }
+        }
+        assertFalse(Files.exists(data.resolve("dev-credentials.properties")));
+    }
+
+    @Test
+    public void contradictoryOptionsAreRefusedBeforeAnythingStarts() throws Exception {
+        Path data = ExportedDock.newDataFolder("script-refused");
+        String[][] cases = {
+            {"--production --development", "--production and --development contradict each other"},
+            {"--production --product dock", "product 'dock' runs in development mode"},
+            {"--development --product minimal", "product 'minimal' runs in production mode"},
+            {"--production --dock-id RW02", "--dock-id configures the development API, which product 'production'"},
+            {"--client-id a --client-secret b", "go together"},
+            {"--dock-id a$b", "--dock-id must be printable ASCII without spaces"},
+            {"--bind 127.0.0.1/8", "--bind must be a host name or an IP address"},
+            {"--port 70000", "--port must be a number from 1 to 65535"},
+        };
+        for (String[] refused : cases) {
+            List<String> args = new ArrayList<>(List.of("run", "--no-build", "--data", data.toString()));
+            args.addAll(List.of(refused[0].split(" ")));
+            Path log = data.resolveSibling(data.getFileName() + ".log");
+            Process process = dock(log, args.toArray(String[]::new));
+            assertTrue(refused[0], process.waitFor(30, TimeUnit.SECONDS));
+            String output = Files.readString(log);
+            assertEquals(refused[0] + ": " + output, 2, process.exitValue());
+            assertTrue(refused[0] + ": " + output, output.contains(refused[1]));
+            assertFalse(refused[0] + ": " + output, output.contains("starting product"));
+        }
+        assertFalse(Files.exists(data.resolve("deploy/datastore.devapi.cfg")));
+    }
+}
