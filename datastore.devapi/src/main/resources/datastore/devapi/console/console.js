@@ -16,6 +16,11 @@
     return (n / (1024 * 1024)).toFixed(2) + ' MiB';
   }
 
+  function count(n, noun) {
+    n = n || 0;
+    return n + ' ' + noun + (n === 1 ? '' : 's');
+  }
+
   function clear(node) {
     while (node.firstChild) { node.removeChild(node.firstChild); }
   }
@@ -43,7 +48,7 @@
         row.appendChild(bar);
         var e = p.entries || {};
         row.appendChild(el('div', 'meta', bytes(p.used) + ' of ' + bytes(p.capacity) + ' (' + (share * 100).toFixed(1)
-          + '%) · ' + (e.kv || 0) + ' keys, ' + (e.image || 0) + ' images, ' + (e.code || 0) + ' code'));
+          + '%) · ' + count(e.kv, 'key') + ', ' + count(e.image, 'image') + ', ' + (e.code ? 'code' : 'no code')));
       }
       box.appendChild(row);
     });
