@@ -37,7 +37,7 @@ public class ConsoleBrowserIT {
             Properties credentials = DevApiClient.generatedCredentials(dock.data());
             String dockId = credentials.getProperty("dock.id");
             client.login(credentials);
-            client.post("/api/docks/application/romstore", sample.request(dockId)).expect(200);
+            client.postOnceAvailable("/api/docks/application/romstore", sample.request(dockId)).expect(200);
 
             String console = "http://127.0.0.1:" + dock.port() + "/console/";
             browser.navigate(console);
@@ -66,6 +66,9 @@ public class ConsoleBrowserIT {
             dock.shell("datastore:imageput -p ephemeral camera " + photo);
             browser.waitFor(thumbnails(4), "a fourth decoded thumbnail");
             assertEquals("not reloaded", browser.evaluate("window.consoleProbe").asText());
+            String partitions = browser.evaluate("document.getElementById('partitions').innerText").asText();
+            assertTrue(partitions, partitions.contains("1 key, 0 images, no code")
+                    && partitions.contains("3 keys, 3 images, code"));
             String cards = browser.evaluate("document.getElementById('images').innerText").asText();
             assertTrue(cards, cards.contains("camera") && cards.contains("JPEG") && cards.contains("ephemeral"));
             browser.screenshot(target.resolve("console-updated.png"));

@@ -129,6 +129,19 @@ final class DevApiClient {
         return send(post(path, body, "Bearer " + token));
     }
 
+    /**
+     * POSTs like {@link #post(String, JsonNode)}, retrying for up to 10 s while the answer is 503: just
+     * after a start, a service the endpoint needs (the ROM partition's provisioning) may still be coming.
+     */
+    Answer postOnceAvailable(String path, JsonNode body) throws Exception {
+        Answer answer = post(path, body);
+        for (int attempt = 0; answer.status() == 503 && attempt < 100; attempt++) {
+            Thread.sleep(100);
+            answer = post(path, body);
+        }
+        return answer;
+    }
+
     /** POSTs with the given {@code Authorization} header (null: none). */
     Answer postAuthorized(String path, String body, String authorization) throws Exception {
         return send(post(path, body, authorization));

@@ -65,7 +65,7 @@ public class DevelopmentApiIT {
         // A store with something in every partition, so that "unchanged" means something.
         client.login(credentials.getProperty("client.id"), credentials.getProperty("client.secret"),
                 credentials.getProperty("enterprise.id"));
-        client.post(ROMSTORE, sample.request(dockId)).expect(200);
+        client.postOnceAvailable(ROMSTORE, sample.request(dockId)).expect(200);
         dock.shell("datastore:kvput -p runtime timezone Europe/London");
         client.post(CODE, codeRequest(dockId, "print('ephemeral build')")).expect(200);
     }

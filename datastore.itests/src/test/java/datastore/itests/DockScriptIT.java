@@ -106,7 +106,7 @@ public class DockScriptIT {
             client.login("ci-client", "s3cr:et=x/y+z", "ent-7");
             client.loginAnswer("ci-client", "s3cr:et=x/y+z", "ent-8").expect(401);
             SampleRomStore sample = SampleRomStore.load();
-            client.post("/api/docks/application/romstore", sample.request("rw02-0042")).expect(200);
+            client.postOnceAvailable("/api/docks/application/romstore", sample.request("rw02-0042")).expect(200);
             client.post("/api/docks/application/romstore", sample.request("old-id")).expect(404);
 
             // Configured credentials: nothing generated, nothing printed.
