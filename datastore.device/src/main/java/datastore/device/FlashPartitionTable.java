@@ -50,8 +50,8 @@ public final class FlashPartitionTable {
         String path() default "";
 
         @AttributeDefinition(name = "Flash size", description = "The size of the whole flash device in bytes "
-                + "(default 64 MiB, a 512 Mbit NOR chip). Partitions need not fill it.")
-        long size() default 64 * MIB;
+                + "(default 128 MiB, a 1 Gbit NOR chip). Partitions need not fill it.")
+        long size() default 128 * MIB;
 
         @AttributeDefinition(name = "Erase block size",
                 description = "The size of one erase block in bytes, a power of two.")
@@ -73,9 +73,10 @@ public final class FlashPartitionTable {
         long runtime_offset() default 32 * MIB;
 
         @AttributeDefinition(name = "Runtime size", description = "The runtime partition's size in bytes (default "
-                + "32 MiB: 13 MiB payload plus record headers for about 100k entries and free blocks for garbage "
-                + "collection).")
-        long runtime_size() default 32 * MIB;
+                + "80 MiB: 13 MiB payload in up to 131072 entries with their record overhead, room for the largest "
+                + "single write and for garbage collection to move the largest record while values stay contiguous; "
+                + "the runtime partition needs 1223 blocks of 64 KiB for its default configuration).")
+        long runtime_size() default 80 * MIB;
     }
 
     private final List<ServiceRegistration<FlashRegion>> registrations = new ArrayList<>();

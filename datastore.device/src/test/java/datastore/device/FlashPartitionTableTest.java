@@ -112,13 +112,13 @@ public class FlashPartitionTableTest {
         table.activate(framework.context(), ConfigFixture.config());
         try {
             Path file = folder.getRoot().toPath().resolve("flash.img");
-            assertEquals(64L << 20, Files.size(file));
+            assertEquals(128L << 20, Files.size(file));
             assertEquals(2, framework.registered.size());
             assertEquals(new FlashGeometry(28L << 20, BLOCK, 16), framework.region("rom").geometry());
-            assertEquals(new FlashGeometry(32L << 20, BLOCK, 16), framework.region("runtime").geometry());
+            assertEquals(new FlashGeometry(80L << 20, BLOCK, 16), framework.region("runtime").geometry());
             assertEquals("runtime", framework.region("runtime").name());
             assertTrue(String.valueOf(framework.registered.get(1).properties.get(Constants.SERVICE_DESCRIPTION))
-                    .contains("runtime region [0x2000000, 0x4000000)"));
+                    .contains("runtime region [0x2000000, 0x7000000)"));
         } finally {
             table.deactivate();
         }
