@@ -1,53 +1,56 @@
 package datastore.runtime;
 
+import java.util.concurrent.atomic.AtomicBoolean;
+
 import datastore.Namespace;
 
 /**
  * Where one stored version of an entry lives on flash. Readers use the immutable fields to find the
- * value; the writer keeps its accounting in the two mutable fields, which readers never touch.
+ * value and the two volatile flags to remember what checking it found; the writer keeps its own
+ * bookkeeping in the plain fields, which readers never touch.
  */
 final class EntryLoc {
     final Namespace namespace;
+    /** The name, or null when its stored bytes are damaged and no known name matches their CRC. */
     final String name;
+    final LogStore.Key key;
     final int nameLength;
     final long revision;
     final int format;
     final boolean removal;
     final int valueLength;
     final int valueCrc;
-    /** Block and offset of the first value byte; the value runs on along the block chain. */
-    final int block;
-    final int offset;
-    /** The block's erase generation when the value was written, so a recycled block is never read. */
-    final int gen;
-    /** The value failed its CRC at mount (and is copied as it is, so the damage stays detectable). */
-    final boolean corrupt;
+    /** Region offset of the first value byte; the value is contiguous. */
+    final long valueOffset;
     final LogStore.RecordRef ref;
-    /** Flash bytes a relocation of this entry costs. */
-    final int cost;
 
-    /** Writer only: whether this version counts in its record's live bytes. */
-    boolean counted;
-    /** Writer only: its name was damaged and matched no known name, so no key owns it. */
-    boolean orphan;
+    /**
+     * The value's bytes on flash matched its CRC. Set at mount (which checks every value) or by the
+     * first open after a write; the bytes cannot change afterwards while the record is pinned or
+     * reachable, so later opens skip the check.
+     */
+    volatile boolean verified;
+    /** The value failed its CRC; reads report it as corrupted. */
+    volatile boolean damaged;
+    /** Whether the damage found after mount has been reported in problems() (once). */
+    final AtomicBoolean reported = new AtomicBoolean();
+
+    /** Writer only: readers have seen this version through the index. */
+    boolean published;
 
     EntryLoc(Namespace namespace, String name, int nameLength, long revision, int format, boolean removal,
-            int valueLength, int valueCrc, int block, int offset, int gen, boolean corrupt, LogStore.RecordRef ref,
-            int cost) {
+            int valueLength, int valueCrc, long valueOffset, LogStore.RecordRef ref) {
         this.namespace = namespace;
         this.name = name;
+        this.key = name == null ? null : new LogStore.Key(namespace, name);
         this.nameLength = nameLength;
         this.revision = revision;
         this.format = format;
         this.removal = removal;
         this.valueLength = valueLength;
         this.valueCrc = valueCrc;
-        this.block = block;
-        this.offset = offset;
-        this.gen = gen;
-        this.corrupt = corrupt;
+        this.valueOffset = valueOffset;
         this.ref = ref;
-        this.cost = cost;
     }
 
     long payload() {

@@ -7,9 +7,9 @@ import datastore.Namespace;
 import datastore.spi.EntryView;
 
 /**
- * An open entry of the runtime partition. Its bytes are either a slice of the mapped flash, whose
- * block stays pinned (never erased) until {@link #close()}, or a private copy for a value that spans
- * blocks.
+ * An open entry of the runtime partition: a read-only slice of the mapped flash region, whatever the
+ * value's size. The record holding it stays pinned (its blocks are never erased) until
+ * {@link #close()}.
  */
 final class LogEntryView implements EntryView {
     private final EntryLoc loc;

@@ -2,66 +2,87 @@ package datastore.runtime;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.zip.CRC32C;
 
 /**
- * The on-flash format of the runtime partition's log, in one place so the writer and the mount scan
- * cannot drift apart. All integers are big-endian.
+ * The on-flash format of the runtime partition, in one place so the writer and the mount scan cannot
+ * drift apart. All integers are big-endian.
  *
- * <p>Every used erase block starts with a block header, stored twice so that one damaged copy never
- * hides the block: magic, format version, kind, the block's sequence number (increasing with every
- * block opened), the sequence number of the block whose last record continues here and how many
- * bytes of it this block holds, and a floor for entry revisions. Records follow the header and may
- * run on into the next block of their chain.
+ * <p>The region's first two erase blocks hold the <em>anchor</em>: fixed-size slots, each with two
+ * copies of (magic, version, anchor sequence, tail position, revision floor, CRC32C). The newest
+ * valid slot says where the oldest record of the log starts. Every other block belongs to the
+ * <em>ring</em>: records are appended at the head, one after another, across block boundaries
+ * without any per-block header, so each record, and therefore each value, is contiguous in the
+ * region. Positions are virtual ({@code lap * ringSize + offset}); a record never runs over the ring's
+ * end, and the low 16 bits of its lap are stored in it, which is how the scan tells a record of this
+ * lap from stale bytes of an earlier one.
  *
- * <p>A record is one atomic batch: a 16-byte header (magic, entry count, length, revision of its
- * first entry) stored twice with a CRC32C each, a directory of 16 bytes per entry (namespace, format,
- * flags, name length, value length, CRC32C of namespace and name, CRC32C of the value) stored twice
- * with a CRC32C over header and directory, the names, the values, and a trailer of two commit words.
- * A record is committed only when a commit word is present, so a torn write is recognised as absent;
- * a damaged copy of any metadata is covered by its twin, and a damaged name or value fails its own
- * CRC and is reported as a corrupted entry.
+ * <p>Every record starts with a 32-byte header stored twice (magic, kind, flags, lap, sequence number,
+ * CRC32C). Kinds:
+ * <ul>
+ * <li>single: one entry, its directory inside the header (namespace, format, name length, value
+ * length, CRC32C of namespace and name, CRC32C of the value), then the name, the value and two
+ * commit words: 72 bytes of overhead per entry;</li>
+ * <li>batch: count, length and number of revision runs in the header, then a directory stored twice
+ * (the runs as offset/length pairs from the header's sequence number, 16 bytes per entry, a CRC32C
+ * binding it to the header), the names, the values and two commit words;</li>
+ * <li>pad: skips to the ring's end or over blocks that could not be erased; no body;</li>
+ * <li>clear: every entry with a revision below its sequence number is gone (factory reset).</li>
+ * </ul>
+ * A record counts only when a commit word is present, so a torn write is recognised as absent; a
+ * damaged copy of any metadata is covered by its twin, and a damaged name or value fails its own CRC
+ * and is reported as a corrupted entry.
  */
 final class LogFormat {
-    static final int BLOCK_MAGIC = 0x44535254; // "DSRT"
-    static final int VERSION = 1;
-    static final int KIND_LOG = 1;
-    /** One copy of the block header, CRC included. */
-    static final int BLOCK_HEADER = 48;
-
-    static final int RECORD_MAGIC = 0xD5A7;
-    /** One copy of the record header: 16 bytes and their CRC. */
-    static final int RECORD_HEADER = 20;
+    static final int VERSION = 2;
+    static final int RECORD_MAGIC = 0xD5A9;
+    /** One header copy. */
+    static final int HEADER = 32;
     static final int DIR_ENTRY = 16;
+    static final int RUN = 8;
     static final int TRAILER = 8;
+
+    static final int KIND_SINGLE = 1;
+    static final int KIND_BATCH = 2;
+    static final int KIND_PAD = 3;
+    static final int KIND_CLEAR = 4;
     static final int FLAG_REMOVAL = 1;
-    static final int MAX_ENTRIES_PER_RECORD = 0xFFFF;
+    /** Written by garbage collection: entries keep their revisions. Diagnostic only. */
+    static final int FLAG_RELOCATED = 2;
+    static final int MAX_ENTRIES_PER_RECORD = 1 << 24;
+
+    static final int ANCHOR_MAGIC = 0x44535241; // "DSRA"
+    /** One anchor copy, CRC included. */
+    static final int ANCHOR = 40;
+    /** Anchor slots per anchor block: with a collection pass every sixteenth of the ring, the two anchor blocks wear like ring blocks. */
+    static final int ANCHOR_SLOTS = 8;
 
     private LogFormat() {
-    }
-
-    /** Bytes at the start of every block taken by the two header copies, padded to the program size. */
-    static int blockHeaderSize(int programSize) {
-        return align(2 * BLOCK_HEADER, programSize);
     }
 
     static int align(long length, int unit) {
         return (int) ((length + unit - 1) / unit * unit);
     }
 
-    /** Offset of the names from the record start. */
-    static int metaSize(int count) {
-        return 2 * RECORD_HEADER + 2 * (DIR_ENTRY * count + 4);
+    /** The bytes a pad header takes: the least room a record must leave before anything it cannot cross. */
+    static int padSize(int programSize) {
+        return align(2 * HEADER, programSize);
     }
 
-    /** The unpadded length of a record. */
-    static long recordLength(int count, long namesLength, long valuesLength) {
-        return metaSize(count) + namesLength + valuesLength + TRAILER;
+    /** Bytes of a batch record before its names. */
+    static long metaSize(int count, int runs) {
+        return 2L * HEADER + 2L * (RUN * (long) runs + DIR_ENTRY * (long) count + 4);
     }
 
-    /** The padded flash bytes a record of one entry takes: what relocating one entry costs. */
-    static int singletonSize(int nameLength, int valueLength, int programSize) {
-        return align(recordLength(1, nameLength, valueLength), programSize);
+    /** Unpadded length of a batch (or clear) record. */
+    static long batchLength(int count, int runs, long names, long values) {
+        return metaSize(count, runs) + names + values + TRAILER;
+    }
+
+    /** Unpadded length of a single-entry record. */
+    static long singleLength(int nameLength, int valueLength) {
+        return 2L * HEADER + nameLength + valueLength + TRAILER;
     }
 
     /** The commit word of a record: never all ones, so erased flash never reads as committed. */
@@ -88,75 +109,127 @@ final class LogFormat {
         return nameCrc(namespaceCode, name.getBytes(StandardCharsets.UTF_8));
     }
 
-    static byte[] blockHeader(int kind, long blockSeq, long prevBlockSeq, long seqFloor, int contLength, int programSize) {
-        ByteBuffer one = ByteBuffer.allocate(BLOCK_HEADER);
-        one.putInt(BLOCK_MAGIC).put((byte) VERSION).put((byte) kind).putShort((short) 0)
-                .putLong(blockSeq).putLong(prevBlockSeq).putLong(seqFloor).putInt(contLength).putInt(0).putInt(0);
-        one.putInt(crc(one.array(), 0, BLOCK_HEADER - 4));
-        byte[] header = new byte[blockHeaderSize(programSize)];
-        java.util.Arrays.fill(header, (byte) 0xFF);
-        System.arraycopy(one.array(), 0, header, 0, BLOCK_HEADER);
-        System.arraycopy(one.array(), 0, header, BLOCK_HEADER, BLOCK_HEADER);
-        return header;
-    }
-
-    /** A parsed block header. */
-    record BlockHeader(int kind, long blockSeq, long prevBlockSeq, long seqFloor, int contLength, boolean copyDamaged) {
-    }
-
-    /** Parses the first valid copy of a block header, or returns {@code null} if neither is valid. */
-    static BlockHeader parseBlockHeader(byte[] both) {
-        BlockHeader found = null;
-        int valid = 0;
-        for (int copy = 0; copy < 2; copy++) {
-            int at = copy * BLOCK_HEADER;
-            ByteBuffer b = ByteBuffer.wrap(both, at, BLOCK_HEADER);
-            if (b.getInt(at) != BLOCK_MAGIC || crc(both, at, BLOCK_HEADER - 4) != b.getInt(at + BLOCK_HEADER - 4)) {
-                continue;
-            }
-            if ((both[at + 4] & 0xFF) != VERSION) {
-                continue;
-            }
-            valid++;
-            if (found == null) {
-                found = new BlockHeader(both[at + 5] & 0xFF, b.getLong(at + 8), b.getLong(at + 16), b.getLong(at + 24),
-                        b.getInt(at + 32), false);
-            }
+    static int valueCrc(ByteBuffer value) {
+        if (value == null) {
+            return 0;
         }
-        return found == null || valid == 2 ? found
-                : new BlockHeader(found.kind(), found.blockSeq(), found.prevBlockSeq(), found.seqFloor(),
-                        found.contLength(), true);
+        CRC32C crc = new CRC32C();
+        crc.update(value.duplicate());
+        return (int) crc.getValue();
     }
 
-    /** A parsed record header. */
-    record RecordHeader(int count, long totalLength, long seq, boolean copyDamaged) {
-    }
+    // ------------------------------------------------------------------------------------------
+    // Record headers
 
     /**
-     * Parses a record header from the first {@code 2 * RECORD_HEADER} bytes of a record: the first
-     * valid copy, or {@code null}.
+     * A parsed record header. For a single-entry record {@code count} is 1 and the entry's directory
+     * fields are set; for a batch, clear or pad record {@code length} is the record's unpadded length
+     * (for a pad, the bytes it skips).
      */
-    static RecordHeader parseRecordHeader(byte[] bytes) {
-        RecordHeader found = null;
+    record Header(int kind, int flags, int lap, long seq, int count, long length, int runs, int namespaceCode,
+            int format, int nameLength, int valueLength, int nameCrc, int valueCrc, boolean copyDamaged) {
+
+        DirEntry single() {
+            return new DirEntry(namespaceCode, format, flags & FLAG_REMOVAL, nameLength, valueLength, nameCrc, valueCrc);
+        }
+
+        /** Offset of the first name from the record's start. */
+        long namesAt() {
+            return kind == KIND_SINGLE ? 2L * HEADER : metaSize(count, runs);
+        }
+    }
+
+    private static byte[] headerCopy(int kind, int flags, int lap, long seq) {
+        byte[] h = new byte[HEADER];
+        ByteBuffer b = ByteBuffer.wrap(h);
+        b.putShort((short) RECORD_MAGIC).put((byte) (kind | flags << 4)).put((byte) 0).putShort((short) lap)
+                .putShort((short) 0).putLong(seq);
+        return h;
+    }
+
+    private static void seal(byte[] copy) {
+        ByteBuffer.wrap(copy).putInt(HEADER - 4, crc(copy, 0, HEADER - 4));
+    }
+
+    /** Parses the first valid copy of a header from its two copies ({@code 2 * HEADER} bytes), or {@code null}. */
+    static Header parseHeader(byte[] both) {
+        Header found = null;
         int valid = 0;
         for (int copy = 0; copy < 2; copy++) {
-            int at = copy * RECORD_HEADER;
-            ByteBuffer b = ByteBuffer.wrap(bytes);
-            if ((b.getShort(at) & 0xFFFF) != RECORD_MAGIC || crc(bytes, at, 16) != b.getInt(at + 16)) {
-                continue;
-            }
-            int count = b.getShort(at + 2) & 0xFFFF;
-            long total = b.getInt(at + 4) & 0xFFFFFFFFL;
-            if (count == 0 || total < recordLength(count, count, 0)) {
-                continue;
-            }
-            valid++;
-            if (found == null) {
-                found = new RecordHeader(count, total, b.getLong(at + 8), false);
+            Header h = parseCopy(both, copy * HEADER);
+            if (h != null) {
+                valid++;
+                if (found == null) {
+                    found = h;
+                }
             }
         }
-        return found == null || valid == 2 ? found : new RecordHeader(found.count(), found.totalLength(), found.seq(), true);
+        if (found == null || valid == 2) {
+            return found;
+        }
+        return new Header(found.kind(), found.flags(), found.lap(), found.seq(), found.count(), found.length(),
+                found.runs(), found.namespaceCode(), found.format(), found.nameLength(), found.valueLength(),
+                found.nameCrc(), found.valueCrc(), true);
     }
+
+    private static Header parseCopy(byte[] bytes, int at) {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        if ((b.getShort(at) & 0xFFFF) != RECORD_MAGIC || crc(bytes, at, HEADER - 4) != b.getInt(at + HEADER - 4)) {
+            return null;
+        }
+        int kind = bytes[at + 2] & 0x0F;
+        int flags = (bytes[at + 2] & 0xF0) >>> 4;
+        int lap = b.getShort(at + 4) & 0xFFFF;
+        long seq = b.getLong(at + 8);
+        switch (kind) {
+            case KIND_SINGLE: {
+                int nameLength = bytes[at + 3] & 0xFF;
+                int valueLength = b.getInt(at + 16);
+                if (nameLength == 0 || valueLength < 0 || (flags & FLAG_REMOVAL) != 0 && valueLength != 0) {
+                    return null;
+                }
+                return new Header(kind, flags, lap, seq, 1, singleLength(nameLength, valueLength), 0,
+                        bytes[at + 6] & 0xFF, bytes[at + 7] & 0xFF, nameLength, valueLength, b.getInt(at + 20),
+                        b.getInt(at + 24), false);
+            }
+            case KIND_BATCH:
+            case KIND_CLEAR: {
+                int count = b.getInt(at + 16);
+                long length = b.getInt(at + 20) & 0xFFFFFFFFL;
+                int runs = b.getInt(at + 24);
+                if (count < 0 || count > MAX_ENTRIES_PER_RECORD || runs < 0 || runs > count
+                        || (kind == KIND_BATCH) != (count > 0) || count > 0 && runs == 0
+                        || length < batchLength(count, runs, count, 0)) {
+                    return null;
+                }
+                return new Header(kind, flags, lap, seq, count, length, runs, 0, 0, 0, 0, 0, 0, false);
+            }
+            case KIND_PAD: {
+                long length = b.getInt(at + 20) & 0xFFFFFFFFL;
+                if (length < 2 * HEADER) {
+                    return null;
+                }
+                return new Header(kind, flags, lap, seq, 0, length, 0, 0, 0, 0, 0, 0, 0, false);
+            }
+            default:
+                return null;
+        }
+    }
+
+    /** A pad header, padded to the program size: the record skips {@code length} bytes. */
+    static byte[] pad(int lap, long seq, long length, int programSize) {
+        byte[] copy = headerCopy(KIND_PAD, 0, lap, seq);
+        ByteBuffer.wrap(copy).putInt(20, (int) length);
+        seal(copy);
+        byte[] out = new byte[padSize(programSize)];
+        Arrays.fill(out, (byte) 0xFF);
+        System.arraycopy(copy, 0, out, 0, HEADER);
+        System.arraycopy(copy, 0, out, HEADER, HEADER);
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Directories
 
     /** One entry of a record directory. */
     record DirEntry(int namespaceCode, int format, int flags, int nameLength, int valueLength, int nameCrc, int valueCrc) {
@@ -165,29 +238,30 @@ final class LogFormat {
         }
     }
 
-    /**
-     * Parses the directory from the metadata of a record (everything before the names), trying both
-     * copies; {@code null} if neither is valid.
-     */
-    /** A parsed directory; {@code copyDamaged} if one of its two copies failed its CRC. */
-    record Directory(DirEntry[] entries, boolean copyDamaged) {
+    /** A parsed batch directory: entries, the revision of each, and whether one copy failed its CRC. */
+    record Directory(DirEntry[] entries, long[] revisions, boolean copyDamaged) {
     }
 
-    static Directory parseDirectory(byte[] meta, int count) {
-        int dirLength = DIR_ENTRY * count;
-        DirEntry[] found = null;
+    /**
+     * Parses the directory of a batch record from its metadata (everything before the names), trying
+     * both copies; {@code null} if neither is valid.
+     */
+    static Directory parseDirectory(byte[] meta, Header header) {
+        int count = header.count();
+        int runs = header.runs();
+        int dirLength = RUN * runs + DIR_ENTRY * count;
+        Directory found = null;
         int validCopies = 0;
+        byte[] covered = new byte[HEADER - 4 + dirLength];
+        ByteBuffer b = ByteBuffer.wrap(meta);
         for (int copy = 0; copy < 2; copy++) {
-            int at = 2 * RECORD_HEADER + copy * (dirLength + 4);
-            byte[] covered = new byte[16 + dirLength];
-            // The directory CRC binds it to the record header (its first copy's 16 bytes are
-            // reconstructed from whichever header copy was valid by the caller's check below).
-            ByteBuffer b = ByteBuffer.wrap(meta);
+            int at = 2 * HEADER + copy * (dirLength + 4);
             int stored = b.getInt(at + dirLength);
             boolean matches = false;
+            // The CRC binds the directory to its header; either header copy may be the intact one.
             for (int h = 0; h < 2 && !matches; h++) {
-                System.arraycopy(meta, h * RECORD_HEADER, covered, 0, 16);
-                System.arraycopy(meta, at, covered, 16, dirLength);
+                System.arraycopy(meta, h * HEADER, covered, 0, HEADER - 4);
+                System.arraycopy(meta, at, covered, HEADER - 4, dirLength);
                 matches = crc(covered, 0, covered.length) == stored;
             }
             if (!matches) {
@@ -197,66 +271,185 @@ final class LogFormat {
             if (found != null) {
                 continue;
             }
+            long[] revisions = new long[count];
+            int next = 0;
+            boolean sane = true;
+            for (int r = 0; r < runs && sane; r++) {
+                long offset = b.getInt(at + r * RUN) & 0xFFFFFFFFL;
+                int length = b.getInt(at + r * RUN + 4);
+                if (length <= 0 || length > count - next) {
+                    sane = false;
+                    break;
+                }
+                for (int i = 0; i < length; i++) {
+                    revisions[next++] = header.seq() + offset + i;
+                }
+            }
+            if (!sane || next != count) {
+                continue;
+            }
             DirEntry[] entries = new DirEntry[count];
+            int e0 = at + RUN * runs;
             for (int i = 0; i < count; i++) {
-                int e = at + i * DIR_ENTRY;
+                int e = e0 + i * DIR_ENTRY;
                 entries[i] = new DirEntry(meta[e] & 0xFF, meta[e + 1] & 0xFF, meta[e + 2] & 0xFF, meta[e + 3] & 0xFF,
                         b.getInt(e + 4), b.getInt(e + 8), b.getInt(e + 12));
             }
-            found = entries;
+            found = new Directory(entries, revisions, false);
         }
-        return found == null ? null : new Directory(found, validCopies == 1);
+        return found == null ? null : new Directory(found.entries(), found.revisions(), validCopies == 1);
     }
 
+    // ------------------------------------------------------------------------------------------
+    // Encoding
+
     /** One entry to encode. {@code value} is null for a removal. */
-    record EncodedEntry(int namespaceCode, int format, byte[] name, ByteBuffer value, int valueCrc) {
+    record EncodedEntry(int namespaceCode, int format, byte[] name, ByteBuffer value, int valueCrc, long revision) {
         int valueLength() {
             return value == null ? 0 : value.remaining();
         }
     }
 
-    /** Encodes a record, padded with {@code 0xFF} to the program size. */
-    static ByteBuffer encode(long seq, EncodedEntry[] entries, int programSize) {
-        int count = entries.length;
+    /** An encoded record and where, from its start, each entry's value begins. */
+    record Encoded(byte[] bytes, long[] valueAt) {
+    }
+
+    /**
+     * Encodes entries as one record, padded with {@code 0xFF} to the program size: a single-entry
+     * record for one entry, else a batch whose revisions are described as runs from the first entry's
+     * revision (consecutive for a write, with gaps where collection left dead entries behind).
+     */
+    static Encoded encode(EncodedEntry[] entries, int lap, int flags, int programSize) {
+        return entries.length == 1 ? encodeSingle(entries[0], lap, flags, programSize)
+                : encodeBatch(entries, lap, flags, programSize);
+    }
+
+    /** The padded length {@link #encode} will produce, so the record can be placed before it is encoded. */
+    static int encodedLength(EncodedEntry[] entries, int programSize) {
+        if (entries.length == 1) {
+            return align(singleLength(entries[0].name().length, entries[0].valueLength()), programSize);
+        }
         long names = 0;
         long values = 0;
         for (EncodedEntry e : entries) {
             names += e.name().length;
             values += e.valueLength();
         }
-        long total = recordLength(count, names, values);
+        long total = batchLength(entries.length, runs(entries).length, names, values);
         if (total > Integer.MAX_VALUE - programSize) {
             throw new IllegalArgumentException("a record of " + total + " bytes is too long");
         }
-        byte[] out = new byte[align(total, programSize)];
-        java.util.Arrays.fill(out, (int) total, out.length, (byte) 0xFF);
+        return align(total, programSize);
+    }
+
+    private static Encoded encodeSingle(EncodedEntry e, int lap, int flags, int programSize) {
+        long total = singleLength(e.name().length, e.valueLength());
+        byte[] out = newRecord(total, programSize);
+        byte[] copy = headerCopy(KIND_SINGLE, flags | (e.value() == null ? FLAG_REMOVAL : 0), lap, e.revision());
+        copy[3] = (byte) e.name().length;
+        copy[6] = (byte) e.namespaceCode();
+        copy[7] = (byte) e.format();
+        ByteBuffer.wrap(copy).putInt(16, e.valueLength()).putInt(20, nameCrc(e.namespaceCode(), e.name()))
+                .putInt(24, e.valueCrc());
+        seal(copy);
         ByteBuffer b = ByteBuffer.wrap(out);
-        b.putShort((short) RECORD_MAGIC).putShort((short) count).putInt((int) total).putLong(seq);
-        b.putInt(crc(out, 0, 16));
-        b.put(out, 0, RECORD_HEADER);
-        int dirAt = b.position();
-        for (EncodedEntry e : entries) {
-            b.put((byte) e.namespaceCode()).put((byte) e.format())
-                    .put((byte) (e.value() == null ? FLAG_REMOVAL : 0)).put((byte) e.name().length)
-                    .putInt(e.valueLength()).putInt(nameCrc(e.namespaceCode(), e.name())).putInt(e.valueCrc());
+        b.put(copy).put(copy).put(e.name());
+        if (e.value() != null) {
+            b.put(e.value().duplicate());
         }
-        int dirLength = DIR_ENTRY * count;
-        byte[] covered = new byte[16 + dirLength];
-        System.arraycopy(out, 0, covered, 0, 16);
-        System.arraycopy(out, dirAt, covered, 16, dirLength);
+        int word = commitWord(e.revision());
+        b.putInt(word).putInt(word);
+        return new Encoded(out, new long[] {2L * HEADER + e.name().length});
+    }
+
+    private static Encoded encodeBatch(EncodedEntry[] entries, int lap, int flags, int programSize) {
+        int count = entries.length;
+        long base = entries[0].revision();
+        int[][] runs = runs(entries);
+        long names = 0;
+        long values = 0;
+        for (EncodedEntry e : entries) {
+            names += e.name().length;
+            values += e.valueLength();
+        }
+        long total = batchLength(count, runs.length, names, values);
+        byte[] out = newRecord(total, programSize);
+        byte[] copy = headerCopy(KIND_BATCH, flags, lap, base);
+        ByteBuffer.wrap(copy).putInt(16, count).putInt(20, (int) total).putInt(24, runs.length);
+        seal(copy);
+        ByteBuffer b = ByteBuffer.wrap(out);
+        b.put(copy).put(copy);
+        int dirAt = b.position();
+        for (int[] run : runs) {
+            b.putInt(run[0]).putInt(run[1]);
+        }
+        for (EncodedEntry e : entries) {
+            b.put((byte) e.namespaceCode()).put((byte) e.format()).put((byte) (e.value() == null ? FLAG_REMOVAL : 0))
+                    .put((byte) e.name().length).putInt(e.valueLength()).putInt(nameCrc(e.namespaceCode(), e.name()))
+                    .putInt(e.valueCrc());
+        }
+        int dirLength = b.position() - dirAt;
+        byte[] covered = new byte[HEADER - 4 + dirLength];
+        System.arraycopy(copy, 0, covered, 0, HEADER - 4);
+        System.arraycopy(out, dirAt, covered, HEADER - 4, dirLength);
         b.putInt(crc(covered, 0, covered.length));
         b.put(out, dirAt, dirLength + 4);
         for (EncodedEntry e : entries) {
             b.put(e.name());
         }
-        for (EncodedEntry e : entries) {
-            if (e.value() != null) {
-                b.put(e.value().duplicate());
+        long[] valueAt = new long[count];
+        for (int i = 0; i < count; i++) {
+            valueAt[i] = b.position();
+            if (entries[i].value() != null) {
+                b.put(entries[i].value().duplicate());
             }
         }
+        int word = commitWord(base);
+        b.putInt(word).putInt(word);
+        return new Encoded(out, valueAt);
+    }
+
+    /** A clear record: every revision below {@code seq} is gone. */
+    static byte[] clear(long seq, int lap, int programSize) {
+        long total = batchLength(0, 0, 0, 0);
+        byte[] out = newRecord(total, programSize);
+        byte[] copy = headerCopy(KIND_CLEAR, 0, lap, seq);
+        ByteBuffer.wrap(copy).putInt(16, 0).putInt(20, (int) total).putInt(24, 0);
+        seal(copy);
+        ByteBuffer b = ByteBuffer.wrap(out);
+        b.put(copy).put(copy);
+        int dirCrc = crc(copy, 0, HEADER - 4);
+        b.putInt(dirCrc).putInt(dirCrc);
         int word = commitWord(seq);
         b.putInt(word).putInt(word);
-        return ByteBuffer.wrap(out);
+        return out;
+    }
+
+    private static byte[] newRecord(long total, int programSize) {
+        if (total > Integer.MAX_VALUE - programSize) {
+            throw new IllegalArgumentException("a record of " + total + " bytes is too long");
+        }
+        byte[] out = new byte[align(total, programSize)];
+        Arrays.fill(out, (int) total, out.length, (byte) 0xFF);
+        return out;
+    }
+
+    /** Runs of consecutive revisions as (offset from the first, length) pairs. */
+    private static int[][] runs(EncodedEntry[] entries) {
+        long base = entries[0].revision();
+        java.util.List<int[]> runs = new java.util.ArrayList<>();
+        int start = 0;
+        for (int i = 1; i <= entries.length; i++) {
+            if (i == entries.length || entries[i].revision() != entries[i - 1].revision() + 1) {
+                long offset = entries[start].revision() - base;
+                if (offset < 0 || offset > 0xFFFFFFFFL) {
+                    throw new IllegalArgumentException("revisions of one record must ascend within 2^32");
+                }
+                runs.add(new int[] {(int) offset, i - start});
+                start = i;
+            }
+        }
+        return runs.toArray(new int[0][]);
     }
 
     /** Whether the trailer holds a commit word for this sequence number. */
@@ -273,12 +466,50 @@ final class LogFormat {
         return b.getInt(0) == word && b.getInt(4) == word;
     }
 
-    static int valueCrc(ByteBuffer value) {
-        if (value == null) {
-            return 0;
+    // ------------------------------------------------------------------------------------------
+    // Anchor
+
+    /** A parsed anchor slot: the tail's virtual position and the floor for new revisions. */
+    record Anchor(long anchorSeq, long tail, long seqFloor, boolean copyDamaged) {
+    }
+
+    static int anchorStride(int blockSize, int programSize) {
+        int stride = blockSize / ANCHOR_SLOTS / programSize * programSize;
+        return Math.max(stride, align(2 * ANCHOR, programSize));
+    }
+
+    static byte[] anchor(long anchorSeq, long tail, long seqFloor, int programSize) {
+        byte[] copy = new byte[ANCHOR];
+        ByteBuffer b = ByteBuffer.wrap(copy);
+        b.putInt(ANCHOR_MAGIC).put((byte) VERSION).put((byte) 0).putShort((short) 0).putLong(anchorSeq).putLong(tail)
+                .putLong(seqFloor).putInt(0);
+        b.putInt(crc(copy, 0, ANCHOR - 4));
+        byte[] out = new byte[align(2 * ANCHOR, programSize)];
+        Arrays.fill(out, (byte) 0xFF);
+        System.arraycopy(copy, 0, out, 0, ANCHOR);
+        System.arraycopy(copy, 0, out, ANCHOR, ANCHOR);
+        return out;
+    }
+
+    static Anchor parseAnchor(byte[] both) {
+        Anchor found = null;
+        int valid = 0;
+        for (int copy = 0; copy < 2; copy++) {
+            int at = copy * ANCHOR;
+            ByteBuffer b = ByteBuffer.wrap(both);
+            if (b.getInt(at) != ANCHOR_MAGIC || (both[at + 4] & 0xFF) != VERSION
+                    || crc(both, at, ANCHOR - 4) != b.getInt(at + ANCHOR - 4)) {
+                continue;
+            }
+            long tail = b.getLong(at + 16);
+            if (tail < 0) {
+                continue;
+            }
+            valid++;
+            if (found == null) {
+                found = new Anchor(b.getLong(at + 8), tail, b.getLong(at + 24), false);
+            }
         }
-        CRC32C crc = new CRC32C();
-        crc.update(value.duplicate());
-        return (int) crc.getValue();
+        return found == null || valid == 2 ? found : new Anchor(found.anchorSeq(), found.tail(), found.seqFloor(), true);
     }
 }

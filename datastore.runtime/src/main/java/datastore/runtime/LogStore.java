@@ -8,8 +8,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -38,116 +39,124 @@ import datastore.spi.PartitionUsage;
 /**
  * The runtime partition's log-structured engine over one flash region (format in {@link LogFormat}).
  *
- * <p>Writes append records to a chain of erase blocks; each {@link #apply(List)} is one record, so
- * a batch is committed wholly or not at all. Concurrent writers share one {@link FlashRegion#sync()}
- * per group (the first waiting thread leads and writes everyone's records). An in-memory index maps
- * each name to its newest version; readers look it up without locks and pin the block under a value
- * while a view is open, so garbage collection never erases bytes someone is reading. Mounting scans
- * every block, rebuilds the index from revisions (duplicates left by an interrupted collection share
- * a revision), discards records whose commit word is missing, and records damage in
- * {@link #problems()} instead of failing.
+ * <p>The region is a ring: every {@link #apply(List)} appends one record at the head, so a batch is
+ * committed wholly or not at all, and records lie back to back across erase blocks, so every value,
+ * whatever its size, is one contiguous range of the region and is served as a read-only slice of
+ * {@link FlashRegion#map()}. Garbage collection works at the tail: it copies the live entries of the
+ * oldest records to the head (keeping their revisions), writes the new tail to the anchor blocks and
+ * erases the blocks behind it, so free space is always one run and every ring block wears alike.
+ * Concurrent writers share one {@link FlashRegion#sync()} per group (the first waiting thread leads
+ * and writes everyone's records), and a group's changes reach the index inside one seqlock window, so
+ * a reader sees a batch wholly or not at all. Readers look up without locks and pin the record under
+ * a value while a view is open: the collector copies a pinned record's live entries like any other
+ * but leaves its blocks unerased, and the head skips them with a pad record until they are released.
  *
- * <p>Records larger than {@code largeRecordBlocks} blocks get blocks of their own, so collecting a
- * shared block never has to move more than about two such records; the space this needs is checked
- * against the region at construction ({@link #requiredBlocks}).
+ * <p>Mounting reads the anchor, parses the ring from the tail, checks every value's CRC, rebuilds the
+ * index from revisions (copies left by an interrupted collection share a revision; the later wins),
+ * discards records whose commit word is missing, and records damage in {@link #problems()} instead of
+ * failing. A value written after mount is checked by its first open and the result is kept: the
+ * record cannot change on flash until its blocks are erased, which an open view prevents.
+ *
+ * <p>The space a region needs is checked at construction ({@link #requiredBlocks}).
  */
 final class LogStore {
     static final String PARTITION = Partitions.RUNTIME;
+    static final int ANCHOR_BLOCKS = 2;
+    /** A collection pass moves the tail by at least this fraction of the ring. */
+    static final int PASSES_PER_LAP = 16;
+    /** The most writes one sync covers, so a stream of writers cannot keep a leader from returning. */
+    static final int MAX_GROUP = 256;
 
-    static final int FREE = 0;
-    static final int DIRTY = 1;
-    static final int LOG = 2;
+    private static final System.Logger LOG = System.getLogger(LogStore.class.getName());
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0).asReadOnlyBuffer();
+    private static final EntryLoc[] NO_ENTRIES = new EntryLoc[0];
 
-    /** One erase block: pin state for readers, layout and accounting for the writer. */
-    static final class Block {
-        final int index;
-        /** Open views on this block; -1 while the block is being erased. */
-        final AtomicInteger pins = new AtomicInteger();
-        volatile int gen;
-        volatile int next = -1;
-        volatile int nextGen;
-        int prev = -1;
-        int state;
-        long seq;
-        long eraseCount;
-        final List<RecordRef> starting = new ArrayList<>();
-        final List<RecordRef> overlapping = new ArrayList<>();
-
-        Block(int index) {
-            this.index = index;
-        }
-    }
-
-    /** A committed record on flash and how many of its bytes still matter. */
+    /** A record in the ring: its virtual extent, its entries and the views pinning it. */
     static final class RecordRef {
-        final int startBlock;
-        final int startOffset;
-        final long seq;
-        EntryLoc[] entries;
-        long liveBytes;
+        final long start;
+        final long end;
+        final int kind;
+        /** The collection that wrote it, or 0. */
+        final long pass;
+        /** Open views; -1 once sealed for erasing, after which it can never be pinned again. */
+        final AtomicInteger pins = new AtomicInteger();
+        EntryLoc[] entries = NO_ENTRIES;
 
-        RecordRef(int startBlock, int startOffset, long seq) {
-            this.startBlock = startBlock;
-            this.startOffset = startOffset;
-            this.seq = seq;
+        RecordRef(long start, long end, int kind, long pass) {
+            this.start = start;
+            this.end = end;
+            this.kind = kind;
+            this.pass = pass;
         }
-    }
-
-    /** The writer's view of one name: its newest version and how many older copies are still on flash. */
-    static final class KeyState {
-        EntryLoc current;
-        int stale;
     }
 
     record Key(Namespace namespace, String name) {
     }
 
-    /** One prepared apply() waiting for the group leader. */
+    /** One prepared apply() or clear() waiting for the group leader. */
     private static final class Batch {
         final List<Change> changes;
         final byte[][] names;
         final int[] valueCrcs;
+        final boolean clear;
         boolean done;
         RuntimeException error;
 
-        Batch(List<Change> changes, byte[][] names, int[] valueCrcs) {
+        Batch(List<Change> changes, byte[][] names, int[] valueCrcs, boolean clear) {
             this.changes = changes;
             this.names = names;
             this.valueCrcs = valueCrcs;
+            this.clear = clear;
         }
     }
 
     private final FlashRegion region;
     private final int blockSize;
     private final int programSize;
-    private final int headerSize;
-    private final int payloadPerBlock;
+    private final int padSize;
+    private final long ringStart;
+    private final long ringSize;
     private final long capacity;
     private final int maxEntries;
-    private final int largeRecordBytes;
-    private final int reserveBlocks;
+    private final int maxRecord;
     private final long viewWaitMillis;
-    private final Block[] blocks;
+    private final int anchorStride;
+    private final int anchorSlots;
     private ByteBuffer map;
 
+    // Reader side.
     private final Map<Namespace, ConcurrentHashMap<String, EntryLoc>> live = new EnumMap<>(Namespace.class);
+    /** Odd while the writer publishes a group; readers retry a lookup that saw it change. */
+    private volatile long version;
+    private final ReentrantLock publishLock = new ReentrantLock();
     /** Damaged names that matched no known name: (namespace code, name CRC) to revision. */
     private final ConcurrentHashMap<Long, Long> damagedNames = new ConcurrentHashMap<>();
     private final List<String> problems = new CopyOnWriteArrayList<>();
+    private volatile long usedPublished;
 
     // Writer state, touched only by the group leader (or during mount).
-    private final HashMap<Key, KeyState> keys = new HashMap<>();
+    private final HashMap<Key, EntryLoc> keys = new HashMap<>();
     private long used;
     private int entryCount;
     private long nextSeq = 1;
-    private long nextBlockSeq = 1;
-    private int active = -1;
-    private int activePos;
-    private int freeBlocks;
+    private final ArrayDeque<RecordRef> ring = new ArrayDeque<>();
+    /** Records the tail has passed whose blocks are not all released yet. */
+    private final ArrayDeque<RecordRef> passed = new ArrayDeque<>();
+    /** Copies made by the collector whose originals readers may hold in the index: (original, copy). */
+    private final List<EntryLoc[]> pendingPublish = new ArrayList<>();
+    /** Entries whose damaged name matched no known name, with their damagedNames key. */
+    private final Map<EntryLoc, Long> orphans = new java.util.IdentityHashMap<>();
+    private long head;
+    /** Blocks before this virtual position are released (erased, or waiting for their views). */
+    private long released;
+    private final boolean[] erased;
+    private final List<RecordRef>[] deferred;
+    private final long[] eraseCounts;
+    private long anchorSeq = 1;
+    private int anchorBlock;
+    private int anchorSlot;
     private boolean unsynced;
-    private boolean collecting;
-    private final Set<Key> relocated = new HashSet<>();
-    private volatile long usedPublished;
+    private long passes;
     private volatile DatastoreException failed;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -155,7 +164,7 @@ final class LogStore {
     private final ArrayDeque<Batch> queue = new ArrayDeque<>();
     private boolean leading;
     private final Object pinMonitor = new Object();
-    private long gcRuns;
+    private volatile int pinWaiters;
 
     /**
      * Creates an engine over {@code region}; call {@link #mount()} before use.
@@ -163,13 +172,13 @@ final class LogStore {
      * @throws IllegalArgumentException if the region is too small for the capacity and entry limit,
      *         naming the numbers
      */
-    LogStore(FlashRegion region, long capacity, int maxEntries, int largeRecordBlocks, long viewWaitMillis) {
+    @SuppressWarnings("unchecked")
+    LogStore(FlashRegion region, long capacity, int maxEntries, long viewWaitMillis) {
         this.region = region;
         FlashGeometry geometry = region.geometry();
         this.blockSize = geometry.eraseBlockSize();
         this.programSize = geometry.programSize();
-        this.headerSize = LogFormat.blockHeaderSize(programSize);
-        this.payloadPerBlock = blockSize - headerSize;
+        this.padSize = LogFormat.padSize(programSize);
         this.capacity = capacity;
         this.maxEntries = maxEntries;
         this.viewWaitMillis = viewWaitMillis;
@@ -179,53 +188,89 @@ final class LogStore {
         if (maxEntries < 1 || maxEntries > LogFormat.MAX_ENTRIES_PER_RECORD) {
             throw new IllegalArgumentException("entry limit " + maxEntries + " is outside 1.." + LogFormat.MAX_ENTRIES_PER_RECORD);
         }
-        if (largeRecordBlocks < 1) {
-            throw new IllegalArgumentException("large record threshold of " + largeRecordBlocks + " blocks is below 1");
-        }
-        if (payloadPerBlock < 4 * LogFormat.metaSize(1)) {
+        if (blockSize < 8 * padSize || blockSize < 2 * LogFormat.ANCHOR * 2) {
             throw new IllegalArgumentException("erase block of " + blockSize + " bytes is too small for the runtime log");
         }
-        this.largeRecordBytes = largeRecordBlocks * payloadPerBlock;
-        this.reserveBlocks = gcReserveBlocks(largeRecordBytes, payloadPerBlock);
-        long required = requiredBlocks(capacity, maxEntries, geometry, largeRecordBlocks);
+        long required = requiredBlocks(capacity, maxEntries, geometry);
         if (geometry.blocks() < required) {
             throw new IllegalArgumentException("runtime region \"" + region.name() + "\" of " + geometry.size() + " bytes ("
                     + geometry.blocks() + " blocks of " + blockSize + ") is too small for a capacity of " + capacity
                     + " payload bytes and " + maxEntries + " entries: it needs at least " + required + " blocks ("
                     + required * blockSize + " bytes)");
         }
-        this.blocks = new Block[geometry.blocks()];
-        for (int b = 0; b < blocks.length; b++) {
-            blocks[b] = new Block(b);
-        }
+        this.maxRecord = maxRecord(capacity, maxEntries, programSize);
+        this.ringStart = (long) ANCHOR_BLOCKS * blockSize;
+        this.ringSize = geometry.size() - ringStart;
+        this.anchorStride = LogFormat.anchorStride(blockSize, programSize);
+        this.anchorSlots = blockSize / anchorStride;
+        this.erased = new boolean[geometry.blocks()];
+        this.deferred = new List[geometry.blocks()];
+        this.eraseCounts = new long[geometry.blocks()];
         for (Namespace namespace : Namespace.values()) {
             live.put(namespace, new ConcurrentHashMap<>());
         }
     }
 
-    private static int gcReserveBlocks(long largeRecordBytes, int payloadPerBlock) {
-        // Collecting a shared block moves at most what lies in it plus one record running in and
-        // one running out, each no larger than the large-record threshold; plus the open block.
-        return (int) ((2 * largeRecordBytes + payloadPerBlock + payloadPerBlock - 1) / payloadPerBlock) + 2;
+    /**
+     * The longest record one write may produce: every entry of the limit in one batch carrying the
+     * whole capacity. The collector's copies of a record are never longer than the record.
+     */
+    static int maxRecord(long capacity, int maxEntries, int programSize) {
+        long length = LogFormat.batchLength(maxEntries, 1, 0, capacity);
+        if (length > Integer.MAX_VALUE / 4) {
+            throw new IllegalArgumentException("a capacity of " + capacity + " bytes in " + maxEntries
+                    + " entries is more than one region can hold");
+        }
+        return LogFormat.align(length, programSize);
     }
 
     /**
      * The blocks a region needs so that {@code capacity} payload bytes in up to {@code maxEntries}
-     * entries always fit, whatever the history: the worst case holds every entry as its own record
-     * while one batch replacing all of them is being written (so twice the data), plus the unused
-     * tails of large records' own blocks, plus the collector's reserve.
+     * entries always fit, whatever the history of writes. The ring must hold: the live entries as the
+     * collector leaves them (every entry in a record of its own at worst: capacity plus 72 bytes and
+     * program-size padding per entry, or a pair of copies sharing a record); the largest write (one
+     * batch replacing everything, {@link #maxRecord}); room for the collector to copy the largest
+     * record; and, once per lap, the end of the ring a record did not fit into (at most another
+     * largest record) - together three largest records; plus the partly used blocks at head and tail
+     * and their pads. Two more blocks hold the anchor.
      */
-    static long requiredBlocks(long capacity, int maxEntries, FlashGeometry geometry, int largeRecordBlocks) {
-        int header = LogFormat.blockHeaderSize(geometry.programSize());
-        long perBlock = geometry.eraseBlockSize() - header;
-        long large = largeRecordBlocks * perBlock;
-        long singletonOverhead = LogFormat.recordLength(1, 0, 0) + geometry.programSize();
-        long batchOverhead = 2L * LogFormat.DIR_ENTRY;
-        long peak = 2 * capacity + (long) maxEntries * (singletonOverhead + batchOverhead) + LogFormat.metaSize(0)
-                + geometry.programSize();
-        long tails = (peak + large - 1) / large * geometry.eraseBlockSize();
-        long data = (peak + tails + perBlock - 1) / perBlock;
-        return data + gcReserveBlocks(large, (int) perBlock) + 1;
+    static long requiredBlocks(long capacity, int maxEntries, FlashGeometry geometry) {
+        int program = geometry.programSize();
+        long block = geometry.eraseBlockSize();
+        long single = LogFormat.singleLength(0, 0) + program - 1;
+        long pair = (LogFormat.batchLength(2, 2, 0, 0) + program - 1 + 1) / 2;
+        long perEntry = Math.max(single, pair);
+        long live = capacity + (long) maxEntries * perEntry;
+        long record = maxRecord(capacity, maxEntries, program);
+        long ring = live + 3 * record + 4 * block + 4L * LogFormat.padSize(program);
+        return ANCHOR_BLOCKS + (ring + block - 1) / block;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Positions: virtual positions count bytes over all laps of the ring.
+
+    private long phys(long v) {
+        return ringStart + Math.floorMod(v, ringSize);
+    }
+
+    private long lapOf(long v) {
+        return Math.floorDiv(v, ringSize);
+    }
+
+    private long ringEndAfter(long v) {
+        return (lapOf(v) + 1) * ringSize;
+    }
+
+    private long blockStart(long v) {
+        return v - Math.floorMod(v, blockSize);
+    }
+
+    private int blockAt(long v) {
+        return (int) (phys(v) / blockSize);
+    }
+
+    private long tail() {
+        return ring.isEmpty() ? head : ring.peekFirst().start;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -233,268 +278,204 @@ final class LogStore {
 
     /** A record found by the mount scan. */
     private static final class Scanned {
-        int block;
-        int pos;
-        LogFormat.RecordHeader header;
+        long pos;
+        LogFormat.Header header;
+        RecordRef ref;
         LogFormat.DirEntry[] dir;
+        long[] revisions;
         boolean dirCopyDamaged;
         boolean trailerCopyDamaged;
-        /** Its directory runs into a block that garbage collection has already erased. */
-        boolean cutShort;
         boolean complete;
-        EntryLoc[] entries;
-        boolean[] nameOk;
-        List<Integer> spanned = new ArrayList<>();
     }
 
     /**
-     * Scans the region and rebuilds the index. Damage never fails the mount; it is recorded in
-     * {@link #problems()}.
+     * Reads the anchor, scans the ring and rebuilds the index. Damage never fails the mount; it is
+     * recorded in {@link #problems()}.
      *
      * @throws IOException if the region cannot be read
      */
     void mount() throws IOException {
         map = region.map();
-        Map<Long, Integer> bySeq = new HashMap<>();
-        long maxFloor = 0;
-        long maxBlockSeq = 0;
-        LogFormat.BlockHeader[] headers = new LogFormat.BlockHeader[blocks.length];
-        byte[] raw = new byte[2 * LogFormat.BLOCK_HEADER];
-        for (Block block : blocks) {
-            block.eraseCount = region.eraseCount(block.index);
-            map.get((int) offsetOf(block.index, 0), raw, 0, raw.length);
-            LogFormat.BlockHeader header = LogFormat.parseBlockHeader(raw);
-            if (header != null && header.kind() == LogFormat.KIND_LOG && !bySeq.containsKey(header.blockSeq())) {
-                headers[block.index] = header;
-                if (header.copyDamaged()) {
-                    problems.add("block " + block.index + ": one copy of its header is damaged; the other copy is used");
-                }
-                block.state = LOG;
-                block.seq = header.blockSeq();
-                bySeq.put(header.blockSeq(), block.index);
-                maxFloor = Math.max(maxFloor, header.seqFloor());
-                maxBlockSeq = Math.max(maxBlockSeq, header.blockSeq());
-            } else {
-                if (header == null && !erased(block.index, 0, blockSize)) {
-                    if (!looksErasedHeader(raw)) {
-                        problems.add("block " + block.index + " has no valid header and is not erased; it will be erased");
-                    }
-                }
-                block.state = erased(block.index, 0, blockSize) ? FREE : DIRTY;
-                freeBlocks++;
-            }
+        for (int b = 0; b < eraseCounts.length; b++) {
+            eraseCounts[b] = region.eraseCount(b);
         }
-        for (Block block : blocks) {
-            LogFormat.BlockHeader header = headers[block.index];
-            if (header != null && header.contLength() > 0) {
-                Integer prev = bySeq.get(header.prevBlockSeq());
-                if (prev != null && blocks[prev].next < 0 && prev != block.index) {
-                    blocks[prev].next = block.index;
-                    blocks[prev].nextGen = block.gen;
-                    block.prev = prev;
-                }
-            }
-        }
+        LogFormat.Anchor anchor = readAnchor();
+        long tail = anchor == null ? 0 : anchor.tail();
+        released = blockStart(tail);
+        long limit = released + ringSize;
         List<Scanned> scanned = new ArrayList<>();
-        long maxSeq = 0;
-        for (Block block : blocks) {
-            LogFormat.BlockHeader header = headers[block.index];
+        long maxSeq = anchor == null ? 1 : Math.max(1, anchor.seqFloor());
+        long pos = tail;
+        while (pos + 2 * LogFormat.HEADER <= limit) {
+            LogFormat.Header header = headerAt(pos, limit);
             if (header == null) {
-                continue;
-            }
-            int cont = header.contLength();
-            if (cont < 0 || cont > payloadPerBlock) {
-                problems.add("block " + block.index + " claims a continuation of " + cont + " bytes; its records are skipped");
-                continue;
-            }
-            int pos = LogFormat.align(headerSize + cont, programSize);
-            while (pos < blockSize) {
-                Scanned record = scanRecord(block.index, pos);
-                if (record == CUT_SHORT) {
+                long resync = resync(pos + programSize, limit);
+                if (resync < 0) {
                     break;
                 }
-                if (record == null) {
-                    if (erased(block.index, pos, blockSize - pos)) {
-                        break;
-                    }
-                    int resync = resync(block.index, pos + programSize);
-                    problems.add("block " + block.index + " offset " + pos + ": unreadable bytes"
-                            + (resync < 0 ? " up to the end of the block" : " up to offset " + resync) + " skipped");
-                    if (resync < 0) {
-                        break;
-                    }
-                    pos = resync;
-                    continue;
-                }
-                scanned.add(record);
-                maxSeq = Math.max(maxSeq, record.header.seq() + record.header.count());
-                long end = pos + (long) LogFormat.align(record.header.totalLength(), programSize);
-                if (end > blockSize) {
-                    break;
-                }
-                pos = (int) end;
+                problems.add("ring offset " + (phys(pos) - ringStart) + ": " + (resync - pos)
+                        + " unreadable bytes skipped");
+                pos = resync;
+                continue;
             }
+            Scanned s = scan(pos, header);
+            scanned.add(s);
+            if (header.kind() != LogFormat.KIND_PAD) {
+                long top = s.revisions == null ? header.seq() + Math.max(1, header.count()) : header.seq() + 1;
+                if (s.revisions != null) {
+                    for (long revision : s.revisions) {
+                        top = Math.max(top, revision + 1);
+                    }
+                }
+                maxSeq = Math.max(maxSeq, top);
+            }
+            pos = s.ref.end;
         }
-        nextSeq = Math.max(Math.max(maxSeq, maxFloor), 1);
-        nextBlockSeq = maxBlockSeq + 1;
+        nextSeq = maxSeq;
+        head = placeHead(Math.min(pos, limit), limit);
+        for (Scanned s : scanned) {
+            ring.addLast(s.ref);
+        }
+        markFreeBlocks();
         buildIndex(scanned);
         publishAll();
     }
 
-    private boolean looksErasedHeader(byte[] raw) {
-        for (byte b : raw) {
-            if (b != (byte) 0xFF) {
-                return false;
-            }
+    /** The header of a record of this lap at {@code pos} whose extent fits, or {@code null}. */
+    private LogFormat.Header headerAt(long pos, long limit) {
+        long ringEnd = ringEndAfter(pos);
+        if (pos + 2 * LogFormat.HEADER > ringEnd) {
+            return null;
         }
-        return true;
+        byte[] both = new byte[2 * LogFormat.HEADER];
+        map.get((int) phys(pos), both);
+        LogFormat.Header header = LogFormat.parseHeader(both);
+        if (header == null || header.lap() != (int) (lapOf(pos) & 0xFFFF)) {
+            return null;
+        }
+        boolean pad = header.kind() == LogFormat.KIND_PAD;
+        long extent = pad ? header.length() : LogFormat.align(header.length(), programSize);
+        if (extent % programSize != 0 || !pad && pos + extent > ringEnd || pos + extent > limit) {
+            return null;
+        }
+        return header;
     }
 
-    private long offsetOf(int block, int pos) {
-        return (long) block * blockSize + pos;
-    }
-
-    private boolean erased(int block, int from, int length) {
-        int at = (int) offsetOf(block, from);
-        int end = at + length;
-        while (at + 8 <= end) {
-            if (map.getLong(at) != -1L) {
-                return false;
+    /**
+     * The next position after {@code from} where a record of the expected lap starts, or -1: how the
+     * scan finds the records written after a torn header or a damaged one.
+     */
+    private long resync(long from, long limit) {
+        for (long q = LogFormat.align(from, programSize); q + 2 * LogFormat.HEADER <= limit; q += programSize) {
+            long ringEnd = ringEndAfter(q);
+            if (q + 2 * LogFormat.HEADER > ringEnd) {
+                q = ringEnd - programSize;
+                continue;
             }
-            at += 8;
-        }
-        while (at < end) {
-            if (map.get(at++) != (byte) 0xFF) {
-                return false;
+            int p = (int) phys(q);
+            if ((map.getShort(p) & 0xFFFF) != LogFormat.RECORD_MAGIC
+                    && (map.getShort(p + LogFormat.HEADER) & 0xFFFF) != LogFormat.RECORD_MAGIC) {
+                continue;
             }
-        }
-        return true;
-    }
-
-    /** The next offset at or after {@code from} in the block where a valid record header starts, or -1. */
-    private int resync(int block, int from) {
-        for (int pos = LogFormat.align(from, programSize); pos + 2 <= blockSize; pos += programSize) {
-            int magic = map.getShort((int) offsetOf(block, pos)) & 0xFFFF;
-            boolean copyB = pos + LogFormat.RECORD_HEADER + 2 <= blockSize
-                    && (map.getShort((int) offsetOf(block, pos + LogFormat.RECORD_HEADER)) & 0xFFFF) == LogFormat.RECORD_MAGIC;
-            if (magic == LogFormat.RECORD_MAGIC || copyB) {
-                byte[] header = new byte[2 * LogFormat.RECORD_HEADER];
-                if (readChain(block, pos, header, 0, header.length) && LogFormat.parseRecordHeader(header) != null) {
-                    return pos;
-                }
+            if (headerAt(q, limit) != null) {
+                return q;
             }
         }
         return -1;
     }
 
-    /** Reads {@code length} bytes of the log starting at a block and offset, following the chain. */
-    private boolean readChain(int block, int pos, byte[] dst, int offset, int length) {
-        while (length > 0) {
-            if (pos >= blockSize) {
-                block = blocks[block].next;
-                if (block < 0) {
-                    return false;
-                }
-                pos = headerSize;
+    /**
+     * Where writing resumes after the scan ended at {@code pos}: there if the rest of its block is
+     * erased (or the block holds nothing before it), else after the torn bytes, where the next scan's
+     * resync will find what follows.
+     */
+    private long placeHead(long pos, long limit) {
+        long start = blockStart(pos);
+        if (pos == start || pos >= limit) {
+            return pos;
+        }
+        long end = start + blockSize;
+        long last = end;
+        while (last > pos && map.get((int) phys(last - 1)) == (byte) 0xFF) {
+            last--;
+        }
+        long head = Math.max(pos, LogFormat.align(last - start, programSize) + start);
+        if (head >= end) {
+            return end;
+        }
+        long ringEnd = ringEndAfter(head);
+        if (ringEnd - head < padSize) {
+            return ringEnd;
+        }
+        return head;
+    }
+
+    /** Marks which blocks of the free area are erased; the rest are erased before use. */
+    private void markFreeBlocks() {
+        long from = Math.floorMod(head, blockSize) == 0 ? head : blockStart(head) + blockSize;
+        for (long v = from; v < released + ringSize; v += blockSize) {
+            int b = blockAt(v);
+            erased[b] = isErased((long) b * blockSize, blockSize);
+        }
+    }
+
+    private boolean isErased(long at, int length) {
+        int p = (int) at;
+        int end = p + length;
+        while (p + 8 <= end) {
+            if (map.getLong(p) != -1L) {
+                return false;
             }
-            int n = Math.min(length, blockSize - pos);
-            map.get((int) offsetOf(block, pos), dst, offset, n);
-            offset += n;
-            length -= n;
-            pos += n;
+            p += 8;
+        }
+        while (p < end) {
+            if (map.get(p++) != (byte) 0xFF) {
+                return false;
+            }
         }
         return true;
     }
 
-    /** Block and offset {@code distance} log bytes after a position, or {@code null} past the chain's end. */
-    private int[] advance(int block, int pos, long distance, List<Integer> spanned) {
-        while (true) {
-            long room = blockSize - pos;
-            if (distance < room) {
-                return new int[] {block, (int) (pos + distance)};
-            }
-            distance -= room;
-            block = blocks[block].next;
-            if (block < 0) {
-                return null;
-            }
-            if (spanned != null) {
-                spanned.add(block);
-            }
-            pos = headerSize;
-        }
-    }
-
-    private int crcChain(int block, int pos, long length) {
-        CRC32C crc = new CRC32C();
-        while (length > 0) {
-            if (pos >= blockSize) {
-                block = blocks[block].next;
-                if (block < 0) {
-                    return ~0;
-                }
-                pos = headerSize;
-            }
-            int n = (int) Math.min(length, blockSize - pos);
-            crc.update(map.slice((int) offsetOf(block, pos), n));
-            length -= n;
-            pos += n;
-        }
-        return (int) crc.getValue();
-    }
-
-    private static final Scanned CUT_SHORT = new Scanned();
-
-    private Scanned scanRecord(int block, int pos) {
-        byte[] headerBytes = new byte[2 * LogFormat.RECORD_HEADER];
-        if (!readChain(block, pos, headerBytes, 0, headerBytes.length)) {
-            // The header runs into a block that is gone (collected) or was never written (a cut):
-            // the rest of this block belongs to that record either way.
-            return CUT_SHORT;
-        }
-        LogFormat.RecordHeader header = LogFormat.parseRecordHeader(headerBytes);
-        if (header == null) {
-            return null;
-        }
+    private Scanned scan(long pos, LogFormat.Header header) {
         Scanned s = new Scanned();
-        s.block = block;
         s.pos = pos;
         s.header = header;
-        s.spanned.add(block);
-        int count = header.count();
-        int metaSize = LogFormat.metaSize(count);
-        // Walk the record's extent first: it tells which blocks it spans and whether it is whole.
-        int[] end = advance(block, pos, LogFormat.align(header.totalLength(), programSize) - 1, s.spanned);
-        byte[] meta = new byte[metaSize];
-        if (metaSize > header.totalLength()) {
-            s.cutShort = false;
-        } else if (!readChain(block, pos, meta, 0, metaSize)) {
-            s.cutShort = true;
-        } else {
-            LogFormat.Directory directory = LogFormat.parseDirectory(meta, count);
-            if (directory != null) {
-                s.dir = directory.entries();
-                s.dirCopyDamaged = directory.copyDamaged();
-            }
+        long extent = header.kind() == LogFormat.KIND_PAD ? header.length()
+                : LogFormat.align(header.length(), programSize);
+        s.ref = new RecordRef(pos, pos + extent, header.kind(), 0);
+        if (header.kind() == LogFormat.KIND_PAD) {
+            return s;
         }
-        if (end != null) {
-            byte[] trailer = new byte[LogFormat.TRAILER];
-            int[] at = advance(block, pos, header.totalLength() - LogFormat.TRAILER, null);
-            s.complete = at != null && readChain(at[0], at[1], trailer, 0, trailer.length)
-                    && LogFormat.committed(trailer, header.seq());
-            s.trailerCopyDamaged = s.complete && !LogFormat.fullyCommitted(trailer, header.seq());
-        }
-        if (s.dir != null) {
-            long names = 0;
-            long values = 0;
-            for (LogFormat.DirEntry e : s.dir) {
-                names += e.nameLength();
-                values += e.valueLength() < 0 ? Integer.MAX_VALUE : e.valueLength();
+        byte[] trailer = new byte[LogFormat.TRAILER];
+        map.get((int) (phys(pos) + header.length() - LogFormat.TRAILER), trailer);
+        s.complete = LogFormat.committed(trailer, header.seq());
+        s.trailerCopyDamaged = s.complete && !LogFormat.fullyCommitted(trailer, header.seq());
+        switch (header.kind()) {
+            case LogFormat.KIND_SINGLE:
+                s.dir = new LogFormat.DirEntry[] {header.single()};
+                s.revisions = new long[] {header.seq()};
+                break;
+            case LogFormat.KIND_BATCH: {
+                byte[] meta = new byte[(int) LogFormat.metaSize(header.count(), header.runs())];
+                map.get((int) phys(pos), meta);
+                LogFormat.Directory directory = LogFormat.parseDirectory(meta, header);
+                if (directory != null) {
+                    long names = 0;
+                    long values = 0;
+                    for (LogFormat.DirEntry e : directory.entries()) {
+                        names += e.nameLength();
+                        values += e.valueLength() < 0 ? Integer.MAX_VALUE : e.valueLength();
+                    }
+                    if (LogFormat.batchLength(header.count(), header.runs(), names, values) == header.length()) {
+                        s.dir = directory.entries();
+                        s.revisions = directory.revisions();
+                        s.dirCopyDamaged = directory.copyDamaged();
+                    }
+                }
+                break;
             }
-            if (LogFormat.recordLength(count, names, values) != header.totalLength()) {
-                s.dir = null;
-                s.complete = false;
-            }
+            default:
+                break;
         }
         return s;
     }
@@ -502,32 +483,37 @@ final class LogStore {
     private void buildIndex(List<Scanned> scanned) {
         Map<Key, EntryLoc> best = new HashMap<>();
         Map<EntryLoc, Integer> damaged = new LinkedHashMap<>();
-        List<RecordRef> refs = new ArrayList<>();
+        long clearSeq = 0;
         for (Scanned s : scanned) {
-            if (s.dir == null && s.cutShort) {
+            LogFormat.Header h = s.header;
+            if (h.kind() == LogFormat.KIND_PAD) {
+                continue;
+            }
+            if (h.kind() == LogFormat.KIND_CLEAR) {
+                if (s.complete) {
+                    clearSeq = Math.max(clearSeq, h.seq());
+                }
                 continue;
             }
             if (s.dir == null) {
-                problems.add("record at block " + s.block + " offset " + s.pos + " (revisions " + s.header.seq() + ".."
-                        + (s.header.seq() + s.header.count() - 1) + "): both copies of its directory are damaged; skipped");
+                problems.add("record at ring offset " + (phys(s.pos) - ringStart) + " (revision " + h.seq() + ", "
+                        + h.count() + " entries): both copies of its directory are damaged; skipped");
                 continue;
             }
             if (!s.complete) {
                 continue;
             }
-            if (s.header.copyDamaged() || s.dirCopyDamaged || s.trailerCopyDamaged) {
-                problems.add("record at block " + s.block + " offset " + s.pos + " (revision " + s.header.seq()
-                        + "): one copy of its " + (s.header.copyDamaged() ? "header" : s.dirCopyDamaged ? "directory" : "commit word")
+            if (h.copyDamaged() || s.dirCopyDamaged || s.trailerCopyDamaged) {
+                problems.add("record at ring offset " + (phys(s.pos) - ringStart) + " (revision " + h.seq()
+                        + "): one copy of its " + (h.copyDamaged() ? "header" : s.dirCopyDamaged ? "directory" : "commit word")
                         + " is damaged; the other copy is used");
             }
-            RecordRef ref = new RecordRef(s.block, s.pos, s.header.seq());
             int count = s.dir.length;
-            ref.entries = new EntryLoc[count];
-            s.nameOk = new boolean[count];
-            long at = LogFormat.metaSize(count);
-            long valuesAt = at;
+            EntryLoc[] locs = new EntryLoc[count];
+            long nameAt = phys(s.pos) + h.namesAt();
+            long valueAt = nameAt;
             for (LogFormat.DirEntry e : s.dir) {
-                valuesAt += e.nameLength();
+                valueAt += e.nameLength();
             }
             for (int i = 0; i < count; i++) {
                 LogFormat.DirEntry e = s.dir[i];
@@ -538,60 +524,50 @@ final class LogStore {
                     namespace = null;
                 }
                 byte[] name = new byte[e.nameLength()];
-                int[] namePos = advance(s.block, s.pos, at, null);
-                boolean nameOk = namespace != null && namePos != null
-                        && readChain(namePos[0], namePos[1], name, 0, name.length)
-                        && LogFormat.nameCrc(e.namespaceCode(), name) == e.nameCrc();
-                int[] valuePos = e.valueLength() == 0 ? new int[] {-1, 0} : advance(s.block, s.pos, valuesAt, null);
-                boolean valueOk = e.removal() ? e.valueLength() == 0
-                        : valuePos != null && (e.valueLength() == 0 ? e.valueCrc() == LogFormat.valueCrc(ByteBuffer.allocate(0))
-                                : crcChain(valuePos[0], valuePos[1], e.valueLength()) == e.valueCrc());
-                int valueBlock = valuePos == null ? -1 : valuePos[0];
-                int valueOffset = valuePos == null ? 0 : valuePos[1];
+                map.get((int) nameAt, name);
+                boolean nameOk = namespace != null && LogFormat.nameCrc(e.namespaceCode(), name) == e.nameCrc();
+                boolean valueOk = e.removal() ? e.valueLength() == 0 : crc(valueAt, e.valueLength()) == e.valueCrc();
                 EntryLoc loc = new EntryLoc(namespace == null ? Namespace.KV : namespace,
-                        nameOk ? new String(name, StandardCharsets.UTF_8) : null, e.nameLength(), s.header.seq() + i,
-                        e.format(), e.removal(), e.valueLength(), e.valueCrc(), valueBlock, valueOffset,
-                        valueBlock < 0 ? 0 : blocks[valueBlock].gen, !valueOk, ref,
-                        LogFormat.singletonSize(e.nameLength(), e.valueLength(), programSize));
-                ref.entries[i] = loc;
-                s.nameOk[i] = nameOk;
+                        nameOk ? new String(name, StandardCharsets.UTF_8) : null, e.nameLength(), s.revisions[i],
+                        e.format(), e.removal(), e.valueLength(), e.valueCrc(), valueAt, s.ref);
+                loc.verified = valueOk;
+                loc.damaged = !valueOk;
+                loc.reported.set(true);
+                locs[i] = loc;
                 if (nameOk) {
-                    Key key = new Key(loc.namespace, loc.name);
-                    EntryLoc other = best.get(key);
+                    EntryLoc other = best.get(loc.key);
+                    // Equal revisions are copies; the later one (the collector's) wins unless damaged.
                     if (other == null || loc.revision > other.revision
-                            || (loc.revision == other.revision && other.corrupt && !loc.corrupt)) {
-                        best.put(key, loc);
+                            || loc.revision == other.revision && (!loc.damaged || other.damaged)) {
+                        best.put(loc.key, loc);
                     }
                 } else if (namespace != null) {
                     damaged.put(loc, e.nameCrc());
                 } else {
-                    loc.orphan = true;
                     problems.add("entry at revision " + loc.revision + " has an unknown namespace code "
                             + e.namespaceCode() + "; skipped");
                 }
-                at += e.nameLength();
-                valuesAt += e.valueLength();
+                nameAt += e.nameLength();
+                valueAt += e.valueLength();
             }
-            refs.add(ref);
-            for (int b : new HashSet<>(s.spanned)) {
-                blocks[b].overlapping.add(ref);
-            }
-            blocks[s.block].starting.add(ref);
+            s.ref.entries = locs;
         }
-        // Incomplete records are writes that never returned; report those that would have mattered.
         for (Scanned s : scanned) {
             if (s.dir != null && !s.complete && mattered(s, best)) {
-                problems.add("incomplete record at block " + s.block + " offset " + s.pos + " (revision "
+                problems.add("incomplete record at ring offset " + (phys(s.pos) - ringStart) + " (revision "
                         + s.header.seq() + ", " + s.dir.length + " entries) discarded: a write interrupted by power loss");
             }
         }
         for (Map.Entry<EntryLoc, Integer> d : damaged.entrySet()) {
             EntryLoc loc = d.getKey();
             int nameCrc = d.getValue();
+            if (loc.revision < clearSeq) {
+                continue;
+            }
             EntryLoc match = null;
             for (Map.Entry<Key, EntryLoc> candidate : best.entrySet()) {
                 Key key = candidate.getKey();
-                if (key.namespace() == loc.namespace
+                if (key.namespace() == loc.namespace && candidate.getValue().revision >= clearSeq
                         && LogFormat.nameCrc(key.namespace().code(), key.name()) == nameCrc) {
                     match = candidate.getValue();
                     break;
@@ -599,56 +575,47 @@ final class LogStore {
             }
             if (match != null) {
                 EntryLoc named = new EntryLoc(loc.namespace, match.name, loc.nameLength, loc.revision, loc.format,
-                        loc.removal, loc.valueLength, loc.valueCrc, loc.block, loc.offset, loc.gen, loc.corrupt, loc.ref,
-                        loc.cost);
-                replaceInRef(loc, named);
+                        loc.removal, loc.valueLength, loc.valueCrc, loc.valueOffset, loc.ref);
+                named.verified = loc.verified;
+                named.damaged = loc.damaged;
+                named.reported.set(true);
+                EntryLoc[] entries = loc.ref.entries;
+                for (int i = 0; i < entries.length; i++) {
+                    if (entries[i] == loc) {
+                        entries[i] = named;
+                    }
+                }
                 if (named.revision > match.revision) {
-                    best.put(new Key(named.namespace, named.name), named);
+                    best.put(named.key, named);
                 }
                 problems.add(named.namespace.id() + " entry \"" + named.name + "\" revision " + named.revision
                         + ": its stored name is damaged; identified by the name's checksum");
             } else {
-                loc.orphan = true;
-                long id = damagedId(loc.namespace.code(), nameCrc);
-                damagedNames.merge(id, loc.revision, Math::max);
+                damagedNames.merge(damagedId(loc.namespace.code(), nameCrc), loc.revision, Math::max);
+                orphans.put(loc, damagedId(loc.namespace.code(), nameCrc));
                 problems.add(loc.namespace.id() + " entry at revision " + loc.revision
                         + " has a damaged name; reads of that name report it as corrupted");
             }
         }
         for (Map.Entry<Key, EntryLoc> e : best.entrySet()) {
-            KeyState state = new KeyState();
-            state.current = e.getValue();
-            keys.put(e.getKey(), state);
-        }
-        for (RecordRef ref : refs) {
-            for (EntryLoc loc : ref.entries) {
-                if (loc.orphan || loc.name == null) {
-                    loc.orphan = true;
-                    continue;
-                }
-                KeyState state = keys.get(new Key(loc.namespace, loc.name));
-                if (state.current != loc) {
-                    state.stale++;
-                }
+            EntryLoc current = e.getValue();
+            if (current.revision < clearSeq) {
+                continue;
             }
-        }
-        for (Map.Entry<Key, KeyState> e : keys.entrySet()) {
-            EntryLoc current = e.getValue().current;
+            keys.put(e.getKey(), current);
             if (!current.removal) {
                 used += current.payload();
                 entryCount++;
-                if (current.corrupt) {
+                if (current.damaged) {
                     problems.add(current.namespace.id() + " entry \"" + current.name + "\" revision " + current.revision
                             + ": its value fails its checksum; reads report it as corrupted");
                 }
-                Long damagedRevision = damagedNames.get(damagedId(current.namespace.code(),
-                        LogFormat.nameCrc(current.namespace.code(), current.name)));
+                long id = damagedId(current.namespace.code(), LogFormat.nameCrc(current.namespace.code(), current.name));
+                Long damagedRevision = damagedNames.get(id);
                 if (damagedRevision != null && damagedRevision < current.revision) {
-                    damagedNames.remove(damagedId(current.namespace.code(),
-                            LogFormat.nameCrc(current.namespace.code(), current.name)));
+                    damagedNames.remove(id);
                 }
             }
-            setCounted(current, !current.removal || e.getValue().stale > 0);
         }
         if (used > capacity) {
             problems.add("the partition holds " + used + " payload bytes, more than its configured capacity of " + capacity);
@@ -660,14 +627,13 @@ final class LogStore {
 
     /** Whether any entry of an incomplete record would have been the newest version of its name. */
     private boolean mattered(Scanned s, Map<Key, EntryLoc> best) {
-        long at = LogFormat.metaSize(s.dir.length);
+        long at = phys(s.pos) + s.header.namesAt();
         for (int i = 0; i < s.dir.length; i++) {
             LogFormat.DirEntry e = s.dir[i];
             byte[] name = new byte[e.nameLength()];
-            int[] namePos = advance(s.block, s.pos, at, null);
+            map.get((int) at, name);
             at += e.nameLength();
-            if (namePos == null || !readChain(namePos[0], namePos[1], name, 0, name.length)
-                    || LogFormat.nameCrc(e.namespaceCode(), name) != e.nameCrc()) {
+            if (LogFormat.nameCrc(e.namespaceCode(), name) != e.nameCrc()) {
                 return true;
             }
             Namespace namespace;
@@ -677,20 +643,17 @@ final class LogStore {
                 return true;
             }
             EntryLoc newest = best.get(new Key(namespace, new String(name, StandardCharsets.UTF_8)));
-            if (newest == null || newest.revision < s.header.seq() + i) {
+            if (newest == null || newest.revision < s.revisions[i]) {
                 return true;
             }
         }
         return false;
     }
 
-    private static void replaceInRef(EntryLoc old, EntryLoc replacement) {
-        EntryLoc[] entries = old.ref.entries;
-        for (int i = 0; i < entries.length; i++) {
-            if (entries[i] == old) {
-                entries[i] = replacement;
-            }
-        }
+    private int crc(long at, int length) {
+        CRC32C crc = new CRC32C();
+        crc.update(map.slice((int) at, length));
+        return (int) crc.getValue();
     }
 
     private static long damagedId(int namespaceCode, int nameCrc) {
@@ -698,26 +661,68 @@ final class LogStore {
     }
 
     private void publishAll() {
-        for (Map.Entry<Key, KeyState> e : keys.entrySet()) {
-            publish(e.getKey(), e.getValue());
+        for (Map.Entry<Key, EntryLoc> e : keys.entrySet()) {
+            if (!e.getValue().removal) {
+                live.get(e.getKey().namespace()).put(e.getKey().name(), e.getValue());
+            }
         }
         usedPublished = used;
     }
 
-    private void publish(Key key, KeyState state) {
-        ConcurrentHashMap<String, EntryLoc> names = live.get(key.namespace());
-        if (state == null || state.current.removal) {
-            names.remove(key.name());
-        } else {
-            names.put(key.name(), state.current);
+    // ------------------------------------------------------------------------------------------
+    // Anchor
+
+    private LogFormat.Anchor readAnchor() {
+        LogFormat.Anchor best = null;
+        int bestBlock = 0;
+        byte[] both = new byte[2 * LogFormat.ANCHOR];
+        for (int block = 0; block < ANCHOR_BLOCKS; block++) {
+            for (int slot = 0; slot < anchorSlots; slot++) {
+                map.get(block * blockSize + slot * anchorStride, both);
+                LogFormat.Anchor anchor = LogFormat.parseAnchor(both);
+                if (anchor != null && (best == null || anchor.anchorSeq() > best.anchorSeq())) {
+                    best = anchor;
+                    bestBlock = block;
+                }
+            }
         }
+        if (best == null) {
+            if (isErased(0, blockSize) && isErased(blockSize, blockSize)) {
+                anchorBlock = 0;
+                anchorSlot = 0;
+            } else {
+                problems.add("no readable anchor in the first two blocks; the log is read from the start of the ring");
+                anchorBlock = 1;
+                anchorSlot = anchorSlots;
+            }
+            return null;
+        }
+        if (best.copyDamaged()) {
+            problems.add("one copy of the newest anchor is damaged; the other copy is used");
+        }
+        anchorBlock = bestBlock;
+        anchorSlot = 0;
+        for (int slot = anchorSlots - 1; slot >= 0; slot--) {
+            if (!isErased((long) bestBlock * blockSize + (long) slot * anchorStride, anchorStride)) {
+                anchorSlot = slot + 1;
+                break;
+            }
+        }
+        anchorSeq = best.anchorSeq() + 1;
+        return best;
     }
 
-    private void setCounted(EntryLoc loc, boolean counted) {
-        if (loc.counted != counted) {
-            loc.counted = counted;
-            loc.ref.liveBytes += counted ? loc.cost : -loc.cost;
+    private void writeAnchor() throws IOException {
+        if (anchorSlot >= anchorSlots) {
+            int other = anchorBlock ^ 1;
+            eraseBlock(other);
+            anchorBlock = other;
+            anchorSlot = 0;
         }
+        byte[] entry = LogFormat.anchor(anchorSeq++, tail(), nextSeq, programSize);
+        region.program((long) anchorBlock * blockSize + (long) anchorSlot * anchorStride, ByteBuffer.wrap(entry));
+        anchorSlot++;
+        unsynced = true;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -730,8 +735,18 @@ final class LogStore {
 
     Optional<EntryView> open(Namespace namespace, String name) {
         ConcurrentHashMap<String, EntryLoc> names = live.get(namespace);
+        int spins = 0;
         while (true) {
+            long seen = version;
+            if ((seen & 1) != 0) {
+                spins = backOff(spins);
+                continue;
+            }
             EntryLoc loc = names.get(name);
+            if (version != seen) {
+                spins = backOff(spins);
+                continue;
+            }
             if (loc == null) {
                 if (!damagedNames.isEmpty()) {
                     Long revision = damagedNames.get(damagedId(namespace.code(), LogFormat.nameCrc(namespace.code(), name)));
@@ -742,125 +757,125 @@ final class LogStore {
                 }
                 return Optional.empty();
             }
-            if (loc.corrupt) {
-                throw new CorruptedEntryException(PARTITION, namespace, name,
-                        "revision " + loc.revision + " fails its CRC32C");
+            if (loc.damaged) {
+                throw new CorruptedEntryException(PARTITION, namespace, name, "revision " + loc.revision + " fails its CRC32C");
             }
             if (loc.valueLength == 0) {
-                return Optional.of(new LogEntryView(loc, ByteBuffer.allocate(0).asReadOnlyBuffer(), null));
+                return Optional.of(new LogEntryView(loc, EMPTY, null));
             }
-            Optional<EntryView> view = loc.offset + (long) loc.valueLength <= blockSize ? openContiguous(loc) : openSpanning(loc);
-            if (view != null) {
-                return view;
+            RecordRef ref = loc.ref;
+            if (!pin(ref)) {
+                // Collected meanwhile: the index already names the copy.
+                spins = backOff(spins);
+                continue;
             }
-            if (names.get(name) == loc) {
-                // The index still names a version whose blocks are gone: never happens unless flash
-                // changed under us; report rather than spin.
-                throw new CorruptedEntryException(PARTITION, namespace, name,
-                        "revision " + loc.revision + " is no longer readable on flash");
+            ByteBuffer slice = map.slice((int) loc.valueOffset, loc.valueLength);
+            if (!loc.verified) {
+                CRC32C crc = new CRC32C();
+                crc.update(slice.duplicate());
+                if ((int) crc.getValue() != loc.valueCrc) {
+                    unpin(ref);
+                    damage(loc, "its value fails its checksum when first read after being written");
+                    throw new CorruptedEntryException(PARTITION, namespace, name, "revision " + loc.revision
+                            + " fails its CRC32C");
+                }
+                loc.verified = true;
             }
+            return Optional.of(new LogEntryView(loc, slice, () -> unpin(ref)));
         }
     }
 
-    private Optional<EntryView> openContiguous(EntryLoc loc) {
-        int block = loc.block;
-        if (!pin(block, loc.gen)) {
-            return null;
+    private static int backOff(int spins) {
+        if (spins < 64) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
         }
-        ByteBuffer slice = map.slice((int) offsetOf(block, loc.offset), loc.valueLength);
-        CRC32C crc = new CRC32C();
-        crc.update(slice.duplicate());
-        if ((int) crc.getValue() != loc.valueCrc) {
-            unpin(block);
-            throw new CorruptedEntryException(PARTITION, loc.namespace, loc.name,
-                    "revision " + loc.revision + " fails its CRC32C");
-        }
-        return Optional.of(new LogEntryView(loc, slice.asReadOnlyBuffer(), () -> unpin(block)));
+        return spins + 1;
     }
 
-    private Optional<EntryView> openSpanning(EntryLoc loc) {
-        byte[] copy = new byte[loc.valueLength];
-        List<Integer> pinned = new ArrayList<>();
-        try {
-            int block = loc.block;
-            int gen = loc.gen;
-            int pos = loc.offset;
-            int done = 0;
-            while (true) {
-                if (!pin(block, gen)) {
-                    return null;
-                }
-                pinned.add(block);
-                int n = Math.min(loc.valueLength - done, blockSize - pos);
-                map.get((int) offsetOf(block, pos), copy, done, n);
-                done += n;
-                if (done == loc.valueLength) {
-                    break;
-                }
-                Block b = blocks[block];
-                int next = b.next;
-                gen = b.nextGen;
-                if (next < 0) {
-                    return null;
-                }
-                block = next;
-                pos = headerSize;
-            }
-        } finally {
-            for (int block : pinned) {
-                unpin(block);
-            }
+    /** Marks a value damaged and reports it once in problems() and the log. */
+    private void damage(EntryLoc loc, String detail) {
+        loc.damaged = true;
+        if (loc.reported.compareAndSet(false, true)) {
+            String problem = loc.namespace.id() + " entry \"" + loc.name + "\" revision " + loc.revision + ": " + detail
+                    + "; reads report it as corrupted";
+            problems.add(problem);
+            LOG.log(System.Logger.Level.WARNING, "runtime partition: {0}", problem);
         }
-        if (LogFormat.crc(copy, 0, copy.length) != loc.valueCrc) {
-            throw new CorruptedEntryException(PARTITION, loc.namespace, loc.name,
-                    "revision " + loc.revision + " fails its CRC32C");
-        }
-        return Optional.of(new LogEntryView(loc, ByteBuffer.wrap(copy).asReadOnlyBuffer(), null));
     }
 
-    private boolean pin(int block, int gen) {
-        Block b = blocks[block];
+    private static boolean pin(RecordRef ref) {
         while (true) {
-            int pins = b.pins.get();
+            int pins = ref.pins.get();
             if (pins < 0) {
                 return false;
             }
-            if (b.pins.compareAndSet(pins, pins + 1)) {
-                break;
+            if (ref.pins.compareAndSet(pins, pins + 1)) {
+                return true;
             }
         }
-        if (b.gen != gen) {
-            unpin(block);
-            return false;
-        }
-        return true;
     }
 
-    private void unpin(int block) {
-        if (blocks[block].pins.decrementAndGet() == 0) {
+    private void unpin(RecordRef ref) {
+        if (ref.pins.decrementAndGet() == 0 && pinWaiters > 0) {
             synchronized (pinMonitor) {
                 pinMonitor.notifyAll();
             }
         }
     }
 
-    /** Open views per block, for tests. */
+    private static boolean seal(RecordRef ref) {
+        return ref.pins.compareAndSet(0, -1) || ref.pins.get() < 0;
+    }
+
+    /** Open views on records overlapping a region block, for tests; call while no write runs. */
     int pins(int block) {
-        return blocks[block].pins.get();
+        int pins = 0;
+        Set<RecordRef> seen = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        List<RecordRef> all = new ArrayList<>(ring);
+        all.addAll(passed);
+        for (List<RecordRef> refs : deferred) {
+            if (refs != null) {
+                all.addAll(refs);
+            }
+        }
+        for (RecordRef ref : all) {
+            if (seen.add(ref) && ref.pins.get() > 0 && blockAt(ref.start) <= block && block <= blockAt(ref.end - 1)) {
+                pins += ref.pins.get();
+            }
+        }
+        return pins;
     }
 
     List<String> names(Namespace namespace) {
-        List<String> names = new ArrayList<>(live.get(namespace).keySet());
+        List<String> names;
+        publishLock.lock();
+        try {
+            names = new ArrayList<>(live.get(namespace).keySet());
+        } finally {
+            publishLock.unlock();
+        }
         Collections.sort(names);
         return Collections.unmodifiableList(names);
     }
 
     PartitionUsage usage() {
         Map<Namespace, Integer> entries = new EnumMap<>(Namespace.class);
-        for (Namespace namespace : Namespace.values()) {
-            entries.put(namespace, live.get(namespace).size());
+        publishLock.lock();
+        try {
+            for (Namespace namespace : Namespace.values()) {
+                entries.put(namespace, live.get(namespace).size());
+            }
+            return new PartitionUsage(PARTITION, capacity, usedPublished, entries);
+        } finally {
+            publishLock.unlock();
         }
-        return new PartitionUsage(PARTITION, capacity, usedPublished, entries);
+    }
+
+    /** The publication counter: even and unchanged around a read means no group was published meanwhile; for tests. */
+    long version() {
+        return version;
     }
 
     long capacity() {
@@ -871,27 +886,17 @@ final class LogStore {
         return maxEntries;
     }
 
-    /** Erase counts per block, for wear statistics; call while no write runs. */
+    /** Erase counts per region block, for wear statistics; call while no write runs. */
     long[] eraseCounts() {
-        long[] counts = new long[blocks.length];
-        for (Block b : blocks) {
-            counts[b.index] = b.eraseCount;
-        }
-        return counts;
+        return eraseCounts.clone();
     }
 
     // ------------------------------------------------------------------------------------------
     // Writes
 
+    /** Removes every entry at once: one clear record. */
     void clear() {
-        List<Change> removals = new ArrayList<>();
-        for (Namespace namespace : Namespace.values()) {
-            for (String name : live.get(namespace).keySet()) {
-                removals.add(Change.remove(namespace, name));
-            }
-        }
-        damagedNames.clear();
-        apply(removals);
+        submit(new Batch(null, null, null, true));
     }
 
     void apply(List<Change> changes) {
@@ -901,7 +906,10 @@ final class LogStore {
         if (changes.isEmpty()) {
             return;
         }
-        Batch batch = prepare(changes);
+        submit(prepare(changes));
+    }
+
+    private void submit(Batch batch) {
         lock.lock();
         try {
             queue.add(batch);
@@ -955,10 +963,6 @@ final class LogStore {
             last.put(key, change.isRemoval() ? change
                     : Change.put(change.namespace(), change.name(), change.format(), change.data().duplicate()));
         }
-        if (last.size() > LogFormat.MAX_ENTRIES_PER_RECORD) {
-            throw new IllegalArgumentException("a batch of " + last.size() + " names exceeds the "
-                    + LogFormat.MAX_ENTRIES_PER_RECORD + " one write can hold");
-        }
         List<Change> unique = new ArrayList<>(last.values());
         byte[][] names = new byte[unique.size()][];
         int[] crcs = new int[unique.size()];
@@ -966,7 +970,7 @@ final class LogStore {
             names[i] = unique.get(i).name().getBytes(StandardCharsets.UTF_8);
             crcs[i] = LogFormat.valueCrc(unique.get(i).data());
         }
-        return new Batch(unique, names, crcs);
+        return new Batch(unique, names, crcs, false);
     }
 
     static void checkName(String name) {
@@ -997,8 +1001,8 @@ final class LogStore {
     }
 
     private void writeGroup(List<Batch> group) {
-        List<Batch> written = new ArrayList<>();
-        Set<Key> touched = new HashSet<>();
+        Set<Key> touched = new LinkedHashSet<>();
+        boolean cleared = false;
         try {
             for (int i = 0; i < group.size(); i++) {
                 Batch batch = group.get(i);
@@ -1011,20 +1015,21 @@ final class LogStore {
                     continue;
                 }
                 try {
-                    if (writeBatch(batch, touched)) {
-                        written.add(batch);
+                    if (batch.clear) {
+                        writeClear();
+                        cleared = true;
+                        touched.clear();
+                    } else {
+                        writeBatch(batch, touched);
                     }
                 } catch (DatastoreException e) {
                     batch.error = e;
                 }
             }
-            if (!written.isEmpty() || unsynced) {
+            if (unsynced) {
                 syncNow();
             }
-            for (Key key : touched) {
-                publish(key, keys.get(key));
-            }
-            usedPublished = used;
+            publish(touched, cleared);
         } catch (IOException | RuntimeException | Error e) {
             // Nothing of this group is known to be durable: every write still pending fails.
             fail(e);
@@ -1033,6 +1038,38 @@ final class LogStore {
                     batch.error = failed;
                 }
             }
+        }
+    }
+
+    /** Makes a group's changes visible to readers at once. */
+    private void publish(Set<Key> touched, boolean cleared) {
+        publishLock.lock();
+        try {
+            version++;
+            if (cleared) {
+                for (ConcurrentHashMap<String, EntryLoc> names : live.values()) {
+                    names.clear();
+                }
+                for (Map.Entry<Key, EntryLoc> e : keys.entrySet()) {
+                    if (!e.getValue().removal) {
+                        live.get(e.getKey().namespace()).put(e.getKey().name(), e.getValue());
+                    }
+                }
+            } else {
+                for (Key key : touched) {
+                    EntryLoc current = keys.get(key);
+                    ConcurrentHashMap<String, EntryLoc> names = live.get(key.namespace());
+                    if (current == null || current.removal) {
+                        names.remove(key.name());
+                    } else {
+                        names.put(key.name(), current);
+                    }
+                }
+            }
+            usedPublished = used;
+        } finally {
+            version++;
+            publishLock.unlock();
         }
     }
 
@@ -1047,9 +1084,6 @@ final class LogStore {
         }
     }
 
-    /** The most writes one sync covers, so a stream of writers cannot keep a leader from returning. */
-    static final int MAX_GROUP = 256;
-
     private void fail(Throwable cause) {
         if (failed == null) {
             failed = new DatastoreException("the runtime partition's flash failed (" + cause
@@ -1057,19 +1091,20 @@ final class LogStore {
         }
     }
 
-    /** Writes one batch as one record; false if it changed nothing. Capacity errors change nothing. */
-    private boolean writeBatch(Batch batch, Set<Key> touched) throws IOException {
+    /** Writes one batch as one record. Capacity errors change nothing. */
+    private void writeBatch(Batch batch, Set<Key> touched) throws IOException {
         List<Change> changes = batch.changes;
         List<LogFormat.EncodedEntry> encoded = new ArrayList<>();
         List<Key> encodedKeys = new ArrayList<>();
         long newUsed = used;
         long newEntries = entryCount;
+        long carried = 0;
         String firstName = changes.get(0).name();
         for (int i = 0; i < changes.size(); i++) {
             Change change = changes.get(i);
             Key key = new Key(change.namespace(), change.name());
-            KeyState state = keys.get(key);
-            boolean present = state != null && !state.current.removal;
+            EntryLoc state = keys.get(key);
+            boolean present = state != null && !state.removal;
             if (change.isRemoval()) {
                 boolean damagedHere = damagedNames.containsKey(damagedId(change.namespace().code(),
                         LogFormat.nameCrc(change.namespace().code(), batch.names[i])));
@@ -1078,19 +1113,21 @@ final class LogStore {
                 }
             }
             if (present) {
-                newUsed -= state.current.payload();
+                newUsed -= state.payload();
                 newEntries--;
             }
+            carried += batch.names[i].length;
             if (!change.isRemoval()) {
                 newUsed += batch.names[i].length + change.data().remaining();
                 newEntries++;
+                carried += change.data().remaining();
             }
             encoded.add(new LogFormat.EncodedEntry(change.namespace().code(), change.format(), batch.names[i],
-                    change.data(), batch.valueCrcs[i]));
+                    change.data(), batch.valueCrcs[i], 0));
             encodedKeys.add(key);
         }
         if (encoded.isEmpty()) {
-            return false;
+            return;
         }
         if (newUsed > capacity && newUsed > used) {
             throw new PartitionFullException(PARTITION, firstName, newUsed, capacity);
@@ -1098,156 +1135,85 @@ final class LogStore {
         if (newEntries > maxEntries && newEntries > entryCount) {
             throw new EntryLimitException(firstName, newUsed, capacity, newEntries, maxEntries);
         }
+        if (carried > capacity || encoded.size() > maxEntries) {
+            throw new WriteTooLargeException(firstName, carried, encoded.size(), capacity, maxEntries);
+        }
+        LogFormat.EncodedEntry[] entries = new LogFormat.EncodedEntry[encoded.size()];
         long seq = nextSeq;
-        ByteBuffer record = LogFormat.encode(seq, encoded.toArray(new LogFormat.EncodedEntry[0]), programSize);
-        nextSeq += encoded.size();
-        RecordRef ref = append(record, seq);
-        EntryLoc[] locs = locate(ref, encoded, record);
+        for (int i = 0; i < entries.length; i++) {
+            LogFormat.EncodedEntry e = encoded.get(i);
+            entries[i] = new LogFormat.EncodedEntry(e.namespaceCode(), e.format(), e.name(), e.value(), e.valueCrc(),
+                    seq + i);
+        }
+        int length = LogFormat.encodedLength(entries, programSize);
+        long at = reserve(length);
+        nextSeq = seq + entries.length;
+        LogFormat.Encoded record = LogFormat.encode(entries, (int) (lapOf(at) & 0xFFFF), 0, programSize);
+        RecordRef ref = append(at, record.bytes(), entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, 0);
+        EntryLoc[] locs = new EntryLoc[entries.length];
+        long base = phys(at);
+        for (int i = 0; i < entries.length; i++) {
+            LogFormat.EncodedEntry e = entries[i];
+            locs[i] = new EntryLoc(Namespace.ofCode(e.namespaceCode()), new String(e.name(), StandardCharsets.UTF_8),
+                    e.name().length, e.revision(), e.format(), e.value() == null, e.valueLength(), e.valueCrc(),
+                    base + record.valueAt()[i], ref);
+            locs[i].verified = e.value() == null;
+        }
+        ref.entries = locs;
         for (int i = 0; i < locs.length; i++) {
             install(encodedKeys.get(i), locs[i]);
             touched.add(encodedKeys.get(i));
             damagedNames.computeIfPresent(damagedId(locs[i].namespace.code(),
                     LogFormat.nameCrc(locs[i].namespace.code(), locs[i].name)), (k, r) -> r < seq + locs.length ? null : r);
         }
-        touched.addAll(relocated);
-        relocated.clear();
-        return true;
     }
 
-    /** Builds the index entries of a record just written. */
-    private EntryLoc[] locate(RecordRef ref, List<LogFormat.EncodedEntry> encoded, ByteBuffer record) {
-        int count = encoded.size();
-        long at = LogFormat.metaSize(count);
-        long names = 0;
-        for (LogFormat.EncodedEntry e : encoded) {
-            names += e.name().length;
-        }
-        long valuesAt = at + names;
-        EntryLoc[] locs = new EntryLoc[count];
-        for (int i = 0; i < count; i++) {
-            LogFormat.EncodedEntry e = encoded.get(i);
-            int[] pos = e.valueLength() == 0 ? new int[] {-1, 0} : advance(ref.startBlock, ref.startOffset, valuesAt, null);
-            locs[i] = new EntryLoc(Namespace.ofCode(e.namespaceCode()), new String(e.name(), StandardCharsets.UTF_8),
-                    e.name().length, ref.seq + i, e.format(), e.value() == null, e.valueLength(), e.valueCrc(), pos[0],
-                    pos[1], pos[0] < 0 ? 0 : blocks[pos[0]].gen, false, ref,
-                    LogFormat.singletonSize(e.name().length, e.valueLength(), programSize));
-            valuesAt += e.valueLength();
-        }
-        ref.entries = locs;
-        return locs;
+    private void writeClear() throws IOException {
+        long seq = nextSeq;
+        int length = LogFormat.clear(seq, 0, programSize).length;
+        long at = reserve(length);
+        nextSeq = seq + 1;
+        append(at, LogFormat.clear(seq, (int) (lapOf(at) & 0xFFFF), programSize), LogFormat.KIND_CLEAR, 0);
+        keys.clear();
+        used = 0;
+        entryCount = 0;
+        damagedNames.clear();
     }
 
     /** Makes {@code loc} the newest version of its name in the writer's state. */
     private void install(Key key, EntryLoc loc) {
-        KeyState state = keys.get(key);
-        if (state == null) {
-            state = new KeyState();
-            keys.put(key, state);
-        } else {
-            EntryLoc old = state.current;
-            if (!old.removal) {
-                used -= old.payload();
-                entryCount--;
-            }
-            setCounted(old, false);
-            state.stale++;
+        EntryLoc old = keys.put(key, loc);
+        if (old != null && !old.removal) {
+            used -= old.payload();
+            entryCount--;
         }
-        state.current = loc;
         if (!loc.removal) {
             used += loc.payload();
             entryCount++;
         }
-        setCounted(loc, !loc.removal || state.stale > 0);
     }
 
-    /**
-     * Appends a record to the log, collecting garbage first if the free blocks would drop below what
-     * the record and the collector's reserve need.
-     */
-    private RecordRef append(ByteBuffer record, long seq) throws IOException {
-        int length = record.remaining();
-        boolean large = length > largeRecordBytes;
-        int need;
-        if (large || active < 0) {
-            need = (length + payloadPerBlock - 1) / payloadPerBlock;
-        } else {
-            int room = blockSize - activePos;
-            need = length <= room ? 0 : (length - room + payloadPerBlock - 1) / payloadPerBlock;
-        }
-        if (!collecting) {
-            ensureFree(need + reserveBlocks);
-        } else if (freeBlocks < need) {
-            throw new IllegalStateException("the collector ran out of reserve blocks (" + freeBlocks + " free, "
-                    + need + " needed)");
-        }
-        int block;
-        int pos;
-        if (large) {
-            block = openBlock(-1, 0, true);
-            pos = headerSize;
-        } else {
-            if (active < 0 || activePos >= blockSize) {
-                active = openBlock(-1, 0, false);
-                activePos = headerSize;
-            }
-            block = active;
-            pos = activePos;
-        }
-        RecordRef ref = new RecordRef(block, pos, seq);
-        blocks[block].starting.add(ref);
-        blocks[block].overlapping.add(ref);
-        int offset = 0;
-        int remaining = length;
-        while (remaining > 0) {
-            if (pos >= blockSize) {
-                int next = openBlock(block, Math.min(remaining, payloadPerBlock), large);
-                block = next;
-                pos = headerSize;
-                blocks[block].overlapping.add(ref);
-            }
-            int n = Math.min(remaining, blockSize - pos);
-            region.program(offsetOf(block, pos), record.slice(record.position() + offset, n));
-            unsynced = true;
-            pos += n;
-            offset += n;
-            remaining -= n;
-        }
-        if (!large) {
-            active = block;
-            activePos = pos;
-        }
+    /** Programs a record at {@code at} (reserved by {@link #reserve}) and appends it to the ring. */
+    private RecordRef append(long at, byte[] bytes, int kind, long pass) throws IOException {
+        program(at, bytes);
+        RecordRef ref = new RecordRef(at, at + bytes.length, kind, pass);
+        ring.addLast(ref);
+        head = at + bytes.length;
         return ref;
     }
 
-    /** Takes the least-worn free block, erasing it if needed, and writes its header. */
-    private int openBlock(int prev, int contLength, boolean large) throws IOException {
-        int chosen = -1;
-        for (Block b : blocks) {
-            if ((b.state == FREE || b.state == DIRTY) && (chosen < 0 || b.eraseCount < blocks[chosen].eraseCount)) {
-                chosen = b.index;
-            }
+    /** Programs bytes block by block, as a NOR chip takes them. */
+    private void program(long at, byte[] bytes) throws IOException {
+        long p = phys(at);
+        int offset = 0;
+        while (offset < bytes.length) {
+            long here = p + offset;
+            int n = (int) Math.min(bytes.length - offset, blockSize - here % blockSize);
+            erased[(int) (here / blockSize)] = false;
+            region.program(here, ByteBuffer.wrap(bytes, offset, n));
+            unsynced = true;
+            offset += n;
         }
-        if (chosen < 0) {
-            throw new IllegalStateException("no free block left in the runtime region");
-        }
-        Block block = blocks[chosen];
-        if (block.state == DIRTY) {
-            eraseRaw(block);
-        }
-        long blockSeq = nextBlockSeq++;
-        long prevSeq = prev < 0 ? 0 : blocks[prev].seq;
-        byte[] header = LogFormat.blockHeader(LogFormat.KIND_LOG, blockSeq, prevSeq, nextSeq, contLength, programSize);
-        block.state = LOG;
-        block.seq = blockSeq;
-        freeBlocks--;
-        region.program(offsetOf(chosen, 0), ByteBuffer.wrap(header));
-        unsynced = true;
-        if (prev >= 0) {
-            block.prev = prev;
-            blocks[prev].nextGen = block.gen;
-            blocks[prev].next = chosen;
-        }
-        return chosen;
     }
 
     private void syncNow() throws IOException {
@@ -1255,219 +1221,360 @@ final class LogStore {
         unsynced = false;
     }
 
-    private void eraseRaw(Block block) throws IOException {
-        region.erase(block.index);
+    private void eraseBlock(int block) throws IOException {
+        region.erase(block);
         unsynced = true;
-        block.eraseCount++;
-        block.state = FREE;
+        eraseCounts[block]++;
+        erased[block] = true;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Placement
+
+    private static final int PLACE = 0;
+    private static final int PAD = 1;
+    private static final int FULL = 2;
+
+    /** What to do at {@code v} to place {@code length} bytes: place there, pad to {@link #padTo}, or give up. */
+    private int step(long v, long length) {
+        long limit = released + ringSize;
+        long ringEnd = ringEndAfter(v);
+        long cap = Math.min(limit, ringEnd);
+        long end = Math.floorMod(v, blockSize) == 0 ? v : blockStart(v) + blockSize;
+        while (end < cap && usable(blockAt(end))) {
+            end += blockSize;
+        }
+        end = Math.min(end, cap);
+        // Always leave room for a pad after a record, so the head can skip whatever follows it.
+        if (v + length + padSize <= end) {
+            return PLACE;
+        }
+        if (end >= limit) {
+            return FULL;
+        }
+        // Skip to the ring's end and over blocks held by views, which may lie on either side of it: a
+        // pad has no body, so it may cross the end.
+        long over = end;
+        while (over < limit && !usable(blockAt(over))) {
+            over += blockSize;
+        }
+        if (over >= limit) {
+            return FULL;
+        }
+        padTo = over;
+        return PAD;
+    }
+
+    private long padTo;
+
+    /** Whether a free block can be written: not held by a view. */
+    private boolean usable(int block) {
+        List<RecordRef> refs = deferred[block];
+        if (refs == null) {
+            return true;
+        }
+        for (RecordRef ref : refs) {
+            if (ref.pins.get() > 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether records of these lengths can be placed one after the other from the head now. */
+    private boolean fits(long... lengths) {
+        long v = head;
+        for (long length : lengths) {
+            while (true) {
+                int step = step(v, length);
+                if (step == FULL) {
+                    return false;
+                }
+                if (step == PAD) {
+                    v = padTo;
+                    continue;
+                }
+                v += length;
+                break;
+            }
+        }
+        return true;
+    }
+
+    /** Makes room for a record (collecting garbage as needed) and returns where it goes. */
+    private long reserve(int length) throws IOException {
+        ensureSpace(length);
+        return place(length);
+    }
+
+    /**
+     * Returns the head once a record of {@code length} can be written there: writes pad records over
+     * the ring's end or over blocks held by views, and erases the blocks the record (and the room a
+     * later pad needs after it) will use.
+     */
+    private long place(long length) throws IOException {
+        while (true) {
+            int step = step(head, length);
+            if (step == FULL) {
+                throw new IllegalStateException("no room for a record of " + length + " bytes in the runtime ring");
+            }
+            if (step == PAD) {
+                long to = padTo;
+                if (!prepare(to, padSize)) {
+                    continue; // a view took the block after the pad meanwhile
+                }
+                if (!prepare(head, padSize)) {
+                    throw new IllegalStateException("no room for a pad record at ring offset " + (phys(head) - ringStart));
+                }
+                program(head, LogFormat.pad((int) (lapOf(head) & 0xFFFF), nextSeq, to - head, programSize));
+                ring.addLast(new RecordRef(head, to, LogFormat.KIND_PAD, 0));
+                head = to;
+                continue;
+            }
+            long room = Math.min(length + padSize, ringEndAfter(head) - head);
+            if (prepare(head, room)) {
+                return head;
+            }
+        }
+    }
+
+    /** Seals and erases the free blocks of [v, v + length); false if a view still holds one. */
+    private boolean prepare(long v, long length) throws IOException {
+        long from = Math.floorMod(v, blockSize) == 0 ? v : blockStart(v) + blockSize;
+        for (long b = from; b < v + length; b += blockSize) {
+            int block = blockAt(b);
+            List<RecordRef> refs = deferred[block];
+            if (refs != null) {
+                for (RecordRef ref : refs) {
+                    if (!seal(ref)) {
+                        return false;
+                    }
+                }
+                deferred[block] = null;
+            }
+            if (!erased[block]) {
+                eraseBlock(block);
+            }
+        }
+        return true;
     }
 
     // ------------------------------------------------------------------------------------------
     // Garbage collection
 
-    private void ensureFree(int need) throws IOException {
+    /**
+     * Collects until a record of {@code length} and, after it, the largest record the collector may
+     * have to copy both fit; waits up to the view wait for views holding blocks it needs.
+     */
+    private void ensureSpace(long length) throws IOException {
+        long reserve = (long) maxRecord + blockSize;
+        long pass = ++passes;
         long deadline = 0;
-        while (freeBlocks < need) {
-            if (collectOne()) {
-                deadline = 0;
+        while (!fits(length, reserve)) {
+            boolean progressed = passSome(pass);
+            commit();
+            if (progressed || fits(length, reserve)) {
                 continue;
             }
-            if (!anyPinned()) {
-                throw new DatastoreException("the runtime partition cannot reclaim flash space: " + freeBlocks
-                        + " blocks free, " + need + " needed", PARTITION, null);
+            int held = heldBlocks();
+            if (held == 0) {
+                throw new DatastoreException("the runtime partition cannot reclaim flash space for a record of " + length
+                        + " bytes", PARTITION, null);
             }
             long now = System.currentTimeMillis();
             if (deadline == 0) {
                 deadline = now + viewWaitMillis;
             } else if (now >= deadline) {
                 throw new DatastoreException("the runtime partition cannot reclaim flash space while views are open on "
-                        + pinnedCount() + " blocks (waited " + viewWaitMillis + " ms)", PARTITION, null);
+                        + held + " blocks (waited " + viewWaitMillis + " ms)", PARTITION, null);
             }
             synchronized (pinMonitor) {
+                pinWaiters++;
                 try {
                     pinMonitor.wait(Math.max(1, Math.min(50, deadline - now)));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new DatastoreException("interrupted while waiting for open views to close", PARTITION, null, e);
+                } finally {
+                    pinWaiters--;
                 }
             }
         }
     }
 
-    private boolean anyPinned() {
-        return pinnedCount() > 0;
-    }
-
-    private int pinnedCount() {
-        int pinned = 0;
-        for (Block b : blocks) {
-            if (b.pins.get() > 0) {
-                pinned++;
+    private int heldBlocks() {
+        int held = 0;
+        for (int b = ANCHOR_BLOCKS; b < deferred.length; b++) {
+            if (!usable(b)) {
+                held++;
             }
         }
-        return pinned;
-    }
-
-    private long cost(Block block) {
-        long cost = 0;
-        for (RecordRef ref : block.overlapping) {
-            cost += ref.liveBytes;
-        }
-        return cost;
-    }
-
-    /** Frees at least one block: erases a dead one, or moves the live data out of a victim. */
-    private boolean collectOne() throws IOException {
-        gcRuns++;
-        long maxErase = 0;
-        for (Block b : blocks) {
-            maxErase = Math.max(maxErase, b.eraseCount);
-        }
-        Block best = null;
-        long bestCost = Long.MAX_VALUE;
-        Block coldest = null;
-        long coldestCost = 0;
-        for (Block b : blocks) {
-            if (b.state != LOG || b.index == active || b.pins.get() != 0) {
-                continue;
-            }
-            long cost = cost(b);
-            if (cost < bestCost || (cost == bestCost && b.eraseCount < best.eraseCount)) {
-                best = b;
-                bestCost = cost;
-            }
-            if (coldest == null || b.eraseCount < coldest.eraseCount) {
-                coldest = b;
-                coldestCost = cost;
-            }
-        }
-        if (best == null) {
-            return false;
-        }
-        long budget = (long) (freeBlocks - 1) * payloadPerBlock;
-        // Static data would otherwise sit on its blocks forever while the rest wear out: now and then
-        // move the least-worn block's contents so that block joins the rotation.
-        Block victim = best;
-        long victimCost = bestCost;
-        if (coldest != null && coldest != best && gcRuns % 8 == 0 && maxErase - coldest.eraseCount > WEAR_SPREAD && coldestCost <= budget
-                && coldestCost < payloadPerBlock * 4L) {
-            victim = coldest;
-            victimCost = coldestCost;
-        } else if (bestCost >= payloadPerBlock || bestCost > budget) {
-            return false;
-        }
-        relocate(victim);
-        return erase(victim);
-    }
-
-    /** Erase-count distance between the most and least worn block above which cold data is moved. */
-    static final int WEAR_SPREAD = 8;
-
-    private void relocate(Block victim) throws IOException {
-        collecting = true;
-        try {
-            for (RecordRef ref : new ArrayList<>(victim.overlapping)) {
-                if (ref.liveBytes == 0) {
-                    continue;
-                }
-                for (EntryLoc loc : ref.entries) {
-                    if (loc.counted) {
-                        copy(loc);
-                    }
-                }
-            }
-        } finally {
-            collecting = false;
-        }
-    }
-
-    /** Writes an entry again as a record of its own, with the same revision and the same stored CRC. */
-    private void copy(EntryLoc loc) throws IOException {
-        byte[] value = new byte[loc.valueLength];
-        if (loc.valueLength > 0 && !readChain(loc.block, loc.offset, value, 0, value.length)) {
-            throw new IllegalStateException("live " + loc.namespace.id() + " entry \"" + loc.name + "\" revision "
-                    + loc.revision + " lost its blocks");
-        }
-        byte[] name = loc.name.getBytes(StandardCharsets.UTF_8);
-        LogFormat.EncodedEntry entry = new LogFormat.EncodedEntry(loc.namespace.code(), loc.format, name,
-                loc.removal ? null : ByteBuffer.wrap(value), loc.valueCrc);
-        ByteBuffer record = LogFormat.encode(loc.revision, new LogFormat.EncodedEntry[] {entry}, programSize);
-        RecordRef ref = append(record, loc.revision);
-        int[] pos = loc.valueLength == 0 ? new int[] {-1, 0}
-                : advance(ref.startBlock, ref.startOffset, LogFormat.metaSize(1) + name.length, null);
-        EntryLoc moved = new EntryLoc(loc.namespace, loc.name, loc.nameLength, loc.revision, loc.format, loc.removal,
-                loc.valueLength, loc.valueCrc, pos[0], pos[1], pos[0] < 0 ? 0 : blocks[pos[0]].gen, loc.corrupt, ref,
-                loc.cost);
-        ref.entries = new EntryLoc[] {moved};
-        Key key = new Key(loc.namespace, loc.name);
-        KeyState state = keys.get(key);
-        setCounted(loc, false);
-        state.stale++;
-        state.current = moved;
-        setCounted(moved, true);
-        relocated.add(key);
+        return held;
     }
 
     /**
-     * Erases a block whose live data has moved. The copies (and every supersession that made its
-     * records garbage) are synced first, and readers are pointed at the copies before the erase.
+     * Moves the tail over about a sixteenth of the ring (at least one record), copying live entries
+     * to the head. Stops early where a copy does not fit before the next commit frees space, and at
+     * records this collection wrote itself.
      */
-    private boolean erase(Block victim) throws IOException {
+    private boolean passSome(long pass) throws IOException {
+        long goal = tail() + Math.max(ringSize / PASSES_PER_LAP, blockSize);
+        boolean moved = false;
+        while (!ring.isEmpty()) {
+            RecordRef r = ring.peekFirst();
+            if (r.pass == pass || moved && r.start >= goal) {
+                break;
+            }
+            List<EntryLoc> survivors = survivors(r);
+            if (!survivors.isEmpty() && !relocate(survivors, pass)) {
+                break;
+            }
+            ring.pollFirst();
+            passOver(r);
+            passed.addLast(r);
+            moved = true;
+        }
+        return moved;
+    }
+
+    /** Entries the tail must copy: current versions, and versions readers still see because the newer one is not yet published. */
+    private List<EntryLoc> survivors(RecordRef r) {
+        List<EntryLoc> survivors = new ArrayList<>();
+        for (EntryLoc loc : r.entries) {
+            if (loc.key == null) {
+                continue;
+            }
+            boolean current = keys.get(loc.key) == loc && !loc.removal;
+            boolean visible = !loc.removal && live.get(loc.namespace).get(loc.name) == loc;
+            if (current || visible) {
+                survivors.add(loc);
+            }
+        }
+        return survivors;
+    }
+
+    /** Forgets what a passed record held: its tombstones and its damaged names are no longer on flash. */
+    private void passOver(RecordRef r) {
+        for (EntryLoc loc : r.entries) {
+            if (loc.key == null) {
+                Long id = orphans.remove(loc);
+                if (id != null) {
+                    damagedNames.remove(id, loc.revision);
+                }
+                continue;
+            }
+            if (loc.removal && keys.get(loc.key) == loc) {
+                keys.remove(loc.key);
+            }
+        }
+    }
+
+    /** Copies entries to the head as one record with their revisions and stored CRCs; false if it does not fit yet. */
+    private boolean relocate(List<EntryLoc> survivors, long pass) throws IOException {
+        LogFormat.EncodedEntry[] entries = new LogFormat.EncodedEntry[survivors.size()];
+        for (int i = 0; i < entries.length; i++) {
+            EntryLoc loc = survivors.get(i);
+            entries[i] = new LogFormat.EncodedEntry(loc.namespace.code(), loc.format,
+                    loc.name.getBytes(StandardCharsets.UTF_8),
+                    loc.removal ? null : map.slice((int) loc.valueOffset, loc.valueLength), loc.valueCrc, loc.revision);
+        }
+        int length = LogFormat.encodedLength(entries, programSize);
+        if (!fits(length)) {
+            return false;
+        }
+        long at = place(length);
+        LogFormat.Encoded record = LogFormat.encode(entries, (int) (lapOf(at) & 0xFFFF), LogFormat.FLAG_RELOCATED,
+                programSize);
+        RecordRef ref = append(at, record.bytes(), entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, pass);
+        EntryLoc[] locs = new EntryLoc[entries.length];
+        long base = phys(at);
+        for (int i = 0; i < entries.length; i++) {
+            EntryLoc old = survivors.get(i);
+            EntryLoc moved = new EntryLoc(old.namespace, old.name, old.nameLength, old.revision, old.format, old.removal,
+                    old.valueLength, old.valueCrc, base + record.valueAt()[i], ref);
+            if (old.damaged) {
+                moved.damaged = true;
+                moved.reported.set(old.reported.get());
+            } else if (LogFormat.crc(record.bytes(), (int) record.valueAt()[i], old.valueLength) == old.valueCrc) {
+                // Checked while copying, so the copy needs no check at its first open.
+                moved.verified = true;
+            } else {
+                damage(moved, "its value failed its checksum when garbage collection copied it");
+            }
+            locs[i] = moved;
+            if (keys.get(old.key) == old) {
+                keys.put(old.key, moved);
+            }
+            pendingPublish.add(new EntryLoc[] {old, moved});
+        }
+        ref.entries = locs;
+        return true;
+    }
+
+    /**
+     * Ends a collection pass: makes the copies durable, points readers at them, writes the new tail
+     * to the anchor, and erases the blocks behind it (or leaves those held by views for later).
+     */
+    private void commit() throws IOException {
         if (unsynced) {
             syncNow();
         }
-        for (Key key : relocated) {
-            publish(key, keys.get(key));
-        }
-        if (!victim.pins.compareAndSet(0, -1)) {
-            return false;
-        }
-        try {
-            region.erase(victim.index);
-        } catch (IOException e) {
-            victim.pins.set(0);
-            throw e;
-        }
-        unsynced = true;
-        victim.eraseCount++;
-        for (RecordRef ref : victim.starting) {
-            for (EntryLoc loc : ref.entries) {
-                if (loc.orphan) {
-                    continue;
+        if (!pendingPublish.isEmpty()) {
+            publishLock.lock();
+            try {
+                version++;
+                for (EntryLoc[] pair : pendingPublish) {
+                    live.get(pair[0].namespace).replace(pair[0].name, pair[0], pair[1]);
                 }
-                Key key = new Key(loc.namespace, loc.name);
-                KeyState state = keys.get(key);
-                if (state == null) {
-                    continue;
-                }
-                if (state.current == loc) {
-                    // Only a tombstone with no older copies left is dropped without a copy.
-                    keys.remove(key);
-                    publish(key, null);
-                } else {
-                    state.stale--;
-                    if (state.current.removal && state.stale == 0) {
-                        setCounted(state.current, false);
-                    }
+            } finally {
+                version++;
+                publishLock.unlock();
+            }
+            pendingPublish.clear();
+        }
+        long newReleased = blockStart(tail());
+        if (newReleased <= released) {
+            return;
+        }
+        writeAnchor();
+        syncNow();
+        for (long b = released; b < newReleased; b += blockSize) {
+            release(b);
+        }
+        released = newReleased;
+        while (!passed.isEmpty() && passed.peekFirst().end <= released) {
+            passed.pollFirst();
+        }
+    }
+
+    /** Erases a block the tail has left behind, unless a view still holds a record in it. */
+    private void release(long blockStartV) throws IOException {
+        int block = blockAt(blockStartV);
+        List<RecordRef> held = new ArrayList<>();
+        if (deferred[block] != null) {
+            for (RecordRef ref : deferred[block]) {
+                if (!seal(ref)) {
+                    held.add(ref);
                 }
             }
         }
-        if (victim.prev >= 0 && blocks[victim.prev].next == victim.index) {
-            blocks[victim.prev].next = -1;
+        for (Iterator<RecordRef> it = passed.iterator(); it.hasNext();) {
+            RecordRef ref = it.next();
+            if (ref.start >= blockStartV + blockSize) {
+                break;
+            }
+            if (ref.end > blockStartV && !seal(ref)) {
+                held.add(ref);
+            }
         }
-        if (victim.next >= 0 && blocks[victim.next].prev == victim.index) {
-            blocks[victim.next].prev = -1;
+        if (held.isEmpty()) {
+            deferred[block] = null;
+            if (!erased[block]) {
+                eraseBlock(block);
+            }
+        } else {
+            deferred[block] = held;
         }
-        victim.next = -1;
-        victim.prev = -1;
-        victim.starting.clear();
-        victim.overlapping.clear();
-        victim.state = FREE;
-        victim.seq = 0;
-        freeBlocks++;
-        victim.gen++;
-        victim.pins.set(0);
-        return true;
     }
 
     /** Thrown when a write would exceed the entry limit; a full partition as far as callers care. */
@@ -1488,4 +1595,29 @@ final class LogStore {
         }
     }
 
+    /**
+     * Thrown when one write carries more than the capacity in names and values (names of removed
+     * entries included) or more entries than the entry limit: the largest record the region is sized
+     * for. Such a write must be split.
+     */
+    static final class WriteTooLargeException extends PartitionFullException {
+        private static final long serialVersionUID = 1L;
+        private final long carried;
+        private final int entries;
+        private final int limit;
+
+        WriteTooLargeException(String name, long carried, int entries, long capacity, int limit) {
+            super(PARTITION, name, carried, capacity);
+            this.carried = carried;
+            this.entries = entries;
+            this.limit = limit;
+        }
+
+        @Override
+        public String getMessage() {
+            return "partition " + PARTITION + " refuses a single write of " + carried + " bytes of names and values in "
+                    + entries + " entries: one write carries at most " + available() + " bytes (names of removed "
+                    + "entries included) in at most " + limit + " entries";
+        }
+    }
 }

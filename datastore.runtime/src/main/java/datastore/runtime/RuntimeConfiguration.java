@@ -12,18 +12,14 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 public @interface RuntimeConfiguration {
 
     @AttributeDefinition(name = "Capacity", description = "Payload bytes (UTF-8 names plus values) the partition "
-            + "promises to hold, whatever the history of writes (default 13 MiB).")
+            + "promises to hold, whatever the history of writes (default 13 MiB). One write carries at most this "
+            + "many bytes of names and values, names of removed entries included.")
     long capacity() default RuntimePartition.DEFAULT_CAPACITY;
 
-    @AttributeDefinition(name = "Entry limit", description = "The most entries the partition holds (1 to 65535). "
-            + "Every entry costs record overhead on flash, so the region must hold the capacity plus this many "
-            + "records' overhead, twice over while a batch replaces everything.")
+    @AttributeDefinition(name = "Entry limit", description = "The most entries the partition holds, and the most "
+            + "one write may carry (1 to 16777216, default 131072). Every entry costs up to 96 bytes of record "
+            + "overhead on flash, and the largest write grows with it, so the region must grow with this limit.")
     int max_entries() default RuntimePartition.DEFAULT_MAX_ENTRIES;
-
-    @AttributeDefinition(name = "Large record threshold", description = "Records longer than this many erase blocks "
-            + "get blocks of their own, which bounds what collecting one shared block has to move; larger values "
-            + "waste less flash in block tails but need a larger collection reserve.")
-    int large_record_blocks() default RuntimePartition.DEFAULT_LARGE_RECORD_BLOCKS;
 
     @AttributeDefinition(name = "View wait", description = "Milliseconds a write waits for open views to release "
             + "flash blocks that garbage collection needs before it fails.")

@@ -22,8 +22,9 @@ import org.osgi.service.metatype.annotations.Designate;
 /**
  * The runtime partition service: a thin shell over a {@link LogStore} on the {@code runtime} flash
  * region, mounted (recovered by scanning the log) at activation. Damage found while mounting is
- * logged; a region too small for the configuration, or one that cannot be read, fails activation with
- * a message saying why.
+ * logged at activation, damage a read finds later when it is found; both stay in {@link #problems()}.
+ * A region too small for the configuration, or one that cannot be read, fails activation with a
+ * message saying why.
  */
 @Component(service = PartitionStore.class, immediate = true, configurationPid = RuntimePartition.PID)
 @Designate(ocd = RuntimeConfiguration.class)
@@ -33,8 +34,7 @@ public class RuntimePartition implements PartitionStore {
     static final String PID = "datastore.runtime";
     static final int RANKING = 200;
     static final long DEFAULT_CAPACITY = 13L * 1024 * 1024;
-    static final int DEFAULT_MAX_ENTRIES = 12288;
-    static final int DEFAULT_LARGE_RECORD_BLOCKS = 16;
+    static final int DEFAULT_MAX_ENTRIES = 131072;
 
     private static final System.Logger LOG = System.getLogger(RuntimePartition.class.getName());
 
@@ -61,8 +61,7 @@ public class RuntimePartition implements PartitionStore {
     static LogStore mount(FlashRegion region, RuntimeConfiguration config) {
         LogStore store;
         try {
-            store = new LogStore(region, config.capacity(), config.max_entries(), config.large_record_blocks(),
-                    config.view_wait_millis());
+            store = new LogStore(region, config.capacity(), config.max_entries(), config.view_wait_millis());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid configuration of " + PID + ": " + e.getMessage(), e);
         }
@@ -116,7 +115,7 @@ public class RuntimePartition implements PartitionStore {
         store.clear();
     }
 
-    /** Damage found when mounting, for diagnostics; unmodifiable. */
+    /** Damage found when mounting and by reads since (each logged once), for diagnostics; unmodifiable. */
     public List<String> problems() {
         return store.problems();
     }

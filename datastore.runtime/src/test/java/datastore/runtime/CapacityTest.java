@@ -32,18 +32,17 @@ public class CapacityTest {
     static final int BLOCK = 4096;
     static final long CAPACITY = 40 * 1024;
     static final int ENTRIES = 64;
-    static final int LARGE_BLOCKS = 2;
 
     static FlashRegion minimalRegion() {
         FlashGeometry probe = new FlashGeometry(1024L * BLOCK, BLOCK, 16);
-        long size = LogStore.requiredBlocks(CAPACITY, ENTRIES, probe, LARGE_BLOCKS) * BLOCK;
+        long size = LogStore.requiredBlocks(CAPACITY, ENTRIES, probe) * BLOCK;
         return NorFlash.inMemory(size, BLOCK, 16).region("runtime", 0, size);
     }
 
     @Test
     public void exactlyTheCapacityFitsAfterHeavyChurnAndOneByteMoreDoesNot() {
         FlashRegion region = minimalRegion();
-        LogStore store = Stores.mount(region, CAPACITY, ENTRIES, LARGE_BLOCKS);
+        LogStore store = Stores.mount(region, CAPACITY, ENTRIES);
         Random random = new Random(3);
         for (int i = 0; i < 3000; i++) {
             String name = "c" + random.nextInt(40);
@@ -78,7 +77,7 @@ public class CapacityTest {
         byte[] grown = Stores.value(1, model.get("f1").length + 1);
         assertThrows(PartitionFullException.class, () -> store.apply(List.of(put("f1", grown))));
         assertNull(get(store, "x"));
-        LogStore again = Stores.mount(region, CAPACITY, ENTRIES, LARGE_BLOCKS);
+        LogStore again = Stores.mount(region, CAPACITY, ENTRIES);
         for (Map.Entry<String, byte[]> e : model.entrySet()) {
             assertArrayEquals(e.getValue(), get(again, e.getKey()));
         }
@@ -91,7 +90,7 @@ public class CapacityTest {
         // The worst case the size formula is built on: the maximum number of entries, each its own
         // record, replaced by one batch while they are all still live; and again, and again.
         FlashRegion region = minimalRegion();
-        LogStore store = Stores.mount(region, CAPACITY, ENTRIES, LARGE_BLOCKS);
+        LogStore store = Stores.mount(region, CAPACITY, ENTRIES);
         int each = (int) (CAPACITY / ENTRIES) - 3;
         for (int i = 0; i < ENTRIES; i++) {
             store.apply(List.of(put(String.format("e%02d", i), Stores.value(i, each))));
@@ -104,7 +103,7 @@ public class CapacityTest {
             }
             store.apply(batch);
         }
-        LogStore again = Stores.mount(region, CAPACITY, ENTRIES, LARGE_BLOCKS);
+        LogStore again = Stores.mount(region, CAPACITY, ENTRIES);
         for (int i = 0; i < ENTRIES; i++) {
             assertArrayEquals(Stores.value(5000 + i, each), get(again, String.format("e%02d", i)));
         }
@@ -130,7 +129,7 @@ public class CapacityTest {
     @Test
     public void theEntryLimitIsEnforcedAndChangesNothing() {
         FlashRegion region = minimalRegion();
-        LogStore store = Stores.mount(region, CAPACITY, ENTRIES, LARGE_BLOCKS);
+        LogStore store = Stores.mount(region, CAPACITY, ENTRIES);
         for (int i = 0; i < ENTRIES; i++) {
             store.apply(List.of(put("n" + i, new byte[] {(byte) i})));
         }

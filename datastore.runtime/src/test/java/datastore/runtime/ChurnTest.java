@@ -23,15 +23,14 @@ public class ChurnTest {
     static final int BLOCK = 4096;
     static final long CAPACITY = 48 * 1024;
     static final int ENTRIES = 128;
-    static final int LARGE_BLOCKS = 4;
 
     @Test
     public void hundredTimesTheCapacityInOverwritesWearsBlocksEvenly() {
         FlashGeometry probe = new FlashGeometry(1024L * BLOCK, BLOCK, 16);
-        int blocks = (int) LogStore.requiredBlocks(CAPACITY, ENTRIES, probe, LARGE_BLOCKS);
+        int blocks = (int) LogStore.requiredBlocks(CAPACITY, ENTRIES, probe);
         long size = (long) blocks * BLOCK;
         FlashRegion region = NorFlash.inMemory(size, BLOCK, 16).region("runtime", 0, size);
-        LogStore store = Stores.mount(region, CAPACITY, ENTRIES, LARGE_BLOCKS);
+        LogStore store = Stores.mount(region, CAPACITY, ENTRIES);
         Map<String, byte[]> model = new HashMap<>();
         // Half the capacity is cold: written once, never touched again.
         for (int i = 0; i < 12; i++) {
@@ -52,7 +51,7 @@ public class ChurnTest {
         for (Map.Entry<String, byte[]> e : model.entrySet()) {
             assertArrayEquals(e.getKey(), e.getValue(), get(store, e.getKey()));
         }
-        LogStore again = Stores.mount(region, CAPACITY, ENTRIES, LARGE_BLOCKS);
+        LogStore again = Stores.mount(region, CAPACITY, ENTRIES);
         for (Map.Entry<String, byte[]> e : model.entrySet()) {
             assertArrayEquals(e.getKey(), e.getValue(), get(again, e.getKey()));
         }

@@ -102,10 +102,10 @@ public class ConcurrencyTest {
         long capacity = 64 * 1024;
         int entries = 256;
         FlashGeometry probe = new FlashGeometry(1024L * BLOCK, BLOCK, 16);
-        long size = LogStore.requiredBlocks(capacity, entries, probe, 4) * BLOCK;
+        long size = LogStore.requiredBlocks(capacity, entries, probe) * BLOCK;
         FlashRegion base = NorFlash.inMemory(size, BLOCK, 16).region("runtime", 0, size);
         SlowSync region = new SlowSync(base);
-        LogStore store = Stores.mount(region, capacity, entries, 4);
+        LogStore store = Stores.mount(region, capacity, entries);
 
         AtomicReference<Throwable> error = new AtomicReference<>();
         AtomicBoolean writing = new AtomicBoolean(true);
@@ -170,7 +170,7 @@ public class ConcurrencyTest {
                 region.syncs.get() < applies);
         assertTrue(reads.get() > 0);
 
-        LogStore again = Stores.mount(base, capacity, entries, 4);
+        LogStore again = Stores.mount(base, capacity, entries);
         for (int w = 0; w < WRITERS; w++) {
             for (int k = 0; k < 4; k++) {
                 int last = WRITES - 4 + k;

@@ -20,20 +20,21 @@ import datastore.spi.EntryView;
 import org.junit.Test;
 
 /**
- * The shipped configuration on the shipped geometry (a 32 MiB region of 64 KiB blocks, 16-byte
- * programs, 13 MiB capacity): 12 MiB images are written, replaced and read back, and the full
+ * The shipped configuration on the shipped geometry (the device's default 80 MiB runtime region of
+ * 64 KiB blocks, 16-byte programs, 13 MiB capacity, 131072 entries): 12 MiB images are written, replaced and read back, and the full
  * capacity fits while an image is being replaced.
  */
 public class DefaultGeometryTest {
     static final long MIB = 1024 * 1024;
+    /** The runtime region of datastore.device's default partition table. */
+    static final long REGION = 80 * MIB;
 
     @Test
     public void twelveMebibyteImagesAreReplacedAtFullCapacity() throws Exception {
-        long size = 32 * MIB;
+        long size = REGION;
         FlashRegion region = NorFlash.inMemory(size, 65536, 16).region("runtime", 0, size);
         long capacity = RuntimePartition.DEFAULT_CAPACITY;
-        LogStore store = new LogStore(region, capacity, RuntimePartition.DEFAULT_MAX_ENTRIES,
-                RuntimePartition.DEFAULT_LARGE_RECORD_BLOCKS, 1000);
+        LogStore store = new LogStore(region, capacity, RuntimePartition.DEFAULT_MAX_ENTRIES, 1000);
         store.mount();
         int image = Namespace.IMAGE.maxValueBytes();
         // 12 MiB image plus small entries filling the rest of the 13 MiB to the byte.
@@ -62,8 +63,7 @@ public class DefaultGeometryTest {
             data.get(bytes);
             assertArrayEquals(Stores.value(4, image), bytes);
         }
-        LogStore again = new LogStore(region, capacity, RuntimePartition.DEFAULT_MAX_ENTRIES,
-                RuntimePartition.DEFAULT_LARGE_RECORD_BLOCKS, 1000);
+        LogStore again = new LogStore(region, capacity, RuntimePartition.DEFAULT_MAX_ENTRIES, 1000);
         again.mount();
         assertTrue(again.problems().toString(), again.problems().isEmpty());
         assertEquals(capacity, again.usage().used());

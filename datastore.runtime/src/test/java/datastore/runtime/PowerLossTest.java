@@ -31,7 +31,6 @@ import org.junit.Test;
  */
 public class PowerLossTest {
     static final int BLOCK = 4096;
-    static final int LARGE_BLOCKS = 2;
 
     /** One workload: its geometry and its writes. */
     record Workload(int blocks, int programSize, long capacity, int maxEntries, List<List<Change>> writes) {
@@ -91,7 +90,7 @@ public class PowerLossTest {
         long capacity = 24 * 1024;
         int maxEntries = 64;
         FlashGeometry probe = new FlashGeometry(BLOCK * 1024L, BLOCK, programSize);
-        int blocks = (int) LogStore.requiredBlocks(capacity, maxEntries, probe, LARGE_BLOCKS);
+        int blocks = (int) LogStore.requiredBlocks(capacity, maxEntries, probe);
         Map<String, Integer> sizes = new HashMap<>();
         List<List<Change>> all = new ArrayList<>();
         int serial = 0;
@@ -149,7 +148,7 @@ public class PowerLossTest {
             }
             Map<String, byte[]> model = new HashMap<>();
             List<Change> inFlight = null;
-            LogStore store = Stores.mount(faulty, w.capacity(), w.maxEntries(), LARGE_BLOCKS);
+            LogStore store = Stores.mount(faulty, w.capacity(), w.maxEntries());
             for (List<Change> write : w.writes()) {
                 try {
                     store.apply(write);
@@ -170,7 +169,7 @@ public class PowerLossTest {
             points++;
             LogStore mounted;
             try {
-                mounted = Stores.mount(base, w.capacity(), w.maxEntries(), LARGE_BLOCKS);
+                mounted = Stores.mount(base, w.capacity(), w.maxEntries());
             } catch (RuntimeException e) {
                 unmountable++;
                 continue;
@@ -199,7 +198,7 @@ public class PowerLossTest {
             }
             LogStore again;
             try {
-                again = Stores.mount(base, w.capacity(), w.maxEntries(), LARGE_BLOCKS);
+                again = Stores.mount(base, w.capacity(), w.maxEntries());
             } catch (RuntimeException e) {
                 unmountable++;
                 continue;
@@ -214,7 +213,7 @@ public class PowerLossTest {
     private static long countOperations(Workload w) {
         NorFlash flash = NorFlash.inMemory(w.geometry().size(), BLOCK, w.programSize());
         FaultInjectingRegion counting = new FaultInjectingRegion(flash.region("runtime", 0, w.geometry().size()));
-        LogStore store = Stores.mount(counting, w.capacity(), w.maxEntries(), LARGE_BLOCKS);
+        LogStore store = Stores.mount(counting, w.capacity(), w.maxEntries());
         for (List<Change> write : w.writes()) {
             store.apply(write);
         }

@@ -37,11 +37,6 @@ public class RuntimePartitionTest {
             }
 
             @Override
-            public int large_record_blocks() {
-                return 4;
-            }
-
-            @Override
             public long view_wait_millis() {
                 return 100;
             }
