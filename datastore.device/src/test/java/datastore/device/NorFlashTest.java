@@ -13,7 +13,9 @@ import java.nio.MappedByteBuffer;
 import java.nio.ReadOnlyBufferException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 
 import org.junit.Rule;
@@ -312,6 +314,123 @@ public class NorFlashTest {
         assertThrows(IOException.class, () -> region.eraseCount(0));
         assertThrows(IOException.class, flash::sync);
         assertThrows(IOException.class, () -> flash.corrupt(0, (byte) 1));
+    }
+
+    @Test
+    public void syncForcesExactlyTheBytesChangedSinceTheLastSync() throws IOException {
+        Path file = folder.getRoot().toPath().resolve("flash.img");
+        try (NorFlash flash = NorFlash.open(file, 8 * BLOCK, BLOCK, UNIT)) {
+            List<String> forced = listen(flash);
+            FlashRegion region = flash.region("r", 2 * BLOCK, 4 * BLOCK);
+            region.program(BLOCK + 96, ByteBuffer.wrap(pattern(2 * UNIT, 1)));
+            region.sync();
+            assertEquals(List.of("data " + (3 * BLOCK + 96) + "+" + 2 * UNIT), forced);
+            // Two programs apart: one flush spanning both, so one disk cache flush.
+            forced.clear();
+            region.program(0, ByteBuffer.wrap(pattern(UNIT, 2)));
+            region.program(3 * BLOCK, ByteBuffer.wrap(pattern(UNIT, 3)));
+            flash.sync();
+            assertEquals(List.of("data " + 2 * BLOCK + "+" + (3 * BLOCK + UNIT)), forced);
+        }
+    }
+
+    @Test
+    public void syncWithNothingChangedForcesNothing() throws IOException {
+        Path file = folder.getRoot().toPath().resolve("flash.img");
+        try (NorFlash flash = NorFlash.open(file, 2 * BLOCK, BLOCK, UNIT)) {
+            List<String> forced = listen(flash);
+            FlashRegion region = flash.region("r", 0, 2 * BLOCK);
+            region.sync();
+            flash.sync();
+            region.program(0, ByteBuffer.wrap(pattern(UNIT, 4)));
+            region.sync();
+            region.sync();
+            region.program(UNIT, ByteBuffer.allocate(0));
+            flash.sync();
+            assertEquals("only the one program is forced, once", List.of("data 0+" + UNIT), forced);
+        }
+    }
+
+    @Test
+    public void eraseCountsAreForcedOnlyAfterAnErase() throws IOException {
+        Path file = folder.getRoot().toPath().resolve("flash.img");
+        try (NorFlash flash = NorFlash.open(file, 4 * BLOCK, BLOCK, UNIT)) {
+            List<String> forced = listen(flash);
+            FlashRegion region = flash.region("r", BLOCK, 3 * BLOCK);
+            region.program(0, ByteBuffer.wrap(pattern(UNIT, 5)));
+            region.sync();
+            assertEquals(List.of("data " + BLOCK + "+" + UNIT), forced);
+            forced.clear();
+            region.erase(2);
+            region.sync();
+            assertEquals(List.of("data " + 3 * BLOCK + "+" + BLOCK, "wear"), forced);
+            forced.clear();
+            region.program(2 * BLOCK, ByteBuffer.wrap(pattern(UNIT, 6)));
+            region.sync();
+            assertEquals("the counts were made durable by the previous sync", List.of("data " + 3 * BLOCK + "+" + UNIT),
+                    forced);
+        }
+    }
+
+    @Test
+    public void closeForcesWhatIsLeftAndAReopenSeesEverySyncedAndUnsyncedChange() throws IOException {
+        Path file = folder.getRoot().toPath().resolve("flash.img");
+        try (NorFlash flash = NorFlash.open(file, 4 * BLOCK, BLOCK, UNIT)) {
+            FlashRegion region = flash.region("r", 0, 4 * BLOCK);
+            region.program(0, ByteBuffer.wrap(pattern(UNIT, 7)));
+            region.erase(1);
+            region.sync();
+            region.program(BLOCK + UNIT, ByteBuffer.wrap(pattern(UNIT, 8)));
+            flash.corrupt(3 * BLOCK, (byte) 0x01);
+            region.erase(2);
+            List<String> forced = listen(flash);
+            flash.close();
+            assertEquals(List.of("data " + (BLOCK + UNIT) + "+" + (2 * BLOCK - UNIT + 1), "wear"), forced);
+        }
+        byte[] raw = Files.readAllBytes(file);
+        assertArrayEquals(pattern(UNIT, 7), Arrays.copyOfRange(raw, 0, UNIT));
+        assertArrayEquals(pattern(UNIT, 8), Arrays.copyOfRange(raw, BLOCK + UNIT, BLOCK + 2 * UNIT));
+        assertEquals((byte) 0xFE, raw[3 * BLOCK]);
+        try (NorFlash flash = NorFlash.open(file, 4 * BLOCK, BLOCK, UNIT)) {
+            FlashRegion region = flash.region("r", 0, 4 * BLOCK);
+            assertArrayEquals(pattern(UNIT, 8), read(region, BLOCK + UNIT, UNIT));
+            assertArrayEquals(filled(BLOCK, 0xFF), read(region, 2 * BLOCK, BLOCK));
+            assertEquals(0, flash.eraseCount(0));
+            assertEquals(1, flash.eraseCount(1));
+            assertEquals(1, flash.eraseCount(2));
+        }
+    }
+
+    @Test
+    public void programsThroughTheFileAreSeenByMappedViewsAtOnce() throws IOException {
+        Path file = folder.getRoot().toPath().resolve("flash.img");
+        try (NorFlash flash = NorFlash.open(file, 2 * BLOCK, BLOCK, UNIT)) {
+            FlashRegion region = flash.region("r", BLOCK, BLOCK);
+            ByteBuffer view = region.map();
+            region.program(UNIT, ByteBuffer.wrap(pattern(UNIT, 9)));
+            byte[] seen = new byte[UNIT];
+            view.get(UNIT, seen);
+            assertArrayEquals(pattern(UNIT, 9), seen);
+            region.erase(0);
+            assertEquals((byte) 0xFF, view.get(UNIT));
+        }
+    }
+
+    /** Records each flush of a sync as {@code data <offset>+<length>} or {@code wear}. */
+    private static List<String> listen(NorFlash flash) {
+        List<String> forced = new ArrayList<>();
+        flash.syncListener = new NorFlash.SyncListener() {
+            @Override
+            public void dataForced(int offset, int length) {
+                forced.add("data " + offset + "+" + length);
+            }
+
+            @Override
+            public void wearForced() {
+                forced.add("wear");
+            }
+        };
+        return forced;
     }
 
     static byte[] read(FlashRegion region, long offset, int length) throws IOException {
