@@ -52,8 +52,8 @@ public final class NorFlash implements Closeable {
     private volatile boolean closed;
     /**
      * The device byte range {@code [dirtyFrom, dirtyTo)} changed since the last sync, empty when
-     * {@code dirtyFrom >= dirtyTo}. One range rather than a page set because every msync ends in a
-     * disk cache flush: one flush of a few clean pages in between costs less than one per run.
+     * {@code dirtyFrom >= dirtyTo}. One range is enough: a sync is one fdatasync, which writes just
+     * the file's dirty pages, so the range only has to say whether there is anything to force.
      */
     private int dirtyFrom = Integer.MAX_VALUE;
     private int dirtyTo;
