@@ -13,24 +13,34 @@ import java.security.Signature;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
+import datastore.CorruptedEntryException;
 import datastore.Namespace;
+import datastore.Partitions;
 
 /**
- * A mounted image: its header and index checked and decoded once, its entries served as slices of
- * the memory map. Each entry's bytes are hashed against the index the first time they are asked for
- * (or by {@link #verifyAll()}), and the verdict is cached, so a corrupted entry is never handed out
- * and the rest of the image stays readable. Thread-safe.
+ * A mounted image: its header and page table checked once, its entries found through the on-flash
+ * hash table and served as slices of the memory map. Mounting reads only the header and the page
+ * table; each page of the hash table, index and data is hashed against the page table the first
+ * time it is touched and the verdict cached, so a damaged byte is never handed out and entries on
+ * other pages stay readable. Nothing per entry lives on the heap until {@link #entries()} or
+ * {@link #names} is asked for. Thread-safe.
  */
 public final class RomImage {
+    /** {@link #lookup} found no such entry. */
+    static final int ABSENT = -1;
+    /** {@link #lookup} could not tell: a page it had to read is damaged. */
+    static final int DAMAGED = -2;
+
     private static final int UNCHECKED = 0;
     private static final int SOUND = 1;
     private static final int CORRUPTED = 2;
@@ -43,15 +53,20 @@ public final class RomImage {
     private final long payload;
     private final byte[] digest;
     private final byte[] signature;
-    private final RomEntry[] entries;
-    private final byte[][] hashes;
-    private final Map<Namespace, Map<String, RomEntry>> byName;
-    private final Map<Namespace, List<String>> names;
-    private final AtomicIntegerArray states;
+    private final int buckets;
+    private final int bucketsAt;
+    private final int indexAt;
+    private final int dataAt;
+    private final int pagedAt;
+    private final byte[] pageHashes;
+    private final AtomicIntegerArray pages;
+    private final AtomicInteger verifiedPages = new AtomicInteger();
     private final Set<String> problems = ConcurrentHashMap.newKeySet();
+    private volatile List<RomEntry> entries;
+    private volatile Map<Namespace, List<String>> names;
 
     private RomImage(ByteBuffer map, int base, int kind, boolean signed, int imageLength, long payload, byte[] digest,
-            byte[] signature, RomEntry[] entries, byte[][] hashes) {
+            byte[] signature, int buckets, int indexLength, int pagedStart, byte[] pageHashes) {
         this.map = map;
         this.base = base;
         this.kind = kind;
@@ -60,24 +75,13 @@ public final class RomImage {
         this.payload = payload;
         this.digest = digest;
         this.signature = signature;
-        this.entries = entries;
-        this.hashes = hashes;
-        this.states = new AtomicIntegerArray(entries.length);
-        Map<Namespace, Map<String, RomEntry>> lookup = new EnumMap<>(Namespace.class);
-        Map<Namespace, List<String>> sorted = new EnumMap<>(Namespace.class);
-        for (Namespace namespace : Namespace.values()) {
-            lookup.put(namespace, new HashMap<>());
-        }
-        for (RomEntry entry : entries) {
-            lookup.get(entry.namespace()).put(entry.name(), entry);
-        }
-        for (Namespace namespace : Namespace.values()) {
-            List<String> list = new ArrayList<>(lookup.get(namespace).keySet());
-            Collections.sort(list);
-            sorted.put(namespace, Collections.unmodifiableList(list));
-        }
-        this.byName = lookup;
-        this.names = sorted;
+        this.buckets = buckets;
+        this.pagedAt = base + pagedStart;
+        this.bucketsAt = pagedAt;
+        this.indexAt = bucketsAt + BUCKET_SIZE * buckets;
+        this.dataAt = indexAt + indexLength;
+        this.pageHashes = pageHashes;
+        this.pages = new AtomicIntegerArray(pageHashes.length / HASH_SIZE);
     }
 
     /** Whether the header at {@code base} was never programmed (all {@code 0xFF}): no image there. */
@@ -86,8 +90,9 @@ public final class RomImage {
     }
 
     /**
-     * Checks and decodes the image of {@code kind} at {@code base} of {@code map}, which may hold at
-     * most {@code maxLength} bytes. Reads the header and index only; entry data is checked later.
+     * Checks and opens the image of {@code kind} at {@code base} of {@code map}, which may hold at
+     * most {@code maxLength} bytes. Reads the header and page table only; every other page is checked
+     * when first touched.
      *
      * @throws RomImageException naming the check that failed
      */
@@ -96,9 +101,10 @@ public final class RomImage {
             throw new RomImageException("no room for a ROM image of at least " + HEADER_SIZE + " bytes at offset "
                     + base + " (section of " + maxLength + " bytes, region of " + map.capacity() + ")");
         }
+        ByteBuffer readOnly = map.isReadOnly() ? map : map.asReadOnlyBuffer();
         int at = (int) base;
         byte[] header = new byte[HEADER_SIZE];
-        map.get(at, header);
+        readOnly.get(at, header);
         ByteBuffer h = ByteBuffer.wrap(header);
         if (!Arrays.equals(header, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
             throw new RomImageException("no ROM image at offset " + base + ": the first bytes are "
@@ -106,8 +112,8 @@ public final class RomImage {
         }
         int version = h.getShort(OFF_VERSION) & 0xFFFF;
         if (version != VERSION) {
-            throw new RomImageException("ROM image format version " + version + " is not supported; this dock reads version "
-                    + VERSION);
+            throw new RomImageException("unsupported format version " + version + " of a ROM image; this dock reads "
+                    + "version " + VERSION + " only (rebuild the image with the current ROM tools)");
         }
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
         crc.update(header, 0, OFF_CRC);
@@ -123,98 +129,43 @@ public final class RomImage {
         if ((flags & ~FLAG_SIGNED) != 0) {
             throw new RomImageException("ROM image has unknown flags 0x" + Integer.toHexString(flags));
         }
-        if (h.getInt(OFF_HEADER_LENGTH) != HEADER_SIZE || h.getInt(OFF_INDEX_OFFSET) != HEADER_SIZE
-                || h.getInt(OFF_ALIGNMENT) != ALIGNMENT) {
+        if (h.getInt(OFF_HEADER_LENGTH) != HEADER_SIZE || h.getInt(OFF_PAGE_SIZE) != PAGE_SIZE) {
             throw new RomImageException("ROM image header declares header length " + h.getInt(OFF_HEADER_LENGTH)
-                    + ", index offset " + h.getInt(OFF_INDEX_OFFSET) + " and alignment " + h.getInt(OFF_ALIGNMENT)
-                    + "; format version 1 has " + HEADER_SIZE + ", " + HEADER_SIZE + " and " + ALIGNMENT);
+                    + " and page size " + h.getInt(OFF_PAGE_SIZE) + "; format version " + VERSION + " has "
+                    + HEADER_SIZE + " and " + PAGE_SIZE);
         }
         long count = h.getInt(OFF_ENTRY_COUNT) & 0xFFFFFFFFL;
         long indexLength = h.getInt(OFF_INDEX_LENGTH) & 0xFFFFFFFFL;
+        long bucketCount = h.getInt(OFF_BUCKETS) & 0xFFFFFFFFL;
         long imageLength = h.getInt(OFF_IMAGE_LENGTH) & 0xFFFFFFFFL;
-        long dataStart = align(HEADER_SIZE + indexLength);
-        if (imageLength > maxLength || imageLength % ALIGNMENT != 0 || dataStart > imageLength
-                || count * INDEX_RECORD_FIXED > indexLength) {
-            throw new RomImageException("ROM image declares " + imageLength + " bytes with an index of " + indexLength
-                    + " bytes for " + count + " entries, which does not fit its section of " + maxLength + " bytes");
+        long pageCount = h.getInt(OFF_PAGE_COUNT) & 0xFFFFFFFFL;
+        long pagedStart = pagedStart(pageCount);
+        if (imageLength > maxLength || imageLength % ALIGNMENT != 0 || pagedStart >= imageLength
+                || pageCount != (imageLength - pagedStart + PAGE_SIZE - 1) / PAGE_SIZE) {
+            throw new RomImageException("ROM image declares " + imageLength + " bytes in " + pageCount
+                    + " pages, which does not fit its section of " + maxLength + " bytes or its page count");
         }
+        if (bucketCount < 1 || bucketCount < count || count * INDEX_RECORD_FIXED > indexLength
+                || pagedStart + BUCKET_SIZE * bucketCount + indexLength > imageLength) {
+            throw new RomImageException("ROM image declares " + count + " entries, " + bucketCount
+                    + " hash table slots and an index of " + indexLength + " bytes, which do not fit its "
+                    + imageLength + " bytes");
+        }
+        byte[] tables = new byte[(int) (pagedStart - HEADER_SIZE)];
+        readOnly.get(at + HEADER_SIZE, tables);
         MessageDigest sha = sha256();
         sha.update(header, 0, DIGESTED_HEADER);
-        sha.update(map.slice(at + HEADER_SIZE, (int) indexLength));
-        byte[] digest = Arrays.copyOfRange(header, OFF_DIGEST, OFF_DIGEST + 32);
+        sha.update(tables);
+        byte[] digest = Arrays.copyOfRange(header, OFF_DIGEST, OFF_DIGEST + HASH_SIZE);
         byte[] computed = sha.digest();
         if (!MessageDigest.isEqual(digest, computed)) {
             throw new RomImageException("ROM image digest mismatch: the header says " + hex(digest)
-                    + " but header and index hash to " + hex(computed));
+                    + " but header and page table hash to " + hex(computed));
         }
-        return decodeIndex(map, at, actualKind, (flags & FLAG_SIGNED) != 0, (int) count, (int) indexLength,
-                (int) imageLength, h.getLong(OFF_PAYLOAD), digest,
-                Arrays.copyOfRange(header, OFF_SIGNATURE, OFF_SIGNATURE + SIGNATURE_LENGTH));
-    }
-
-    private static RomImage decodeIndex(ByteBuffer map, int base, int kind, boolean signed, int count, int indexLength,
-            int imageLength, long payload, byte[] digest, byte[] signature) throws RomImageException {
-        byte[] index = new byte[indexLength];
-        map.get(base + HEADER_SIZE, index);
-        ByteBuffer in = ByteBuffer.wrap(index);
-        long dataStart = align(HEADER_SIZE + (long) indexLength);
-        List<RomEntry> entries = new ArrayList<>(count);
-        List<byte[]> hashes = new ArrayList<>(count);
-        Map<Namespace, Set<String>> seen = new EnumMap<>(Namespace.class);
-        long counted = 0;
-        var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
-        for (int i = 0; i < count; i++) {
-            int pos = in.position();
-            if (pos + INDEX_RECORD_FIXED > indexLength) {
-                throw new RomImageException("ROM index record " + i + " runs past the index end " + indexLength);
-            }
-            int code = in.get() & 0xFF;
-            int format = in.get() & 0xFF;
-            int nameLength = in.getShort() & 0xFFFF;
-            long offset = in.getInt() & 0xFFFFFFFFL;
-            long length = in.getInt() & 0xFFFFFFFFL;
-            byte[] hash = new byte[32];
-            in.get(hash);
-            if (nameLength == 0 || nameLength > datastore.Limits.MAX_NAME_BYTES || in.remaining() < nameLength) {
-                throw new RomImageException("ROM index record " + i + " has a name of " + nameLength
-                        + " bytes, outside 1-" + datastore.Limits.MAX_NAME_BYTES + " or past the index end");
-            }
-            String name;
-            try {
-                name = decoder.decode(in.slice(in.position(), nameLength)).toString();
-            } catch (CharacterCodingException e) {
-                throw new RomImageException("ROM index record " + i + " has a name that is not UTF-8");
-            }
-            in.position(in.position() + nameLength);
-            if (offset < dataStart || offset % ALIGNMENT != 0 || offset + length > imageLength) {
-                throw new RomImageException("ROM index record " + i + " (\"" + name + "\") places " + length
-                        + " bytes at offset " + offset + ", outside the data area [" + dataStart + ", " + imageLength
-                        + ") or not aligned to " + ALIGNMENT);
-            }
-            counted += nameLength + length;
-            Namespace namespace;
-            try {
-                namespace = Namespace.ofCode(code);
-            } catch (IllegalArgumentException newerNamespace) {
-                // A namespace added after this reader: its entries are nobody's business here.
-                continue;
-            }
-            if (!seen.computeIfAbsent(namespace, n -> new java.util.HashSet<>()).add(name)) {
-                throw new RomImageException("ROM index holds two " + namespace.id() + " entries named \"" + name + "\"");
-            }
-            entries.add(new RomEntry(namespace, name, format, (int) offset, (int) length, entries.size()));
-            hashes.add(hash);
-        }
-        if (in.position() != indexLength) {
-            throw new RomImageException("ROM index of " + count + " records ends at byte " + in.position()
-                    + ", not at its declared length " + indexLength);
-        }
-        if (counted != payload) {
-            throw new RomImageException("ROM image header counts " + payload + " payload bytes, its index " + counted);
-        }
-        return new RomImage(map, base, kind, signed, imageLength, payload, digest, signature,
-                entries.toArray(new RomEntry[0]), hashes.toArray(new byte[0][]));
+        return new RomImage(readOnly, at, actualKind, (flags & FLAG_SIGNED) != 0, (int) imageLength,
+                h.getLong(OFF_PAYLOAD), digest, Arrays.copyOfRange(header, OFF_SIGNATURE, OFF_SIGNATURE + SIGNATURE_LENGTH),
+                (int) bucketCount, (int) indexLength, (int) pagedStart,
+                Arrays.copyOf(tables, (int) (HASH_SIZE * pageCount)));
     }
 
     static String kindName(int kind) {
@@ -249,7 +200,7 @@ public final class RomImage {
         }
     }
 
-    /** The image's SHA-256 digest (header and index, which holds every entry's hash). */
+    /** The image's SHA-256 digest (header and page table, which holds every page's hash). */
     public byte[] digest() {
         return digest.clone();
     }
@@ -273,65 +224,278 @@ public final class RomImage {
         return payload;
     }
 
-    /** The entries of known namespaces, in index order; unmodifiable. */
-    public List<RomEntry> entries() {
-        return List.of(entries);
+    /** Pages of the paged area. */
+    public int pageCount() {
+        return pages.length();
     }
 
-    public Optional<RomEntry> find(Namespace namespace, String name) {
-        return Optional.ofNullable(byName.get(namespace).get(name));
-    }
-
-    /** The names in a namespace, sorted; unmodifiable. */
-    public List<String> names(Namespace namespace) {
-        return names.get(namespace);
-    }
-
-    /** A read-only slice of the map holding the entry's bytes: no copy. */
-    public ByteBuffer slice(RomEntry entry) {
-        return map.slice(base + entry.offset(), entry.length()).asReadOnlyBuffer();
+    /** Pages hashed so far (sound or not): what reading the image has cost in checking. */
+    public int verifiedPages() {
+        return verifiedPages.get();
     }
 
     /**
-     * Whether the entry's bytes match their hash; computed once, then cached. A mismatch is recorded
-     * in {@link #problems()}.
+     * The map offset of the index record of an entry, {@link #ABSENT}, or {@link #DAMAGED} when a
+     * page of the hash table or index the search had to read fails its hash (then the answer is
+     * unknown: a damaged record on the probe path could be this entry's). Allocates nothing for
+     * ASCII names.
      */
-    public boolean verify(RomEntry entry) {
-        int state = states.get(position(entry));
-        if (state != UNCHECKED) {
-            return state == SOUND;
+    int lookup(int code, String name) {
+        int slot = firstSlot(hash(code, name), buckets);
+        for (int probes = 0; probes < buckets; probes++) {
+            int at = bucketsAt + BUCKET_SIZE * slot;
+            if (!sound(at, BUCKET_SIZE)) {
+                return DAMAGED;
+            }
+            int record = map.getInt(at);
+            if (record == 0) {
+                return ABSENT;
+            }
+            int r = base + record;
+            if (r < indexAt || r > dataAt - INDEX_RECORD_FIXED || !sound(r, INDEX_RECORD_FIXED)) {
+                return DAMAGED;
+            }
+            int nameLength = map.getShort(r + 2) & 0xFFFF;
+            if (r + INDEX_RECORD_FIXED + nameLength > dataAt) {
+                return DAMAGED;
+            }
+            if ((map.get(r) & 0xFF) == code) {
+                if (!sound(r + INDEX_RECORD_FIXED, nameLength)) {
+                    return DAMAGED;
+                }
+                if (nameEquals(r + INDEX_RECORD_FIXED, nameLength, name)) {
+                    return r;
+                }
+            }
+            slot = slot + 1 == buckets ? 0 : slot + 1;
         }
-        MessageDigest sha = sha256();
-        sha.update(map.slice(base + entry.offset(), entry.length()));
-        boolean sound = MessageDigest.isEqual(sha.digest(), hashes[position(entry)]);
-        states.set(position(entry), sound ? SOUND : CORRUPTED);
-        if (!sound) {
-            problems.add(entry.namespace().id() + " entry \"" + entry.name() + "\" of " + kindName(kind)
-                    + " fails its SHA-256");
+        return ABSENT;
+    }
+
+    private boolean nameEquals(int at, int length, String name) {
+        int p = 0;
+        for (int i = 0, n = name.length(); i < n; i++) {
+            char c = name.charAt(i);
+            if (c >= 0x80) {
+                byte[] rest = name.substring(i).getBytes(StandardCharsets.UTF_8);
+                if (p + rest.length != length) {
+                    return false;
+                }
+                for (byte b : rest) {
+                    if (map.get(at + p++) != b) {
+                        return false;
+                    }
+                }
+                return true;
+            }
+            if (p >= length || map.get(at + p) != (byte) c) {
+                return false;
+            }
+            p++;
+        }
+        return p == length;
+    }
+
+    /** The format byte of the record at map offset {@code record}. */
+    int formatAt(int record) {
+        return map.get(record + 1) & 0xFF;
+    }
+
+    /** The map offset of the data of the record at {@code record}, or -1 when it lies outside the data area. */
+    int dataOffsetAt(int record) {
+        long offset = base + (map.getInt(record + 4) & 0xFFFFFFFFL);
+        long length = map.getInt(record + 8) & 0xFFFFFFFFL;
+        return offset < dataAt || offset + length > base + (long) imageLength ? -1 : (int) offset;
+    }
+
+    /** The data length of the record at {@code record}. */
+    int dataLengthAt(int record) {
+        return map.getInt(record + 8);
+    }
+
+    /** The record's position as its revision's low half: its offset in the image. */
+    int positionOf(int record) {
+        return record - base;
+    }
+
+    /** The map, for views. */
+    ByteBuffer map() {
+        return map;
+    }
+
+    /** Whether the data of the record at {@code record} lies in the data area and its pages are sound. */
+    boolean dataSound(int record) {
+        int offset = dataOffsetAt(record);
+        return offset >= 0 && sound(offset, dataLengthAt(record));
+    }
+
+    /**
+     * Whether every page holding map bytes [at, at + length) matches its hash, hashing those not
+     * checked yet. Bytes before the paged area belong to the header and page table, checked at mount.
+     */
+    private boolean sound(int at, int length) {
+        if (length <= 0) {
+            return true;
+        }
+        int first = (at - pagedAt) / PAGE_SIZE;
+        int last = (at + length - 1 - pagedAt) / PAGE_SIZE;
+        boolean sound = true;
+        for (int p = first; p <= last; p++) {
+            int state = pages.get(p);
+            if (state == UNCHECKED) {
+                state = verifyPage(p);
+            }
+            sound &= state == SOUND;
         }
         return sound;
     }
 
-    /** Verifies every entry not yet verified; returns the problems known afterwards. */
+    private int verifyPage(int page) {
+        int from = pagedAt + page * PAGE_SIZE;
+        int length = Math.min(PAGE_SIZE, base + imageLength - from);
+        MessageDigest sha = sha256();
+        sha.update(map.slice(from, length));
+        byte[] computed = sha.digest();
+        boolean sound = Arrays.equals(computed, 0, HASH_SIZE, pageHashes, page * HASH_SIZE, (page + 1) * HASH_SIZE);
+        int state = sound ? SOUND : CORRUPTED;
+        if (pages.compareAndSet(page, UNCHECKED, state)) {
+            verifiedPages.incrementAndGet();
+            if (!sound) {
+                problems.add("page " + page + " (image bytes " + (from - base) + "-" + (from - base + length - 1)
+                        + ") of " + kindName(kind) + " fails its SHA-256; entries whose record or bytes lie there are "
+                        + "not served");
+            }
+        }
+        return pages.get(page);
+    }
+
+    /** Records that an entry was refused because of a damaged page; returns the exception to throw. */
+    CorruptedEntryException refuse(Namespace namespace, String name, String where) {
+        problems.add(namespace.id() + " entry \"" + name + "\" of " + kindName(kind) + " is not served: " + where
+                + " lies on a page that fails its SHA-256");
+        return new CorruptedEntryException(Partitions.ROM, namespace, name, "its " + where
+                + " lies on a page of " + kindName(kind) + " that fails its SHA-256");
+    }
+
+    /**
+     * The entries of known namespaces whose hash table slot and index record are readable, in index
+     * order (namespace code, then name); built on first call and kept. Unmodifiable.
+     */
+    public List<RomEntry> entries() {
+        List<RomEntry> list = entries;
+        if (list == null) {
+            list = decodeEntries();
+            entries = list;
+        }
+        return list;
+    }
+
+    private List<RomEntry> decodeEntries() {
+        var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        List<RomEntry> list = new ArrayList<>();
+        for (int slot = 0; slot < buckets; slot++) {
+            int at = bucketsAt + BUCKET_SIZE * slot;
+            if (!sound(at, BUCKET_SIZE)) {
+                continue;
+            }
+            int record = map.getInt(at);
+            int r = base + record;
+            if (record == 0 || r < indexAt || r > dataAt - INDEX_RECORD_FIXED || !sound(r, INDEX_RECORD_FIXED)) {
+                continue;
+            }
+            int nameLength = map.getShort(r + 2) & 0xFFFF;
+            int offset = dataOffsetAt(r);
+            if (nameLength == 0 || r + INDEX_RECORD_FIXED + nameLength > dataAt || offset < 0
+                    || !sound(r + INDEX_RECORD_FIXED, nameLength)) {
+                continue;
+            }
+            Namespace namespace;
+            try {
+                namespace = Namespace.ofCode(map.get(r) & 0xFF);
+            } catch (IllegalArgumentException newerNamespace) {
+                // A namespace added after this reader: its entries are nobody's business here.
+                continue;
+            }
+            String name;
+            try {
+                name = decoder.decode(map.slice(r + INDEX_RECORD_FIXED, nameLength)).toString();
+            } catch (CharacterCodingException e) {
+                continue;
+            }
+            list.add(new RomEntry(namespace, name, formatAt(r), offset - base, dataLengthAt(r), record));
+        }
+        list.sort(Comparator.comparingInt(RomEntry::index));
+        return Collections.unmodifiableList(list);
+    }
+
+    /**
+     * The entry of that namespace and name.
+     *
+     * @throws CorruptedEntryException if a page the search must read fails its hash
+     */
+    public Optional<RomEntry> find(Namespace namespace, String name) {
+        int r = lookup(namespace.code(), name);
+        if (r == ABSENT) {
+            return Optional.empty();
+        }
+        if (r == DAMAGED || dataOffsetAt(r) < 0) {
+            throw refuse(namespace, name, "index record");
+        }
+        return Optional.of(new RomEntry(namespace, name, formatAt(r), dataOffsetAt(r) - base, dataLengthAt(r),
+                positionOf(r)));
+    }
+
+    /** The names in a namespace, sorted; unmodifiable. */
+    public List<String> names(Namespace namespace) {
+        Map<Namespace, List<String>> all = names;
+        if (all == null) {
+            Map<Namespace, List<String>> sorted = new EnumMap<>(Namespace.class);
+            for (Namespace n : Namespace.values()) {
+                sorted.put(n, new ArrayList<>());
+            }
+            for (RomEntry entry : entries()) {
+                sorted.get(entry.namespace()).add(entry.name());
+            }
+            for (Namespace n : Namespace.values()) {
+                sorted.put(n, List.copyOf(sorted.get(n)));
+            }
+            all = sorted;
+            names = all;
+        }
+        return all.get(namespace);
+    }
+
+    /** A read-only slice of the map holding the entry's bytes: no copy. */
+    public ByteBuffer slice(RomEntry entry) {
+        return map.slice(base + entry.offset(), entry.length());
+    }
+
+    /**
+     * Whether the pages holding the entry's bytes match their hashes; computed once per page, then
+     * cached. A mismatch is recorded in {@link #problems()}.
+     */
+    public boolean verify(RomEntry entry) {
+        if (entry.offset() < dataAt - base || (long) entry.offset() + entry.length() > imageLength) {
+            throw new IllegalArgumentException(entry + " is not an entry of this image");
+        }
+        return sound(base + entry.offset(), entry.length());
+    }
+
+    /** Verifies every page not yet verified; returns the problems known afterwards. */
     public List<String> verifyAll() {
-        for (RomEntry entry : entries) {
-            verify(entry);
+        for (int p = 0; p < pages.length(); p++) {
+            if (pages.get(p) == UNCHECKED) {
+                verifyPage(p);
+            }
         }
         return problems();
     }
 
-    /** The corrupted entries found so far, sorted; unmodifiable. */
+    /** The damage found so far, sorted; unmodifiable. */
     public List<String> problems() {
         List<String> list = new ArrayList<>(problems);
         Collections.sort(list);
         return Collections.unmodifiableList(list);
-    }
-
-    private int position(RomEntry entry) {
-        int i = entry.index();
-        if (i < 0 || i >= entries.length || !entries[i].equals(entry)) {
-            throw new IllegalArgumentException(entry + " is not an entry of this image");
-        }
-        return i;
     }
 }

@@ -17,67 +17,79 @@ import java.util.zip.CRC32C;
 import datastore.Namespace;
 
 /**
- * The ROM image format, version 1: one self-contained, immutable image of entries (an application
- * image in a slot, or the unique-per-dock section), laid out so that serving an entry needs nothing
- * beyond its index record and every entry is a 16-byte-aligned slice of the mapped flash. All numbers
- * are big-endian; offsets are from the image's first byte. See FORMAT.md in the bundle for the full
- * description.
+ * The ROM image format, version 2: one self-contained, immutable image of entries (an application
+ * image in a slot, or the unique-per-dock section), laid out so that mounting reads a few kilobytes,
+ * a lookup goes through an on-flash hash table, and every served byte is checked page by page. All
+ * numbers are big-endian; offsets are from the image's first byte. See FORMAT.md in the bundle for
+ * the full description.
  *
  * <pre>
  * header, 256 bytes
  *   0   8  magic 89 44 52 4F 4D 0D 0A 1A ("\x89DROM\r\n\x1a": catches text-mode and 7-bit mangling)
- *   8   2  format version, 1
+ *   8   2  format version, 2
  *  10   1  kind: 1 application image, 2 unique-per-dock (UPD) section
  *  11   1  flags: bit 0 signed; other bits 0
  *  12   4  header length, 256
  *  16   4  entry count
- *  20   4  index offset, 256
+ *  20   4  page size, 4096
  *  24   4  index length in bytes
- *  28   4  data alignment, 16
+ *  28   4  bucket count of the hash table, at least 1 and at least the entry count
  *  32   4  image length in bytes, a multiple of 16
- *  36   4  reserved, 0
+ *  36   4  page count P
  *  40   8  payload bytes: UTF-8 names plus values of every entry
- *  48  32  image digest: SHA-256 of header bytes 0-47 followed by the whole index
+ *  48  32  image digest: SHA-256 of header bytes 0-47 followed by the page table
  *  80  64  Ed25519 signature of the 32 digest bytes when flag bit 0 is set, else zeros
  * 144 108  reserved, 0
  * 252   4  CRC-32C of header bytes 0-251
- * index: entry count records, sorted by namespace code then name, each
- *   0   1  namespace code ({@link Namespace#code()}); readers skip codes they do not know
- *   1   1  format byte (image type code for images, 0 otherwise)
- *   2   2  name length n in UTF-8 bytes, 1-255
- *   4   4  data offset, a multiple of 16, at or after the data start
- *   8   4  data length
- *  12  32  SHA-256 of the data
- *  44   n  name, UTF-8
- * data: from the index end rounded up to 16; each entry's bytes at its offset, zero padding between
+ * page table at 256: P SHA-256 hashes, one per page (4096 bytes, the last one shorter) of the paged area
+ * paged area, from 256 + 32 P ("paged start") to the image end, P = ceil(its length / 4096):
+ *   hash table: bucket count 4-byte slots, each 0 (empty) or the image offset of an index record;
+ *     an entry sits at the first free slot from floor(h * buckets / 2^32) on, wrapping, where h is
+ *     the unsigned 32-bit FNV-1a hash of its namespace code byte followed by its UTF-8 name
+ *   index: entry count records, sorted by namespace code then name, each
+ *     0   1  namespace code ({@link Namespace#code()}); readers skip codes they do not know
+ *     1   1  format byte (image type code for images, 0 otherwise)
+ *     2   2  name length n in UTF-8 bytes, 1-255
+ *     4   4  data offset
+ *     8   4  data length
+ *    12   n  name, UTF-8
+ *   data: right after the index, values packed in index order; an image, or a value of at least
+ *     256 bytes, starts on a 16-byte boundary (zero padding before it); zero padding to the end
  * </pre>
  *
- * <p>Because the index holds every entry's SHA-256, the image digest commits to every byte an entry
- * can serve (a hash tree of depth one), so mounting verifies the header and index in time
- * proportional to the index, and each entry is checked against its own hash before its bytes are
- * first served. The signature covers the digest, so it covers the whole image the same way.
+ * <p>The digest covers the page table, and each page's hash covers its bytes, so the digest (and the
+ * signature over it) commits to every byte that can be served, while mounting hashes only the page
+ * table. Pages are checked on first touch.
  */
 public final class RomImageFormat {
     /** The format version this code writes and reads. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     static final byte[] MAGIC = {(byte) 0x89, 'D', 'R', 'O', 'M', 0x0D, 0x0A, 0x1A};
     public static final int KIND_APPLICATION = 1;
     public static final int KIND_UPD = 2;
     static final int FLAG_SIGNED = 1;
     public static final int HEADER_SIZE = 256;
+    /** The alignment of images and large values, and of the image length. */
     public static final int ALIGNMENT = 16;
+    /** Values of at least this many bytes are aligned like images. */
+    public static final int ALIGNED_FROM = 256;
+    /** The unit of integrity checking. */
+    public static final int PAGE_SIZE = 4096;
     /** The fixed part of an index record; the name follows. */
-    public static final int INDEX_RECORD_FIXED = 44;
+    public static final int INDEX_RECORD_FIXED = 12;
+    static final int HASH_SIZE = 32;
+    static final int BUCKET_SIZE = 4;
 
     static final int OFF_VERSION = 8;
     static final int OFF_KIND = 10;
     static final int OFF_FLAGS = 11;
     static final int OFF_HEADER_LENGTH = 12;
     static final int OFF_ENTRY_COUNT = 16;
-    static final int OFF_INDEX_OFFSET = 20;
+    static final int OFF_PAGE_SIZE = 20;
     static final int OFF_INDEX_LENGTH = 24;
-    static final int OFF_ALIGNMENT = 28;
+    static final int OFF_BUCKETS = 28;
     static final int OFF_IMAGE_LENGTH = 32;
+    static final int OFF_PAGE_COUNT = 36;
     static final int OFF_PAYLOAD = 40;
     static final int OFF_DIGEST = 48;
     static final int OFF_SIGNATURE = 80;
@@ -100,20 +112,72 @@ public final class RomImageFormat {
     public record Source(Namespace namespace, String name, int format, ByteBuffer data) {
     }
 
+    /** Where everything of an image goes; offsets in the paged area are relative to its start. */
+    private record Plan(List<Source> sorted, byte[][] names, int buckets, int indexLength, int[] dataAt, long bodyLength,
+            int pageCount, long pagedStart, long payload) {
+        long length() {
+            return pagedStart + bodyLength;
+        }
+    }
+
+    private static Plan plan(List<Source> entries) {
+        List<Source> sorted = new ArrayList<>(entries);
+        sorted.sort(Comparator.comparingInt((Source s) -> s.namespace().code()).thenComparing(Source::name));
+        int n = sorted.size();
+        byte[][] names = new byte[n][];
+        long indexLength = 0;
+        long payload = 0;
+        for (int i = 0; i < n; i++) {
+            names[i] = sorted.get(i).name().getBytes(StandardCharsets.UTF_8);
+            indexLength += INDEX_RECORD_FIXED + names[i].length;
+            payload += names[i].length + sorted.get(i).data().remaining();
+        }
+        int buckets = bucketsFor(n);
+        long at = (long) BUCKET_SIZE * buckets + indexLength;
+        int[] dataAt = new int[n];
+        for (int i = 0; i < n; i++) {
+            Source entry = sorted.get(i);
+            int size = entry.data().remaining();
+            if (entry.namespace() == Namespace.IMAGE || size >= ALIGNED_FROM) {
+                at = align(at);
+            }
+            dataAt[i] = (int) Math.min(at, Integer.MAX_VALUE);
+            at += size;
+        }
+        long body = align(at);
+        int pageCount = (int) ((body + PAGE_SIZE - 1) / PAGE_SIZE);
+        long pagedStart = pagedStart(pageCount);
+        return new Plan(sorted, names, buckets, (int) Math.min(indexLength, Integer.MAX_VALUE), dataAt, body, pageCount,
+                pagedStart, payload);
+    }
+
+    /** Hash table slots for {@code count} entries: a load of at most two thirds. */
+    static int bucketsFor(int count) {
+        return count + count / 2 + 1;
+    }
+
+    /** Where the paged area of an image with {@code pageCount} pages starts. */
+    static long pagedStart(long pageCount) {
+        // Right after the table: a multiple of 16, so alignment inside the paged area is alignment in
+        // the image; not rounded to a page, which would cost up to 4 KiB of a small region's slot.
+        return HEADER_SIZE + HASH_SIZE * pageCount;
+    }
+
     /**
-     * The bytes an image of these entries needs: header, index and aligned data, so a caller can
-     * check the fit before encoding.
+     * The most payload one entry can have in a section of {@code sectionSize} bytes: what remains
+     * after the header, the largest page table, one bucket pair, one index record and alignment.
+     */
+    public static long roomFor(long sectionSize) {
+        long pages = (sectionSize + PAGE_SIZE - 1) / PAGE_SIZE;
+        return sectionSize - pagedStart(pages) - (long) BUCKET_SIZE * bucketsFor(1) - INDEX_RECORD_FIXED - 2L * ALIGNMENT;
+    }
+
+    /**
+     * The bytes an image of these entries needs: header, page table, hash table, index and data, so
+     * a caller can check the fit before encoding.
      */
     public static long encodedLength(List<Source> entries) {
-        long index = 0;
-        for (Source entry : entries) {
-            index += INDEX_RECORD_FIXED + entry.name().getBytes(StandardCharsets.UTF_8).length;
-        }
-        long at = align(HEADER_SIZE + index);
-        for (Source entry : entries) {
-            at = align(at + entry.data().remaining());
-        }
-        return at;
+        return plan(entries).length();
     }
 
     /**
@@ -123,8 +187,8 @@ public final class RomImageFormat {
      *         exceed 2 GiB
      */
     public static byte[] encode(int kind, List<Source> entries) {
-        List<Source> sorted = new ArrayList<>(entries);
-        sorted.sort(Comparator.comparingInt((Source s) -> s.namespace().code()).thenComparing(Source::name));
+        Plan plan = plan(entries);
+        List<Source> sorted = plan.sorted();
         for (int i = 1; i < sorted.size(); i++) {
             Source a = sorted.get(i - 1);
             Source b = sorted.get(i);
@@ -132,40 +196,80 @@ public final class RomImageFormat {
                 throw new IllegalArgumentException("two " + a.namespace().id() + " entries named \"" + a.name() + "\"");
             }
         }
-        long length = encodedLength(sorted);
+        long length = plan.length();
         if (length > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("an image of " + length + " bytes exceeds 2 GiB");
         }
         byte[] image = new byte[(int) length];
         ByteBuffer out = ByteBuffer.wrap(image);
-        int indexLength = 0;
-        long payload = 0;
-        for (Source entry : sorted) {
-            int nameBytes = entry.name().getBytes(StandardCharsets.UTF_8).length;
-            indexLength += INDEX_RECORD_FIXED + nameBytes;
-            payload += nameBytes + entry.data().remaining();
-        }
-        MessageDigest sha = sha256();
-        int index = HEADER_SIZE;
-        int data = (int) align(HEADER_SIZE + indexLength);
-        for (Source entry : sorted) {
-            byte[] name = entry.name().getBytes(StandardCharsets.UTF_8);
+        int paged = (int) plan.pagedStart();
+        int buckets = plan.buckets();
+        int index = paged + BUCKET_SIZE * buckets;
+        for (int i = 0; i < sorted.size(); i++) {
+            Source entry = sorted.get(i);
+            byte[] name = plan.names()[i];
             ByteBuffer value = entry.data().duplicate();
             int size = value.remaining();
+            int data = paged + plan.dataAt()[i];
             out.put(data, value, value.position(), size);
-            sha.update(image, data, size);
+            int slot = firstSlot(hash(entry.namespace().code(), name), buckets);
+            while (out.getInt(paged + BUCKET_SIZE * slot) != 0) {
+                slot = slot + 1 == buckets ? 0 : slot + 1;
+            }
+            out.putInt(paged + BUCKET_SIZE * slot, index);
             out.position(index);
             out.put((byte) entry.namespace().code()).put((byte) entry.format()).putShort((short) name.length)
-                    .putInt(data).putInt(size).put(sha.digest()).put(name);
+                    .putInt(data).putInt(size).put(name);
             index = out.position();
-            data = (int) align(data + size);
+        }
+        MessageDigest sha = sha256();
+        for (int p = 0; p < plan.pageCount(); p++) {
+            int from = paged + p * PAGE_SIZE;
+            sha.update(image, from, Math.min(PAGE_SIZE, image.length - from));
+            System.arraycopy(sha.digest(), 0, image, HEADER_SIZE + HASH_SIZE * p, HASH_SIZE);
         }
         out.position(0);
         out.put(MAGIC).putShort((short) VERSION).put((byte) kind).put((byte) 0).putInt(HEADER_SIZE)
-                .putInt(sorted.size()).putInt(HEADER_SIZE).putInt(indexLength).putInt(ALIGNMENT).putInt(image.length)
-                .putInt(0).putLong(payload);
+                .putInt(sorted.size()).putInt(PAGE_SIZE).putInt(plan.indexLength()).putInt(buckets)
+                .putInt(image.length).putInt(plan.pageCount()).putLong(plan.payload());
         seal(image);
         return image;
+    }
+
+    /** The hash table's hash of an entry: 32-bit FNV-1a of its namespace code, then its UTF-8 name. */
+    static int hash(int code, byte[] name) {
+        int h = fnv(FNV_BASIS, (byte) code);
+        for (byte b : name) {
+            h = fnv(h, b);
+        }
+        return h;
+    }
+
+    /** {@link #hash(int, byte[])} of a name not yet encoded, without encoding ASCII names. */
+    static int hash(int code, String name) {
+        int h = fnv(FNV_BASIS, (byte) code);
+        for (int i = 0, n = name.length(); i < n; i++) {
+            char c = name.charAt(i);
+            if (c >= 0x80) {
+                for (byte b : name.substring(i).getBytes(StandardCharsets.UTF_8)) {
+                    h = fnv(h, b);
+                }
+                return h;
+            }
+            h = fnv(h, (byte) c);
+        }
+        return h;
+    }
+
+    static final int FNV_BASIS = 0x811C9DC5;
+
+    private static int fnv(int h, byte b) {
+        return (h ^ (b & 0xFF)) * 0x01000193;
+    }
+
+    /** The slot a hash probes first in a table of {@code buckets} slots. */
+    static int firstSlot(int hash, int buckets) {
+        return (int) (((hash & 0xFFFFFFFFL) * buckets) >>> 32);
     }
 
     /**
@@ -192,13 +296,13 @@ public final class RomImageFormat {
         return signed;
     }
 
-    /** Writes the digest over header and index, then the header CRC. */
-    private static void seal(byte[] image) {
+    /** Writes the digest over header and page table, then the header CRC. */
+    static void seal(byte[] image) {
         ByteBuffer in = ByteBuffer.wrap(image);
-        int indexLength = in.getInt(OFF_INDEX_LENGTH);
+        int paged = (int) pagedStart(in.getInt(OFF_PAGE_COUNT));
         MessageDigest sha = sha256();
         sha.update(image, 0, DIGESTED_HEADER);
-        sha.update(image, HEADER_SIZE, indexLength);
+        sha.update(image, HEADER_SIZE, paged - HEADER_SIZE);
         System.arraycopy(sha.digest(), 0, image, OFF_DIGEST, 32);
         writeCrc(image);
     }

@@ -15,8 +15,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 import datastore.CorruptedEntryException;
 import datastore.Namespace;
@@ -34,8 +34,9 @@ import datastore.spi.RomInfo.SignatureState;
  * application image that verifies plus the unique-per-dock (UPD) section, serves entries as slices
  * of the region's memory map, and replaces the application image atomically by writing the slot not
  * being served and then appending a {@link CommitRecord}. Mounting reads the commit records and
- * checks the header and index of the chosen image (time proportional to the index, not the data);
- * each entry is hashed before its bytes are first served. UPD entries win over application entries
+ * checks the header and page table of the chosen image (a few kilobytes per 4 MiB of image, whatever
+ * the entry count); lookups go through the image's on-flash hash table, and each page is hashed
+ * before its bytes are first served. Reads take no lock. UPD entries win over application entries
  * of the same namespace and name. Thread-safe; replaces are serialized.
  */
 public final class RomStore {
@@ -49,9 +50,8 @@ public final class RomStore {
     private final PublicKey publicKey;
     private final long pinWaitNanos;
     private final ByteBuffer map;
-    private final ReentrantLock pinLock = new ReentrantLock();
-    private final Condition unpinned = pinLock.newCondition();
-    private final int[] pins = new int[2];
+    /** Open views per slot; a replace erases a slot only while its count is zero. */
+    private final AtomicInteger[] pins = {new AtomicInteger(), new AtomicInteger()};
     private final Object replaceLock = new Object();
     private volatile Mounted mounted;
 
@@ -84,8 +84,7 @@ public final class RomStore {
     public RomStore(FlashRegion region, long capacity, PublicKey publicKey, Duration pinWait) throws IOException {
         this.region = region;
         this.layout = RomLayout.of(region.geometry());
-        long room = layout.slotSize() - RomImageFormat.HEADER_SIZE - RomImageFormat.INDEX_RECORD_FIXED
-                - RomImageFormat.ALIGNMENT;
+        long room = RomImageFormat.roomFor(layout.slotSize());
         if (capacity <= 0 || capacity > room) {
             throw new IllegalArgumentException("a ROM capacity of " + capacity + " payload bytes does not fit "
                     + region.name() + " region " + region.geometry() + ": its slots of " + layout.slotSize()
@@ -94,7 +93,8 @@ public final class RomStore {
         this.capacity = capacity;
         this.publicKey = publicKey;
         this.pinWaitNanos = pinWait.toNanos();
-        this.map = region.map();
+        ByteBuffer mapped = region.map();
+        this.map = mapped.isReadOnly() ? mapped : mapped.asReadOnlyBuffer();
         this.mounted = mount();
     }
 
@@ -191,62 +191,74 @@ public final class RomStore {
     }
 
     /**
-     * Opens an entry: the UPD section's if it has one, else the application image's.
+     * Opens an entry: the UPD section's if it has one, else the application image's. Lock-free: one
+     * hash table search per image, a pin counter for the application slot, one object for the view.
      *
-     * @throws CorruptedEntryException if the entry's bytes do not match their hash; they are never served
+     * @throws CorruptedEntryException if a page holding the entry's record or bytes fails its hash;
+     *         they are never served
      */
     public Optional<EntryView> open(Namespace namespace, String name) {
         Mounted m = mounted;
-        if (m.upd() != null) {
-            Optional<RomEntry> entry = m.upd().find(namespace, name);
-            if (entry.isPresent()) {
-                RomEntry e = entry.get();
-                if (!m.upd().verify(e)) {
-                    throw new CorruptedEntryException(Partitions.ROM, namespace, name,
-                            "its unique-per-dock bytes do not match their SHA-256");
+        int code = namespace.code();
+        RomImage upd = m.upd();
+        if (upd != null) {
+            int r = upd.lookup(code, name);
+            if (r == RomImage.DAMAGED) {
+                throw upd.refuse(namespace, name, "unique-per-dock index record or a hash table slot before it");
+            }
+            if (r >= 0) {
+                if (!upd.dataSound(r)) {
+                    throw upd.refuse(namespace, name, "unique-per-dock bytes");
                 }
                 // The UPD section is never rewritten while the dock runs, so its views pin nothing.
-                return Optional.of(new RomEntryView(e, UPD_REVISION | e.index(), m.upd().slice(e), () -> {
-                }));
+                return Optional.of(new RomEntryView(namespace, name, upd.formatAt(r), UPD_REVISION | upd.positionOf(r),
+                        upd.map(), upd.dataOffsetAt(r), upd.dataLengthAt(r), null));
             }
         }
-        pinLock.lock();
-        try {
-            m = mounted;
-            if (m.app() == null || m.app().find(namespace, name).isEmpty()) {
+        while (true) {
+            RomImage app = m.app();
+            if (app == null) {
                 return Optional.empty();
             }
-            pins[m.slot()]++;
-        } finally {
-            pinLock.unlock();
-        }
-        int slot = m.slot();
-        RomEntry e = m.app().find(namespace, name).get();
-        boolean handedOut = false;
-        try {
-            if (!m.app().verify(e)) {
-                throw new CorruptedEntryException(Partitions.ROM, namespace, name,
-                        "its bytes in application image generation " + m.generation() + " do not match their SHA-256");
+            AtomicInteger pin = pins[m.slot()];
+            pin.incrementAndGet();
+            // A replace publishes the new image before it waits for the other slot's pins: if it has
+            // moved on since m was read, this slot may be about to be erased, so back out and retry.
+            if (mounted != m) {
+                pin.decrementAndGet();
+                m = mounted;
+                continue;
             }
-            RomEntryView view = new RomEntryView(e, m.generation() << 32 | e.index(), m.app().slice(e),
-                    () -> unpin(slot));
-            handedOut = true;
-            return Optional.of(view);
-        } finally {
-            if (!handedOut) {
-                unpin(slot);
+            boolean handedOut = false;
+            try {
+                int r = app.lookup(code, name);
+                if (r == RomImage.ABSENT) {
+                    return Optional.empty();
+                }
+                if (r == RomImage.DAMAGED) {
+                    throw app.refuse(namespace, name, "index record in application image generation " + m.generation()
+                            + " or a hash table slot before it");
+                }
+                if (!app.dataSound(r)) {
+                    throw app.refuse(namespace, name, "bytes in application image generation " + m.generation());
+                }
+                RomEntryView view = new RomEntryView(namespace, name, app.formatAt(r),
+                        m.generation() << 32 | app.positionOf(r), app.map(), app.dataOffsetAt(r), app.dataLengthAt(r),
+                        pin);
+                handedOut = true;
+                return Optional.of(view);
+            } finally {
+                if (!handedOut) {
+                    pin.decrementAndGet();
+                }
             }
         }
     }
 
-    private void unpin(int slot) {
-        pinLock.lock();
-        try {
-            pins[slot]--;
-            unpinned.signalAll();
-        } finally {
-            pinLock.unlock();
-        }
+    /** Pages of the served images hashed so far: what reading has cost in checking (mounting hashes none). */
+    public int verifiedPages() {
+        Mounted m = mounted;
+        return (m.app() == null ? 0 : m.app().verifiedPages()) + (m.upd() == null ? 0 : m.upd().verifiedPages());
     }
 
     /** The names in a namespace, UPD and application together, sorted; unmodifiable. */
@@ -343,14 +355,9 @@ public final class RomStore {
                         RomImageFormat.KIND_APPLICATION);
                 Mounted next = new Mounted(target, generation, fresh, SignatureState.UNSIGNED, List.of(), current.upd(),
                         current.updProblems());
-                pinLock.lock();
-                try {
-                    mounted = next;
-                } finally {
-                    pinLock.unlock();
-                }
+                mounted = next;
                 LOG.log(Level.DEBUG, "ROM replaced: generation " + generation + " in slot " + target + ", "
-                        + fresh.entries().size() + " entries, " + fresh.payload() + " payload bytes");
+                        + fresh.pageCount() + " pages, " + fresh.payload() + " payload bytes");
                 return info();
             } catch (IOException e) {
                 throw new RomReplaceException("writing the new ROM image to slot " + target + " failed ("
@@ -363,23 +370,21 @@ public final class RomStore {
     }
 
     private void awaitUnpinned(int slot, Mounted current) {
-        pinLock.lock();
-        try {
-            long left = pinWaitNanos;
-            while (pins[slot] > 0) {
-                if (left <= 0) {
-                    throw new RomReplaceException("slot " + slot + " of the ROM is still read through " + pins[slot]
-                            + " open view(s) of an earlier generation after " + TimeUnit.NANOSECONDS.toMillis(pinWaitNanos)
-                            + " ms; close them and retry. The ROM still serves generation " + current.generation());
-                }
-                left = unpinned.awaitNanos(left);
+        // Readers pin first and then check that what they read is still served (see open), so once
+        // the served image is another slot's, a zero count here stays zero for this slot.
+        long deadline = System.nanoTime() + pinWaitNanos;
+        while (pins[slot].get() > 0) {
+            if (System.nanoTime() - deadline >= 0) {
+                throw new RomReplaceException("slot " + slot + " of the ROM is still read through " + pins[slot].get()
+                        + " open view(s) of an earlier generation after " + TimeUnit.NANOSECONDS.toMillis(pinWaitNanos)
+                        + " ms; close them and retry. The ROM still serves generation " + current.generation());
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RomReplaceException("interrupted while waiting for views of slot " + slot + " to close; the ROM "
-                    + "still serves generation " + current.generation());
-        } finally {
-            pinLock.unlock();
+            LockSupport.parkNanos(Math.min(1_000_000L, Math.max(1, deadline - System.nanoTime())));
+            if (Thread.interrupted()) {
+                Thread.currentThread().interrupt();
+                throw new RomReplaceException("interrupted while waiting for views of slot " + slot + " to close; the "
+                        + "ROM still serves generation " + current.generation());
+            }
         }
     }
 

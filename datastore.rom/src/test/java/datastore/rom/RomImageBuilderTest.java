@@ -76,7 +76,7 @@ public class RomImageBuilderTest {
         FlashRegion region = RomFixtures.romRegion(RomFixtures.smallFlash());
         RomImageBuilder builder = new RomImageBuilder(RomFixtures.FORMATS, 1 << 20, RomLayout.of(region.geometry()));
         Map<String, String> kv = new LinkedHashMap<>();
-        for (int i = 0; i < 500; i++) {
+        for (int i = 0; i < 1500; i++) {
             kv.put("k" + i, "v");
         }
         List<Problem> problems = builder.check(new RomContent(null, kv, Map.of()), 0);

@@ -31,17 +31,20 @@ public class RomImageFormatTest {
     }
 
     @Test
-    public void roundTripKeepsEveryEntryAlignedAndSorted() throws Exception {
+    public void roundTripKeepsImagesAlignedAndEntriesSorted() throws Exception {
         byte[] image = RomImageFormat.encode(RomImageFormat.KIND_APPLICATION, SOURCES);
         assertEquals(RomImageFormat.encodedLength(SOURCES), image.length);
         assertEquals(0, image.length % RomImageFormat.ALIGNMENT);
         RomImage read = read(image);
+        assertEquals("mounting hashes no page", 0, read.verifiedPages());
         assertEquals(6, read.entries().size());
         assertEquals(List.of("alpha", "empty", "zeta", "ünïcödé"), read.names(Namespace.KV));
         long payload = 0;
         for (Source source : SOURCES) {
             RomEntry entry = read.find(source.namespace(), source.name()).orElseThrow();
-            assertEquals(0, entry.offset() % RomImageFormat.ALIGNMENT);
+            if (source.namespace() == Namespace.IMAGE) {
+                assertEquals(0, entry.offset() % RomImageFormat.ALIGNMENT);
+            }
             assertEquals(source.format(), entry.format());
             assertEquals(source.data(), read.slice(entry));
             assertTrue(read.verify(entry));
@@ -68,10 +71,10 @@ public class RomImageFormatTest {
     }
 
     @Test
-    public void everyHeaderAndIndexByteIsGuarded() throws Exception {
+    public void everyHeaderAndPageTableByteIsCheckedAtMount() throws Exception {
         byte[] image = RomImageFormat.encode(RomImageFormat.KIND_APPLICATION, SOURCES);
-        int indexEnd = RomImageFormat.HEADER_SIZE + ByteBuffer.wrap(image).getInt(24);
-        for (int at = 0; at < indexEnd; at++) {
+        int pagedStart = (int) RomImageFormat.pagedStart(ByteBuffer.wrap(image).getInt(RomImageFormat.OFF_PAGE_COUNT));
+        for (int at = 0; at < pagedStart; at++) {
             byte[] damaged = image.clone();
             damaged[at] ^= 0x10;
             int offset = at;
@@ -81,17 +84,22 @@ public class RomImageFormatTest {
     }
 
     @Test
-    public void dataDamageIsCaughtByTheEntryHashOnly() throws Exception {
+    public void pageDamageIsCaughtWhenThePageIsFirstTouched() throws Exception {
         byte[] image = RomImageFormat.encode(RomImageFormat.KIND_APPLICATION, SOURCES);
         RomImage clean = read(image);
         RomEntry logo = clean.find(Namespace.IMAGE, "logo").orElseThrow();
         byte[] damaged = image.clone();
         damaged[logo.offset() + 2] ^= 1;
         RomImage read = read(damaged);
-        assertFalse(read.verify(read.find(Namespace.IMAGE, "logo").orElseThrow()));
-        assertTrue(read.verify(read.find(Namespace.KV, "alpha").orElseThrow()));
+        assertTrue("the mount does not see it", read.problems().isEmpty());
+        assertEquals(0, read.verifiedPages());
+        assertFalse(read.verify(logo));
         assertEquals(1, read.problems().size());
-        assertTrue(read.problems().get(0), read.problems().get(0).contains("\"logo\""));
+        assertTrue(read.problems().get(0), read.problems().get(0).contains("page 0"));
+        assertEquals("a small image is one page", 1, read.verifiedPages());
+        // Its hash table and index share the page, so nothing of it can be found any more.
+        assertThrows(datastore.CorruptedEntryException.class, () -> read.find(Namespace.KV, "alpha"));
+        assertTrue(read.entries().isEmpty());
     }
 
     @Test
@@ -99,10 +107,13 @@ public class RomImageFormatTest {
         byte[] image = RomImageFormat.encode(RomImageFormat.KIND_UPD, SOURCES);
         RomImageException kind = assertThrows(RomImageException.class, () -> read(image));
         assertTrue(kind.getMessage(), kind.getMessage().contains("unique-per-dock"));
-        byte[] newer = image.clone();
-        newer[9] = 2;
-        RomImageException version = assertThrows(RomImageException.class, () -> read(newer));
-        assertTrue(version.getMessage(), version.getMessage().contains("version 2"));
+        for (int v : new int[] {1, 3}) {
+            byte[] other = image.clone();
+            other[9] = (byte) v;
+            RomImageException version = assertThrows(RomImageException.class, () -> RomImage.read(
+                    ByteBuffer.wrap(other), 0, other.length, RomImageFormat.KIND_UPD));
+            assertTrue(version.getMessage(), version.getMessage().contains("unsupported format version " + v));
+        }
         RomImageException small = assertThrows(RomImageException.class, () -> RomImage.read(
                 ByteBuffer.wrap(image), 0, image.length - 16, RomImageFormat.KIND_UPD));
         assertTrue(small.getMessage(), small.getMessage().contains("does not fit"));
@@ -111,19 +122,35 @@ public class RomImageFormatTest {
     @Test
     public void entriesOfUnknownNamespacesAreSkipped() throws Exception {
         byte[] image = RomImageFormat.encode(RomImageFormat.KIND_APPLICATION, List.of(kv("a", "1")));
-        // Rewrite the namespace code to one this reader does not know and reseal the header.
-        image[RomImageFormat.HEADER_SIZE] = (byte) 200;
+        // Rewrite the namespace code to one this reader does not know, rehash the page, reseal the header.
+        ByteBuffer in = ByteBuffer.wrap(image);
+        int paged = (int) RomImageFormat.pagedStart(in.getInt(RomImageFormat.OFF_PAGE_COUNT));
+        int record = in.getInt(paged + RomImageFormat.BUCKET_SIZE * firstNonEmpty(image, paged));
+        image[record] = (byte) 200;
+        java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+        sha.update(image, paged, image.length - paged);
+        System.arraycopy(sha.digest(), 0, image, RomImageFormat.HEADER_SIZE, 32);
         byte[] resealed = reseal(image);
         RomImage read = read(resealed);
         assertTrue(read.entries().isEmpty());
         assertEquals(2, read.payload());
     }
 
+    private static int firstNonEmpty(byte[] image, int paged) {
+        for (int slot = 0;; slot++) {
+            if (ByteBuffer.wrap(image).getInt(paged + RomImageFormat.BUCKET_SIZE * slot) != 0) {
+                return slot;
+            }
+        }
+    }
+
+    /** Recomputes the digest over header and page table and the header CRC, as a forger would. */
     static byte[] reseal(byte[] image) throws Exception {
         ByteBuffer in = ByteBuffer.wrap(image);
+        int paged = (int) RomImageFormat.pagedStart(in.getInt(RomImageFormat.OFF_PAGE_COUNT));
         java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
         sha.update(image, 0, 48);
-        sha.update(image, RomImageFormat.HEADER_SIZE, in.getInt(24));
+        sha.update(image, RomImageFormat.HEADER_SIZE, paged - RomImageFormat.HEADER_SIZE);
         System.arraycopy(sha.digest(), 0, image, 48, 32);
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
         crc.update(image, 0, 252);

@@ -77,10 +77,10 @@ public class RomSignatureTest {
         assertTrue(mountRequiring(KEYS).info().problem().isPresent());
         flash.corrupt(slot + RomImageFormat.OFF_SIGNATURE + 5, (byte) 0x04);
 
-        // An index change resealed with a matching digest and CRC is refused: the digest no longer matches
+        // A page table change resealed with a matching digest and CRC is refused: the digest no longer matches
         // the commit record, nor would the signature verify.
-        int indexLength = region.map().getInt((int) slot + RomImageFormat.OFF_INDEX_LENGTH);
-        byte[] image = new byte[RomImageFormat.HEADER_SIZE + indexLength];
+        int pages = region.map().getInt((int) slot + RomImageFormat.OFF_PAGE_COUNT);
+        byte[] image = new byte[(int) RomImageFormat.pagedStart(pages)];
         region.map().get((int) slot, image);
         byte[] forged = image.clone();
         forged[RomImageFormat.HEADER_SIZE + 1] ^= 0x01;
@@ -99,7 +99,7 @@ public class RomSignatureTest {
             }
         }
 
-        // Data is covered through the entry hashes the signed index holds.
+        // Data is covered through the page hashes the signed page table holds.
         int at = RomStoreTest.indexOf(RomImageBuilderTest.bytes(region.map()), RomFixtures.resource("small.png"));
         flash.corrupt(at + 7, (byte) 0x80);
         RomStore store = mountRequiring(KEYS);

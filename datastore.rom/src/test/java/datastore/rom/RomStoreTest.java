@@ -144,7 +144,9 @@ public class RomStoreTest {
         assertTrue("data damage is caught lazily, the mount is clean", remounted.info().problem().isEmpty());
         assertThrows(datastore.CorruptedEntryException.class, () -> remounted.open(Namespace.IMAGE, "default"));
         assertThrows(datastore.CorruptedEntryException.class, () -> remounted.open(Namespace.IMAGE, "default"));
-        assertEquals("RW02-a", read(remounted, "dock_name"));
+        // The sample image is a single 4 KiB page, so its other entries share the damaged page and are
+        // refused too; RomScaleTest shows that entries on other pages stay readable.
+        assertThrows(datastore.CorruptedEntryException.class, () -> read(remounted, "dock_name"));
         assertTrue(remounted.info().problem().orElseThrow().contains("\"default\""));
 
         RomStore another = RomFixtures.mount(region);

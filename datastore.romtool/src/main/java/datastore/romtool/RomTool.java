@@ -205,8 +205,7 @@ public final class RomTool implements Runnable {
             }
             ImageFileRegion region = new ImageFileRegion(file, geometry.eraseBlockSize, geometry.programSize);
             RomLayout layout = RomLayout.of(region.geometry());
-            long room = layout.slotSize() - RomImageFormat.HEADER_SIZE - RomImageFormat.INDEX_RECORD_FIXED
-                    - RomImageFormat.ALIGNMENT;
+            long room = RomImageFormat.roomFor(layout.slotSize());
             RomStore store = new RomStore(region, Math.min(geometry.capacity, room), key, Duration.ZERO);
             store.verifyAll();
             RomInfo info = store.info();
