@@ -14,7 +14,7 @@ public @interface RomConfiguration {
             name = "Capacity",
             description = "Payload bytes (UTF-8 names plus values) of the application image and the unique-per-dock "
                     + "data together. It must fit one slot of the rom region: the default 28 MiB region holds up to "
-                    + "14090240-byte slots, header and index included.",
+                    + "14090240-byte slots, header and tables included.",
             min = "1")
     long capacity() default 13631488L;
 

@@ -38,7 +38,7 @@ import org.osgi.service.metatype.annotations.Designate;
  * The ROM partition service: a read-only {@link PartitionStore} over a {@link RomStore} on the
  * {@code rom} flash region. Through this SPI it never writes; in development mode (framework
  * property {@value #MODE} = {@code development}) it also registers {@link RomProvisioning} for
- * atomic replaces of the application ROM store. After mounting it hashes every entry once in the
+ * atomic replaces of the application ROM store. After mounting it hashes every page once in the
  * background, so corruption shows in {@link RomProvisioning#info()} and the log even for entries
  * nobody reads.
  */

@@ -174,7 +174,7 @@ public final class RomTool implements Runnable {
 
     @Command(name = "inspect", mixinStandardHelpOptions = true,
             description = "Mounts a ROM flash image (or a bare application or UPD image) as the dock would, checks "
-                    + "every entry's hash and lists what it serves.")
+                    + "every page's hash and lists what it serves.")
     static final class Inspect implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -257,7 +257,7 @@ public final class RomTool implements Runnable {
                         + describe(entry.namespace(), entry.format()) + entry.length() + " bytes"
                         + (image.verify(entry) ? "" : " CORRUPTED"));
             }
-            List<String> problems = image.problems();
+            List<String> problems = image.verifyAll();
             if (!problems.isEmpty()) {
                 out.println("problems: " + String.join("; ", problems));
                 return EXIT_INVALID;
