@@ -15,8 +15,8 @@ import java.util.zip.CRC32C;
  * <em>ring</em>: records are appended at the head, one after another, across block boundaries
  * without any per-block header, so each record, and therefore each value, is contiguous in the
  * region. Positions are virtual ({@code lap * ringSize + offset}); a record never runs over the ring's
- * end, and the low 16 bits of its lap are stored in it, which is how the scan tells a record of this
- * lap from stale bytes of an earlier one.
+ * end (only a pad, which has no body, may skip across it), and the low 16 bits of its lap are stored
+ * in it, which is how the scan tells a record of this lap from stale bytes of an earlier one.
  *
  * <p>Every record starts with a 32-byte header stored twice (magic, kind, flags, lap, sequence number,
  * CRC32C). Kinds:
@@ -27,7 +27,8 @@ import java.util.zip.CRC32C;
  * <li>batch: count, length and number of revision runs in the header, then a directory stored twice
  * (the runs as offset/length pairs from the header's sequence number, 16 bytes per entry, a CRC32C
  * binding it to the header), the names, the values and two commit words;</li>
- * <li>pad: skips to the ring's end or over blocks that could not be erased; no body;</li>
+ * <li>pad: skips to the ring's end and over blocks that open views keep from being erased; no body;
+ * every record leaves room for one after it;</li>
  * <li>clear: every entry with a revision below its sequence number is gone (factory reset).</li>
  * </ul>
  * A record counts only when a commit word is present, so a torn write is recognised as absent; a

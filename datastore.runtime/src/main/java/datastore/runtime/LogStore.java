@@ -144,6 +144,9 @@ final class LogStore {
     private final ArrayDeque<RecordRef> passed = new ArrayDeque<>();
     /** Copies made by the collector whose originals readers may hold in the index: (original, copy). */
     private final List<EntryLoc[]> pendingPublish = new ArrayList<>();
+    /** Names the current group changed that readers do not see yet. */
+    private final Set<Key> groupTouched = new LinkedHashSet<>();
+    private boolean groupCleared;
     /** Entries whose damaged name matched no known name, with their damagedNames key. */
     private final Map<EntryLoc, Long> orphans = new java.util.IdentityHashMap<>();
     private long head;
@@ -1001,8 +1004,8 @@ final class LogStore {
     }
 
     private void writeGroup(List<Batch> group) {
-        Set<Key> touched = new LinkedHashSet<>();
-        boolean cleared = false;
+        groupTouched.clear();
+        groupCleared = false;
         try {
             for (int i = 0; i < group.size(); i++) {
                 Batch batch = group.get(i);
@@ -1017,19 +1020,16 @@ final class LogStore {
                 try {
                     if (batch.clear) {
                         writeClear();
-                        cleared = true;
-                        touched.clear();
+                        groupCleared = true;
+                        groupTouched.clear();
                     } else {
-                        writeBatch(batch, touched);
+                        writeBatch(batch, groupTouched);
                     }
                 } catch (DatastoreException e) {
                     batch.error = e;
                 }
             }
-            if (unsynced) {
-                syncNow();
-            }
-            publish(touched, cleared);
+            flushGroup();
         } catch (IOException | RuntimeException | Error e) {
             // Nothing of this group is known to be durable: every write still pending fails.
             fail(e);
@@ -1041,7 +1041,24 @@ final class LogStore {
         }
     }
 
-    /** Makes a group's changes visible to readers at once. */
+    /**
+     * Makes what the group wrote so far durable and visible. Runs at the end of a group, and before
+     * garbage collection, so that the collector never meets a version readers still see although a
+     * newer one is written: it only ever copies current versions, and a collected tombstone can
+     * never uncover an older copy.
+     */
+    private void flushGroup() throws IOException {
+        if (unsynced) {
+            syncNow();
+        }
+        if (groupCleared || !groupTouched.isEmpty()) {
+            publish(groupTouched, groupCleared);
+        }
+        groupTouched.clear();
+        groupCleared = false;
+    }
+
+    /** Makes changes visible to readers at once. */
     private void publish(Set<Key> touched, boolean cleared) {
         publishLock.lock();
         try {
@@ -1241,7 +1258,8 @@ final class LogStore {
         long ringEnd = ringEndAfter(v);
         long cap = Math.min(limit, ringEnd);
         long end = Math.floorMod(v, blockSize) == 0 ? v : blockStart(v) + blockSize;
-        while (end < cap && usable(blockAt(end))) {
+        long wanted = v + length + padSize;
+        while (end < cap && end < wanted && usable(blockAt(end))) {
             end += blockSize;
         }
         end = Math.min(end, cap);
@@ -1368,6 +1386,10 @@ final class LogStore {
      */
     private void ensureSpace(long length) throws IOException {
         long reserve = (long) maxRecord + blockSize;
+        if (fits(length, reserve)) {
+            return;
+        }
+        flushGroup();
         long pass = ++passes;
         long deadline = 0;
         while (!fits(length, reserve)) {
@@ -1437,16 +1459,11 @@ final class LogStore {
         return moved;
     }
 
-    /** Entries the tail must copy: current versions, and versions readers still see because the newer one is not yet published. */
+    /** Entries the tail must copy: the current versions (all published, see {@link #flushGroup()}). */
     private List<EntryLoc> survivors(RecordRef r) {
         List<EntryLoc> survivors = new ArrayList<>();
         for (EntryLoc loc : r.entries) {
-            if (loc.key == null) {
-                continue;
-            }
-            boolean current = keys.get(loc.key) == loc && !loc.removal;
-            boolean visible = !loc.removal && live.get(loc.namespace).get(loc.name) == loc;
-            if (current || visible) {
+            if (loc.key != null && !loc.removal && keys.get(loc.key) == loc) {
                 survivors.add(loc);
             }
         }
@@ -1502,9 +1519,7 @@ final class LogStore {
                 damage(moved, "its value failed its checksum when garbage collection copied it");
             }
             locs[i] = moved;
-            if (keys.get(old.key) == old) {
-                keys.put(old.key, moved);
-            }
+            keys.put(old.key, moved);
             pendingPublish.add(new EntryLoc[] {old, moved});
         }
         ref.entries = locs;

@@ -143,4 +143,31 @@ public class CapacityTest {
         assertEquals(ENTRIES, store.usage().entries().get(Namespace.KV).intValue());
         assertNull(get(store, "n1"));
     }
+
+    @Test
+    public void oneWriteCarryingMoreThanTheCapacityIsRefusedAndChangesNothing() {
+        FlashRegion region = minimalRegion();
+        LogStore store = Stores.mount(region, CAPACITY, ENTRIES);
+        int each = (int) (CAPACITY / 8) - 2;
+        List<Change> old = new ArrayList<>();
+        List<Change> replacement = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            old.add(put("a" + i, Stores.value(i, each)));
+            replacement.add(Stores.remove("a" + i));
+            replacement.add(put("b" + i, Stores.value(100 + i, each)));
+        }
+        store.apply(old);
+        // The new entries fill the capacity, and the removed names ride along in the same record.
+        PartitionFullException e = assertThrows(LogStore.WriteTooLargeException.class, () -> store.apply(replacement));
+        assertTrue(e.getMessage(), e.getMessage().contains("names of removed entries included"));
+        assertArrayEquals(Stores.value(3, each), get(store, "a3"));
+        assertNull(get(store, "b3"));
+        assertEquals(CAPACITY, store.usage().used());
+        // Split in two, the same change goes through.
+        store.apply(replacement.subList(0, 8));
+        store.apply(replacement.subList(8, 16));
+        LogStore again = Stores.mount(region, CAPACITY, ENTRIES);
+        assertEquals(List.of("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7"), again.names(Namespace.KV));
+        assertArrayEquals(Stores.value(105, each), get(again, "b5"));
+    }
 }

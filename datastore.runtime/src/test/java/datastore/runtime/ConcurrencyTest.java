@@ -194,4 +194,95 @@ public class ConcurrencyTest {
             return bytes;
         }
     }
+
+    /**
+     * One writer applies batches that set every one of a set of names to the same generation (one
+     * value spans blocks, so collection runs meanwhile); readers read all the names again and again,
+     * in both orders. A reader must never see a newer generation and then an older one, and during a
+     * pass in which no group was published (the publication counter did not move) it must see a
+     * single generation.
+     */
+    @Test
+    public void aBatchBecomesVisibleToReadersAllAtOnce() throws Exception {
+        int names = 8;
+        int batches = 2000;
+        long capacity = 64 * 1024;
+        int entries = 64;
+        FlashGeometry probe = new FlashGeometry(1024L * BLOCK, BLOCK, 16);
+        long size = LogStore.requiredBlocks(capacity, entries, probe) * BLOCK;
+        LogStore store = Stores.mount(NorFlash.inMemory(size, BLOCK, 16).region("runtime", 0, size), capacity, entries);
+        AtomicReference<Throwable> error = new AtomicReference<>();
+        AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicLong passes = new AtomicLong();
+        AtomicLong quietPasses = new AtomicLong();
+        AtomicLong mixedPasses = new AtomicLong();
+        Thread writer = new Thread(() -> {
+            try {
+                for (long generation = 1; generation <= batches; generation++) {
+                    List<datastore.spi.Change> batch = new ArrayList<>();
+                    for (int i = 0; i < names; i++) {
+                        byte[] value = Stores.value(generation * names + i, i == 0 ? 6000 : 16 + 8 * i);
+                        ByteBuffer.wrap(value).putLong(generation);
+                        batch.add(Stores.put("g" + i, value));
+                    }
+                    store.apply(batch);
+                }
+            } catch (Throwable t) {
+                error.compareAndSet(null, t);
+            } finally {
+                writing.set(false);
+            }
+        });
+        List<Thread> readers = new ArrayList<>();
+        for (int r = 0; r < 2; r++) {
+            readers.add(new Thread(() -> {
+                try {
+                    for (long pass = 0; writing.get(); pass++) {
+                        long before = store.version();
+                        long newest = 0;
+                        long oldest = Long.MAX_VALUE;
+                        for (int k = 0; k < names; k++) {
+                            int i = pass % 2 == 0 ? k : names - 1 - k;
+                            byte[] value = read(store, "g" + i);
+                            long generation = value == null ? 0 : ByteBuffer.wrap(value).getLong();
+                            if (generation < newest) {
+                                mixedPasses.incrementAndGet();
+                                throw new AssertionError("read generation " + generation + " of g" + i + " after "
+                                        + newest + " in the same pass");
+                            }
+                            newest = generation;
+                            oldest = Math.min(oldest, generation);
+                        }
+                        passes.incrementAndGet();
+                        if (store.version() == before && (before & 1) == 0) {
+                            quietPasses.incrementAndGet();
+                            if (oldest != newest) {
+                                mixedPasses.incrementAndGet();
+                                throw new AssertionError("generations " + oldest + " to " + newest
+                                        + " in a pass during which nothing was published");
+                            }
+                        }
+                    }
+                } catch (Throwable t) {
+                    error.compareAndSet(null, t);
+                }
+            }));
+        }
+        readers.forEach(Thread::start);
+        writer.start();
+        writer.join(TimeUnit.MINUTES.toMillis(1));
+        for (Thread reader : readers) {
+            reader.join(TimeUnit.MINUTES.toMillis(1));
+        }
+        System.out.println("atomic batches: batches=" + batches + " reader passes=" + passes.get() + " quiet passes="
+                + quietPasses.get() + " mixed=" + mixedPasses.get());
+        if (error.get() != null) {
+            throw new AssertionError(error.get());
+        }
+        assertTrue("readers made passes", passes.get() > 0);
+        assertTrue("collection ran under the readers", ViewTest.sum(store.eraseCounts()) > 0);
+        for (int i = 0; i < names; i++) {
+            assertEquals(batches, ByteBuffer.wrap(read(store, "g" + i)).getLong());
+        }
+    }
 }

@@ -7,6 +7,8 @@ import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import datastore.Namespace;
@@ -69,5 +71,59 @@ public class DefaultGeometryTest {
         assertEquals(capacity, again.usage().used());
         assertArrayEquals(Stores.value(4, image), get(again, Namespace.IMAGE, "splash"));
         assertArrayEquals(Stores.value(100, 60_000), get(again, "kv0000"));
+    }
+
+    /**
+     * The worst case the region's size is built on, at the default limits: 131072 entries holding the
+     * whole 13 MiB, each in a record of its own, then one batch replacing every one of them, then
+     * half of them written singly again, then batches replacing everything until the ring has
+     * wrapped; the region never runs out and everything survives a remount.
+     */
+    @Test
+    public void theEntryLimitAtFullCapacityFitsThroughItsWorstCase() throws Exception {
+        FlashRegion region = NorFlash.inMemory(REGION, 65536, 16).region("runtime", 0, REGION);
+        long capacity = RuntimePartition.DEFAULT_CAPACITY;
+        int entries = RuntimePartition.DEFAULT_MAX_ENTRIES;
+        int each = (int) (capacity / entries) - 7; // a 7-byte name and the value fill the capacity exactly
+        LogStore store = new LogStore(region, capacity, entries, 1000);
+        store.mount();
+        for (int i = 0; i < entries; i++) {
+            store.apply(List.of(Stores.put(String.format("k%06d", i), Stores.value(i, each))));
+        }
+        assertEquals(capacity, store.usage().used());
+        assertThrows(PartitionFullException.class, () -> store.apply(List.of(Stores.put("k", new byte[0]))));
+        List<Change> all = new ArrayList<>();
+        for (int i = 0; i < entries; i++) {
+            all.add(Stores.put(String.format("k%06d", i), Stores.value(-i, each)));
+        }
+        store.apply(all);
+        for (int i = 0; i < entries; i += 2) {
+            store.apply(List.of(Stores.put(String.format("k%06d", i), Stores.value(entries + i, each))));
+        }
+        // More batches replacing everything wrap the ring, so collection copies what lies in its way.
+        for (int round = 2; round <= 4; round++) {
+            List<Change> batch = new ArrayList<>();
+            for (int i = 0; i < entries; i++) {
+                batch.add(Stores.put(String.format("k%06d", i), expected(i, round, entries, each)));
+            }
+            store.apply(batch);
+        }
+        assertTrue("the ring wrapped", Arrays.stream(store.eraseCounts()).sum() > 0);
+        LogStore again = new LogStore(region, capacity, entries, 1000);
+        again.mount();
+        assertTrue(again.problems().toString(), again.problems().isEmpty());
+        assertEquals(capacity, again.usage().used());
+        assertEquals(entries, again.names(Namespace.KV).size());
+        for (int i = 0; i < entries; i += 997) {
+            assertArrayEquals(expected(i, 4, entries, each), get(again, String.format("k%06d", i)));
+        }
+        long[] erases = again.eraseCounts();
+        System.out.println("default geometry at the entry limit: erased " + Arrays.stream(erases).sum() + " blocks of "
+                + erases.length);
+    }
+
+    /** Even entries keep what the singles wrote; odd ones take the round's value. */
+    static byte[] expected(int i, int round, int entries, int each) {
+        return i % 2 == 0 ? Stores.value(entries + i, each) : Stores.value((long) round * entries + i, each);
     }
 }
