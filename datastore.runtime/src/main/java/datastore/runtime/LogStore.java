@@ -1564,6 +1564,10 @@ final class LogStore {
 
     /** Erases a block the tail has left behind, unless a view still holds a record in it. */
     private void release(long blockStartV) throws IOException {
+        // Blocks are released in order, so records ending before this one were handled with theirs.
+        while (!passed.isEmpty() && passed.peekFirst().end <= blockStartV) {
+            passed.pollFirst();
+        }
         int block = blockAt(blockStartV);
         List<RecordRef> held = new ArrayList<>();
         if (deferred[block] != null) {
