@@ -5,9 +5,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import datastore.Namespace;
 
 /**
- * Where one stored version of an entry lives on flash. Readers use the immutable fields to find the
- * value and the two volatile flags to remember what checking it found; the writer keeps its own
- * bookkeeping in the plain fields, which readers never touch.
+ * Where one stored version of an entry lives on flash. Everything is immutable except what checking
+ * the value found, which readers and the writer share through the volatile flags.
  */
 final class EntryLoc {
     final Namespace namespace;
@@ -32,11 +31,8 @@ final class EntryLoc {
     volatile boolean verified;
     /** The value failed its CRC; reads report it as corrupted. */
     volatile boolean damaged;
-    /** Whether the damage found after mount has been reported in problems() (once). */
+    /** Whether the damage has been reported in problems(), so it is reported once. */
     final AtomicBoolean reported = new AtomicBoolean();
-
-    /** Writer only: readers have seen this version through the index. */
-    boolean published;
 
     EntryLoc(Namespace namespace, String name, int nameLength, long revision, int format, boolean removal,
             int valueLength, int valueCrc, long valueOffset, LogStore.RecordRef ref) {
