@@ -1,7 +1,9 @@
 package datastore.spi;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 import datastore.Namespace;
 
@@ -31,6 +33,27 @@ public interface PartitionStore {
      * @throws datastore.CorruptedEntryException if the stored entry fails its checksum
      */
     Optional<EntryView> open(Namespace namespace, String name);
+
+    /**
+     * Reads the entry's value through {@code decoder}, if present: for callers that only decode the
+     * value, so that a partition can serve a small read without handing out a view. The buffer is
+     * read-only or a private copy, valid only during the call; the decoder must not keep it, and must
+     * not return null. This default opens a view, decodes its {@link EntryView#data()} and closes it;
+     * a partition overrides it when it can decode more cheaply (for example without pinning).
+     *
+     * @throws datastore.CorruptedEntryException if the stored entry fails its checksum
+     * @throws NullPointerException if the decoder returns null
+     * @since 1.1
+     */
+    default <T> Optional<T> read(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
+        Optional<EntryView> view = open(namespace, name);
+        if (view.isEmpty()) {
+            return Optional.empty();
+        }
+        try (EntryView entry = view.get()) {
+            return Optional.of(decoder.apply(entry.data()));
+        }
+    }
 
     /** The names present in a namespace, sorted; an unmodifiable snapshot. */
     List<String> names(Namespace namespace);
