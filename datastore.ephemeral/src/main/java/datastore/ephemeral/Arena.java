@@ -30,6 +30,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 
@@ -165,6 +166,13 @@ final class Arena implements AutoCloseable {
     private static final int SPIN_BEFORE_YIELD = 256;
     /** Lock-free attempts at a listing or usage snapshot before it waits for the writer instead. */
     private static final int OPTIMISTIC_SNAPSHOTS = 8;
+    /**
+     * Values up to this size are read by {@link #read} without a pin: copied, then validated. Larger ones
+     * are decoded through a pinned view, straight from the mapping, so no big copy is ever thrown away.
+     */
+    static final int OPTIMISTIC_READ_BYTES = 4096;
+    /** Unpinned attempts at a small read before it takes a pin instead, so that churn cannot starve it. */
+    private static final int OPTIMISTIC_READS = 8;
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(GROWTH_UNIT);
     private static final VarHandle INTS = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final Namespace[] BY_CODE = new Namespace[256];
@@ -242,6 +250,8 @@ final class Arena implements AutoCloseable {
     Runnable beforeCommit;
     /** Tests only: runs where the file grows, before its first write, to simulate an interrupt arriving there. */
     Runnable duringGrowth;
+    /** Tests only: runs in an unpinned read between its header check and its copy, to simulate a reader stalled there. */
+    Runnable beforeCopy;
 
     /**
      * Opens the arena in {@code path}, creating or reformatting it as the launch identity demands.
@@ -548,6 +558,70 @@ final class Arena implements AutoCloseable {
             throw new CorruptedEntryException(partition, namespace, name, damage);
         }
         return Optional.of(new ArenaEntryView(this, slot, namespace, name, current.ro()));
+    }
+
+    /**
+     * Reads an entry's value through {@code decoder}, as the index stood at one instant between two
+     * batches. A small value of a record already verified is read without pinning its slot (two CASes
+     * and a view less): its bytes are copied out, then the read is validated, and done again if the slot
+     * was retired meanwhile (superseded, removed, moved, or handed off at close) or a batch was
+     * published. That is sound because the arena overwrites a record's bytes only after retiring its
+     * slot, and a retired slot never comes back. The decoder sees only validated bytes: the private
+     * copy, or a pinned view's data. Other reads go through {@link #open}.
+     *
+     * @throws DatastoreException if the arena is closed
+     * @throws CorruptedEntryException as {@link #open} does
+     * @throws NullPointerException if the decoder returns null
+     */
+    <T> Optional<T> read(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
+        Objects.requireNonNull(namespace, "namespace");
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(decoder, "decoder");
+        ConcurrentHashMap<String, Slot> names = index[namespace.ordinal()];
+        for (int attempt = 0; attempt < OPTIMISTIC_READS; attempt = backOff(attempt)) {
+            if (closed) {
+                throw closedException();
+            }
+            long stamp = publication;
+            if ((stamp & 1) != 0) {
+                continue; // a batch is being published: wait for all of it
+            }
+            Slot slot = names.get(name);
+            if (slot == null) {
+                VarHandle.acquireFence(); // the lookup happens before the second read of the sequence
+                if (publication == stamp) {
+                    return Optional.empty();
+                }
+                continue;
+            }
+            if (slot.valueLength > OPTIMISTIC_READ_BYTES || slot.integrity() != Slot.INTACT) {
+                break; // large, or not verified yet: the pinned path verifies it once
+            }
+            MappedByteBuffer map = mapping.rw(); // read after the slot, as in open
+            int at = slot.position;
+            boolean located = map.getInt(at + R_MAGIC) == RECORD_MAGIC && map.getLong(at + R_REVISION) == slot.revision
+                    && map.getInt(at + R_VALUE_LENGTH) == slot.valueLength;
+            if (beforeCopy != null) {
+                beforeCopy.run();
+            }
+            byte[] value = new byte[slot.valueLength];
+            map.get(slot.valuePosition(), value);
+            VarHandle.acquireFence(); // every byte above is read before the validation below
+            if (!slot.live() || publication != stamp) {
+                continue; // the bytes may be another record's by now, or the lookup of an older batch
+            }
+            if (!located) {
+                break; // damaged from outside while live: open reports it
+            }
+            return Optional.of(decoder.apply(ByteBuffer.wrap(value)));
+        }
+        Optional<EntryView> view = open(namespace, name);
+        if (view.isEmpty()) {
+            return Optional.empty();
+        }
+        try (EntryView entry = view.get()) {
+            return Optional.of(decoder.apply(entry.data()));
+        }
     }
 
     private static int backOff(int spins) {

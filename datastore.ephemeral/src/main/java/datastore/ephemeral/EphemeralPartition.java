@@ -1,8 +1,10 @@
 package datastore.ephemeral;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 import datastore.Namespace;
 import datastore.Partitions;
@@ -82,6 +84,12 @@ public class EphemeralPartition implements PartitionStore {
     @Override
     public Optional<EntryView> open(Namespace namespace, String name) {
         return arena.open(namespace, name);
+    }
+
+    /** {@inheritDoc} Small values are read without pinning (see {@link Arena#read}). */
+    @Override
+    public <T> Optional<T> read(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
+        return arena.read(namespace, name, decoder);
     }
 
     @Override

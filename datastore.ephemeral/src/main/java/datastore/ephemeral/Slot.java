@@ -66,6 +66,15 @@ final class Slot {
         return position + Arena.RECORD_HEADER + nameLength;
     }
 
+    /**
+     * Whether the record is still this slot's: not retired and not handed off. The arena overwrites a
+     * record's bytes only after its slot stopped being live, and a slot never becomes live again, so a
+     * reader that read the bytes before seeing {@code true} here read the record as written.
+     */
+    boolean live() {
+        return state >= 0;
+    }
+
     /** Adds a pin unless the slot is retired or handed off. Lock-free. */
     boolean tryPin() {
         for (;;) {

@@ -216,6 +216,22 @@ public class ArenaRecoveryTest {
         }
     }
 
+    @Test
+    public void recordHeaderDamagedAfterAReadIsReportedByTheNextUnpinnedRead() throws IOException {
+        Arena arena = new Arena(file, CAPACITY, "launch");
+        try {
+            // The first read verifies the record through a pin; the next ones are unpinned.
+            assertArrayEquals(bytes("first"), arena.read(Namespace.KV, "before", ArenaFixture::copy).orElseThrow());
+            assertArrayEquals(bytes("first"), arena.read(Namespace.KV, "before", ArenaFixture::copy).orElseThrow());
+            int record = recordPosition("before");
+            writeLong(record + Arena.R_REVISION, headerLong(record + Arena.R_REVISION) + 1000);
+            assertThrows(CorruptedEntryException.class, () -> arena.read(Namespace.KV, "before", ArenaFixture::copy));
+            assertArrayEquals(bytes("third"), arena.read(Namespace.KV, "after", ArenaFixture::copy).orElseThrow());
+        } finally {
+            arena.close();
+        }
+    }
+
     @Test(timeout = 20_000)
     public void compactionSurvivesSpansScribbledWhileTheArenaRuns() throws IOException {
         Arena arena = new Arena(file, CAPACITY, "launch");
