@@ -56,7 +56,7 @@ public final class RomImage {
     private final int buckets;
     private final int bucketsAt;
     private final int indexAt;
-    private final int dataAt;
+    private final int indexEnd;
     private final int pagedAt;
     private final byte[] pageHashes;
     private final AtomicIntegerArray pages;
@@ -79,7 +79,7 @@ public final class RomImage {
         this.pagedAt = base + pagedStart;
         this.bucketsAt = pagedAt;
         this.indexAt = bucketsAt + BUCKET_SIZE * buckets;
-        this.dataAt = indexAt + indexLength;
+        this.indexEnd = indexAt + indexLength;
         this.pageHashes = pageHashes;
         this.pages = new AtomicIntegerArray(pageHashes.length / HASH_SIZE);
     }
@@ -252,11 +252,11 @@ public final class RomImage {
                 return ABSENT;
             }
             int r = base + record;
-            if (r < indexAt || r > dataAt - INDEX_RECORD_FIXED || !sound(r, INDEX_RECORD_FIXED)) {
+            if (r < indexAt || r > indexEnd - INDEX_RECORD_FIXED || !sound(r, INDEX_RECORD_FIXED)) {
                 return DAMAGED;
             }
             int nameLength = map.getShort(r + 2) & 0xFFFF;
-            if (r + INDEX_RECORD_FIXED + nameLength > dataAt) {
+            if (r + INDEX_RECORD_FIXED + nameLength > indexEnd) {
                 return DAMAGED;
             }
             if ((map.get(r) & 0xFF) == code) {
@@ -305,7 +305,7 @@ public final class RomImage {
     int dataOffsetAt(int record) {
         long offset = base + (map.getInt(record + 4) & 0xFFFFFFFFL);
         long length = map.getInt(record + 8) & 0xFFFFFFFFL;
-        return offset < dataAt || offset + length > base + (long) imageLength ? -1 : (int) offset;
+        return offset < indexEnd || offset + length > base + (long) imageLength ? -1 : (int) offset;
     }
 
     /** The data length of the record at {@code record}. */
@@ -401,12 +401,12 @@ public final class RomImage {
             }
             int record = map.getInt(at);
             int r = base + record;
-            if (record == 0 || r < indexAt || r > dataAt - INDEX_RECORD_FIXED || !sound(r, INDEX_RECORD_FIXED)) {
+            if (record == 0 || r < indexAt || r > indexEnd - INDEX_RECORD_FIXED || !sound(r, INDEX_RECORD_FIXED)) {
                 continue;
             }
             int nameLength = map.getShort(r + 2) & 0xFFFF;
             int offset = dataOffsetAt(r);
-            if (nameLength == 0 || r + INDEX_RECORD_FIXED + nameLength > dataAt || offset < 0
+            if (nameLength == 0 || r + INDEX_RECORD_FIXED + nameLength > indexEnd || offset < 0
                     || !sound(r + INDEX_RECORD_FIXED, nameLength)) {
                 continue;
             }
@@ -426,7 +426,14 @@ public final class RomImage {
             list.add(new RomEntry(namespace, name, formatAt(r), offset - base, dataLengthAt(r), record));
         }
         list.sort(Comparator.comparingInt(RomEntry::index));
-        return Collections.unmodifiableList(list);
+        // Two slots naming one record would list it twice; an encoder never writes that, a forger might.
+        List<RomEntry> distinct = new ArrayList<>(list.size());
+        for (RomEntry entry : list) {
+            if (distinct.isEmpty() || distinct.get(distinct.size() - 1).index() != entry.index()) {
+                distinct.add(entry);
+            }
+        }
+        return Collections.unmodifiableList(distinct);
     }
 
     /**
@@ -476,7 +483,7 @@ public final class RomImage {
      * cached. A mismatch is recorded in {@link #problems()}.
      */
     public boolean verify(RomEntry entry) {
-        if (entry.offset() < dataAt - base || (long) entry.offset() + entry.length() > imageLength) {
+        if (entry.offset() < indexEnd - base || (long) entry.offset() + entry.length() > imageLength) {
             throw new IllegalArgumentException(entry + " is not an entry of this image");
         }
         return sound(base + entry.offset(), entry.length());
