@@ -145,7 +145,7 @@ final class LogStore {
     /** Copies made by the collector whose originals readers may hold in the index: (original, copy). */
     private final List<EntryLoc[]> pendingPublish = new ArrayList<>();
     /** Names the current group changed that readers do not see yet. */
-    private final Set<Key> groupTouched = new LinkedHashSet<>();
+    private Set<Key> groupTouched = new LinkedHashSet<>();
     private boolean groupCleared;
     /** Entries whose damaged name matched no known name, with their damagedNames key. */
     private final Map<EntryLoc, Long> orphans = new java.util.IdentityHashMap<>();
@@ -1004,8 +1004,7 @@ final class LogStore {
     }
 
     private void writeGroup(List<Batch> group) {
-        groupTouched.clear();
-        groupCleared = false;
+        resetGroup();
         try {
             for (int i = 0; i < group.size(); i++) {
                 Batch batch = group.get(i);
@@ -1020,8 +1019,8 @@ final class LogStore {
                 try {
                     if (batch.clear) {
                         writeClear();
+                        resetGroup();
                         groupCleared = true;
-                        groupTouched.clear();
                     } else {
                         writeBatch(batch, groupTouched);
                     }
@@ -1054,7 +1053,14 @@ final class LogStore {
         if (groupCleared || !groupTouched.isEmpty()) {
             publish(groupTouched, groupCleared);
         }
-        groupTouched.clear();
+        resetGroup();
+    }
+
+    private void resetGroup() {
+        // A new set rather than clear(): clearing costs the table's size, which a large batch grew.
+        if (!groupTouched.isEmpty()) {
+            groupTouched = new LinkedHashSet<>();
+        }
         groupCleared = false;
     }
 
