@@ -2,11 +2,13 @@ package datastore.rom;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
 import java.security.PublicKey;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 import datastore.Namespace;
 import datastore.Partitions;
@@ -161,6 +163,12 @@ public class RomPartition implements PartitionStore {
     @Override
     public Optional<EntryView> open(Namespace namespace, String name) {
         return store.open(namespace, name);
+    }
+
+    /** Decodes the value straight from the mapped flash, without a view; see {@link RomStore#read}. */
+    @Override
+    public <T> Optional<T> read(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
+        return store.read(namespace, name, decoder);
     }
 
     @Override

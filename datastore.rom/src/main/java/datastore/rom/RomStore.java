@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.concurrent.locks.LockSupport;
 
 import datastore.CorruptedEntryException;
@@ -251,6 +252,60 @@ public final class RomStore {
                 if (!handedOut) {
                     pin.decrementAndGet();
                 }
+            }
+        }
+    }
+
+    /**
+     * Decodes an entry's value without a view: the same search and checks as {@link #open}, the
+     * application slot pinned only while {@code decoder} runs on a read-only slice of the map.
+     *
+     * @throws CorruptedEntryException if a page holding the entry's record or bytes fails its hash
+     * @throws NullPointerException if the decoder returns null
+     */
+    public <T> Optional<T> read(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
+        Mounted m = mounted;
+        int code = namespace.code();
+        RomImage upd = m.upd();
+        if (upd != null) {
+            int r = upd.lookup(code, name);
+            if (r == RomImage.DAMAGED) {
+                throw upd.refuse(namespace, name, "unique-per-dock index record or a hash table slot before it");
+            }
+            if (r >= 0) {
+                if (!upd.dataSound(r)) {
+                    throw upd.refuse(namespace, name, "unique-per-dock bytes");
+                }
+                return Optional.of(decoder.apply(upd.map().slice(upd.dataOffsetAt(r), upd.dataLengthAt(r))));
+            }
+        }
+        while (true) {
+            RomImage app = m.app();
+            if (app == null) {
+                return Optional.empty();
+            }
+            AtomicInteger pin = pins[m.slot()];
+            pin.incrementAndGet();
+            try {
+                // As in open: a replace that moved on since m was read may be erasing this slot.
+                if (mounted != m) {
+                    m = mounted;
+                    continue;
+                }
+                int r = app.lookup(code, name);
+                if (r == RomImage.ABSENT) {
+                    return Optional.empty();
+                }
+                if (r == RomImage.DAMAGED) {
+                    throw app.refuse(namespace, name, "index record in application image generation " + m.generation()
+                            + " or a hash table slot before it");
+                }
+                if (!app.dataSound(r)) {
+                    throw app.refuse(namespace, name, "bytes in application image generation " + m.generation());
+                }
+                return Optional.of(decoder.apply(app.map().slice(app.dataOffsetAt(r), app.dataLengthAt(r))));
+            } finally {
+                pin.decrementAndGet();
             }
         }
     }

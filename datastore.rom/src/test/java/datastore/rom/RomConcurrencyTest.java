@@ -47,7 +47,21 @@ public class RomConcurrencyTest {
                 }
             }
         };
-        List<Thread> threads = List.of(new Thread(reader), new Thread(reader));
+        Runnable decoder = () -> {
+            while (!stop.get()) {
+                try {
+                    // The decoder sees the bytes of one generation; which one is not known here, so check the form.
+                    String value = store.read(Namespace.KV, "dock_name", RomStoreTest::utf8).orElseThrow();
+                    if (!value.matches("RW02-g[0-9]+")) {
+                        failures.add("read showed " + value);
+                    }
+                    reads.incrementAndGet();
+                } catch (RuntimeException e) {
+                    failures.add(e.toString());
+                }
+            }
+        };
+        List<Thread> threads = List.of(new Thread(reader), new Thread(reader), new Thread(decoder));
         threads.forEach(Thread::start);
         try {
             for (int generation = 2; generation <= 40; generation++) {

@@ -135,6 +135,27 @@ public class RomStoreTest {
     }
 
     @Test
+    public void readDecodesWhatOpenServesWithoutAView() throws Exception {
+        RomFixtures.flashImage(region, RomFixtures.builder(region).buildFlash(RomFixtures.content("a"),
+                RomFixtures.upd(), null));
+        RomStore store = RomFixtures.mount(region);
+        for (String key : List.of("dock_name", "enrolment_token", "content_url", "timezone")) {
+            assertEquals(key, read(store, key), store.read(Namespace.KV, key, RomStoreTest::utf8).orElseThrow());
+        }
+        assertTrue(store.read(Namespace.KV, "absent", RomStoreTest::utf8).isEmpty());
+        assertThrows(NullPointerException.class, () -> store.read(Namespace.KV, "timezone", data -> null));
+        // No pin is left behind by reads, decoder failures included: the next replaces need both slots.
+        store.replace(RomFixtures.content("b"), RomFixtures.FORMATS);
+        store.replace(RomFixtures.content("c"), RomFixtures.FORMATS);
+        assertEquals("https://content.example.com/c", store.read(Namespace.KV, "content_url", RomStoreTest::utf8)
+                .orElseThrow());
+        int at = indexOf(RomImageBuilderTest.bytes(region.map()), RomFixtures.resource("small.png"));
+        flash.corrupt(at + 100, (byte) 0x40);
+        RomStore damaged = RomFixtures.mount(region);
+        assertThrows(datastore.CorruptedEntryException.class, () -> damaged.read(Namespace.IMAGE, "default", b -> b));
+    }
+
+    @Test
     public void aCorruptedEntryIsNeverServedAndIsReported() throws Exception {
         RomStore store = RomFixtures.mount(region);
         store.replace(RomFixtures.content("a"), RomFixtures.FORMATS);
