@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 import datastore.ChangeEvents;
@@ -55,7 +56,9 @@ public class LogicalStore {
 
     /**
      * How often one operation starts over because a partition left under it or came back; beyond
-     * this it goes on without waiting, so no operation can be kept busy forever.
+     * this it no longer starts over, so no operation can be kept busy forever: a partition it finds
+     * departed is awaited and its successor asked in its place (never skipped while its grace runs),
+     * and a partition failing under it fails the operation.
      */
     private static final int MAX_RESTARTS = 16;
 
@@ -82,6 +85,8 @@ public class LogicalStore {
     private final String defaultPartition;
     private final long graceMillis;
     final PartitionLineup lineup;
+    /** {@link #MAX_RESTARTS}; tests lower it to reach the bound without depending on the scheduler. */
+    int maxRestarts = MAX_RESTARTS;
     private volatile boolean closing;
 
     @Activate
@@ -176,18 +181,24 @@ public class LogicalStore {
             TreeSet<String> names = new TreeSet<>();
             for (Slot slot : slots) {
                 if (slot.departed()) {
-                    if (restarts < MAX_RESTARTS && lineup.inGrace(slot)) {
-                        lineup.awaitPresent(slot.name);
+                    if (!lineup.inGrace(slot)) {
+                        continue;
+                    }
+                    Optional<Slot> back = lineup.awaitPresent(slot.name);
+                    if (restarts < maxRestarts) {
                         slots = lineup.slots();
                         restarts++;
                         continue scan;
                     }
-                    continue;
+                    if (back.isEmpty()) {
+                        continue;
+                    }
+                    slot = back.get(); // see read: listed in the departed one's place, never skipped
                 }
                 try {
                     names.addAll(slot.store.names(namespace));
                 } catch (RuntimeException e) {
-                    if (restarts < MAX_RESTARTS && lineup.hasLeft(slot)) {
+                    if (restarts < maxRestarts && lineup.hasLeft(slot)) {
                         slots = lineup.slots();
                         restarts++;
                         continue scan;
@@ -217,20 +228,28 @@ public class LogicalStore {
         for (;;) {
             for (Slot slot : slots) {
                 if (slot.departed()) {
-                    if (restarts < MAX_RESTARTS && lineup.inGrace(slot)) {
-                        lineup.awaitPresent(slot.name);
+                    if (!lineup.inGrace(slot)) {
+                        continue;
+                    }
+                    Optional<Slot> back = lineup.awaitPresent(slot.name);
+                    if (restarts < maxRestarts) {
                         slots = lineup.slots();
                         restarts++;
                         continue scan;
                     }
-                    continue;
+                    if (back.isEmpty()) {
+                        continue; // its grace is over: the read goes on without it
+                    }
+                    // Replaced again after every restart: rather than skip it (and answer from a lower
+                    // partition while it is being replaced), ask its successor in its place.
+                    slot = back.get();
                 }
                 Optional<EntryView> view;
                 try {
                     view = slot.store.open(namespace, name);
                 } catch (RuntimeException e) {
                     // A partition closed under this read has left the lineup: read again without it.
-                    if (restarts < MAX_RESTARTS && lineup.hasLeft(slot)) {
+                    if (restarts < maxRestarts && lineup.hasLeft(slot)) {
                         slots = lineup.slots();
                         restarts++;
                         continue scan;
@@ -248,6 +267,57 @@ public class LogicalStore {
     }
 
     /**
+     * Decodes the visible entry's value, as {@link #read} finds it, through
+     * {@link PartitionStore#read(Namespace, String, Function)}: the path of reads that need the value
+     * only, where a partition may answer without opening a view and a miss costs the partition's lookup.
+     *
+     * @param decoder must not keep the buffer it is given, nor return null
+     * @return the decoded value, or null if no partition has the entry
+     * @throws CorruptedEntryException if the winning entry fails its checksum
+     * @throws DatastoreException naming the partition, if a partition fails otherwise
+     */
+    <T> T readValue(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
+        Slot[] slots = lineup.slots();
+        int restarts = 0;
+        scan:
+        for (;;) {
+            for (int i = 0; i < slots.length; i++) {
+                Slot slot = slots[i];
+                if (slot.departed()) {
+                    if (!lineup.inGrace(slot)) {
+                        continue;
+                    }
+                    Optional<Slot> back = lineup.awaitPresent(slot.name);
+                    if (restarts < maxRestarts) {
+                        slots = lineup.slots();
+                        restarts++;
+                        continue scan;
+                    }
+                    if (back.isEmpty()) {
+                        continue;
+                    }
+                    slot = back.get(); // see read: asked in the departed one's place, never skipped
+                }
+                Optional<T> value;
+                try {
+                    value = slot.store.read(namespace, name, decoder);
+                } catch (RuntimeException e) {
+                    if (restarts < maxRestarts && lineup.hasLeft(slot)) {
+                        slots = lineup.slots();
+                        restarts++;
+                        continue scan;
+                    }
+                    throw failure(slot.name, name, "read " + namespace.id() + " entry", e);
+                }
+                if (value.isPresent()) {
+                    return value.get();
+                }
+            }
+            return null;
+        }
+    }
+
+    /**
      * Opens an entry of the named partition only, waiting for the partition during its departure
      * grace; if the partition leaves under the call, opens it in its successor.
      *
@@ -259,7 +329,7 @@ public class LogicalStore {
             try {
                 return slot.store.open(namespace, name);
             } catch (RuntimeException e) {
-                if (restarts < MAX_RESTARTS && lineup.hasLeft(slot)) {
+                if (restarts < maxRestarts && lineup.hasLeft(slot)) {
                     continue;
                 }
                 throw failure(slot.name, name, "open " + namespace.id() + " entry", e);
@@ -299,7 +369,7 @@ public class LogicalStore {
                 }
                 return write.apply(slot.store);
             } catch (RuntimeException e) {
-                if (!(e instanceof ReadOnlyPartitionException) && restarts < MAX_RESTARTS && lineup.hasLeft(slot)) {
+                if (!(e instanceof ReadOnlyPartitionException) && restarts < maxRestarts && lineup.hasLeft(slot)) {
                     continue;
                 }
                 throw failure(slot.name, name, "write", e);

@@ -187,8 +187,11 @@ final class PartitionLineup {
      * its grace is running, waits (at most until the grace ends) for it to come back.
      */
     Optional<Slot> awaitPresent(String name) {
-        Optional<Slot> present = present(slots, name);
-        if (present.isPresent() || departedInGrace(slots, name).isEmpty()) {
+        // One snapshot for both questions: read twice, the lineup could change in between from
+        // "departed" to "back", and the answer would be "neither" although the partition is there.
+        Slot[] lineup = slots;
+        Optional<Slot> present = present(lineup, name);
+        if (present.isPresent() || departedInGrace(lineup, name).isEmpty()) {
             return present;
         }
         waits.incrementAndGet();
