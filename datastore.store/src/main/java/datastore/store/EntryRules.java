@@ -38,6 +38,10 @@ final class EntryRules {
         int utf8Bytes = 0;
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
+            if (c >= 0x20 && c < 0x7F) { // printable ASCII, nearly every name: one byte, nothing to refuse
+                utf8Bytes++;
+                continue;
+            }
             if (Character.isHighSurrogate(c) && i + 1 < name.length() && Character.isLowSurrogate(name.charAt(i + 1))) {
                 utf8Bytes += 4;
                 i++;

@@ -1,8 +1,10 @@
 package datastore.store;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 import datastore.KvBatch;
 import datastore.KvEntry;
@@ -27,6 +29,9 @@ import org.osgi.service.component.propertytypes.ServiceDescription;
 @ServiceDescription("Key-value settings of the one logical store")
 public class LogicalKvStore implements KvStore {
 
+    /** Decodes a stored value; one instance, so that a read allocates no decoder. */
+    private static final Function<ByteBuffer, String> UTF8 = LogicalKvStore::decode;
+
     private final LogicalStore store;
 
     @Activate
@@ -41,19 +46,36 @@ public class LogicalKvStore implements KvStore {
 
     @Override
     public String get(String key) {
-        return find(key).orElse("");
+        EntryRules.checkName(key);
+        String value = store.readValue(Namespace.KV, key, UTF8);
+        return value == null ? "" : value;
     }
 
     @Override
     public Optional<String> find(String key) {
-        return lookup(key).map(KvEntry::value);
+        EntryRules.checkName(key);
+        return Optional.ofNullable(store.readValue(Namespace.KV, key, UTF8));
     }
 
     @Override
     public Optional<KvEntry> lookup(String key) {
         EntryRules.checkName(key);
-        return store.read(Namespace.KV, key,
-                (partition, view) -> new KvEntry(key, StandardCharsets.UTF_8.decode(view.data()).toString(), partition));
+        return store.read(Namespace.KV, key, (partition, view) -> new KvEntry(key, decode(view.data()), partition));
+    }
+
+    /**
+     * The value as a string, decoded from the buffer's bytes in one step: from its array when it has
+     * one, else from one copy (a {@code CharsetDecoder} would add a decoder and a char buffer per read).
+     * Malformed input becomes U+FFFD, as with {@code Charset.decode}.
+     */
+    static String decode(ByteBuffer data) {
+        int length = data.remaining();
+        if (data.hasArray()) {
+            return new String(data.array(), data.arrayOffset() + data.position(), length, StandardCharsets.UTF_8);
+        }
+        byte[] bytes = new byte[length];
+        data.get(data.position(), bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
     }
 
     @Override
