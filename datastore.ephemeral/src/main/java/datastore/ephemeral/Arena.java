@@ -111,7 +111,11 @@ import datastore.spi.PartitionUsage;
  * pin, and retries (spinning briefly while it is odd) unless both are the same even value; so each
  * {@code open} sees the index as it stood between two writes, and a later {@code open} never sees an
  * older state than an earlier one saw. Listings and usage are snapshots the same way, taken under the
- * lock after a few attempts that writes kept invalidating.
+ * lock after a few attempts that writes kept invalidating. A value-only {@link #read} of a small,
+ * verified record skips the pin: it copies the bytes, then accepts them only if the slot is still live
+ * and the sequence unchanged. Every path that overwrites a record's bytes (compaction moving records or
+ * filling gaps, writes into freed space, a later arena on the file after {@link #close()}) retires or
+ * hands off its slot first, and a slot never becomes live again.
  *
  * <h2>Life cycle</h2> Opening with the launch identity recorded in the header keeps the contents (a
  * bundle update); any other identity, or a header that is not an arena of this format, replaces the
