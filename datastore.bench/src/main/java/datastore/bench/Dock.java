@@ -33,25 +33,23 @@ import datastore.spi.RomContent;
 import datastore.store.StoreAssembly;
 
 /**
- * The real dock without a framework: one flash file with the default partition table (64 MiB NOR,
- * 64 KiB erase blocks, 16-byte programs; ROM region of 28 MiB at 0, runtime region of 32 MiB at
- * 32 MiB), the ROM and runtime partitions mounted on it, the ephemeral arena on tmpfs, and the one
+ * The real dock without a framework: one flash file with the default partition table (128 MiB NOR,
+ * 64 KiB erase blocks, 16-byte programs; ROM region of 28 MiB at 0, runtime region of 80 MiB at
+ * 32 MiB), the ROM and runtime partitions mounted on it with their default configurations, the ephemeral arena on tmpfs, and the one
  * logical store over them with the dock's rankings (ephemeral 300, runtime 200, ROM 100).
  */
 final class Dock implements AutoCloseable {
-    static final long FLASH_SIZE = 64 * Data.MIB;
+    static final long FLASH_SIZE = 128 * Data.MIB;
     static final int ERASE_BLOCK = 65536;
     static final int PROGRAM_SIZE = 16;
     static final long ROM_OFFSET = 0;
     static final long ROM_SIZE = 28 * Data.MIB;
     static final long RUNTIME_OFFSET = 32 * Data.MIB;
-    static final long RUNTIME_SIZE = 32 * Data.MIB;
+    static final long RUNTIME_SIZE = 80 * Data.MIB;
     /** The partitions' default payload capacities. */
     static final long ROM_CAPACITY = 13L * 1024 * 1024;
     static final long RUNTIME_CAPACITY = 13L * 1024 * 1024;
     static final long EPHEMERAL_CAPACITY = 128L * 1024 * 1024;
-    /** The entry limit the issue asks the runtime partition to hold. */
-    static final int RUNTIME_ENTRIES_WANTED = 100_000;
 
     static final ImageFormats FORMATS = new ImageFormats();
 
@@ -121,8 +119,7 @@ final class Dock implements AutoCloseable {
 
     /**
      * The most small entries (10-byte names, {@code valueBytes}-byte values) a default ROM slot takes,
-     * at most {@code wanted}: each index record carries the name, offsets and a SHA-256 of the value,
-     * and each value is 16-byte aligned.
+     * at most {@code wanted}, as the ROM image format itself encodes them (since format 2, 100k fit).
      */
     static int romKeysThatFit(int wanted, int valueBytes) {
         long slot = romLayout().slotSize();
@@ -170,32 +167,26 @@ final class Dock implements AutoCloseable {
 
     // ---------------------------------------------------------------- runtime
 
-    /** Mounts the runtime partition with the default configuration except the entry limit. */
-    PartitionStore mountRuntime(int maxEntries) {
-        runtime = new RuntimePartition(runtimeRegion, runtimeConfig(maxEntries));
+    /** Mounts the runtime partition with its default configuration (13 MiB, up to 131072 entries). */
+    PartitionStore mountRuntime() {
+        runtime = new RuntimePartition(runtimeRegion, runtimeConfig());
         return runtime;
     }
 
-    static RuntimeConfiguration runtimeConfig(int maxEntries) {
-        return Configs.of(RuntimeConfiguration.class, "max_entries", maxEntries);
+    static RuntimeConfiguration runtimeConfig() {
+        return Configs.of(RuntimeConfiguration.class);
     }
 
     /**
-     * The entry limit to configure: {@value #RUNTIME_ENTRIES_WANTED} when the engine accepts it on the
-     * default region, else the largest of a few smaller limits it accepts (and the report says so).
+     * The default entry limit, checked once on a scratch region of the default size so that a
+     * layout the engine refuses fails here with the engine's own message rather than mid-benchmark.
      */
     static int runtimeEntryLimit() {
         Data.quietLogs();
-        for (int limit : new int[] {RUNTIME_ENTRIES_WANTED, 65535, 49152, 32768, 24576, 16384, 12288}) {
-            NorFlash scratch = NorFlash.inMemory(RUNTIME_SIZE, ERASE_BLOCK, PROGRAM_SIZE);
-            try {
-                new RuntimePartition(scratch.region(Partitions.RUNTIME, 0, RUNTIME_SIZE), runtimeConfig(limit));
-                return limit;
-            } catch (IllegalArgumentException refused) {
-                // try a smaller limit
-            }
-        }
-        throw new IllegalStateException("the runtime partition accepts none of the entry limits tried");
+        RuntimeConfiguration config = runtimeConfig();
+        NorFlash scratch = NorFlash.inMemory(RUNTIME_SIZE, ERASE_BLOCK, PROGRAM_SIZE);
+        new RuntimePartition(scratch.region(Partitions.RUNTIME, 0, RUNTIME_SIZE), config);
+        return config.max_entries();
     }
 
     // ---------------------------------------------------------------- ephemeral

@@ -103,7 +103,7 @@ public class DurablePut {
             dock = Dock.create(null);
             dock.flashRom(Dock.sampleContent(), null);
             dock.mountRom(null);
-            dock.mountRuntime(Dock.runtimeEntryLimit());
+            dock.mountRuntime();
             dock.openEphemeral();
             kv = dock.store().kv();
         }

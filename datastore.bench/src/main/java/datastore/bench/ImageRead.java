@@ -67,7 +67,7 @@ public class ImageRead {
             }
             dock.flashRom(new RomContent(new byte[0], java.util.Map.of(), romImages), null);
             dock.mountRom(null);
-            dock.mountRuntime(Dock.runtimeEntryLimit());
+            dock.mountRuntime();
             dock.openEphemeral();
             images = dock.store().images();
             for (int s : new int[] {1048576, 4194304}) {

@@ -55,7 +55,7 @@ public final class MemoryHarness {
             base = usedHeap();
             int runtimeKeys = Math.min(Data.KEYS, limit);
             String[] names = Data.keys("run", runtimeKeys);
-            Dock.fill(dock.mountRuntime(limit), names, Dock.values(names, Data.VALUE_BYTES), 1000);
+            Dock.fill(dock.mountRuntime(), names, Dock.values(names, Data.VALUE_BYTES), 1000);
             names = null;
             perKey(results, "runtime", dock.runtime, runtimeKeys, base);
             int romKeys = Dock.romKeysThatFit(Data.KEYS, Data.VALUE_BYTES);
@@ -98,7 +98,7 @@ public final class MemoryHarness {
             int runtimeKeys = Math.min(Data.KEYS, limit);
             String[] run = Data.keys("run", runtimeKeys);
             int runtimeValue = (int) (Dock.RUNTIME_CAPACITY / runtimeKeys) - 10;
-            Dock.fill(dock.mountRuntime(limit), run, Dock.values(run, runtimeValue), 1000);
+            Dock.fill(dock.mountRuntime(), run, Dock.values(run, runtimeValue), 1000);
             run = null;
             int ephemeralKeys = (int) (Dock.EPHEMERAL_CAPACITY / (10 + Data.VALUE_BYTES));
             dock.openEphemeral();

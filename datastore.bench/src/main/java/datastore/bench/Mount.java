@@ -23,8 +23,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * Mount: activating a partition on a flash file that already holds its data, as at dock start (the
  * file is in the page cache, as it is after the first start). ROM: the sample content a developer
  * deploys (code, three settings, a 16 KiB splash image), unsigned and signed with Ed25519, and the
- * largest small-key ROM the default slot takes. Runtime: a full partition (13 MiB payload in 100k
- * keys, or in as many keys as the engine's entry limit allows).
+ * largest small-key ROM the default slot takes (100k keys). Runtime: a full partition with the default
+ * configuration (13 MiB payload in 100k keys).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -77,7 +77,7 @@ public class Mount {
             String[] names = Data.keys("run", keys);
             // Values sized so the payload fills the capacity: 13 MiB over the keys, names included.
             int valueBytes = (int) (Dock.RUNTIME_CAPACITY / keys) - 10;
-            Dock.fill(dock.mountRuntime(limit), names, Dock.values(names, valueBytes), 500);
+            Dock.fill(dock.mountRuntime(), names, Dock.values(names, valueBytes), 500);
             long used = dock.runtime.usage().used();
             if (used < Dock.RUNTIME_CAPACITY * 99 / 100) {
                 throw new IllegalStateException("the runtime partition holds " + used + " payload bytes, not about 13 MiB");
@@ -97,6 +97,6 @@ public class Mount {
 
     @Benchmark
     public PartitionStore runtimeFull(RuntimeState state) {
-        return state.dock.mountRuntime(state.limit);
+        return state.dock.mountRuntime();
     }
 }

@@ -82,7 +82,7 @@ public class SmallGet {
             dock.mountRom(null);
             int limit = Dock.runtimeEntryLimit();
             runtimeKeys = Data.keys("run", Math.min(Data.KEYS, limit));
-            Dock.fill(dock.mountRuntime(limit), runtimeKeys, Dock.values(runtimeKeys, Data.VALUE_BYTES), 1000);
+            Dock.fill(dock.mountRuntime(), runtimeKeys, Dock.values(runtimeKeys, Data.VALUE_BYTES), 1000);
             ephemeralKeys = Data.keys("eph", Data.KEYS);
             Dock.fill(dock.openEphemeral(), ephemeralKeys, Dock.values(ephemeralKeys, Data.VALUE_BYTES), 1000);
             kv = dock.store().kv();

@@ -10,8 +10,8 @@ import datastore.flash.FlashRegion;
 import datastore.spi.PartitionStore;
 
 /**
- * Space: fills each store with the runtime partition's full payload (13 MiB over 100k keys, or over
- * as many keys as the engine's entry limit allows), then overwrites every key again and again until
+ * Space: fills each store with the runtime partition's full payload (13 MiB over 100k keys, the runtime
+ * partition's default configuration), then overwrites every key again and again until
  * {@code passes} times the capacity has been written, 1,000 keys per durable transaction. The runtime
  * partition must stay in its fixed flash region and keep accepting writes; for each peer the harness
  * reports how far its files grew on the same workload. Results go to a properties file.
@@ -39,7 +39,7 @@ public final class SpaceHarness {
         results.setProperty("space.payload", Long.toString((long) keys * (10 + valueBytes)));
 
         try (Dock dock = Dock.create(null)) {
-            PartitionStore runtime = dock.mountRuntime(limit);
+            PartitionStore runtime = dock.mountRuntime();
             Path file = dock.dir.resolve("flash.img");
             long fileBefore = Files.size(file);
             long start = System.nanoTime();
