@@ -174,33 +174,24 @@ public class LogicalStore {
      * so that one broken partition does not hide the others.
      */
     List<String> names(Namespace namespace) {
-        Slot[] slots = lineup.slots();
-        int restarts = 0;
+        Scan scan = new Scan();
         scan:
         for (;;) {
             TreeSet<String> names = new TreeSet<>();
-            for (Slot slot : slots) {
+            for (Slot slot : scan.slots) {
                 if (slot.departed()) {
-                    if (!lineup.inGrace(slot)) {
-                        continue;
-                    }
-                    Optional<Slot> back = lineup.awaitPresent(slot.name);
-                    if (restarts < maxRestarts) {
-                        slots = lineup.slots();
-                        restarts++;
+                    slot = scan.standIn(slot);
+                    if (scan.restarted) {
                         continue scan;
                     }
-                    if (back.isEmpty()) {
+                    if (slot == null) {
                         continue;
                     }
-                    slot = back.get(); // see read: listed in the departed one's place, never skipped
                 }
                 try {
                     names.addAll(slot.store.names(namespace));
                 } catch (RuntimeException e) {
-                    if (restarts < maxRestarts && lineup.hasLeft(slot)) {
-                        slots = lineup.slots();
-                        restarts++;
+                    if (scan.restartAfterFailure(slot)) {
                         continue scan;
                     }
                     if (e instanceof DatastoreException) {
@@ -222,36 +213,25 @@ public class LogicalStore {
      * @throws DatastoreException naming the partition, if a partition fails otherwise
      */
     <T> Optional<T> read(Namespace namespace, String name, EntryReader<T> reader) {
-        Slot[] slots = lineup.slots();
-        int restarts = 0;
+        Scan scan = new Scan();
         scan:
         for (;;) {
-            for (Slot slot : slots) {
+            for (Slot slot : scan.slots) {
                 if (slot.departed()) {
-                    if (!lineup.inGrace(slot)) {
-                        continue;
-                    }
-                    Optional<Slot> back = lineup.awaitPresent(slot.name);
-                    if (restarts < maxRestarts) {
-                        slots = lineup.slots();
-                        restarts++;
+                    slot = scan.standIn(slot);
+                    if (scan.restarted) {
                         continue scan;
                     }
-                    if (back.isEmpty()) {
-                        continue; // its grace is over: the read goes on without it
+                    if (slot == null) {
+                        continue;
                     }
-                    // Replaced again after every restart: rather than skip it (and answer from a lower
-                    // partition while it is being replaced), ask its successor in its place.
-                    slot = back.get();
                 }
                 Optional<EntryView> view;
                 try {
                     view = slot.store.open(namespace, name);
                 } catch (RuntimeException e) {
                     // A partition closed under this read has left the lineup: read again without it.
-                    if (restarts < maxRestarts && lineup.hasLeft(slot)) {
-                        slots = lineup.slots();
-                        restarts++;
+                    if (scan.restartAfterFailure(slot)) {
                         continue scan;
                     }
                     throw failure(slot.name, name, "read " + namespace.id() + " entry", e);
@@ -277,34 +257,24 @@ public class LogicalStore {
      * @throws DatastoreException naming the partition, if a partition fails otherwise
      */
     <T> T readValue(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
-        Slot[] slots = lineup.slots();
-        int restarts = 0;
+        Scan scan = new Scan();
         scan:
         for (;;) {
-            for (int i = 0; i < slots.length; i++) {
-                Slot slot = slots[i];
+            for (Slot slot : scan.slots) {
                 if (slot.departed()) {
-                    if (!lineup.inGrace(slot)) {
-                        continue;
-                    }
-                    Optional<Slot> back = lineup.awaitPresent(slot.name);
-                    if (restarts < maxRestarts) {
-                        slots = lineup.slots();
-                        restarts++;
+                    slot = scan.standIn(slot);
+                    if (scan.restarted) {
                         continue scan;
                     }
-                    if (back.isEmpty()) {
+                    if (slot == null) {
                         continue;
                     }
-                    slot = back.get(); // see read: asked in the departed one's place, never skipped
                 }
                 Optional<T> value;
                 try {
                     value = slot.store.read(namespace, name, decoder);
                 } catch (RuntimeException e) {
-                    if (restarts < maxRestarts && lineup.hasLeft(slot)) {
-                        slots = lineup.slots();
-                        restarts++;
+                    if (scan.restartAfterFailure(slot)) {
                         continue scan;
                     }
                     throw failure(slot.name, name, "read " + namespace.id() + " entry", e);
@@ -314,6 +284,52 @@ public class LogicalStore {
                 }
             }
             return null;
+        }
+    }
+
+    /**
+     * One walk of the lineup in lookup order, and the rules every walk follows. A departed partition
+     * in its grace is waited for; the walk then starts over on the fresh lineup, up to
+     * {@link #maxRestarts} times, after which the returning partition is asked in the departed one's
+     * place: never skipped, so a read never answers from a lower partition while a higher one is
+     * being replaced. A partition that fails because it left the lineup under the call restarts the
+     * walk likewise.
+     */
+    private final class Scan {
+        Slot[] slots = lineup.slots();
+        private int restarts;
+        /** Set by {@link #standIn}: start over on {@link #slots}. */
+        boolean restarted;
+
+        private boolean restart() {
+            if (restarts >= maxRestarts) {
+                return false;
+            }
+            slots = lineup.slots();
+            restarts++;
+            return true;
+        }
+
+        /**
+         * The partition to ask in place of a departed one: null to pass it (its grace is over, or
+         * the walk restarts: see {@link #restarted}), else its successor.
+         */
+        Slot standIn(Slot departed) {
+            restarted = false;
+            if (!lineup.inGrace(departed)) {
+                return null;
+            }
+            Optional<Slot> back = lineup.awaitPresent(departed.name);
+            if (restart()) {
+                restarted = true;
+                return null;
+            }
+            return back.orElse(null);
+        }
+
+        /** Whether to start over after {@code slot} failed: only if it left the lineup under the call. */
+        boolean restartAfterFailure(Slot slot) {
+            return restarts < maxRestarts && lineup.hasLeft(slot) && restart();
         }
     }
 
