@@ -1,8 +1,9 @@
 /**
- * Services for the dock runtime, not for applications: the application's code and factory reset.
+ * Services for the dock runtime, not for applications: the application's code, factory reset, and
+ * the store's partitions with their usage.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package datastore.system;
 
 import org.osgi.annotation.bundle.Export;

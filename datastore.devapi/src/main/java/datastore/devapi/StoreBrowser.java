@@ -5,12 +5,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -26,14 +21,13 @@ import datastore.KvEntry;
 import datastore.KvStore;
 import datastore.Namespace;
 import datastore.StaleTokenException;
-import datastore.spi.PartitionStore;
 import datastore.spi.PartitionUsage;
 import datastore.system.ApplicationCode;
 import datastore.system.ApplicationCodeStore;
+import datastore.system.PartitionStatus;
+import datastore.system.StoreStatus;
 import jakarta.servlet.http.HttpServletResponse;
 
-import org.osgi.framework.Constants;
-import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -42,9 +36,10 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /**
  * Read-only views of the store for the browse endpoints and the dev console: the partitions with
- * their ranking and usage, the visible keys and images with the partition each comes from, the
- * application code's origin, and an image's bytes. Every service is optional, so the views work in
- * any product; one partition or entry that fails is reported in its own item without hiding the rest.
+ * their ranking and usage (in lookup order, as the store's {@link StoreStatus} reports them), the
+ * visible keys and images with the partition each comes from, the application code's origin, and an
+ * image's bytes. Every service is optional, so the views work in any product; one partition or entry
+ * that fails is reported in its own item without hiding the rest.
  */
 @Component(name = StoreBrowser.NAME, service = StoreBrowser.class, enabled = false)
 public final class StoreBrowser {
@@ -65,59 +60,33 @@ public final class StoreBrowser {
             policyOption = ReferencePolicyOption.GREEDY)
     volatile ApplicationCodeStore codeStore;
 
-    private record Ranked(PartitionStore partition, String name, int ranking) {
-    }
-
-    private final Map<Object, Ranked> partitions = new ConcurrentHashMap<>();
-
-    @Reference(name = "partition", service = PartitionStore.class, cardinality = ReferenceCardinality.MULTIPLE,
-            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY,
-            unbind = "unbindPartition", updated = "bindPartition")
-    void bindPartition(ServiceReference<PartitionStore> reference, PartitionStore partition) {
-        Object name = reference.getProperty(PartitionStore.PARTITION);
-        addPartition(reference, partition, name instanceof String ? (String) name : "?",
-                ranking(reference.getProperty(Constants.SERVICE_RANKING)));
-    }
-
-    void unbindPartition(ServiceReference<PartitionStore> reference) {
-        removePartition(reference);
-    }
-
-    void removePartition(Object key) {
-        partitions.remove(key);
-    }
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile StoreStatus storeStatus;
 
     /**
-     * Adds or updates a partition under {@code key} (its service reference); {@code name} is its
-     * service property, shown when the partition itself fails to answer.
+     * Every partition in lookup order: name, ranking, read-only, capacity, used, entries per
+     * namespace; a partition that fails to report its usage shows its name, ranking and error. Empty
+     * without a store status service, as without partitions.
      */
-    void addPartition(Object key, PartitionStore partition, String name, int ranking) {
-        partitions.put(key, new Ranked(partition, name, ranking));
-    }
-
-    static int ranking(Object property) {
-        return property instanceof Integer ? (Integer) property : 0;
-    }
-
-    /** Every partition, highest ranking first: name, ranking, read-only, capacity, used, entries per namespace. */
     ArrayNode partitions() {
-        List<Ranked> ranked = new ArrayList<>(partitions.values());
-        ranked.sort(Comparator.comparingInt(Ranked::ranking).reversed());
+        StoreStatus status = storeStatus;
         ArrayNode result = JsonNodeFactory.instance.arrayNode();
-        for (Ranked each : ranked) {
+        if (status == null) {
+            return result;
+        }
+        for (PartitionStatus each : status.partitions()) {
             ObjectNode item = result.addObject();
-            try {
-                PartitionUsage usage = each.partition.usage();
-                item.put("name", each.partition.name()).put("ranking", each.ranking)
-                        .put("readOnly", each.partition.readOnly())
-                        .put("capacity", usage.capacity()).put("used", usage.used());
-                ObjectNode entries = item.putObject("entries");
-                for (Namespace namespace : Namespace.values()) {
-                    entries.put(namespace.id(), usage.entries().getOrDefault(namespace, 0));
-                }
-            } catch (RuntimeException e) {
-                item.removeAll();
-                item.put("name", each.name).put("ranking", each.ranking).put("error", String.valueOf(e));
+            PartitionUsage usage = each.usage();
+            if (usage == null) {
+                item.put("name", each.name()).put("ranking", each.ranking()).put("error", each.error());
+                continue;
+            }
+            item.put("name", each.name()).put("ranking", each.ranking()).put("readOnly", each.readOnly())
+                    .put("capacity", usage.capacity()).put("used", usage.used());
+            ObjectNode entries = item.putObject("entries");
+            for (Namespace namespace : Namespace.values()) {
+                entries.put(namespace.id(), usage.entries().getOrDefault(namespace, 0));
             }
         }
         return result;

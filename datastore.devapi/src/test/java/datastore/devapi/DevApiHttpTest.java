@@ -63,6 +63,7 @@ public class DevApiHttpTest {
     Fakes.Events events;
     Fakes.Kv kv;
     Fakes.Images images;
+    Fakes.Status status;
     String token;
 
     @BeforeClass
@@ -107,11 +108,8 @@ public class DevApiHttpTest {
         browser.kvStore = kv;
         browser.imageStore = images;
         browser.codeStore = codeStore;
-        browser.removePartition("broken");
-        for (String partition : List.of("rom", "runtime", "ephemeral")) {
-            browser.addPartition(partition, new Fakes.Partition(partition, partition.equals("rom"), 1000, 250, 2),
-                    partition, partition.equals("rom") ? 100 : partition.equals("runtime") ? 200 : 300);
-        }
+        browser.storeStatus = status = new Fakes.Status().with("rom", 100, true, 1000, 250, 2)
+                .with("runtime", 200, false, 1000, 250, 2).with("ephemeral", 300, false, 1000, 250, 2);
         romBefore = Fakes.describe(rom.content);
         token = loginToken();
     }
@@ -550,7 +548,7 @@ public class DevApiHttpTest {
 
     @Test
     public void partitionsAreListedHighestRankingFirst() throws Exception {
-        browser.addPartition("broken", new Fakes.Partition("broken", false, -1, 0, 0), "broken", 50);
+        status.broken("broken", 50);
         TestServer.Reply reply = server.get("/api/datastore/partitions", token);
         assertEquals(200, reply.status());
         JsonNode data = reply.json().path("data");

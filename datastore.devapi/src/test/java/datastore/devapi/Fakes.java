@@ -4,6 +4,7 @@ import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -31,13 +32,14 @@ import datastore.image.ImageType;
 import datastore.spi.Change;
 import datastore.spi.EntryView;
 import datastore.spi.InvalidRomContentException;
-import datastore.spi.PartitionStore;
 import datastore.spi.PartitionUsage;
 import datastore.spi.RomContent;
 import datastore.spi.RomInfo;
 import datastore.spi.RomProvisioning;
 import datastore.system.ApplicationCode;
 import datastore.system.ApplicationCodeStore;
+import datastore.system.PartitionStatus;
+import datastore.system.StoreStatus;
 
 import org.osgi.service.event.Event;
 import org.osgi.service.event.EventAdmin;
@@ -323,57 +325,33 @@ final class Fakes {
     }
 
     /** A partition that answers only its name and usage; {@code usage} null makes usage() fail. */
-    static final class Partition implements PartitionStore {
-        final String name;
-        final boolean readOnly;
-        final PartitionUsage usage;
+    /** The store's partitions as its status service reports them, in lookup order. */
+    static final class Status implements StoreStatus {
+        private final List<PartitionStatus> partitions = new ArrayList<>();
 
-        Partition(String name, boolean readOnly, long capacity, long used, int keys) {
-            this.name = name;
-            this.readOnly = readOnly;
+        /** Adds a partition with {@code keys} keys and no other entries. */
+        Status with(String name, int ranking, boolean readOnly, long capacity, long used, int keys) {
             Map<Namespace, Integer> entries = new EnumMap<>(Namespace.class);
             for (Namespace namespace : Namespace.values()) {
                 entries.put(namespace, namespace == Namespace.KV ? keys : 0);
             }
-            this.usage = capacity < 0 ? null : new PartitionUsage(name, capacity, used, entries);
+            return add(new PartitionStatus(name, ranking, readOnly, new PartitionUsage(name, capacity, used, entries), null));
+        }
+
+        /** Adds a partition that failed to report its usage. */
+        Status broken(String name, int ranking) {
+            return add(new PartitionStatus(name, ranking, false, null, "partition " + name + " is unmounted"));
+        }
+
+        private synchronized Status add(PartitionStatus partition) {
+            partitions.add(partition);
+            partitions.sort(Comparator.comparingInt(PartitionStatus::ranking).reversed());
+            return this;
         }
 
         @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public boolean readOnly() {
-            return readOnly;
-        }
-
-        @Override
-        public Optional<EntryView> open(Namespace namespace, String entry) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public List<String> names(Namespace namespace) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void apply(List<Change> changes) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public PartitionUsage usage() {
-            if (usage == null) {
-                throw new IllegalStateException("partition " + name + " is unmounted");
-            }
-            return usage;
-        }
-
-        @Override
-        public void clear() {
-            throw new UnsupportedOperationException();
+        public synchronized List<PartitionStatus> partitions() {
+            return List.copyOf(partitions);
         }
     }
 

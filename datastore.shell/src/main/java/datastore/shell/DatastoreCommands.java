@@ -4,13 +4,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 import datastore.DatastoreException;
@@ -23,17 +20,16 @@ import datastore.Namespace;
 import datastore.image.ImageFormat;
 import datastore.image.ImageHeader;
 import datastore.image.ImageType;
-import datastore.spi.PartitionStore;
 import datastore.spi.PartitionUsage;
 import datastore.spi.RomInfo;
 import datastore.spi.RomProvisioning;
 import datastore.system.FactoryReset;
+import datastore.system.PartitionStatus;
+import datastore.system.StoreStatus;
 
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 import org.apache.felix.service.command.annotations.GogoCommand;
-import org.osgi.framework.Constants;
-import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -75,30 +71,9 @@ public class DatastoreCommands {
             policyOption = ReferencePolicyOption.GREEDY)
     volatile RomProvisioning romProvisioning;
 
-    private record Ranked(PartitionStore partition, String name, int ranking) {
-    }
-
-    private final Map<Object, Ranked> partitions = new ConcurrentHashMap<>();
-
-    @Reference(name = "partition", service = PartitionStore.class, cardinality = ReferenceCardinality.MULTIPLE,
-            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY,
-            unbind = "unbindPartition", updated = "bindPartition")
-    void bindPartition(ServiceReference<PartitionStore> reference, PartitionStore partition) {
-        Object name = reference.getProperty(PartitionStore.PARTITION);
-        Object ranking = reference.getProperty(Constants.SERVICE_RANKING);
-        addPartition(reference, partition, name instanceof String ? (String) name : "?",
-                ranking instanceof Integer ? (Integer) ranking : 0);
-    }
-
-    void unbindPartition(ServiceReference<PartitionStore> reference) {
-        partitions.remove(reference);
-    }
-
-    void addPartition(Object key, PartitionStore partition, String name, int ranking) {
-        partitions.put(key, new Ranked(partition, name, ranking));
-    }
-
-    // ---- keys ----
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile StoreStatus storeStatus;
 
     @Descriptor("lists every visible key with the partition it comes from and the start of its value")
     public String kvlist() {
@@ -223,23 +198,23 @@ public class DatastoreCommands {
 
     @Descriptor("shows each partition's ranking, capacity, use and entries, in lookup order")
     public String usage() {
-        List<Ranked> ranked = ranked();
-        if (ranked.isEmpty()) {
+        List<PartitionStatus> partitions = status().partitions();
+        if (partitions.isEmpty()) {
             return "no partition is present";
         }
         TextTable table = new TextTable("PARTITION", "RANKING", "USED", "CAPACITY", "USE", "KEYS", "IMAGES", "CODE",
                 "FONTS");
-        for (Ranked each : ranked) {
-            try {
-                PartitionUsage usage = each.partition.usage();
-                Map<Namespace, Integer> entries = usage.entries();
-                table.row(each.name + (each.partition.readOnly() ? " (read-only)" : ""), each.ranking,
-                        size(usage.used()), size(usage.capacity()), percent(usage.used(), usage.capacity()),
-                        entries.getOrDefault(Namespace.KV, 0), entries.getOrDefault(Namespace.IMAGE, 0),
-                        entries.getOrDefault(Namespace.CODE, 0), entries.getOrDefault(Namespace.FONT, 0));
-            } catch (RuntimeException e) {
-                table.row(each.name, each.ranking, "?", "?", "?", "?", "?", "?", "<" + e.getMessage() + ">");
+        for (PartitionStatus each : partitions) {
+            PartitionUsage usage = each.usage();
+            if (usage == null) {
+                table.row(each.name(), each.ranking(), "?", "?", "?", "?", "?", "?", "<" + each.error() + ">");
+                continue;
             }
+            Map<Namespace, Integer> entries = usage.entries();
+            table.row(each.name() + (each.readOnly() ? " (read-only)" : ""), each.ranking(),
+                    size(usage.used()), size(usage.capacity()), percent(usage.used(), usage.capacity()),
+                    entries.getOrDefault(Namespace.KV, 0), entries.getOrDefault(Namespace.IMAGE, 0),
+                    entries.getOrDefault(Namespace.CODE, 0), entries.getOrDefault(Namespace.FONT, 0));
         }
         return table.toString();
     }
@@ -253,10 +228,17 @@ public class DatastoreCommands {
             throw new IllegalStateException("no FactoryReset service is available: is the datastore.store bundle active?");
         }
         if (!force) {
-            String writable = ranked().stream().filter(each -> !each.partition.readOnly()).map(Ranked::name)
-                    .collect(Collectors.joining(", "));
-            return "a factory reset empties every writable partition (" + (writable.isEmpty() ? "none present" : writable)
-                    + ") and keeps the ROM; run 'datastore:reset -f' to do it";
+            // The store's status and its reset come from the same bundle; without the status, the
+            // preview cannot name the partitions but the reset still works.
+            StoreStatus status = storeStatus;
+            String present = "";
+            if (status != null) {
+                String writable = status.partitions().stream().filter(each -> !each.readOnly())
+                        .map(PartitionStatus::name).collect(Collectors.joining(", "));
+                present = " (" + (writable.isEmpty() ? "none present" : writable) + ")";
+            }
+            return "a factory reset empties every writable partition" + present
+                    + " and keeps the ROM; run 'datastore:reset -f' to do it";
         }
         List<String> emptied = reset.reset();
         return emptied.isEmpty() ? "no writable partition present; nothing emptied"
@@ -300,10 +282,12 @@ public class DatastoreCommands {
         return store;
     }
 
-    private List<Ranked> ranked() {
-        List<Ranked> ranked = new ArrayList<>(partitions.values());
-        ranked.sort(Comparator.comparingInt(Ranked::ranking).reversed().thenComparing(Ranked::name));
-        return ranked;
+    private StoreStatus status() {
+        StoreStatus status = storeStatus;
+        if (status == null) {
+            throw new IllegalStateException("no StoreStatus service is available: is the datastore.store bundle active?");
+        }
+        return status;
     }
 
     /** Says when the value just written is hidden by a higher partition. */

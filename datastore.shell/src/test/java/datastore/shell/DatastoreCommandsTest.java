@@ -32,6 +32,7 @@ public class DatastoreCommandsTest {
     private final Fakes.Kv kv = new Fakes.Kv();
     private final Fakes.Images images = new Fakes.Images();
     private final Fakes.Reset reset = new Fakes.Reset(kv, images);
+    private final Fakes.Status status = new Fakes.Status();
 
     @Before
     public void wire() {
@@ -39,9 +40,8 @@ public class DatastoreCommandsTest {
         commands.imageStore = images;
         commands.imageFormat = new Fakes.Formats();
         commands.factoryReset = reset;
-        commands.addPartition("e", new Fakes.Partition("ephemeral", 128L << 20, 0), "ephemeral", 300);
-        commands.addPartition("r", new Fakes.Partition("runtime", 13L << 20, 3L << 20), "runtime", 200);
-        commands.addPartition("o", new Fakes.Partition("rom", 13L << 20, 1536), "rom", 100);
+        commands.storeStatus = status.with("ephemeral", 300, 128L << 20, 0).with("runtime", 200, 13L << 20, 3L << 20)
+                .with("rom", 100, 13L << 20, 1536);
         kv.layers.partitions.get("rom").put("timezone", "UTC");
         kv.layers.partitions.get("runtime").put("greeting", "hello \"world\"\n");
     }
@@ -155,7 +155,7 @@ public class DatastoreCommandsTest {
 
     @Test
     public void usageListsPartitionsInLookupOrder() {
-        commands.addPartition("x", new Fakes.Partition("broken", -1, 0), "broken", 50);
+        status.with("broken", 50, -1, 0);
         String text = commands.usage();
         String[] lines = text.split("\n");
         assertEquals(5, lines.length);
@@ -213,6 +213,17 @@ public class DatastoreCommandsTest {
                 .contains("no FactoryReset service"));
         assertTrue(assertThrows(IllegalStateException.class, commands::rominfo).getMessage()
                 .contains("in development mode only"));
+        commands.storeStatus = null;
+        assertTrue(assertThrows(IllegalStateException.class, commands::usage).getMessage()
+                .contains("no StoreStatus service"));
+    }
+
+    @Test
+    public void theResetPreviewWithoutTheStoreStatusNamesNoPartition() {
+        commands.storeStatus = null;
+        assertEquals("a factory reset empties every writable partition and keeps the ROM; "
+                + "run 'datastore:reset -f' to do it", commands.reset(false));
+        assertEquals(0, reset.calls);
     }
 
     @Test

@@ -2,6 +2,7 @@ package datastore.shell;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -24,11 +25,10 @@ import datastore.ReadOnlyPartitionException;
 import datastore.image.ImageFormat;
 import datastore.image.ImageHeader;
 import datastore.image.ImageType;
-import datastore.spi.Change;
-import datastore.spi.EntryView;
-import datastore.spi.PartitionStore;
 import datastore.spi.PartitionUsage;
 import datastore.system.FactoryReset;
+import datastore.system.PartitionStatus;
+import datastore.system.StoreStatus;
 
 /** Small in-memory stand-ins for the services the shell commands use. */
 final class Fakes {
@@ -249,57 +249,36 @@ final class Fakes {
         }
     }
 
-    static final class Partition implements PartitionStore {
-        final String name;
-        final long capacity;
-        final long used;
+    /** The store's partitions as its status service reports them, in lookup order. */
+    static final class Status implements StoreStatus {
+        private final List<PartitionStatus> partitions = new ArrayList<>();
 
-        Partition(String name, long capacity, long used) {
-            this.name = name;
-            this.capacity = capacity;
-            this.used = used;
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public boolean readOnly() {
-            return name.equals("rom");
-        }
-
-        @Override
-        public Optional<EntryView> open(Namespace namespace, String entry) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public List<String> names(Namespace namespace) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void apply(List<Change> changes) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public PartitionUsage usage() {
+        /**
+         * Adds a partition (read-only if named rom) holding as many entries in each namespace as the
+         * namespace's code; a negative capacity makes it one that failed to report its usage.
+         */
+        Status with(String name, int ranking, long capacity, long used) {
+            PartitionStatus partition;
             if (capacity < 0) {
-                throw new IllegalStateException("not mounted");
+                partition = new PartitionStatus(name, ranking, false, null, "not mounted");
+            } else {
+                Map<Namespace, Integer> entries = new EnumMap<>(Namespace.class);
+                for (Namespace namespace : Namespace.values()) {
+                    entries.put(namespace, namespace.code());
+                }
+                partition = new PartitionStatus(name, ranking, name.equals("rom"),
+                        new PartitionUsage(name, capacity, used, entries), null);
             }
-            Map<Namespace, Integer> entries = new EnumMap<>(Namespace.class);
-            for (Namespace namespace : Namespace.values()) {
-                entries.put(namespace, namespace.code());
+            synchronized (this) {
+                partitions.add(partition);
+                partitions.sort(Comparator.comparingInt(PartitionStatus::ranking).reversed());
             }
-            return new PartitionUsage(name, capacity, used, entries);
+            return this;
         }
 
         @Override
-        public void clear() {
-            throw new UnsupportedOperationException();
+        public synchronized List<PartitionStatus> partitions() {
+            return List.copyOf(partitions);
         }
     }
 }

@@ -41,6 +41,8 @@ final class MemoryPartition implements PartitionStore {
     volatile RuntimeException readFailure;
     /** When set, clear() throws it. */
     volatile RuntimeException clearFailure;
+    /** When set, usage() throws it. */
+    volatile RuntimeException usageFailure;
     /** When set, runs at the start of every open(). */
     volatile Consumer<MemoryPartition> onOpen;
 
@@ -168,6 +170,9 @@ final class MemoryPartition implements PartitionStore {
 
     @Override
     public synchronized PartitionUsage usage() {
+        if (usageFailure != null) {
+            throw usageFailure;
+        }
         Map<Namespace, Integer> counts = new EnumMap<>(Namespace.class);
         entries.forEach((namespace, map) -> counts.put(namespace, map.size()));
         return new PartitionUsage(name, capacity, used(entries), counts);

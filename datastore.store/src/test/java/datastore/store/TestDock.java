@@ -4,7 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The store as a dock composes it, without a framework: the logical store, its four services, an
+ * The store as a dock composes it, without a framework: the logical store, its five services, an
  * event recorder and partitions bound through fake service references.
  */
 final class TestDock {
@@ -24,6 +24,7 @@ final class TestDock {
     final LogicalImageStore images;
     final LogicalCodeStore code;
     final LogicalFactoryReset reset;
+    final LogicalStoreStatus status;
     final RecordingEventAdmin events = new RecordingEventAdmin();
     private final Map<MemoryPartition, FakeReference> bound = new LinkedHashMap<>();
 
@@ -38,6 +39,7 @@ final class TestDock {
         images = new LogicalImageStore(store, new MarkerImageFormat());
         code = new LogicalCodeStore(store);
         reset = new LogicalFactoryReset(store);
+        status = new LogicalStoreStatus(store);
     }
 
     /** The ephemeral (300), runtime (200) and ROM (100, read-only) partitions, bound. */

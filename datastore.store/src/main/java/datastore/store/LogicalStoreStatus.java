@@ -1,0 +1,62 @@
+package datastore.store;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import datastore.spi.PartitionUsage;
+import datastore.store.PartitionLineup.Slot;
+import datastore.system.PartitionStatus;
+import datastore.system.StoreStatus;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.component.propertytypes.ServiceDescription;
+
+/**
+ * The {@link StoreStatus} service: the store's own lineup, so that the tools show the partitions in
+ * the order reads consult them. It never waits for a departed partition (a status view should answer
+ * at once); a partition that fails to report its usage is listed with the failure, not left out.
+ */
+@Component(name = "datastore.store.status", service = StoreStatus.class)
+@ServiceDescription("The partitions of the dock's store in lookup order, with their usage")
+public class LogicalStoreStatus implements StoreStatus {
+
+    private static final System.Logger LOG = System.getLogger(LogicalStoreStatus.class.getName());
+
+    private final LogicalStore store;
+
+    @Activate
+    public LogicalStoreStatus(@Reference(name = "store", policyOption = ReferencePolicyOption.GREEDY) LogicalStore store) {
+        this.store = store;
+    }
+
+    @Override
+    public List<PartitionStatus> partitions() {
+        List<PartitionStatus> result = new ArrayList<>();
+        for (Slot slot : store.lineup.slots()) {
+            if (!slot.departed()) {
+                result.add(status(slot));
+            }
+        }
+        return List.copyOf(result);
+    }
+
+    private static PartitionStatus status(Slot slot) {
+        boolean readOnly = false;
+        try {
+            readOnly = slot.store.readOnly();
+            PartitionUsage usage = slot.store.usage();
+            if (usage == null) {
+                throw new IllegalStateException("the partition reported no usage");
+            }
+            return new PartitionStatus(slot.name, slot.ranking, readOnly, usage, null);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "partition " + slot.name + " could not report its usage", e);
+            String message = e.getMessage();
+            return new PartitionStatus(slot.name, slot.ranking, readOnly, null,
+                    message == null || message.isBlank() ? e.getClass().getName() : message);
+        }
+    }
+}
