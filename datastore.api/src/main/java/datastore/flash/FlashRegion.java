@@ -46,4 +46,15 @@ public interface FlashRegion {
 
     /** How many times a block has been erased over the device's life. */
     long eraseCount(int block) throws IOException;
+
+    /**
+     * Where the region starts on its device, in bytes. A partition records it in its own on-flash
+     * structures, so that a region moved by a changed partition table is recognised and refused
+     * instead of being misread. This default, 0, suits a region that is a whole device of its own.
+     *
+     * @since 1.1
+     */
+    default long deviceOffset() {
+        return 0;
+    }
 }

@@ -20,4 +20,16 @@ public interface StoreStatus {
      * @return an unmodifiable snapshot
      */
     List<PartitionStatus> partitions();
+
+    /**
+     * The partitions that refused to mount their flash (a {@link datastore.spi.RefusedPartition}
+     * service each), with the reason, in name order. A refused partition is not in
+     * {@link #partitions()}.
+     *
+     * @return an unmodifiable snapshot; this default is empty
+     * @since 1.2
+     */
+    default List<PartitionRefusal> refused() {
+        return List.of();
+    }
 }

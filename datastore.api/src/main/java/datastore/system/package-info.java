@@ -3,7 +3,7 @@
  * the store's partitions with their usage.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package datastore.system;
 
 import org.osgi.annotation.bundle.Export;

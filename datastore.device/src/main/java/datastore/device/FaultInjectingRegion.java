@@ -135,6 +135,11 @@ public final class FaultInjectingRegion implements FlashRegion {
     }
 
     @Override
+    public long deviceOffset() {
+        return target.deviceOffset();
+    }
+
+    @Override
     public String toString() {
         return "FaultInjectingRegion[" + target + ", " + operations + " operations"
                 + (powerCut ? ", power cut" : "") + "]";

@@ -418,6 +418,11 @@ public final class NorFlash implements Closeable {
             return geometry;
         }
 
+        @Override
+        public long deviceOffset() {
+            return base;
+        }
+
         /**
          * Fills {@code dst} from its position to its limit, like a channel read: afterwards its
          * position is at its limit.
