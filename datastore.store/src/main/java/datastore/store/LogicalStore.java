@@ -19,6 +19,7 @@ import datastore.ReadOnlyPartitionException;
 import datastore.spi.Change;
 import datastore.spi.EntryView;
 import datastore.spi.PartitionStore;
+import datastore.spi.RefusedPartition;
 import datastore.store.PartitionLineup.Slot;
 
 import org.osgi.framework.Constants;
@@ -141,6 +142,37 @@ public class LogicalStore {
                 ? "partition " + name + " is back (ranking " + ranking + "); waiting reads and writes go on with it"
                 : "partition " + name + " added at ranking " + ranking);
         post(ChangeEvents.TOPIC_PARTITION_ADDED, Map.of(ChangeEvents.PARTITION, name));
+    }
+
+    /**
+     * A partition that refused its flash keeps its rank in the lineup through an
+     * {@link UnavailablePartition}: reads reaching it fail, naming the reason, instead of answering
+     * from a lower partition; writes to it fail likewise. Its mounted service, once registered,
+     * replaces it.
+     */
+    @Reference(name = "refused", service = RefusedPartition.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, unbind = "unbindRefused")
+    void bindRefused(ServiceReference<RefusedPartition> reference, RefusedPartition refused) {
+        String name;
+        String reason;
+        try {
+            name = refused.name();
+            reason = refused.reason();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "refused partition service " + serviceId(reference)
+                    + " does not say its name or reason; it is left out", e);
+            return;
+        }
+        int ranking = ranking(reference);
+        lineup.add(name, ranking, serviceId(reference), new UnavailablePartition(name, reason));
+        LOG.log(System.Logger.Level.ERROR, "partition " + name + " refused its flash and is unavailable (ranking "
+                + ranking + "): " + reason + "; reads reaching its rank and writes to it fail until it is formatted "
+                + "explicitly (datastore:format " + name + ")");
+        post(ChangeEvents.TOPIC_PARTITION_REMOVED, Map.of(ChangeEvents.PARTITION, name));
+    }
+
+    void unbindRefused(ServiceReference<RefusedPartition> reference) {
+        lineup.remove(serviceId(reference));
     }
 
     void updatedPartition(ServiceReference<PartitionStore> reference) {

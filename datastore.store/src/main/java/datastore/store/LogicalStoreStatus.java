@@ -6,6 +6,7 @@ import java.util.List;
 import datastore.spi.PartitionUsage;
 import datastore.store.PartitionLineup.Slot;
 import datastore.system.PartitionStatus;
+import datastore.system.PartitionRefusal;
 import datastore.system.StoreStatus;
 
 import org.osgi.service.component.annotations.Activate;
@@ -36,10 +37,22 @@ public class LogicalStoreStatus implements StoreStatus {
     public List<PartitionStatus> partitions() {
         List<PartitionStatus> result = new ArrayList<>();
         for (Slot slot : store.lineup.slots()) {
-            if (!slot.departed()) {
+            if (!slot.departed() && !slot.refused()) {
                 result.add(status(slot));
             }
         }
+        return List.copyOf(result);
+    }
+
+    @Override
+    public List<PartitionRefusal> refused() {
+        List<PartitionRefusal> result = new ArrayList<>();
+        for (Slot slot : store.lineup.slots()) {
+            if (slot.refused()) {
+                result.add(new PartitionRefusal(slot.name, ((UnavailablePartition) slot.store).reason()));
+            }
+        }
+        result.sort(java.util.Comparator.comparing(PartitionRefusal::name));
         return List.copyOf(result);
     }
 

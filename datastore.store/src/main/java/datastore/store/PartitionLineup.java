@@ -53,6 +53,11 @@ final class PartitionLineup {
             return store == null;
         }
 
+        /** Whether this is the place of a partition that refused its flash ({@link UnavailablePartition}). */
+        boolean refused() {
+            return store instanceof UnavailablePartition;
+        }
+
         @Override
         public String toString() {
             return name + "(ranking " + ranking + (departed() ? ", departed" : "") + ")";
@@ -104,6 +109,10 @@ final class PartitionLineup {
             List<Slot> next = live();
             boolean returned = next.removeIf(s -> s.departed() && s.name.equals(name));
             next.removeIf(s -> s.serviceId == serviceId && !s.departed());
+            if (!(store instanceof UnavailablePartition)) {
+                // The partition mounted: it takes the place its refusal held.
+                next.removeIf(s -> s.store instanceof UnavailablePartition && s.name.equals(name));
+            }
             next.add(new Slot(name, ranking, serviceId, store, 0));
             publish(next);
             return returned;
