@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
+import java.util.List;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -20,11 +21,13 @@ import datastore.ImageView;
 import datastore.KvEntry;
 import datastore.KvStore;
 import datastore.Namespace;
+import datastore.PartitionUnavailableException;
 import datastore.StaleTokenException;
 import datastore.spi.PartitionUsage;
 import datastore.system.ApplicationCode;
 import datastore.system.ApplicationCodeStore;
 import datastore.system.PartitionStatus;
+import datastore.system.PartitionRefusal;
 import datastore.system.StoreStatus;
 import jakarta.servlet.http.HttpServletResponse;
 
@@ -65,9 +68,11 @@ public final class StoreBrowser {
     volatile StoreStatus storeStatus;
 
     /**
-     * Every partition in lookup order: name, ranking, read-only, capacity, used, entries per
-     * namespace; a partition that fails to report its usage shows its name, ranking and error. Empty
-     * without a store status service, as without partitions.
+     * Every partition in lookup order: name, state {@code mounted}, ranking, read-only, capacity,
+     * used, entries per namespace; a partition that fails to report its usage shows its name, state
+     * {@code failed}, ranking and error; then every partition that refused its flash, with state
+     * {@code refused}, its reason, and an error saying how to format it. Empty without a store status
+     * service, as without partitions.
      */
     ArrayNode partitions() {
         StoreStatus status = storeStatus;
@@ -79,15 +84,21 @@ public final class StoreBrowser {
             ObjectNode item = result.addObject();
             PartitionUsage usage = each.usage();
             if (usage == null) {
-                item.put("name", each.name()).put("ranking", each.ranking()).put("error", each.error());
+                item.put("name", each.name()).put("state", "failed").put("ranking", each.ranking())
+                        .put("error", each.error());
                 continue;
             }
-            item.put("name", each.name()).put("ranking", each.ranking()).put("readOnly", each.readOnly())
-                    .put("capacity", usage.capacity()).put("used", usage.used());
+            item.put("name", each.name()).put("state", "mounted").put("ranking", each.ranking())
+                    .put("readOnly", each.readOnly()).put("capacity", usage.capacity()).put("used", usage.used());
             ObjectNode entries = item.putObject("entries");
             for (Namespace namespace : Namespace.values()) {
                 entries.put(namespace.id(), usage.entries().getOrDefault(namespace, 0));
             }
+        }
+        for (PartitionRefusal each : status.refused()) {
+            result.addObject().put("name", each.name()).put("state", "refused").put("reason", each.reason())
+                    .put("error", "refused, not mounted and not written: " + each.reason()
+                            + " (datastore:format -f " + each.name() + " erases and formats it)");
         }
         return result;
     }
@@ -103,7 +114,7 @@ public final class StoreBrowser {
             throw ApiException.unavailable("key-value store");
         }
         ArrayNode result = JsonNodeFactory.instance.arrayNode();
-        for (String key : store.list()) {
+        for (String key : listed(store::list)) {
             try {
                 Optional<KvEntry> entry = store.lookup(key);
                 // A key removed since list() is simply no longer there.
@@ -127,7 +138,7 @@ public final class StoreBrowser {
             throw ApiException.unavailable("image store");
         }
         ArrayNode result = JsonNodeFactory.instance.arrayNode();
-        for (String tag : store.list()) {
+        for (String tag : listed(store::list)) {
             try {
                 Optional<ImageInfo> info = store.lookup(tag);
                 info.ifPresent(found -> result.addObject().put("tag", found.tag()).put("type", found.type().name())
@@ -139,6 +150,15 @@ public final class StoreBrowser {
             }
         }
         return result;
+    }
+
+    /** A store's listing; a partition that cannot list (one refused, say) is a 503 naming it. */
+    private static List<String> listed(java.util.function.Supplier<List<String>> list) throws ApiException {
+        try {
+            return list.get();
+        } catch (PartitionUnavailableException e) {
+            throw new ApiException(ApiException.UNAVAILABLE, e.getMessage());
+        }
     }
 
     /**

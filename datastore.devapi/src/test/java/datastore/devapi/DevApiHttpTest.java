@@ -569,6 +569,25 @@ public class DevApiHttpTest {
     }
 
     @Test
+    public void aRefusedPartitionIsListedWithItsReasonAndListingKeysIsA503() throws Exception {
+        String reason = "recorded for offset 0x2000000 size 0x5000000, configured offset 0x2010000 size 0x5000000";
+        status.refusing("runtime-b", reason);
+        kv.unavailable = reason;
+
+        JsonNode data = server.get("/api/datastore/partitions", token).json().path("data");
+        JsonNode refused = data.get(data.size() - 1).path("attributes");
+        assertEquals("runtime-b", refused.path("name").asText());
+        assertEquals("refused", refused.path("state").asText());
+        assertEquals(reason, refused.path("reason").asText());
+        assertTrue(refused.path("error").asText().contains("datastore:format -f runtime-b"));
+        assertEquals("mounted", data.get(0).path("attributes").path("state").asText());
+
+        TestServer.Reply keys = server.get("/api/datastore/kv", token);
+        assertEquals(503, keys.status());
+        assertTrue(keys.text(), keys.text().contains(reason));
+    }
+
+    @Test
     public void keysAreListedWithTheirPartition() throws Exception {
         JsonNode data = server.get("/api/datastore/kv", token).json().path("data");
         assertEquals(2, data.size());

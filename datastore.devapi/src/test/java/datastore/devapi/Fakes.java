@@ -184,6 +184,8 @@ final class Fakes {
 
     static final class Kv implements KvStore {
         final TreeMap<String, KvEntry> entries = new TreeMap<>();
+        /** When set, listing fails as the store does when a partition refused its flash. */
+        volatile String unavailable;
 
         Kv with(String key, String value, String partition) {
             entries.put(key, new KvEntry(key, value, partition));
@@ -192,6 +194,9 @@ final class Fakes {
 
         @Override
         public List<String> list() {
+            if (unavailable != null) {
+                throw new datastore.PartitionUnavailableException("runtime", null, unavailable);
+            }
             return List.copyOf(entries.keySet());
         }
 
@@ -328,6 +333,17 @@ final class Fakes {
     /** The store's partitions as its status service reports them, in lookup order. */
     static final class Status implements StoreStatus {
         private final List<PartitionStatus> partitions = new ArrayList<>();
+        private final List<datastore.system.PartitionRefusal> refused = new ArrayList<>();
+
+        synchronized Status refusing(String name, String reason) {
+            refused.add(new datastore.system.PartitionRefusal(name, reason));
+            return this;
+        }
+
+        @Override
+        public synchronized List<datastore.system.PartitionRefusal> refused() {
+            return List.copyOf(refused);
+        }
 
         /** Adds a partition with {@code keys} keys and no other entries. */
         Status with(String name, int ranking, boolean readOnly, long capacity, long used, int keys) {

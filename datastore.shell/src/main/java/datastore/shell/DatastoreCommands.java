@@ -21,10 +21,12 @@ import datastore.image.ImageFormat;
 import datastore.image.ImageHeader;
 import datastore.image.ImageType;
 import datastore.spi.PartitionUsage;
+import datastore.spi.RefusedPartition;
 import datastore.spi.RomInfo;
 import datastore.spi.RomProvisioning;
 import datastore.system.FactoryReset;
 import datastore.system.PartitionStatus;
+import datastore.system.PartitionRefusal;
 import datastore.system.StoreStatus;
 
 import org.apache.felix.service.command.Descriptor;
@@ -45,7 +47,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  */
 @Component(name = "datastore.shell", service = DatastoreCommands.class)
 @GogoCommand(scope = "datastore", function = {"kvlist", "kvget", "kvput", "kvremove", "imagelist", "imageget",
-        "imageput", "imageremove", "usage", "reset", "rominfo"})
+        "imageput", "imageremove", "usage", "reset", "rominfo", "format"})
 public class DatastoreCommands {
 
     /** How much of a value a listing shows. */
@@ -74,6 +76,11 @@ public class DatastoreCommands {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     volatile StoreStatus storeStatus;
+
+    /** Partitions that refused their flash; {@link #format} is how a user formats one, explicitly. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile List<RefusedPartition> refusedPartitions = List.of();
 
     @Descriptor("lists every visible key with the partition it comes from and the start of its value")
     public String kvlist() {
@@ -198,8 +205,10 @@ public class DatastoreCommands {
 
     @Descriptor("shows each partition's ranking, capacity, use and entries, in lookup order")
     public String usage() {
-        List<PartitionStatus> partitions = status().partitions();
-        if (partitions.isEmpty()) {
+        StoreStatus status = status();
+        List<PartitionStatus> partitions = status.partitions();
+        List<PartitionRefusal> refused = status.refused();
+        if (partitions.isEmpty() && refused.isEmpty()) {
             return "no partition is present";
         }
         TextTable table = new TextTable("PARTITION", "RANKING", "USED", "CAPACITY", "USE", "KEYS", "IMAGES", "CODE",
@@ -216,7 +225,42 @@ public class DatastoreCommands {
                     entries.getOrDefault(Namespace.KV, 0), entries.getOrDefault(Namespace.IMAGE, 0),
                     entries.getOrDefault(Namespace.CODE, 0), entries.getOrDefault(Namespace.FONT, 0));
         }
-        return table.toString();
+        if (refused.isEmpty()) {
+            return table.toString();
+        }
+        StringBuilder out = new StringBuilder(partitions.isEmpty() ? "" : table + "\n");
+        for (PartitionRefusal each : refused) {
+            out.append(each.name()).append(": REFUSED, not mounted and not written: ").append(each.reason())
+                    .append("\n  'datastore:format -f ").append(each.name())
+                    .append("' erases it and formats it empty\n");
+        }
+        return out.toString().stripTrailing();
+    }
+
+    @Descriptor("erases and formats a partition that refused its flash (changed partition table, foreign bytes, "
+            + "unknown format), destroying what the region held. Needs -f")
+    public String format(
+            @Descriptor("really erase and format")
+            @Parameter(names = {"-f", "--force"}, presentValue = "true", absentValue = "false") boolean force,
+            @Descriptor("the refused partition") String partition) throws IOException {
+        List<RefusedPartition> refused = refusedPartitions;
+        RefusedPartition target = null;
+        for (RefusedPartition each : refused) {
+            if (each.name().equals(partition)) {
+                target = each;
+            }
+        }
+        if (target == null) {
+            String names = refused.stream().map(RefusedPartition::name).sorted().collect(Collectors.joining(", "));
+            throw new IllegalArgumentException("partition " + shown(partition) + " has not refused its flash, so it is not "
+                    + "formatted; " + (names.isEmpty() ? "no partition is refused" : "refused: " + names));
+        }
+        if (!force) {
+            return "partition " + partition + " refused its flash: " + target.reason()
+                    + "\nformatting erases every byte of its region; run 'datastore:format -f " + partition + "' to do it";
+        }
+        target.format();
+        return "formatted " + partition + "; it mounts empty";
     }
 
     @Descriptor("empties every writable partition (ephemeral, runtime); the ROM stays. Needs -f")

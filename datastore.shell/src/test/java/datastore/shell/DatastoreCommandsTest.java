@@ -167,6 +167,52 @@ public class DatastoreCommandsTest {
     }
 
     @Test
+    public void usageShowsARefusedPartitionWithItsReasonAndTheWayOut() {
+        status.refusing("runtime-b", "recorded geometry offset 0x2000000 size 0x5000000, configured offset 0x2010000");
+        String text = commands.usage();
+        assertTrue(text, text.contains("runtime-b: REFUSED, not mounted and not written: recorded geometry offset "
+                + "0x2000000 size 0x5000000, configured offset 0x2010000"));
+        assertTrue(text, text.contains("'datastore:format -f runtime-b' erases it and formats it empty"));
+        assertTrue(text, text.startsWith("PARTITION"));
+    }
+
+    private static final class Refusal implements datastore.spi.RefusedPartition {
+        int formats;
+
+        @Override
+        public String name() {
+            return "runtime";
+        }
+
+        @Override
+        public String reason() {
+            return "bytes that are neither erased nor a runtime log";
+        }
+
+        @Override
+        public void format() {
+            formats++;
+        }
+    }
+
+    @Test
+    public void formatNeedsForceAndARefusedPartition() throws Exception {
+        Refusal refusal = new Refusal();
+        commands.refusedPartitions = java.util.List.of(refusal);
+
+        String preview = commands.format(false, "runtime");
+        assertTrue(preview, preview.contains("bytes that are neither erased nor a runtime log"));
+        assertTrue(preview, preview.contains("'datastore:format -f runtime'"));
+        assertEquals(0, refusal.formats);
+        String message = assertThrows(IllegalArgumentException.class, () -> commands.format(true, "rom")).getMessage();
+        assertTrue(message, message.contains("partition rom has not refused its flash") && message.contains("refused: runtime"));
+        assertEquals(0, refusal.formats);
+
+        assertEquals("formatted runtime; it mounts empty", commands.format(true, "runtime"));
+        assertEquals(1, refusal.formats);
+    }
+
+    @Test
     public void resetNeedsForceAndThenEmptiesTheWritablePartitions() {
         kv.put("k", "v", "ephemeral");
         String refusal = commands.reset(false);

@@ -252,6 +252,17 @@ final class Fakes {
     /** The store's partitions as its status service reports them, in lookup order. */
     static final class Status implements StoreStatus {
         private final List<PartitionStatus> partitions = new ArrayList<>();
+        private final List<datastore.system.PartitionRefusal> refused = new ArrayList<>();
+
+        synchronized Status refusing(String name, String reason) {
+            refused.add(new datastore.system.PartitionRefusal(name, reason));
+            return this;
+        }
+
+        @Override
+        public synchronized List<datastore.system.PartitionRefusal> refused() {
+            return List.copyOf(refused);
+        }
 
         /**
          * Adds a partition (read-only if named rom) holding as many entries in each namespace as the
