@@ -17,6 +17,7 @@ final class ApiException extends Exception {
     static final int METHOD_NOT_ALLOWED = 405;
     static final int CONFLICT = 409;
     static final int PAYLOAD_TOO_LARGE = 413;
+    static final int UNSUPPORTED_MEDIA_TYPE = 415;
     static final int INTERNAL_ERROR = 500;
     static final int UNAVAILABLE = 503;
     static final int INSUFFICIENT_STORAGE = 507;
@@ -56,6 +57,7 @@ final class ApiException extends Exception {
             case METHOD_NOT_ALLOWED: return "Method Not Allowed";
             case CONFLICT: return "Conflict";
             case PAYLOAD_TOO_LARGE: return "Payload Too Large";
+            case UNSUPPORTED_MEDIA_TYPE: return "Unsupported Media Type";
             case INTERNAL_ERROR: return "Internal Server Error";
             case UNAVAILABLE: return "Service Unavailable";
             case INSUFFICIENT_STORAGE: return "Insufficient Storage";

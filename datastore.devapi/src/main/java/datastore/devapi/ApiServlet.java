@@ -3,7 +3,9 @@ package datastore.devapi;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.Set;
 
 import com.fasterxml.jackson.core.JsonLocation;
@@ -54,6 +56,11 @@ abstract class ApiServlet extends HttpServlet {
 
     static final String JSON_MEDIA_TYPE = "application/json";
 
+    /** The media types a request body may declare: JSON, or JSON:API's own. */
+    private static final Set<String> JSON_REQUEST_TYPES = Set.of(JSON_MEDIA_TYPE, "application/vnd.api+json");
+
+    private static final SecureRandom INCIDENTS = new SecureRandom();
+
     final transient DevApi api;
     private final Set<String> methods;
     private final boolean authenticated;
@@ -75,8 +82,19 @@ abstract class ApiServlet extends HttpServlet {
      */
     abstract void handle(HttpServletRequest request, HttpServletResponse response) throws ApiException, IOException;
 
+    /**
+     * The largest request body this endpoint reads, in bytes: the configured limit, unless an
+     * endpoint that anyone may call (login) needs far less and must not let strangers make the dock
+     * buffer more.
+     */
+    long maxBodyBytes() {
+        return api.maxBodyBytes();
+    }
+
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        // No response of the API is ever to be reinterpreted by a browser as another type.
+        response.setHeader("X-Content-Type-Options", "nosniff");
         try {
             if (!methods.contains(request.getMethod())) {
                 response.setHeader("Allow", String.join(", ", methods));
@@ -86,6 +104,9 @@ abstract class ApiServlet extends HttpServlet {
             if (authenticated) {
                 api.authorize(request.getHeader("Authorization"));
             }
+            if (request.getMethod().equals("POST")) {
+                checkJsonBody(request);
+            }
             handle(request, response);
         } catch (ApiException e) {
             if (e.status() == ApiException.UNAUTHORIZED) {
@@ -93,9 +114,34 @@ abstract class ApiServlet extends HttpServlet {
             }
             writeErrors(response, e);
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "development API: " + request.getMethod() + " "
-                    + request.getRequestURI() + " failed", e);
-            writeErrors(response, new ApiException(ApiException.INTERNAL_ERROR, "the dock failed: " + e));
+            // The answer names no class, path or message of the dock's; the log holds them under the id.
+            String incident = HexFormat.of().formatHex(randomId());
+            LOG.log(System.Logger.Level.ERROR, "development API: incident " + incident + ": " + request.getMethod()
+                    + " " + request.getRequestURI() + " failed", e);
+            writeErrors(response, new ApiException(ApiException.INTERNAL_ERROR, "internal error; the dock's log "
+                    + "holds incident " + incident));
+        }
+    }
+
+    private static byte[] randomId() {
+        byte[] id = new byte[6];
+        INCIDENTS.nextBytes(id);
+        return id;
+    }
+
+    /**
+     * Refuses a body that does not declare itself JSON. Browsers send forms and {@code text/plain}
+     * across origins without asking; a JSON content type makes them ask first (a CORS preflight),
+     * which the dock never grants, so no web page can post to the API on a developer's behalf.
+     *
+     * @throws ApiException 415 naming the content type found
+     */
+    private static void checkJsonBody(HttpServletRequest request) throws ApiException {
+        String declared = request.getContentType();
+        String type = declared == null ? "" : declared.split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
+        if (!JSON_REQUEST_TYPES.contains(type)) {
+            throw new ApiException(ApiException.UNSUPPORTED_MEDIA_TYPE, "Content-Type: "
+                    + (declared == null ? "missing" : "\"" + declared + "\"") + "; send the body as " + JSON_MEDIA_TYPE);
         }
     }
 
@@ -105,7 +151,7 @@ abstract class ApiServlet extends HttpServlet {
      * @throws ApiException 413 if the body is too large, 400 if it is not a JSON object
      */
     final ObjectNode readBody(HttpServletRequest request) throws ApiException, IOException {
-        long limit = api.maxBodyBytes();
+        long limit = maxBodyBytes();
         long declared = request.getContentLengthLong();
         if (declared > limit) {
             throw tooLarge("body: " + declared + " bytes is more than the limit of " + limit + " bytes");

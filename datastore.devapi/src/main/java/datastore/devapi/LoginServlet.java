@@ -30,10 +30,20 @@ public final class LoginServlet extends ApiServlet {
     static final String PATH = "/api/isv/application/login";
     static final String REQUEST_TYPE = "isvApplicationLogin";
     static final String RESPONSE_TYPE = "isvApplicationAuth";
+    /**
+     * A login body's limit: three short strings in their JSON envelope fit many times over, and
+     * anyone who can reach the port may call login, so it must not make the dock buffer more.
+     */
+    static final long MAX_LOGIN_BYTES = 4096;
 
     @Activate
     public LoginServlet(@Reference(policyOption = ReferencePolicyOption.GREEDY) DevApi api) {
         super(api, Set.of("POST"), false);
+    }
+
+    @Override
+    long maxBodyBytes() {
+        return Math.min(MAX_LOGIN_BYTES, api.maxBodyBytes());
     }
 
     @Override

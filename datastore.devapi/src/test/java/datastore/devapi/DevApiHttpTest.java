@@ -361,9 +361,66 @@ public class DevApiHttpTest {
         assertErrors(server.post(CodeDeployServlet.PATH, token, codeBody(DOCK, b64("x"))), 507,
                 "code: partition ephemeral is full");
         codeStore.failure = new IllegalStateException("flash gone");
-        assertErrors(server.post(CodeDeployServlet.PATH, token, codeBody(DOCK, b64("x"))), 500,
-                "the dock failed: java.lang.IllegalStateException: flash gone");
+        TestServer.Reply failed = server.post(CodeDeployServlet.PATH, token, codeBody(DOCK, b64("x")));
+        assertEquals(500, failed.status());
+        String detail = failed.json().path("errors").get(0).path("detail").asText();
+        assertTrue(detail, detail.matches("internal error; the dock's log holds incident [0-9a-f]{12}"));
+        assertFalse("no class or message of the dock's: " + detail,
+                failed.text().contains("IllegalStateException") || failed.text().contains("flash gone"));
         assertUnchanged();
+    }
+
+    // ---- hostile clients ----
+
+    @Test
+    public void aBodyThatIsNotDeclaredJsonIs415AndChangesNothing() throws Exception {
+        String body = codeBody(DOCK, b64("print('evil')"));
+        for (String type : new String[] {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                "application/jsonx", null}) {
+            HttpRequest.Builder request = HttpRequest.newBuilder(server.uri(CodeDeployServlet.PATH))
+                    .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.ofString(body));
+            if (type != null) {
+                request.header("Content-Type", type);
+            }
+            TestServer.Reply reply = server.send(request.build());
+            assertErrors(reply, 415, "Content-Type: " + (type == null ? "missing" : "\"" + type + "\"")
+                    + "; send the body as application/json");
+        }
+        assertUnchanged();
+        TestServer.Reply login = server.send(HttpRequest.newBuilder(server.uri(LoginServlet.PATH))
+                .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString(
+                        loginBody(CLIENT, SECRET, ENTERPRISE))).build());
+        assertEquals(415, login.status());
+        TestServer.Reply jsonApi = server.send(HttpRequest.newBuilder(server.uri(LoginServlet.PATH))
+                .header("Content-Type", "Application/VND.API+JSON; charset=utf-8").POST(HttpRequest.BodyPublishers.ofString(
+                        loginBody(CLIENT, SECRET, ENTERPRISE))).build());
+        assertEquals(jsonApi.text(), 201, jsonApi.status());
+    }
+
+    @Test
+    public void aLoginBodyOverFourKibIs413BeforeItIsRead() throws Exception {
+        String padded = loginBody(CLIENT, SECRET, ENTERPRISE).replace("{\"data\"", "{\"pad\": \""
+                + "x".repeat((int) LoginServlet.MAX_LOGIN_BYTES) + "\", \"data\"");
+        assertErrors(server.post(LoginServlet.PATH, null, padded), 413,
+                "body: " + padded.length() + " bytes is more than the limit of " + LoginServlet.MAX_LOGIN_BYTES);
+        byte[] streamed = padded.getBytes(StandardCharsets.UTF_8);
+        TestServer.Reply reply = server.send(HttpRequest.newBuilder(server.uri(LoginServlet.PATH))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(streamed))).build());
+        assertErrors(reply, 413, "body: more than the limit of " + LoginServlet.MAX_LOGIN_BYTES);
+        String head = server.raw("POST " + LoginServlet.PATH + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Content-Type: application/json\r\nContent-Length: 20000000\r\n\r\n{\"data\": {");
+        assertTrue(head, head.startsWith("HTTP/1.1 413"));
+    }
+
+    @Test
+    public void everyAnswerForbidsContentSniffing() throws Exception {
+        List<TestServer.Reply> replies = List.of(server.get("/api/datastore/kv", token),
+                server.get("/api/datastore/kv", null), server.post(LoginServlet.PATH, null, "{"),
+                server.get("/api/datastore/images/logo", token), server.get("/console/", null));
+        for (TestServer.Reply reply : replies) {
+            assertEquals(reply.status() + " " + reply.headers(), "nosniff", reply.header("X-Content-Type-Options"));
+        }
     }
 
     // ---- size limit ----
@@ -381,7 +438,7 @@ public class DevApiHttpTest {
         byte[] big = codeBody(DOCK, b64(new byte[(int) LIMIT])).getBytes(StandardCharsets.UTF_8);
         // From an InputStream the client sends the body chunked, without a Content-Length.
         TestServer.Reply reply = server.send(HttpRequest.newBuilder(server.uri(CodeDeployServlet.PATH))
-                .header("Authorization", "Bearer " + token)
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))).build());
         assertErrors(reply, 413, "body: more than the limit of " + LIMIT);
         assertUnchanged();
