@@ -3,8 +3,6 @@ package datastore.devapi;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
-import java.nio.channels.WritableByteChannel;
 import java.util.List;
 import java.util.Optional;
 
@@ -23,6 +21,7 @@ import datastore.KvStore;
 import datastore.Namespace;
 import datastore.PartitionUnavailableException;
 import datastore.StaleTokenException;
+import datastore.image.ImageType;
 import datastore.spi.PartitionUsage;
 import datastore.system.ApplicationCode;
 import datastore.system.ApplicationCodeStore;
@@ -66,6 +65,24 @@ public final class StoreBrowser {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     volatile StoreStatus storeStatus;
+
+    /**
+     * Bytes of image copies being sent at once, in KiB: a dozen of the largest images. A request
+     * beyond it is answered 503 with Retry-After instead of growing the heap without bound.
+     */
+    static final int COPY_BUDGET_KIB = 160 * 1024;
+
+    final java.util.concurrent.Semaphore copyBudget = new java.util.concurrent.Semaphore(COPY_BUDGET_KIB);
+
+    /** Takes an image's size from the copy budget; the caller releases what this returns. */
+    private int reserve(String tag, int bytes) throws ApiException {
+        int kib = Math.max(1, (bytes + 1023) / 1024);
+        if (!copyBudget.tryAcquire(kib)) {
+            throw new ApiException(ApiException.UNAVAILABLE, "tag: \"" + tag + "\" cannot be sent now: "
+                    + "other image downloads use the dock's send budget; try again in a moment");
+        }
+        return kib;
+    }
 
     /**
      * Every partition in lookup order: name, state {@code mounted}, ranking, read-only, capacity,
@@ -204,25 +221,42 @@ public final class StoreBrowser {
                 throw new ApiException(ApiException.BAD_REQUEST, "tag: " + e.getMessage());
             }
             // The image may be replaced between the token and the view; then the token is stale: ask again.
+            // The bytes are copied out and the view closed before anything is sent: a slow or stalled
+            // client then holds heap, within the budget, never the flash (which a ROM replace or a
+            // garbage collection may need) and never longer than the HTTP idle timeout.
+            byte[] copy;
+            ImageType type;
+            int reserved;
             try (ImageView view = store.open(token)) {
                 ByteBuffer bytes = view.bytes();
-                response.setStatus(HttpServletResponse.SC_OK);
-                response.setContentType(view.type().mediaType());
-                response.setHeader("Cache-Control", "no-store");
-                response.setHeader("X-Content-Type-Options", "nosniff");
-                response.setContentLengthLong(bytes.remaining());
-                try (OutputStream out = response.getOutputStream();
-                        WritableByteChannel channel = Channels.newChannel(out)) {
-                    while (bytes.hasRemaining()) {
-                        channel.write(bytes);
-                    }
+                reserved = reserve(tag, bytes.remaining());
+                try {
+                    copy = new byte[bytes.remaining()];
+                    bytes.get(copy);
+                    type = view.type();
+                } catch (RuntimeException e) {
+                    copyBudget.release(reserved);
+                    throw e;
                 }
-                return;
             } catch (StaleTokenException e) {
                 if (attempt == IMAGE_OPEN_ATTEMPTS) {
                     throw new ApiException(ApiException.CONFLICT, "tag: the image \"" + tag
                             + "\" kept changing while it was being read; try again");
                 }
+                continue;
+            }
+            try {
+                response.setStatus(HttpServletResponse.SC_OK);
+                response.setContentType(type.mediaType());
+                response.setHeader("Cache-Control", "no-store");
+                response.setHeader("X-Content-Type-Options", "nosniff");
+                response.setContentLengthLong(copy.length);
+                try (OutputStream out = response.getOutputStream()) {
+                    out.write(copy);
+                }
+                return;
+            } finally {
+                copyBudget.release(reserved);
             }
         }
     }

@@ -414,6 +414,39 @@ public class DevApiHttpTest {
     }
 
     @Test
+    public void aStalledImageReaderPinsNothingInTheStore() throws Exception {
+        images.with("poster", ImageType.PNG, new byte[12 << 20], "runtime");
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+            socket.getOutputStream().write(("GET /api/datastore/images/poster HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Authorization: Bearer " + token + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            java.io.InputStream in = socket.getInputStream();
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                head.append((char) in.read());
+            }
+            assertTrue(head.toString(), head.toString().startsWith("HTTP/1.1 200"));
+            // The client reads no further: 12 MiB cannot all be in flight, so the server is still sending.
+            assertEquals("views open while the client stalls", 0, images.openViews.get());
+        }
+    }
+
+    @Test
+    public void imageDownloadsBeyondTheSendBudgetAre503AndPinNothing() throws Exception {
+        int taken = browser.copyBudget.drainPermits();
+        try {
+            TestServer.Reply reply = server.get("/api/datastore/images/logo", token);
+            assertErrors(reply, 503, "tag: \"logo\" cannot be sent now: other image downloads use the dock's send "
+                    + "budget; try again in a moment");
+            assertEquals(0, images.openViews.get());
+        } finally {
+            browser.copyBudget.release(taken);
+        }
+        assertEquals(200, server.get("/api/datastore/images/logo", token).status());
+        assertEquals(StoreBrowser.COPY_BUDGET_KIB, browser.copyBudget.availablePermits());
+    }
+
+    @Test
     public void everyAnswerForbidsContentSniffing() throws Exception {
         List<TestServer.Reply> replies = List.of(server.get("/api/datastore/kv", token),
                 server.get("/api/datastore/kv", null), server.post(LoginServlet.PATH, null, "{"),

@@ -247,6 +247,8 @@ final class Fakes {
         final Map<String, Integer> versions = new HashMap<>();
         /** How many of the next open() calls fail as stale. */
         int staleOpens;
+        /** Views opened and not yet closed: what a reader pins in a real store. */
+        final java.util.concurrent.atomic.AtomicInteger openViews = new java.util.concurrent.atomic.AtomicInteger();
 
         Images with(String tag, ImageType type, byte[] data, String partition) {
             images.put(tag, new StoredImage(type, data, partition));
@@ -296,7 +298,10 @@ final class Fakes {
             }
             StoredImage image = images.get(ours.tag());
             ByteBuffer bytes = ByteBuffer.wrap(image.data).asReadOnlyBuffer();
+            openViews.incrementAndGet();
             return new ImageView() {
+                private boolean closed;
+
                 @Override
                 public ByteBuffer bytes() {
                     return bytes.duplicate();
@@ -308,7 +313,11 @@ final class Fakes {
                 }
 
                 @Override
-                public void close() {
+                public synchronized void close() {
+                    if (!closed) {
+                        closed = true;
+                        openViews.decrementAndGet();
+                    }
                 }
             };
         }
