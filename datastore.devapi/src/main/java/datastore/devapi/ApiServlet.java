@@ -61,6 +61,9 @@ abstract class ApiServlet extends HttpServlet {
 
     private static final SecureRandom INCIDENTS = new SecureRandom();
 
+    /** The dev console's session cookie: an access token, HttpOnly and SameSite=Strict, for /console only. */
+    static final String CONSOLE_COOKIE = "dock-console";
+
     final transient DevApi api;
     private final Set<String> methods;
     private final boolean authenticated;
@@ -143,6 +146,47 @@ abstract class ApiServlet extends HttpServlet {
             throw new ApiException(ApiException.UNSUPPORTED_MEDIA_TYPE, "Content-Type: "
                     + (declared == null ? "missing" : "\"" + declared + "\"") + "; send the body as " + JSON_MEDIA_TYPE);
         }
+    }
+
+    /**
+     * Checks the dev console's session cookie, which holds an access token issued by a console login.
+     *
+     * @throws ApiException 401 if there is none, or its token is unknown or expired
+     */
+    final void authorizeConsole(HttpServletRequest request) throws ApiException {
+        String token = consoleToken(request);
+        if (token == null) {
+            throw new ApiException(ApiException.UNAUTHORIZED, "console session: none; log in at /console/login.html");
+        }
+        try {
+            api.authorize("Bearer " + token);
+        } catch (ApiException e) {
+            throw new ApiException(ApiException.UNAUTHORIZED,
+                    "console session: unknown or expired; log in again at /console/login.html");
+        }
+    }
+
+    /** Whether the request carries a console session that is valid now. */
+    final boolean hasConsoleSession(HttpServletRequest request) {
+        try {
+            authorizeConsole(request);
+            return true;
+        } catch (ApiException e) {
+            return false;
+        }
+    }
+
+    private static String consoleToken(HttpServletRequest request) {
+        jakarta.servlet.http.Cookie[] cookies = request.getCookies();
+        if (cookies == null) {
+            return null;
+        }
+        for (jakarta.servlet.http.Cookie cookie : cookies) {
+            if (CONSOLE_COOKIE.equals(cookie.getName())) {
+                return cookie.getValue();
+            }
+        }
+        return null;
     }
 
     /**

@@ -83,6 +83,7 @@ public final class ConsoleEvents extends ApiServlet implements EventHandler {
     @Override
     void handle(HttpServletRequest request, HttpServletResponse response) throws ApiException, IOException {
         ConsoleServlet.checkLocal(request);
+        authorizeConsole(request);
         BlockingQueue<String> queue = new ArrayBlockingQueue<>(64);
         synchronized (clients) {
             if (closed) {

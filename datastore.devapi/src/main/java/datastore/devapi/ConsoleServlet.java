@@ -25,10 +25,12 @@ import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPa
 /**
  * The dev console at {@code /console/}: a static page (HTML, CSS and JavaScript from this bundle)
  * and its read-only data, {@code /console/state} (partitions, keys, images, code origin) and
- * {@code /console/images/{tag}}. The console needs no token, so that a developer can just open it;
- * instead every console request must come from a loopback address and name a loopback host, which
- * keeps other machines out even if the HTTP service listens more widely, and keeps web pages from
- * other origins out through DNS rebinding. Nothing here changes the store.
+ * {@code /console/images/{tag}}, behind a session: {@code /console/login.html} logs in with the
+ * API's own credentials and {@code /console/session} sets an HttpOnly, SameSite=Strict cookie, so
+ * another user of the machine reads nothing, and no other site's page can use a developer's
+ * session. Every console request must also come from a loopback address and name a loopback host,
+ * which keeps other machines out even if the HTTP service listens more widely, and keeps web pages
+ * from other origins out through DNS rebinding. Nothing here changes the store.
  */
 @Component(name = ConsoleServlet.NAME, service = Servlet.class, enabled = false)
 @HttpWhiteboardServletPattern(ConsoleServlet.PATTERN)
@@ -40,10 +42,18 @@ public final class ConsoleServlet extends ApiServlet {
     static final String PATTERN = "/console/*";
     private static final String IMAGE_PREFIX = "/images/";
 
-    /** The page's files: path under /console to resource name and media type. */
+    static final String SESSION_PATH = "/session";
+    static final String LOGIN_PAGE = "/login.html";
+
+    /** The login page's files, served to anyone on this machine: path under /console to resource and media type. */
+    private static final Map<String, String[]> PUBLIC_FILES = Map.of(
+            LOGIN_PAGE, new String[] {"console/login.html", "text/html;charset=utf-8"},
+            "/login.js", new String[] {"console/login.js", "text/javascript;charset=utf-8"},
+            "/console.css", new String[] {"console/console.css", "text/css;charset=utf-8"});
+
+    /** The console's own files, behind its session. */
     private static final Map<String, String[]> FILES = Map.of(
             "/", new String[] {"console/index.html", "text/html;charset=utf-8"},
-            "/console.css", new String[] {"console/console.css", "text/css;charset=utf-8"},
             "/console.js", new String[] {"console/console.js", "text/javascript;charset=utf-8"});
 
     private final transient StoreBrowser browser;
@@ -51,18 +61,42 @@ public final class ConsoleServlet extends ApiServlet {
     @Activate
     public ConsoleServlet(@Reference(policyOption = ReferencePolicyOption.GREEDY) DevApi api,
             @Reference(policyOption = ReferencePolicyOption.GREEDY) StoreBrowser browser) {
-        super(api, Set.of("GET"), false);
+        super(api, Set.of("GET", "POST", "DELETE"), false);
         this.browser = browser;
+    }
+
+    @Override
+    long maxBodyBytes() {
+        return Math.min(LoginServlet.MAX_LOGIN_BYTES, api.maxBodyBytes());
     }
 
     @Override
     void handle(HttpServletRequest request, HttpServletResponse response) throws ApiException, IOException {
         checkLocal(request);
         String path = request.getPathInfo();
+        if (SESSION_PATH.equals(path)) {
+            session(request, response);
+            return;
+        }
+        if (!request.getMethod().equals("GET")) {
+            response.setHeader("Allow", "GET");
+            throw new ApiException(ApiException.METHOD_NOT_ALLOWED, request.getMethod() + ": "
+                    + request.getRequestURI() + " answers GET only");
+        }
         if (path == null) {
             response.sendRedirect(request.getContextPath() + request.getServletPath() + "/");
             return;
         }
+        String[] open = PUBLIC_FILES.get(path);
+        if (open != null) {
+            sendFile(open[0], open[1], response);
+            return;
+        }
+        if (path.equals("/") && !hasConsoleSession(request)) {
+            response.sendRedirect(request.getContextPath() + request.getServletPath() + LOGIN_PAGE);
+            return;
+        }
+        authorizeConsole(request);
         if (path.equals("/state")) {
             writeJson(response, HttpServletResponse.SC_OK, state());
             return;
@@ -76,6 +110,32 @@ public final class ConsoleServlet extends ApiServlet {
             throw new ApiException(ApiException.NOT_FOUND, "path: the console has no " + request.getRequestURI());
         }
         sendFile(file[0], file[1], response);
+    }
+
+    /**
+     * {@code POST /console/session} logs in with the API's credentials (the login endpoint's JSON body)
+     * and answers with the session cookie: HttpOnly, so no script reads it, and SameSite=Strict, so no
+     * other site's page sends it. {@code DELETE} ends the session.
+     */
+    private void session(HttpServletRequest request, HttpServletResponse response) throws ApiException, IOException {
+        if (request.getMethod().equals("DELETE")) {
+            response.addHeader("Set-Cookie", CONSOLE_COOKIE + "=; Path=/console; Max-Age=0; HttpOnly; SameSite=Strict");
+            response.setStatus(HttpServletResponse.SC_NO_CONTENT);
+            return;
+        }
+        if (!request.getMethod().equals("POST")) {
+            response.setHeader("Allow", "POST, DELETE");
+            throw new ApiException(ApiException.METHOD_NOT_ALLOWED, request.getMethod() + ": "
+                    + request.getRequestURI() + " answers POST and DELETE only");
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode attributes = attributes(readBody(request),
+                LoginServlet.REQUEST_TYPE);
+        AccessTokens.Issued issued = api.login(requireString(attributes, "clientId", "clientId"),
+                requireString(attributes, "clientSecret", "clientSecret"),
+                requireString(attributes, "enterpriseId", "enterpriseId"));
+        response.addHeader("Set-Cookie", CONSOLE_COOKIE + "=" + issued.token()
+                + "; Path=/console; HttpOnly; SameSite=Strict");
+        writeJson(response, HttpServletResponse.SC_CREATED, document("consoleSession", object().put("dockId", api.dockId())));
     }
 
     /** Everything the console shows, in one document; a missing service is an error field, not a failure. */

@@ -26,6 +26,7 @@ public class ConsoleEventsTest {
         ConsoleEvents events = new ConsoleEvents(api);
         try (TestServer server = new TestServer(Map.of(ConsoleEvents.PATH, events))) {
             HttpResponse<InputStream> response = server.client().send(HttpRequest.newBuilder(server.uri(ConsoleEvents.PATH))
+                    .header("Cookie", ApiServlet.CONSOLE_COOKIE + "=" + api.login("c", "s", "e").token())
                     .GET().build(), HttpResponse.BodyHandlers.ofInputStream());
             assertEquals(200, response.statusCode());
             assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
@@ -55,6 +56,7 @@ public class ConsoleEventsTest {
         events.keepAliveMillis = 20;
         try (TestServer server = new TestServer(Map.of(ConsoleEvents.PATH, events))) {
             HttpResponse<InputStream> response = server.client().send(HttpRequest.newBuilder(server.uri(ConsoleEvents.PATH))
+                    .header("Cookie", ApiServlet.CONSOLE_COOKIE + "=" + api.login("c", "s", "e").token())
                     .GET().build(), HttpResponse.BodyHandlers.ofInputStream());
             BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8));
             for (int i = 0; i < 4; i++) {
@@ -70,6 +72,21 @@ public class ConsoleEventsTest {
                 }
                 Thread.sleep(10);
             }
+        } finally {
+            events.close();
+        }
+    }
+
+    @Test
+    public void theFeedNeedsAConsoleSession() throws Exception {
+        DevApi api = new DevApi(Fakes.config(Map.of()), new DevCredentials("dock-1", "c", "s", "e"),
+                new AccessTokens(60, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
+        ConsoleEvents events = new ConsoleEvents(api);
+        try (TestServer server = new TestServer(Map.of(ConsoleEvents.PATH, events))) {
+            HttpResponse<String> response = server.client().send(HttpRequest.newBuilder(server.uri(ConsoleEvents.PATH))
+                    .GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(401, response.statusCode());
+            assertEquals(0, events.clients());
         } finally {
             events.close();
         }

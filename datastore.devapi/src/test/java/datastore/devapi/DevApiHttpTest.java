@@ -450,7 +450,7 @@ public class DevApiHttpTest {
     public void everyAnswerForbidsContentSniffing() throws Exception {
         List<TestServer.Reply> replies = List.of(server.get("/api/datastore/kv", token),
                 server.get("/api/datastore/kv", null), server.post(LoginServlet.PATH, null, "{"),
-                server.get("/api/datastore/images/logo", token), server.get("/console/", null));
+                server.get("/api/datastore/images/logo", token), consoleGet("/console/login.html", null));
         for (TestServer.Reply reply : replies) {
             assertEquals(reply.status() + " " + reply.headers(), "nosniff", reply.header("X-Content-Type-Options"));
         }
@@ -735,25 +735,78 @@ public class DevApiHttpTest {
 
     // ---- console ----
 
+    /** Logs in to the console and returns its session cookie as a Cookie header value. */
+    private String consoleSession() throws Exception {
+        TestServer.Reply reply = server.post("/console/session", null, loginBody(CLIENT, SECRET, ENTERPRISE));
+        assertEquals(reply.text(), 201, reply.status());
+        String cookie = reply.header("Set-Cookie");
+        assertTrue(cookie, cookie.startsWith("dock-console=") && cookie.contains("; HttpOnly")
+                && cookie.contains("; SameSite=Strict") && cookie.contains("; Path=/console"));
+        return cookie.substring(0, cookie.indexOf(';'));
+    }
+
+    private TestServer.Reply consoleGet(String path, String cookie) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(server.uri(path)).timeout(java.time.Duration.ofSeconds(30)).GET();
+        if (cookie != null) {
+            request.header("Cookie", cookie);
+        }
+        return server.send(request.build());
+    }
+
     @Test
-    public void theConsolePageAndItsFilesAreServed() throws Exception {
-        TestServer.Reply redirect = server.get("/console", null);
+    public void theConsoleIsBehindALoginAndItsPageIsServedToASession() throws Exception {
+        TestServer.Reply redirect = consoleGet("/console", null);
         assertEquals(302, redirect.status());
         assertTrue(redirect.header("Location"), redirect.header("Location").endsWith("/console/"));
-        TestServer.Reply page = server.get("/console/", null);
+        TestServer.Reply toLogin = consoleGet("/console/", null);
+        assertEquals(302, toLogin.status());
+        assertTrue(toLogin.header("Location"), toLogin.header("Location").endsWith("/console/login.html"));
+        TestServer.Reply login = consoleGet("/console/login.html", null);
+        assertEquals(200, login.status());
+        assertTrue(login.text().contains("login.js"));
+        assertNotNull(login.header("Content-Security-Policy"));
+        assertTrue(consoleGet("/console/login.js", null).text().contains("session"));
+        assertTrue(consoleGet("/console/console.css", null).header("Content-Type").startsWith("text/css"));
+        for (String closed : List.of("/console/console.js", "/console/state", "/console/images/logo", "/console/events")) {
+            assertErrors(consoleGet(closed, null), 401, "console session: none; log in at /console/login.html");
+            assertErrors(consoleGet(closed, "dock-console=forged"), 401,
+                    "console session: unknown or expired; log in again at /console/login.html");
+        }
+
+        String session = consoleSession();
+        TestServer.Reply page = consoleGet("/console/", session);
         assertEquals(200, page.status());
         assertTrue(page.header("Content-Type").startsWith("text/html"));
         assertTrue(page.text().contains("console.js"));
         assertNotNull(page.header("Content-Security-Policy"));
-        assertTrue(server.get("/console/console.js", null).text().contains("EventSource"));
-        assertTrue(server.get("/console/console.css", null).header("Content-Type").startsWith("text/css"));
-        assertErrors(server.get("/console/secret.txt", null), 404, "path: the console has no /console/secret.txt");
+        assertTrue(consoleGet("/console/console.js", session).text().contains("EventSource"));
+        assertErrors(consoleGet("/console/secret.txt", session), 404, "path: the console has no /console/secret.txt");
+    }
+
+    @Test
+    public void aConsoleLoginNeedsTheCredentialsAndJsonAndALogoutEndsTheCookie() throws Exception {
+        TestServer.Reply wrong = server.post("/console/session", null, loginBody(CLIENT, "wrong", ENTERPRISE));
+        assertErrors(wrong, 401, "clientId, clientSecret or enterpriseId is wrong");
+        assertNull(wrong.header("Set-Cookie"));
+        TestServer.Reply form = server.send(HttpRequest.newBuilder(server.uri("/console/session"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("clientId=" + CLIENT)).build());
+        assertEquals(415, form.status());
+        assertNull(form.header("Set-Cookie"));
+        TestServer.Reply logout = server.send(HttpRequest.newBuilder(server.uri("/console/session"))
+                .method("DELETE", HttpRequest.BodyPublishers.noBody()).build());
+        assertEquals(204, logout.status());
+        assertTrue(logout.header("Set-Cookie"), logout.header("Set-Cookie").startsWith("dock-console=; Path=/console; Max-Age=0"));
+        assertErrors(server.send(HttpRequest.newBuilder(server.uri("/console/state"))
+                .method("DELETE", HttpRequest.BodyPublishers.noBody()).build()), 405,
+                "DELETE: /console/state answers GET only");
     }
 
     @Test
     public void theConsoleStateHasEverythingTheConsoleShows() throws Exception {
         codeStore.deploy(new byte[10], Partitions.EPHEMERAL);
-        JsonNode state = server.get("/console/state", null).json();
+        String session = consoleSession();
+        JsonNode state = consoleGet("/console/state", session).json();
         assertEquals(DOCK, state.path("dockId").asText());
         assertEquals(3, state.path("partitions").size());
         assertEquals("greeting", state.path("kv").get(0).path("key").asText());
@@ -761,14 +814,14 @@ public class DevApiHttpTest {
         assertEquals("ephemeral", state.path("code").path("partition").asText());
         assertEquals(10, state.path("code").path("size").intValue());
         browser.imageStore = null;
-        state = server.get("/console/state", null).json();
+        state = consoleGet("/console/state", session).json();
         assertTrue(state.path("imagesError").asText().contains("no image store"));
         assertEquals(2, state.path("kv").size());
     }
 
     @Test
-    public void theConsoleServesImagesWithoutAToken() throws Exception {
-        TestServer.Reply reply = server.get("/console/images/logo", null);
+    public void theConsoleServesImagesToASessionWithoutAToken() throws Exception {
+        TestServer.Reply reply = consoleGet("/console/images/logo", consoleSession());
         assertEquals(200, reply.status());
         assertEquals("image/png", reply.header("Content-Type"));
         assertArrayEquals(Fakes.PNG, reply.body());
@@ -776,10 +829,12 @@ public class DevApiHttpTest {
 
     @Test
     public void theConsoleRefusesHostsThatAreNotLoopback() throws Exception {
+        String session = consoleSession();
         String head = server.raw("GET /console/state HTTP/1.1\r\nHost: attacker.example:" + server.port()
-                + "\r\nConnection: close\r\n\r\n");
+                + "\r\nCookie: " + session + "\r\nConnection: close\r\n\r\n");
         assertTrue(head, head.startsWith("HTTP/1.1 403"));
-        head = server.raw("GET /console/state HTTP/1.1\r\nHost: localhost:" + server.port() + "\r\nConnection: close\r\n\r\n");
+        head = server.raw("GET /console/state HTTP/1.1\r\nHost: localhost:" + server.port() + "\r\nCookie: " + session
+                + "\r\nConnection: close\r\n\r\n");
         assertTrue(head, head.startsWith("HTTP/1.1 200"));
     }
 }

@@ -12,8 +12,9 @@ import java.util.Properties;
 import org.junit.Test;
 
 /**
- * The dev console of the exported {@code dock} product in a real browser (headless chromium): the
- * page loads, shows a thumbnail of every image stored through the API (decoded: natural width
+ * The dev console of the exported {@code dock} product in a real browser (headless chromium): it
+ * asks for the development API's credentials first (refusing wrong ones), keeps its session in a
+ * cookie no script can read, then the page loads, shows a thumbnail of every image stored through the API (decoded: natural width
  * above zero), and follows changes made through REST and the shell without being reloaded. The
  * screenshots are left in {@code target/} to look at.
  */
@@ -23,6 +24,10 @@ public class ConsoleBrowserIT {
     private static String thumbnails(int n) {
         return "(() => { const images = [...document.querySelectorAll('#images img')];"
                 + " return images.length === " + n + " && images.every(i => i.complete && i.naturalWidth > 0); })()";
+    }
+
+    private static String quoted(String text) {
+        return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'";
     }
 
     @Test
@@ -40,7 +45,17 @@ public class ConsoleBrowserIT {
             client.postOnceAvailable("/api/docks/application/romstore", sample.request(dockId)).expect(200);
 
             String console = "http://127.0.0.1:" + dock.port() + "/console/";
-            browser.navigate(console);
+            // Without a session the console sends the browser to its login page.
+            browser.navigate(console, console + "login.html");
+            browser.evaluate("document.getElementById('clientId').value = " + quoted(credentials.getProperty("client.id"))
+                    + "; document.getElementById('clientSecret').value = 'wrong'"
+                    + "; document.getElementById('enterpriseId').value = "
+                    + quoted(credentials.getProperty("enterprise.id")) + "; document.getElementById('submit').click()");
+            browser.waitFor("document.getElementById('error').textContent.includes('is wrong')", "a refused login");
+            browser.evaluate("document.getElementById('clientSecret').value = "
+                    + quoted(credentials.getProperty("client.secret")) + "; document.getElementById('submit').click()");
+            browser.waitFor("location.pathname === '/console/'", "the console after logging in");
+            assertEquals("the session cookie is HttpOnly", "", browser.evaluate("document.cookie").asText());
             browser.waitFor("document.getElementById('status').textContent === 'live'", "the live feed to connect");
             browser.waitFor(thumbnails(3), "three decoded thumbnails");
             assertEquals("dock " + dockId, browser.evaluate("document.getElementById('dock').textContent").asText());

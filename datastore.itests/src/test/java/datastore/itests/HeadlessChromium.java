@@ -134,9 +134,14 @@ final class HeadlessChromium implements AutoCloseable {
 
     /** Loads {@code url} and waits for its load event. */
     void navigate(String url) throws Exception {
+        navigate(url, url);
+    }
+
+    /** Opens {@code url} and waits until the page it redirects to, {@code landsOn}, has loaded. */
+    void navigate(String url, String landsOn) throws Exception {
         call("Page.navigate", DevApiClient.object().put("url", url));
-        waitFor("document.readyState === 'complete' && location.href === " + DevApiClient.JSON.writeValueAsString(url),
-                "the page " + url + " to load");
+        waitFor("document.readyState === 'complete' && location.href === " + DevApiClient.JSON.writeValueAsString(landsOn),
+                "the page " + url + " to load as " + landsOn);
     }
 
     /** The value of a JavaScript expression in the page (promises awaited). */

@@ -132,6 +132,7 @@
     var current = generation;
     fetch('state', { cache: 'no-store' })
       .then(function (response) {
+        if (response.status === 401) { window.location.replace('login.html'); throw new Error('logged out'); }
         if (!response.ok) { throw new Error('state: HTTP ' + response.status); }
         return response.json();
       })
@@ -173,6 +174,10 @@
       status.className = 'status offline';
     };
   }
+
+  document.getElementById('logout').addEventListener('click', function () {
+    fetch('session', { method: 'DELETE' }).then(function () { window.location.replace('login.html'); });
+  });
 
   load();
   connect();
