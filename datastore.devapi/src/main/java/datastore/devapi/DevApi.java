@@ -100,7 +100,7 @@ public final class DevApi {
     AccessTokens.Issued login(String clientId, String clientSecret, String enterpriseId) throws ApiException {
         // Non-short-circuit '&': every comparison runs whatever the outcome of the others.
         boolean match = same(clientId, credentials.clientId())
-                & same(clientSecret, credentials.clientSecret())
+                & credentials.secretMatches(clientSecret)
                 & same(enterpriseId, credentials.enterpriseId());
         if (!match) {
             throw new ApiException(ApiException.UNAUTHORIZED, "clientId, clientSecret or enterpriseId is wrong");

@@ -27,6 +27,13 @@ public @interface DevApiConfig {
             description = "The clientSecret a login must present (compared in constant time). See Client id.")
     String client_secret() default "";
 
+    @AttributeDefinition(name = "Client secret hash",
+            description = "Instead of the client secret itself: \"sha256:SALT:DIGEST\", SALT 16 to 64 random bytes and "
+                    + "DIGEST the SHA-256 of SALT followed by the secret's UTF-8 bytes, both in hex. So the secret is "
+                    + "never kept in clear in the configuration; ./dock --client-secret writes this form. Give the "
+                    + "secret or its hash, not both.")
+    String client_secret_hash() default "";
+
     @AttributeDefinition(name = "Enterprise id",
             description = "The enterpriseId a login must present. See Client id.")
     String enterprise_id() default "";

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -24,10 +25,52 @@ import java.util.Properties;
  *
  * @param dockId this dock's id
  * @param clientId the login's clientId
- * @param clientSecret the login's clientSecret
+ * @param clientSecret the login's clientSecret, or its salted hash when {@code secretHashed}
  * @param enterpriseId the login's enterpriseId
+ * @param secretHashed whether {@code clientSecret} is a {@code sha256:SALT:DIGEST} hash of the secret
  */
-record DevCredentials(String dockId, String clientId, String clientSecret, String enterpriseId) {
+record DevCredentials(String dockId, String clientId, String clientSecret, String enterpriseId, boolean secretHashed) {
+
+    /** Credentials holding the secret itself. */
+    DevCredentials(String dockId, String clientId, String clientSecret, String enterpriseId) {
+        this(dockId, clientId, clientSecret, enterpriseId, false);
+    }
+
+    private static final String HASH_PREFIX = "sha256:";
+
+    /**
+     * Whether a login's secret is the configured one, in time that depends on neither: digests are
+     * compared, never the secrets themselves.
+     */
+    boolean secretMatches(String presented) {
+        byte[] given = presented.getBytes(StandardCharsets.UTF_8);
+        if (!secretHashed) {
+            return MessageDigest.isEqual(AccessTokens.sha256(given), AccessTokens.sha256(clientSecret.getBytes(
+                    StandardCharsets.UTF_8)));
+        }
+        String[] parts = clientSecret.split(":");
+        byte[] salt = HexFormat.of().parseHex(parts[1]);
+        byte[] salted = new byte[salt.length + given.length];
+        System.arraycopy(salt, 0, salted, 0, salt.length);
+        System.arraycopy(given, 0, salted, salt.length, given.length);
+        return MessageDigest.isEqual(AccessTokens.sha256(salted), HexFormat.of().parseHex(parts[2]));
+    }
+
+    /**
+     * Checks the form of a configured secret hash.
+     *
+     * @throws IllegalArgumentException saying what is wrong, never echoing the value
+     */
+    static String checkHash(String hash) {
+        String[] parts = hash.split(":", -1);
+        boolean ok = parts.length == 3 && (parts[0] + ":").equals(HASH_PREFIX)
+                && parts[1].matches("([0-9a-fA-F]{2}){16,64}") && parts[2].matches("[0-9a-fA-F]{64}");
+        if (!ok) {
+            throw new IllegalArgumentException(DevApi.PID + ": client.secret.hash must be \"sha256:SALT:DIGEST\" with "
+                    + "SALT 16 to 64 bytes and DIGEST 32 bytes, both in hex");
+        }
+        return hash;
+    }
 
     /** The file's name in the data folder. */
     static final String FILE_NAME = "dev-credentials.properties";
@@ -56,20 +99,31 @@ record DevCredentials(String dockId, String clientId, String clientSecret, Strin
         String dockId = config.dock_id().strip();
         String clientId = config.client_id().strip();
         String secret = config.client_secret();
+        String hash = config.client_secret_hash().strip();
         String enterpriseId = config.enterprise_id().strip();
+        if (!secret.isEmpty() && !hash.isEmpty()) {
+            throw new IllegalArgumentException(DevApi.PID + ": client.secret and client.secret.hash are both set; "
+                    + "give one of them");
+        }
+        boolean hashed = !hash.isEmpty();
+        if (hashed) {
+            secret = checkHash(hash);
+        }
         int configured = (clientId.isEmpty() ? 0 : 1) + (secret.isEmpty() ? 0 : 1) + (enterpriseId.isEmpty() ? 0 : 1);
         if (configured != 0 && configured != 3) {
-            throw new IllegalArgumentException(DevApi.PID + ": client.id, client.secret and enterprise.id must be "
-                    + "configured together (or none of them, to use generated ones); only " + configured + " of 3 are set");
+            throw new IllegalArgumentException(DevApi.PID + ": client.id, client.secret (or client.secret.hash) and "
+                    + "enterprise.id must be configured together (or none of them, to use generated ones); only "
+                    + configured + " of 3 are set");
         }
         if (!dockId.isEmpty() && configured == 3) {
-            return new DevCredentials(dockId, clientId, secret, enterpriseId);
+            return new DevCredentials(dockId, clientId, secret, enterpriseId, hashed);
         }
         DevCredentials kept = Files.exists(file) ? read(file) : generate(file, random, console, dockId);
         return new DevCredentials(dockId.isEmpty() ? kept.dockId : dockId,
                 configured == 3 ? clientId : kept.clientId,
                 configured == 3 ? secret : kept.clientSecret,
-                configured == 3 ? enterpriseId : kept.enterpriseId);
+                configured == 3 ? enterpriseId : kept.enterpriseId,
+                configured == 3 && hashed);
     }
 
     private static DevCredentials read(Path file) throws IOException {

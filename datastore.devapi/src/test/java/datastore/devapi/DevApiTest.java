@@ -86,6 +86,45 @@ public class DevApiTest {
         assertTrue(shown, shown.contains(credentials.clientSecret()));
     }
 
+    /** The form ./dock writes: sha256:SALT:DIGEST, DIGEST = SHA-256(SALT || secret). */
+    static String saltedHash(String salt, String secret) {
+        byte[] saltBytes = java.util.HexFormat.of().parseHex(salt);
+        byte[] secretBytes = secret.getBytes(StandardCharsets.UTF_8);
+        byte[] both = new byte[saltBytes.length + secretBytes.length];
+        System.arraycopy(saltBytes, 0, both, 0, saltBytes.length);
+        System.arraycopy(secretBytes, 0, both, saltBytes.length, secretBytes.length);
+        return "sha256:" + salt + ":" + java.util.HexFormat.of().formatHex(AccessTokens.sha256(both));
+    }
+
+    @Test
+    public void aConfiguredSecretHashLogsInWithTheSecretOnly() throws Exception {
+        String hash = saltedHash("00112233445566778899aabbccddeeff", "the real secret");
+        DevCredentials credentials = resolve(Map.of("dock_id", "D1", "client_id", "c", "client_secret_hash", hash,
+                "enterprise_id", "e"), folder.getRoot().toPath().resolve("x"));
+        assertTrue(credentials.secretHashed());
+        DevApi api = new DevApi(Fakes.config(Map.of()), credentials,
+                new AccessTokens(60, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
+        assertTrue(api.login("c", "the real secret", "e").token().length() > 40);
+        for (String wrong : new String[] {hash, "the real secreT", "", "00112233445566778899aabbccddeeffthe real secret"}) {
+            assertEquals(401, assertThrows(ApiException.class, () -> api.login("c", wrong, "e")).status());
+        }
+    }
+
+    @Test
+    public void aMalformedSecretHashOrBothFormsAreRefusedWithoutEchoingThem() {
+        for (String bad : new String[] {"sha256:0011:" + "ab".repeat(32), "md5:" + "00".repeat(16) + ":" + "ab".repeat(32),
+                "sha256:" + "00".repeat(16) + ":" + "ab".repeat(31), "plain-secret"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> resolve(Map.of(
+                    "client_id", "c", "client_secret_hash", bad, "enterprise_id", "e"), folder.getRoot().toPath().resolve("x")));
+            assertTrue(e.getMessage(), e.getMessage().contains("client.secret.hash must be"));
+            assertFalse(e.getMessage(), e.getMessage().contains(bad));
+        }
+        IllegalArgumentException both = assertThrows(IllegalArgumentException.class, () -> resolve(Map.of("client_id", "c",
+                "client_secret", "s", "client_secret_hash", saltedHash("00".repeat(16), "s"), "enterprise_id", "e"),
+                folder.getRoot().toPath().resolve("x")));
+        assertTrue(both.getMessage(), both.getMessage().contains("are both set"));
+    }
+
     @Test
     public void partlyConfiguredCredentialsAreRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> resolve(

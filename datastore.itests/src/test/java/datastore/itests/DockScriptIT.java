@@ -90,10 +90,14 @@ public class DockScriptIT {
 
             List<String> lines = Files.readAllLines(cfg);
             assertTrue(lines.toString(), lines.containsAll(List.of("# tokens for a long session",
-                    "token.ttl.seconds=7200", "dock.id=RW02-0042", "client.id=ci-client",
-                    "client.secret=s3cr:et=x/y+z", "enterprise.id=ent-7")));
+                    "token.ttl.seconds=7200", "dock.id=RW02-0042", "client.id=ci-client", "enterprise.id=ent-7")));
             assertFalse(lines.toString(), lines.contains("dock.id=old-id"));
+            // The secret reaches the configuration as a salted hash only.
+            assertFalse(lines.toString(), String.join("\n", lines).contains("s3cr:et=x/y+z"));
+            assertTrue(lines.toString(), lines.stream().anyMatch(line -> line.matches(
+                    "client\\.secret\\.hash=sha256:[0-9a-f]{32}:[0-9a-f]{64}")));
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(cfg)));
+            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(data)));
 
             // --bind: the API answers on 127.0.0.2 only.
             DevApiClient client = new DevApiClient("127.0.0.2", port);
@@ -112,6 +116,43 @@ public class DockScriptIT {
             // Configured credentials: nothing generated, nothing printed.
             assertFalse(Files.exists(data.resolve("dev-credentials.properties")));
             assertFalse(Files.readString(log).contains("generated credentials"));
+        } finally {
+            if (process.isAlive()) {
+                stop(process, log);
+            }
+        }
+        // Whatever the dock wrote in its data folder is its owner's alone, and no copy of the
+        // configuration (Configuration Admin's included) holds the secret in clear.
+        try (var files = Files.walk(data)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                if (file.equals(cfg.getParent())) {
+                    continue; // made by this test, before the dock ran, under the test's umask
+                }
+                String mode = PosixFilePermissions.toString(Files.getPosixFilePermissions(file));
+                assertTrue(file + " is " + mode, mode.endsWith("------"));
+                if (Files.isRegularFile(file) && Files.size(file) < (1 << 20)) {
+                    assertFalse(file + " holds the secret", new String(Files.readAllBytes(file),
+                            StandardCharsets.ISO_8859_1).contains("s3cr:et=x/y+z"));
+                }
+            }
+        }
+    }
+
+    @Test
+    public void aSecretFileKeepsTheSecretOffTheCommandLine() throws Exception {
+        Path data = ExportedDock.newDataFolder("script-secret-file");
+        Path secret = data.resolveSibling(data.getFileName() + ".secret");
+        Files.writeString(secret, "from-a-file:42\n");
+        int port = ExportedDock.freePort();
+        Path log = data.resolveSibling(data.getFileName() + ".log");
+        Process process = dock(log, "run", "--no-build", "--data", data.toString(), "--port", Integer.toString(port),
+                "--client-id", "ci-client", "--client-secret-file", secret.toString(), "--enterprise-id", "ent-7");
+        try {
+            awaitOutput(process, log, "dock: HTTP answers on http://127.0.0.1:" + port + "/");
+            DevApiClient client = new DevApiClient(port);
+            client.awaitApi();
+            client.login("ci-client", "from-a-file:42", "ent-7");
+            client.loginAnswer("ci-client", secret.toString(), "ent-7").expect(401);
         } finally {
             if (process.isAlive()) {
                 stop(process, log);
