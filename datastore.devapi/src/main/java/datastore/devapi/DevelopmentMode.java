@@ -1,8 +1,9 @@
 package datastore.devapi;
 
 import java.util.List;
-import java.util.Locale;
 import java.util.function.Consumer;
+
+import datastore.system.DockMode;
 
 import org.osgi.service.component.ComponentContext;
 import org.osgi.service.component.annotations.Activate;
@@ -13,16 +14,15 @@ import org.osgi.service.component.annotations.Deactivate;
  * Registers the development API only in development mode. Every other component of this bundle is
  * declared disabled, so in production none of them is ever activated and no servlet, event handler
  * or credentials file exists at all; this immediate component enables them when the framework
- * property {@value #MODE} is {@value #DEVELOPMENT}. Absent means production; any other value is
- * refused, because a typo must not open the API.
+ * property {@value #MODE} names {@link DockMode#DEVELOPMENT} (as {@link DockMode#of} reads it, the
+ * one parser every bundle shares). Absent means production; any other value is refused, because a
+ * typo must not open the API.
  */
 @Component(name = "datastore.devapi.mode", service = {}, immediate = true)
 public final class DevelopmentMode {
 
     /** Framework property: {@value #DEVELOPMENT} or {@value #PRODUCTION}; absent means production. */
-    static final String MODE = "datastore.mode";
-    static final String DEVELOPMENT = "development";
-    static final String PRODUCTION = "production";
+    static final String MODE = DockMode.PROPERTY;
 
     /** The components that make up the development API, enabled together. */
     static final List<String> COMPONENTS = List.of(DevApi.PID, StoreBrowser.NAME, LoginServlet.NAME,
@@ -54,14 +54,14 @@ public final class DevelopmentMode {
      * @throws IllegalArgumentException if {@code mode} is neither development, production nor absent
      */
     static boolean apply(String mode, Consumer<String> enable) {
-        String normalized = mode == null ? PRODUCTION : mode.strip().toLowerCase(Locale.ROOT);
-        if (PRODUCTION.equals(normalized)) {
-            return false;
+        DockMode parsed;
+        try {
+            parsed = DockMode.of(mode);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + "; the development API stays off", e);
         }
-        if (!DEVELOPMENT.equals(normalized)) {
-            throw new IllegalArgumentException("the framework property " + MODE + " is \"" + mode + "\"; it must be "
-                    + DEVELOPMENT + " or " + PRODUCTION + " (absent means " + PRODUCTION
-                    + "); the development API stays off");
+        if (parsed == DockMode.PRODUCTION) {
+            return false;
         }
         COMPONENTS.forEach(enable);
         LOG.log(System.Logger.Level.INFO, "development mode: the development API and the dev console are enabled");
