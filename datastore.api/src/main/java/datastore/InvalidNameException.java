@@ -1,6 +1,6 @@
 package datastore;
 
-/** A key or tag that breaks the rules of {@link Limits}: empty, too long, or with a control character. */
+/** A key or tag that breaks the rules of {@link Names#check}: empty, too long, or with a control or format character. */
 public class InvalidNameException extends DatastoreException {
     private static final long serialVersionUID = 1L;
 
@@ -12,14 +12,8 @@ public class InvalidNameException extends DatastoreException {
         if (name == null) {
             return "null";
         }
-        StringBuilder quoted = new StringBuilder("\"");
-        name.codePoints().limit(64).forEach(c -> {
-            if (Character.isISOControl(c) || Character.isSurrogate((char) c)) {
-                quoted.append(String.format("\\u%04x", c));
-            } else {
-                quoted.appendCodePoint(c);
-            }
-        });
-        return quoted.append(name.codePointCount(0, name.length()) > 64 ? "...\"" : "\"").toString();
+        boolean cut = name.codePointCount(0, name.length()) > 64;
+        String shown = Names.display(cut ? name.substring(0, name.offsetByCodePoints(0, 64)) : name);
+        return "\"" + shown + (cut ? "...\"" : "\"");
     }
 }

@@ -7,8 +7,9 @@ package datastore;
  *
  * <p>A valid name (key, tag) is non-empty, at most {@link #MAX_NAME_BYTES} bytes in UTF-8, is
  * well-formed UTF-16 (no unpaired surrogate) and contains no control character (Unicode category
- * Cc, which includes {@code U+0000}-{@code U+001F} and {@code U+007F}-{@code U+009F}). Anything else
- * is refused with {@link InvalidNameException}.
+ * Cc) and no invisible format character (category Cf, bidirectional controls included): the rules
+ * and their one exception are {@link Names#check}. Anything else is refused with
+ * {@link InvalidNameException}.
  */
 public final class Limits {
     /** The longest name, in UTF-8 bytes. */

@@ -382,15 +382,7 @@ public class DatastoreCommands {
 
     /** A name with control characters escaped, so a listing stays one line per entry. */
     static String shown(String name) {
-        StringBuilder text = new StringBuilder();
-        name.codePoints().forEach(c -> {
-            if (Character.isISOControl(c)) {
-                text.append(String.format("\\u%04x", c));
-            } else {
-                text.appendCodePoint(c);
-            }
-        });
-        return text.toString();
+        return datastore.Names.display(name);
     }
 
     /** A value in quotes with control characters escaped, cut to {@code max} characters with "...". */

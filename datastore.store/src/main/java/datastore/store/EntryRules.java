@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import datastore.DatastoreException;
 import datastore.InvalidNameException;
 import datastore.Limits;
+import datastore.Names;
 import datastore.Namespace;
 import datastore.ValueTooLargeException;
 
@@ -23,42 +24,12 @@ final class EntryRules {
     }
 
     /**
-     * Refuses a name that is null, empty, longer than {@link Limits#MAX_NAME_BYTES} in UTF-8, not
-     * well-formed UTF-16 or holding a control character (category Cc).
+     * Refuses a name that breaks the rules of {@link Names#check}.
      *
      * @throws InvalidNameException saying which rule the name breaks
      */
     static String checkName(String name) {
-        if (name == null) {
-            throw new InvalidNameException(null, "a name is required, not null");
-        }
-        if (name.isEmpty()) {
-            throw new InvalidNameException(name, "a name must not be empty");
-        }
-        int utf8Bytes = 0;
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (c >= 0x20 && c < 0x7F) { // printable ASCII, nearly every name: one byte, nothing to refuse
-                utf8Bytes++;
-                continue;
-            }
-            if (Character.isHighSurrogate(c) && i + 1 < name.length() && Character.isLowSurrogate(name.charAt(i + 1))) {
-                utf8Bytes += 4;
-                i++;
-                continue;
-            }
-            if (Character.isSurrogate(c)) {
-                throw new InvalidNameException(name, "unpaired surrogate \\u" + hex(c) + " at index " + i);
-            }
-            if (Character.getType(c) == Character.CONTROL) {
-                throw new InvalidNameException(name, "control character \\u" + hex(c) + " at index " + i);
-            }
-            utf8Bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
-        }
-        if (utf8Bytes > Limits.MAX_NAME_BYTES) {
-            throw new InvalidNameException(name, utf8Bytes + " bytes in UTF-8; the limit is " + Limits.MAX_NAME_BYTES);
-        }
-        return name;
+        return Names.check(name);
     }
 
     /**
