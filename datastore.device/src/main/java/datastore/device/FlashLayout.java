@@ -9,8 +9,9 @@ import datastore.flash.FlashGeometry;
 
 /**
  * A validated partition table: the flash geometry and the regions carved out of it, aligned to the
- * erase block, inside the flash and disjoint. A region of size 0 is disabled (not registered), so a
- * product can leave a partition's space unused without moving the others.
+ * erase block, inside the flash, disjoint and clear of the flash's last two erase blocks, which hold
+ * the partition table itself ({@link FlashTableArea}). A region of size 0 is disabled (not
+ * registered), so a product can leave a partition's space unused without moving the others.
  *
  * @param geometry the whole flash
  * @param regions the enabled regions, unmodifiable, in the order given
@@ -33,6 +34,9 @@ record FlashLayout(FlashGeometry geometry, List<Region> regions) {
      * Checks a layout. Every refusal is an {@link IllegalArgumentException} whose message names the
      * offending numbers, so a bad configuration is fixed from the log alone.
      */
+    /** The smallest erase block: one must hold a whole copy of the partition table. */
+    static final int MIN_ERASE_BLOCK = 4096;
+
     static FlashLayout of(long size, int eraseBlockSize, int programSize, Region... regions) {
         if (eraseBlockSize <= 0 || Integer.bitCount(eraseBlockSize) != 1) {
             throw new IllegalArgumentException("flash erase block size " + eraseBlockSize + " is not a power of two");
@@ -44,6 +48,14 @@ record FlashLayout(FlashGeometry geometry, List<Region> regions) {
         if (size <= 0 || size % eraseBlockSize != 0) {
             throw new IllegalArgumentException("flash size " + hex(size) + " is not a positive multiple of the erase block size "
                     + hex(eraseBlockSize));
+        }
+        if (eraseBlockSize < MIN_ERASE_BLOCK) {
+            throw new IllegalArgumentException("flash erase block size " + hex(eraseBlockSize) + " is below the "
+                    + hex(MIN_ERASE_BLOCK) + " bytes a copy of the partition table needs");
+        }
+        if (size < 2L * eraseBlockSize) {
+            throw new IllegalArgumentException("flash size " + hex(size) + " cannot hold the two erase blocks of "
+                    + hex(eraseBlockSize) + " bytes that keep the partition table");
         }
         if (size > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("flash size " + hex(size) + " is over the 2 GiB a single memory map can hold");
@@ -62,6 +74,12 @@ record FlashLayout(FlashGeometry geometry, List<Region> regions) {
             }
             if (region.offset() >= size || region.size() > size - region.offset()) {
                 throw new IllegalArgumentException(region + " does not fit the flash of " + hex(size) + " bytes");
+            }
+            long reserved = FlashTableArea.reservedOffset(size, eraseBlockSize);
+            if (region.end() > reserved) {
+                throw new IllegalArgumentException(region + " overlaps [" + hex(reserved) + ", " + hex(size)
+                        + "), the flash's last two erase blocks, which hold the partition table; end it at "
+                        + hex(reserved) + " or before");
             }
             for (Region other : enabled) {
                 if (region.offset() < other.end() && other.offset() < region.end()) {

@@ -4,8 +4,11 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
@@ -20,14 +23,21 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 import datastore.Partitions;
 import datastore.flash.FlashRegion;
+import datastore.spi.RefusedPartition;
 
 /**
  * The partition table: opens the flash file and registers one {@link FlashRegion} service per
  * partition, with the service property {@code region=<partition name>}, for as long as it is active.
  * The layout is configuration (PID {@code datastore.device.FlashPartitionTable}); an invalid layout,
- * or a flash file that does not match it, fails activation with a message naming the numbers. A
- * configuration change deactivates and activates the table again, so the partitions bound to the
- * regions restart on the new layout.
+ * or a flash file that does not match it, fails activation with a message naming the numbers. The
+ * flash carries its own copy of the table in its last two erase blocks ({@link FlashTableArea}), written
+ * when that area is erased (a fresh flash, or one from a build without it). A region whose entry there
+ * differs from the configuration - or every region, for a table of another geometry, a newer format or
+ * bytes that are no table - is not registered: a {@link RefusedPartition} service stands in its place,
+ * naming both sides, with every byte of the flash left as it was until its {@link RefusedPartition#format()}
+ * (or {@code accept.table.change}) erases the region and records it in the table. A configuration change
+ * deactivates and activates the table again, so the partitions bound to the regions restart on the new
+ * layout.
  */
 @Component(immediate = true)
 @Designate(ocd = FlashPartitionTable.Config.class)
@@ -38,6 +48,7 @@ public final class FlashPartitionTable {
     public static final String FLASH_FILE = "flash.img";
 
     private static final long MIB = 1024 * 1024;
+    private static final System.Logger LOG = System.getLogger(FlashPartitionTable.class.getName());
 
     @ObjectClassDefinition(name = "Dock Datastore flash",
             description = "The flash device and its partition table. Offsets and sizes are in bytes and must be "
@@ -77,31 +88,81 @@ public final class FlashPartitionTable {
                 + "single write and for garbage collection to move the largest record while values stay contiguous; "
                 + "the runtime partition needs 1223 blocks of 64 KiB for its default configuration).")
         long runtime_size() default 80 * MIB;
+
+        @AttributeDefinition(name = "Accept a changed partition table", description = "Off (the default): a region "
+                + "whose place on the flash's own partition table differs from this configuration (resized, moved, "
+                + "swapped, or a table of another geometry or a newer format) is not registered; a refused partition "
+                + "service names both sides and formats it on request. On: at activation every such region is ERASED "
+                + "and the configured table written to the flash. Turn it on for one activation, then off again.")
+        boolean accept_table_change() default false;
     }
 
-    private final List<ServiceRegistration<FlashRegion>> registrations = new ArrayList<>();
+    private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
+    /** The regions refused at activation and not formatted since; guarded by this. */
+    private final List<RefusedRegion> refused = new ArrayList<>();
     private NorFlash flash;
+    private BundleContext context;
+    private Path file;
+    private FlashLayout layout;
+    private FlashTableArea area;
 
     /**
-     * Validates the layout, opens the flash file and registers the regions.
+     * Validates the layout, opens the flash file, checks the flash's own partition table against the
+     * layout and registers the regions that agree (and a refused partition for each that does not).
+     * Services are registered under this component's lock, so a concurrent {@code format()} or
+     * deactivation sees all of them or none.
      *
      * @throws IllegalArgumentException if the layout is invalid
      * @throws IOException if the flash file cannot be opened or does not match the layout
      */
     @Activate
-    void activate(BundleContext context, Config config) throws IOException {
+    synchronized void activate(BundleContext context, Config config) throws IOException {
         FlashLayout layout = layout(config);
         Path file = flashFile(config.path(), context);
-        flash = NorFlash.open(file, layout.geometry().size(), layout.geometry().eraseBlockSize(),
+        this.flash = NorFlash.open(file, layout.geometry().size(), layout.geometry().eraseBlockSize(),
                 layout.geometry().programSize());
+        this.context = context;
+        this.file = file;
+        this.layout = layout;
         try {
-            for (FlashLayout.Region region : layout.regions()) {
-                FlashRegion service = flash.region(region.name(), region.offset(), region.size());
-                registrations.add(context.registerService(FlashRegion.class, service, FrameworkUtil.asDictionary(Map.of(
-                        FlashRegion.REGION, region.name(),
-                        Constants.SERVICE_DESCRIPTION, "Flash " + region + " of " + file))));
+            area = new FlashTableArea(flash);
+            FlashTableArea.Found found = area.read();
+            Map<String, String> refusals = refusals(found, layout);
+            if (found.erased()) {
+                area.write(FlashTable.of(layout, found.nextSequence()), found);
+                LOG.log(System.Logger.Level.INFO, "wrote the partition table to the erased table area of " + file);
+            } else if (!refusals.isEmpty() && config.accept_table_change()) {
+                for (FlashLayout.Region region : layout.regions()) {
+                    String reason = refusals.get(region.name());
+                    if (reason != null) {
+                        LOG.log(System.Logger.Level.WARNING, "accept.table.change is set: erasing the " + region
+                                + " of " + file + " and accepting the configured table; " + reason);
+                        erase(region);
+                    }
+                }
+                area.write(FlashTable.of(layout, found.nextSequence()), found);
+                refusals.clear();
+            } else if (refusals.isEmpty() && !found.intact()) {
+                // One copy damaged, or a rewrite cut between the copies: rewrite the table in force.
+                FlashTable table = found.table().orElseThrow();
+                LOG.log(System.Logger.Level.WARNING, found.describe() + "; rewriting both copies of the table in force");
+                area.write(new FlashTable(table.geometry(), found.nextSequence(), table.entries()), found);
             }
-        } catch (RuntimeException e) {
+            for (FlashLayout.Region region : layout.regions()) {
+                String reason = refusals.get(region.name());
+                if (reason == null) {
+                    register(region);
+                } else {
+                    LOG.log(System.Logger.Level.ERROR, "partition " + region.name() + " refused: " + reason);
+                    RefusedRegion refusal = new RefusedRegion(region, reason);
+                    refused.add(refusal);
+                    refusal.registration = context.registerService(RefusedPartition.class, refusal,
+                            FrameworkUtil.asDictionary(Map.of(RefusedPartition.PARTITION, region.name(),
+                                    Constants.SERVICE_DESCRIPTION, "Refused flash " + region + " of " + file)));
+                    registrations.add(refusal.registration);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
             deactivate();
             throw e;
         }
@@ -109,8 +170,8 @@ public final class FlashPartitionTable {
 
     /** Unregisters the regions first, so their partitions stop before the flash file closes under them. */
     @Deactivate
-    void deactivate() throws IOException {
-        for (ServiceRegistration<FlashRegion> registration : registrations) {
+    synchronized void deactivate() throws IOException {
+        for (ServiceRegistration<?> registration : registrations) {
             try {
                 registration.unregister();
             } catch (IllegalStateException alreadyGone) {
@@ -118,10 +179,129 @@ public final class FlashPartitionTable {
             }
         }
         registrations.clear();
+        refused.clear();
         NorFlash closing = flash;
         flash = null;
         if (closing != null) {
             closing.close();
+        }
+    }
+
+    /**
+     * Why each configured region must not be registered, by name; empty when the flash's table agrees
+     * with the configuration or the table area is erased.
+     */
+    static Map<String, String> refusals(FlashTableArea.Found found, FlashLayout layout) {
+        Map<String, String> refusals = new LinkedHashMap<>();
+        if (found.erased()) {
+            return refusals;
+        }
+        Optional<Integer> newer = found.newer();
+        Optional<FlashTable> table = found.table();
+        for (FlashLayout.Region region : layout.regions()) {
+            String configured = "the configuration has " + FlashTable.describe(region);
+            String reason;
+            if (newer.isPresent()) {
+                reason = "the flash's partition table is in format " + newer.get() + ", newer than this build's "
+                        + FlashTable.FORMAT + "; " + configured;
+            } else if (table.isEmpty()) {
+                reason = found.describe() + ", neither a partition table nor erased; " + configured;
+            } else if (!table.get().geometry().equals(layout.geometry())) {
+                reason = "the flash's partition table was written for " + FlashTable.describe(table.get().geometry())
+                        + ", the configuration has " + FlashTable.describe(layout.geometry());
+            } else {
+                Optional<FlashLayout.Region> entry = table.get().entry(region.name());
+                if (entry.isPresent() && entry.get().equals(region)) {
+                    continue;
+                }
+                reason = entry.map(old -> "the flash's partition table has " + FlashTable.describe(old))
+                        .orElse("the flash's partition table has no " + region.name() + " region (it lists "
+                                + (table.get().entries().isEmpty() ? "none"
+                                        : table.get().entries().stream().map(FlashTable::describe)
+                                                .collect(Collectors.joining(", ")))
+                                + ")")
+                        + ", " + configured;
+            }
+            refusals.put(region.name(), reason + "; the region is not registered and its bytes are left as they are "
+                    + "until the partition is formatted (" + RefusedPartition.class.getName()
+                    + ".format) or the table change is accepted (accept.table.change)");
+        }
+        return refusals;
+    }
+
+    /** Erases a refused region, records it in the flash's table, then registers it in place of its refusal. */
+    void format(RefusedRegion refusal) throws IOException {
+        synchronized (this) {
+            if (flash == null || !refused.contains(refusal)) {
+                throw new IOException("the " + refusal.region + " of the flash is no longer refused: the partition "
+                        + "table was deactivated or the region formatted already");
+            }
+            LOG.log(System.Logger.Level.WARNING, "formatting the " + refusal.region + " of " + file
+                    + " on request, which erases it; it was refused because " + refusal.reason);
+            erase(refusal.region);
+            FlashTableArea.Found found = area.read();
+            FlashTable base = found.newer().isPresent() ? null
+                    : found.table().filter(table -> table.geometry().equals(layout.geometry())).orElse(null);
+            if (base == null) {
+                base = new FlashTable(layout.geometry(), 0, List.of());
+            }
+            area.write(base.with(refusal.region, found.nextSequence()), found);
+            refused.remove(refusal);
+            registrations.remove(refusal.registration);
+            try {
+                refusal.registration.unregister();
+            } catch (IllegalStateException alreadyGone) {
+                // The bundle is stopping.
+            }
+            register(refusal.region);
+        }
+    }
+
+    private void erase(FlashLayout.Region region) throws IOException {
+        FlashRegion target = flash.region(region.name(), region.offset(), region.size());
+        for (int block = 0; block < target.geometry().blocks(); block++) {
+            target.erase(block);
+        }
+        target.sync();
+    }
+
+    private void register(FlashLayout.Region region) {
+        FlashRegion service = flash.region(region.name(), region.offset(), region.size());
+        registrations.add(context.registerService(FlashRegion.class, service, FrameworkUtil.asDictionary(Map.of(
+                FlashRegion.REGION, region.name(),
+                Constants.SERVICE_DESCRIPTION, "Flash " + region + " of " + file))));
+    }
+
+    /** A region the flash's table disagrees with, registered as a {@link RefusedPartition} in its place. */
+    final class RefusedRegion implements RefusedPartition {
+        final FlashLayout.Region region;
+        final String reason;
+        ServiceRegistration<RefusedPartition> registration;
+
+        RefusedRegion(FlashLayout.Region region, String reason) {
+            this.region = region;
+            this.reason = reason;
+        }
+
+        @Override
+        public String name() {
+            return region.name();
+        }
+
+        @Override
+        public String reason() {
+            return reason;
+        }
+
+        /** Erases the region (destroying what it held), records it in the flash's table and registers it. */
+        @Override
+        public void format() throws IOException {
+            FlashPartitionTable.this.format(this);
+        }
+
+        @Override
+        public String toString() {
+            return "refused " + region + ": " + reason;
         }
     }
 

@@ -23,8 +23,9 @@ import datastore.flash.FlashRegion;
  * it to {@code 0xFF} and counts the erase, programming ANDs bytes into the flash so it can only
  * clear bits, and programs must be aligned to the program size. The file is the raw image, exactly
  * {@code size} bytes, created erased; the per-block erase counts live in a sidecar file
- * {@code <file>.wear} (a 16-byte header - magic {@code DDWR}, format 1, block count, erase block
- * size - then one big-endian {@code long} per block), so the image stays a plain dump of the chip.
+ * {@code <file>.wear} ({@link EraseCountFile}: checksummed, in two copies), so the image stays a plain
+ * dump of the chip. The counts are housekeeping: whatever state the sidecar is in, the flash opens
+ * and serves its data, with a warning when counts had to be rebuilt or estimated.
  * The device is at most 2 GiB because it is one mapping; the file is locked while open so two
  * processes cannot program it at once. Reads and {@link FlashRegion#map() map} views are not
  * synchronized with programs (the engine orders its own reads and writes, as on a real chip);
@@ -32,21 +33,19 @@ import datastore.flash.FlashRegion;
  * changed since the last sync, and the erase counts only when a block was erased since then.
  */
 public final class NorFlash implements Closeable {
-    /** The sidecar header: magic "DDWR", format, block count, erase block size. */
-    private static final int WEAR_MAGIC = 0x44445752;
-    private static final int WEAR_FORMAT = 1;
-    private static final int WEAR_HEADER = 16;
+    private static final System.Logger LOG = System.getLogger(NorFlash.class.getName());
     private static final String WEAR_SUFFIX = ".wear";
 
     private final String description;
     private final FlashGeometry geometry;
     /** The whole device; only absolute gets and puts are used on it, so it is shared freely. */
     private final ByteBuffer data;
-    /** Erase counts: the mapped sidecar for a file, a heap buffer in memory. */
-    private final ByteBuffer wear;
+    /** Erase counts per device block, the authority while open; the sidecar follows them. */
+    private final long[] counts;
+    /** The sidecar of a file; null in memory. */
+    private final EraseCountFile wearFile;
     private final FileChannel channel;
     private final FileLock lock;
-    private final FileChannel wearChannel;
     /** An erased block, written by every erase; never changed. */
     private final byte[] erasedBlock;
     private volatile boolean closed;
@@ -62,25 +61,27 @@ public final class NorFlash implements Closeable {
     /** Told of every flush to the files, for tests; null otherwise. */
     SyncListener syncListener;
 
-    private NorFlash(String description, FlashGeometry geometry, ByteBuffer data, ByteBuffer wear,
-            FileChannel channel, FileLock lock, FileChannel wearChannel) {
+    private NorFlash(String description, FlashGeometry geometry, ByteBuffer data, long[] counts,
+            EraseCountFile wearFile, FileChannel channel, FileLock lock) {
         this.description = description;
         this.geometry = geometry;
         this.data = data;
-        this.wear = wear;
+        this.counts = counts;
+        this.wearFile = wearFile;
         this.channel = channel;
         this.lock = lock;
-        this.wearChannel = wearChannel;
         this.erasedBlock = new byte[geometry.eraseBlockSize()];
         Arrays.fill(erasedBlock, (byte) 0xFF);
     }
 
     /**
      * Opens the flash image at {@code file}, creating it erased (all {@code 0xFF}) with zero erase
-     * counts when it does not exist. Parent folders are created. An existing image of another size,
-     * or an erase-count file for another geometry, is refused with an {@link IOException} naming
-     * both sizes, and nothing is changed; a missing erase-count file next to an existing image is
-     * recreated with zero counts.
+     * counts when it does not exist. Parent folders are created. An existing image of another size is
+     * refused with an {@link IOException} naming both sizes, and nothing is changed. The erase-count
+     * file never stops the flash from opening: when it is missing, short, garbage, damaged, of the
+     * older format or of another erase block size, the counts are recovered as far as they can be
+     * and estimated upwards where they cannot (see {@link EraseCountFile}), a warning is logged, and
+     * the file is rewritten at the next erase; a file of a newer format is left as it is.
      *
      * @throws IllegalArgumentException if the geometry is invalid (see {@link #inMemory})
      * @throws IOException if the file cannot be created, mapped or locked, or does not match
@@ -89,15 +90,17 @@ public final class NorFlash implements Closeable {
         Objects.requireNonNull(file, "file");
         FlashGeometry geometry = checkGeometry(size, eraseBlockSize, programSize);
         Path image = file.toAbsolutePath();
-        Path wearFile = image.resolveSibling(image.getFileName() + WEAR_SUFFIX);
+        Path wearPath = image.resolveSibling(image.getFileName() + WEAR_SUFFIX);
         if (image.getParent() != null) {
             Files.createDirectories(image.getParent());
         }
+        boolean created = false;
         if (!Files.exists(image)) {
             createErased(image, size);
+            created = true;
         }
         FileChannel channel = FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        FileChannel wearChannel = null;
+        EraseCountFile wearFile = null;
         try {
             FileLock lock;
             try {
@@ -113,16 +116,16 @@ public final class NorFlash implements Closeable {
                 throw new IOException("flash file " + image + " is " + actual + " bytes, but the configured flash size is "
                         + size + " bytes");
             }
-            if (!Files.exists(wearFile)) {
-                createWear(wearFile, geometry);
+            long[] counts = new long[geometry.blocks()];
+            wearFile = EraseCountFile.open(wearPath, geometry, counts, created);
+            if (wearFile.problem() != null) {
+                LOG.log(System.Logger.Level.WARNING, "erase-count file " + wearPath + " " + wearFile.problem()
+                        + "; the flash " + image + " is served as usual");
             }
-            wearChannel = FileChannel.open(wearFile, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            MappedByteBuffer wear = wearChannel.map(FileChannel.MapMode.READ_WRITE, 0, wearChannel.size());
-            checkWear(wearFile, wear, geometry);
             MappedByteBuffer data = channel.map(FileChannel.MapMode.READ_WRITE, 0, size);
-            return new NorFlash(image.toString(), geometry, data, wear, channel, lock, wearChannel);
+            return new NorFlash(image.toString(), geometry, data, counts, wearFile, channel, lock);
         } catch (IOException | RuntimeException e) {
-            closeQuietly(wearChannel, e);
+            closeQuietly(wearFile, e);
             closeQuietly(channel, e);
             throw e;
         }
@@ -139,8 +142,7 @@ public final class NorFlash implements Closeable {
         FlashGeometry geometry = checkGeometry(size, eraseBlockSize, programSize);
         ByteBuffer data = ByteBuffer.allocate((int) size);
         Arrays.fill(data.array(), (byte) 0xFF);
-        ByteBuffer wear = ByteBuffer.allocate(WEAR_HEADER + 8 * geometry.blocks());
-        return new NorFlash("in-memory flash", geometry, data, wear, null, null, null);
+        return new NorFlash("in-memory flash", geometry, data, new long[geometry.blocks()], null, null, null);
     }
 
     /** The whole device's geometry. */
@@ -198,7 +200,12 @@ public final class NorFlash implements Closeable {
     public synchronized long eraseCount(int block) throws IOException {
         checkOpen();
         checkBlock(block, geometry.blocks(), description);
-        return wear.getLong(WEAR_HEADER + 8 * block);
+        return counts[block];
+    }
+
+    /** What was wrong with the erase-count file when the device opened, or null; for tests. */
+    String eraseCountProblem() {
+        return wearFile == null ? null : wearFile.problem();
     }
 
     /**
@@ -227,7 +234,7 @@ public final class NorFlash implements Closeable {
             flush();
         } finally {
             try {
-                wearChannel.close();
+                wearFile.close();
             } finally {
                 // Closing the channel releases the lock. The mappings stay valid until collected
                 // (Java cannot unmap), which keeps views already handed out readable.
@@ -290,7 +297,7 @@ public final class NorFlash implements Closeable {
             dirtyTo = 0;
         }
         if (wearDirty) {
-            ((MappedByteBuffer) wear).force();
+            wearFile.force();
             if (syncListener != null) {
                 syncListener.wearForced();
             }
@@ -334,34 +341,6 @@ public final class NorFlash implements Closeable {
             out.force(true);
         }
         Files.move(tmp, image, StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    private static void createWear(Path wearFile, FlashGeometry geometry) throws IOException {
-        Path tmp = wearFile.resolveSibling(wearFile.getFileName() + ".tmp");
-        ByteBuffer wear = ByteBuffer.allocate(WEAR_HEADER + 8 * geometry.blocks());
-        wear.putInt(WEAR_MAGIC).putInt(WEAR_FORMAT).putInt(geometry.blocks()).putInt(geometry.eraseBlockSize()).clear();
-        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
-            while (wear.hasRemaining()) {
-                out.write(wear);
-            }
-            out.force(true);
-        }
-        Files.move(tmp, wearFile, StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    private static void checkWear(Path wearFile, ByteBuffer wear, FlashGeometry geometry) throws IOException {
-        long expected = WEAR_HEADER + 8L * geometry.blocks();
-        if (wear.capacity() < WEAR_HEADER || wear.getInt(0) != WEAR_MAGIC || wear.getInt(4) != WEAR_FORMAT) {
-            throw new IOException("erase-count file " + wearFile + " is not in erase-count format " + WEAR_FORMAT);
-        }
-        int blocks = wear.getInt(8);
-        int blockSize = wear.getInt(12);
-        if (blocks != geometry.blocks() || blockSize != geometry.eraseBlockSize() || wear.capacity() != expected) {
-            throw new IOException("erase-count file " + wearFile + " counts " + blocks + " blocks of " + blockSize
-                    + " bytes in " + wear.capacity() + " bytes, but the flash has " + geometry.blocks() + " blocks of "
-                    + geometry.eraseBlockSize() + " bytes (" + expected + " bytes)");
-        }
     }
 
     private static void closeQuietly(Closeable closeable, Exception failure) {
@@ -476,9 +455,10 @@ public final class NorFlash implements Closeable {
             synchronized (NorFlash.this) {
                 checkOpen();
                 store(deviceBlock * size, ByteBuffer.wrap(erasedBlock));
-                int counter = WEAR_HEADER + 8 * deviceBlock;
-                wear.putLong(counter, wear.getLong(counter) + 1);
-                wearDirty = true;
+                counts[deviceBlock]++;
+                if (wearFile != null && wearFile.changed(counts, deviceBlock)) {
+                    wearDirty = true;
+                }
             }
         }
 
@@ -506,7 +486,7 @@ public final class NorFlash implements Closeable {
             checkBlock(block, geometry.blocks(), "region " + name);
             synchronized (NorFlash.this) {
                 checkOpen();
-                return wear.getLong(WEAR_HEADER + 8 * ((int) (base / geometry.eraseBlockSize()) + block));
+                return counts[(int) (base / geometry.eraseBlockSize()) + block];
             }
         }
 

@@ -24,14 +24,14 @@ public class FlashLayoutTest {
 
     @Test
     public void adjacentRegionsInEitherOrderAreFine() {
-        FlashLayout layout = FlashLayout.of(4 * MIB, BLOCK, 16, new Region("rom", 2 * MIB, 2 * MIB),
+        FlashLayout layout = FlashLayout.of(5 * MIB, BLOCK, 16, new Region("rom", 2 * MIB, 2 * MIB),
                 new Region("runtime", 0, 2 * MIB));
         assertEquals(2, layout.regions().size());
     }
 
     @Test
     public void aRegionOfSizeZeroIsDisabledAndNeverOverlaps() {
-        FlashLayout layout = FlashLayout.of(4 * MIB, BLOCK, 16, new Region("rom", 0, 4 * MIB),
+        FlashLayout layout = FlashLayout.of(5 * MIB, BLOCK, 16, new Region("rom", 0, 4 * MIB),
                 new Region("runtime", MIB, 0));
         assertEquals(List.of(new Region("rom", 0, 4 * MIB)), layout.regions());
     }
@@ -71,6 +71,19 @@ public class FlashLayoutTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> FlashLayout.of(48 * MIB, BLOCK, 16, new Region("rom", 0, -BLOCK)));
         assertEquals("rom region has a negative offset or size: offset 0, size -65536", e.getMessage());
+    }
+
+    @Test
+    public void theLastTwoEraseBlocksAreKeptForThePartitionTable() {
+        FlashLayout.of(64 * MIB, BLOCK, 16, new Region("runtime", 32 * MIB, 32 * MIB - 2 * BLOCK));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> FlashLayout.of(64 * MIB, BLOCK, 16, new Region("runtime", 32 * MIB, 32 * MIB - BLOCK)));
+        assertEquals("runtime region [0x2000000, 0x3ff0000) overlaps [0x3fe0000, 0x4000000), the flash's last two "
+                + "erase blocks, which hold the partition table; end it at 0x3fe0000 or before", e.getMessage());
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> FlashLayout.of(64 * MIB, 2048, 16)),
+                "flash erase block size 0x800 is below the 0x1000 bytes");
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> FlashLayout.of(BLOCK, BLOCK, 16)),
+                "flash size 0x10000 cannot hold the two erase blocks");
     }
 
     @Test

@@ -39,65 +39,12 @@ public class FlashPartitionTableTest {
     @Rule
     public TemporaryFolder folder = new TemporaryFolder();
 
-    /** A bundle context that knows framework properties, a data area and service registrations, and nothing else. */
-    private static final class Framework {
-        final Map<String, String> properties = new HashMap<>();
-        File dataArea;
-        final List<Registered> registered = new ArrayList<>();
-
-        BundleContext context() {
-            return (BundleContext) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {BundleContext.class},
-                    (proxy, method, args) -> {
-                        switch (method.getName()) {
-                        case "getProperty":
-                            return properties.get(args[0]);
-                        case "getDataFile":
-                            return dataArea == null ? null : new File(dataArea, (String) args[0]);
-                        case "registerService":
-                            Registered r = new Registered((FlashRegion) args[1], (Dictionary<?, ?>) args[2]);
-                            registered.add(r);
-                            return r.registration();
-                        default:
-                            throw new UnsupportedOperationException(method.getName());
-                        }
-                    });
-        }
-
-        FlashRegion region(String name) {
-            return registered.stream().filter(r -> !r.unregistered && name.equals(r.properties.get(FlashRegion.REGION)))
-                    .map(r -> r.service).findFirst().orElse(null);
-        }
-    }
-
-    private static final class Registered {
-        final FlashRegion service;
-        final Dictionary<?, ?> properties;
-        boolean unregistered;
-
-        Registered(FlashRegion service, Dictionary<?, ?> properties) {
-            this.service = service;
-            this.properties = properties;
-        }
-
-        @SuppressWarnings("unchecked")
-        ServiceRegistration<FlashRegion> registration() {
-            return (ServiceRegistration<FlashRegion>) Proxy.newProxyInstance(getClass().getClassLoader(),
-                    new Class<?>[] {ServiceRegistration.class}, (proxy, method, args) -> {
-                        if (!method.getName().equals("unregister")) {
-                            throw new UnsupportedOperationException(method.getName());
-                        }
-                        if (unregistered) {
-                            throw new IllegalStateException("already unregistered");
-                        }
-                        unregistered = true;
-                        return null;
-                    });
-        }
-    }
-
-    /** A small layout: rom [0, 3 blocks), runtime [4, 8 blocks) of 8; later pairs override earlier ones. */
-    private static Object[] small(String path, Object... overrides) {
-        Object[] base = {"path", path, "size", 8L * BLOCK, "rom_offset", 0L, "rom_size", 3L * BLOCK,
+    /**
+     * A small layout: rom [0, 3 blocks), runtime [4, 8 blocks) of 10, the last two for the table;
+     * later pairs override earlier ones.
+     */
+    static Object[] small(String path, Object... overrides) {
+        Object[] base = {"path", path, "size", 10L * BLOCK, "rom_offset", 0L, "rom_size", 3L * BLOCK,
             "runtime_offset", 4L * BLOCK, "runtime_size", 4L * BLOCK};
         Object[] all = Arrays.copyOf(base, base.length + overrides.length);
         System.arraycopy(overrides, 0, all, base.length, overrides.length);
@@ -106,7 +53,7 @@ public class FlashPartitionTableTest {
 
     @Test
     public void defaultsOpenFlashImgInTheDataDirAndRegisterBothRegions() throws IOException {
-        Framework framework = new Framework();
+        FakeFramework framework = new FakeFramework();
         framework.properties.put(FlashPartitionTable.DATA_DIR, folder.getRoot().toString());
         FlashPartitionTable table = new FlashPartitionTable();
         table.activate(framework.context(), ConfigFixture.config());
@@ -114,6 +61,8 @@ public class FlashPartitionTableTest {
             Path file = folder.getRoot().toPath().resolve("flash.img");
             assertEquals(128L << 20, Files.size(file));
             assertEquals(2, framework.registered.size());
+            assertEquals("the table was written to the last two blocks", FlashTable.MAGIC,
+                    ByteBuffer.wrap(bytesAt(file, (128L << 20) - 2 * BLOCK, 4)).getInt());
             assertEquals(new FlashGeometry(28L << 20, BLOCK, 16), framework.region("rom").geometry());
             assertEquals(new FlashGeometry(80L << 20, BLOCK, 16), framework.region("runtime").geometry());
             assertEquals("runtime", framework.region("runtime").name());
@@ -126,7 +75,7 @@ public class FlashPartitionTableTest {
 
     @Test
     public void deactivationUnregistersAndClosesAndTheDataSurvivesReactivation() throws IOException {
-        Framework framework = new Framework();
+        FakeFramework framework = new FakeFramework();
         String path = folder.getRoot().toPath().resolve("dock/flash.img").toString();
         FlashPartitionTable table = new FlashPartitionTable();
         table.activate(framework.context(), ConfigFixture.config(small(path)));
@@ -153,7 +102,7 @@ public class FlashPartitionTableTest {
 
     @Test
     public void aDisabledPartitionIsNotRegistered() throws IOException {
-        Framework framework = new Framework();
+        FakeFramework framework = new FakeFramework();
         Object[] config = small(folder.getRoot().toPath().resolve("flash.img").toString(), "rom_size", 0L);
         FlashPartitionTable table = new FlashPartitionTable();
         table.activate(framework.context(), ConfigFixture.config(config));
@@ -167,33 +116,33 @@ public class FlashPartitionTableTest {
 
     @Test
     public void anInvalidLayoutFailsActivationBeforeTouchingTheFile() {
-        Framework framework = new Framework();
+        FakeFramework framework = new FakeFramework();
         Path file = folder.getRoot().toPath().resolve("flash.img");
-        Object[] config = small(file.toString(), "runtime_size", 5L * BLOCK);
+        Object[] config = small(file.toString(), "runtime_size", 7L * BLOCK);
         FlashPartitionTable table = new FlashPartitionTable();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> table.activate(framework.context(), ConfigFixture.config(config)));
-        assertEquals("runtime region [0x40000, 0x90000) does not fit the flash of 0x80000 bytes", e.getMessage());
+        assertEquals("runtime region [0x40000, 0xb0000) does not fit the flash of 0xa0000 bytes", e.getMessage());
         assertFalse(Files.exists(file));
         assertTrue(framework.registered.isEmpty());
     }
 
     @Test
     public void aFlashFileOfAnotherSizeFailsActivationAndRegistersNothing() throws IOException {
-        Framework framework = new Framework();
+        FakeFramework framework = new FakeFramework();
         Path file = folder.getRoot().toPath().resolve("flash.img");
         NorFlash.open(file, 16L * BLOCK, BLOCK, 16).close();
         FlashPartitionTable table = new FlashPartitionTable();
         IOException e = assertThrows(IOException.class,
                 () -> table.activate(framework.context(), ConfigFixture.config(small(file.toString()))));
-        assertMessage(e, "1048576 bytes", "524288 bytes");
+        assertMessage(e, "1048576 bytes", "655360 bytes");
         assertTrue(framework.registered.isEmpty());
         assertEquals(16L * BLOCK, Files.size(file));
     }
 
     @Test
     public void theDefaultFileFallsBackToTheFrameworkStorageThenTheDataArea() {
-        Framework framework = new Framework();
+        FakeFramework framework = new FakeFramework();
         framework.dataArea = new File("/bundle/data");
         assertEquals(Path.of("/bundle/data/flash.img"), FlashPartitionTable.flashFile("", framework.context()));
         framework.properties.put(Constants.FRAMEWORK_STORAGE, "/felix-cache");
@@ -205,11 +154,19 @@ public class FlashPartitionTableTest {
 
     @Test
     public void withoutAnyFolderActivationFailsClearly() {
-        Framework framework = new Framework();
+        FakeFramework framework = new FakeFramework();
         FlashPartitionTable table = new FlashPartitionTable();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> table.activate(framework.context(), ConfigFixture.config("size", 8L * BLOCK, "rom_size", 0L,
-                        "runtime_offset", 0L, "runtime_size", 8L * BLOCK)));
+                        "runtime_offset", 0L, "runtime_size", 6L * BLOCK)));
         assertMessage(e, "no flash file", "datastore.data.dir");
+    }
+
+    static byte[] bytesAt(Path file, long offset, int length) throws IOException {
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file)) {
+            ByteBuffer bytes = ByteBuffer.allocate(length);
+            channel.read(bytes, offset);
+            return bytes.array();
+        }
     }
 }
