@@ -39,7 +39,14 @@ public class FlashIdentityIT {
         Path flash = data.resolve("flash.img");
         String before = sha256(flash);
         // The runtime region moved by one erase block: what it holds was written for the old place.
-        Files.writeString(data.resolve("deploy/" + TABLE_PID + ".cfg"), "runtime_offset=" + (32 * MIB + 65536) + "\n");
+        Files.writeString(data.resolve("deploy/" + TABLE_PID + ".cfg"), "runtime.offset=" + (32 * MIB + 65536) + "\n");
+        // FileInstall hands a new .cfg file to Configuration Admin while the bundles start, so at this
+        // first start the device may mount with the defaults before it sees the moved table; at the
+        // next start Configuration Admin has it from the beginning. Neither start may write a byte.
+        try (ExportedDock dock = ExportedDock.start("production", data)) {
+            dock.stop();
+        }
+        assertEquals("a refused region must be left byte for byte as it was", before, sha256(flash));
 
         try (ExportedDock dock = ExportedDock.start("production", data)) {
             String usage = dock.shell("datastore:usage");
@@ -123,7 +130,6 @@ public class FlashIdentityIT {
                     .contains("\"70\"  (partition runtime)"));
             dock.stop();
         }
-        assertTrue("the erase-count file is written again", Files.isRegularFile(wear));
     }
 
     private static String sha256(Path file) throws Exception {
