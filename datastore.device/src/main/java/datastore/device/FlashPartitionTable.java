@@ -142,7 +142,8 @@ public final class FlashPartitionTable {
                 }
                 area.write(FlashTable.of(layout, found.nextSequence()), found);
                 refusals.clear();
-            } else if (refusals.isEmpty() && !found.intact()) {
+            } else if (refusals.isEmpty() && !found.intact() && found.newer().isEmpty() && found.table()
+                    .filter(table -> table.geometry().equals(layout.geometry())).isPresent()) {
                 // One copy damaged, or a rewrite cut between the copies: rewrite the table in force.
                 FlashTable table = found.table().orElseThrow();
                 LOG.log(System.Logger.Level.WARNING, found.describe() + "; rewriting both copies of the table in force");

@@ -456,8 +456,14 @@ public final class NorFlash implements Closeable {
                 checkOpen();
                 store(deviceBlock * size, ByteBuffer.wrap(erasedBlock));
                 counts[deviceBlock]++;
-                if (wearFile != null && wearFile.changed(counts, deviceBlock)) {
-                    wearDirty = true;
+                try {
+                    if (wearFile != null && wearFile.changed(counts, deviceBlock)) {
+                        wearDirty = true;
+                    }
+                } catch (IOException e) {
+                    // The block is erased; only the bookkeeping failed, and the next erase tries again.
+                    LOG.log(System.Logger.Level.WARNING, "cannot write the erase counts of " + description
+                            + " (they stay in memory and are written at the next erase): " + e.getMessage(), e);
                 }
             }
         }

@@ -277,6 +277,42 @@ public class FlashTableTest {
     }
 
     @Test
+    public void disablingARegionLeavesTheOthersAsTheyAre() throws IOException {
+        writeData();
+        String before = hash();
+        activate("rom_size", 0L);
+        try {
+            assertEquals(1, framework.live());
+            assertArrayEquals(pattern(64, 2), read(framework.region("runtime"), BLOCK, 64));
+        } finally {
+            table.deactivate();
+        }
+        assertEquals(before, hash());
+        activate();
+        try {
+            assertEquals("the table still has the rom entry", 2, framework.live());
+        } finally {
+            table.deactivate();
+        }
+    }
+
+    @Test
+    public void withEveryRegionDisabledNothingIsRefusedAndNothingWritten() throws IOException {
+        writeData();
+        byte[] garbage = new byte[2 * BLOCK];
+        new Random(6).nextBytes(garbage);
+        overwrite(TABLE, garbage);
+        String before = hash();
+        activate("rom_size", 0L, "runtime_size", 0L);
+        try {
+            assertEquals(0, framework.live());
+        } finally {
+            table.deactivate();
+        }
+        assertEquals(before, hash());
+    }
+
+    @Test
     public void oneDamagedCopyIsRewrittenFromTheOther() throws IOException {
         writeData();
         for (int copy = 0; copy < 2; copy++) {

@@ -117,10 +117,18 @@ import datastore.spi.PartitionUsage;
  * filling gaps, writes into freed space, a later arena on the file after {@link #close()}) retires or
  * hands off its slot first, and a slot never becomes live again.
  *
- * <h2>Life cycle</h2> Opening with the launch identity recorded in the header keeps the contents (a
- * bundle update); any other identity, or a header that is not an arena of this format, replaces the
- * file by a fresh, empty arena (a dock restart). The replacement is a new file renamed over the old
- * one, so mappings still held by views of an earlier framework in the same process stay valid.
+ * <h2>Life cycle and formats</h2> The first 48 bytes - magic, format version, launch identity - keep
+ * their place in every format version (a format that cannot keep them must change the magic). Opening
+ * with the launch identity recorded in the header keeps the contents (a bundle update); an arena of
+ * any other launch identity, whatever its version, is replaced by a fresh, empty arena (a dock
+ * restart, which empties the partition by contract), as is an empty file. Everything else that is not
+ * an arena of a version this build reads ({@link #FORMAT_VERSION}; format 1 is the first, so there is
+ * no older one to migrate yet) is refused with an {@link ArenaRefusedException} and left untouched:
+ * a file without the magic (not ours), a newer version written during this launch (a hot-replace by
+ * an older bundle must not discard what the newer one kept), or a header of this launch that is cut
+ * short or damaged. {@link #replace} is the explicit act that formats such a file. A replacement is a
+ * new file renamed over the old one, so mappings still held by views of an earlier framework in the
+ * same process stay valid.
  * {@link #close()} waits for the write in progress, then hands the pins of still-open views over to the
  * file; those views stay readable and the next instance leaves their bytes alone until they close.
  * An interrupt of a writer never closes the file channel (it would for every later growth): growth
@@ -143,6 +151,8 @@ final class Arena implements AutoCloseable {
     static final int H_COMMITTED_REVISION = 56;
     static final int H_FLOOR_REVISION = 64;
     static final int H_TOP = 72;
+    /** The bytes every format version keeps in place: magic, version, launch identity. */
+    static final int STABLE_PREFIX = H_LAUNCH + 32;
 
     static final int RECORD_MAGIC = 0x52504544; // "DEPR"
     static final int FILLER_MAGIC = 0x4C494644; // "DFIL"
@@ -258,12 +268,15 @@ final class Arena implements AutoCloseable {
     Runnable beforeCopy;
 
     /**
-     * Opens the arena in {@code path}, creating or reformatting it as the launch identity demands.
+     * Opens the arena in {@code path}, creating it, or replacing an arena of another launch, as the
+     * launch identity demands (see the class comment).
      *
      * @param path the arena file; its directory must exist
      * @param capacity the payload bytes the partition promises, 1 to {@link #MAX_CAPACITY}
-     * @param launchId the identity of this framework launch; a file recorded with another one starts empty
+     * @param launchId the identity of this framework launch; an arena recorded with another one starts empty
      * @throws IllegalArgumentException if {@code capacity} is out of range
+     * @throws ArenaRefusedException if the file is not an arena this build may reuse or replace on its
+     *         own; the file is then untouched
      * @throws DatastoreException if the file cannot be opened, mapped or written
      */
     @SuppressWarnings("unchecked")
@@ -287,9 +300,21 @@ final class Arena implements AutoCloseable {
             try {
                 FileChannel opened = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
                         StandardOpenOption.WRITE);
-                if (!reusable(opened, launch)) {
+                String refusal;
+                try {
+                    refusal = inspect(opened, launch);
+                } catch (IOException | RuntimeException e) {
                     opened.close();
-                    opened = format(launch);
+                    throw e;
+                }
+                if (refusal != null) {
+                    opened.close();
+                    throw new ArenaRefusedException("the ephemeral arena " + path + " " + refusal + "; it is left as "
+                            + "it is: configure another path, or format the ephemeral partition to replace it");
+                }
+                if (replace) {
+                    opened.close();
+                    opened = format(path, launch);
                 }
                 this.channel = opened;
                 this.fileKey = fileKey(path);
@@ -330,37 +355,88 @@ final class Arena implements AutoCloseable {
 
     // ---------------------------------------------------------------- opening
 
-    private boolean reusable(FileChannel file, byte[] launch) throws IOException {
+    /** Set by {@link #inspect}: whether the file is to be replaced by a fresh arena. */
+    private boolean replace;
+
+    /**
+     * Decides what the file is: an arena to reuse (returns null), one to replace by a fresh arena
+     * (returns null and sets {@link #replace}), or something to refuse (returns what it is).
+     */
+    private String inspect(FileChannel file, byte[] launch) throws IOException {
         long size = file.size();
-        if (size < HEADER_SIZE || size > MAX_ARENA_BYTES) {
-            return false;
+        if (size == 0) {
+            replace = true; // created just now, or never written
+            return null;
         }
-        ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer header = ByteBuffer.allocate((int) Math.min(size, HEADER_SIZE)).order(ByteOrder.LITTLE_ENDIAN);
         while (header.hasRemaining() && file.read(header, header.position()) > 0) {
             // read the whole header
         }
-        if (header.hasRemaining() || header.getLong(H_MAGIC) != ARENA_MAGIC
-                || header.getInt(H_VERSION) != FORMAT_VERSION) {
-            return false;
+        if (header.position() < 8 || header.getLong(H_MAGIC) != ARENA_MAGIC) {
+            byte[] start = new byte[Math.min(header.position(), 8)];
+            header.get(0, start);
+            return "(" + size + " bytes) is not an arena of this store: it does not start with the magic DARAEPH1 "
+                    + "(it starts with " + (start.length == 0 ? "nothing" : java.util.HexFormat.of().formatHex(start))
+                    + ")";
         }
+        if (header.position() < STABLE_PREFIX) {
+            return "is an arena cut short to " + size + " bytes, inside its " + HEADER_SIZE + "-byte header";
+        }
+        int version = header.getInt(H_VERSION);
         byte[] recorded = new byte[launch.length];
         header.get(H_LAUNCH, recorded);
-        if (!MessageDigest.isEqual(recorded, launch)) {
-            return false;
+        boolean thisLaunch = MessageDigest.isEqual(recorded, launch);
+        if (!thisLaunch) {
+            // A dock restart: the partition starts empty by contract, whatever the old arena's version.
+            replace = true;
+            return null;
+        }
+        if (version > FORMAT_VERSION) {
+            return "is in arena format " + version + ", newer than the format " + FORMAT_VERSION + " this build reads; "
+                    + "a bundle of a newer build wrote it during this framework launch, and replacing it would lose "
+                    + "what a hot-replace must keep";
+        }
+        if (version < 1) {
+            return "names arena format " + version + ", which no build wrote (its header is damaged)";
+        }
+        if (size < HEADER_SIZE) {
+            return "is an arena cut short to " + size + " bytes, inside its " + HEADER_SIZE + "-byte header";
+        }
+        if (size > MAX_ARENA_BYTES) {
+            return "is " + size + " bytes, more than the " + MAX_ARENA_BYTES + " bytes of the largest arena";
         }
         long next = header.getLong(H_NEXT_REVISION);
         long committed = header.getLong(H_COMMITTED_REVISION);
         long floor = header.getLong(H_FLOOR_REVISION);
         long recordedTop = header.getLong(H_TOP);
-        return next > 0 && committed >= 0 && committed < next && floor >= 0 && floor <= next
-                && recordedTop >= HEADER_SIZE && (recordedTop & 7) == 0;
+        if (!(next > 0 && committed >= 0 && committed < next && floor >= 0 && floor <= next
+                && recordedTop >= HEADER_SIZE && (recordedTop & 7) == 0)) {
+            return "has a damaged header (next revision " + next + ", committed " + committed + ", floor " + floor
+                    + ", top " + recordedTop + ")";
+        }
+        return null;
+    }
+
+    /**
+     * Replaces whatever {@code path} holds by a fresh, empty arena of this launch: the explicit format
+     * of a refused arena.
+     *
+     * @throws DatastoreException if the file cannot be written
+     */
+    static void replace(Path path, String launchId) {
+        try {
+            format(path, sha256(launchId)).close();
+        } catch (IOException e) {
+            throw new DatastoreException("cannot format the ephemeral arena " + path + ": " + e.getMessage(),
+                    Partitions.EPHEMERAL, null, e);
+        }
     }
 
     /**
      * Writes a fresh arena to a new file and renames it over {@link #path}: mappings of the old file,
      * held by views of an earlier launch in this process, keep their own bytes.
      */
-    private FileChannel format(byte[] launch) throws IOException {
+    private static FileChannel format(Path path, byte[] launch) throws IOException {
         Path parent = path.toAbsolutePath().getParent();
         Path fresh = Files.createTempFile(parent, path.getFileName().toString(), ".new");
         try {

@@ -1,74 +1,187 @@
 package datastore.ephemeral;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
+import datastore.DatastoreException;
 import datastore.Namespace;
 import datastore.Partitions;
 import datastore.spi.Change;
 import datastore.spi.EntryView;
 import datastore.spi.PartitionStore;
 import datastore.spi.PartitionUsage;
+import datastore.spi.RefusedPartition;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkUtil;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
-import org.osgi.service.component.propertytypes.ServiceRanking;
 import org.osgi.service.metatype.annotations.Designate;
 
 /**
  * The ephemeral partition service: a thin shell over an {@link Arena} in a memory-mapped file outside
  * the heap and outside the bundle. Replacing this bundle re-opens the same file and keeps every entry;
  * a new framework launch (its {@code org.osgi.framework.uuid} differs) starts empty. Deactivation waits
- * for the write in progress, so a hot-replace never tears a record.
+ * for the write in progress, so a hot-replace never tears a record. The component registers its
+ * services itself: this {@link PartitionStore} when the arena opens, or - when the file is not an arena
+ * it may reuse (not ours, a newer format of this launch, a damaged header) - a {@link RefusedPartition}
+ * naming what was found, with the file untouched until its {@code format()} replaces it.
  */
-@Component(service = PartitionStore.class, immediate = true, configurationPid = EphemeralPartition.PID)
+@Component(service = {}, immediate = true, configurationPid = EphemeralPartition.PID)
 @Designate(ocd = EphemeralConfiguration.class)
-@ServiceRanking(EphemeralPartition.RANKING)
-@Partition(Partitions.EPHEMERAL)
 public class EphemeralPartition implements PartitionStore {
     static final String PID = "datastore.ephemeral";
     static final int RANKING = 300;
+    private static final System.Logger LOG = System.getLogger(EphemeralPartition.class.getName());
 
-    final Arena arena;
+    volatile Arena arena;
+    // Guarded by this:
+    private BundleContext context;
+    private ServiceRegistration<?> registration;
+    private RefusedArena refusal;
+    private boolean deactivated;
 
-    /**
-     * Opens the arena of this framework launch.
-     *
-     * @throws IllegalArgumentException if the configuration is invalid, saying which attribute and why
-     */
-    @Activate
-    public EphemeralPartition(BundleContext context, EphemeralConfiguration config) {
-        this(openArena(config, context.getProperty(Constants.FRAMEWORK_STORAGE),
-                context.getProperty(Constants.FRAMEWORK_UUID)));
+    /** For DS, which then calls {@link #activate}. */
+    public EphemeralPartition() {
     }
 
     EphemeralPartition(Arena arena) {
         this.arena = arena;
     }
 
+    /**
+     * Opens the arena of this framework launch and registers the partition, or its refusal.
+     *
+     * @throws IllegalArgumentException if the configuration is invalid, saying which attribute and why
+     */
+    @Activate
+    synchronized void activate(BundleContext context, EphemeralConfiguration config) {
+        this.context = context;
+        String storage = context.getProperty(Constants.FRAMEWORK_STORAGE);
+        String launchId = context.getProperty(Constants.FRAMEWORK_UUID);
+        try {
+            arena = openArena(config, storage, launchId);
+        } catch (ArenaRefusedException e) {
+            LOG.log(System.Logger.Level.ERROR, "the ephemeral partition refuses to start: " + e.getMessage());
+            refusal = new RefusedArena(e.getMessage(), config, storage, launchId);
+            registration = context.registerService(RefusedPartition.class, refusal, FrameworkUtil.asDictionary(Map.of(
+                    RefusedPartition.PARTITION, Partitions.EPHEMERAL,
+                    Constants.SERVICE_DESCRIPTION, "Refused ephemeral partition")));
+            return;
+        }
+        registerPartition();
+    }
+
+    private void registerPartition() {
+        registration = context.registerService(PartitionStore.class, this, FrameworkUtil.asDictionary(Map.of(
+                PartitionStore.PARTITION, Partitions.EPHEMERAL,
+                Constants.SERVICE_RANKING, RANKING,
+                Constants.SERVICE_DESCRIPTION, "Ephemeral partition in " + arena.path())));
+    }
+
     static Arena openArena(EphemeralConfiguration config, String storage, String launchId) {
+        long capacity = checkCapacity(config);
+        Path file = ArenaLocation.resolve(config.path(), storage, capacity);
+        return new Arena(file, capacity, checkLaunch(launchId));
+    }
+
+    private static long checkCapacity(EphemeralConfiguration config) {
         long capacity = config.capacity();
         if (capacity <= 0 || capacity > Arena.MAX_CAPACITY) {
             throw new IllegalArgumentException("invalid configuration of " + PID + ": capacity must be between 1 and "
                     + Arena.MAX_CAPACITY + " bytes, not " + capacity);
         }
+        return capacity;
+    }
+
+    private static String checkLaunch(String launchId) {
         if (launchId == null) {
             throw new IllegalStateException("the framework does not report " + Constants.FRAMEWORK_UUID
                     + ", which tells a bundle update (keep the arena) from a restart (empty it)");
         }
-        Path file = ArenaLocation.resolve(config.path(), storage, capacity);
-        return new Arena(file, capacity, launchId);
+        return launchId;
     }
 
+    /** Unregisters first, so the store stops using the partition before its arena closes. */
     @Deactivate
-    void deactivate() {
-        arena.close();
+    synchronized void deactivate() {
+        deactivated = true;
+        if (registration != null) {
+            try {
+                registration.unregister();
+            } catch (IllegalStateException alreadyGone) {
+                // The framework unregisters a stopping bundle's services itself.
+            }
+            registration = null;
+        }
+        Arena open = arena;
+        if (open != null) {
+            open.close();
+        }
+    }
+
+    /** Replaces the refused file by a fresh arena and registers the partition in place of the refusal. */
+    synchronized void format(RefusedArena refused) throws IOException {
+        if (deactivated || refusal != refused) {
+            throw new IOException("the ephemeral partition is no longer refused: it was deactivated or formatted "
+                    + "already");
+        }
+        long capacity = checkCapacity(refused.config);
+        Path file = ArenaLocation.resolve(refused.config.path(), refused.storage, capacity);
+        LOG.log(System.Logger.Level.WARNING, "formatting the ephemeral arena " + file + " on request, which replaces "
+                + "what it held; it was refused because " + refused.reason);
+        try {
+            Arena.replace(file, refused.launchId);
+            arena = new Arena(file, capacity, refused.launchId);
+        } catch (DatastoreException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        refusal = null;
+        try {
+            registration.unregister();
+        } catch (IllegalStateException alreadyGone) {
+            // The bundle is stopping.
+        }
+        registerPartition();
+    }
+
+    /** The refusal registered while the arena file is not one this build may reuse. */
+    final class RefusedArena implements RefusedPartition {
+        final String reason;
+        final EphemeralConfiguration config;
+        final String storage;
+        final String launchId;
+
+        RefusedArena(String reason, EphemeralConfiguration config, String storage, String launchId) {
+            this.reason = reason;
+            this.config = config;
+            this.storage = storage;
+            this.launchId = launchId;
+        }
+
+        @Override
+        public String name() {
+            return Partitions.EPHEMERAL;
+        }
+
+        @Override
+        public String reason() {
+            return reason;
+        }
+
+        /** Replaces the arena file by a fresh, empty arena (destroying what it held) and starts the partition. */
+        @Override
+        public void format() throws IOException {
+            EphemeralPartition.this.format(this);
+        }
     }
 
     @Override

@@ -299,16 +299,12 @@ public class ArenaRecoveryTest {
     }
 
     @Test
-    public void damagedHeaderStartsEmpty() throws IOException {
+    public void aDamagedMagicIsRefusedNotReformatted() throws IOException {
         writeLong(Arena.H_MAGIC, 0);
-        Arena arena = new Arena(file, CAPACITY, "launch");
-        try {
-            assertEquals(0, arena.usage().used());
-            put(arena, Namespace.KV, "k", bytes("v"));
-            assertArrayEquals(bytes("v"), get(arena, Namespace.KV, "k"));
-        } finally {
-            arena.close();
-        }
+        byte[] before = Files.readAllBytes(file);
+        assertThrows(ArenaRefusedException.class, () -> new Arena(file, CAPACITY, "launch"));
+        assertArrayEquals("the entries are still there for whoever can repair the header", before,
+                Files.readAllBytes(file));
     }
 
     private void assertVictimGoneOthersKept() {
