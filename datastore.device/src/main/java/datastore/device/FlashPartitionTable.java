@@ -157,9 +157,12 @@ public final class FlashPartitionTable {
                     LOG.log(System.Logger.Level.ERROR, "partition " + region.name() + " refused: " + reason);
                     RefusedRegion refusal = new RefusedRegion(region, reason);
                     refused.add(refusal);
+                    Map<String, Object> properties = new java.util.HashMap<>(Map.of(RefusedPartition.PARTITION,
+                            region.name(), Constants.SERVICE_DESCRIPTION, "Refused flash " + region + " of " + file));
+                    // The store keeps the partition's place in the lookup order: nothing answers from below it.
+                    Partitions.ranking(region.name()).ifPresent(rank -> properties.put(Constants.SERVICE_RANKING, rank));
                     refusal.registration = context.registerService(RefusedPartition.class, refusal,
-                            FrameworkUtil.asDictionary(Map.of(RefusedPartition.PARTITION, region.name(),
-                                    Constants.SERVICE_DESCRIPTION, "Refused flash " + region + " of " + file)));
+                            FrameworkUtil.asDictionary(properties));
                     registrations.add(refusal.registration);
                 }
             }

@@ -39,7 +39,7 @@ import org.osgi.service.metatype.annotations.Designate;
 @Designate(ocd = EphemeralConfiguration.class)
 public class EphemeralPartition implements PartitionStore {
     static final String PID = "datastore.ephemeral";
-    static final int RANKING = 300;
+    static final int RANKING = Partitions.EPHEMERAL_RANKING;
     private static final System.Logger LOG = System.getLogger(EphemeralPartition.class.getName());
 
     volatile Arena arena;
@@ -74,6 +74,7 @@ public class EphemeralPartition implements PartitionStore {
             refusal = new RefusedArena(e.getMessage(), config, storage, launchId);
             registration = context.registerService(RefusedPartition.class, refusal, FrameworkUtil.asDictionary(Map.of(
                     RefusedPartition.PARTITION, Partitions.EPHEMERAL,
+                    Constants.SERVICE_RANKING, RANKING,
                     Constants.SERVICE_DESCRIPTION, "Refused ephemeral partition")));
             return;
         }

@@ -15,6 +15,7 @@ import datastore.DatastoreException;
 import datastore.InvalidNameException;
 import datastore.Namespace;
 import datastore.NoSuchPartitionException;
+import datastore.Partitions;
 import datastore.ReadOnlyPartitionException;
 import datastore.spi.Change;
 import datastore.spi.EntryView;
@@ -163,7 +164,10 @@ public class LogicalStore {
                     + " does not say its name or reason; it is left out", e);
             return;
         }
-        int ranking = ranking(reference);
+        // Without a ranking of its own, a refusal takes the rank its partition would have; a partition
+        // the API does not know is placed first, so no read answers from anywhere below it.
+        int ranking = reference.getProperty(Constants.SERVICE_RANKING) instanceof Integer own ? own
+                : Partitions.ranking(name).orElse(Integer.MAX_VALUE);
         lineup.add(name, ranking, serviceId(reference), new UnavailablePartition(name, reason));
         LOG.log(System.Logger.Level.ERROR, "partition " + name + " refused its flash and is unavailable (ranking "
                 + ranking + "): " + reason + "; reads reaching its rank and writes to it fail until it is formatted "

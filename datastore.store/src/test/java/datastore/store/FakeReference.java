@@ -23,6 +23,11 @@ final class FakeReference implements ServiceReference<PartitionStore> {
         properties.put(PartitionStore.PARTITION, partition);
     }
 
+    FakeReference removeRanking() {
+        properties.remove(Constants.SERVICE_RANKING);
+        return this;
+    }
+
     FakeReference ranking(Object ranking) {
         properties.put(Constants.SERVICE_RANKING, ranking);
         return this;

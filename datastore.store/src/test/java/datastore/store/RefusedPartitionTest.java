@@ -110,6 +110,30 @@ public class RefusedPartitionTest {
     }
 
     @Test
+    public void aRefusalWithoutARankingTakesItsPartitionsRankOrTheFirst() {
+        TestDock dock = new TestDock();
+        dock.add(new MemoryPartition("ephemeral"), 300);
+        dock.add(new MemoryPartition("rom").makeReadOnly(), 100);
+        dock.partition("ephemeral").withKv("session", "abc");
+        dock.partition("rom").withKv("brand", "Acme");
+        FakeReference runtime = new FakeReference("runtime", 0);
+        runtime.removeRanking();
+        dock.store.bindRefused(cast(runtime), new Refusal("runtime"));
+        assertEquals("abc", dock.kv.get("session"));
+        assertThrows(PartitionUnavailableException.class, () -> dock.kv.get("brand"));
+
+        FakeReference unknown = new FakeReference("cache", 0);
+        unknown.removeRanking();
+        dock.store.bindRefused(cast(unknown), new Refusal("cache"));
+        assertThrows(PartitionUnavailableException.class, () -> dock.kv.get("session"));
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static ServiceReference<RefusedPartition> cast(FakeReference reference) {
+        return (ServiceReference) reference;
+    }
+
+    @Test
     public void aRefusalThatLeavesFreesItsRank() {
         TestDock dock = new TestDock();
         dock.add(new MemoryPartition("rom").makeReadOnly(), 100);
