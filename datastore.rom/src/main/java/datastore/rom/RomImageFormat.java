@@ -17,16 +17,18 @@ import java.util.zip.CRC32C;
 import datastore.Namespace;
 
 /**
- * The ROM image format, version 2: one self-contained, immutable image of entries (an application
- * image in a slot, or the unique-per-dock section), laid out so that mounting reads a few kilobytes,
- * a lookup goes through an on-flash hash table, and every served byte is checked page by page. All
- * numbers are big-endian; offsets are from the image's first byte. See FORMAT.md in the bundle for
- * the full description.
+ * The ROM image format, version 3 (and 2, which it reads): one self-contained, immutable image of
+ * entries (an application image in a slot, or the unique-per-dock section), laid out so that mounting
+ * reads a few kilobytes, a lookup goes through an on-flash hash table, and every served byte is
+ * checked page by page. All numbers are big-endian; offsets are from the image's first byte. Versions
+ * 2 and 3 encode an image identically but for the version field; version 3 images are written with a
+ * second copy of their header and page table in other erase blocks ({@link RomLayout}). See
+ * FORMAT.md in the bundle for the full description.
  *
  * <pre>
  * header, 256 bytes
  *   0   8  magic 89 44 52 4F 4D 0D 0A 1A ("\x89DROM\r\n\x1a": catches text-mode and 7-bit mangling)
- *   8   2  format version, 2
+ *   8   2  format version, 3 (or 2)
  *  10   1  kind: 1 application image, 2 unique-per-dock (UPD) section
  *  11   1  flags: bit 0 signed; other bits 0
  *  12   4  header length, 256
@@ -62,8 +64,10 @@ import datastore.Namespace;
  * table. Pages are checked on first touch.
  */
 public final class RomImageFormat {
-    /** The format version this code writes and reads. */
-    public static final int VERSION = 2;
+    /** The format version this code writes. */
+    public static final int VERSION = 3;
+    /** The oldest format version this code reads. */
+    public static final int OLDEST_READABLE = 2;
     static final byte[] MAGIC = {(byte) 0x89, 'D', 'R', 'O', 'M', 0x0D, 0x0A, 0x1A};
     public static final int KIND_APPLICATION = 1;
     public static final int KIND_UPD = 2;
@@ -187,6 +191,19 @@ public final class RomImageFormat {
      *         exceed 2 GiB
      */
     public static byte[] encode(int kind, List<Source> entries) {
+        return encode(kind, entries, VERSION);
+    }
+
+    /**
+     * Encodes an unsigned image of {@code kind} and format {@code version} (2 for a format 2 region,
+     * which has no room for copies) holding {@code entries}.
+     *
+     * @throws IllegalArgumentException as {@link #encode(int, List)}, or for a version not written here
+     */
+    public static byte[] encode(int kind, List<Source> entries, int version) {
+        if (version != VERSION && version != OLDEST_READABLE) {
+            throw new IllegalArgumentException("ROM image format " + version + " is not written by this code");
+        }
         Plan plan = plan(entries);
         List<Source> sorted = plan.sorted();
         for (int i = 1; i < sorted.size(); i++) {
@@ -229,7 +246,7 @@ public final class RomImageFormat {
             System.arraycopy(sha.digest(), 0, image, HEADER_SIZE + HASH_SIZE * p, HASH_SIZE);
         }
         out.position(0);
-        out.put(MAGIC).putShort((short) VERSION).put((byte) kind).put((byte) 0).putInt(HEADER_SIZE)
+        out.put(MAGIC).putShort((short) version).put((byte) kind).put((byte) 0).putInt(HEADER_SIZE)
                 .putInt(sorted.size()).putInt(PAGE_SIZE).putInt(plan.indexLength()).putInt(buckets)
                 .putInt(image.length).putInt(plan.pageCount()).putLong(plan.payload());
         seal(image);
@@ -311,6 +328,11 @@ public final class RomImageFormat {
         CRC32C crc = new CRC32C();
         crc.update(image, 0, OFF_CRC);
         ByteBuffer.wrap(image).putInt(OFF_CRC, (int) crc.getValue());
+    }
+
+    /** The length of an encoded image's header and page table: what its copy holds. */
+    public static int metadataLength(byte[] image) {
+        return (int) pagedStart(ByteBuffer.wrap(image).getInt(OFF_PAGE_COUNT));
     }
 
     /** The digest stored in an encoded image's header. */
