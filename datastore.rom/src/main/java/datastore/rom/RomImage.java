@@ -336,7 +336,7 @@ public final class RomImage {
         for (int probes = 0; probes < buckets; probes++) {
             int at = bucketsAt + BUCKET_SIZE * slot;
             if (!sound(at, BUCKET_SIZE)) {
-                return DAMAGED;
+                return scanIndex(code, name);
             }
             int record = map.getInt(at);
             if (record == 0) {
@@ -359,6 +359,29 @@ public final class RomImage {
                 }
             }
             slot = slot + 1 == buckets ? 0 : slot + 1;
+        }
+        return ABSENT;
+    }
+
+    /**
+     * The way round a damaged hash table page: the index records one after the other from the first,
+     * each page checked as for a lookup; {@link #DAMAGED} if a damaged page comes before the entry.
+     */
+    private int scanIndex(int code, String name) {
+        int r = indexAt;
+        while (r <= indexEnd - INDEX_RECORD_FIXED) {
+            if (!sound(r, INDEX_RECORD_FIXED)) {
+                return DAMAGED;
+            }
+            int nameLength = map.getShort(r + 2) & 0xFFFF;
+            if (nameLength == 0 || r + INDEX_RECORD_FIXED + nameLength > indexEnd
+                    || !sound(r + INDEX_RECORD_FIXED, nameLength)) {
+                return DAMAGED;
+            }
+            if ((map.get(r) & 0xFF) == code && nameEquals(r + INDEX_RECORD_FIXED, nameLength, name)) {
+                return r;
+            }
+            r += INDEX_RECORD_FIXED + nameLength;
         }
         return ABSENT;
     }
@@ -485,12 +508,29 @@ public final class RomImage {
         var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         List<RomEntry> list = new ArrayList<>();
+        // The hash table names every record; the index walked in order names them too, up to its first
+        // damaged page. Both are asked, so a damaged page of either hides no entry the other can name.
+        java.util.BitSet seen = new java.util.BitSet();
+        List<Integer> records = new ArrayList<>();
+        for (int r = indexAt; r <= indexEnd - INDEX_RECORD_FIXED && sound(r, INDEX_RECORD_FIXED);) {
+            int nameLength = map.getShort(r + 2) & 0xFFFF;
+            if (nameLength == 0 || r + INDEX_RECORD_FIXED + nameLength > indexEnd) {
+                break;
+            }
+            records.add(r - base);
+            r += INDEX_RECORD_FIXED + nameLength;
+        }
         for (int slot = 0; slot < buckets; slot++) {
             int at = bucketsAt + BUCKET_SIZE * slot;
-            if (!sound(at, BUCKET_SIZE)) {
+            if (sound(at, BUCKET_SIZE) && map.getInt(at) != 0) {
+                records.add(map.getInt(at));
+            }
+        }
+        for (int record : records) {
+            if (record <= 0 || seen.get(record)) {
                 continue;
             }
-            int record = map.getInt(at);
+            seen.set(record);
             int r = base + record;
             if (record == 0 || r < indexAt || r > indexEnd - INDEX_RECORD_FIXED || !sound(r, INDEX_RECORD_FIXED)) {
                 continue;

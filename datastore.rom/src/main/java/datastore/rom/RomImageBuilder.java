@@ -128,8 +128,9 @@ public final class RomImageBuilder {
     /**
      * Validates both parts and makes the whole ROM region of one dock as it leaves manufacture: the
      * application image in slot 0 committed as generation 1, the UPD section (none when {@code upd}
-     * is null or empty), in format 3 each with the copy of its header and page table and the commit
-     * record in both blocks of the first group, carrying the region's identity; everything else erased
+     * is null or empty), in format 3 the application image with the copy of its header and page table,
+     * the UPD image twice and the commit record in both blocks of the first group, carrying the
+     * region's identity; everything else erased
      * ({@code 0xFF}). Both images are signed when {@code signingKey} is given.
      *
      * @param signingKey an Ed25519 private key, or null for unsigned images
@@ -169,7 +170,10 @@ public final class RomImageBuilder {
             if (signingKey != null) {
                 updImage = RomImageFormat.sign(updImage, signingKey);
             }
-            place(flash, updImage, layout.updOffset(), layout.updCopyOffset());
+            System.arraycopy(updImage, 0, flash, (int) layout.updOffset(), updImage.length);
+            if (layout.updCopyOffset() >= 0) {
+                System.arraycopy(updImage, 0, flash, (int) layout.updCopyOffset(), updImage.length);
+            }
         }
         RomIdentity identity = version == 2 ? null : new RomIdentity(datastore.Partitions.ROM, version, deviceOffset,
                 size, layout.geometry().eraseBlockSize(), layout.geometry().programSize());

@@ -9,10 +9,11 @@ import datastore.flash.FlashGeometry;
  * <p>Format 3 ({@link #of}): four commit blocks in two groups of two (every record is written to
  * both blocks of a group, so one damaged block or record loses nothing), then the unique-per-dock
  * (UPD) section, then two equal application slots. The UPD section takes one twenty-eighth of the
- * region's blocks, at least two. Each section ends with the blocks that hold the copy of its image's
- * header and page table ({@link #copyBlocks}), so the two copies never share an erase block; the
- * image itself must end before them. The default 28 MiB region of 64 KiB blocks has a 1 MiB UPD
- * section (one copy block) and slots of 213 blocks (two copy blocks each).
+ * region's blocks, at least two; its second half holds a whole copy of its image. Each slot ends with
+ * the blocks that hold the copy of its image's header and page table ({@link #copyBlocks}), so the
+ * two copies never share an erase block; the image itself must end before them. The default 28 MiB
+ * region of 64 KiB blocks has a 1 MiB UPD section (512 KiB per copy) and slots of 214 blocks (two of
+ * them for the copy).
  *
  * <p>Format 2 ({@link #legacy}), read as it is: two commit blocks of one record copy each, a UPD
  * section of one twenty-eighth of the blocks (at least one), two slots, no copies. A block left over
@@ -25,7 +26,7 @@ import datastore.flash.FlashGeometry;
  * @param commitRecordSize the stride of commit records in a block
  * @param updOffset the UPD section's offset in the region
  * @param updSize the UPD section's size in bytes, its copy blocks included
- * @param updCopySize bytes at the end of the UPD section kept for the copy of its header and page table
+ * @param updCopySize bytes at the end of the UPD section kept for the whole copy of its image
  * @param slotSize the size of each application slot in bytes, its copy blocks included
  * @param slotCopySize bytes at the end of each slot kept for the copy of its header and page table
  */
@@ -62,7 +63,8 @@ public record RomLayout(FlashGeometry geometry, int formatVersion, int commitBlo
         if (slotBlocks * block > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("ROM slots of " + slotBlocks * block + " bytes exceed 2 GiB");
         }
-        long updCopy = copyBlocks(updBlocks * block, geometry.eraseBlockSize()) * block;
+        // The UPD section is small and written once: its second half holds a whole copy of its image.
+        long updCopy = updBlocks / 2 * block;
         long slotCopy = copyBlocks(slotBlocks * block, geometry.eraseBlockSize()) * block;
         if (updCopy >= updBlocks * block || slotCopy >= slotBlocks * block) {
             throw new IllegalArgumentException("a ROM region of " + geometry + " leaves no room for an image beside "

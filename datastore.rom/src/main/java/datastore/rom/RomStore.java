@@ -58,7 +58,7 @@ public final class RomStore {
 
     /** What is being served; immutable, swapped whole by a replace. */
     private record Mounted(int slot, long generation, RomImage app, SignatureState signature, List<String> appProblems,
-            RomImage upd, List<String> updProblems) {
+            RomImage upd, RomImage updCopy, List<String> updProblems) {
     }
 
     /** A readable commit record and the group of commit blocks it is in. */
@@ -150,7 +150,7 @@ public final class RomStore {
                             + RomImageFormat.hex(record.digest()));
                 }
                 SignatureState signature = checkSignature(image);
-                chosen = new Mounted(record.slot(), record.generation(), image, signature, List.of(), null, List.of());
+                chosen = new Mounted(record.slot(), record.generation(), image, signature, List.of(), null, null, List.of());
                 break;
             } catch (RomImageException e) {
                 problems.add("application image generation " + record.generation() + " in slot " + record.slot()
@@ -175,6 +175,17 @@ public final class RomStore {
                 updProblems.add("unique-per-dock section refused, its data is not served: " + e.getMessage());
             }
         }
+        RomImage updSecond = null;
+        if (upd != null && updCopy >= 0) {
+            // The whole copy, checked against the same digest: a page damaged in one is read from the other.
+            try {
+                updSecond = RomImage.read(map, updCopy, layout.updImageRoom(), RomImageFormat.KIND_UPD, updOffset,
+                        upd.digest());
+            } catch (RomImageException e) {
+                updProblems.add("the copy of the unique-per-dock section at region offset " + updCopy + " is damaged ("
+                        + e.getMessage() + "); the first copy is served");
+            }
+        }
         for (String problem : problems) {
             LOG.log(Level.ERROR, "ROM: " + problem);
         }
@@ -182,10 +193,11 @@ public final class RomStore {
             LOG.log(Level.ERROR, "ROM: " + problem);
         }
         if (chosen == null) {
-            return new Mounted(0, 0, null, SignatureState.UNSIGNED, List.copyOf(problems), upd, List.copyOf(updProblems));
+            return new Mounted(0, 0, null, SignatureState.UNSIGNED, List.copyOf(problems), upd, updSecond,
+                    List.copyOf(updProblems));
         }
         return new Mounted(chosen.slot(), chosen.generation(), chosen.app(), chosen.signature(), List.copyOf(problems),
-                upd, List.copyOf(updProblems));
+                upd, updSecond, List.copyOf(updProblems));
     }
 
     private SignatureState checkSignature(RomImage image) throws RomImageException {
@@ -252,13 +264,20 @@ public final class RomStore {
         RomImage upd = m.upd();
         if (upd != null) {
             int r = upd.lookup(code, name);
-            if (r == RomImage.DAMAGED) {
-                throw upd.refuse(namespace, name, "unique-per-dock index record or a hash table slot before it");
-            }
-            if (r >= 0) {
-                if (!upd.dataSound(r)) {
+            if (r == RomImage.DAMAGED || r >= 0 && !upd.dataSound(r)) {
+                // The whole copy of the UPD section answers in its place when it can answer soundly.
+                RomImage copy = m.updCopy();
+                int c = copy == null ? RomImage.DAMAGED : copy.lookup(code, name);
+                if (c == RomImage.ABSENT || c >= 0 && copy.dataSound(c)) {
+                    upd = copy;
+                    r = c;
+                } else if (r == RomImage.DAMAGED) {
+                    throw upd.refuse(namespace, name, "unique-per-dock index record or a hash table slot before it");
+                } else {
                     throw upd.refuse(namespace, name, "unique-per-dock bytes");
                 }
+            }
+            if (r >= 0) {
                 // The UPD section is never rewritten while the dock runs, so its views pin nothing.
                 return Optional.of(new RomEntryView(namespace, name, upd.formatAt(r), UPD_REVISION | upd.positionOf(r),
                         upd.map(), upd.dataOffsetAt(r), upd.dataLengthAt(r), null));
@@ -317,13 +336,20 @@ public final class RomStore {
         RomImage upd = m.upd();
         if (upd != null) {
             int r = upd.lookup(code, name);
-            if (r == RomImage.DAMAGED) {
-                throw upd.refuse(namespace, name, "unique-per-dock index record or a hash table slot before it");
-            }
-            if (r >= 0) {
-                if (!upd.dataSound(r)) {
+            if (r == RomImage.DAMAGED || r >= 0 && !upd.dataSound(r)) {
+                // The whole copy of the UPD section answers in its place when it can answer soundly.
+                RomImage copy = m.updCopy();
+                int c = copy == null ? RomImage.DAMAGED : copy.lookup(code, name);
+                if (c == RomImage.ABSENT || c >= 0 && copy.dataSound(c)) {
+                    upd = copy;
+                    r = c;
+                } else if (r == RomImage.DAMAGED) {
+                    throw upd.refuse(namespace, name, "unique-per-dock index record or a hash table slot before it");
+                } else {
                     throw upd.refuse(namespace, name, "unique-per-dock bytes");
                 }
+            }
+            if (r >= 0) {
                 return Optional.of(decoder.apply(upd.map().slice(upd.dataOffsetAt(r), upd.dataLengthAt(r))));
             }
         }
@@ -370,11 +396,16 @@ public final class RomStore {
         if (m.upd() == null) {
             return m.app() == null ? List.of() : m.app().names(namespace);
         }
-        if (m.app() == null) {
+        if (m.app() == null && m.updCopy() == null) {
             return m.upd().names(namespace);
         }
-        TreeSet<String> names = new TreeSet<>(m.app().names(namespace));
-        names.addAll(m.upd().names(namespace));
+        TreeSet<String> names = new TreeSet<>(m.upd().names(namespace));
+        if (m.app() != null) {
+            names.addAll(m.app().names(namespace));
+        }
+        if (m.updCopy() != null) {
+            names.addAll(m.updCopy().names(namespace));
+        }
         return List.copyOf(names);
     }
 
@@ -403,6 +434,9 @@ public final class RomStore {
         if (m.upd() != null) {
             problems.addAll(m.upd().problems());
         }
+        if (m.updCopy() != null) {
+            problems.addAll(m.updCopy().problems());
+        }
         return new RomInfo(m.slot(), m.generation(), m.app() == null ? "" : m.app().digestHex(), m.signature(),
                 payload(m), capacity,
                 problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems)));
@@ -420,8 +454,10 @@ public final class RomStore {
             found.addAll(m.app().verifyAll());
         }
         if (m.upd() != null) {
-            m.upd().checkCopy(layout.updCopyOffset(), layout.updImageRoom());
             found.addAll(m.upd().verifyAll());
+        }
+        if (m.updCopy() != null) {
+            found.addAll(m.updCopy().verifyAll());
         }
         for (String problem : found) {
             LOG.log(Level.ERROR, "ROM: " + problem);
@@ -460,7 +496,7 @@ public final class RomStore {
                 RomImage fresh = RomImage.read(map, layout.slotOffset(target), layout.slotImageRoom(),
                         RomImageFormat.KIND_APPLICATION, layout.slotCopyOffset(target), RomImageFormat.digestOf(image));
                 Mounted next = new Mounted(target, generation, fresh, SignatureState.UNSIGNED, List.of(), current.upd(),
-                        current.updProblems());
+                        current.updCopy(), current.updProblems());
                 mounted = next;
                 LOG.log(Level.DEBUG, "ROM replaced: generation " + generation + " in slot " + target + ", "
                         + fresh.pageCount() + " pages, " + fresh.payload() + " payload bytes");

@@ -26,7 +26,7 @@ public class RomLayoutTest {
         assertEquals(3, layout.formatVersion());
         assertEquals(4 * 65536, layout.updOffset());
         assertEquals(MIB, layout.updSize());
-        assertEquals(65536, layout.updCopySize());
+        assertEquals(MIB / 2, layout.updCopySize());
         assertEquals(214 * 65536, layout.slotSize());
         assertEquals(2 * 65536, layout.slotCopySize());
         assertEquals(layout.updOffset() + layout.updSize() + layout.slotSize(), layout.slotOffset(1));
