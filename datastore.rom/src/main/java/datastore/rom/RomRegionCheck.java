@@ -1,7 +1,9 @@
 package datastore.rom;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 import datastore.flash.FlashRegion;
 
@@ -53,9 +55,9 @@ final class RomRegionCheck {
                 }
                 if (!recorded.sameRegion(configured)) {
                     return refuse("the ROM on this flash was written for " + recorded + ", but it is configured as "
-                            + configured + " (the partition table changed: a region resized, moved or swapped); "
-                            + "nothing is mounted or written: restore the partition table, or format the partition "
-                            + "to erase what it holds");
+                            + configured + " (" + differences(recorded, configured) + ": the partition table "
+                            + "changed, a region resized, moved or swapped); nothing is mounted or written: restore "
+                            + "the partition table, or format the partition to erase what it holds");
                 }
                 ours = true;
             }
@@ -79,6 +81,28 @@ final class RomRegionCheck {
         return refuse("the " + where + " holds bytes that are neither erased nor a ROM written for it: "
                 + describe(map, layout, found) + "; nothing is mounted or written: check the partition table, or "
                 + "format the partition to erase what it holds");
+    }
+
+    /** The fields in which two identities differ, both values named. */
+    private static String differences(RomIdentity written, RomIdentity configured) {
+        List<String> out = new ArrayList<>();
+        if (!written.partition().equals(configured.partition())) {
+            out.add("partition " + written.partition() + " written, " + configured.partition() + " configured");
+        }
+        if (written.deviceOffset() != configured.deviceOffset()) {
+            out.add("device offset " + written.deviceOffset() + " written, " + configured.deviceOffset() + " configured");
+        }
+        if (written.size() != configured.size()) {
+            out.add("size " + written.size() + " written, " + configured.size() + " configured");
+        }
+        if (written.eraseBlockSize() != configured.eraseBlockSize()) {
+            out.add("erase block " + written.eraseBlockSize() + " written, " + configured.eraseBlockSize()
+                    + " configured");
+        }
+        if (written.programSize() != configured.programSize()) {
+            out.add("program size " + written.programSize() + " written, " + configured.programSize() + " configured");
+        }
+        return String.join("; ", out);
     }
 
     private static Verdict refuse(String reason) {
