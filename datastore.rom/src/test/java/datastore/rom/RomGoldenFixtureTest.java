@@ -15,8 +15,9 @@ import datastore.device.NorFlash;
 import datastore.flash.FlashRegion;
 
 /**
- * Golden fixtures: ROM regions written by the code of each format version (40 or 44 blocks of 1 KiB,
- * generation 2 committed after a replace, a UPD section), with every entry they serve. A later format
+ * Golden fixtures: ROM regions written by the code of each format version (format 2: 40 blocks of
+ * 1 KiB, by the code before format 3; format 3: 44 blocks), each with generation 2 committed after a
+ * replace and a UPD section, with every entry they serve. A later format
  * change cannot pass unless these still mount and read entry for entry.
  */
 public class RomGoldenFixtureTest {
@@ -47,20 +48,59 @@ public class RomGoldenFixtureTest {
         return region;
     }
 
-    private static void mountsAndReadsEveryEntry(int version) throws Exception {
+    private static RomStore mountsAndReadsEveryEntry(int version) throws Exception {
         byte[] bytes = golden("rom-v" + version + ".img");
         Map<String, String> expected = expected("rom-v" + version + ".expected");
         RomStore store = RomFixtures.mount(region(bytes));
+        assertEquals(version, store.layout().formatVersion());
         assertEquals(2, store.info().generation());
         assertTrue(store.info().problem().toString(), store.info().problem().isEmpty());
         assertEquals(expected, RomFixtures.snapshot(store));
         assertTrue(store.verifyAll().isEmpty());
         assertTrue("the fixture has code, images, settings and UPD entries", expected.containsKey("code/main")
                 && expected.containsKey("image/default") && expected.containsKey("kv/enrolment_token"));
+        return store;
     }
 
     @Test
     public void formatVersion2MountsAndServesEveryEntry() throws Exception {
         mountsAndReadsEveryEntry(2);
+    }
+
+    @Test
+    public void formatVersion3MountsAndServesEveryEntry() throws Exception {
+        mountsAndReadsEveryEntry(3);
+    }
+
+    /**
+     * A format 2 region is read as it is and stays format 2: a development replace writes a format 2
+     * image and record into its format 2 layout, and keeps its UPD data.
+     */
+    @Test
+    public void aReplaceOnFormat2KeepsFormat2() throws Exception {
+        FlashRegion region = region(golden("rom-v2.img"));
+        RomStore store = RomFixtures.mount(region);
+        store.replace(RomFixtures.content("c"), RomFixtures.FORMATS);
+        RomStore remounted = RomFixtures.mount(region);
+        assertEquals(2, remounted.layout().formatVersion());
+        assertEquals(3, remounted.info().generation());
+        Map<String, String> expected = RomFixtures.expected(RomFixtures.content("c"), null);
+        expected.put("kv/dock_name", "0:" + java.util.HexFormat.of().formatHex("DOCK-SERIAL-GOLDEN".getBytes()));
+        expected.put("kv/enrolment_token", "0:" + java.util.HexFormat.of().formatHex("tok-golden-0001".getBytes()));
+        assertEquals(expected, RomFixtures.snapshot(remounted));
+        assertTrue(remounted.info().problem().toString(), remounted.info().problem().isEmpty());
+    }
+
+    /** A damaged copy of the format 3 fixture's metadata costs nothing: the fixture has its copies. */
+    @Test
+    public void theFormat3FixtureCarriesItsCopies() throws Exception {
+        byte[] bytes = golden("rom-v3.img");
+        RomLayout layout = RomLayout.of(region(bytes).geometry());
+        bytes[(int) layout.slotOffset(1) + RomImageFormat.OFF_ENTRY_COUNT] ^= 0x10;
+        bytes[(int) layout.updOffset() + RomImageFormat.OFF_ENTRY_COUNT] ^= 0x10;
+        bytes[(int) layout.recordOffset(0, 1) + 30] ^= 0x10;
+        RomStore store = RomFixtures.mount(region(bytes));
+        assertEquals(2, store.info().generation());
+        assertEquals(expected("rom-v3.expected"), RomFixtures.snapshot(store));
     }
 }
