@@ -56,6 +56,7 @@ public final class RomImage {
     private final byte[] signature;
     private final int buckets;
     private final int bucketsAt;
+    private final int bucketSize;
     private final int indexAt;
     private final int indexEnd;
     private final int pagedAt;
@@ -80,7 +81,8 @@ public final class RomImage {
         this.buckets = (int) metadata.buckets();
         this.pagedAt = base + (int) metadata.pagedStart();
         this.bucketsAt = pagedAt;
-        this.indexAt = bucketsAt + BUCKET_SIZE * buckets;
+        this.bucketSize = bucketSize(version);
+        this.indexAt = bucketsAt + bucketSize * buckets;
         this.indexEnd = indexAt + (int) metadata.indexLength();
         int pageCount = (int) ((imageLength - metadata.pagedStart() + PAGE_SIZE - 1) / PAGE_SIZE);
         this.pageHashes = Arrays.copyOf(metadata.pageHashes(), HASH_SIZE * pageCount);
@@ -228,7 +230,7 @@ public final class RomImage {
                         + " pages, which does not fit its section of " + maxLength + " bytes or its page count");
             }
             if (bucketCount < 1 || bucketCount < count || count * INDEX_RECORD_FIXED > indexLength
-                    || pagedStart + BUCKET_SIZE * bucketCount + indexLength > imageLength) {
+                    || pagedStart + (long) bucketSize(version) * bucketCount + indexLength > imageLength) {
                 throw new RomImageException("ROM image declares " + count + " entries, " + bucketCount
                         + " hash table slots and an index of " + indexLength + " bytes, which do not fit its "
                         + imageLength + " bytes");
@@ -332,15 +334,22 @@ public final class RomImage {
      * ASCII names.
      */
     int lookup(int code, String name) {
-        int slot = firstSlot(hash(code, name), buckets);
+        int hash = hash(code, name);
+        int slot = firstSlot(hash, buckets);
+        boolean hashed = bucketSize == BUCKET_SIZE;
         for (int probes = 0; probes < buckets; probes++) {
-            int at = bucketsAt + BUCKET_SIZE * slot;
-            if (!sound(at, BUCKET_SIZE)) {
+            int at = bucketsAt + bucketSize * slot;
+            if (!sound(at, bucketSize)) {
                 return scanIndex(code, name);
             }
             int record = map.getInt(at);
             if (record == 0) {
                 return ABSENT;
+            }
+            if (hashed && map.getInt(at + 4) != hash) {
+                // Another entry's slot: its record is not read, so a damaged page of it costs this lookup nothing.
+                slot = slot + 1 == buckets ? 0 : slot + 1;
+                continue;
             }
             int r = base + record;
             if (r < indexAt || r > indexEnd - INDEX_RECORD_FIXED || !sound(r, INDEX_RECORD_FIXED)) {
@@ -521,8 +530,8 @@ public final class RomImage {
             r += INDEX_RECORD_FIXED + nameLength;
         }
         for (int slot = 0; slot < buckets; slot++) {
-            int at = bucketsAt + BUCKET_SIZE * slot;
-            if (sound(at, BUCKET_SIZE) && map.getInt(at) != 0) {
+            int at = bucketsAt + bucketSize * slot;
+            if (sound(at, bucketSize) && map.getInt(at) != 0) {
                 records.add(map.getInt(at));
             }
         }

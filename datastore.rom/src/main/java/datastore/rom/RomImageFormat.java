@@ -20,10 +20,10 @@ import datastore.Namespace;
  * The ROM image format, version 3 (and 2, which it reads): one self-contained, immutable image of
  * entries (an application image in a slot, or the unique-per-dock section), laid out so that mounting
  * reads a few kilobytes, a lookup goes through an on-flash hash table, and every served byte is
- * checked page by page. All numbers are big-endian; offsets are from the image's first byte. Versions
- * 2 and 3 encode an image identically but for the version field; version 3 images are written with a
- * second copy of their header and page table in other erase blocks ({@link RomLayout}). See
- * FORMAT.md in the bundle for the full description.
+ * checked page by page. All numbers are big-endian; offsets are from the image's first byte. Version 3
+ * differs from version 2 in its version field and its hash table slots, which also hold each entry's
+ * hash; version 3 images are written with a second copy of their header and page table in other erase
+ * blocks ({@link RomLayout}). See FORMAT.md in the bundle for the full description.
  *
  * <pre>
  * header, 256 bytes
@@ -45,9 +45,11 @@ import datastore.Namespace;
  * 252   4  CRC-32C of header bytes 0-251
  * page table at 256: P SHA-256 hashes, one per page (4096 bytes, the last one shorter) of the paged area
  * paged area, from 256 + 32 P ("paged start") to the image end, P = ceil(its length / 4096):
- *   hash table: bucket count 4-byte slots, each 0 (empty) or the image offset of an index record;
- *     an entry sits at the first free slot from floor(h * buckets / 2^32) on, wrapping, where h is
- *     the unsigned 32-bit FNV-1a hash of its namespace code byte followed by its UTF-8 name
+ *   hash table: bucket count slots of 8 bytes (format 2: 4), each 0 (empty) or the image offset of
+ *     an index record, followed (format 3) by the entry's hash h, so a lookup reads only the records
+ *     whose hash matches; an entry sits at the first free slot from floor(h * buckets / 2^32) on,
+ *     wrapping, where h is the unsigned 32-bit FNV-1a hash of its namespace code byte followed by its
+ *     UTF-8 name
  *   index: entry count records, sorted by namespace code then name, each
  *     0   1  namespace code ({@link Namespace#code()}); readers skip codes they do not know
  *     1   1  format byte (image type code for images, 0 otherwise)
@@ -82,7 +84,10 @@ public final class RomImageFormat {
     /** The fixed part of an index record; the name follows. */
     public static final int INDEX_RECORD_FIXED = 12;
     static final int HASH_SIZE = 32;
-    static final int BUCKET_SIZE = 4;
+    /** A format 2 hash table slot: the record offset. */
+    static final int BUCKET_SIZE_V2 = 4;
+    /** A format 3 hash table slot: the record offset, then the entry's hash. */
+    static final int BUCKET_SIZE = 8;
 
     static final int OFF_VERSION = 8;
     static final int OFF_KIND = 10;
@@ -124,7 +129,12 @@ public final class RomImageFormat {
         }
     }
 
-    private static Plan plan(List<Source> entries) {
+    /** The size of a hash table slot in an image of format {@code version}. */
+    static int bucketSize(int version) {
+        return version == OLDEST_READABLE ? BUCKET_SIZE_V2 : BUCKET_SIZE;
+    }
+
+    private static Plan plan(List<Source> entries, int version) {
         List<Source> sorted = new ArrayList<>(entries);
         sorted.sort(Comparator.comparingInt((Source s) -> s.namespace().code()).thenComparing(Source::name));
         int n = sorted.size();
@@ -137,7 +147,7 @@ public final class RomImageFormat {
             payload += names[i].length + sorted.get(i).data().remaining();
         }
         int buckets = bucketsFor(n);
-        long at = (long) BUCKET_SIZE * buckets + indexLength;
+        long at = (long) bucketSize(version) * buckets + indexLength;
         int[] dataAt = new int[n];
         for (int i = 0; i < n; i++) {
             Source entry = sorted.get(i);
@@ -181,7 +191,7 @@ public final class RomImageFormat {
      * a caller can check the fit before encoding.
      */
     public static long encodedLength(List<Source> entries) {
-        return plan(entries).length();
+        return plan(entries, VERSION).length();
     }
 
     /**
@@ -204,7 +214,8 @@ public final class RomImageFormat {
         if (version != VERSION && version != OLDEST_READABLE) {
             throw new IllegalArgumentException("ROM image format " + version + " is not written by this code");
         }
-        Plan plan = plan(entries);
+        Plan plan = plan(entries, version);
+        int bucketSize = bucketSize(version);
         List<Source> sorted = plan.sorted();
         for (int i = 1; i < sorted.size(); i++) {
             Source a = sorted.get(i - 1);
@@ -221,7 +232,7 @@ public final class RomImageFormat {
         ByteBuffer out = ByteBuffer.wrap(image);
         int paged = (int) plan.pagedStart();
         int buckets = plan.buckets();
-        int index = paged + BUCKET_SIZE * buckets;
+        int index = paged + bucketSize * buckets;
         for (int i = 0; i < sorted.size(); i++) {
             Source entry = sorted.get(i);
             byte[] name = plan.names()[i];
@@ -229,11 +240,15 @@ public final class RomImageFormat {
             int size = value.remaining();
             int data = paged + plan.dataAt()[i];
             out.put(data, value, value.position(), size);
-            int slot = firstSlot(hash(entry.namespace().code(), name), buckets);
-            while (out.getInt(paged + BUCKET_SIZE * slot) != 0) {
+            int hash = hash(entry.namespace().code(), name);
+            int slot = firstSlot(hash, buckets);
+            while (out.getInt(paged + bucketSize * slot) != 0) {
                 slot = slot + 1 == buckets ? 0 : slot + 1;
             }
-            out.putInt(paged + BUCKET_SIZE * slot, index);
+            out.putInt(paged + bucketSize * slot, index);
+            if (bucketSize == BUCKET_SIZE) {
+                out.putInt(paged + bucketSize * slot + 4, hash);
+            }
             out.position(index);
             out.put((byte) entry.namespace().code()).put((byte) entry.format()).putShort((short) name.length)
                     .putInt(data).putInt(size).put(name);

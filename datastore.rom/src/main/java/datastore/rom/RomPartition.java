@@ -50,7 +50,7 @@ import org.osgi.service.metatype.annotations.Designate;
  * <p>When the region holds something it must not mount or write (a ROM written for another geometry
  * or place, a newer format, foreign bytes), it registers a {@link RefusedPartition} instead, and
  * neither the partition nor provisioning; {@link RefusedPartition#format()}, or the configuration
- * attribute {@code format_refused}, erases the region and registers the partition in its place. The
+ * property {@code format.refused}, erases the region and registers the partition in its place. The
  * services are registered through the bundle context rather than by DS, so the component can switch
  * between the two; DS still brings the configuration and the references.
  */
@@ -96,7 +96,7 @@ public class RomPartition implements PartitionStore {
      * Mounts the ROM of the region, or finds it refused.
      *
      * @throws IllegalArgumentException if the configuration is invalid, saying which attribute and why
-     * @throws IOException if the region cannot be mapped, or formatted when {@code format_refused} asks
+     * @throws IOException if the region cannot be mapped, or formatted when {@code format.refused} asks
      */
     @Activate
     public RomPartition(@Reference(target = "(" + FlashRegion.REGION + "=" + Partitions.ROM + ")",
@@ -116,7 +116,7 @@ public class RomPartition implements PartitionStore {
         } catch (RomRegionRefusedException e) {
             if (config.format_refused()) {
                 LOG.log(Level.WARNING, "ROM partition: " + e.reason() + ". Formatting the region, as configuration "
-                        + PID + " format_refused asks: everything it held is erased");
+                        + PID + " format.refused asks: everything it held is erased");
                 RomStore.format(region);
                 mount();
             } else {

@@ -116,13 +116,19 @@ public class RomDamageCampaignTest {
 
         /** The probe of the documented lookup, collecting the pages it reads; whether the entry is here. */
         boolean probe(int code, byte[] name, List<Long> pages) {
-            int slot = RomImageFormat.firstSlot(RomImageFormat.hash(code, name), buckets);
+            int hash = RomImageFormat.hash(code, name);
+            int slot = RomImageFormat.firstSlot(hash, buckets);
             for (int probes = 0; probes < buckets; probes++) {
-                int at = pagedAt + 4 * slot;
-                addPages(pages, at, 4);
+                int at = pagedAt + 8 * slot;
+                addPages(pages, at, 8);
                 int record = bytes.getInt(at);
                 if (record == 0) {
                     return false;
+                }
+                if (bytes.getInt(at + 4) != hash) {
+                    // Format 3 slots hold the entry's hash: another entry's record is not read.
+                    slot = slot + 1 == buckets ? 0 : slot + 1;
+                    continue;
                 }
                 int r = base + record;
                 addPages(pages, r, RomImageFormat.INDEX_RECORD_FIXED);
@@ -162,7 +168,7 @@ public class RomDamageCampaignTest {
         for (ImageModel image : List.of(appImage, updImage)) {
             String kind = image == appImage ? "application " : "UPD ";
             long copy = image == appImage ? layout.slotCopyOffset(1) : layout.updCopyOffset();
-            int hashEnd = image.pagedAt() + 4 * image.buckets();
+            int hashEnd = image.pagedAt() + 8 * image.buckets();
             int indexEnd = hashEnd + ByteBuffer.wrap(base).getInt(image.base() + RomImageFormat.OFF_INDEX_LENGTH);
             targets.add(new Target(kind + "header", image.base(), image.base() + RomImageFormat.HEADER_SIZE));
             targets.add(new Target(kind + "page table", image.base() + RomImageFormat.HEADER_SIZE, image.pagedAt()));
