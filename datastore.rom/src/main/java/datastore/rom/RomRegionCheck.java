@@ -128,11 +128,8 @@ final class RomRegionCheck {
                 at = allowedEnd;
                 continue;
             }
+            // To the end of this block; the next one may start with a commit block's first record.
             long end = Math.min(size, (at / layout.geometry().eraseBlockSize() + 1) * layout.geometry().eraseBlockSize());
-            if (at == layout.recordOffset((int) (at / layout.geometry().eraseBlockSize()), 0)
-                    && at / layout.geometry().eraseBlockSize() < layout.commitBlocks()) {
-                end = at + layout.commitRecordSize();
-            }
             long i = at;
             for (; i + 8 <= end; i += 8) {
                 if (map.getLong((int) i) != -1L) {

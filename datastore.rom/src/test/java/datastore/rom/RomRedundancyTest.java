@@ -46,6 +46,34 @@ public class RomRedundancyTest {
         manufactureAndReplace();
         flash.corrupt(layout.slotOffset(1) + RomImageFormat.OFF_ENTRY_COUNT + 1, (byte) 0x40);
         servesEverythingOfGeneration2();
+        String problem = RomFixtures.mount(region).info().problem().orElseThrow();
+        assertTrue(problem, problem.contains("region offset " + layout.slotOffset(1) + " is damaged")
+                && problem.contains("copy at region offset " + layout.slotCopyOffset(1) + " is served from"));
+    }
+
+    @Test
+    public void aDamagedCopyIsReportedByTheBackgroundPass() throws Exception {
+        manufactureAndReplace();
+        flash.corrupt(layout.slotCopyOffset(1) + RomImageFormat.HEADER_SIZE + 1, (byte) 0x40);
+        RomStore store = RomFixtures.mount(region);
+        assertTrue("the mount reads the first copy only", store.info().problem().isEmpty());
+        store.verifyAll();
+        String problem = store.info().problem().orElseThrow();
+        assertTrue(problem, problem.contains("copy of the header and page table")
+                && problem.contains("region offset " + layout.slotCopyOffset(1)));
+        assertEquals(expected, RomFixtures.snapshot(store));
+    }
+
+    @Test
+    public void aWholeErasedOrGarbageUpdBlockLosesNothing() throws Exception {
+        manufactureAndReplace();
+        int first = (int) (layout.updOffset() / RomFixtures.SMALL_BLOCK);
+        region.erase(first);
+        servesEverythingOfGeneration2();
+        byte[] garbage = new byte[RomFixtures.SMALL_BLOCK];
+        new java.util.Random(3).nextBytes(garbage);
+        region.program(layout.updOffset(), java.nio.ByteBuffer.wrap(garbage));
+        servesEverythingOfGeneration2();
     }
 
     @Test
