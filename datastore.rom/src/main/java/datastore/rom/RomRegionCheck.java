@@ -25,7 +25,17 @@ final class RomRegionCheck {
 
     static Verdict examine(FlashRegion region, ByteBuffer map) {
         RomIdentity configured = RomIdentity.of(region);
-        RomLayout layout = RomLayout.of(region.geometry());
+        RomLayout layout;
+        try {
+            layout = RomLayout.of(region.geometry());
+        } catch (IllegalArgumentException tooSmallForFormat3) {
+            // Format 2 took smaller regions; such a region stays readable as it is.
+            RomLayout legacy = legacyIfRecorded(region, map);
+            if (legacy != null) {
+                return new Verdict(legacy, null, false);
+            }
+            throw tooSmallForFormat3;
+        }
         String where = region.name() + " region (" + configured + ")";
         boolean ours = false;
         int size = layout.commitRecordSize();
@@ -65,14 +75,9 @@ final class RomRegionCheck {
         if (ours) {
             return new Verdict(layout, null, false);
         }
-        RomLayout legacy = RomLayout.legacy(region.geometry());
-        for (int block = 0; block < legacy.commitBlocks(); block++) {
-            for (int index = 0; index < legacy.recordsPerBlock(); index++) {
-                if (CommitRecord.versionAt(map, legacy.recordOffset(block, index), legacy.commitRecordSize())
-                        == CommitRecord.LEGACY_VERSION) {
-                    return new Verdict(legacy, null, false);
-                }
-            }
+        RomLayout legacy = legacyIfRecorded(region, map);
+        if (legacy != null) {
+            return new Verdict(legacy, null, false);
         }
         long found = firstNonErased(map, layout);
         if (found < 0) {
@@ -103,6 +108,25 @@ final class RomRegionCheck {
             out.add("program size " + written.programSize() + " written, " + configured.programSize() + " configured");
         }
         return String.join("; ", out);
+    }
+
+    /** The format 2 layout, if the format 2 commit area holds a readable version 1 record; else null. */
+    private static RomLayout legacyIfRecorded(FlashRegion region, ByteBuffer map) {
+        RomLayout legacy;
+        try {
+            legacy = RomLayout.legacy(region.geometry());
+        } catch (IllegalArgumentException tooSmall) {
+            return null;
+        }
+        for (int block = 0; block < legacy.commitBlocks(); block++) {
+            for (int index = 0; index < legacy.recordsPerBlock(); index++) {
+                if (CommitRecord.versionAt(map, legacy.recordOffset(block, index), legacy.commitRecordSize())
+                        == CommitRecord.LEGACY_VERSION) {
+                    return legacy;
+                }
+            }
+        }
+        return null;
     }
 
     private static Verdict refuse(String reason) {

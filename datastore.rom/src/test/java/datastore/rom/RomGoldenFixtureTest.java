@@ -103,4 +103,16 @@ public class RomGoldenFixtureTest {
         assertEquals(2, store.info().generation());
         assertEquals(expected("rom-v3.expected"), RomFixtures.snapshot(store));
     }
+
+    /** Format 2 took regions of 5 to 9 blocks, too small for format 3's layout: they stay readable. */
+    @Test
+    public void aSmallFormat2RegionStaysReadable() throws Exception {
+        NorFlash flash = NorFlash.inMemory(8 * 4096, 4096, 16);
+        FlashRegion region = RomFixtures.romRegion(flash);
+        RomImageBuilder legacy = new RomImageBuilder(RomFixtures.FORMATS, 4000, RomLayout.legacy(region.geometry()));
+        RomFixtures.flashImage(region, legacy.buildFlash(RomFixtures.content("s"), RomFixtures.upd(), null));
+        RomStore store = new RomStore(region, 4000, null, java.time.Duration.ZERO);
+        assertEquals(2, store.layout().formatVersion());
+        assertEquals(RomFixtures.expected(RomFixtures.content("s"), RomFixtures.upd()), RomFixtures.snapshot(store));
+    }
 }

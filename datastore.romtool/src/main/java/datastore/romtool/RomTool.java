@@ -217,8 +217,13 @@ public final class RomTool implements Runnable {
             }
             // A format 2 image has the format 2 layout, whose slots are larger: mount with the most the
             // smaller of the two layouts takes, then report the layout the store chose.
-            long room = RomImageFormat.roomFor(Math.min(RomLayout.of(region.geometry()).slotImageRoom(),
-                    RomLayout.legacy(region.geometry()).slotImageRoom()));
+            long slotRoom = RomLayout.legacy(region.geometry()).slotImageRoom();
+            try {
+                slotRoom = Math.min(slotRoom, RomLayout.of(region.geometry()).slotImageRoom());
+            } catch (IllegalArgumentException tooSmallForFormat3) {
+                // A format 2 image of a region format 3 cannot lay out: mounted with its own layout.
+            }
+            long room = RomImageFormat.roomFor(slotRoom);
             RomStore store = new RomStore(region, Math.min(geometry.capacity, room), key, Duration.ZERO);
             RomLayout layout = store.layout();
             store.verifyAll();
