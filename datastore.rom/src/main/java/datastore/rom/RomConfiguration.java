@@ -13,8 +13,8 @@ public @interface RomConfiguration {
     @AttributeDefinition(
             name = "Capacity",
             description = "Payload bytes (UTF-8 names plus values) of the application image and the unique-per-dock "
-                    + "data together. It must fit one slot of the rom region: the default 28 MiB region holds up to "
-                    + "14090240-byte slots, header and tables included.",
+                    + "data together. It must fit one slot of the rom region: the default 28 MiB region's slots take "
+                    + "13893632-byte images, header and tables included.",
             min = "1")
     long capacity() default 13631488L;
 
@@ -31,4 +31,12 @@ public @interface RomConfiguration {
                     + "(views of the generation before the current one) to close before it fails.",
             min = "0")
     long replace_wait_ms() default 2000L;
+
+    @AttributeDefinition(
+            name = "Format a refused region",
+            description = "When the rom region holds something the partition must not mount or write (a ROM "
+                    + "written for another partition table, a newer format, foreign bytes), erase it at activation "
+                    + "and start empty, destroying what it held. Off: the partition is refused, the region left as "
+                    + "it is, and formatting is an explicit act (RefusedPartition.format).")
+    boolean format_refused() default false;
 }

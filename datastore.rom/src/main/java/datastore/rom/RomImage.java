@@ -47,6 +47,7 @@ public final class RomImage {
 
     private final ByteBuffer map;
     private final int base;
+    private final int version;
     private final int kind;
     private final boolean signed;
     private final int imageLength;
@@ -55,6 +56,7 @@ public final class RomImage {
     private final byte[] signature;
     private final int buckets;
     private final int bucketsAt;
+    private final int bucketSize;
     private final int indexAt;
     private final int indexEnd;
     private final int pagedAt;
@@ -62,26 +64,29 @@ public final class RomImage {
     private final AtomicIntegerArray pages;
     private final AtomicInteger verifiedPages = new AtomicInteger();
     private final Set<String> problems = ConcurrentHashMap.newKeySet();
+    private volatile boolean servedFromCopy;
     private volatile List<RomEntry> entries;
     private volatile Map<Namespace, List<String>> names;
 
-    private RomImage(ByteBuffer map, int base, int kind, boolean signed, int imageLength, long payload, byte[] digest,
-            byte[] signature, int buckets, int indexLength, int pagedStart, byte[] pageHashes) {
+    private RomImage(ByteBuffer map, int base, Metadata metadata) {
         this.map = map;
         this.base = base;
-        this.kind = kind;
-        this.signed = signed;
-        this.imageLength = imageLength;
-        this.payload = payload;
-        this.digest = digest;
-        this.signature = signature;
-        this.buckets = buckets;
-        this.pagedAt = base + pagedStart;
+        this.version = metadata.version();
+        this.kind = metadata.kind();
+        this.signed = metadata.signed();
+        this.imageLength = (int) metadata.imageLength();
+        this.payload = metadata.payload();
+        this.digest = metadata.digest();
+        this.signature = metadata.signature();
+        this.buckets = (int) metadata.buckets();
+        this.pagedAt = base + (int) metadata.pagedStart();
         this.bucketsAt = pagedAt;
-        this.indexAt = bucketsAt + BUCKET_SIZE * buckets;
-        this.indexEnd = indexAt + indexLength;
-        this.pageHashes = pageHashes;
-        this.pages = new AtomicIntegerArray(pageHashes.length / HASH_SIZE);
+        this.bucketSize = bucketSize(version);
+        this.indexAt = bucketsAt + bucketSize * buckets;
+        this.indexEnd = indexAt + (int) metadata.indexLength();
+        int pageCount = (int) ((imageLength - metadata.pagedStart() + PAGE_SIZE - 1) / PAGE_SIZE);
+        this.pageHashes = Arrays.copyOf(metadata.pageHashes(), HASH_SIZE * pageCount);
+        this.pages = new AtomicIntegerArray(pageCount);
     }
 
     /** Whether the header at {@code base} was never programmed (all {@code 0xFF}): no image there. */
@@ -97,75 +102,158 @@ public final class RomImage {
      * @throws RomImageException naming the check that failed
      */
     public static RomImage read(ByteBuffer map, long base, long maxLength, int kind) throws RomImageException {
+        return read(map, base, maxLength, kind, -1, null);
+    }
+
+    /**
+     * Checks and opens the image of {@code kind} at {@code base}, whose header and page table have a
+     * second copy at {@code copyAt} (format 3; -1 for none): the first copy that passes every check
+     * (and, when {@code expectedDigest} is given, carries that digest) is used, and a copy that fails
+     * is reported in {@link #problems()}. The entries are read at {@code base} either way.
+     *
+     * @throws RomImageException naming the check that failed for each copy
+     */
+    public static RomImage read(ByteBuffer map, long base, long maxLength, int kind, long copyAt,
+            byte[] expectedDigest) throws RomImageException {
         if (base < 0 || maxLength < HEADER_SIZE || base + maxLength > map.capacity()) {
             throw new RomImageException("no room for a ROM image of at least " + HEADER_SIZE + " bytes at offset "
                     + base + " (section of " + maxLength + " bytes, region of " + map.capacity() + ")");
         }
         ByteBuffer readOnly = map.isReadOnly() ? map : map.asReadOnlyBuffer();
-        int at = (int) base;
-        byte[] header = new byte[HEADER_SIZE];
-        readOnly.get(at, header);
-        ByteBuffer h = ByteBuffer.wrap(header);
-        if (!Arrays.equals(header, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
-            throw new RomImageException("no ROM image at offset " + base + ": the first bytes are "
-                    + hex(Arrays.copyOf(header, MAGIC.length)) + ", not the magic " + hex(MAGIC));
+        RomImageException primaryFailure;
+        try {
+            Metadata primary = Metadata.read(readOnly, base, maxLength, kind, expectedDigest);
+            return new RomImage(readOnly, (int) base, primary);
+        } catch (RomImageException e) {
+            primaryFailure = e;
         }
-        int version = h.getShort(OFF_VERSION) & 0xFFFF;
-        if (version != VERSION) {
-            throw new RomImageException("unsupported format version " + version + " of a ROM image; this dock reads "
-                    + "version " + VERSION + " only (rebuild the image with the current ROM tools)");
+        if (copyAt < 0 || primaryFailure.newerVersion() > 0) {
+            throw primaryFailure;
         }
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        crc.update(header, 0, OFF_CRC);
-        if (h.getInt(OFF_CRC) != (int) crc.getValue()) {
-            throw new RomImageException("ROM image header fails its checksum (stored " + Integer.toHexString(h.getInt(OFF_CRC))
-                    + ", computed " + Long.toHexString(crc.getValue()) + ")");
+        Metadata copy;
+        try {
+            copy = Metadata.read(readOnly, copyAt, maxLength, kind, expectedDigest);
+        } catch (RomImageException e) {
+            throw new RomImageException(primaryFailure.getMessage() + "; its copy at region offset " + copyAt
+                    + " fails too: " + e.getMessage(), Math.max(primaryFailure.newerVersion(), e.newerVersion()));
         }
-        int actualKind = header[OFF_KIND];
-        if (actualKind != kind) {
-            throw new RomImageException("found " + kindName(actualKind) + " where " + kindName(kind) + " belongs");
+        if (copy.version() < RomImageFormat.VERSION) {
+            throw new RomImageException(primaryFailure.getMessage() + "; the copy at region offset " + copyAt
+                    + " is of format " + copy.version() + ", which has no copies");
         }
-        int flags = header[OFF_FLAGS] & 0xFF;
-        if ((flags & ~FLAG_SIGNED) != 0) {
-            throw new RomImageException("ROM image has unknown flags 0x" + Integer.toHexString(flags));
+        RomImage image = new RomImage(readOnly, (int) base, copy);
+        image.servedFromCopy = true;
+        image.problems.add("the header or page table of " + kindName(kind) + " at region offset " + base
+                + " is damaged (" + primaryFailure.getMessage() + "); its copy at region offset " + copyAt
+                + " is served from");
+        return image;
+    }
+
+    /**
+     * Checks the copy of the header and page table at {@code copyAt} that the mount did not need (it
+     * read the first copy), for the background pass: a damaged copy costs nothing until the other one
+     * is damaged too, so it is reported, not refused. Returns the problem, if any.
+     */
+    Optional<String> checkCopy(long copyAt, long maxLength) {
+        if (copyAt < 0 || servedFromCopy) {
+            return Optional.empty();
         }
-        if (h.getInt(OFF_HEADER_LENGTH) != HEADER_SIZE || h.getInt(OFF_PAGE_SIZE) != PAGE_SIZE) {
-            throw new RomImageException("ROM image header declares header length " + h.getInt(OFF_HEADER_LENGTH)
-                    + " and page size " + h.getInt(OFF_PAGE_SIZE) + "; format version " + VERSION + " has "
-                    + HEADER_SIZE + " and " + PAGE_SIZE);
+        try {
+            Metadata.read(map, copyAt, maxLength, kind, digest);
+            return Optional.empty();
+        } catch (RomImageException e) {
+            String problem = "the copy of the header and page table of " + kindName(kind) + " at region offset "
+                    + copyAt + " is damaged (" + e.getMessage() + "); the first copy is sound and served";
+            problems.add(problem);
+            return Optional.of(problem);
         }
-        long count = h.getInt(OFF_ENTRY_COUNT) & 0xFFFFFFFFL;
-        long indexLength = h.getInt(OFF_INDEX_LENGTH) & 0xFFFFFFFFL;
-        long bucketCount = h.getInt(OFF_BUCKETS) & 0xFFFFFFFFL;
-        long imageLength = h.getInt(OFF_IMAGE_LENGTH) & 0xFFFFFFFFL;
-        long pageCount = h.getInt(OFF_PAGE_COUNT) & 0xFFFFFFFFL;
-        long pagedStart = pagedStart(pageCount);
-        if (imageLength > maxLength || imageLength % ALIGNMENT != 0 || pagedStart >= imageLength
-                || pageCount != (imageLength - pagedStart + PAGE_SIZE - 1) / PAGE_SIZE) {
-            throw new RomImageException("ROM image declares " + imageLength + " bytes in " + pageCount
-                    + " pages, which does not fit its section of " + maxLength + " bytes or its page count");
+    }
+
+    /** A header and page table that passed every check. */
+    private record Metadata(int base, int version, int kind, boolean signed, long imageLength, long payload,
+            byte[] digest, byte[] signature, long buckets, long indexLength, long pagedStart, byte[] pageHashes) {
+
+        static Metadata read(ByteBuffer map, long base, long maxLength, int kind, byte[] expectedDigest)
+                throws RomImageException {
+            if (base < 0 || base + HEADER_SIZE > map.capacity()) {
+                throw new RomImageException("no room for a ROM image header at offset " + base);
+            }
+            int at = (int) base;
+            byte[] header = new byte[HEADER_SIZE];
+            map.get(at, header);
+            ByteBuffer h = ByteBuffer.wrap(header);
+            if (!Arrays.equals(header, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+                throw new RomImageException("no ROM image at offset " + base + ": the first bytes are "
+                        + hex(Arrays.copyOf(header, MAGIC.length)) + ", not the magic " + hex(MAGIC));
+            }
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(header, 0, OFF_CRC);
+            boolean crcMatches = h.getInt(OFF_CRC) == (int) crc.getValue();
+            int version = h.getShort(OFF_VERSION) & 0xFFFF;
+            if (version > VERSION && crcMatches) {
+                throw new RomImageException("unsupported format version " + version + " of a ROM image at offset " + base
+                        + ": it is newer than this dock, which reads versions " + OLDEST_READABLE + " to " + VERSION
+                        + "; update the dock's software (the image is left as it is)", version);
+            }
+            if (version < OLDEST_READABLE || version > VERSION) {
+                throw new RomImageException("unsupported format version " + version + " of a ROM image at offset "
+                        + base + "; this dock reads versions " + OLDEST_READABLE + " to " + VERSION
+                        + (version < OLDEST_READABLE ? " (rebuild the image with the current ROM tools)" : ""));
+            }
+            if (!crcMatches) {
+                throw new RomImageException("ROM image header fails its checksum (stored "
+                        + Integer.toHexString(h.getInt(OFF_CRC)) + ", computed " + Long.toHexString(crc.getValue()) + ")");
+            }
+            int actualKind = header[OFF_KIND];
+            if (actualKind != kind) {
+                throw new RomImageException("found " + kindName(actualKind) + " where " + kindName(kind) + " belongs");
+            }
+            int flags = header[OFF_FLAGS] & 0xFF;
+            if ((flags & ~FLAG_SIGNED) != 0) {
+                throw new RomImageException("ROM image has unknown flags 0x" + Integer.toHexString(flags));
+            }
+            if (h.getInt(OFF_HEADER_LENGTH) != HEADER_SIZE || h.getInt(OFF_PAGE_SIZE) != PAGE_SIZE) {
+                throw new RomImageException("ROM image header declares header length " + h.getInt(OFF_HEADER_LENGTH)
+                        + " and page size " + h.getInt(OFF_PAGE_SIZE) + "; format version " + version + " has "
+                        + HEADER_SIZE + " and " + PAGE_SIZE);
+            }
+            long count = h.getInt(OFF_ENTRY_COUNT) & 0xFFFFFFFFL;
+            long indexLength = h.getInt(OFF_INDEX_LENGTH) & 0xFFFFFFFFL;
+            long bucketCount = h.getInt(OFF_BUCKETS) & 0xFFFFFFFFL;
+            long imageLength = h.getInt(OFF_IMAGE_LENGTH) & 0xFFFFFFFFL;
+            long pageCount = h.getInt(OFF_PAGE_COUNT) & 0xFFFFFFFFL;
+            long pagedStart = RomImageFormat.pagedStart(pageCount);
+            if (imageLength > maxLength || imageLength % ALIGNMENT != 0 || pagedStart >= imageLength
+                    || pageCount != (imageLength - pagedStart + PAGE_SIZE - 1) / PAGE_SIZE
+                    || base + pagedStart > map.capacity()) {
+                throw new RomImageException("ROM image declares " + imageLength + " bytes in " + pageCount
+                        + " pages, which does not fit its section of " + maxLength + " bytes or its page count");
+            }
+            if (bucketCount < 1 || bucketCount < count || count * INDEX_RECORD_FIXED > indexLength
+                    || pagedStart + (long) bucketSize(version) * bucketCount + indexLength > imageLength) {
+                throw new RomImageException("ROM image declares " + count + " entries, " + bucketCount
+                        + " hash table slots and an index of " + indexLength + " bytes, which do not fit its "
+                        + imageLength + " bytes");
+            }
+            byte[] tables = new byte[(int) (pagedStart - HEADER_SIZE)];
+            map.get(at + HEADER_SIZE, tables);
+            MessageDigest sha = sha256();
+            sha.update(header, 0, DIGESTED_HEADER);
+            sha.update(tables);
+            byte[] digest = Arrays.copyOfRange(header, OFF_DIGEST, OFF_DIGEST + HASH_SIZE);
+            byte[] computed = sha.digest();
+            if (!MessageDigest.isEqual(digest, computed)) {
+                throw new RomImageException("ROM image digest mismatch: the header says " + hex(digest)
+                        + " but header and page table hash to " + hex(computed));
+            }
+            if (expectedDigest != null && !MessageDigest.isEqual(digest, expectedDigest)) {
+                throw new RomImageException("the header at offset " + base + " is of an image of " + imageLength
+                        + " bytes with digest " + hex(digest) + ", not the committed digest " + hex(expectedDigest));
+            }
+            return new Metadata(at, version, actualKind, (flags & FLAG_SIGNED) != 0, imageLength,
+                    h.getLong(OFF_PAYLOAD), digest, Arrays.copyOfRange(header, OFF_SIGNATURE,
+                            OFF_SIGNATURE + SIGNATURE_LENGTH), bucketCount, indexLength, pagedStart, tables);
         }
-        if (bucketCount < 1 || bucketCount < count || count * INDEX_RECORD_FIXED > indexLength
-                || pagedStart + BUCKET_SIZE * bucketCount + indexLength > imageLength) {
-            throw new RomImageException("ROM image declares " + count + " entries, " + bucketCount
-                    + " hash table slots and an index of " + indexLength + " bytes, which do not fit its "
-                    + imageLength + " bytes");
-        }
-        byte[] tables = new byte[(int) (pagedStart - HEADER_SIZE)];
-        readOnly.get(at + HEADER_SIZE, tables);
-        MessageDigest sha = sha256();
-        sha.update(header, 0, DIGESTED_HEADER);
-        sha.update(tables);
-        byte[] digest = Arrays.copyOfRange(header, OFF_DIGEST, OFF_DIGEST + HASH_SIZE);
-        byte[] computed = sha.digest();
-        if (!MessageDigest.isEqual(digest, computed)) {
-            throw new RomImageException("ROM image digest mismatch: the header says " + hex(digest)
-                    + " but header and page table hash to " + hex(computed));
-        }
-        return new RomImage(readOnly, at, actualKind, (flags & FLAG_SIGNED) != 0, (int) imageLength,
-                h.getLong(OFF_PAYLOAD), digest, Arrays.copyOfRange(header, OFF_SIGNATURE, OFF_SIGNATURE + SIGNATURE_LENGTH),
-                (int) bucketCount, (int) indexLength, (int) pagedStart,
-                Arrays.copyOf(tables, (int) (HASH_SIZE * pageCount)));
     }
 
     static String kindName(int kind) {
@@ -214,6 +302,11 @@ public final class RomImage {
         return kind;
     }
 
+    /** The image's format version, 2 or 3. */
+    public int version() {
+        return version;
+    }
+
     /** Bytes the image occupies. */
     public int length() {
         return imageLength;
@@ -241,15 +334,22 @@ public final class RomImage {
      * ASCII names.
      */
     int lookup(int code, String name) {
-        int slot = firstSlot(hash(code, name), buckets);
+        int hash = hash(code, name);
+        int slot = firstSlot(hash, buckets);
+        boolean hashed = bucketSize == BUCKET_SIZE;
         for (int probes = 0; probes < buckets; probes++) {
-            int at = bucketsAt + BUCKET_SIZE * slot;
-            if (!sound(at, BUCKET_SIZE)) {
-                return DAMAGED;
+            int at = bucketsAt + bucketSize * slot;
+            if (!sound(at, bucketSize)) {
+                return scanIndex(code, name);
             }
             int record = map.getInt(at);
             if (record == 0) {
                 return ABSENT;
+            }
+            if (hashed && map.getInt(at + 4) != hash) {
+                // Another entry's slot: its record is not read, so a damaged page of it costs this lookup nothing.
+                slot = slot + 1 == buckets ? 0 : slot + 1;
+                continue;
             }
             int r = base + record;
             if (r < indexAt || r > indexEnd - INDEX_RECORD_FIXED || !sound(r, INDEX_RECORD_FIXED)) {
@@ -268,6 +368,29 @@ public final class RomImage {
                 }
             }
             slot = slot + 1 == buckets ? 0 : slot + 1;
+        }
+        return ABSENT;
+    }
+
+    /**
+     * The way round a damaged hash table page: the index records one after the other from the first,
+     * each page checked as for a lookup; {@link #DAMAGED} if a damaged page comes before the entry.
+     */
+    private int scanIndex(int code, String name) {
+        int r = indexAt;
+        while (r <= indexEnd - INDEX_RECORD_FIXED) {
+            if (!sound(r, INDEX_RECORD_FIXED)) {
+                return DAMAGED;
+            }
+            int nameLength = map.getShort(r + 2) & 0xFFFF;
+            if (nameLength == 0 || r + INDEX_RECORD_FIXED + nameLength > indexEnd
+                    || !sound(r + INDEX_RECORD_FIXED, nameLength)) {
+                return DAMAGED;
+            }
+            if ((map.get(r) & 0xFF) == code && nameEquals(r + INDEX_RECORD_FIXED, nameLength, name)) {
+                return r;
+            }
+            r += INDEX_RECORD_FIXED + nameLength;
         }
         return ABSENT;
     }
@@ -394,12 +517,29 @@ public final class RomImage {
         var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         List<RomEntry> list = new ArrayList<>();
+        // The hash table names every record; the index walked in order names them too, up to its first
+        // damaged page. Both are asked, so a damaged page of either hides no entry the other can name.
+        java.util.BitSet seen = new java.util.BitSet();
+        List<Integer> records = new ArrayList<>();
+        for (int r = indexAt; r <= indexEnd - INDEX_RECORD_FIXED && sound(r, INDEX_RECORD_FIXED);) {
+            int nameLength = map.getShort(r + 2) & 0xFFFF;
+            if (nameLength == 0 || r + INDEX_RECORD_FIXED + nameLength > indexEnd) {
+                break;
+            }
+            records.add(r - base);
+            r += INDEX_RECORD_FIXED + nameLength;
+        }
         for (int slot = 0; slot < buckets; slot++) {
-            int at = bucketsAt + BUCKET_SIZE * slot;
-            if (!sound(at, BUCKET_SIZE)) {
+            int at = bucketsAt + bucketSize * slot;
+            if (sound(at, bucketSize) && map.getInt(at) != 0) {
+                records.add(map.getInt(at));
+            }
+        }
+        for (int record : records) {
+            if (record <= 0 || seen.get(record)) {
                 continue;
             }
-            int record = map.getInt(at);
+            seen.set(record);
             int r = base + record;
             if (record == 0 || r < indexAt || r > indexEnd - INDEX_RECORD_FIXED || !sound(r, INDEX_RECORD_FIXED)) {
                 continue;

@@ -100,7 +100,7 @@ public final class RomImageBuilder {
         if (!problems.isEmpty()) {
             throw new InvalidRomContentException(problems);
         }
-        return RomImageFormat.encode(RomImageFormat.KIND_APPLICATION, sources);
+        return RomImageFormat.encode(RomImageFormat.KIND_APPLICATION, sources, layout.formatVersion());
     }
 
     /**
@@ -114,20 +114,31 @@ public final class RomImageBuilder {
         if (!problems.isEmpty()) {
             throw new InvalidRomContentException(problems);
         }
-        return RomImageFormat.encode(RomImageFormat.KIND_UPD, sources);
+        return RomImageFormat.encode(RomImageFormat.KIND_UPD, sources, layout.formatVersion());
+    }
+
+    /**
+     * {@link #buildFlash(RomContent, RomContent, PrivateKey, long)} for a ROM region at the start of
+     * its device (the dock's default partition table).
+     */
+    public byte[] buildFlash(RomContent app, RomContent upd, PrivateKey signingKey) {
+        return buildFlash(app, upd, signingKey, 0);
     }
 
     /**
      * Validates both parts and makes the whole ROM region of one dock as it leaves manufacture: the
      * application image in slot 0 committed as generation 1, the UPD section (none when {@code upd}
-     * is null or empty), everything else erased ({@code 0xFF}). Both images are signed when
-     * {@code signingKey} is given.
+     * is null or empty), in format 3 the application image with the copy of its header and page table,
+     * the UPD image twice and the commit record in both blocks of the first group, carrying the
+     * region's identity; everything else erased
+     * ({@code 0xFF}). Both images are signed when {@code signingKey} is given.
      *
      * @param signingKey an Ed25519 private key, or null for unsigned images
+     * @param deviceOffset where the ROM region starts on the dock's flash, as its partition table says
      * @throws InvalidRomContentException listing every problem of both parts, UPD fields prefixed
      *         with {@value #UPD_PREFIX}
      */
-    public byte[] buildFlash(RomContent app, RomContent upd, PrivateKey signingKey) {
+    public byte[] buildFlash(RomContent app, RomContent upd, PrivateKey signingKey, long deviceOffset) {
         List<Problem> problems = new ArrayList<>();
         List<Source> updSources = List.of();
         if (upd != null) {
@@ -146,24 +157,40 @@ public final class RomImageBuilder {
         if (size > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("a ROM region of " + size + " bytes exceeds 2 GiB");
         }
+        int version = layout.formatVersion();
         byte[] flash = new byte[(int) size];
         Arrays.fill(flash, (byte) 0xFF);
-        byte[] appImage = RomImageFormat.encode(RomImageFormat.KIND_APPLICATION, appSources);
+        byte[] appImage = RomImageFormat.encode(RomImageFormat.KIND_APPLICATION, appSources, version);
         if (signingKey != null) {
             appImage = RomImageFormat.sign(appImage, signingKey);
         }
-        System.arraycopy(appImage, 0, flash, (int) layout.slotOffset(0), appImage.length);
+        place(flash, appImage, layout.slotOffset(0), layout.slotCopyOffset(0));
         if (!updSources.isEmpty()) {
-            byte[] updImage = RomImageFormat.encode(RomImageFormat.KIND_UPD, updSources);
+            byte[] updImage = RomImageFormat.encode(RomImageFormat.KIND_UPD, updSources, version);
             if (signingKey != null) {
                 updImage = RomImageFormat.sign(updImage, signingKey);
             }
             System.arraycopy(updImage, 0, flash, (int) layout.updOffset(), updImage.length);
+            if (layout.updCopyOffset() >= 0) {
+                System.arraycopy(updImage, 0, flash, (int) layout.updCopyOffset(), updImage.length);
+            }
         }
-        ByteBuffer commit = new CommitRecord(0, 1, appImage.length, RomImageFormat.digestOf(appImage))
+        RomIdentity identity = version == 2 ? null : new RomIdentity(datastore.Partitions.ROM, version, deviceOffset,
+                size, layout.geometry().eraseBlockSize(), layout.geometry().programSize());
+        ByteBuffer commit = new CommitRecord(0, 1, appImage.length, RomImageFormat.digestOf(appImage), identity)
                 .encode(layout.commitRecordSize());
-        commit.get(flash, (int) layout.recordOffset(0, 0), commit.remaining());
+        for (int copy = 0; copy < layout.recordCopies(); copy++) {
+            commit.duplicate().get(flash, (int) layout.recordOffset(copy, 0), commit.remaining());
+        }
         return flash;
+    }
+
+    /** Copies an image to {@code at} and its header and page table to {@code copyAt} (unless -1). */
+    private static void place(byte[] flash, byte[] image, long at, long copyAt) {
+        System.arraycopy(image, 0, flash, (int) at, image.length);
+        if (copyAt >= 0) {
+            System.arraycopy(image, 0, flash, (int) copyAt, RomImageFormat.metadataLength(image));
+        }
     }
 
     private List<Source> collect(RomContent content, boolean upd, long reservedPayload, List<Problem> problems) {
@@ -258,7 +285,7 @@ public final class RomImageBuilder {
                         + " exceed the ROM capacity of " + capacity + " bytes"));
             } else {
                 long needed = RomImageFormat.encodedLength(sources);
-                long room = upd ? layout.updSize() : layout.slotSize();
+                long room = upd ? layout.updImageRoom() : layout.slotImageRoom();
                 if (needed > room) {
                     problems.add(new Problem(PAYLOAD_FIELD, "the " + (upd ? "unique-per-dock section" : "image")
                             + " needs " + needed + " bytes with its index and alignment for " + sources.size()

@@ -8,7 +8,20 @@ package datastore.rom;
 public class RomImageException extends Exception {
     private static final long serialVersionUID = 1L;
 
+    private final int newerVersion;
+
     public RomImageException(String message) {
+        this(message, 0);
+    }
+
+    /** @param newerVersion the format version found, when it is newer than this code; else 0 */
+    public RomImageException(String message, int newerVersion) {
         super(message);
+        this.newerVersion = newerVersion;
+    }
+
+    /** The format version found when it is newer than this code reads (the bytes are not damage); else 0. */
+    public int newerVersion() {
+        return newerVersion;
     }
 }

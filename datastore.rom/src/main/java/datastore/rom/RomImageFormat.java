@@ -17,16 +17,18 @@ import java.util.zip.CRC32C;
 import datastore.Namespace;
 
 /**
- * The ROM image format, version 2: one self-contained, immutable image of entries (an application
- * image in a slot, or the unique-per-dock section), laid out so that mounting reads a few kilobytes,
- * a lookup goes through an on-flash hash table, and every served byte is checked page by page. All
- * numbers are big-endian; offsets are from the image's first byte. See FORMAT.md in the bundle for
- * the full description.
+ * The ROM image format, version 3 (and 2, which it reads): one self-contained, immutable image of
+ * entries (an application image in a slot, or the unique-per-dock section), laid out so that mounting
+ * reads a few kilobytes, a lookup goes through an on-flash hash table, and every served byte is
+ * checked page by page. All numbers are big-endian; offsets are from the image's first byte. Version 3
+ * differs from version 2 in its version field and its hash table slots, which also hold each entry's
+ * hash; version 3 images are written with a second copy of their header and page table in other erase
+ * blocks ({@link RomLayout}). See FORMAT.md in the bundle for the full description.
  *
  * <pre>
  * header, 256 bytes
  *   0   8  magic 89 44 52 4F 4D 0D 0A 1A ("\x89DROM\r\n\x1a": catches text-mode and 7-bit mangling)
- *   8   2  format version, 2
+ *   8   2  format version, 3 (or 2)
  *  10   1  kind: 1 application image, 2 unique-per-dock (UPD) section
  *  11   1  flags: bit 0 signed; other bits 0
  *  12   4  header length, 256
@@ -43,9 +45,11 @@ import datastore.Namespace;
  * 252   4  CRC-32C of header bytes 0-251
  * page table at 256: P SHA-256 hashes, one per page (4096 bytes, the last one shorter) of the paged area
  * paged area, from 256 + 32 P ("paged start") to the image end, P = ceil(its length / 4096):
- *   hash table: bucket count 4-byte slots, each 0 (empty) or the image offset of an index record;
- *     an entry sits at the first free slot from floor(h * buckets / 2^32) on, wrapping, where h is
- *     the unsigned 32-bit FNV-1a hash of its namespace code byte followed by its UTF-8 name
+ *   hash table: bucket count slots of 8 bytes (format 2: 4), each 0 (empty) or the image offset of
+ *     an index record, followed (format 3) by the entry's hash h, so a lookup reads only the records
+ *     whose hash matches; an entry sits at the first free slot from floor(h * buckets / 2^32) on,
+ *     wrapping, where h is the unsigned 32-bit FNV-1a hash of its namespace code byte followed by its
+ *     UTF-8 name
  *   index: entry count records, sorted by namespace code then name, each
  *     0   1  namespace code ({@link Namespace#code()}); readers skip codes they do not know
  *     1   1  format byte (image type code for images, 0 otherwise)
@@ -62,8 +66,10 @@ import datastore.Namespace;
  * table. Pages are checked on first touch.
  */
 public final class RomImageFormat {
-    /** The format version this code writes and reads. */
-    public static final int VERSION = 2;
+    /** The format version this code writes. */
+    public static final int VERSION = 3;
+    /** The oldest format version this code reads. */
+    public static final int OLDEST_READABLE = 2;
     static final byte[] MAGIC = {(byte) 0x89, 'D', 'R', 'O', 'M', 0x0D, 0x0A, 0x1A};
     public static final int KIND_APPLICATION = 1;
     public static final int KIND_UPD = 2;
@@ -78,7 +84,10 @@ public final class RomImageFormat {
     /** The fixed part of an index record; the name follows. */
     public static final int INDEX_RECORD_FIXED = 12;
     static final int HASH_SIZE = 32;
-    static final int BUCKET_SIZE = 4;
+    /** A format 2 hash table slot: the record offset. */
+    static final int BUCKET_SIZE_V2 = 4;
+    /** A format 3 hash table slot: the record offset, then the entry's hash. */
+    static final int BUCKET_SIZE = 8;
 
     static final int OFF_VERSION = 8;
     static final int OFF_KIND = 10;
@@ -120,7 +129,12 @@ public final class RomImageFormat {
         }
     }
 
-    private static Plan plan(List<Source> entries) {
+    /** The size of a hash table slot in an image of format {@code version}. */
+    static int bucketSize(int version) {
+        return version == OLDEST_READABLE ? BUCKET_SIZE_V2 : BUCKET_SIZE;
+    }
+
+    private static Plan plan(List<Source> entries, int version) {
         List<Source> sorted = new ArrayList<>(entries);
         sorted.sort(Comparator.comparingInt((Source s) -> s.namespace().code()).thenComparing(Source::name));
         int n = sorted.size();
@@ -133,7 +147,7 @@ public final class RomImageFormat {
             payload += names[i].length + sorted.get(i).data().remaining();
         }
         int buckets = bucketsFor(n);
-        long at = (long) BUCKET_SIZE * buckets + indexLength;
+        long at = (long) bucketSize(version) * buckets + indexLength;
         int[] dataAt = new int[n];
         for (int i = 0; i < n; i++) {
             Source entry = sorted.get(i);
@@ -177,7 +191,7 @@ public final class RomImageFormat {
      * a caller can check the fit before encoding.
      */
     public static long encodedLength(List<Source> entries) {
-        return plan(entries).length();
+        return plan(entries, VERSION).length();
     }
 
     /**
@@ -187,7 +201,21 @@ public final class RomImageFormat {
      *         exceed 2 GiB
      */
     public static byte[] encode(int kind, List<Source> entries) {
-        Plan plan = plan(entries);
+        return encode(kind, entries, VERSION);
+    }
+
+    /**
+     * Encodes an unsigned image of {@code kind} and format {@code version} (2 for a format 2 region,
+     * which has no room for copies) holding {@code entries}.
+     *
+     * @throws IllegalArgumentException as {@link #encode(int, List)}, or for a version not written here
+     */
+    public static byte[] encode(int kind, List<Source> entries, int version) {
+        if (version != VERSION && version != OLDEST_READABLE) {
+            throw new IllegalArgumentException("ROM image format " + version + " is not written by this code");
+        }
+        Plan plan = plan(entries, version);
+        int bucketSize = bucketSize(version);
         List<Source> sorted = plan.sorted();
         for (int i = 1; i < sorted.size(); i++) {
             Source a = sorted.get(i - 1);
@@ -204,7 +232,7 @@ public final class RomImageFormat {
         ByteBuffer out = ByteBuffer.wrap(image);
         int paged = (int) plan.pagedStart();
         int buckets = plan.buckets();
-        int index = paged + BUCKET_SIZE * buckets;
+        int index = paged + bucketSize * buckets;
         for (int i = 0; i < sorted.size(); i++) {
             Source entry = sorted.get(i);
             byte[] name = plan.names()[i];
@@ -212,11 +240,15 @@ public final class RomImageFormat {
             int size = value.remaining();
             int data = paged + plan.dataAt()[i];
             out.put(data, value, value.position(), size);
-            int slot = firstSlot(hash(entry.namespace().code(), name), buckets);
-            while (out.getInt(paged + BUCKET_SIZE * slot) != 0) {
+            int hash = hash(entry.namespace().code(), name);
+            int slot = firstSlot(hash, buckets);
+            while (out.getInt(paged + bucketSize * slot) != 0) {
                 slot = slot + 1 == buckets ? 0 : slot + 1;
             }
-            out.putInt(paged + BUCKET_SIZE * slot, index);
+            out.putInt(paged + bucketSize * slot, index);
+            if (bucketSize == BUCKET_SIZE) {
+                out.putInt(paged + bucketSize * slot + 4, hash);
+            }
             out.position(index);
             out.put((byte) entry.namespace().code()).put((byte) entry.format()).putShort((short) name.length)
                     .putInt(data).putInt(size).put(name);
@@ -229,7 +261,7 @@ public final class RomImageFormat {
             System.arraycopy(sha.digest(), 0, image, HEADER_SIZE + HASH_SIZE * p, HASH_SIZE);
         }
         out.position(0);
-        out.put(MAGIC).putShort((short) VERSION).put((byte) kind).put((byte) 0).putInt(HEADER_SIZE)
+        out.put(MAGIC).putShort((short) version).put((byte) kind).put((byte) 0).putInt(HEADER_SIZE)
                 .putInt(sorted.size()).putInt(PAGE_SIZE).putInt(plan.indexLength()).putInt(buckets)
                 .putInt(image.length).putInt(plan.pageCount()).putLong(plan.payload());
         seal(image);
@@ -311,6 +343,11 @@ public final class RomImageFormat {
         CRC32C crc = new CRC32C();
         crc.update(image, 0, OFF_CRC);
         ByteBuffer.wrap(image).putInt(OFF_CRC, (int) crc.getValue());
+    }
+
+    /** The length of an encoded image's header and page table: what its copy holds. */
+    public static int metadataLength(byte[] image) {
+        return (int) pagedStart(ByteBuffer.wrap(image).getInt(OFF_PAGE_COUNT));
     }
 
     /** The digest stored in an encoded image's header. */

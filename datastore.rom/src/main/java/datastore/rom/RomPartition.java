@@ -5,12 +5,16 @@ import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.security.PublicKey;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Dictionary;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
 import datastore.Namespace;
+import datastore.PartitionUnavailableException;
 import datastore.Partitions;
 import datastore.ReadOnlyPartitionException;
 import datastore.flash.FlashRegion;
@@ -19,12 +23,12 @@ import datastore.spi.Change;
 import datastore.spi.EntryView;
 import datastore.spi.PartitionStore;
 import datastore.spi.PartitionUsage;
+import datastore.spi.RefusedPartition;
 import datastore.spi.RomProvisioning;
 
 import org.osgi.annotation.bundle.Capability;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
-import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -33,7 +37,6 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
-import org.osgi.service.component.propertytypes.ServiceRanking;
 import org.osgi.service.metatype.annotations.Designate;
 
 /**
@@ -43,13 +46,22 @@ import org.osgi.service.metatype.annotations.Designate;
  * atomic replaces of the application ROM store. After mounting it hashes every page once in the
  * background, so corruption shows in {@link RomProvisioning#info()} and the log even for entries
  * nobody reads.
+ *
+ * <p>When the region holds something it must not mount or write (a ROM written for another geometry
+ * or place, a newer format, foreign bytes), it registers a {@link RefusedPartition} instead, and
+ * neither the partition nor provisioning; {@link RefusedPartition#format()}, or the configuration
+ * property {@code format.refused}, erases the region and registers the partition in its place. The
+ * services are registered through the bundle context rather than by DS, so the component can switch
+ * between the two; DS still brings the configuration and the references.
  */
+@Capability(namespace = "osgi.service", attribute = "objectClass:List<String>=\"datastore.spi.PartitionStore\"",
+        uses = PartitionStore.class)
+@Capability(namespace = "osgi.service", attribute = "objectClass:List<String>=\"datastore.spi.RefusedPartition\"",
+        uses = RefusedPartition.class)
 @Capability(namespace = "osgi.service", attribute = "objectClass:List<String>=\"datastore.spi.RomProvisioning\"",
         uses = RomProvisioning.class)
-@Component(service = PartitionStore.class, immediate = true, configurationPid = RomPartition.PID)
+@Component(service = {}, immediate = true, configurationPid = RomPartition.PID)
 @Designate(ocd = RomConfiguration.class)
-@ServiceRanking(RomPartition.RANKING)
-@Partition(Partitions.ROM)
 public class RomPartition implements PartitionStore {
     static final String PID = "datastore.rom";
     static final int RANKING = 100;
@@ -60,11 +72,20 @@ public class RomPartition implements PartitionStore {
 
     private static final System.Logger LOG = System.getLogger(RomPartition.class.getName());
 
-    final RomStore store;
-    final RomProvisioningService provisioning;
+    private final FlashRegion region;
+    private final long capacity;
+    private final PublicKey key;
+    private final Duration wait;
     private final boolean development;
-    private ServiceRegistration<RomProvisioning> registration;
-    private Thread verifier;
+    /** Null while the region is refused. */
+    volatile RomStore store;
+    /** Null while the region is refused. */
+    volatile RomProvisioningService provisioning;
+    /** Why the region is refused; null once mounted. */
+    volatile String refusal;
+    final RefusedPartition refused = new Refused();
+    private BundleContext context;
+    private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
 
     /** Validates images for development replaces; optional, a product without it still serves the ROM. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
@@ -72,10 +93,10 @@ public class RomPartition implements PartitionStore {
     volatile ImageFormat imageFormat;
 
     /**
-     * Mounts the ROM of the region.
+     * Mounts the ROM of the region, or finds it refused.
      *
      * @throws IllegalArgumentException if the configuration is invalid, saying which attribute and why
-     * @throws IOException if the region cannot be mapped
+     * @throws IOException if the region cannot be mapped, or formatted when {@code format.refused} asks
      */
     @Activate
     public RomPartition(@Reference(target = "(" + FlashRegion.REGION + "=" + Partitions.ROM + ")",
@@ -85,40 +106,119 @@ public class RomPartition implements PartitionStore {
     }
 
     RomPartition(FlashRegion region, RomConfiguration config, boolean development) throws IOException {
-        PublicKey key = publicKey(config);
-        Duration wait = replaceWait(config);
+        this.region = region;
+        this.key = publicKey(config);
+        this.wait = replaceWait(config);
+        this.capacity = config.capacity();
+        this.development = development;
         try {
-            this.store = new RomStore(region, config.capacity(), key, wait);
+            mount();
+        } catch (RomRegionRefusedException e) {
+            if (config.format_refused()) {
+                LOG.log(Level.WARNING, "ROM partition: " + e.reason() + ". Formatting the region, as configuration "
+                        + PID + " format.refused asks: everything it held is erased");
+                RomStore.format(region);
+                mount();
+            } else {
+                refusal = e.reason();
+                LOG.log(Level.ERROR, "ROM partition refused its flash region, which is left as it was: " + e.reason());
+            }
+        }
+    }
+
+    private void mount() throws IOException {
+        RomStore mounted;
+        try {
+            mounted = new RomStore(region, capacity, key, wait);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid configuration of " + PID + " (capacity) or of its "
                     + Partitions.ROM + " flash region: " + e.getMessage(), e);
         }
-        this.development = development;
-        this.provisioning = new RomProvisioningService(store, () -> imageFormat, development);
+        provisioning = new RomProvisioningService(mounted, () -> imageFormat, development);
+        store = mounted;
+        refusal = null;
     }
 
-    /** Registers provisioning in development mode and starts the background check, once references are bound. */
+    /**
+     * Registers the partition (and provisioning in development mode) and starts the background check,
+     * or registers the refusal, once references are bound.
+     */
     @Activate
-    void start(BundleContext context) {
-        if (development) {
-            registration = context.registerService(RomProvisioning.class, provisioning, FrameworkUtil.asDictionary(
-                    Map.of(Constants.SERVICE_DESCRIPTION, "Development replaces of the application ROM store")));
+    synchronized void start(BundleContext context) {
+        this.context = context;
+        register();
+    }
+
+    private void register() {
+        RomStore mounted = store;
+        if (mounted == null) {
+            registrations.add(context.registerService(RefusedPartition.class, refused, properties(Map.of(
+                    Constants.SERVICE_DESCRIPTION, "ROM partition refused: " + refusal))));
+            return;
         }
-        store.info().problem().ifPresent(problem -> LOG.log(Level.ERROR, "ROM mounted with problems: " + problem));
-        verifier = new Thread(store::verifyAll, "datastore.rom verifier");
+        registrations.add(context.registerService(PartitionStore.class, this, properties(Map.of(
+                Constants.SERVICE_RANKING, RANKING))));
+        if (development) {
+            registrations.add(context.registerService(RomProvisioning.class, provisioning, properties(Map.of(
+                    Constants.SERVICE_DESCRIPTION, "Development replaces of the application ROM store"))));
+        }
+        mounted.info().problem().ifPresent(problem -> LOG.log(Level.ERROR, "ROM mounted with problems: " + problem));
+        Thread verifier = new Thread(mounted::verifyAll, "datastore.rom verifier");
         verifier.setDaemon(true);
         verifier.start();
     }
 
+    private static Dictionary<String, Object> properties(Map<String, Object> extra) {
+        Dictionary<String, Object> properties = new Hashtable<>(extra);
+        properties.put(PartitionStore.PARTITION, Partitions.ROM);
+        return properties;
+    }
+
     @Deactivate
-    void stop() {
-        if (registration != null) {
+    synchronized void stop() {
+        unregister();
+        context = null;
+    }
+
+    private void unregister() {
+        for (ServiceRegistration<?> registration : registrations) {
             try {
                 registration.unregister();
             } catch (IllegalStateException alreadyGone) {
                 // The framework unregisters a stopping bundle's services itself.
             }
-            registration = null;
+        }
+        registrations.clear();
+    }
+
+    /** The refusal: formats on request, then the partition registers in its place. */
+    private final class Refused implements RefusedPartition {
+        @Override
+        public String name() {
+            return Partitions.ROM;
+        }
+
+        @Override
+        public String reason() {
+            String reason = refusal;
+            return reason == null ? "not refused any more: the region was formatted" : reason;
+        }
+
+        @Override
+        public void format() throws IOException {
+            synchronized (RomPartition.this) {
+                if (refusal == null) {
+                    return;
+                }
+                LOG.log(Level.WARNING, "ROM partition: formatting the refused region on request (" + refusal
+                        + "); everything it held is erased");
+                RomStore.format(region);
+                mount();
+                if (context != null) {
+                    unregister();
+                    register();
+                }
+            }
         }
     }
 
@@ -155,6 +255,15 @@ public class RomPartition implements PartitionStore {
         return Partitions.ROM;
     }
 
+    /** The store, or the refusal as the exception reads report. */
+    private RomStore mounted(String name) {
+        RomStore mounted = store;
+        if (mounted == null) {
+            throw new PartitionUnavailableException(Partitions.ROM, name, refusal);
+        }
+        return mounted;
+    }
+
     @Override
     public boolean readOnly() {
         return true;
@@ -162,18 +271,18 @@ public class RomPartition implements PartitionStore {
 
     @Override
     public Optional<EntryView> open(Namespace namespace, String name) {
-        return store.open(namespace, name);
+        return mounted(name).open(namespace, name);
     }
 
     /** Decodes the value straight from the mapped flash, without a view; see {@link RomStore#read}. */
     @Override
     public <T> Optional<T> read(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
-        return store.read(namespace, name, decoder);
+        return mounted(name).read(namespace, name, decoder);
     }
 
     @Override
     public List<String> names(Namespace namespace) {
-        return store.names(namespace);
+        return mounted(null).names(namespace);
     }
 
     /**
@@ -189,7 +298,7 @@ public class RomPartition implements PartitionStore {
 
     @Override
     public PartitionUsage usage() {
-        return store.usage();
+        return mounted(null).usage();
     }
 
     /**

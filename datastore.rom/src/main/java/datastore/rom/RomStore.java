@@ -58,15 +58,19 @@ public final class RomStore {
 
     /** What is being served; immutable, swapped whole by a replace. */
     private record Mounted(int slot, long generation, RomImage app, SignatureState signature, List<String> appProblems,
-            RomImage upd, List<String> updProblems) {
+            RomImage upd, RomImage updCopy, List<String> updProblems) {
     }
 
-    /** A readable commit record and where it is. */
-    private record Placed(CommitRecord record, int block, int index) {
+    /** A readable commit record and the group of commit blocks it is in. */
+    private record Placed(CommitRecord record, int group) {
     }
 
-    /** The commit area: readable records, newest first, and each block's first never-programmed record. */
-    private record CommitScan(List<Placed> records, int[] firstFree) {
+    /**
+     * The commit area: readable records naming images, newest first, each once; whether any readable
+     * record (a format record included) claims the region; and per group the index after its last
+     * programmed record position in any of its blocks (the next record goes there, in every block).
+     */
+    private record CommitScan(List<Placed> records, boolean claimed, int[] nextFree) {
         long maxGeneration() {
             return records.isEmpty() ? 0 : records.get(0).record().generation();
         }
@@ -80,23 +84,55 @@ public final class RomStore {
      * @param publicKey the key images must be signed with, or null to accept unsigned images
      * @param pinWait how long a replace waits for open views of the slot it overwrites to close
      * @throws IllegalArgumentException if the region is too small for a ROM, or cannot hold the capacity
+     * @throws RomRegionRefusedException if the region holds a ROM written for another geometry or place,
+     *         a newer format, or foreign bytes; nothing was written
      * @throws IOException if the region cannot be mapped
      */
     public RomStore(FlashRegion region, long capacity, PublicKey publicKey, Duration pinWait) throws IOException {
         this.region = region;
-        this.layout = RomLayout.of(region.geometry());
-        long room = RomImageFormat.roomFor(layout.slotSize());
+        ByteBuffer mapped = region.map();
+        this.map = mapped.isReadOnly() ? mapped : mapped.asReadOnlyBuffer();
+        RomRegionCheck.Verdict verdict = RomRegionCheck.examine(region, map);
+        if (verdict.refusal() != null) {
+            throw new RomRegionRefusedException(verdict.refusal());
+        }
+        this.layout = verdict.layout();
+        long room = RomImageFormat.roomFor(layout.slotImageRoom());
         if (capacity <= 0 || capacity > room) {
             throw new IllegalArgumentException("a ROM capacity of " + capacity + " payload bytes does not fit "
                     + region.name() + " region " + region.geometry() + ": its slots of " + layout.slotSize()
-                    + " bytes hold at most " + room + " payload bytes");
+                    + " bytes (" + layout.slotImageRoom() + " for the image beside the copy of its header and page "
+                    + "table) hold at most " + room + " payload bytes");
         }
         this.capacity = capacity;
         this.publicKey = publicKey;
         this.pinWaitNanos = pinWait.toNanos();
-        ByteBuffer mapped = region.map();
-        this.map = mapped.isReadOnly() ? mapped : mapped.asReadOnlyBuffer();
         this.mounted = mount();
+    }
+
+    /**
+     * Why the ROM region cannot be mounted or written as it is, if it cannot: read-only, so a refused
+     * region is left byte for byte as it was.
+     *
+     * @throws IOException if the region cannot be mapped
+     */
+    public static Optional<String> refusal(FlashRegion region) throws IOException {
+        return Optional.ofNullable(RomRegionCheck.examine(region, region.map()).refusal());
+    }
+
+    /**
+     * Erases every block of the region, destroying whatever it held: the explicit act that makes a
+     * refused region usable. It then mounts as a fresh, empty ROM.
+     *
+     * @throws IOException if an erase or the sync fails
+     */
+    public static void format(FlashRegion region) throws IOException {
+        for (int block = 0; block < region.geometry().blocks(); block++) {
+            region.erase(block);
+        }
+        region.sync();
+        LOG.log(Level.WARNING, "ROM: formatted the " + region.name() + " region (" + RomIdentity.of(region)
+                + "): every block erased");
     }
 
     private Mounted mount() {
@@ -106,15 +142,15 @@ public final class RomStore {
         for (Placed placed : scan.records()) {
             CommitRecord record = placed.record();
             try {
-                RomImage image = RomImage.read(map, layout.slotOffset(record.slot()), layout.slotSize(),
-                        RomImageFormat.KIND_APPLICATION);
+                RomImage image = RomImage.read(map, layout.slotOffset(record.slot()), layout.slotImageRoom(),
+                        RomImageFormat.KIND_APPLICATION, layout.slotCopyOffset(record.slot()), record.digest());
                 if (image.length() != record.imageLength() || !Arrays.equals(image.digest(), record.digest())) {
                     throw new RomImageException("the slot holds an image of " + image.length() + " bytes with digest "
                             + image.digestHex() + ", not the committed " + record.imageLength() + " bytes with digest "
                             + RomImageFormat.hex(record.digest()));
                 }
                 SignatureState signature = checkSignature(image);
-                chosen = new Mounted(record.slot(), record.generation(), image, signature, List.of(), null, List.of());
+                chosen = new Mounted(record.slot(), record.generation(), image, signature, List.of(), null, null, List.of());
                 break;
             } catch (RomImageException e) {
                 problems.add("application image generation " + record.generation() + " in slot " + record.slot()
@@ -128,13 +164,26 @@ public final class RomStore {
         RomImage upd = null;
         List<String> updProblems = new ArrayList<>();
         long updOffset = layout.updOffset();
-        if (!RomImage.isErased(map, updOffset)) {
+        long updCopy = layout.updCopyOffset();
+        // The copy is looked at too: a whole erased first block of the section leaves only the copy.
+        if (!RomImage.isErased(map, updOffset) || updCopy >= 0 && !RomImage.isErased(map, updCopy)) {
             try {
-                upd = RomImage.read(map, updOffset, layout.updSize(), RomImageFormat.KIND_UPD);
+                upd = RomImage.read(map, updOffset, layout.updImageRoom(), RomImageFormat.KIND_UPD, updCopy, null);
                 checkSignature(upd);
             } catch (RomImageException e) {
                 upd = null;
                 updProblems.add("unique-per-dock section refused, its data is not served: " + e.getMessage());
+            }
+        }
+        RomImage updSecond = null;
+        if (upd != null && updCopy >= 0) {
+            // The whole copy, checked against the same digest: a page damaged in one is read from the other.
+            try {
+                updSecond = RomImage.read(map, updCopy, layout.updImageRoom(), RomImageFormat.KIND_UPD, updOffset,
+                        upd.digest());
+            } catch (RomImageException e) {
+                updProblems.add("the copy of the unique-per-dock section at region offset " + updCopy + " is damaged ("
+                        + e.getMessage() + "); the first copy is served");
             }
         }
         for (String problem : problems) {
@@ -144,10 +193,11 @@ public final class RomStore {
             LOG.log(Level.ERROR, "ROM: " + problem);
         }
         if (chosen == null) {
-            return new Mounted(0, 0, null, SignatureState.UNSIGNED, List.copyOf(problems), upd, List.copyOf(updProblems));
+            return new Mounted(0, 0, null, SignatureState.UNSIGNED, List.copyOf(problems), upd, updSecond,
+                    List.copyOf(updProblems));
         }
         return new Mounted(chosen.slot(), chosen.generation(), chosen.app(), chosen.signature(), List.copyOf(problems),
-                upd, List.copyOf(updProblems));
+                upd, updSecond, List.copyOf(updProblems));
     }
 
     private SignatureState checkSignature(RomImage image) throws RomImageException {
@@ -165,25 +215,35 @@ public final class RomStore {
 
     private CommitScan scanCommits() {
         List<Placed> records = new ArrayList<>();
-        int[] firstFree = {-1, -1};
+        boolean claimed = false;
+        int[] nextFree = new int[layout.commitGroups()];
         int size = layout.commitRecordSize();
-        for (int block = 0; block < RomLayout.COMMIT_BLOCKS; block++) {
+        int recordVersion = layout.formatVersion() == 2 ? CommitRecord.LEGACY_VERSION : CommitRecord.VERSION;
+        for (int block = 0; block < layout.commitBlocks(); block++) {
+            int group = block / layout.recordCopies();
+            // Every position is looked at: a torn, damaged or stray-programmed position is skipped, and
+            // the next record goes after the last programmed one of the group, never over it.
             for (int index = 0; index < layout.recordsPerBlock(); index++) {
                 long offset = layout.recordOffset(block, index);
-                // Records are appended in order, so the first never-programmed one ends the block; a
-                // torn or damaged record is skipped, not taken for the end.
                 if (CommitRecord.isErased(map, offset, size)) {
-                    firstFree[block] = index;
-                    break;
+                    continue;
                 }
-                Optional<CommitRecord> record = CommitRecord.decode(map, offset);
-                if (record.isPresent()) {
-                    records.add(new Placed(record.get(), block, index));
+                nextFree[group] = Math.max(nextFree[group], index + 1);
+                if (CommitRecord.versionAt(map, offset, size) != recordVersion) {
+                    continue;
+                }
+                CommitRecord record = CommitRecord.decode(map, offset, size);
+                if (record == null) {
+                    continue;
+                }
+                claimed = true;
+                if (record.namesImage() && records.stream().noneMatch(p -> p.record().equals(record))) {
+                    records.add(new Placed(record, group));
                 }
             }
         }
         records.sort(Comparator.comparingLong((Placed p) -> p.record().generation()).reversed());
-        return new CommitScan(records, firstFree);
+        return new CommitScan(records, claimed, nextFree);
     }
 
     /** The region's layout. */
@@ -204,13 +264,20 @@ public final class RomStore {
         RomImage upd = m.upd();
         if (upd != null) {
             int r = upd.lookup(code, name);
-            if (r == RomImage.DAMAGED) {
-                throw upd.refuse(namespace, name, "unique-per-dock index record or a hash table slot before it");
-            }
-            if (r >= 0) {
-                if (!upd.dataSound(r)) {
+            if (r == RomImage.DAMAGED || r >= 0 && !upd.dataSound(r)) {
+                // The whole copy of the UPD section answers in its place when it can answer soundly.
+                RomImage copy = m.updCopy();
+                int c = copy == null ? RomImage.DAMAGED : copy.lookup(code, name);
+                if (c == RomImage.ABSENT || c >= 0 && copy.dataSound(c)) {
+                    upd = copy;
+                    r = c;
+                } else if (r == RomImage.DAMAGED) {
+                    throw upd.refuse(namespace, name, "unique-per-dock index record or a hash table slot before it");
+                } else {
                     throw upd.refuse(namespace, name, "unique-per-dock bytes");
                 }
+            }
+            if (r >= 0) {
                 // The UPD section is never rewritten while the dock runs, so its views pin nothing.
                 return Optional.of(new RomEntryView(namespace, name, upd.formatAt(r), UPD_REVISION | upd.positionOf(r),
                         upd.map(), upd.dataOffsetAt(r), upd.dataLengthAt(r), null));
@@ -269,13 +336,20 @@ public final class RomStore {
         RomImage upd = m.upd();
         if (upd != null) {
             int r = upd.lookup(code, name);
-            if (r == RomImage.DAMAGED) {
-                throw upd.refuse(namespace, name, "unique-per-dock index record or a hash table slot before it");
-            }
-            if (r >= 0) {
-                if (!upd.dataSound(r)) {
+            if (r == RomImage.DAMAGED || r >= 0 && !upd.dataSound(r)) {
+                // The whole copy of the UPD section answers in its place when it can answer soundly.
+                RomImage copy = m.updCopy();
+                int c = copy == null ? RomImage.DAMAGED : copy.lookup(code, name);
+                if (c == RomImage.ABSENT || c >= 0 && copy.dataSound(c)) {
+                    upd = copy;
+                    r = c;
+                } else if (r == RomImage.DAMAGED) {
+                    throw upd.refuse(namespace, name, "unique-per-dock index record or a hash table slot before it");
+                } else {
                     throw upd.refuse(namespace, name, "unique-per-dock bytes");
                 }
+            }
+            if (r >= 0) {
                 return Optional.of(decoder.apply(upd.map().slice(upd.dataOffsetAt(r), upd.dataLengthAt(r))));
             }
         }
@@ -322,11 +396,16 @@ public final class RomStore {
         if (m.upd() == null) {
             return m.app() == null ? List.of() : m.app().names(namespace);
         }
-        if (m.app() == null) {
+        if (m.app() == null && m.updCopy() == null) {
             return m.upd().names(namespace);
         }
-        TreeSet<String> names = new TreeSet<>(m.app().names(namespace));
-        names.addAll(m.upd().names(namespace));
+        TreeSet<String> names = new TreeSet<>(m.upd().names(namespace));
+        if (m.app() != null) {
+            names.addAll(m.app().names(namespace));
+        }
+        if (m.updCopy() != null) {
+            names.addAll(m.updCopy().names(namespace));
+        }
         return List.copyOf(names);
     }
 
@@ -355,6 +434,9 @@ public final class RomStore {
         if (m.upd() != null) {
             problems.addAll(m.upd().problems());
         }
+        if (m.updCopy() != null) {
+            problems.addAll(m.updCopy().problems());
+        }
         return new RomInfo(m.slot(), m.generation(), m.app() == null ? "" : m.app().digestHex(), m.signature(),
                 payload(m), capacity,
                 problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems)));
@@ -368,10 +450,14 @@ public final class RomStore {
         Mounted m = mounted;
         List<String> found = new ArrayList<>();
         if (m.app() != null) {
+            m.app().checkCopy(layout.slotCopyOffset(m.slot()), layout.slotImageRoom());
             found.addAll(m.app().verifyAll());
         }
         if (m.upd() != null) {
             found.addAll(m.upd().verifyAll());
+        }
+        if (m.updCopy() != null) {
+            found.addAll(m.updCopy().verifyAll());
         }
         for (String problem : found) {
             LOG.log(Level.ERROR, "ROM: " + problem);
@@ -401,15 +487,16 @@ public final class RomStore {
             int target = current.app() == null ? 0 : 1 - current.slot();
             awaitUnpinned(target, current);
             try {
+                claim(current);
                 writeSlot(target, image);
                 CommitScan scan = scanCommits();
                 long generation = Math.max(scan.maxGeneration(), current.generation()) + 1;
                 writeCommit(scan, current, new CommitRecord(target, generation, image.length,
-                        RomImageFormat.digestOf(image)));
-                RomImage fresh = RomImage.read(map, layout.slotOffset(target), layout.slotSize(),
-                        RomImageFormat.KIND_APPLICATION);
+                        RomImageFormat.digestOf(image), identity()));
+                RomImage fresh = RomImage.read(map, layout.slotOffset(target), layout.slotImageRoom(),
+                        RomImageFormat.KIND_APPLICATION, layout.slotCopyOffset(target), RomImageFormat.digestOf(image));
                 Mounted next = new Mounted(target, generation, fresh, SignatureState.UNSIGNED, List.of(), current.upd(),
-                        current.updProblems());
+                        current.updCopy(), current.updProblems());
                 mounted = next;
                 LOG.log(Level.DEBUG, "ROM replaced: generation " + generation + " in slot " + target + ", "
                         + fresh.pageCount() + " pages, " + fresh.payload() + " payload bytes");
@@ -443,56 +530,104 @@ public final class RomStore {
         }
     }
 
+    /** What this region's records carry: its identity in format 3, nothing (record version 1) in format 2. */
+    private RomIdentity identity() {
+        return layout.formatVersion() == 2 ? null : RomIdentity.of(region);
+    }
+
     /**
-     * Erases the blocks the image needs and programs it, header last, so the slot never holds a
-     * readable header in front of missing bytes; then syncs and reads it back.
+     * Before the first image goes into a format 3 region that no readable record claims yet (a fresh,
+     * erased one), writes a format record to the first group, so that a power cut while the slot is
+     * written leaves a region recognised as this ROM's rather than foreign bytes.
+     */
+    private void claim(Mounted current) throws IOException {
+        if (layout.formatVersion() == 2 || current.app() != null) {
+            return;
+        }
+        CommitScan scan = scanCommits();
+        if (scan.claimed()) {
+            return;
+        }
+        writeCommit(scan, current, CommitRecord.format(RomIdentity.of(region)));
+    }
+
+    /**
+     * Erases the blocks the image needs (and, in format 3, those of the copy of its header and page
+     * table) and programs it, the copy before the header and the header last, so the slot never holds
+     * a readable header in front of missing bytes; then syncs and reads it back.
      */
     private void writeSlot(int slot, byte[] image) throws IOException {
         int blockSize = layout.geometry().eraseBlockSize();
-        int programSize = layout.geometry().programSize();
         long base = layout.slotOffset(slot);
         int first = layout.slotFirstBlock(slot);
         int blocks = (image.length + blockSize - 1) / blockSize;
         for (int b = 0; b < blocks; b++) {
             region.erase(first + b);
         }
-        byte[] padded = image;
-        if (image.length % programSize != 0) {
-            padded = Arrays.copyOf(image, (image.length + programSize - 1) / programSize * programSize);
-            Arrays.fill(padded, image.length, padded.length, (byte) 0xFF);
+        long copyAt = layout.slotCopyOffset(slot);
+        int metadata = RomImageFormat.metadataLength(image);
+        if (copyAt >= 0) {
+            for (long b = copyAt / blockSize; b < (copyAt + layout.slotCopySize()) / blockSize; b++) {
+                region.erase((int) b);
+            }
         }
+        byte[] padded = padded(image, image.length);
+        int programSize = layout.geometry().programSize();
         int headerPart = Math.min(padded.length,
                 (RomImageFormat.HEADER_SIZE + programSize - 1) / programSize * programSize);
         for (int at = headerPart; at < padded.length; at += blockSize) {
             region.program(base + at, ByteBuffer.wrap(padded, at, Math.min(blockSize, padded.length - at)));
         }
+        if (copyAt >= 0) {
+            byte[] copy = padded(image, metadata);
+            for (int at = 0; at < copy.length; at += blockSize) {
+                region.program(copyAt + at, ByteBuffer.wrap(copy, at, Math.min(blockSize, copy.length - at)));
+            }
+        }
         region.program(base, ByteBuffer.wrap(padded, 0, headerPart));
         region.sync();
-        if (!map.slice((int) base, image.length).equals(ByteBuffer.wrap(image))) {
+        if (!map.slice((int) base, image.length).equals(ByteBuffer.wrap(image))
+                || copyAt >= 0 && !map.slice((int) copyAt, metadata).equals(ByteBuffer.wrap(image, 0, metadata))) {
             throw new IOException("slot " + slot + " does not read back as programmed");
         }
     }
 
+    /** The first {@code length} bytes of {@code image}, padded with {@code 0xFF} to whole program units. */
+    private byte[] padded(byte[] image, int length) {
+        int programSize = layout.geometry().programSize();
+        byte[] padded = Arrays.copyOf(image, (length + programSize - 1) / programSize * programSize);
+        Arrays.fill(padded, length, padded.length, (byte) 0xFF);
+        return padded;
+    }
+
     /**
-     * Appends the record to the commit block holding the served record, or, when that is full, to
-     * the other block after erasing it: the block holding the served record is never erased.
+     * Appends the record, at the same position, to every block of the group holding the served
+     * record (each block synced before the next, so a cut leaves at least the previous records whole
+     * in every block); when that group is full, erases the other group first: the group holding the
+     * served record is never erased.
      */
     private void writeCommit(CommitScan scan, Mounted current, CommitRecord record) throws IOException {
-        int block = 0;
+        int group = 0;
         for (Placed placed : scan.records()) {
             if (current.app() == null || placed.record().generation() == current.generation()
                     && placed.record().slot() == current.slot()) {
-                block = placed.block();
+                group = placed.group();
                 break;
             }
         }
-        int index = scan.firstFree()[block];
-        if (index < 0) {
-            block = 1 - block;
-            region.erase(block);
+        int index = scan.nextFree()[group];
+        int copies = layout.recordCopies();
+        if (index >= layout.recordsPerBlock()) {
+            group = (group + 1) % layout.commitGroups();
+            for (int c = 0; c < copies; c++) {
+                region.erase(group * copies + c);
+            }
             index = 0;
         }
-        region.program(layout.recordOffset(block, index), record.encode(layout.commitRecordSize()));
-        region.sync();
+        ByteBuffer encoded = record.encode(layout.commitRecordSize());
+        for (int c = 0; c < copies; c++) {
+            region.program(layout.recordOffset(group * copies + c, index), encoded.duplicate());
+            region.sync();
+        }
     }
 }

@@ -24,9 +24,9 @@ import datastore.spi.RomContent;
 
 /** Small flashes, sample content and a full-contents snapshot for the ROM tests. */
 final class RomFixtures {
-    /** 1 KiB blocks, 40 blocks: commit 2, UPD 1, slots of 18 KiB. */
+    /** 1 KiB blocks, 44 blocks: commit 4, UPD 2, slots of 19 KiB (18 KiB for the image, 1 KiB for its copy). */
     static final int SMALL_BLOCK = 1024;
-    static final int SMALL_BLOCKS = 40;
+    static final int SMALL_BLOCKS = 44;
     static final long SMALL_CAPACITY = 16 * 1024;
 
     static final ImageFormats FORMATS = new ImageFormats();

@@ -103,17 +103,27 @@ public class RomImageFormatTest {
     }
 
     @Test
-    public void wrongKindVersionAndSizeAreNamed() {
+    public void wrongKindVersionAndSizeAreNamed() throws Exception {
         byte[] image = RomImageFormat.encode(RomImageFormat.KIND_UPD, SOURCES);
         RomImageException kind = assertThrows(RomImageException.class, () -> read(image));
         assertTrue(kind.getMessage(), kind.getMessage().contains("unique-per-dock"));
-        for (int v : new int[] {1, 3}) {
+        for (int v : new int[] {1, 4}) {
             byte[] other = image.clone();
             other[9] = (byte) v;
             RomImageException version = assertThrows(RomImageException.class, () -> RomImage.read(
                     ByteBuffer.wrap(other), 0, other.length, RomImageFormat.KIND_UPD));
             assertTrue(version.getMessage(), version.getMessage().contains("unsupported format version " + v));
+            assertEquals("a version changed without its checksum is damage, not a newer image", 0,
+                    version.newerVersion());
         }
+        // A newer version with a sound checksum is a newer image: refused as such, not as damage.
+        byte[] newer = image.clone();
+        newer[9] = 4;
+        RomImageFormatTest.reseal(newer);
+        RomImageException version = assertThrows(RomImageException.class, () -> RomImage.read(
+                ByteBuffer.wrap(newer), 0, newer.length, RomImageFormat.KIND_UPD));
+        assertEquals(4, version.newerVersion());
+        assertTrue(version.getMessage(), version.getMessage().contains("newer than this dock"));
         RomImageException small = assertThrows(RomImageException.class, () -> RomImage.read(
                 ByteBuffer.wrap(image), 0, image.length - 16, RomImageFormat.KIND_UPD));
         assertTrue(small.getMessage(), small.getMessage().contains("does not fit"));

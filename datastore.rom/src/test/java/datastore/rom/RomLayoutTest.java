@@ -23,19 +23,39 @@ public class RomLayoutTest {
     @Test
     public void theDefaultRegionGivesEachSlotTheFullCapacity() {
         RomLayout layout = RomLayout.of(new FlashGeometry(28 * MIB, 65536, 16));
+        assertEquals(3, layout.formatVersion());
+        assertEquals(4 * 65536, layout.updOffset());
+        assertEquals(MIB, layout.updSize());
+        assertEquals(MIB / 2, layout.updCopySize());
+        assertEquals(214 * 65536, layout.slotSize());
+        assertEquals(2 * 65536, layout.slotCopySize());
+        assertEquals(layout.updOffset() + layout.updSize() + layout.slotSize(), layout.slotOffset(1));
+        assertEquals(28 * MIB, layout.slotOffset(1) + layout.slotSize());
+        assertEquals(512, layout.recordsPerBlock());
+        assertEquals(2, layout.commitGroups());
+        assertTrue(RomImageFormat.roomFor(layout.slotImageRoom()) >= 13631488);
+        // The copies lie in other erase blocks than the headers they copy, after the largest image.
+        assertEquals(layout.slotOffset(0) + layout.slotImageRoom(), layout.slotCopyOffset(0));
+        assertEquals(layout.updOffset() + layout.updImageRoom(), layout.updCopyOffset());
+    }
+
+    @Test
+    public void formatTwoKeepsItsLayout() {
+        RomLayout layout = RomLayout.legacy(new FlashGeometry(28 * MIB, 65536, 16));
+        assertEquals(2, layout.formatVersion());
         assertEquals(2 * 65536, layout.updOffset());
         assertEquals(MIB, layout.updSize());
         assertEquals(14090240, layout.slotSize());
-        assertEquals(layout.updOffset() + layout.updSize() + layout.slotSize(), layout.slotOffset(1) - 0);
-        assertEquals(28 * MIB, layout.slotOffset(1) + layout.slotSize());
+        assertEquals(-1, layout.slotCopyOffset(1));
+        assertEquals(-1, layout.updCopyOffset());
         assertEquals(1024, layout.recordsPerBlock());
     }
 
     @Test
     public void tooSmallARegionIsRefusedWithItsNumbers() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> RomLayout.of(new FlashGeometry(4 * 4096, 4096, 16)));
-        assertTrue(e.getMessage(), e.getMessage().contains("at least 5 erase blocks"));
+                () -> RomLayout.of(new FlashGeometry(9 * 4096, 4096, 16)));
+        assertTrue(e.getMessage(), e.getMessage().contains("at least 10 erase blocks"));
     }
 
     @Test

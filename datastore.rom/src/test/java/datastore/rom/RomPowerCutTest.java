@@ -140,4 +140,55 @@ public class RomPowerCutTest {
         assertEquals(0, phantom);
         assertEquals(0, unmountable);
     }
+
+    /**
+     * The first replace into an erased region claims it with a format record before writing the slot:
+     * a cut anywhere leaves a region that mounts (never refused as foreign bytes), empty or with the
+     * new image, and takes a further replace.
+     */
+    @Test
+    public void everyCutOfTheFirstReplaceIntoAnErasedRegionLeavesItMountable() {
+        RomContent first = CONTENTS.get(1);
+        FaultInjectingRegion counting = new FaultInjectingRegion(RomFixtures.romRegion(RomFixtures.smallFlash()));
+        RomFixtures.mount(counting).replace(first, RomFixtures.FORMATS);
+        long operations = counting.operations();
+        Map<String, String> empty = Map.of();
+        Map<String, String> full = RomFixtures.expected(first, null);
+        int points = 0;
+        int bad = 0;
+        for (int mode = 0; mode < 2; mode++) {
+            for (long op = mode == 0 ? 0 : 1; op <= operations; op++) {
+                points++;
+                FlashRegion target = RomFixtures.romRegion(RomFixtures.smallFlash());
+                FaultInjectingRegion faulty = new FaultInjectingRegion(target);
+                if (mode == 0) {
+                    faulty.cutPowerAfter(op);
+                } else {
+                    faulty.tearProgramAt(op);
+                }
+                try {
+                    RomFixtures.mount(faulty).replace(first, RomFixtures.FORMATS);
+                } catch (RomReplaceException e) {
+                    if (!(e.getCause() instanceof PowerCutException)) {
+                        throw e;
+                    }
+                }
+                try {
+                    RomStore remounted = RomFixtures.mount(target);
+                    Map<String, String> seen = RomFixtures.snapshot(remounted);
+                    RomContent after = RomFixtures.content("after-" + op);
+                    remounted.replace(after, RomFixtures.FORMATS);
+                    if (!seen.equals(empty) && !seen.equals(full) || !RomFixtures.snapshot(RomFixtures.mount(target))
+                            .equals(RomFixtures.expected(after, null))) {
+                        bad++;
+                    }
+                } catch (RuntimeException e) {
+                    bad++;
+                }
+            }
+        }
+        System.out.println("power-cut first replace: points=" + points + " bad=" + bad);
+        assertTrue(points > 10);
+        assertEquals(0, bad);
+    }
 }

@@ -72,10 +72,17 @@ public class RomSignatureTest {
         flashSigned(KEYS.getPrivate());
         RomStore clean = mountRequiring(KEYS);
         long slot = clean.layout().slotOffset(0);
+        long copy = clean.layout().slotCopyOffset(0);
 
-        flash.corrupt(slot + RomImageFormat.OFF_SIGNATURE + 5, (byte) 0x04);
+        // Both copies of the header and page table are changed alike, as a forger would; one changed
+        // copy is only damage, which the other copy covers.
+        for (long at : new long[] {slot, copy}) {
+            flash.corrupt(at + RomImageFormat.OFF_SIGNATURE + 5, (byte) 0x04);
+        }
         assertTrue(mountRequiring(KEYS).info().problem().isPresent());
-        flash.corrupt(slot + RomImageFormat.OFF_SIGNATURE + 5, (byte) 0x04);
+        for (long at : new long[] {slot, copy}) {
+            flash.corrupt(at + RomImageFormat.OFF_SIGNATURE + 5, (byte) 0x04);
+        }
 
         // A page table change resealed with a matching digest and CRC is refused: the digest no longer matches
         // the commit record, nor would the signature verify.
@@ -88,6 +95,7 @@ public class RomSignatureTest {
         for (int i = 0; i < forged.length; i++) {
             if (forged[i] != image[i]) {
                 flash.corrupt(slot + i, (byte) (forged[i] ^ image[i]));
+                flash.corrupt(copy + i, (byte) (forged[i] ^ image[i]));
             }
         }
         RomStore tampered = mountRequiring(KEYS);
@@ -96,6 +104,7 @@ public class RomSignatureTest {
         for (int i = 0; i < forged.length; i++) {
             if (forged[i] != image[i]) {
                 flash.corrupt(slot + i, (byte) (forged[i] ^ image[i]));
+                flash.corrupt(copy + i, (byte) (forged[i] ^ image[i]));
             }
         }
 

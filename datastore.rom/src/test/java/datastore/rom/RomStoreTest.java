@@ -180,7 +180,10 @@ public class RomStoreTest {
         RomStore store = RomFixtures.mount(region);
         store.replace(RomFixtures.content("a"), RomFixtures.FORMATS);
         store.replace(RomFixtures.content("b"), RomFixtures.FORMATS);
+        // One damaged copy of the header and page table costs nothing (RomRedundancyTest); both damaged
+        // lose the image, and the mount says so as it serves the older one.
         flash.corrupt(store.layout().slotOffset(1) + RomImageFormat.HEADER_SIZE + 3, (byte) 0x02);
+        flash.corrupt(store.layout().slotCopyOffset(1) + RomImageFormat.HEADER_SIZE + 5, (byte) 0x08);
         RomStore remounted = RomFixtures.mount(region);
         RomInfo info = remounted.info();
         assertEquals(1, info.generation());

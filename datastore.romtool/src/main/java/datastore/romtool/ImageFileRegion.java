@@ -17,9 +17,11 @@ final class ImageFileRegion implements FlashRegion {
     private final Path file;
     private final FlashGeometry geometry;
     private final ByteBuffer map;
+    private final long deviceOffset;
 
-    ImageFileRegion(Path file, int eraseBlockSize, int programSize) throws IOException {
+    ImageFileRegion(Path file, int eraseBlockSize, int programSize, long deviceOffset) throws IOException {
         this.file = file;
+        this.deviceOffset = deviceOffset;
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
             if (size == 0 || size % eraseBlockSize != 0 || size > Integer.MAX_VALUE) {
@@ -40,6 +42,12 @@ final class ImageFileRegion implements FlashRegion {
     @Override
     public FlashGeometry geometry() {
         return geometry;
+    }
+
+    /** Where the dock's partition table puts the ROM region, as the command line says. */
+    @Override
+    public long deviceOffset() {
+        return deviceOffset;
     }
 
     @Override

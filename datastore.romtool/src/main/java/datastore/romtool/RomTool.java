@@ -44,8 +44,8 @@ import picocli.CommandLine.Spec;
  * way the dock does and lists what it would serve, {@code keygen} makes an Ed25519 signing key.
  * Exit codes: 0 success, 1 invalid content or an image with problems, 2 bad usage or I/O failure.
  */
-@Command(name = "romtool", mixinStandardHelpOptions = true, version = "romtool 1.0 (ROM image format "
-        + RomImageFormat.VERSION + ")", description = "Builds and inspects Dock Datastore ROM flash images.",
+@Command(name = "romtool", mixinStandardHelpOptions = true, version = "romtool 1.1 (writes ROM image format "
+        + RomImageFormat.VERSION + ", reads " + RomImageFormat.OLDEST_READABLE + " to " + RomImageFormat.VERSION + ")", description = "Builds and inspects Dock Datastore ROM flash images.",
         subcommands = {RomTool.Build.class, RomTool.Inspect.class, RomTool.Keygen.class})
 public final class RomTool implements Runnable {
     static final long DEFAULT_REGION_SIZE = 28L * 1024 * 1024;
@@ -93,6 +93,11 @@ public final class RomTool implements Runnable {
         @Option(names = "--program-size", defaultValue = "16",
                 description = "Program granularity in bytes (default ${DEFAULT-VALUE}).")
         int programSize;
+
+        @Option(names = "--device-offset", defaultValue = "0",
+                description = "Where the ROM region starts on the dock's flash, as its partition table says (default "
+                        + "${DEFAULT-VALUE}); format 3 records it, and a dock whose table differs refuses the image.")
+        long deviceOffset;
 
         @Option(names = "--capacity", defaultValue = "13631488",
                 description = "Payload capacity in bytes, application plus unique-per-dock data (default ${DEFAULT-VALUE}).")
@@ -150,7 +155,7 @@ public final class RomTool implements Runnable {
                 return EXIT_INVALID;
             }
             PrivateKey key = sign == null ? null : RomSigningKeys.privateKey(Files.readAllBytes(sign));
-            byte[] flash = builder.buildFlash(app, updContent, key);
+            byte[] flash = builder.buildFlash(app, updContent, key, geometry.deviceOffset);
             Path target = out.toAbsolutePath();
             if (target.getParent() != null) {
                 Files.createDirectories(target.getParent());
@@ -203,14 +208,29 @@ public final class RomTool implements Runnable {
             if (head[0] == (byte) 0x89) {
                 return describeImage(file, out);
             }
-            ImageFileRegion region = new ImageFileRegion(file, geometry.eraseBlockSize, geometry.programSize);
-            RomLayout layout = RomLayout.of(region.geometry());
-            long room = RomImageFormat.roomFor(layout.slotSize());
+            ImageFileRegion region = new ImageFileRegion(file, geometry.eraseBlockSize, geometry.programSize,
+                    geometry.deviceOffset);
+            Optional<String> refusal = RomStore.refusal(region);
+            if (refusal.isPresent()) {
+                out.println("flash image " + file + " refused: " + refusal.get());
+                return EXIT_INVALID;
+            }
+            // A format 2 image has the format 2 layout, whose slots are larger: mount with the most the
+            // smaller of the two layouts takes, then report the layout the store chose.
+            long slotRoom = RomLayout.legacy(region.geometry()).slotImageRoom();
+            try {
+                slotRoom = Math.min(slotRoom, RomLayout.of(region.geometry()).slotImageRoom());
+            } catch (IllegalArgumentException tooSmallForFormat3) {
+                // A format 2 image of a region format 3 cannot lay out: mounted with its own layout.
+            }
+            long room = RomImageFormat.roomFor(slotRoom);
             RomStore store = new RomStore(region, Math.min(geometry.capacity, room), key, Duration.ZERO);
+            RomLayout layout = store.layout();
             store.verifyAll();
             RomInfo info = store.info();
-            out.println("flash image " + file + ": " + region.geometry().size() + " bytes, slots of " + layout.slotSize()
-                    + " bytes, UPD section of " + layout.updSize() + " bytes");
+            out.println("flash image " + file + ": ROM format " + layout.formatVersion() + ", "
+                    + region.geometry().size() + " bytes, slots of " + layout.slotSize() + " bytes, UPD section of "
+                    + layout.updSize() + " bytes");
             out.println("generation " + info.generation() + " in slot " + info.slot() + ", sha256 "
                     + (info.sha256().isEmpty() ? "-" : info.sha256()) + ", "
                     + (key == null ? "signature not checked" : "signature " + info.signature()) + ", payload "
@@ -250,7 +270,7 @@ public final class RomTool implements Runnable {
                 return EXIT_INVALID;
             }
             out.println((kind == RomImageFormat.KIND_UPD ? "unique-per-dock section " : "application image ") + file
-                    + ": " + image.length() + " bytes, sha256 " + image.digestHex() + ", "
+                    + ": format " + image.version() + ", " + image.length() + " bytes, sha256 " + image.digestHex() + ", "
                     + (image.signed() ? "signed" : "unsigned") + ", payload " + image.payload() + " bytes");
             for (RomEntry entry : image.entries()) {
                 out.println("  " + entry.namespace().id() + " " + entry.name() + " "

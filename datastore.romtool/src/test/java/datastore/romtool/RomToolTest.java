@@ -100,4 +100,57 @@ public class RomToolTest {
         assertEquals(2, romtool(sized("inspect", temp.getRoot().toPath().resolve("absent.img").toString())));
         assertTrue(err.toString(), err.toString().contains("absent.img"));
     }
+
+    @Test
+    public void inspectReadsFormatTwoAndThreeAndRefusesAnotherPlace() throws Exception {
+        Path root = temp.getRoot().toPath();
+        Path yaml = RomDescriptionTest.copySample(root.resolve("sample"));
+        Path v3 = root.resolve("rom-v3.img");
+        assertEquals(err.toString(), 0, romtool(sized("build", "--config", yaml.toString(), "--out", v3.toString(),
+                "--device-offset", "4194304")));
+        assertTrue(out.toString(), out.toString().contains("ROM format 3"));
+        assertTrue(out.toString(), out.toString().endsWith("sound\n"));
+
+        // The dock's table says another place: refused, naming both, and the file is not changed.
+        byte[] before = Files.readAllBytes(v3);
+        out.getBuffer().setLength(0);
+        assertEquals(1, romtool(sized("inspect", v3.toString())));
+        assertTrue(out.toString(), out.toString().contains("refused")
+                && out.toString().contains("device offset 4194304 written, 0 configured"));
+        org.junit.Assert.assertArrayEquals(before, Files.readAllBytes(v3));
+
+        // A format 2 flash image, as the previous romtool wrote it, is read as it is.
+        datastore.flash.FlashGeometry geometry = new datastore.flash.FlashGeometry(1048576, 4096, 16);
+        datastore.rom.RomImageBuilder legacy = new datastore.rom.RomImageBuilder(new datastore.images.ImageFormats(),
+                400000, datastore.rom.RomLayout.legacy(geometry));
+        Path v2 = root.resolve("rom-v2.img");
+        Files.write(v2, legacy.buildFlash(new datastore.spi.RomContent("print(2)".getBytes(),
+                java.util.Map.of("dock_name", "old"), java.util.Map.of()), null, null));
+        out.getBuffer().setLength(0);
+        assertEquals(out.toString(), 0, romtool(sized("inspect", v2.toString())));
+        assertTrue(out.toString(), out.toString().contains("ROM format 2"));
+        assertTrue(out.toString(), out.toString().contains("kv dock_name 3 bytes"));
+        assertTrue(out.toString(), out.toString().endsWith("sound\n"));
+    }
+
+    @Test
+    public void aBareImageOfANewerFormatIsNamedAsSuch() throws Exception {
+        byte[] image = datastore.rom.RomImageFormat.encode(datastore.rom.RomImageFormat.KIND_APPLICATION, java.util.List.of());
+        image[9] = 4;
+        // Reseal as a newer tool would: digest over header bytes 0-47 and the page table, then the CRC.
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(image);
+        int paged = 256 + 32 * in.getInt(36);
+        java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+        sha.update(image, 0, 48);
+        sha.update(image, 256, paged - 256);
+        System.arraycopy(sha.digest(), 0, image, 48, 32);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(image, 0, 252);
+        in.putInt(252, (int) crc.getValue());
+        Path file = temp.getRoot().toPath().resolve("newer.rom");
+        Files.write(file, image);
+        assertEquals(1, romtool("inspect", file.toString()));
+        assertTrue(out.toString(), out.toString().contains("unsupported format version 4")
+                && out.toString().contains("newer than this dock"));
+    }
 }
