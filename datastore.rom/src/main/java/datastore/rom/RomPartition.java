@@ -25,6 +25,7 @@ import datastore.spi.PartitionStore;
 import datastore.spi.PartitionUsage;
 import datastore.spi.RefusedPartition;
 import datastore.spi.RomProvisioning;
+import datastore.system.DockMode;
 
 import org.osgi.annotation.bundle.Capability;
 import org.osgi.framework.BundleContext;
@@ -64,11 +65,9 @@ import org.osgi.service.metatype.annotations.Designate;
 @Designate(ocd = RomConfiguration.class)
 public class RomPartition implements PartitionStore {
     static final String PID = "datastore.rom";
-    static final int RANKING = 100;
+    static final int RANKING = Partitions.ROM_RANKING;
     /** Framework property: {@code development} or {@code production}; absent means production. */
-    public static final String MODE = "datastore.mode";
-    public static final String DEVELOPMENT = "development";
-    public static final String PRODUCTION = "production";
+    static final String MODE = DockMode.PROPERTY;
 
     private static final System.Logger LOG = System.getLogger(RomPartition.class.getName());
 
@@ -152,7 +151,9 @@ public class RomPartition implements PartitionStore {
     private void register() {
         RomStore mounted = store;
         if (mounted == null) {
+            // At the partition's own rank, so the store never answers from below the refused ROM.
             registrations.add(context.registerService(RefusedPartition.class, refused, properties(Map.of(
+                    Constants.SERVICE_RANKING, RANKING,
                     Constants.SERVICE_DESCRIPTION, "ROM partition refused: " + refusal))));
             return;
         }
@@ -222,16 +223,14 @@ public class RomPartition implements PartitionStore {
         }
     }
 
+    /** Whether the property names development mode, read by the one parser every bundle shares. */
     static boolean mode(String value) {
-        if (value == null || value.isBlank() || value.strip().equals(PRODUCTION)) {
+        try {
+            return DockMode.of(value) == DockMode.DEVELOPMENT;
+        } catch (IllegalArgumentException e) {
+            LOG.log(Level.WARNING, e.getMessage() + "; running in production mode, without ROM provisioning");
             return false;
         }
-        if (value.strip().equals(DEVELOPMENT)) {
-            return true;
-        }
-        LOG.log(Level.WARNING, "framework property " + MODE + " is \"" + value + "\", neither " + DEVELOPMENT + " nor "
-                + PRODUCTION + "; running in production mode, without ROM provisioning");
-        return false;
     }
 
     private static PublicKey publicKey(RomConfiguration config) {

@@ -60,6 +60,8 @@ public class RomPartitionTest {
         assertFalse(RomPartition.mode("production"));
         assertFalse(RomPartition.mode("dev"));
         assertTrue(RomPartition.mode("development"));
+        // The same reading as the development API's: case and surrounding blanks do not matter.
+        assertTrue(RomPartition.mode(" Development "));
     }
 
     @Test
