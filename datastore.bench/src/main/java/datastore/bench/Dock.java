@@ -122,7 +122,7 @@ final class Dock implements AutoCloseable {
      * at most {@code wanted}, as the ROM image format itself encodes them (since format 2, 100k fit).
      */
     static int romKeysThatFit(int wanted, int valueBytes) {
-        long slot = romLayout().slotSize();
+        long slot = romLayout().slotImageRoom(); // the slot less the blocks of its metadata copies
         int low = 0;
         int high = wanted;
         while (low < high) {
