@@ -205,8 +205,8 @@ final class EraseCountFile implements Closeable {
             }
         }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
+        Files.deleteIfExists(tmp);
+        try (FileChannel out = NorFlash.createOwnerOnly(tmp)) {
             while (content.hasRemaining()) {
                 out.write(content);
             }

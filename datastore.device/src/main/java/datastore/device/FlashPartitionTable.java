@@ -119,6 +119,7 @@ public final class FlashPartitionTable {
     synchronized void activate(BundleContext context, Config config) throws IOException {
         FlashLayout layout = layout(config);
         Path file = flashFile(config.path(), context);
+        keepPrivate(context.getProperty(DATA_DIR));
         this.flash = NorFlash.open(file, layout.geometry().size(), layout.geometry().eraseBlockSize(),
                 layout.geometry().programSize());
         this.context = context;
@@ -306,6 +307,28 @@ public final class FlashPartitionTable {
         @Override
         public String toString() {
             return "refused " + region + ": " + reason;
+        }
+    }
+
+    /**
+     * Makes the dock's data folder its owner's alone (0700), creating it so if missing: it holds the
+     * flash, the configuration and the credentials, which no other user of the machine may read,
+     * however the dock was started (./dock sets a umask of its own; a plain java -jar may not).
+     */
+    static void keepPrivate(String dataDir) throws IOException {
+        if (dataDir == null || dataDir.isBlank()
+                || !java.nio.file.FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            return;
+        }
+        Path folder = Path.of(dataDir.strip());
+        if (!java.nio.file.Files.isDirectory(folder)) {
+            java.nio.file.Files.createDirectories(folder, NorFlash.ownerOnlyFolder());
+        }
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> ownerOnly =
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
+        if (!java.nio.file.Files.getPosixFilePermissions(folder).equals(ownerOnly)) {
+            java.nio.file.Files.setPosixFilePermissions(folder, ownerOnly);
+            LOG.log(System.Logger.Level.INFO, "data folder " + folder + " made private to its owner (0700)");
         }
     }
 

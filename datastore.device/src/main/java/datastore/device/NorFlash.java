@@ -8,12 +8,17 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.Objects;
+import java.util.Set;
 
 import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
@@ -91,8 +96,8 @@ public final class NorFlash implements Closeable {
         FlashGeometry geometry = checkGeometry(size, eraseBlockSize, programSize);
         Path image = file.toAbsolutePath();
         Path wearPath = image.resolveSibling(image.getFileName() + WEAR_SUFFIX);
-        if (image.getParent() != null) {
-            Files.createDirectories(image.getParent());
+        if (image.getParent() != null && !Files.isDirectory(image.getParent())) {
+            Files.createDirectories(image.getParent(), ownerOnlyFolder());
         }
         boolean created = false;
         if (!Files.exists(image)) {
@@ -326,12 +331,33 @@ public final class NorFlash implements Closeable {
         return new FlashGeometry(size, eraseBlockSize, programSize);
     }
 
+    /**
+     * Creates a file that only its owner can read and write (on POSIX file systems), whatever the
+     * umask: the flash holds every value of the dock, and the erase counts are no one else's either.
+     */
+    static FileChannel createOwnerOnly(Path file) throws IOException {
+        Set<StandardOpenOption> options = EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            return FileChannel.open(file, options, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rw-------")));
+        }
+        return FileChannel.open(file, options);
+    }
+
+    /** Owner-only permissions for folders the device creates (none on file systems without POSIX permissions). */
+    static FileAttribute<?>[] ownerOnlyFolder() {
+        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            return new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))};
+        }
+        return new FileAttribute<?>[0];
+    }
+
     private static void createErased(Path image, long size) throws IOException {
         // Filled in a temporary file and moved into place, so a crash while creating never leaves
         // a full-size image that is only partly erased.
         Path tmp = image.resolveSibling(image.getFileName() + ".tmp");
-        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
+        Files.deleteIfExists(tmp);
+        try (FileChannel out = createOwnerOnly(tmp)) {
             ByteBuffer ones = ByteBuffer.allocate((int) Math.min(size, 1 << 20));
             Arrays.fill(ones.array(), (byte) 0xFF);
             for (long written = 0; written < size;) {

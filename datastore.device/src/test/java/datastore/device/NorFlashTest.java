@@ -33,6 +33,26 @@ public class NorFlashTest {
     public TemporaryFolder folder = new TemporaryFolder();
 
     @Test
+    public void theFlashAndItsEraseCountsAreTheOwnersAloneWhateverTheUmask() throws Exception {
+        Path data = folder.getRoot().toPath().resolve("fresh/data");
+        Path file = data.resolve("flash.img");
+        try (NorFlash flash = NorFlash.open(file, 4 * 4096, 4096, 16)) {
+            FlashRegion region = flash.region("r", 0, 4 * 4096);
+            region.erase(1);
+            region.sync();
+        }
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(data.resolve("flash.img.wear"))));
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(data)));
+
+        Path shared = Files.createDirectories(folder.getRoot().toPath().resolve("shared"));
+        Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        FlashPartitionTable.keepPrivate(shared.toString());
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(shared)));
+    }
+
+    @Test
     public void newDeviceIsErased() throws IOException {
         try (NorFlash flash = NorFlash.inMemory(4 * BLOCK, BLOCK, UNIT)) {
             FlashRegion region = flash.region("r", 0, 4 * BLOCK);
