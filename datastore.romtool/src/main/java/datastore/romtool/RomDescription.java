@@ -18,6 +18,7 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
 
+import datastore.Namespace;
 import datastore.image.ImageType;
 import datastore.rom.RomImageBuilder;
 import datastore.spi.InvalidRomContentException;
@@ -50,8 +51,17 @@ public final class RomDescription {
      * @throws IOException if the YAML file itself cannot be read
      */
     public static RomContent read(Path yaml, RomImageBuilder builder, long reservedPayload) throws IOException {
+        return read(yaml, builder, reservedPayload, false);
+    }
+
+    /**
+     * Like {@link #read(Path, RomImageBuilder, long)}; with {@code allowOutside}, files may also lie
+     * outside the description's folder.
+     */
+    public static RomContent read(Path yaml, RomImageBuilder builder, long reservedPayload, boolean allowOutside)
+            throws IOException {
         List<Problem> problems = new ArrayList<>();
-        RomContent content = parse(yaml, problems, true);
+        RomContent content = parse(yaml, problems, true, allowOutside);
         for (Problem problem : builder.check(content, reservedPayload)) {
             problems.add(yamlField(problem));
         }
@@ -68,8 +78,13 @@ public final class RomDescription {
      * @throws IOException if the YAML file itself cannot be read
      */
     public static RomContent readUpd(Path yaml, RomImageBuilder builder) throws IOException {
+        return readUpd(yaml, builder, false);
+    }
+
+    /** Like {@link #readUpd(Path, RomImageBuilder)}; with {@code allowOutside}, files may lie outside its folder. */
+    public static RomContent readUpd(Path yaml, RomImageBuilder builder, boolean allowOutside) throws IOException {
         List<Problem> problems = new ArrayList<>();
-        RomContent content = parse(yaml, problems, false);
+        RomContent content = parse(yaml, problems, false, allowOutside);
         for (Problem problem : builder.checkUpd(content)) {
             problems.add(yamlField(problem));
         }
@@ -92,7 +107,16 @@ public final class RomDescription {
         return new Problem(field, problem.message());
     }
 
-    private static RomContent parse(Path yaml, List<Problem> problems, boolean codeAllowed) throws IOException {
+    /**
+     * Where a description's files may come from: its own folder (and below), unless the user allows
+     * more. A description is often someone else's, and its paths must not reach the signing key or
+     * anything else on the machine by {@code ../} or an absolute path.
+     */
+    private record Sources(Path folder, boolean allowOutside) {
+    }
+
+    private static RomContent parse(Path yaml, List<Problem> problems, boolean codeAllowed, boolean allowOutside)
+            throws IOException {
         Object root;
         LoaderOptions options = new LoaderOptions();
         options.setAllowDuplicateKeys(false);
@@ -104,7 +128,7 @@ public final class RomDescription {
             problems.add(new Problem("yaml", "not readable YAML: " + e.getMessage().replace('\n', ' ')));
             return new RomContent(null, Map.of(), Map.of());
         }
-        Path folder = yaml.toAbsolutePath().getParent();
+        Sources folder = new Sources(yaml.toAbsolutePath().getParent(), allowOutside);
         byte[] code = null;
         Map<String, String> kv = new LinkedHashMap<>();
         Map<String, RomContent.RomImage> images = new LinkedHashMap<>();
@@ -137,7 +161,7 @@ public final class RomDescription {
         return new RomContent(code, kv, images);
     }
 
-    private static byte[] readCode(Object value, Path folder, List<Problem> problems) {
+    private static byte[] readCode(Object value, Sources folder, List<Problem> problems) {
         if (!(value instanceof Map<?, ?> code)) {
             problems.add(new Problem("code", "must be a mapping with a path, not " + kind(value)));
             return null;
@@ -147,7 +171,7 @@ public final class RomDescription {
                 problems.add(new Problem("code." + key, "unknown key; code has only a path"));
             }
         }
-        return readFile("code.path", code.get("path"), folder, problems);
+        return readFile("code.path", code.get("path"), folder, Namespace.CODE.maxValueBytes(), problems);
     }
 
     private static void readKv(Object value, Map<String, String> kv, List<Problem> problems) {
@@ -170,7 +194,7 @@ public final class RomDescription {
         }
     }
 
-    private static void readImages(Object value, Path folder, Map<String, RomContent.RomImage> images,
+    private static void readImages(Object value, Sources folder, Map<String, RomContent.RomImage> images,
             List<Problem> problems) {
         if (!(value instanceof Map<?, ?> map)) {
             problems.add(new Problem("images", "must be a mapping of tags to a type and a path, not " + kind(value)));
@@ -208,21 +232,49 @@ public final class RomDescription {
                             + "JPEG (any case)"));
                 }
             }
-            byte[] data = readFile(field + ".path", image.get("path"), folder, problems);
+            byte[] data = readFile(field + ".path", image.get("path"), folder, Namespace.IMAGE.maxValueBytes(), problems);
             if (type != null && data != null) {
                 images.put(tag, new RomContent.RomImage(type, data));
             }
         }
     }
 
-    private static byte[] readFile(String field, Object value, Path folder, List<Problem> problems) {
+    /**
+     * Reads one file the description names: a regular file (no FIFO, device or folder), inside the
+     * description's folder unless allowed otherwise (symbolic links resolved first), and no larger
+     * than its namespace allows, checked before and while reading so that nothing unbounded is read.
+     */
+    private static byte[] readFile(String field, Object value, Sources sources, long limit, List<Problem> problems) {
         if (!(value instanceof String text) || text.isBlank()) {
             problems.add(new Problem(field, value == null ? "missing" : "must be a file path, not " + kind(value)));
             return null;
         }
-        Path path = resolve(text.strip(), folder);
+        Path path = resolve(text.strip(), sources.folder()).toAbsolutePath().normalize();
         try {
-            return Files.readAllBytes(path);
+            Path real = path.toRealPath();
+            Path base = sources.folder().toRealPath();
+            if (!sources.allowOutside() && !real.startsWith(base)) {
+                problems.add(new Problem(field, path + " is outside the description's folder " + base
+                        + "; only files in that folder are read unless the tool is told to allow others"));
+                return null;
+            }
+            if (!Files.isRegularFile(real)) {
+                problems.add(new Problem(field, path + " is not a regular file"));
+                return null;
+            }
+            long size = Files.size(real);
+            if (size > limit) {
+                problems.add(new Problem(field, path + " is " + size + " bytes; the limit is " + limit));
+                return null;
+            }
+            try (java.io.InputStream in = Files.newInputStream(real)) {
+                byte[] bytes = in.readNBytes((int) limit + 1);
+                if (bytes.length > limit) {
+                    problems.add(new Problem(field, path + " grew over the limit of " + limit + " bytes while read"));
+                    return null;
+                }
+                return bytes;
+            }
         } catch (NoSuchFileException e) {
             problems.add(new Problem(field, "file not found: " + path));
         } catch (IOException e) {

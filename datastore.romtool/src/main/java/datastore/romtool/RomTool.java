@@ -123,6 +123,11 @@ public final class RomTool implements Runnable {
         @Option(names = "--sign", description = "Ed25519 private key (PKCS#8, PEM or DER) to sign both images with.")
         Path sign;
 
+        @Option(names = "--allow-outside-paths", description = "Also read files outside the descriptions' folders "
+                + "(by default a description may name only files in its own folder, so an untrusted one cannot "
+                + "reach the signing key or other files of this machine).")
+        boolean allowOutside;
+
         @CommandLine.Mixin
         Geometry geometry = new Geometry();
 
@@ -137,7 +142,7 @@ public final class RomTool implements Runnable {
             boolean invalid = false;
             if (upd != null) {
                 try {
-                    updContent = RomDescription.readUpd(upd, builder);
+                    updContent = RomDescription.readUpd(upd, builder, allowOutside);
                     updPayload = builder.payloadOf(updContent);
                 } catch (InvalidRomContentException e) {
                     report(err, upd, e);
@@ -146,7 +151,7 @@ public final class RomTool implements Runnable {
             }
             RomContent app = null;
             try {
-                app = RomDescription.read(config, builder, updPayload);
+                app = RomDescription.read(config, builder, updPayload, allowOutside);
             } catch (InvalidRomContentException e) {
                 report(err, config, e);
                 invalid = true;
@@ -313,11 +318,25 @@ public final class RomTool implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            if (Files.exists(privateKey)) {
-                throw new IOException(privateKey + " exists; a signing key is never overwritten");
-            }
             KeyPair pair = RomSigningKeys.generate();
-            Files.writeString(privateKey, RomSigningKeys.pem(pair.getPrivate()));
+            // Created exclusively and owner-only in one step: never over an existing file (or one
+            // another process put there a moment ago), never readable by others even for an instant.
+            java.util.Set<java.nio.file.OpenOption> options = java.util.Set.of(java.nio.file.StandardOpenOption.CREATE_NEW,
+                    java.nio.file.StandardOpenOption.WRITE);
+            boolean posix = java.nio.file.FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+            try (java.nio.channels.FileChannel out = posix
+                    ? java.nio.channels.FileChannel.open(privateKey, options, java.nio.file.attribute.PosixFilePermissions
+                            .asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")))
+                    : java.nio.channels.FileChannel.open(privateKey, options)) {
+                java.nio.ByteBuffer pem = java.nio.ByteBuffer.wrap(RomSigningKeys.pem(pair.getPrivate())
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                while (pem.hasRemaining()) {
+                    out.write(pem);
+                }
+                out.force(true);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                throw new IOException(privateKey + " exists; a signing key is never overwritten", e);
+            }
             String encoded = RomSigningKeys.encode(pair.getPublic());
             if (publicKey != null) {
                 Files.writeString(publicKey, encoded + "\n");

@@ -107,6 +107,53 @@ public class RomDescriptionTest {
         assertTrue(problems.get("images.splash.path"), problems.get("images.splash.path").equals("missing"));
     }
 
+    private static String problem(InvalidRomContentException e, String field) {
+        return e.problems().stream().filter(p -> p.field().equals(field)).map(Problem::message).findFirst()
+                .orElseThrow(() -> new AssertionError("no problem for " + field + " in " + e.problems()));
+    }
+
+    @Test
+    public void filesOutsideTheDescriptionsFolderAreReadOnlyWhenAllowed() throws Exception {
+        Path root = temp.getRoot().toPath();
+        Path secret = Files.writeString(temp.newFolder("elsewhere").toPath().resolve("signing.key"), "PRIVATE KEY");
+        Path folder = Files.createDirectories(root.resolve("description"));
+        Files.copy(sample.resolveSibling("app.py"), folder.resolve("app.py"));
+        Files.createSymbolicLink(folder.resolve("link.py"), secret);
+        Path yaml = folder.resolve("rom.yaml");
+        for (String path : new String[] {"${CONFIG_PATH}/../elsewhere/signing.key", secret.toString(), "${CONFIG_PATH}/link.py"}) {
+            Files.writeString(yaml, "code:\n  path: " + path + "\n");
+            InvalidRomContentException e = assertThrows(InvalidRomContentException.class,
+                    () -> RomDescription.read(yaml, builder, 0));
+            assertTrue(path + ": " + e.problems(), problem(e, "code.path").contains("is outside the description's folder"));
+            // Told to allow it, the tool reads it.
+            assertArrayEquals(Files.readAllBytes(secret), RomDescription.read(yaml, builder, 0, true).code());
+        }
+        Files.writeString(yaml, "code:\n  path: ${CONFIG_PATH}/app.py\n");
+        assertArrayEquals(Files.readAllBytes(folder.resolve("app.py")), RomDescription.read(yaml, builder, 0).code());
+    }
+
+    @Test
+    public void onlyRegularFilesWithinTheirLimitAreRead() throws Exception {
+        Path folder = sample.getParent();
+        Path fifo = folder.resolve("fifo.py");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        Path huge = folder.resolve("huge.py");
+        try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+            file.setLength(datastore.Namespace.CODE.maxValueBytes() + 1); // sparse: nothing is written
+        }
+        Path yaml = folder.resolve("rom.yaml");
+        Files.writeString(yaml, "code:\n  path: ${CONFIG_PATH}/fifo.py\n");
+        assertTrue(problem(assertThrows(InvalidRomContentException.class, () -> RomDescription.read(yaml, builder, 0)),
+                "code.path").endsWith("fifo.py is not a regular file"));
+        Files.writeString(yaml, "code:\n  path: /dev/zero\n");
+        assertTrue(problem(assertThrows(InvalidRomContentException.class, () -> RomDescription.read(yaml, builder, 0, true)),
+                "code.path").endsWith("/dev/zero is not a regular file"));
+        Files.writeString(yaml, "code:\n  path: ${CONFIG_PATH}/huge.py\n");
+        assertTrue(problem(assertThrows(InvalidRomContentException.class, () -> RomDescription.read(yaml, builder, 0)),
+                "code.path").endsWith("huge.py is " + (datastore.Namespace.CODE.maxValueBytes() + 1) + " bytes; the limit is "
+                        + datastore.Namespace.CODE.maxValueBytes()));
+    }
+
     @Test
     public void brokenYamlAndWrongShapesAreReported() throws IOException {
         Path yaml = sample.resolveSibling("broken.yaml");

@@ -43,6 +43,12 @@ public class RomToolTest {
         Path key = root.resolve("rom.key");
         assertEquals(err.toString(), 0, romtool("keygen", "--private", key.toString()));
         String publicKey = out.toString().strip();
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(key)));
+        String keyText = Files.readString(key);
+        assertEquals(RomTool.EXIT_FAILURE, romtool("keygen", "--private", key.toString()));
+        assertTrue(err.toString(), err.toString().contains("exists; a signing key is never overwritten"));
+        assertEquals("an existing key is left as it was", keyText, Files.readString(key));
+        out.getBuffer().setLength(0);
 
         Path image = root.resolve("out/rom.img");
         assertEquals(err.toString(), 0, romtool(sized("build", "--config", yaml.toString(), "--out",
