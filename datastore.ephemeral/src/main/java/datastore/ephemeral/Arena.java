@@ -298,8 +298,9 @@ final class Arena implements AutoCloseable {
         boolean interrupted = Thread.interrupted();
         try {
             try {
+                // Never through a symbolic link: whoever could place one would choose the file the dock writes.
                 FileChannel opened = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                        StandardOpenOption.WRITE);
+                        StandardOpenOption.WRITE, java.nio.file.LinkOption.NOFOLLOW_LINKS);
                 String refusal;
                 try {
                     refusal = inspect(opened, launch);

@@ -1,23 +1,42 @@
 package datastore.ephemeral;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Where the arena file lives. An explicit path is taken as configured (its directory is created if
- * missing); the automatic choice prefers tmpfs ({@code /dev/shm}) over {@code java.io.tmpdir}, keeps a
- * file that already exists (so that a bundle update finds the arena it left, whatever the free space
+ * missing); the automatic choice prefers tmpfs ({@code /dev/shm}) over {@code java.io.tmpdir}, keeps an
+ * arena that already exists (so that a bundle update finds the arena it left, whatever the free space
  * now) and otherwise takes the first directory with room for the arena's typical size, so that a small
- * {@code /dev/shm} (64 MiB in a default container) never breaks the capacity promise halfway. The file
- * name carries a hash of the framework storage location: two docks on one machine never share an arena.
+ * {@code /dev/shm} (64 MiB in a default container) never breaks the capacity promise halfway.
+ *
+ * <p>The automatic arena lives in a folder of its own, {@code datastore-ephemeral-<hash>} with the
+ * hash of the user and the framework storage location (two docks never share an arena), which must
+ * be a real folder owned by this user with mode 0700: another user of the machine can neither read
+ * the arena nor hand the dock a file or link of theirs. A folder of that name that fails the check
+ * (someone created it first) is reported and never followed; the arena then goes to a folder of an
+ * unpredictable name, created privately, which the bundle remembers in its data area so that an
+ * update of the bundle finds it again.
  */
 final class ArenaLocation {
     static final Path SHARED_MEMORY = Paths.get("/dev/shm");
+    static final String ARENA_FILE = "ephemeral.arena";
+
+    private static final System.Logger LOG = System.getLogger(ArenaLocation.class.getName());
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
 
     private ArenaLocation() {
     }
@@ -26,21 +45,23 @@ final class ArenaLocation {
      * @param configured the configured path; empty or null for the automatic choice
      * @param storage the framework storage location, which identifies the dock on this machine
      * @param capacity the partition's capacity, to estimate the room the arena needs
+     * @param memo where the bundle remembers an arena folder of unpredictable name; null for none
      * @throws IllegalArgumentException if the path cannot hold the arena, with the reason
      */
-    static Path resolve(String configured, String storage, long capacity) {
+    static Path resolve(String configured, String storage, long capacity, Path memo) {
         if (configured != null && !configured.isBlank()) {
             return explicit(configured.trim());
         }
         return automatic(List.of(SHARED_MEMORY, Paths.get(System.getProperty("java.io.tmpdir"))),
-                fileName(storage), Arena.typicalSize(capacity));
+                folderName(storage), Arena.typicalSize(capacity), memo);
     }
 
-    static String fileName(String storage) {
-        String identity = Paths.get(storage == null ? "" : storage).toAbsolutePath().normalize().toString();
-        return "datastore-ephemeral-" + HexFormat.of().formatHex(Arena.sha256(identity), 0, 8) + ".arena";
+    /** The name of the automatic arena's folder: this user's and this framework storage's. */
+    static String folderName(String storage) {
+        String identity = System.getProperty("user.name", "") + "\n"
+                + Paths.get(storage == null ? "" : storage).toAbsolutePath().normalize();
+        return "datastore-ephemeral-" + HexFormat.of().formatHex(Arena.sha256(identity), 0, 8);
     }
-
     static Path explicit(String configured) {
         Path file;
         try {
@@ -69,11 +90,16 @@ final class ArenaLocation {
         return file;
     }
 
-    static Path automatic(List<Path> directories, String fileName, long needed) {
+    static Path automatic(List<Path> directories, String folderName, long needed, Path memo) {
+        Path remembered = remembered(memo);
+        if (remembered != null) {
+            return remembered.resolve(ARENA_FILE);
+        }
         for (Path directory : directories) {
-            Path file = directory.resolve(fileName);
-            if (Files.isRegularFile(file) && Files.isWritable(file)) {
-                return file;
+            Path folder = directory.resolve(folderName);
+            if (Files.isRegularFile(folder.resolve(ARENA_FILE), LinkOption.NOFOLLOW_LINKS)
+                    && squatted(folder) == null) {
+                return folder.resolve(ARENA_FILE);
             }
         }
         StringBuilder refused = new StringBuilder();
@@ -89,12 +115,98 @@ final class ArenaLocation {
                 refused.append(' ').append(directory).append(" (").append(e.getMessage()).append(')');
                 continue;
             }
-            if (usable >= needed) {
-                return directory.resolve(fileName);
+            if (usable < needed) {
+                refused.append(' ').append(directory).append(" (").append(usable).append(" bytes free)");
+                continue;
             }
-            refused.append(' ').append(directory).append(" (").append(usable).append(" bytes free)");
+            return privateFolder(directory, folderName, memo).resolve(ARENA_FILE);
         }
         throw new IllegalArgumentException("no directory can hold the ephemeral arena of about " + needed
                 + " bytes:" + refused + "; configure " + EphemeralPartition.PID + " path or a smaller capacity");
+    }
+
+    /**
+     * The arena's folder in {@code directory}: the one of the predictable name, created 0700 if
+     * missing, or, if someone else holds that name, a new folder of unpredictable name, remembered.
+     */
+    private static Path privateFolder(Path directory, String folderName, Path memo) {
+        Path folder = directory.resolve(folderName);
+        try {
+            Files.createDirectory(folder, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+        } catch (FileAlreadyExistsException exists) {
+            // Ours from an earlier start, or someone else's: checked below, never trusted by name.
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot create the ephemeral arena folder " + folder + ": " + e, e);
+        }
+        String squat = squatted(folder);
+        if (squat == null) {
+            return folder;
+        }
+        LOG.log(System.Logger.Level.WARNING, "the ephemeral arena folder " + folder + " is not this dock's: " + squat
+                + " (another user may have created it first); it is not used, and the arena goes to a private folder "
+                + "of unpredictable name instead");
+        try {
+            Path fresh = Files.createTempDirectory(directory, folderName + "-",
+                    PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+            if (memo != null) {
+                Files.createDirectories(memo.toAbsolutePath().getParent());
+                Files.writeString(memo, fresh.toString());
+            }
+            return fresh;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the ephemeral arena folder " + folder + " is not this dock's (" + squat
+                    + ") and no private folder could be made beside it: " + e, e);
+        }
+    }
+
+    /** The folder a memo names, if it is still this user's private folder. */
+    private static Path remembered(Path memo) {
+        if (memo == null || !Files.isRegularFile(memo)) {
+            return null;
+        }
+        try {
+            Path folder = Paths.get(Files.readString(memo).strip());
+            String squat = squatted(folder);
+            if (squat == null) {
+                return folder;
+            }
+            LOG.log(System.Logger.Level.WARNING, "the remembered ephemeral arena folder " + folder + " is not usable: "
+                    + squat);
+        } catch (IOException | InvalidPathException e) {
+            LOG.log(System.Logger.Level.WARNING, "the remembered ephemeral arena folder cannot be read: " + e);
+        }
+        return null;
+    }
+
+    /**
+     * Why {@code folder} is not this user's private folder, or null if it is: it must be a folder
+     * (not a link to one), owned by this user, with mode 0700. Where the file system has no POSIX
+     * permissions, only its being a real folder is checked.
+     */
+    static String squatted(Path folder) {
+        try {
+            if (!FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+                return Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS) ? null : "not a folder";
+            }
+            PosixFileAttributes attributes = Files.readAttributes(folder, PosixFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS);
+            if (attributes.isSymbolicLink()) {
+                return "a symbolic link";
+            }
+            if (!attributes.isDirectory()) {
+                return "not a folder";
+            }
+            UserPrincipal me = FileSystems.getDefault().getUserPrincipalLookupService()
+                    .lookupPrincipalByName(System.getProperty("user.name"));
+            if (!attributes.owner().equals(me)) {
+                return "owned by " + attributes.owner().getName() + ", not " + me.getName();
+            }
+            if (!attributes.permissions().equals(OWNER_ONLY)) {
+                return "mode " + PosixFilePermissions.toString(attributes.permissions()) + ", not rwx------";
+            }
+            return null;
+        } catch (IOException e) {
+            return "unreadable: " + e.getMessage();
+        }
     }
 }

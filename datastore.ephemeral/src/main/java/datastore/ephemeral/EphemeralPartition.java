@@ -68,10 +68,10 @@ public class EphemeralPartition implements PartitionStore {
         String storage = context.getProperty(Constants.FRAMEWORK_STORAGE);
         String launchId = context.getProperty(Constants.FRAMEWORK_UUID);
         try {
-            arena = openArena(config, storage, launchId);
+            arena = openArena(config, storage, launchId, memo(context));
         } catch (ArenaRefusedException e) {
             LOG.log(System.Logger.Level.ERROR, "the ephemeral partition refuses to start: " + e.getMessage());
-            refusal = new RefusedArena(e.getMessage(), config, storage, launchId);
+            refusal = new RefusedArena(e.getMessage(), config, storage, launchId, memo(context));
             registration = context.registerService(RefusedPartition.class, refusal, FrameworkUtil.asDictionary(Map.of(
                     RefusedPartition.PARTITION, Partitions.EPHEMERAL,
                     Constants.SERVICE_RANKING, RANKING,
@@ -88,9 +88,15 @@ public class EphemeralPartition implements PartitionStore {
                 Constants.SERVICE_DESCRIPTION, "Ephemeral partition in " + arena.path())));
     }
 
-    static Arena openArena(EphemeralConfiguration config, String storage, String launchId) {
+    /** Where the bundle remembers an arena folder of unpredictable name, across its own updates. */
+    private static Path memo(BundleContext context) {
+        java.io.File file = context.getDataFile("arena-folder");
+        return file == null ? null : file.toPath();
+    }
+
+    static Arena openArena(EphemeralConfiguration config, String storage, String launchId, Path memo) {
         long capacity = checkCapacity(config);
-        Path file = ArenaLocation.resolve(config.path(), storage, capacity);
+        Path file = ArenaLocation.resolve(config.path(), storage, capacity, memo);
         return new Arena(file, capacity, checkLaunch(launchId));
     }
 
@@ -136,7 +142,7 @@ public class EphemeralPartition implements PartitionStore {
                     + "already");
         }
         long capacity = checkCapacity(refused.config);
-        Path file = ArenaLocation.resolve(refused.config.path(), refused.storage, capacity);
+        Path file = ArenaLocation.resolve(refused.config.path(), refused.storage, capacity, refused.memo);
         LOG.log(System.Logger.Level.WARNING, "formatting the ephemeral arena " + file + " on request, which replaces "
                 + "what it held; it was refused because " + refused.reason);
         try {
@@ -160,12 +166,14 @@ public class EphemeralPartition implements PartitionStore {
         final EphemeralConfiguration config;
         final String storage;
         final String launchId;
+        final Path memo;
 
-        RefusedArena(String reason, EphemeralConfiguration config, String storage, String launchId) {
+        RefusedArena(String reason, EphemeralConfiguration config, String storage, String launchId, Path memo) {
             this.reason = reason;
             this.config = config;
             this.storage = storage;
             this.launchId = launchId;
+            this.memo = memo;
         }
 
         @Override

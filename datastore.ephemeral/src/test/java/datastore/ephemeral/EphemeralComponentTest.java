@@ -58,6 +58,8 @@ public class EphemeralComponentTest {
                     switch (method.getName()) {
                     case "getProperty":
                         return properties.get(args[0]);
+                    case "getDataFile":
+                        return null; // no bundle data area, as a framework without file system support answers
                     case "registerService":
                         Registered r = new Registered(args[0], args[1], (Dictionary<?, ?>) args[2]);
                         registered.add(r);

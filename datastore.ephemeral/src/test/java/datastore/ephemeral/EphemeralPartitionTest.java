@@ -13,6 +13,7 @@ import java.lang.annotation.Annotation;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 import org.junit.Rule;
@@ -53,7 +54,7 @@ public class EphemeralPartitionTest {
     public void servesThePartitionAndKeepsItAcrossAnUpdate() {
         String path = folder.getRoot().toPath().resolve("dock.arena").toString();
         EphemeralPartition partition = new EphemeralPartition(
-                EphemeralPartition.openArena(config(1 << 20, path), "/dock/storage", "uuid-1"));
+                EphemeralPartition.openArena(config(1 << 20, path), "/dock/storage", "uuid-1", null));
         assertEquals(Partitions.EPHEMERAL, partition.name());
         assertFalse(partition.readOnly());
         partition.apply(List.of(Change.put(Namespace.KV, "k", 0, ByteBuffer.wrap(bytes("v")))));
@@ -64,7 +65,7 @@ public class EphemeralPartitionTest {
         assertThrows(DatastoreException.class, () -> partition.names(Namespace.KV));
 
         EphemeralPartition updated = new EphemeralPartition(
-                EphemeralPartition.openArena(config(1 << 20, path), "/dock/storage", "uuid-1"));
+                EphemeralPartition.openArena(config(1 << 20, path), "/dock/storage", "uuid-1", null));
         try (EntryView view = updated.open(Namespace.KV, "k").orElseThrow()) {
             assertArrayEquals(bytes("v"), ArenaFixture.copy(view.data()));
         }
@@ -78,7 +79,7 @@ public class EphemeralPartitionTest {
         String path = folder.getRoot().toPath().resolve("dock.arena").toString();
         for (long capacity : new long[] {0, -1, Arena.MAX_CAPACITY + 1}) {
             IllegalArgumentException invalid = assertThrows(IllegalArgumentException.class,
-                    () -> EphemeralPartition.openArena(config(capacity, path), "/s", "uuid"));
+                    () -> EphemeralPartition.openArena(config(capacity, path), "/s", "uuid", null));
             assertTrue(invalid.getMessage(), invalid.getMessage().contains("capacity"));
             assertTrue(invalid.getMessage(), invalid.getMessage().contains(EphemeralPartition.PID));
         }
@@ -88,19 +89,19 @@ public class EphemeralPartitionTest {
     @Test
     public void missingLaunchIdentityFailsActivation() {
         String path = folder.getRoot().toPath().resolve("dock.arena").toString();
-        assertThrows(IllegalStateException.class, () -> EphemeralPartition.openArena(config(1000, path), "/s", null));
+        assertThrows(IllegalStateException.class, () -> EphemeralPartition.openArena(config(1000, path), "/s", null, null));
     }
 
     @Test
     public void unusablePathsFailActivationClearly() throws IOException {
         Path directory = folder.newFolder("a-directory").toPath();
         IllegalArgumentException isDirectory = assertThrows(IllegalArgumentException.class,
-                () -> EphemeralPartition.openArena(config(1000, directory.toString()), "/s", "uuid"));
+                () -> EphemeralPartition.openArena(config(1000, directory.toString()), "/s", "uuid", null));
         assertTrue(isDirectory.getMessage(), isDirectory.getMessage().contains("directory"));
 
         Path plainFile = folder.newFile("plain").toPath();
         IllegalArgumentException underFile = assertThrows(IllegalArgumentException.class,
-                () -> EphemeralPartition.openArena(config(1000, plainFile.resolve("arena").toString()), "/s", "uuid"));
+                () -> EphemeralPartition.openArena(config(1000, plainFile.resolve("arena").toString()), "/s", "uuid", null));
         assertTrue(underFile.getMessage(), underFile.getMessage().contains(plainFile.toString()));
     }
 
@@ -116,24 +117,52 @@ public class EphemeralPartitionTest {
         Path shm = folder.newFolder("shm").toPath();
         Path tmp = folder.newFolder("tmp").toPath();
         Path missing = folder.getRoot().toPath().resolve("missing");
-        String name = ArenaLocation.fileName("/dock/storage");
+        String name = ArenaLocation.folderName("/dock/storage");
+        String file = ArenaLocation.ARENA_FILE;
 
-        assertEquals(shm.resolve(name), ArenaLocation.automatic(List.of(missing, shm, tmp), name, 1000));
-        Files.createFile(tmp.resolve(name));
+        assertEquals(shm.resolve(name).resolve(file), ArenaLocation.automatic(List.of(missing, shm, tmp), name, 1000, null));
+        assertEquals("the arena's folder is private", "rwx------", PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(shm.resolve(name))));
+        Files.createDirectory(tmp.resolve(name), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Files.createFile(tmp.resolve(name).resolve(file));
         assertEquals("an arena left by the previous bundle is found wherever it is",
-                tmp.resolve(name), ArenaLocation.automatic(List.of(shm, tmp), name, 1000));
+                tmp.resolve(name).resolve(file), ArenaLocation.automatic(List.of(shm, tmp), name, 1000, null));
 
         IllegalArgumentException noRoom = assertThrows(IllegalArgumentException.class,
-                () -> ArenaLocation.automatic(List.of(missing, shm), name, Long.MAX_VALUE));
+                () -> ArenaLocation.automatic(List.of(missing, shm), name, Long.MAX_VALUE, null));
         assertTrue(noRoom.getMessage(), noRoom.getMessage().contains("bytes free"));
         assertTrue(noRoom.getMessage(), noRoom.getMessage().contains("missing or not writable"));
     }
 
     @Test
-    public void arenaFileNameIdentifiesTheFrameworkStorage() {
-        assertEquals(ArenaLocation.fileName("/dock/a"), ArenaLocation.fileName("/dock/a/"));
-        assertEquals(ArenaLocation.fileName("/dock/a"), ArenaLocation.fileName("/dock/b/../a"));
-        assertNotEquals(ArenaLocation.fileName("/dock/a"), ArenaLocation.fileName("/dock/b"));
-        assertTrue(ArenaLocation.fileName(null).matches("datastore-ephemeral-[0-9a-f]{16}\\.arena"));
+    public void aSquattedArenaFolderIsNeverFollowedAndTheArenaGoesElsewhereRemembered() throws IOException {
+        Path shm = folder.newFolder("shm").toPath();
+        String name = ArenaLocation.folderName("/dock/storage");
+        Path memo = folder.getRoot().toPath().resolve("bundle-data/arena-folder");
+        // Another user's trap: a world-writable folder, and a link to a file of theirs.
+        Path squat = Files.createDirectory(shm.resolve(name));
+        Files.setPosixFilePermissions(squat, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path theirs = Files.writeString(folder.newFile("theirs").toPath(), "their data");
+        Files.createSymbolicLink(squat.resolve(ArenaLocation.ARENA_FILE), theirs);
+        assertEquals("mode rwxrwxrwx, not rwx------", ArenaLocation.squatted(squat));
+
+        Path chosen = ArenaLocation.automatic(List.of(shm), name, 1000, memo);
+        assertFalse(chosen.startsWith(squat));
+        assertTrue(chosen.getParent().getFileName().toString().startsWith(name + "-"));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(chosen.getParent())));
+        assertEquals("their data", Files.readString(theirs));
+        assertEquals("a bundle update finds the same folder", chosen, ArenaLocation.automatic(List.of(shm), name, 1000, memo));
+
+        Path link = folder.getRoot().toPath().resolve("link-to-folder");
+        Files.createSymbolicLink(link, chosen.getParent());
+        assertEquals("a symbolic link", ArenaLocation.squatted(link));
+    }
+
+    @Test
+    public void arenaFolderNameIdentifiesTheFrameworkStorage() {
+        assertEquals(ArenaLocation.folderName("/dock/a"), ArenaLocation.folderName("/dock/a/"));
+        assertEquals(ArenaLocation.folderName("/dock/a"), ArenaLocation.folderName("/dock/b/../a"));
+        assertNotEquals(ArenaLocation.folderName("/dock/a"), ArenaLocation.folderName("/dock/b"));
+        assertTrue(ArenaLocation.folderName(null).matches("datastore-ephemeral-[0-9a-f]{16}"));
     }
 }
