@@ -145,6 +145,7 @@ final class ArenaLocation {
         LOG.log(System.Logger.Level.WARNING, "the ephemeral arena folder " + folder + " is not this dock's: " + squat
                 + " (another user may have created it first); it is not used, and the arena goes to a private folder "
                 + "of unpredictable name instead");
+        removeStale(directory, folderName);
         try {
             Path fresh = Files.createTempDirectory(directory, folderName + "-",
                     PosixFilePermissions.asFileAttribute(OWNER_ONLY));
@@ -156,6 +157,30 @@ final class ArenaLocation {
         } catch (IOException e) {
             throw new IllegalArgumentException("the ephemeral arena folder " + folder + " is not this dock's (" + squat
                     + ") and no private folder could be made beside it: " + e, e);
+        }
+    }
+
+    /**
+     * Removes the private folders of unpredictable name that earlier launches of this dock made (a
+     * restart forgets them with the framework's cache), so that a squatted name does not leak an
+     * arena's worth of shared memory at every start. Only this user's private folders are touched.
+     */
+    private static void removeStale(Path directory, String folderName) {
+        try (java.nio.file.DirectoryStream<Path> stale = Files.newDirectoryStream(directory, folderName + "-*")) {
+            for (Path folder : stale) {
+                if (squatted(folder) != null) {
+                    continue;
+                }
+                try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(folder)) {
+                    for (Path file : files) {
+                        Files.deleteIfExists(file);
+                    }
+                }
+                Files.deleteIfExists(folder);
+                LOG.log(System.Logger.Level.INFO, "removed the ephemeral arena folder " + folder + " of an earlier start");
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not remove earlier ephemeral arena folders in " + directory + ": " + e);
         }
     }
 

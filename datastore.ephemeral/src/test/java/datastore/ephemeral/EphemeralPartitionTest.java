@@ -153,6 +153,15 @@ public class EphemeralPartitionTest {
         assertEquals("their data", Files.readString(theirs));
         assertEquals("a bundle update finds the same folder", chosen, ArenaLocation.automatic(List.of(shm), name, 1000, memo));
 
+        // After a restart the memo is gone with the framework's cache: the earlier folder is removed, not leaked.
+        Path memoAfterRestart = folder.getRoot().toPath().resolve("bundle-data-2/arena-folder");
+        Files.writeString(chosen, "the earlier launch's arena");
+        Path next = ArenaLocation.automatic(List.of(shm), name, 1000, memoAfterRestart);
+        assertFalse(Files.exists(chosen.getParent()));
+        assertTrue(Files.isDirectory(next.getParent()));
+        assertTrue(Files.isDirectory(squat));
+        chosen = next;
+
         Path link = folder.getRoot().toPath().resolve("link-to-folder");
         Files.createSymbolicLink(link, chosen.getParent());
         assertEquals("a symbolic link", ArenaLocation.squatted(link));
