@@ -1,5 +1,9 @@
 package datastore.spi;
 
+import java.util.List;
+
+import datastore.Namespace;
+
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -23,4 +27,15 @@ public interface RomProvisioning {
 
     /** The ROM's current state. */
     RomInfo info();
+
+    /**
+     * The names in a namespace that come from the unique-per-dock section (enrolment tokens, serial
+     * numbers), so that tools can keep such values out of sight until asked. This default knows none.
+     *
+     * @return an unmodifiable, sorted snapshot
+     * @since 1.2
+     */
+    default List<String> uniquePerDockNames(Namespace namespace) {
+        return List.of();
+    }
 }

@@ -97,6 +97,14 @@ public final class ConsoleServlet extends ApiServlet {
             return;
         }
         authorizeConsole(request);
+        if (path.equals("/reveal")) {
+            String key = request.getParameter("key");
+            if (key == null) {
+                throw ApiException.badRequest("key", "required, as a query parameter");
+            }
+            writeJson(response, HttpServletResponse.SC_OK, browser.reveal(key));
+            return;
+        }
         if (path.equals("/state")) {
             writeJson(response, HttpServletResponse.SC_OK, state());
             return;
@@ -143,7 +151,7 @@ public final class ConsoleServlet extends ApiServlet {
         ObjectNode state = object().put("dockId", api.dockId());
         state.set("partitions", browser.partitions());
         try {
-            state.set("kv", browser.keys());
+            state.set("kv", browser.keys(true));
         } catch (ApiException e) {
             state.put("kvError", e.getMessage());
         }

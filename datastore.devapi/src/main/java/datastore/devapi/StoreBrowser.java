@@ -20,9 +20,11 @@ import datastore.KvEntry;
 import datastore.KvStore;
 import datastore.Namespace;
 import datastore.PartitionUnavailableException;
+import datastore.Partitions;
 import datastore.StaleTokenException;
 import datastore.image.ImageType;
 import datastore.spi.PartitionUsage;
+import datastore.spi.RomProvisioning;
 import datastore.system.ApplicationCode;
 import datastore.system.ApplicationCodeStore;
 import datastore.system.PartitionStatus;
@@ -65,6 +67,11 @@ public final class StoreBrowser {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     volatile StoreStatus storeStatus;
+
+    /** Tells which ROM keys are unique-per-dock, so the console can keep their values out of sight. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile RomProvisioning romProvisioning;
 
     /**
      * Bytes of image copies being sent at once, in KiB: a dozen of the largest images. A request
@@ -126,17 +133,35 @@ public final class StoreBrowser {
      * @throws ApiException 503 if there is no key-value store
      */
     ArrayNode keys() throws ApiException {
+        return keys(false);
+    }
+
+    /**
+     * Every visible key as {@link #keys()} lists it; with {@code maskUniquePerDock}, the value of a
+     * key served from the ROM's unique-per-dock section (an enrolment token, say) is left out and the
+     * entry marked {@code masked}, for a page that shows it only when asked ({@link #reveal}).
+     */
+    ArrayNode keys(boolean maskUniquePerDock) throws ApiException {
         KvStore store = kvStore;
         if (store == null) {
             throw ApiException.unavailable("key-value store");
         }
         ArrayNode result = JsonNodeFactory.instance.arrayNode();
+        java.util.Set<String> hidden = maskUniquePerDock ? uniquePerDockKeys() : java.util.Set.of();
         for (String key : listed(store::list)) {
             try {
                 Optional<KvEntry> entry = store.lookup(key);
                 // A key removed since list() is simply no longer there.
-                entry.ifPresent(found -> result.addObject().put("key", found.key()).put("value", found.value())
-                        .put("partition", found.partition()));
+                entry.ifPresent(found -> {
+                    ObjectNode item = result.addObject().put("key", found.key());
+                    if (maskUniquePerDock && Partitions.ROM.equals(found.partition())
+                            && (hidden == null || hidden.contains(found.key()))) {
+                        item.putNull("value").put("masked", true);
+                    } else {
+                        item.put("value", found.value());
+                    }
+                    item.put("partition", found.partition());
+                });
             } catch (DatastoreException e) {
                 result.addObject().put("key", key).put("error", e.getMessage());
             }
@@ -167,6 +192,41 @@ public final class StoreBrowser {
             }
         }
         return result;
+    }
+
+    /** The ROM's unique-per-dock keys; empty without the ROM's provisioning service (production, no ROM). */
+    private java.util.Set<String> uniquePerDockKeys() {
+        RomProvisioning rom = romProvisioning;
+        if (rom == null) {
+            return java.util.Set.of();
+        }
+        try {
+            return java.util.Set.copyOf(rom.uniquePerDockNames(Namespace.KV));
+        } catch (RuntimeException e) {
+            // Without the list nothing can be told apart: everything from the ROM is hidden instead.
+            return null;
+        }
+    }
+
+    /**
+     * One key's visible value and partition, for a console that shows a masked value on request.
+     *
+     * @throws ApiException 404 if no partition has the key, 503 without a key-value store
+     */
+    ObjectNode reveal(String key) throws ApiException {
+        KvStore store = kvStore;
+        if (store == null) {
+            throw ApiException.unavailable("key-value store");
+        }
+        Optional<KvEntry> entry;
+        try {
+            entry = store.lookup(key);
+        } catch (DatastoreException e) {
+            throw new ApiException(ApiException.BAD_REQUEST, "key: " + e.getMessage());
+        }
+        KvEntry found = entry.orElseThrow(() -> new ApiException(ApiException.NOT_FOUND, "key: no key \"" + key + "\""));
+        return JsonNodeFactory.instance.objectNode().put("key", found.key()).put("value", found.value())
+                .put("partition", found.partition());
     }
 
     /** A store's listing; a partition that cannot list (one refused, say) is a 503 naming it. */

@@ -820,6 +820,34 @@ public class DevApiHttpTest {
     }
 
     @Test
+    public void uniquePerDockValuesAreMaskedInTheConsoleUntilRevealed() throws Exception {
+        kv.with("enrolment_token", "tok-secret-0001", "rom");
+        rom.uniquePerDock = List.of("enrolment_token", "timezone_not_from_rom");
+        browser.romProvisioning = rom;
+        String session = consoleSession();
+
+        TestServer.Reply state = consoleGet("/console/state", session);
+        assertFalse("the token is not in the state: " + state.text(), state.text().contains("tok-secret-0001"));
+        JsonNode token = null;
+        for (JsonNode entry : state.json().path("kv")) {
+            if (entry.path("key").asText().equals("enrolment_token")) {
+                token = entry;
+            }
+        }
+        assertTrue(token.path("masked").asBoolean());
+        assertTrue(token.path("value").isNull());
+        assertTrue("other ROM values show", state.text().contains("\"UTC\""));
+
+        JsonNode revealed = consoleGet("/console/reveal?key=enrolment_token", session).json();
+        assertEquals("tok-secret-0001", revealed.path("value").asText());
+        assertErrors(consoleGet("/console/reveal?key=enrolment_token", null), 401,
+                "console session: none; log in at /console/login.html");
+        assertErrors(consoleGet("/console/reveal?key=nothing", session), 404, "key: no key \"nothing\"");
+        // The browse API, for authenticated scripts, is not the console: it answers values as stored.
+        assertTrue(server.get("/api/datastore/kv", this.token).text().contains("tok-secret-0001"));
+    }
+
+    @Test
     public void theConsoleServesImagesToASessionWithoutAToken() throws Exception {
         TestServer.Reply reply = consoleGet("/console/images/logo", consoleSession());
         assertEquals(200, reply.status());

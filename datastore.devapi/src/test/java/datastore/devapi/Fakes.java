@@ -150,6 +150,12 @@ final class Fakes {
         RomContent content = new RomContent(new byte[] {'o', 'l', 'd'}, Map.of("old", "value"), Map.of());
         long generation = 1;
         List<InvalidRomContentException.Problem> refuse = List.of();
+        List<String> uniquePerDock = List.of();
+
+        @Override
+        public List<String> uniquePerDockNames(Namespace namespace) {
+            return namespace == Namespace.KV ? uniquePerDock : List.of();
+        }
 
         @Override
         public RomInfo replace(RomContent replacement) {

@@ -45,6 +45,11 @@ final class RomProvisioningService implements RomProvisioning {
     }
 
     @Override
+    public java.util.List<String> uniquePerDockNames(datastore.Namespace namespace) {
+        return store.uniquePerDockNames(namespace);
+    }
+
+    @Override
     public RomInfo info() {
         return store.info();
     }

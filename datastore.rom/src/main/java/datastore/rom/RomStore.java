@@ -390,6 +390,19 @@ public final class RomStore {
         return (m.app() == null ? 0 : m.app().verifiedPages()) + (m.upd() == null ? 0 : m.upd().verifiedPages());
     }
 
+    /** The names in a namespace of the unique-per-dock section (either copy), sorted; unmodifiable. */
+    public List<String> uniquePerDockNames(Namespace namespace) {
+        Mounted m = mounted;
+        TreeSet<String> names = new TreeSet<>();
+        if (m.upd() != null) {
+            names.addAll(m.upd().names(namespace));
+        }
+        if (m.updCopy() != null) {
+            names.addAll(m.updCopy().names(namespace));
+        }
+        return List.copyOf(names);
+    }
+
     /** The names in a namespace, UPD and application together, sorted; unmodifiable. */
     public List<String> names(Namespace namespace) {
         Mounted m = mounted;

@@ -123,6 +123,9 @@ public class RomStoreTest {
         assertEquals("https://content.example.com/c", read(store, "content_url"));
         assertArrayEquals("a replace never touches the UPD section", updBytes, slice(layout.updOffset(), layout.updSize()));
         assertEquals(List.of("content_url", "dock_name", "enrolment_token", "timezone"), store.names(Namespace.KV));
+        assertEquals("tools can tell UPD names from the application's", List.of("dock_name", "enrolment_token"),
+                store.uniquePerDockNames(Namespace.KV));
+        assertEquals(List.of(), store.uniquePerDockNames(Namespace.IMAGE));
         assertEquals(RomFixtures.snapshot(store), RomFixtures.snapshot(RomFixtures.mount(region)));
 
         // The capacity is shared: content that fits alone does not fit next to the UPD data.

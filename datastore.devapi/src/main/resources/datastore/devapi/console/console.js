@@ -80,7 +80,25 @@
     state.kv.forEach(function (entry) {
       var row = el('tr');
       row.appendChild(el('td', null, entry.key));
-      row.appendChild(entry.error ? el('td', 'error', entry.error) : el('td', 'value', entry.value));
+      if (entry.error) {
+        row.appendChild(el('td', 'error', entry.error));
+      } else if (entry.masked) {
+        // A unique-per-dock value (an enrolment token, say) stays hidden until asked for.
+        var cell = el('td', 'value masked');
+        var button = el('button', 'reveal', 'reveal');
+        button.type = 'button';
+        button.title = 'unique to this dock; shown on request';
+        button.addEventListener('click', function () {
+          fetch('reveal?key=' + encodeURIComponent(entry.key), { cache: 'no-store' })
+            .then(function (response) { return response.json(); })
+            .then(function (found) { cell.textContent = found.value !== undefined ? found.value : 'not found'; });
+        });
+        cell.appendChild(el('span', 'muted', '•••••• '));
+        cell.appendChild(button);
+        row.appendChild(cell);
+      } else {
+        row.appendChild(el('td', 'value', entry.value));
+      }
       var source = el('td');
       if (entry.partition) { source.appendChild(el('span', 'tag', entry.partition)); }
       row.appendChild(source);
