@@ -345,6 +345,18 @@ public class DevelopmentApiIT {
     // ---------------------------------------------------------------- 404
 
     @Test
+    public void everyAnswerForbidsContentSniffingTheContainersOwnToo() throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        for (String path : new String[] {"/no-such-path", "/api/no-such-endpoint", "/api/datastore/kv", "/console/login.html"}) {
+            java.net.http.HttpResponse<String> response = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + dock.port() + path)).GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(path + " answered " + response.statusCode(), "nosniff",
+                    response.headers().firstValue("X-Content-Type-Options").orElse("none"));
+        }
+    }
+
+    @Test
     public void anotherDocksIdIsNotFound() throws Exception {
         StoreSnapshot before = StoreSnapshot.take(client, dock);
         String other = "not-" + dockId;
