@@ -1,0 +1,116 @@
+package datastore.runtime;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPInputStream;
+
+import datastore.Namespace;
+import datastore.device.NorFlash;
+import datastore.flash.FlashRegion;
+
+import org.junit.Test;
+
+/**
+ * Mounts the committed flash images of every runtime format version (written by
+ * {@link FixtureWriter} with the code of their time) and reads every entry of their manifests, so a
+ * format change cannot pass the build without keeping them readable.
+ */
+public class GoldenFixtureTest {
+
+    /** A fixture: its image on a fresh in-memory flash and the entries its manifest lists. */
+    record Fixture(NorFlash flash, FlashRegion region, long capacity, int maxEntries, Map<String, byte[]> entries,
+            List<String> absent) {
+    }
+
+    static Fixture load(String name) {
+        try {
+            String manifest;
+            try (InputStream in = resource(name + ".manifest")) {
+                manifest = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+            byte[] image;
+            try (InputStream in = new GZIPInputStream(resource(name + ".img.gz"))) {
+                image = in.readAllBytes();
+            }
+            Map<String, byte[]> entries = new HashMap<>();
+            List<String> absent = new java.util.ArrayList<>();
+            long size = 0;
+            int block = 0;
+            int program = 0;
+            long capacity = 0;
+            int maxEntries = 0;
+            for (String line : manifest.split("\n")) {
+                String[] f = line.split(" ");
+                if (line.startsWith("#") || line.isEmpty()) {
+                    continue;
+                } else if (f[0].equals("geometry")) {
+                    size = Long.parseLong(f[1]);
+                    block = Integer.parseInt(f[2]);
+                    program = Integer.parseInt(f[3]);
+                    capacity = Long.parseLong(f[4]);
+                    maxEntries = Integer.parseInt(f[5]);
+                } else if (f[0].equals("absent")) {
+                    absent.add(f[1] + "/" + f[2]);
+                } else {
+                    entries.put(f[0] + "/" + f[1], Base64.getDecoder().decode(f[2]));
+                }
+            }
+            assertEquals(name + ": image size", size, image.length);
+            NorFlash flash = NorFlash.inMemory(size, block, program);
+            FlashRegion region = flash.region("runtime", 0, size);
+            region.program(0, ByteBuffer.wrap(image));
+            return new Fixture(flash, region, capacity, maxEntries, entries, absent);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static InputStream resource(String name) {
+        InputStream in = GoldenFixtureTest.class.getResourceAsStream("/fixtures/" + name);
+        assertNotNull("missing test resource fixtures/" + name, in);
+        return in;
+    }
+
+    static Namespace namespace(String key) {
+        return key.startsWith("kv/") ? Namespace.KV : Namespace.IMAGE;
+    }
+
+    static String name(String key) {
+        return key.substring(key.indexOf('/') + 1);
+    }
+
+    /** Checks that the store holds exactly the fixture's entries. */
+    static void assertHolds(String what, LogStore store, Fixture fixture) {
+        for (Map.Entry<String, byte[]> e : fixture.entries().entrySet()) {
+            byte[] value = Stores.get(store, namespace(e.getKey()), name(e.getKey()));
+            assertArrayEquals(what + ": " + e.getKey(), e.getValue(), value);
+        }
+        for (String key : fixture.absent()) {
+            assertFalse(what + ": removed " + key + " is back", store.open(namespace(key), name(key)).isPresent());
+        }
+        int listed = store.names(Namespace.KV).size() + store.names(Namespace.IMAGE).size();
+        assertEquals(what + ": listed names", fixture.entries().size(), listed);
+    }
+
+    @Test
+    public void formatVersion2IsReadInFull() {
+        Fixture fixture = load("runtime-v2");
+        LogStore store = Stores.mount(fixture.region(), fixture.capacity(), fixture.maxEntries());
+        assertTrue("problems: " + store.problems(), store.problems().isEmpty());
+        assertHolds("v2", store, fixture);
+        assertTrue(fixture.entries().size() > 10);
+    }
+}
