@@ -71,6 +71,11 @@ final class LogFormat {
         return align(2 * HEADER, programSize);
     }
 
+    /** Bytes of a record's superseded markers (none before format 3). */
+    static int markerSize(int count, int programSize) {
+        return 0;
+    }
+
     /** Bytes of a batch record before its names. */
     static long metaSize(int count, int runs) {
         return 2L * HEADER + 2L * (RUN * (long) runs + DIR_ENTRY * (long) count + 4);
@@ -173,7 +178,67 @@ final class LogFormat {
                 found.nameCrc(), found.valueCrc(), true);
     }
 
-    private static Header parseCopy(byte[] bytes, int at) {
+    /**
+     * Repairs a header neither of whose copies is valid: combines the copies where they differ (each
+     * differing byte taken from either, so two copies damaged at different bytes give the original),
+     * else tries every value of every covered byte of each copy (a copy damaged at one byte); a
+     * candidate counts only if its CRC32C matches. {@code null} if nothing matches. The caller must
+     * still check what it can of the result (lap, extent, commit word), since a repair is a guess the
+     * CRC confirms with a probability of about 2^-19 of being wrong.
+     */
+    static Header repairHeader(byte[] both) {
+        int[] differ = new int[HEADER];
+        int d = 0;
+        for (int i = 0; i < HEADER; i++) {
+            if (both[i] != both[HEADER + i]) {
+                differ[d++] = i;
+            }
+        }
+        byte[] candidate = new byte[HEADER];
+        if (d > 0 && d <= 8) {
+            for (int mask = 1; mask < (1 << d) - 1; mask++) {
+                System.arraycopy(both, 0, candidate, 0, HEADER);
+                for (int j = 0; j < d; j++) {
+                    if ((mask & (1 << j)) != 0) {
+                        candidate[differ[j]] = both[HEADER + differ[j]];
+                    }
+                }
+                Header h = parseCopy(candidate, 0);
+                if (h != null) {
+                    return damaged(h);
+                }
+            }
+        }
+        for (int copy = 0; copy < 2; copy++) {
+            System.arraycopy(both, copy * HEADER, candidate, 0, HEADER);
+            int storedCrc = ByteBuffer.wrap(candidate).getInt(HEADER - 4);
+            for (int i = 0; i < HEADER - 4; i++) {
+                byte original = candidate[i];
+                for (int v = 0; v < 256; v++) {
+                    if ((byte) v == original) {
+                        continue;
+                    }
+                    candidate[i] = (byte) v;
+                    if (crc(candidate, 0, HEADER - 4) == storedCrc) {
+                        Header h = parseCopy(candidate, 0);
+                        if (h != null) {
+                            return damaged(h);
+                        }
+                    }
+                }
+                candidate[i] = original;
+            }
+        }
+        return null;
+    }
+
+    private static Header damaged(Header h) {
+        return new Header(h.kind(), h.flags(), h.lap(), h.seq(), h.count(), h.length(), h.runs(), h.namespaceCode(),
+                h.format(), h.nameLength(), h.valueLength(), h.nameCrc(), h.valueCrc(), true);
+    }
+
+    /** The header copy at {@code at}, or {@code null} if it is not a valid one. */
+    static Header parseCopy(byte[] bytes, int at) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         if ((b.getShort(at) & 0xFFFF) != RECORD_MAGIC || crc(bytes, at, HEADER - 4) != b.getInt(at + HEADER - 4)) {
             return null;

@@ -312,6 +312,13 @@ final class LogStore {
         while (pos + 2 * LogFormat.HEADER <= limit) {
             LogFormat.Header header = headerAt(pos, limit);
             if (header == null) {
+                header = repairedHeaderAt(pos, limit);
+                if (header != null) {
+                    problems.add("record at ring offset " + (phys(pos) - ringStart) + " (revision " + header.seq()
+                            + "): both copies of its header are damaged; repaired from them");
+                }
+            }
+            if (header == null) {
                 long resync = resync(pos + programSize, limit);
                 if (resync < 0) {
                     break;
@@ -346,29 +353,80 @@ final class LogStore {
 
     /** The header of a record of this lap at {@code pos} whose extent fits, or {@code null}. */
     private LogFormat.Header headerAt(long pos, long limit) {
-        long ringEnd = ringEndAfter(pos);
-        if (pos + 2 * LogFormat.HEADER > ringEnd) {
+        byte[] both = headerBytes(pos);
+        return both == null ? null : placed(pos, LogFormat.parseHeader(both), limit);
+    }
+
+    private byte[] headerBytes(long pos) {
+        if (pos + 2 * LogFormat.HEADER > ringEndAfter(pos)) {
             return null;
         }
         byte[] both = new byte[2 * LogFormat.HEADER];
         map.get((int) phys(pos), both);
-        LogFormat.Header header = LogFormat.parseHeader(both);
+        return both;
+    }
+
+    /** {@code header} if it belongs to this lap at {@code pos} and its extent fits, else {@code null}. */
+    private LogFormat.Header placed(long pos, LogFormat.Header header, long limit) {
         if (header == null || header.lap() != (int) (lapOf(pos) & 0xFFFF)) {
             return null;
         }
         boolean pad = header.kind() == LogFormat.KIND_PAD;
-        long extent = pad ? header.length() : LogFormat.align(header.length(), programSize);
-        if (extent % programSize != 0 || !pad && pos + extent > ringEnd || pos + extent > limit) {
+        long extent = extent(header);
+        if (extent % programSize != 0 || !pad && pos + extent > ringEndAfter(pos) || pos + extent > limit) {
+            return null;
+        }
+        return header;
+    }
+
+    /** The bytes a record takes in the ring: its padded length and its markers, or what a pad skips. */
+    private long extent(LogFormat.Header header) {
+        if (header.kind() == LogFormat.KIND_PAD) {
+            return header.length();
+        }
+        return LogFormat.align(header.length(), programSize) + LogFormat.markerSize(header.count(), programSize);
+    }
+
+    /** Whether the record at {@code pos} has a commit word where its header says its trailer is. */
+    private boolean committedAt(long pos, LogFormat.Header header) {
+        byte[] trailer = new byte[LogFormat.TRAILER];
+        map.get((int) (phys(pos) + header.length() - LogFormat.TRAILER), trailer);
+        return LogFormat.committed(trailer, header.seq());
+    }
+
+    /**
+     * The header at {@code pos} repaired from its two damaged copies, if a record is expected there
+     * (the bytes are not erased) and the repair is confirmed by its lap, extent and commit word.
+     */
+    private LogFormat.Header repairedHeaderAt(long pos, long limit) {
+        byte[] both = headerBytes(pos);
+        if (both == null) {
+            return null;
+        }
+        boolean erased = true;
+        for (byte b : both) {
+            erased &= b == (byte) 0xFF;
+        }
+        if (erased) {
+            return null;
+        }
+        LogFormat.Header header = placed(pos, LogFormat.repairHeader(both), limit);
+        if (header == null || header.kind() != LogFormat.KIND_PAD && !committedAt(pos, header)) {
             return null;
         }
         return header;
     }
 
     /**
-     * The next position after {@code from} where a record of the expected lap starts, or -1: how the
-     * scan finds the records written after a torn header or a damaged one.
+     * The next position after {@code from} where a real record of the expected lap starts, or -1: how
+     * the scan finds the records written after a torn header or a damaged one. A position counts only
+     * if both header copies are valid and equal, or, with one valid copy, if the record's commit word
+     * stands where that header puts its trailer: a lone second copy is otherwise indistinguishable
+     * from the first copy of a record one header further on, and taking it would misplace every
+     * record after it.
      */
     private long resync(long from, long limit) {
+        byte[] both = new byte[2 * LogFormat.HEADER];
         for (long q = LogFormat.align(from, programSize); q + 2 * LogFormat.HEADER <= limit; q += programSize) {
             long ringEnd = ringEndAfter(q);
             if (q + 2 * LogFormat.HEADER > ringEnd) {
@@ -380,7 +438,16 @@ final class LogStore {
                     && (map.getShort(p + LogFormat.HEADER) & 0xFFFF) != LogFormat.RECORD_MAGIC) {
                 continue;
             }
-            if (headerAt(q, limit) != null) {
+            map.get(p, both);
+            LogFormat.Header first = LogFormat.parseCopy(both, 0);
+            LogFormat.Header second = LogFormat.parseCopy(both, LogFormat.HEADER);
+            LogFormat.Header header = placed(q, first != null ? first : second, limit);
+            if (header == null) {
+                continue;
+            }
+            boolean twins = first != null && second != null
+                    && java.util.Arrays.equals(both, 0, LogFormat.HEADER, both, LogFormat.HEADER, 2 * LogFormat.HEADER);
+            if (twins || header.kind() != LogFormat.KIND_PAD && committedAt(q, header)) {
                 return q;
             }
         }
@@ -443,8 +510,7 @@ final class LogStore {
         Scanned s = new Scanned();
         s.pos = pos;
         s.header = header;
-        long extent = header.kind() == LogFormat.KIND_PAD ? header.length()
-                : LogFormat.align(header.length(), programSize);
+        long extent = extent(header);
         s.ref = new RecordRef(pos, pos + extent, header.kind(), 0);
         if (header.kind() == LogFormat.KIND_PAD) {
             return s;

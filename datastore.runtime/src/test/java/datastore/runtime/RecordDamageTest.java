@@ -1,0 +1,110 @@
+package datastore.runtime;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+import datastore.CorruptedEntryException;
+import datastore.Namespace;
+import datastore.device.NorFlash;
+import datastore.flash.FlashRegion;
+
+import org.junit.Test;
+
+/**
+ * Damage to both copies of one record's header: the scan must find the next real record, so the
+ * damaged record costs at most the entries it held, no later key reverts to an older value, and a
+ * header whose copies are damaged at different bytes, or at one byte, is repaired.
+ */
+public class RecordDamageTest {
+    static final int BLOCK = 4096;
+
+    /** 40 keys, one record each, then overwrites of some written after the 11th; returns record starts. */
+    private static List<Long> write(LogStore store) {
+        List<Long> starts = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            Stores.apply(store, Stores.put("key" + i, Stores.value(i, 20 + i)));
+        }
+        for (int i = 0; i < 40; i += 7) {
+            Stores.apply(store, Stores.put("key" + i, Stores.value(1000 + i, 30)));
+        }
+        return starts;
+    }
+
+    private static byte[] expected(int i) {
+        return i % 7 == 0 ? Stores.value(1000 + i, 30) : Stores.value(i, 20 + i);
+    }
+
+    /** Region offset of the n-th record (from 0) of a log written from the ring's start. */
+    private static long recordStart(FlashRegion region, int n) throws IOException {
+        long at = 2L * BLOCK;
+        java.nio.ByteBuffer map = region.map();
+        for (int r = 0; r < n; r++) {
+            int valueLength = map.getInt((int) at + 16);
+            int nameLength = map.get((int) at + 3) & 0xFF;
+            at += LogFormat.align(LogFormat.singleLength(nameLength, valueLength), 16) + LogFormat.markerSize(1, 16);
+        }
+        return at;
+    }
+
+    private static FlashRegion written(NorFlash flash) {
+        FlashRegion region = flash.region("runtime", 0, 64L * BLOCK);
+        LogStore store = Stores.mount(region, 8 * 1024, 64);
+        write(store);
+        return region;
+    }
+
+    @Test
+    public void bothHeaderCopiesDamagedAtTheSameByteCostOnlyThatRecord() throws IOException {
+        NorFlash flash = NorFlash.inMemory(64L * BLOCK, BLOCK, 16);
+        FlashRegion region = written(flash);
+        long at = recordStart(region, 10);
+        // The same byte of both copies, differently: neither copy nor their combination is valid.
+        flash.corrupt(at + 9, (byte) 0x5A);
+        flash.corrupt(at + 32 + 9, (byte) 0x3C);
+        flash.corrupt(at + 12, (byte) 0x01);
+        LogStore store = Stores.mount(region, 8 * 1024, 64);
+        for (int i = 0; i < 40; i++) {
+            if (i == 10) {
+                continue;
+            }
+            assertArrayEquals("key" + i, expected(i), Stores.get(store, "key" + i));
+        }
+        assertFalse(store.problems().isEmpty());
+    }
+
+    @Test
+    public void headerCopiesDamagedAtDifferentBytesAreCombined() throws IOException {
+        NorFlash flash = NorFlash.inMemory(64L * BLOCK, BLOCK, 16);
+        FlashRegion region = written(flash);
+        long at = recordStart(region, 10);
+        flash.corrupt(at + 9, (byte) 0x5A);
+        flash.corrupt(at + 32 + 17, (byte) 0x3C);
+        flash.corrupt(at + 3, (byte) 0x40);
+        LogStore store = Stores.mount(region, 8 * 1024, 64);
+        for (int i = 0; i < 40; i++) {
+            assertArrayEquals("key" + i, expected(i), Stores.get(store, "key" + i));
+        }
+        assertTrue(store.problems().toString(), store.problems().toString().contains("repaired"));
+    }
+
+    @Test
+    public void headerCopiesDamagedAtOneByteEachAreRepaired() throws IOException {
+        NorFlash flash = NorFlash.inMemory(64L * BLOCK, BLOCK, 16);
+        FlashRegion region = written(flash);
+        long at = recordStart(region, 10);
+        flash.corrupt(at + 9, (byte) 0x5A);
+        flash.corrupt(at + 32 + 9, (byte) 0x5A);
+        LogStore store = Stores.mount(region, 8 * 1024, 64);
+        for (int i = 0; i < 40; i++) {
+            assertArrayEquals("key" + i, expected(i), Stores.get(store, "key" + i));
+        }
+    }
+}
