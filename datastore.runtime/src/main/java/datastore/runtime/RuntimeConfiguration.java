@@ -24,4 +24,10 @@ public @interface RuntimeConfiguration {
     @AttributeDefinition(name = "View wait", description = "Milliseconds a write waits for open views to release "
             + "flash blocks that garbage collection needs before it fails.")
     long view_wait_millis() default 5000;
+
+    @AttributeDefinition(name = "Format a refused region", description = "Erase and format the runtime region at "
+            + "activation if it is refused (its recorded geometry or identity differs from the configured one, it "
+            + "holds bytes that are not a runtime log, or a format this build does not read), destroying what it "
+            + "holds. Off by default: a refused region is left untouched and reported as refused.")
+    boolean format_refused() default false;
 }

@@ -106,11 +106,35 @@ public class GoldenFixtureTest {
     }
 
     @Test
-    public void formatVersion2IsReadInFull() {
+    public void formatVersion2IsReadMigratedAndStaysReadableThroughCollection() throws IOException {
         Fixture fixture = load("runtime-v2");
         LogStore store = Stores.mount(fixture.region(), fixture.capacity(), fixture.maxEntries());
         assertTrue("problems: " + store.problems(), store.problems().isEmpty());
         assertHolds("v2", store, fixture);
+        assertTrue(fixture.entries().size() > 10);
+        // Migrated: the anchor now records the geometry; the format-2 records are still read.
+        LogStore migrated = Stores.mount(fixture.region(), fixture.capacity(), fixture.maxEntries());
+        assertTrue("problems: " + migrated.problems(), migrated.problems().isEmpty());
+        assertHolds("v2 migrated", migrated, fixture);
+        // Writes go on in format 3 until collection has left every format-2 record behind.
+        Map<String, byte[]> model = new HashMap<>(fixture.entries());
+        for (int i = 0; i < 300; i++) {
+            String key = "kv/k" + (i % 5);
+            byte[] value = Stores.value(90000 + i, 40);
+            migrated.apply(List.of(Stores.put(name(key), value)));
+            model.put(key, value);
+        }
+        LogStore after = Stores.mount(fixture.region(), fixture.capacity(), fixture.maxEntries());
+        assertTrue("problems: " + after.problems(), after.problems().isEmpty());
+        assertHolds("v2 after collection", after, new Fixture(null, null, 0, 0, model, List.of()));
+    }
+
+    @Test
+    public void formatVersion3IsReadInFull() {
+        Fixture fixture = load("runtime-v3");
+        LogStore store = Stores.mount(fixture.region(), fixture.capacity(), fixture.maxEntries());
+        assertTrue("problems: " + store.problems(), store.problems().isEmpty());
+        assertHolds("v3", store, fixture);
         assertTrue(fixture.entries().size() > 10);
     }
 }

@@ -107,4 +107,23 @@ public class RecordDamageTest {
             assertArrayEquals("key" + i, expected(i), Stores.get(store, "key" + i));
         }
     }
+    @Test
+    public void anOverwrittenKeyWhoseNewerRecordIsLostIsReportedNotReverted() throws IOException {
+        NorFlash flash = NorFlash.inMemory(64L * BLOCK, BLOCK, 16);
+        FlashRegion region = written(flash);
+        // Record 40 is the overwrite of key0: destroy its header beyond repair.
+        long at = recordStart(region, 40);
+        for (int b = 0; b < 64; b += 3) {
+            flash.corrupt(at + b, (byte) 0xA5);
+        }
+        LogStore store = Stores.mount(region, 8 * 1024, 64);
+        CorruptedEntryException e = assertThrows(CorruptedEntryException.class,
+                () -> store.open(Namespace.KV, "key0"));
+        assertTrue(e.getMessage(), e.getMessage().contains("key0"));
+        for (int i = 1; i < 40; i++) {
+            assertArrayEquals("key" + i, expected(i), Stores.get(store, "key" + i));
+        }
+        assertNull(Stores.get(store, "never-written"));
+        assertEquals(39, store.names(Namespace.KV).stream().filter(n -> !n.equals("key0")).count());
+    }
 }
