@@ -1281,6 +1281,34 @@ final class LogStore {
         return maxEntries;
     }
 
+    /** For tests: region offset, extent and kind of every record in the ring, oldest first; call while no write runs. */
+    List<long[]> recordExtents() {
+        List<long[]> extents = new ArrayList<>();
+        for (RecordRef r : ring) {
+            extents.add(new long[] {phys(r.start), r.end - r.start, r.kind});
+        }
+        return extents;
+    }
+
+    /**
+     * For tests: region offset and extent of the record holding the current version of a name
+     * (a removal included), or null when the log holds none; call while no write runs.
+     */
+    long[] currentExtent(Namespace namespace, String name) {
+        EntryLoc loc = keys.get(new Key(namespace, name));
+        return loc == null ? null : new long[] {phys(loc.ref.start), loc.ref.end - loc.ref.start};
+    }
+
+    /** For tests: the region offset of the newest anchor slot, or -1 if none was written. */
+    long newestAnchorAt() {
+        return anchorSlot == 0 ? -1 : (long) anchorBlock * blockSize + (long) (anchorSlot - 1) * anchorStride;
+    }
+
+    /** For tests: the distance between anchor slots. */
+    int anchorStride() {
+        return anchorStride;
+    }
+
     /** Erase counts per region block, for wear statistics; call while no write runs. */
     long[] eraseCounts() {
         return eraseCounts.clone();
