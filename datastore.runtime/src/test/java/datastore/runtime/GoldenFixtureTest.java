@@ -137,4 +137,23 @@ public class GoldenFixtureTest {
         assertHolds("v3", store, fixture);
         assertTrue(fixture.entries().size() > 10);
     }
+
+    @Test
+    public void formatVersion1IsRefusedByNameAndLeftUntouched() throws IOException {
+        Fixture fixture = load("runtime-v1");
+        byte[] before = bytes(fixture.region());
+        LogStore store = new LogStore(fixture.region(), fixture.capacity(), fixture.maxEntries(), 100);
+        LogStore.RefusedRegionException e = org.junit.Assert.assertThrows(LogStore.RefusedRegionException.class,
+                store::mount);
+        assertTrue(e.getMessage(), e.getMessage().contains("format 1 (the block-header log"));
+        assertArrayEquals("the region changed", before, bytes(fixture.region()));
+        assertEquals(10, fixture.entries().size());
+    }
+
+    private static byte[] bytes(FlashRegion region) throws IOException {
+        ByteBuffer map = region.map();
+        byte[] bytes = new byte[map.capacity()];
+        map.get(0, bytes);
+        return bytes;
+    }
 }
