@@ -6,34 +6,19 @@ import java.util.Arrays;
 import java.util.zip.CRC32C;
 
 /**
- * The on-flash format of the runtime partition, in one place so the writer and the mount scan cannot
- * drift apart. All integers are big-endian.
+ * The on-flash format of the runtime partition (version 3, described in the module's FORMAT.md), in
+ * one place so the writer and the mount scan cannot drift apart. All integers are big-endian.
  *
- * <p>The region's first two erase blocks hold the <em>anchor</em>: fixed-size slots, each with two
- * copies of (magic, version, anchor sequence, tail position, revision floor, CRC32C). The newest
- * valid slot says where the oldest record of the log starts. Every other block belongs to the
- * <em>ring</em>: records are appended at the head, one after another, across block boundaries
- * without any per-block header, so each record, and therefore each value, is contiguous in the
- * region. Positions are virtual ({@code lap * ringSize + offset}); a record never runs over the ring's
- * end (only a pad, which has no body, may skip across it), and the low 16 bits of its lap are stored
- * in it, which is how the scan tells a record of this lap from stale bytes of an earlier one.
- *
- * <p>Every record starts with a 32-byte header stored twice (magic, kind, flags, lap, sequence number,
- * CRC32C). Kinds:
- * <ul>
- * <li>single: one entry, its directory inside the header (namespace, format, name length, value
- * length, CRC32C of namespace and name, CRC32C of the value), then the name, the value and two
- * commit words: 72 bytes of overhead per entry;</li>
- * <li>batch: count, length and number of revision runs in the header, then a directory stored twice
- * (the runs as offset/length pairs from the header's sequence number, 16 bytes per entry, a CRC32C
- * binding it to the header), the names, the values and two commit words;</li>
- * <li>pad: skips to the ring's end and over blocks that open views keep from being erased; no body;
- * every record leaves room for one after it;</li>
- * <li>clear: every entry with a revision below its sequence number is gone (factory reset).</li>
- * </ul>
- * A record counts only when a commit word is present, so a torn write is recognised as absent; a
- * damaged copy of any metadata is covered by its twin, and a damaged name or value fails its own CRC
- * and is reported as a corrupted entry.
+ * <p>The region's first two erase blocks hold the <em>anchor</em>: slots of two 64-byte copies naming
+ * the tail, the revision floor and the geometry and identity the log was written for. Every other
+ * block belongs to the <em>ring</em>: records appended back to back across block boundaries, each
+ * starting with a 32-byte header stored twice whose CRC32C covers the region's identity first, so a
+ * record read on another region or geometry never parses. Kinds: single (one entry, its directory in
+ * the header), batch (a directory stored twice), clear, pad (skips the ring's end and blocks held by
+ * views) and tail (repeats the anchor's tail in the ring). Single and batch records end with two
+ * commit words and one superseded bit per entry, left erased until a durable newer write clears it.
+ * Format 2 (no identity, no markers, 40-byte anchors) is read; format 1 is only recognised, to be
+ * refused by name.
  */
 final class LogFormat {
     static final int VERSION = 3;

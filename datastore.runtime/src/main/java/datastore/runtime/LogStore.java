@@ -1533,6 +1533,8 @@ final class LogStore {
     }
 
     private void fail(Throwable cause) {
+        // A write of this group may be torn: marking what it superseded would be premature.
+        pendingMarks.clear();
         if (failed == null) {
             failed = new DatastoreException("the runtime partition's flash failed (" + cause
                     + "); it refuses writes until it is mounted again", PARTITION, null, cause);
@@ -1672,7 +1674,8 @@ final class LogStore {
      * programmed once; NOR programming only clears bits, so earlier marks stay.
      */
     private void programMarks() throws IOException {
-        if (pendingMarks.isEmpty()) {
+        if (pendingMarks.isEmpty() || failed != null) {
+            pendingMarks.clear();
             return;
         }
         Map<RecordRef, byte[]> byRecord = new java.util.IdentityHashMap<>();
@@ -1990,6 +1993,7 @@ final class LogStore {
             moved.slot = i;
             if (old.damaged) {
                 moved.damaged = true;
+                moved.superseded = old.superseded;
                 moved.reported.set(old.reported.get());
             } else if (LogFormat.crc(record.bytes(), (int) record.valueAt()[i], old.valueLength) == old.valueCrc) {
                 // Checked while copying, so the copy needs no check at its first open.

@@ -8,7 +8,6 @@ import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 
 import datastore.CorruptedEntryException;
@@ -26,16 +25,14 @@ import org.junit.Test;
 public class RecordDamageTest {
     static final int BLOCK = 4096;
 
-    /** 40 keys, one record each, then overwrites of some written after the 11th; returns record starts. */
-    private static List<Long> write(LogStore store) {
-        List<Long> starts = new ArrayList<>();
+    /** 40 keys, one record each, then overwrites of every seventh (key0 first, so its overwrite is record 40). */
+    private static void write(LogStore store) {
         for (int i = 0; i < 40; i++) {
             Stores.apply(store, Stores.put("key" + i, Stores.value(i, 20 + i)));
         }
         for (int i = 0; i < 40; i += 7) {
             Stores.apply(store, Stores.put("key" + i, Stores.value(1000 + i, 30)));
         }
-        return starts;
     }
 
     private static byte[] expected(int i) {
@@ -125,5 +122,47 @@ public class RecordDamageTest {
         }
         assertNull(Stores.get(store, "never-written"));
         assertEquals(39, store.names(Namespace.KV).stream().filter(n -> !n.equals("key0")).count());
+    }
+
+    @Test
+    public void losingTheNewestAnchorOrAllAnchorsAfterWrapsCostsNothing() throws IOException {
+        long size = 16L * BLOCK;
+        NorFlash flash = NorFlash.inMemory(size, BLOCK, 16);
+        FlashRegion region = flash.region("runtime", 0, size);
+        LogStore store = Stores.mount(region, 3 * 1024, 24);
+        java.util.Map<String, byte[]> model = new java.util.HashMap<>();
+        for (int i = 0; i < 3000; i++) {
+            String name = "k" + (i % 20);
+            byte[] value = Stores.value(i, 20 + i % 100);
+            Stores.apply(store, Stores.put(name, value));
+            model.put(name, value);
+        }
+        assertTrue(java.util.Arrays.stream(store.eraseCounts()).sum() > 5 * 16);
+        byte[] image = new byte[(int) size];
+        region.map().get(0, image);
+        long newest = store.newestAnchorAt();
+        for (String shape : List.of("newest", "all-garbage", "all-erased")) {
+            byte[] damaged = image.clone();
+            if (shape.equals("newest")) {
+                for (int b = 0; b < 2 * LogFormat.ANCHOR; b++) {
+                    damaged[(int) newest + b] ^= (byte) 0x5A;
+                }
+            } else {
+                for (int b = 0; b < 2 * BLOCK; b++) {
+                    damaged[b] = shape.equals("all-erased") ? (byte) 0xFF : (byte) (b * 31 + 7);
+                }
+            }
+            NorFlash copy = NorFlash.inMemory(size, BLOCK, 16);
+            FlashRegion copyRegion = copy.region("runtime", 0, size);
+            copyRegion.program(0, java.nio.ByteBuffer.wrap(damaged));
+            LogStore mounted = Stores.mount(copyRegion, 3 * 1024, 24);
+            for (java.util.Map.Entry<String, byte[]> e : model.entrySet()) {
+                assertArrayEquals(shape + ": " + e.getKey(), e.getValue(), Stores.get(mounted, e.getKey()));
+            }
+            assertEquals(shape, model.size(), mounted.names(Namespace.KV).size());
+            // And it goes on working: a write, a remount.
+            Stores.apply(mounted, Stores.put("after", Stores.bytes(shape)));
+            assertArrayEquals(Stores.bytes(shape), Stores.get(Stores.mount(copyRegion, 3 * 1024, 24), "after"));
+        }
     }
 }
