@@ -35,8 +35,8 @@ public class GeometryTest {
     static final int MAX_ENTRIES = 24;
     static final int BLOCKS = 13;
     static final long SIZE = (long) BLOCKS * BLOCK;
-    /** The runtime region starts two blocks into a device of 40 blocks, after a foreign region. */
-    static final long OFFSET = 2L * BLOCK;
+    /** The runtime region follows a ROM region of the same size (foreign bytes) on a device of 40 blocks. */
+    static final long OFFSET = SIZE;
 
     private final NorFlash flash = NorFlash.inMemory(40L * BLOCK, BLOCK, 16);
     private final Map<String, byte[]> model = new HashMap<>();
@@ -117,8 +117,9 @@ public class GeometryTest {
     @Test
     public void swappedRegionsAreRefused() throws IOException {
         writeWrappedLog();
-        // The runtime region configured where the foreign (ROM) region lies, and the other way round.
+        // The runtime region configured where the ROM region lies (the ROM partition refuses the other half).
         String atRom = refused(flash.region("runtime", 0, SIZE));
+        assertTrue(atRom, atRom.contains(configured(0, SIZE)));
         assertTrue(atRom, atRom.contains("neither erased") || atRom.contains(configured(OFFSET, SIZE)));
         // The runtime log configured as some other partition's region: the ROM side refuses it on its own.
         assertOriginalStillServed();
