@@ -165,4 +165,45 @@ public class RecordDamageTest {
             assertArrayEquals(Stores.bytes(shape), Stores.get(Stores.mount(copyRegion, 3 * 1024, 24), "after"));
         }
     }
+
+    /** Destroys the header of the record starting at {@code at} beyond repair. */
+    private static void destroyHeader(NorFlash flash, long at) throws IOException {
+        for (int b = 0; b < 64; b += 3) {
+            flash.corrupt(at + b, (byte) 0xA5);
+        }
+    }
+
+    @Test
+    public void aLostRemovalOrClearIsReportedNotReverted() throws IOException {
+        NorFlash flash = NorFlash.inMemory(64L * BLOCK, BLOCK, 16);
+        FlashRegion region = flash.region("runtime", 0, 64L * BLOCK);
+        LogStore store = Stores.mount(region, 8 * 1024, 64);
+        Stores.apply(store, Stores.put("kept", Stores.bytes("1")));
+        Stores.apply(store, Stores.put("removed", Stores.bytes("2")));
+        List<long[]> before = store.recordExtents();
+        Stores.apply(store, Stores.remove("removed"));
+        long removal = store.recordExtents().get(before.size())[0];
+        destroyHeader(flash, removal);
+        LogStore mounted = Stores.mount(region, 8 * 1024, 64);
+        CorruptedEntryException e = assertThrows(CorruptedEntryException.class,
+                () -> mounted.open(Namespace.KV, "removed"));
+        assertTrue(e.getMessage(), e.getMessage().contains("removed") && e.getMessage().contains("no longer readable"));
+        assertArrayEquals(Stores.bytes("1"), Stores.get(mounted, "kept"));
+        // A new write of the name ends the report.
+        Stores.apply(mounted, Stores.remove("removed"));
+        assertNull(Stores.get(Stores.mount(region, 8 * 1024, 64), "removed"));
+
+        NorFlash other = NorFlash.inMemory(64L * BLOCK, BLOCK, 16);
+        FlashRegion cleared = other.region("runtime", 0, 64L * BLOCK);
+        LogStore store2 = Stores.mount(cleared, 8 * 1024, 64);
+        Stores.apply(store2, Stores.put("a", Stores.bytes("1")), Stores.put("b", Stores.bytes("2")));
+        int records = store2.recordExtents().size();
+        store2.clear();
+        Stores.apply(store2, Stores.put("c", Stores.bytes("3")));
+        destroyHeader(other, store2.recordExtents().get(records)[0]);
+        LogStore after = Stores.mount(cleared, 8 * 1024, 64);
+        assertThrows(CorruptedEntryException.class, () -> after.open(Namespace.KV, "a"));
+        assertThrows(CorruptedEntryException.class, () -> after.open(Namespace.KV, "b"));
+        assertArrayEquals(Stores.bytes("3"), Stores.get(after, "c"));
+    }
 }
