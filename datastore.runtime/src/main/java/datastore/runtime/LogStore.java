@@ -51,10 +51,13 @@ import datastore.spi.PartitionUsage;
  * a value while a view is open: the collector copies a pinned record's live entries like any other
  * but leaves its blocks unerased, and the head skips them with a pad record until they are released.
  *
- * <p>Mounting reads the anchor, parses the ring from the tail, checks every value's CRC, rebuilds the
- * index from revisions (copies left by an interrupted collection share a revision; the later wins),
- * discards records whose commit word is missing, and records damage in {@link #problems()} instead of
- * failing. A value written after mount is checked by its first open and the result is kept: the
+ * <p>Mounting reads the anchor (refusing a region whose recorded geometry or identity differs, foreign
+ * bytes and unknown formats before writing anything: {@link RefusedRegionException}), parses the ring
+ * from the tail (a later tail record replaces a lost anchor; damaged headers are repaired or skipped
+ * to the next real record), checks every value's CRC, rebuilds the index from revisions (copies left
+ * by an interrupted collection share a revision; the later wins), reports instead of serving a
+ * version whose superseded marker is set but whose successor is unreadable, discards records whose
+ * commit word is missing, and records damage in {@link #problems()} instead of failing. A value written after mount is checked by its first open and the result is kept: the
  * record cannot change on flash until its blocks are erased, which an open view prevents.
  *
  * <p>The space a region needs is checked at construction ({@link #requiredBlocks}).
@@ -1938,11 +1941,14 @@ final class LogStore {
         return moved;
     }
 
-    /** Entries the tail must copy: the current versions (all published, see {@link #flushGroup()}). */
+    /**
+     * Entries the tail must copy: the current versions (all published, see {@link #flushGroup()}),
+     * and removals whose superseding write was lost, so that the report survives the collection.
+     */
     private List<EntryLoc> survivors(RecordRef r) {
         List<EntryLoc> survivors = new ArrayList<>();
         for (EntryLoc loc : r.entries) {
-            if (loc.key != null && !loc.removal && keys.get(loc.key) == loc) {
+            if (loc.key != null && keys.get(loc.key) == loc && (!loc.removal || loc.superseded)) {
                 survivors.add(loc);
             }
         }
@@ -1991,9 +1997,15 @@ final class LogStore {
             EntryLoc moved = new EntryLoc(old.namespace, old.name, old.nameLength, old.revision, old.format, old.removal,
                     old.valueLength, old.valueCrc, base + record.valueAt()[i], ref);
             moved.slot = i;
-            if (old.damaged) {
+            moved.superseded = old.superseded;
+            if (old.superseded) {
+                // The copy keeps the mark, or a later mount would serve it as the current version.
+                pendingMarks.add(moved);
+            }
+            if (old.removal) {
+                moved.verified = true;
+            } else if (old.damaged) {
                 moved.damaged = true;
-                moved.superseded = old.superseded;
                 moved.reported.set(old.reported.get());
             } else if (LogFormat.crc(record.bytes(), (int) record.valueAt()[i], old.valueLength) == old.valueCrc) {
                 // Checked while copying, so the copy needs no check at its first open.
@@ -2017,6 +2029,7 @@ final class LogStore {
         if (unsynced) {
             syncNow();
         }
+        programMarks();
         if (!pendingPublish.isEmpty()) {
             publishLock.lock();
             try {

@@ -206,4 +206,26 @@ public class RecordDamageTest {
         assertThrows(CorruptedEntryException.class, () -> after.open(Namespace.KV, "b"));
         assertArrayEquals(Stores.bytes("3"), Stores.get(after, "c"));
     }
+
+    @Test
+    public void aReportedEntryStaysReportedThroughCollection() throws IOException {
+        long size = 16L * BLOCK;
+        NorFlash flash = NorFlash.inMemory(size, BLOCK, 16);
+        FlashRegion region = flash.region("runtime", 0, size);
+        LogStore store = Stores.mount(region, 3 * 1024, 24);
+        Stores.apply(store, Stores.put("value", Stores.bytes("old")), Stores.put("gone", Stores.bytes("old")));
+        Stores.apply(store, Stores.remove("gone"));
+        int records = store.recordExtents().size();
+        Stores.apply(store, Stores.put("value", Stores.bytes("new")), Stores.put("gone", Stores.bytes("new")));
+        destroyHeader(flash, store.recordExtents().get(records)[0]);
+        LogStore mounted = Stores.mount(region, 3 * 1024, 24);
+        for (int i = 0; i < 1500; i++) {
+            Stores.apply(mounted, Stores.put("churn" + (i % 10), Stores.value(i, 100)));
+        }
+        assertTrue(java.util.Arrays.stream(mounted.eraseCounts()).sum() > 3 * 16);
+        for (LogStore s : List.of(mounted, Stores.mount(region, 3 * 1024, 24))) {
+            assertThrows(CorruptedEntryException.class, () -> s.open(Namespace.KV, "value"));
+            assertThrows(CorruptedEntryException.class, () -> s.open(Namespace.KV, "gone"));
+        }
+    }
 }
