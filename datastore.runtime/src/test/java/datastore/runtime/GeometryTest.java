@@ -185,4 +185,56 @@ public class GeometryTest {
         String reason = refused(region);
         assertTrue(reason, reason.contains("format 1 (the block-header log"));
     }
+
+    /** Registrations a component made through a stand-in BundleContext: (interface, service, properties), live ones only. */
+    private static final class Registrations {
+        final List<Object[]> live = new java.util.ArrayList<>();
+
+        org.osgi.framework.BundleContext context() {
+            return (org.osgi.framework.BundleContext) java.lang.reflect.Proxy.newProxyInstance(
+                    getClass().getClassLoader(), new Class<?>[] {org.osgi.framework.BundleContext.class},
+                    (proxy, method, args) -> {
+                        if (!method.getName().equals("registerService")) {
+                            throw new UnsupportedOperationException(method.getName());
+                        }
+                        Object[] entry = {args[0], args[1], args[2]};
+                        live.add(entry);
+                        return java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                                new Class<?>[] {org.osgi.framework.ServiceRegistration.class}, (p, m, a) -> {
+                                    if (!m.getName().equals("unregister")) {
+                                        throw new UnsupportedOperationException(m.getName());
+                                    }
+                                    live.remove(entry);
+                                    return null;
+                                });
+                    });
+        }
+    }
+
+    @Test
+    public void aRefusedRegionRegistersRefusedPartitionAndFormatSwitchesToThePartitionStore() throws IOException {
+        writeWrappedLog();
+        FlashRegion moved = flash.region("runtime", OFFSET + BLOCK, SIZE);
+        Registrations registrations = new Registrations();
+        RuntimePartition component = new RuntimePartition(registrations.context(), moved,
+                RuntimePartitionTest.config(CAPACITY, MAX_ENTRIES));
+        assertEquals(1, registrations.live.size());
+        Object[] refused = registrations.live.get(0);
+        assertEquals(datastore.spi.RefusedPartition.class, refused[0]);
+        java.util.Dictionary<?, ?> properties = (java.util.Dictionary<?, ?>) refused[2];
+        assertEquals("runtime", properties.get(datastore.spi.RefusedPartition.PARTITION));
+        datastore.spi.RefusedPartition service = (datastore.spi.RefusedPartition) refused[1];
+        assertEquals("runtime", service.name());
+        assertEquals(component.refusal(), service.reason());
+        service.format();
+        assertEquals(1, registrations.live.size());
+        Object[] store = registrations.live.get(0);
+        assertEquals(datastore.spi.PartitionStore.class, store[0]);
+        assertEquals(200, ((java.util.Dictionary<?, ?>) store[2]).get(org.osgi.framework.Constants.SERVICE_RANKING));
+        datastore.spi.PartitionStore partition = (datastore.spi.PartitionStore) store[1];
+        assertEquals(List.of(), partition.names(Namespace.KV));
+        partition.apply(List.of(Stores.put("x", Stores.bytes("y"))));
+        component.deactivate();
+        assertEquals(0, registrations.live.size());
+    }
 }
