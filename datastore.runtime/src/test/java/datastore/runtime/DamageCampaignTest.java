@@ -31,7 +31,6 @@ import org.junit.Test;
  */
 public class DamageCampaignTest {
     static final int BLOCK = 4096;
-    static final int PROGRAM = 16;
     static final long CAPACITY = 4096;
     static final int MAX_ENTRIES = 40;
     static final int NAMES = 30;
@@ -43,6 +42,7 @@ public class DamageCampaignTest {
     private static final class Base {
         byte[] image;
         int blocks;
+        int program;
         final Map<String, List<byte[]>> history = new HashMap<>();
         final Map<String, long[]> extents = new HashMap<>();
         List<long[]> records;
@@ -51,12 +51,13 @@ public class DamageCampaignTest {
         List<Integer> programmed = new ArrayList<>();
     }
 
-    private static Base write() {
+    private static Base write(int program) {
         Base base = new Base();
-        FlashGeometry probe = new FlashGeometry(BLOCK * 1024L, BLOCK, PROGRAM);
+        base.program = program;
+        FlashGeometry probe = new FlashGeometry(BLOCK * 1024L, BLOCK, base.program);
         base.blocks = (int) LogStore.requiredBlocks(CAPACITY, MAX_ENTRIES, probe);
         long size = (long) base.blocks * BLOCK;
-        NorFlash flash = NorFlash.inMemory(size, BLOCK, PROGRAM);
+        NorFlash flash = NorFlash.inMemory(size, BLOCK, base.program);
         FlashRegion region = flash.region("runtime", 0, size);
         LogStore store = Stores.mount(region, CAPACITY, MAX_ENTRIES);
         Random random = new Random(77);
@@ -139,9 +140,9 @@ public class DamageCampaignTest {
                 break;
             }
             case PROGRAM_UNIT: {
-                int at = base.programmed.get(random.nextInt(base.programmed.size())) / PROGRAM * PROGRAM;
-                garbage(image, at, PROGRAM, random);
-                hit.add(new long[] {at, at + PROGRAM});
+                int at = base.programmed.get(random.nextInt(base.programmed.size())) / 16 * 16;
+                garbage(image, at, 16, random);
+                hit.add(new long[] {at, at + 16});
                 break;
             }
             case BOTH_HEADER_COPIES: {
@@ -216,8 +217,26 @@ public class DamageCampaignTest {
 
     @Test
     public void damageCostsOnlyWhatItHitNeverAWrongOrOlderValue() throws Exception {
-        Base base = write();
-        Random random = new Random(2026);
+        long[] totals = new long[6];
+        for (int program : new int[] {16, 256}) {
+            long[] run = campaign(write(program), new Random(2026 + program));
+            for (int i = 0; i < totals.length; i++) {
+                totals[i] += run[i];
+            }
+        }
+        long trials = totals[0];
+        System.out.println("damage: trials=" + trials + " lost-beyond-hit=" + totals[1] + " reverted=" + totals[2]
+                + " wrong=" + totals[3] + " unmountable=" + totals[4]);
+        System.out.println("damage: entries lost where their record was hit=" + totals[5]);
+        assertTrue("the damage must hit entries sometimes", totals[5] > trials / 50);
+        assertEquals("lost beyond what was hit", 0, totals[1]);
+        assertEquals("reverted", 0, totals[2]);
+        assertEquals("wrong", 0, totals[3]);
+        assertEquals("unmountable", 0, totals[4]);
+    }
+
+    /** Runs every shape on copies of one base image; returns trials, lost beyond hit, reverted, wrong, unmountable, lost in hit. */
+    private static long[] campaign(Base base, Random random) throws Exception {
         long trials = 0;
         long lostBeyondHit = 0;
         long reverted = 0;
@@ -230,7 +249,7 @@ public class DamageCampaignTest {
                 trials++;
                 System.arraycopy(base.image, 0, image, 0, image.length);
                 List<long[]> hit = damage(shape, image, base, random);
-                NorFlash flash = NorFlash.inMemory(image.length, BLOCK, PROGRAM);
+                NorFlash flash = NorFlash.inMemory(image.length, BLOCK, base.program);
                 FlashRegion region = flash.region("runtime", 0, image.length);
                 region.program(0, ByteBuffer.wrap(image));
                 LogStore store = new LogStore(region, CAPACITY, MAX_ENTRIES, 100);
@@ -281,14 +300,8 @@ public class DamageCampaignTest {
                 }
             }
         }
-        System.out.println("damage: trials=" + trials + " lost-beyond-hit=" + lostBeyondHit + " reverted=" + reverted
-                + " wrong=" + wrong + " unmountable=" + unmountable);
-        System.out.println("damage: entries lost where their record was hit=" + lostInHit + " (" + base.blocks
-                + " blocks, " + base.records.size() + " records)");
-        assertTrue("the damage must hit entries sometimes", lostInHit > trials / 50);
-        assertEquals("lost beyond what was hit", 0, lostBeyondHit);
-        assertEquals("reverted", 0, reverted);
-        assertEquals("wrong", 0, wrong);
-        assertEquals("unmountable", 0, unmountable);
+        System.out.println("damage, program unit " + base.program + ": " + base.blocks + " blocks, "
+                + base.records.size() + " records, " + lostInHit + " entries lost where their record was hit");
+        return new long[] {trials, lostBeyondHit, reverted, wrong, unmountable, lostInHit};
     }
 }
