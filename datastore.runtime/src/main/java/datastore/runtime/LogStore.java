@@ -254,8 +254,9 @@ final class LogStore {
     /**
      * The blocks a region needs so that {@code capacity} payload bytes in up to {@code maxEntries}
      * entries always fit, whatever the history of writes. The ring must hold: the live entries as the
-     * collector leaves them (every entry in a record of its own at worst: capacity plus 72 bytes and
-     * program-size padding per entry, or a pair of copies sharing a record); the largest write (one
+     * collector leaves them (every entry in a record of its own at worst: capacity plus 72 bytes,
+     * program-size padding and one program unit of superseded markers per entry, or a pair of copies
+     * sharing a record); the largest write (one
      * batch replacing everything, {@link #maxRecord}); room for the collector to copy the largest
      * record; and, once per lap, the end of the ring a record did not fit into (at most another
      * largest record) - together three largest records; plus the partly used blocks at head and tail

@@ -17,7 +17,7 @@ public @interface RuntimeConfiguration {
     long capacity() default RuntimePartition.DEFAULT_CAPACITY;
 
     @AttributeDefinition(name = "Entry limit", description = "The most entries the partition holds, and the most "
-            + "one write may carry (1 to 16777216, default 131072). Every entry costs up to 96 bytes of record "
+            + "one write may carry (1 to 16777216, default 131072). Every entry costs up to 103 bytes of record "
             + "overhead on flash, and the largest write grows with it, so the region must grow with this limit.")
     int max_entries() default RuntimePartition.DEFAULT_MAX_ENTRIES;
 
