@@ -57,7 +57,8 @@ import datastore.spi.PartitionUsage;
  * to the next real record), checks every value's CRC, rebuilds the index from revisions (copies left
  * by an interrupted collection share a revision; the later wins), reports instead of serving a
  * version whose superseded marker is set but whose successor is unreadable, discards records whose
- * commit word is missing, and records damage in {@link #problems()} instead of failing. A value written after mount is checked by its first open and the result is kept: the
+ * commit word is missing, and records damage in {@link #problems()} instead of failing. A value
+ * written after mount is checked by its first open and the result is kept: the
  * record cannot change on flash until its blocks are erased, which an open view prevents.
  *
  * <p>The space a region needs is checked at construction ({@link #requiredBlocks}).

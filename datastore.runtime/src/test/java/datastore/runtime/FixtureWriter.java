@@ -27,7 +27,9 @@ import datastore.spi.EntryView;
  * mixed writes, overwrites, removals, batches and several garbage collections, and a manifest of
  * every entry it must hold. Run by hand when a format version is introduced:
  * {@code java -cp <test and main classes, api, device> datastore.runtime.FixtureWriter <dir> <name>};
- * {@link GoldenFixtureTest} mounts every committed fixture.
+ * {@link GoldenFixtureTest} mounts every committed fixture. {@code runtime-v1} predates this class: it
+ * was written by the code of commit 30e1ba2^ (its tree compiled on its own, 300 single puts and
+ * removals over 12 names), as its manifest says.
  */
 final class FixtureWriter {
     static final int BLOCK = 4096;
