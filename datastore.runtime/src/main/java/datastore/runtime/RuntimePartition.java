@@ -88,8 +88,12 @@ public class RuntimePartition implements PartitionStore {
         register();
     }
 
-    /** For tests: the component without a framework (nothing is registered). */
-    RuntimePartition(FlashRegion region, RuntimeConfiguration config) {
+    /**
+     * The partition without a framework (tests, benchmarks): mounted as at activation, nothing
+     * registered; a refused region leaves it unavailable ({@link #refusal()} says why) until
+     * formatted.
+     */
+    public RuntimePartition(FlashRegion region, RuntimeConfiguration config) {
         this(null, region, config);
     }
 
@@ -158,7 +162,7 @@ public class RuntimePartition implements PartitionStore {
     }
 
     /** Why the region is refused (naming what was found and what is configured), or null when mounted. */
-    String refusal() {
+    public String refusal() {
         return refusal;
     }
 
