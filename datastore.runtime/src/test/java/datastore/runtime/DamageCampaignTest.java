@@ -217,7 +217,7 @@ public class DamageCampaignTest {
 
     @Test
     public void damageCostsOnlyWhatItHitNeverAWrongOrOlderValue() throws Exception {
-        long[] totals = new long[6];
+        long[] totals = new long[7];
         for (int program : new int[] {16, 256}) {
             long[] run = campaign(write(program), new Random(2026 + program));
             for (int i = 0; i < totals.length; i++) {
@@ -227,12 +227,14 @@ public class DamageCampaignTest {
         long trials = totals[0];
         System.out.println("damage: trials=" + trials + " lost-beyond-hit=" + totals[1] + " reverted=" + totals[2]
                 + " wrong=" + totals[3] + " unmountable=" + totals[4]);
-        System.out.println("damage: entries lost where their record was hit=" + totals[5]);
+        System.out.println("damage: entries lost where their record was hit=" + totals[5] + ", of them unreported="
+                + totals[6]);
         assertTrue("the damage must hit entries sometimes", totals[5] > trials / 50);
         assertEquals("lost beyond what was hit", 0, totals[1]);
         assertEquals("reverted", 0, totals[2]);
         assertEquals("wrong", 0, totals[3]);
         assertEquals("unmountable", 0, totals[4]);
+        assertEquals("losses without a problem reported", 0, totals[6]);
     }
 
     /** Runs every shape on copies of one base image; returns trials, lost beyond hit, reverted, wrong, unmountable, lost in hit. */
@@ -243,6 +245,7 @@ public class DamageCampaignTest {
         long wrong = 0;
         long unmountable = 0;
         long lostInHit = 0;
+        long unreported = 0;
         byte[] image = new byte[base.image.length];
         for (Shape shape : Shape.values()) {
             for (int t = 0; t < TRIALS_PER_SHAPE; t++) {
@@ -279,6 +282,10 @@ public class DamageCampaignTest {
                     if (got == null) {
                         if (hits(hit, base.extents.get(name))) {
                             lostInHit++;
+                            if (store.problems().isEmpty()) {
+                                unreported++;
+                                System.out.println("unreported loss: " + shape + " trial " + t + " " + name);
+                            }
                         } else {
                             lostBeyondHit++;
                             System.out.println("lost beyond hit: " + shape + " trial " + t + " " + name + " "
@@ -302,6 +309,6 @@ public class DamageCampaignTest {
         }
         System.out.println("damage, program unit " + base.program + ": " + base.blocks + " blocks, "
                 + base.records.size() + " records, " + lostInHit + " entries lost where their record was hit");
-        return new long[] {trials, lostBeyondHit, reverted, wrong, unmountable, lostInHit};
+        return new long[] {trials, lostBeyondHit, reverted, wrong, unmountable, lostInHit, unreported};
     }
 }
