@@ -31,6 +31,10 @@ final class EntryLoc {
     volatile boolean verified;
     /** The value failed its CRC; reads report it as corrupted. */
     volatile boolean damaged;
+    /** A durable newer write marked this version superseded, but it is no longer readable. */
+    volatile boolean superseded;
+    /** The entry's index in its record, which names its superseded marker bit. */
+    int slot;
     /** Whether the damage has been reported in problems(), so it is reported once. */
     final AtomicBoolean reported = new AtomicBoolean();
 

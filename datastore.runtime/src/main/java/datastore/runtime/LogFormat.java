@@ -6,37 +6,30 @@ import java.util.Arrays;
 import java.util.zip.CRC32C;
 
 /**
- * The on-flash format of the runtime partition, in one place so the writer and the mount scan cannot
- * drift apart. All integers are big-endian.
+ * The on-flash format of the runtime partition (version 3, described in the module's FORMAT.md), in
+ * one place so the writer and the mount scan cannot drift apart. All integers are big-endian.
  *
- * <p>The region's first two erase blocks hold the <em>anchor</em>: fixed-size slots, each with two
- * copies of (magic, version, anchor sequence, tail position, revision floor, CRC32C). The newest
- * valid slot says where the oldest record of the log starts. Every other block belongs to the
- * <em>ring</em>: records are appended at the head, one after another, across block boundaries
- * without any per-block header, so each record, and therefore each value, is contiguous in the
- * region. Positions are virtual ({@code lap * ringSize + offset}); a record never runs over the ring's
- * end (only a pad, which has no body, may skip across it), and the low 16 bits of its lap are stored
- * in it, which is how the scan tells a record of this lap from stale bytes of an earlier one.
- *
- * <p>Every record starts with a 32-byte header stored twice (magic, kind, flags, lap, sequence number,
- * CRC32C). Kinds:
- * <ul>
- * <li>single: one entry, its directory inside the header (namespace, format, name length, value
- * length, CRC32C of namespace and name, CRC32C of the value), then the name, the value and two
- * commit words: 72 bytes of overhead per entry;</li>
- * <li>batch: count, length and number of revision runs in the header, then a directory stored twice
- * (the runs as offset/length pairs from the header's sequence number, 16 bytes per entry, a CRC32C
- * binding it to the header), the names, the values and two commit words;</li>
- * <li>pad: skips to the ring's end and over blocks that open views keep from being erased; no body;
- * every record leaves room for one after it;</li>
- * <li>clear: every entry with a revision below its sequence number is gone (factory reset).</li>
- * </ul>
- * A record counts only when a commit word is present, so a torn write is recognised as absent; a
- * damaged copy of any metadata is covered by its twin, and a damaged name or value fails its own CRC
- * and is reported as a corrupted entry.
+ * <p>The region's first two erase blocks hold the <em>anchor</em>: slots of two 64-byte copies naming
+ * the tail, the revision floor and the geometry and identity the log was written for. Every other
+ * block belongs to the <em>ring</em>: records appended back to back across block boundaries, each
+ * starting with a 32-byte header stored twice whose CRC32C covers the region's identity first, so a
+ * record read on another region or geometry never parses. Kinds: single (one entry, its directory in
+ * the header), batch (a directory stored twice), clear, pad (skips the ring's end and blocks held by
+ * views) and tail (repeats the anchor's tail in the ring). Single and batch records end with two
+ * commit words and one superseded bit per entry, left erased until a durable newer write clears it.
+ * Format 2 (no identity, no markers, 40-byte anchors) is read; format 1 is only recognised, to be
+ * refused by name.
  */
 final class LogFormat {
-    static final int VERSION = 2;
+    static final int VERSION = 3;
+    /** The ring format without geometry, identity or markers, read and migrated (see FORMAT.md). */
+    static final int LEGACY_VERSION = 2;
+    /** The block-header format replaced by the ring; recognised only to be refused by name. */
+    static final int BLOCK_FORMAT_VERSION = 1;
+    static final int BLOCK_FORMAT_MAGIC = 0x44535254; // "DSRT"
+    static final int BLOCK_FORMAT_HEADER = 48;
+    /** The partition id recorded in anchors and bound into every record's CRC. */
+    static final String PARTITION_ID = "runtime";
     static final int RECORD_MAGIC = 0xD5A9;
     /** One header copy. */
     static final int HEADER = 32;
@@ -48,14 +41,18 @@ final class LogFormat {
     static final int KIND_BATCH = 2;
     static final int KIND_PAD = 3;
     static final int KIND_CLEAR = 4;
+    /** Format 3: the tail the anchor names, repeated in the ring so a scan finds it without the anchor. */
+    static final int KIND_TAIL = 5;
     static final int FLAG_REMOVAL = 1;
     /** Written by garbage collection: entries keep their revisions. Diagnostic only. */
     static final int FLAG_RELOCATED = 2;
     static final int MAX_ENTRIES_PER_RECORD = 1 << 24;
 
     static final int ANCHOR_MAGIC = 0x44535241; // "DSRA"
-    /** One anchor copy, CRC included. */
-    static final int ANCHOR = 40;
+    /** One anchor copy of format 3, CRC included. */
+    static final int ANCHOR = 64;
+    /** One anchor copy of format 2, CRC included. */
+    static final int LEGACY_ANCHOR = 40;
     /** Anchor slots per anchor block: with a collection pass every sixteenth of the ring, the two anchor blocks wear like ring blocks. */
     static final int ANCHOR_SLOTS = 8;
 
@@ -69,6 +66,32 @@ final class LogFormat {
     /** The bytes a pad header takes: the least room a record must leave before anything it cannot cross. */
     static int padSize(int programSize) {
         return align(2 * HEADER, programSize);
+    }
+
+    /** Bytes of a record's superseded markers: one bit per entry, in whole program units. */
+    static int markerSize(int count, int programSize) {
+        return count == 0 ? 0 : align((count + 7) / 8, programSize);
+    }
+
+    /**
+     * The identity every format-3 record's header CRC covers before the header itself: partition id,
+     * version and the region's geometry, so a record read on another region, offset or geometry fails
+     * its CRC and is never taken for one of this region's.
+     */
+    static byte[] identity(long deviceOffset, long regionSize, int blockSize, int programSize) {
+        ByteBuffer b = ByteBuffer.allocate(8 + 1 + 8 + 8 + 4 + 4);
+        b.put(PARTITION_ID.getBytes(StandardCharsets.US_ASCII)).put((byte) 0).put((byte) VERSION).putLong(deviceOffset)
+                .putLong(regionSize).putInt(blockSize).putInt(programSize);
+        return b.array();
+    }
+
+    private static int headerCrc(byte[] bytes, int at, byte[] identity) {
+        CRC32C crc = new CRC32C();
+        if (identity != null) {
+            crc.update(identity, 0, identity.length);
+        }
+        crc.update(bytes, at, HEADER - 4);
+        return (int) crc.getValue();
     }
 
     /** Bytes of a batch record before its names. */
@@ -128,7 +151,8 @@ final class LogFormat {
      * (for a pad, the bytes it skips).
      */
     record Header(int kind, int flags, int lap, long seq, int count, long length, int runs, int namespaceCode,
-            int format, int nameLength, int valueLength, int nameCrc, int valueCrc, boolean copyDamaged) {
+            int format, int nameLength, int valueLength, int nameCrc, int valueCrc, boolean copyDamaged, long floor,
+            boolean legacy) {
 
         DirEntry single() {
             return new DirEntry(namespaceCode, format, flags & FLAG_REMOVAL, nameLength, valueLength, nameCrc, valueCrc);
@@ -148,16 +172,19 @@ final class LogFormat {
         return h;
     }
 
-    private static void seal(byte[] copy) {
-        ByteBuffer.wrap(copy).putInt(HEADER - 4, crc(copy, 0, HEADER - 4));
+    private static void seal(byte[] copy, byte[] identity) {
+        ByteBuffer.wrap(copy).putInt(HEADER - 4, headerCrc(copy, 0, identity));
     }
 
-    /** Parses the first valid copy of a header from its two copies ({@code 2 * HEADER} bytes), or {@code null}. */
-    static Header parseHeader(byte[] both) {
+    /**
+     * Parses the first valid copy of a header from its two copies ({@code 2 * HEADER} bytes), or
+     * {@code null}: a format-3 header bound to {@code identity}, or with {@code legacy} also a format-2 one.
+     */
+    static Header parseHeader(byte[] both, byte[] identity, boolean legacy) {
         Header found = null;
         int valid = 0;
         for (int copy = 0; copy < 2; copy++) {
-            Header h = parseCopy(both, copy * HEADER);
+            Header h = parseCopy(both, copy * HEADER, identity, legacy);
             if (h != null) {
                 valid++;
                 if (found == null) {
@@ -168,14 +195,82 @@ final class LogFormat {
         if (found == null || valid == 2) {
             return found;
         }
-        return new Header(found.kind(), found.flags(), found.lap(), found.seq(), found.count(), found.length(),
-                found.runs(), found.namespaceCode(), found.format(), found.nameLength(), found.valueLength(),
-                found.nameCrc(), found.valueCrc(), true);
+        return damaged(found);
     }
 
-    private static Header parseCopy(byte[] bytes, int at) {
+    /**
+     * Repairs a header neither of whose copies is valid: combines the copies where they differ (each
+     * differing byte taken from either, so two copies damaged at different bytes give the original),
+     * else tries every value of every covered byte of each copy (a copy damaged at one byte); a
+     * candidate counts only if its CRC32C matches. {@code null} if nothing matches. The caller must
+     * still check what it can of the result (lap, extent, commit word), since a repair is a guess the
+     * CRC confirms with a probability of about 2^-19 of being wrong.
+     */
+    static Header repairHeader(byte[] both, byte[] identity, boolean legacy) {
+        int[] differ = new int[HEADER];
+        int d = 0;
+        for (int i = 0; i < HEADER; i++) {
+            if (both[i] != both[HEADER + i]) {
+                differ[d++] = i;
+            }
+        }
+        byte[] candidate = new byte[HEADER];
+        if (d > 0 && d <= 8) {
+            for (int mask = 1; mask < (1 << d) - 1; mask++) {
+                System.arraycopy(both, 0, candidate, 0, HEADER);
+                for (int j = 0; j < d; j++) {
+                    if ((mask & (1 << j)) != 0) {
+                        candidate[differ[j]] = both[HEADER + differ[j]];
+                    }
+                }
+                Header h = parseCopy(candidate, 0, identity, legacy);
+                if (h != null) {
+                    return damaged(h);
+                }
+            }
+        }
+        for (int copy = 0; copy < 2; copy++) {
+            System.arraycopy(both, copy * HEADER, candidate, 0, HEADER);
+            int storedCrc = ByteBuffer.wrap(candidate).getInt(HEADER - 4);
+            for (int i = 0; i < HEADER - 4; i++) {
+                byte original = candidate[i];
+                for (int v = 0; v < 256; v++) {
+                    if ((byte) v == original) {
+                        continue;
+                    }
+                    candidate[i] = (byte) v;
+                    if (headerCrc(candidate, 0, identity) == storedCrc
+                            || legacy && headerCrc(candidate, 0, null) == storedCrc) {
+                        Header h = parseCopy(candidate, 0, identity, legacy);
+                        if (h != null) {
+                            return damaged(h);
+                        }
+                    }
+                }
+                candidate[i] = original;
+            }
+        }
+        return null;
+    }
+
+    private static Header damaged(Header h) {
+        return new Header(h.kind(), h.flags(), h.lap(), h.seq(), h.count(), h.length(), h.runs(), h.namespaceCode(),
+                h.format(), h.nameLength(), h.valueLength(), h.nameCrc(), h.valueCrc(), true, h.floor(), h.legacy());
+    }
+
+    /** The header copy at {@code at}, or {@code null} if it is not a valid one. */
+    static Header parseCopy(byte[] bytes, int at, byte[] identity, boolean legacy) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
-        if ((b.getShort(at) & 0xFFFF) != RECORD_MAGIC || crc(bytes, at, HEADER - 4) != b.getInt(at + HEADER - 4)) {
+        if ((b.getShort(at) & 0xFFFF) != RECORD_MAGIC) {
+            return null;
+        }
+        int stored = b.getInt(at + HEADER - 4);
+        boolean old;
+        if (identity != null && headerCrc(bytes, at, identity) == stored) {
+            old = false;
+        } else if (legacy && headerCrc(bytes, at, null) == stored) {
+            old = true;
+        } else {
             return null;
         }
         int kind = bytes[at + 2] & 0x0F;
@@ -191,7 +286,7 @@ final class LogFormat {
                 }
                 return new Header(kind, flags, lap, seq, 1, singleLength(nameLength, valueLength), 0,
                         bytes[at + 6] & 0xFF, bytes[at + 7] & 0xFF, nameLength, valueLength, b.getInt(at + 20),
-                        b.getInt(at + 24), false);
+                        b.getInt(at + 24), false, 0, old);
             }
             case KIND_BATCH:
             case KIND_CLEAR: {
@@ -203,14 +298,21 @@ final class LogFormat {
                         || length < batchLength(count, runs, count, 0)) {
                     return null;
                 }
-                return new Header(kind, flags, lap, seq, count, length, runs, 0, 0, 0, 0, 0, 0, false);
+                return new Header(kind, flags, lap, seq, count, length, runs, 0, 0, 0, 0, 0, 0, false, 0, old);
             }
             case KIND_PAD: {
                 long length = b.getInt(at + 20) & 0xFFFFFFFFL;
                 if (length < 2 * HEADER) {
                     return null;
                 }
-                return new Header(kind, flags, lap, seq, 0, length, 0, 0, 0, 0, 0, 0, 0, false);
+                return new Header(kind, flags, lap, seq, 0, length, 0, 0, 0, 0, 0, 0, 0, false, 0, old);
+            }
+            case KIND_TAIL: {
+                long floor = b.getLong(at + 16);
+                if (old || seq < 0 || floor < 0) {
+                    return null;
+                }
+                return new Header(kind, flags, lap, seq, 0, 2 * HEADER, 0, 0, 0, 0, 0, 0, 0, false, floor, false);
             }
             default:
                 return null;
@@ -218,10 +320,22 @@ final class LogFormat {
     }
 
     /** A pad header, padded to the program size: the record skips {@code length} bytes. */
-    static byte[] pad(int lap, long seq, long length, int programSize) {
+    static byte[] pad(int lap, long seq, long length, int programSize, byte[] identity) {
         byte[] copy = headerCopy(KIND_PAD, 0, lap, seq);
         ByteBuffer.wrap(copy).putInt(20, (int) length);
-        seal(copy);
+        seal(copy, identity);
+        return twice(copy, programSize);
+    }
+
+    /** A tail record: the collection made the ring start at {@code tail}; revisions start at {@code floor}. */
+    static byte[] tail(int lap, long tail, long floor, int programSize, byte[] identity) {
+        byte[] copy = headerCopy(KIND_TAIL, 0, lap, tail);
+        ByteBuffer.wrap(copy).putLong(16, floor);
+        seal(copy, identity);
+        return twice(copy, programSize);
+    }
+
+    private static byte[] twice(byte[] copy, int programSize) {
         byte[] out = new byte[padSize(programSize)];
         Arrays.fill(out, (byte) 0xFF);
         System.arraycopy(copy, 0, out, 0, HEADER);
@@ -320,15 +434,19 @@ final class LogFormat {
      * record for one entry, else a batch whose revisions are described as runs from the first entry's
      * revision (consecutive for a write, with gaps where collection left dead entries behind).
      */
-    static Encoded encode(EncodedEntry[] entries, int lap, int flags, int programSize) {
-        return entries.length == 1 ? encodeSingle(entries[0], lap, flags, programSize)
-                : encodeBatch(entries, lap, flags, programSize);
+    static Encoded encode(EncodedEntry[] entries, int lap, int flags, int programSize, byte[] identity) {
+        return entries.length == 1 ? encodeSingle(entries[0], lap, flags, programSize, identity)
+                : encodeBatch(entries, lap, flags, programSize, identity);
     }
 
-    /** The padded length {@link #encode} will produce, so the record can be placed before it is encoded. */
+    /**
+     * The extent of the record {@link #encode} will produce, its markers included, so the record can be
+     * placed before it is encoded. The markers follow the bytes {@code encode} returns and are left erased.
+     */
     static int encodedLength(EncodedEntry[] entries, int programSize) {
+        int markers = markerSize(entries.length, programSize);
         if (entries.length == 1) {
-            return align(singleLength(entries[0].name().length, entries[0].valueLength()), programSize);
+            return align(singleLength(entries[0].name().length, entries[0].valueLength()), programSize) + markers;
         }
         long names = 0;
         long values = 0;
@@ -340,10 +458,10 @@ final class LogFormat {
         if (total > Integer.MAX_VALUE - programSize) {
             throw new IllegalArgumentException("a record of " + total + " bytes is too long");
         }
-        return align(total, programSize);
+        return align(total, programSize) + markers;
     }
 
-    private static Encoded encodeSingle(EncodedEntry e, int lap, int flags, int programSize) {
+    private static Encoded encodeSingle(EncodedEntry e, int lap, int flags, int programSize, byte[] identity) {
         long total = singleLength(e.name().length, e.valueLength());
         byte[] out = newRecord(total, programSize);
         byte[] copy = headerCopy(KIND_SINGLE, flags | (e.value() == null ? FLAG_REMOVAL : 0), lap, e.revision());
@@ -352,7 +470,7 @@ final class LogFormat {
         copy[7] = (byte) e.format();
         ByteBuffer.wrap(copy).putInt(16, e.valueLength()).putInt(20, nameCrc(e.namespaceCode(), e.name()))
                 .putInt(24, e.valueCrc());
-        seal(copy);
+        seal(copy, identity);
         ByteBuffer b = ByteBuffer.wrap(out);
         b.put(copy).put(copy).put(e.name());
         if (e.value() != null) {
@@ -363,7 +481,7 @@ final class LogFormat {
         return new Encoded(out, new long[] {2L * HEADER + e.name().length});
     }
 
-    private static Encoded encodeBatch(EncodedEntry[] entries, int lap, int flags, int programSize) {
+    private static Encoded encodeBatch(EncodedEntry[] entries, int lap, int flags, int programSize, byte[] identity) {
         int count = entries.length;
         long base = entries[0].revision();
         int[][] runs = runs(entries);
@@ -377,7 +495,7 @@ final class LogFormat {
         byte[] out = newRecord(total, programSize);
         byte[] copy = headerCopy(KIND_BATCH, flags, lap, base);
         ByteBuffer.wrap(copy).putInt(16, count).putInt(20, (int) total).putInt(24, runs.length);
-        seal(copy);
+        seal(copy, identity);
         ByteBuffer b = ByteBuffer.wrap(out);
         b.put(copy).put(copy);
         int dirAt = b.position();
@@ -411,12 +529,12 @@ final class LogFormat {
     }
 
     /** A clear record: every revision below {@code seq} is gone. */
-    static byte[] clear(long seq, int lap, int programSize) {
+    static byte[] clear(long seq, int lap, int programSize, byte[] identity) {
         long total = batchLength(0, 0, 0, 0);
         byte[] out = newRecord(total, programSize);
         byte[] copy = headerCopy(KIND_CLEAR, 0, lap, seq);
         ByteBuffer.wrap(copy).putInt(16, 0).putInt(20, (int) total).putInt(24, 0);
-        seal(copy);
+        seal(copy, identity);
         ByteBuffer b = ByteBuffer.wrap(out);
         b.put(copy).put(copy);
         int dirCrc = crc(copy, 0, HEADER - 4);
@@ -470,20 +588,37 @@ final class LogFormat {
     // ------------------------------------------------------------------------------------------
     // Anchor
 
-    /** A parsed anchor slot: the tail's virtual position and the floor for new revisions. */
-    record Anchor(long anchorSeq, long tail, long seqFloor, boolean copyDamaged) {
+    /**
+     * A parsed anchor slot: the tail's virtual position and the floor for new revisions; for format 3
+     * also the geometry and identity it was written for, and where records of format 2 end (0: none).
+     */
+    record Anchor(int version, long anchorSeq, long tail, long seqFloor, boolean copyDamaged, String partition,
+            long deviceOffset, long regionSize, int blockSize, int programSize, long legacyEnd) {
+
+        /** The geometry and identity as the log and the refusal messages name them. */
+        String describe() {
+            return version < VERSION ? "format " + version + " (no geometry recorded)"
+                    : "partition \"" + partition + "\" format " + version + " at device offset " + deviceOffset
+                            + ", " + regionSize + " bytes, erase blocks of " + blockSize + ", program unit " + programSize;
+        }
     }
 
-    static int anchorStride(int blockSize, int programSize) {
+    /** The distance between anchor slots of a format: large enough for two copies, an eighth of a block. */
+    static int anchorStride(int blockSize, int programSize, int copy) {
         int stride = blockSize / ANCHOR_SLOTS / programSize * programSize;
-        return Math.max(stride, align(2 * ANCHOR, programSize));
+        return Math.max(stride, align(2 * copy, programSize));
     }
 
-    static byte[] anchor(long anchorSeq, long tail, long seqFloor, int programSize) {
+    static byte[] anchor(long anchorSeq, long tail, long seqFloor, long legacyEnd, long deviceOffset, long regionSize,
+            int blockSize, int programSize) {
         byte[] copy = new byte[ANCHOR];
         ByteBuffer b = ByteBuffer.wrap(copy);
-        b.putInt(ANCHOR_MAGIC).put((byte) VERSION).put((byte) 0).putShort((short) 0).putLong(anchorSeq).putLong(tail)
-                .putLong(seqFloor).putInt(0);
+        b.putInt(ANCHOR_MAGIC).put((byte) VERSION).put((byte) Integer.numberOfTrailingZeros(blockSize))
+                .put((byte) Integer.numberOfTrailingZeros(programSize)).put((byte) 0).putInt((int) anchorSeq);
+        byte[] id = new byte[8];
+        byte[] name = PARTITION_ID.getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(name, 0, id, 0, name.length);
+        b.put(id).putLong(tail).putLong(seqFloor).putLong(deviceOffset).putLong(regionSize).putLong(legacyEnd);
         b.putInt(crc(copy, 0, ANCHOR - 4));
         byte[] out = new byte[align(2 * ANCHOR, programSize)];
         Arrays.fill(out, (byte) 0xFF);
@@ -492,14 +627,46 @@ final class LogFormat {
         return out;
     }
 
+    /** Parses a format-3 anchor slot ({@code 2 * ANCHOR} bytes), or {@code null}. */
     static Anchor parseAnchor(byte[] both) {
         Anchor found = null;
         int valid = 0;
+        ByteBuffer b = ByteBuffer.wrap(both);
         for (int copy = 0; copy < 2; copy++) {
             int at = copy * ANCHOR;
-            ByteBuffer b = ByteBuffer.wrap(both);
             if (b.getInt(at) != ANCHOR_MAGIC || (both[at + 4] & 0xFF) != VERSION
                     || crc(both, at, ANCHOR - 4) != b.getInt(at + ANCHOR - 4)) {
+                continue;
+            }
+            int blockLog = both[at + 5];
+            int programLog = both[at + 6];
+            long tail = b.getLong(at + 20);
+            if (tail < 0 || blockLog < 0 || blockLog > 30 || programLog < 0 || programLog > 30) {
+                continue;
+            }
+            valid++;
+            if (found == null) {
+                int end = 0;
+                while (end < 8 && both[at + 12 + end] != 0) {
+                    end++;
+                }
+                String partition = new String(both, at + 12, end, StandardCharsets.US_ASCII);
+                found = new Anchor(VERSION, b.getInt(at + 8) & 0xFFFFFFFFL, tail, b.getLong(at + 28), false, partition,
+                        b.getLong(at + 36), b.getLong(at + 44), 1 << blockLog, 1 << programLog, b.getLong(at + 52));
+            }
+        }
+        return found == null || valid == 2 ? found : withDamagedCopy(found);
+    }
+
+    /** Parses a format-2 anchor slot ({@code 2 * LEGACY_ANCHOR} bytes), or {@code null}. */
+    static Anchor parseLegacyAnchor(byte[] both) {
+        Anchor found = null;
+        int valid = 0;
+        ByteBuffer b = ByteBuffer.wrap(both);
+        for (int copy = 0; copy < 2; copy++) {
+            int at = copy * LEGACY_ANCHOR;
+            if (b.getInt(at) != ANCHOR_MAGIC || (both[at + 4] & 0xFF) != LEGACY_VERSION
+                    || crc(both, at, LEGACY_ANCHOR - 4) != b.getInt(at + LEGACY_ANCHOR - 4)) {
                 continue;
             }
             long tail = b.getLong(at + 16);
@@ -508,9 +675,39 @@ final class LogFormat {
             }
             valid++;
             if (found == null) {
-                found = new Anchor(b.getLong(at + 8), tail, b.getLong(at + 24), false);
+                found = new Anchor(LEGACY_VERSION, b.getLong(at + 8), tail, b.getLong(at + 24), false, PARTITION_ID, -1, -1,
+                        -1, -1, Long.MAX_VALUE);
             }
         }
-        return found == null || valid == 2 ? found : new Anchor(found.anchorSeq(), found.tail(), found.seqFloor(), true);
+        return found == null || valid == 2 ? found : withDamagedCopy(found);
+    }
+
+    private static Anchor withDamagedCopy(Anchor a) {
+        return new Anchor(a.version(), a.anchorSeq(), a.tail(), a.seqFloor(), true, a.partition(), a.deviceOffset(),
+                a.regionSize(), a.blockSize(), a.programSize(), a.legacyEnd());
+    }
+
+    /**
+     * The version an anchor slot of a newer, unknown format names, or 0: both copies start with the
+     * anchor magic and the same version byte above {@link #VERSION} (one flipped bit cannot make that).
+     */
+    static int newerVersion(byte[] both) {
+        ByteBuffer b = ByteBuffer.wrap(both);
+        int version = both[4] & 0xFF;
+        if (b.getInt(0) == ANCHOR_MAGIC && b.getInt(ANCHOR) == ANCHOR_MAGIC && version > VERSION
+                && (both[ANCHOR + 4] & 0xFF) == version) {
+            return version;
+        }
+        return 0;
+    }
+
+    /** Whether {@code BLOCK_FORMAT_HEADER} bytes at {@code at} are a valid block header of format 1. */
+    static boolean blockFormatHeader(ByteBuffer map, int at) {
+        if (map.getInt(at) != BLOCK_FORMAT_MAGIC || (map.get(at + 4) & 0xFF) != BLOCK_FORMAT_VERSION) {
+            return false;
+        }
+        byte[] one = new byte[BLOCK_FORMAT_HEADER];
+        map.get(at, one);
+        return crc(one, 0, BLOCK_FORMAT_HEADER - 4) == ByteBuffer.wrap(one).getInt(BLOCK_FORMAT_HEADER - 4);
     }
 }

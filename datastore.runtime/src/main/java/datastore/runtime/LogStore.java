@@ -51,10 +51,14 @@ import datastore.spi.PartitionUsage;
  * a value while a view is open: the collector copies a pinned record's live entries like any other
  * but leaves its blocks unerased, and the head skips them with a pad record until they are released.
  *
- * <p>Mounting reads the anchor, parses the ring from the tail, checks every value's CRC, rebuilds the
- * index from revisions (copies left by an interrupted collection share a revision; the later wins),
- * discards records whose commit word is missing, and records damage in {@link #problems()} instead of
- * failing. A value written after mount is checked by its first open and the result is kept: the
+ * <p>Mounting reads the anchor (refusing a region whose recorded geometry or identity differs, foreign
+ * bytes and unknown formats before writing anything: {@link RefusedRegionException}), parses the ring
+ * from the tail (a later tail record replaces a lost anchor; damaged headers are repaired or skipped
+ * to the next real record), checks every value's CRC, rebuilds the index from revisions (copies left
+ * by an interrupted collection share a revision; the later wins), reports instead of serving a
+ * version whose superseded marker is set but whose successor is unreadable, discards records whose
+ * commit word is missing, and records damage in {@link #problems()} instead of failing. A value
+ * written after mount is checked by its first open and the result is kept: the
  * record cannot change on flash until its blocks are erased, which an open view prevents.
  *
  * <p>The space a region needs is checked at construction ({@link #requiredBlocks}).
@@ -81,6 +85,8 @@ final class LogStore {
         /** Open views; -1 once sealed for erasing, after which it can never be pinned again. */
         final AtomicInteger pins = new AtomicInteger();
         EntryLoc[] entries = NO_ENTRIES;
+        /** Region offset of the record's superseded markers (one bit per entry, cleared when superseded); -1: none. */
+        long markerAt = -1;
 
         RecordRef(long start, long end, int kind, long pass) {
             this.start = start;
@@ -122,6 +128,19 @@ final class LogStore {
     private final long viewWaitMillis;
     private final int anchorStride;
     private final int anchorSlots;
+    private final int legacyAnchorStride;
+    /** What every record's header CRC covers first: partition id, version, geometry (see LogFormat#identity). */
+    private final byte[] identity;
+    /** Records of format 2 may lie before this virtual position (a migrated log); 0 when none. */
+    private long legacyEnd;
+    /** The anchor must be (re)written before the next record: a fresh, migrated or anchorless region. */
+    private boolean anchorPending;
+    /** Where legacy records are accepted during the current scan. */
+    private long scanLegacyEnd;
+    /** Old versions whose superseding write is durable, waiting for their markers to be programmed. */
+    private final List<EntryLoc> pendingMarks = new ArrayList<>();
+    /** Names whose newest readable version was superseded by a write no longer readable: reads report them. */
+    private final ConcurrentHashMap<Key, Long> lostNewer = new ConcurrentHashMap<>();
     private ByteBuffer map;
 
     // Reader side.
@@ -191,6 +210,10 @@ final class LogStore {
         if (maxEntries < 1 || maxEntries > LogFormat.MAX_ENTRIES_PER_RECORD) {
             throw new IllegalArgumentException("entry limit " + maxEntries + " is outside 1.." + LogFormat.MAX_ENTRIES_PER_RECORD);
         }
+        if (Integer.bitCount(blockSize) != 1 || Integer.bitCount(programSize) != 1) {
+            throw new IllegalArgumentException("the runtime log needs power-of-two erase blocks and program units, not "
+                    + blockSize + " and " + programSize);
+        }
         if (blockSize < 8 * padSize || blockSize < 2 * LogFormat.ANCHOR * 2) {
             throw new IllegalArgumentException("erase block of " + blockSize + " bytes is too small for the runtime log");
         }
@@ -204,7 +227,9 @@ final class LogStore {
         this.maxRecord = maxRecord(capacity, maxEntries, programSize);
         this.ringStart = (long) ANCHOR_BLOCKS * blockSize;
         this.ringSize = geometry.size() - ringStart;
-        this.anchorStride = LogFormat.anchorStride(blockSize, programSize);
+        this.anchorStride = LogFormat.anchorStride(blockSize, programSize, LogFormat.ANCHOR);
+        this.legacyAnchorStride = LogFormat.anchorStride(blockSize, programSize, LogFormat.LEGACY_ANCHOR);
+        this.identity = LogFormat.identity(region.deviceOffset(), geometry.size(), blockSize, programSize);
         this.anchorSlots = blockSize / anchorStride;
         this.erased = new boolean[geometry.blocks()];
         this.deferred = new List[geometry.blocks()];
@@ -219,7 +244,7 @@ final class LogStore {
      * whole capacity. The collector's copies of a record are never longer than the record.
      */
     static int maxRecord(long capacity, int maxEntries, int programSize) {
-        long length = LogFormat.batchLength(maxEntries, 1, 0, capacity);
+        long length = LogFormat.batchLength(maxEntries, 1, 0, capacity) + LogFormat.markerSize(maxEntries, programSize);
         if (length > Integer.MAX_VALUE / 4) {
             throw new IllegalArgumentException("a capacity of " + capacity + " bytes in " + maxEntries
                     + " entries is more than one region can hold");
@@ -230,8 +255,9 @@ final class LogStore {
     /**
      * The blocks a region needs so that {@code capacity} payload bytes in up to {@code maxEntries}
      * entries always fit, whatever the history of writes. The ring must hold: the live entries as the
-     * collector leaves them (every entry in a record of its own at worst: capacity plus 72 bytes and
-     * program-size padding per entry, or a pair of copies sharing a record); the largest write (one
+     * collector leaves them (every entry in a record of its own at worst: capacity plus 72 bytes,
+     * program-size padding and one program unit of superseded markers per entry, or a pair of copies
+     * sharing a record); the largest write (one
      * batch replacing everything, {@link #maxRecord}); room for the collector to copy the largest
      * record; and, once per lap, the end of the ring a record did not fit into (at most another
      * largest record) - together three largest records; plus the partly used blocks at head and tail
@@ -240,8 +266,8 @@ final class LogStore {
     static long requiredBlocks(long capacity, int maxEntries, FlashGeometry geometry) {
         int program = geometry.programSize();
         long block = geometry.eraseBlockSize();
-        long single = LogFormat.singleLength(0, 0) + program - 1;
-        long pair = (LogFormat.batchLength(2, 2, 0, 0) + program - 1 + 1) / 2;
+        long single = LogFormat.singleLength(0, 0) + program - 1 + LogFormat.markerSize(1, program);
+        long pair = (LogFormat.batchLength(2, 2, 0, 0) + program - 1 + LogFormat.markerSize(2, program) + 1) / 2;
         long perEntry = Math.max(single, pair);
         long live = capacity + (long) maxEntries * perEntry;
         long record = maxRecord(capacity, maxEntries, program);
@@ -297,42 +323,58 @@ final class LogStore {
      *
      * @throws IOException if the region cannot be read
      */
-    void mount() throws IOException {
+    void mount() throws IOException, RefusedRegionException {
         map = region.map();
         for (int b = 0; b < eraseCounts.length; b++) {
             eraseCounts[b] = region.eraseCount(b);
         }
+        // Nothing is written until the region is known to be this partition's (or erased).
         LogFormat.Anchor anchor = readAnchor();
-        long tail = anchor == null ? 0 : anchor.tail();
+        long tail;
+        long maxSeq;
+        boolean fresh = false;
+        boolean migrate;
+        if (anchor != null) {
+            tail = anchor.tail();
+            maxSeq = Math.max(1, anchor.seqFloor());
+            legacyEnd = anchor.legacyEnd();
+            migrate = anchor.version() < LogFormat.VERSION;
+        } else {
+            refuseBlockFormat();
+            long[] found = findTail();
+            if (found == null) {
+                if (!isErased(0, (int) region.geometry().size())) {
+                    throw new RefusedRegionException(foreign());
+                }
+                fresh = true;
+                tail = 0;
+                maxSeq = 1;
+            } else {
+                tail = found[0];
+                maxSeq = Math.max(1, found[1]);
+                if (!isErased(0, 2 * blockSize)) {
+                    problems.add("no readable anchor; the ring's tail was found by scanning the ring");
+                }
+            }
+            legacyEnd = Long.MAX_VALUE;
+            migrate = true;
+        }
+        Walk walk;
+        while (true) {
+            walk = walk(tail);
+            if (walk.newerTail <= tail) {
+                break;
+            }
+            tail = walk.newerTail;
+        }
+        problems.addAll(walk.problems);
+        maxSeq = Math.max(maxSeq, walk.maxSeq);
+        long limit = blockStart(tail) + ringSize;
         released = blockStart(tail);
-        long limit = released + ringSize;
-        List<Scanned> scanned = new ArrayList<>();
-        long maxSeq = anchor == null ? 1 : Math.max(1, anchor.seqFloor());
-        long pos = tail;
-        while (pos + 2 * LogFormat.HEADER <= limit) {
-            LogFormat.Header header = headerAt(pos, limit);
-            if (header == null) {
-                long resync = resync(pos + programSize, limit);
-                if (resync < 0) {
-                    break;
-                }
-                problems.add("ring offset " + (phys(pos) - ringStart) + ": " + (resync - pos)
-                        + " unreadable bytes skipped");
-                pos = resync;
-                continue;
-            }
-            Scanned s = scan(pos, header);
-            scanned.add(s);
-            if (header.kind() != LogFormat.KIND_PAD) {
-                long top = s.revisions == null ? header.seq() + Math.max(1, header.count()) : header.seq() + 1;
-                if (s.revisions != null) {
-                    for (long revision : s.revisions) {
-                        top = Math.max(top, revision + 1);
-                    }
-                }
-                maxSeq = Math.max(maxSeq, top);
-            }
-            pos = s.ref.end;
+        List<Scanned> scanned = walk.scanned;
+        long pos = walk.end;
+        if (!walk.sawLegacy) {
+            legacyEnd = 0;
         }
         nextSeq = maxSeq;
         head = placeHead(Math.min(pos, limit), limit);
@@ -342,33 +384,276 @@ final class LogStore {
         markFreeBlocks();
         buildIndex(scanned);
         publishAll();
+        if (migrate) {
+            // Record the geometry and identity (a format-2 log keeps its records; new ones are format 3).
+            if (legacyEnd != 0) {
+                legacyEnd = head;
+                LOG.log(System.Logger.Level.INFO, "runtime partition: format " + LogFormat.LEGACY_VERSION
+                        + " log on region " + region.name() + " is read and migrates to format " + LogFormat.VERSION
+                        + " with the first write: its records stay readable; new records and the anchor record "
+                        + describe());
+            }
+            if (fresh) {
+                anchorBlock = 0;
+                anchorSlot = 0;
+            }
+            // Written with the first write's records and synced with them: mounting never writes.
+            anchorPending = true;
+        }
+    }
+
+    /** What one walk of the ring from a tail found. */
+    private static final class Walk {
+        final List<Scanned> scanned = new ArrayList<>();
+        final List<String> problems = new ArrayList<>();
+        long end;
+        long maxSeq = 1;
+        /** A tail record naming a later tail than the walk started from (the newest anchor was lost). */
+        long newerTail = -1;
+        boolean sawLegacy;
+    }
+
+    /** Parses the ring from {@code tail} to the head, resyncing over damage; stops at a later tail record. */
+    private Walk walk(long tail) {
+        Walk w = new Walk();
+        long limit = blockStart(tail) + ringSize;
+        long pos = tail;
+        scanLegacyEnd = legacyEnd;
+        while (pos + 2 * LogFormat.HEADER <= limit) {
+            LogFormat.Header header = headerAt(pos, limit);
+            if (header == null) {
+                header = repairedHeaderAt(pos, limit);
+                if (header != null) {
+                    w.problems.add("record at ring offset " + (phys(pos) - ringStart) + " (revision " + header.seq()
+                            + "): both copies of its header are damaged; repaired from them");
+                }
+            }
+            if (header == null) {
+                long resync = resync(pos + programSize, limit);
+                if (resync < 0) {
+                    break;
+                }
+                w.problems.add("ring offset " + (phys(pos) - ringStart) + ": " + (resync - pos)
+                        + " unreadable bytes skipped");
+                pos = resync;
+                continue;
+            }
+            w.sawLegacy |= header.legacy();
+            if (header.kind() == LogFormat.KIND_TAIL) {
+                w.maxSeq = Math.max(w.maxSeq, header.floor());
+                if (header.seq() > tail && header.seq() <= pos) {
+                    w.newerTail = header.seq();
+                    return w;
+                }
+            }
+            Scanned s = scan(pos, header);
+            w.scanned.add(s);
+            if (header.kind() != LogFormat.KIND_PAD && header.kind() != LogFormat.KIND_TAIL) {
+                long top = s.revisions == null ? header.seq() + Math.max(1, header.count()) : header.seq() + 1;
+                if (s.revisions != null) {
+                    for (long revision : s.revisions) {
+                        top = Math.max(top, revision + 1);
+                    }
+                }
+                w.maxSeq = Math.max(w.maxSeq, top);
+            }
+            pos = s.ref.end;
+        }
+        w.end = pos;
+        return w;
+    }
+
+    /**
+     * Without an anchor: where the ring's tail is, found from the tail records in it (the newest one
+     * names the tail the lost anchor held), else the start of the oldest lap any record of this region
+     * carries; with the revision floor. {@code null} if the ring holds no record of this region at all.
+     */
+    private long[] findTail() {
+        long tail = -1;
+        long floor = 1;
+        int minLap = -1;
+        byte[] both = new byte[2 * LogFormat.HEADER];
+        for (long q = ringStart; q + 2 * LogFormat.HEADER <= region.geometry().size(); q += programSize) {
+            int p = (int) q;
+            if ((map.getShort(p) & 0xFFFF) != LogFormat.RECORD_MAGIC
+                    && (map.getShort(p + LogFormat.HEADER) & 0xFFFF) != LogFormat.RECORD_MAGIC) {
+                continue;
+            }
+            map.get(p, both);
+            LogFormat.Header h = LogFormat.parseHeader(both, identity, true);
+            if (h == null) {
+                continue;
+            }
+            if (h.kind() == LogFormat.KIND_TAIL) {
+                long lap = lapOf(h.seq());
+                for (long l = lap; l <= lap + 1; l++) {
+                    long at = l * ringSize + (q - ringStart);
+                    if ((l & 0xFFFF) == h.lap() && at >= h.seq() && at - h.seq() < ringSize) {
+                        tail = Math.max(tail, h.seq());
+                        floor = Math.max(floor, h.floor());
+                    }
+                }
+            } else if (h.kind() != LogFormat.KIND_PAD) {
+                minLap = minLap < 0 ? h.lap() : Math.min(minLap, h.lap());
+            }
+        }
+        if (tail >= 0) {
+            return new long[] {tail, floor};
+        }
+        return minLap < 0 ? null : new long[] {minLap * ringSize, floor};
+    }
+
+    /** Refuses a region written by the block-header format (version 1), naming it. */
+    private void refuseBlockFormat() throws RefusedRegionException {
+        for (int b = 0; b < erased.length; b++) {
+            if (LogFormat.blockFormatHeader(map, b * blockSize)) {
+                throw new RefusedRegionException("region \"" + region.name() + "\" holds the runtime partition's format "
+                        + LogFormat.BLOCK_FORMAT_VERSION + " (the block-header log; block " + b
+                        + " starts with its header), which this build does not read (it reads formats "
+                        + LogFormat.LEGACY_VERSION + " and " + LogFormat.VERSION
+                        + "); the region is left untouched (format it to use it)");
+            }
+        }
+    }
+
+    /** This region's geometry and identity, as refusals name it. */
+    String describe() {
+        return "partition \"" + LogFormat.PARTITION_ID + "\" format " + LogFormat.VERSION + " at device offset "
+                + region.deviceOffset() + ", " + region.geometry().size() + " bytes, erase blocks of " + blockSize
+                + ", program unit " + programSize;
+    }
+
+    /** Why a region that is neither erased nor this partition's log is refused, with what it holds. */
+    private String foreign() {
+        int used = 0;
+        int first = -1;
+        for (int b = 0; b < erased.length; b++) {
+            if (!isErased((long) b * blockSize, blockSize)) {
+                used++;
+                if (first < 0) {
+                    first = b;
+                }
+            }
+        }
+        int at = first * blockSize;
+        while (map.get(at) == (byte) 0xFF) {
+            at++;
+        }
+        StringBuilder hex = new StringBuilder();
+        for (int i = at; i < Math.min(at + 16, map.capacity()); i++) {
+            hex.append(String.format("%02x", map.get(i) & 0xFF));
+        }
+        String other = "";
+        byte[] both = new byte[2 * LogFormat.ANCHOR];
+        for (int q = 0; q + both.length <= map.capacity(); q += programSize) {
+            if (map.getInt(q) == LogFormat.ANCHOR_MAGIC) {
+                map.get(q, both);
+                LogFormat.Anchor a = LogFormat.parseAnchor(both);
+                if (a != null) {
+                    other = "; at region offset " + q + " it holds a runtime anchor written for " + a.describe();
+                    break;
+                }
+            }
+        }
+        return "region \"" + region.name() + "\" (" + describe() + ") is neither erased nor a runtime log of this "
+                + "geometry: " + used + " of " + erased.length + " blocks hold other bytes, the first at region offset "
+                + at + " (" + hex + ")" + other + "; it is left untouched (format it to use it)";
+    }
+
+    /** A region the partition must not mount or write: another geometry or identity, foreign bytes, an unknown format. */
+    static final class RefusedRegionException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        RefusedRegionException(String reason) {
+            super(reason);
+        }
     }
 
     /** The header of a record of this lap at {@code pos} whose extent fits, or {@code null}. */
     private LogFormat.Header headerAt(long pos, long limit) {
-        long ringEnd = ringEndAfter(pos);
-        if (pos + 2 * LogFormat.HEADER > ringEnd) {
+        byte[] both = headerBytes(pos);
+        return both == null ? null : placed(pos, LogFormat.parseHeader(both, identity, pos < scanLegacyEnd), limit);
+    }
+
+    private byte[] headerBytes(long pos) {
+        if (pos + 2 * LogFormat.HEADER > ringEndAfter(pos)) {
             return null;
         }
         byte[] both = new byte[2 * LogFormat.HEADER];
         map.get((int) phys(pos), both);
-        LogFormat.Header header = LogFormat.parseHeader(both);
+        return both;
+    }
+
+    /** {@code header} if it belongs to this lap at {@code pos} and its extent fits, else {@code null}. */
+    private LogFormat.Header placed(long pos, LogFormat.Header header, long limit) {
         if (header == null || header.lap() != (int) (lapOf(pos) & 0xFFFF)) {
             return null;
         }
         boolean pad = header.kind() == LogFormat.KIND_PAD;
-        long extent = pad ? header.length() : LogFormat.align(header.length(), programSize);
-        if (extent % programSize != 0 || !pad && pos + extent > ringEnd || pos + extent > limit) {
+        long extent = extent(header);
+        if (extent % programSize != 0 || !pad && pos + extent > ringEndAfter(pos) || pos + extent > limit) {
+            return null;
+        }
+        return header;
+    }
+
+    /** The bytes a record takes in the ring: its padded length and its markers, or what a pad skips. */
+    private long extent(LogFormat.Header header) {
+        if (header.kind() == LogFormat.KIND_PAD) {
+            return header.length();
+        }
+        if (header.kind() == LogFormat.KIND_TAIL) {
+            return padSize;
+        }
+        return LogFormat.align(header.length(), programSize)
+                + (header.legacy() ? 0 : LogFormat.markerSize(header.count(), programSize));
+    }
+
+    /** Records without a trailer: pads and tail records. */
+    private static boolean headerOnly(LogFormat.Header header) {
+        return header.kind() == LogFormat.KIND_PAD || header.kind() == LogFormat.KIND_TAIL;
+    }
+
+    /** Whether the record at {@code pos} has a commit word where its header says its trailer is. */
+    private boolean committedAt(long pos, LogFormat.Header header) {
+        byte[] trailer = new byte[LogFormat.TRAILER];
+        map.get((int) (phys(pos) + header.length() - LogFormat.TRAILER), trailer);
+        return LogFormat.committed(trailer, header.seq());
+    }
+
+    /**
+     * The header at {@code pos} repaired from its two damaged copies, if a record is expected there
+     * (the bytes are not erased) and the repair is confirmed by its lap, extent and commit word.
+     */
+    private LogFormat.Header repairedHeaderAt(long pos, long limit) {
+        byte[] both = headerBytes(pos);
+        if (both == null) {
+            return null;
+        }
+        boolean erased = true;
+        for (byte b : both) {
+            erased &= b == (byte) 0xFF;
+        }
+        if (erased) {
+            return null;
+        }
+        LogFormat.Header header = placed(pos, LogFormat.repairHeader(both, identity, pos < scanLegacyEnd), limit);
+        if (header == null || !headerOnly(header) && !committedAt(pos, header)) {
             return null;
         }
         return header;
     }
 
     /**
-     * The next position after {@code from} where a record of the expected lap starts, or -1: how the
-     * scan finds the records written after a torn header or a damaged one.
+     * The next position after {@code from} where a real record of the expected lap starts, or -1: how
+     * the scan finds the records written after a torn header or a damaged one. A position counts only
+     * if both header copies are valid and equal, or, with one valid copy, if the record's commit word
+     * stands where that header puts its trailer: a lone second copy is otherwise indistinguishable
+     * from the first copy of a record one header further on, and taking it would misplace every
+     * record after it.
      */
     private long resync(long from, long limit) {
+        byte[] both = new byte[2 * LogFormat.HEADER];
         for (long q = LogFormat.align(from, programSize); q + 2 * LogFormat.HEADER <= limit; q += programSize) {
             long ringEnd = ringEndAfter(q);
             if (q + 2 * LogFormat.HEADER > ringEnd) {
@@ -380,7 +665,17 @@ final class LogStore {
                     && (map.getShort(p + LogFormat.HEADER) & 0xFFFF) != LogFormat.RECORD_MAGIC) {
                 continue;
             }
-            if (headerAt(q, limit) != null) {
+            map.get(p, both);
+            boolean legacy = q < scanLegacyEnd;
+            LogFormat.Header first = LogFormat.parseCopy(both, 0, identity, legacy);
+            LogFormat.Header second = LogFormat.parseCopy(both, LogFormat.HEADER, identity, legacy);
+            LogFormat.Header header = placed(q, first != null ? first : second, limit);
+            if (header == null) {
+                continue;
+            }
+            boolean twins = first != null && second != null
+                    && java.util.Arrays.equals(both, 0, LogFormat.HEADER, both, LogFormat.HEADER, 2 * LogFormat.HEADER);
+            if (twins || !headerOnly(header) && committedAt(q, header)) {
                 return q;
             }
         }
@@ -443,11 +738,13 @@ final class LogStore {
         Scanned s = new Scanned();
         s.pos = pos;
         s.header = header;
-        long extent = header.kind() == LogFormat.KIND_PAD ? header.length()
-                : LogFormat.align(header.length(), programSize);
+        long extent = extent(header);
         s.ref = new RecordRef(pos, pos + extent, header.kind(), 0);
-        if (header.kind() == LogFormat.KIND_PAD) {
+        if (headerOnly(header)) {
             return s;
+        }
+        if (!header.legacy() && header.count() > 0) {
+            s.ref.markerAt = phys(pos) + LogFormat.align(header.length(), programSize);
         }
         byte[] trailer = new byte[LogFormat.TRAILER];
         map.get((int) (phys(pos) + header.length() - LogFormat.TRAILER), trailer);
@@ -486,10 +783,11 @@ final class LogStore {
     private void buildIndex(List<Scanned> scanned) {
         Map<Key, EntryLoc> best = new HashMap<>();
         Map<EntryLoc, Integer> damaged = new LinkedHashMap<>();
+        Map<Key, Long> supersededUpTo = new HashMap<>();
         long clearSeq = 0;
         for (Scanned s : scanned) {
             LogFormat.Header h = s.header;
-            if (h.kind() == LogFormat.KIND_PAD) {
+            if (headerOnly(h)) {
                 continue;
             }
             if (h.kind() == LogFormat.KIND_CLEAR) {
@@ -513,6 +811,11 @@ final class LogStore {
             }
             int count = s.dir.length;
             EntryLoc[] locs = new EntryLoc[count];
+            byte[] markers = null;
+            if (s.ref.markerAt >= 0) {
+                markers = new byte[(count + 7) / 8];
+                map.get((int) s.ref.markerAt, markers);
+            }
             long nameAt = phys(s.pos) + h.namesAt();
             long valueAt = nameAt;
             for (LogFormat.DirEntry e : s.dir) {
@@ -536,6 +839,11 @@ final class LogStore {
                 loc.verified = valueOk;
                 loc.damaged = !valueOk;
                 loc.reported.set(true);
+                loc.slot = i;
+                boolean superseded = markers != null && (markers[i >> 3] & (1 << (i & 7))) == 0;
+                if (superseded && nameOk) {
+                    supersededUpTo.merge(loc.key, loc.revision, Math::max);
+                }
                 locs[i] = loc;
                 if (nameOk) {
                     EntryLoc other = best.get(loc.key);
@@ -582,6 +890,7 @@ final class LogStore {
                 named.verified = loc.verified;
                 named.damaged = loc.damaged;
                 named.reported.set(true);
+                named.slot = loc.slot;
                 EntryLoc[] entries = loc.ref.entries;
                 for (int i = 0; i < entries.length; i++) {
                     if (entries[i] == loc) {
@@ -604,6 +913,18 @@ final class LogStore {
             EntryLoc current = e.getValue();
             if (current.revision < clearSeq) {
                 continue;
+            }
+            Long superseded = supersededUpTo.get(e.getKey());
+            if (superseded != null && superseded >= current.revision) {
+                // A newer write was durable (it marked this version) but is no longer readable: never serve the older one.
+                current.superseded = true;
+                problems.add(current.namespace.id() + " entry \"" + current.name + "\" revision " + current.revision
+                        + " was superseded by a write that is no longer readable; reads report it as corrupted");
+                if (current.removal) {
+                    lostNewer.put(e.getKey(), current.revision);
+                } else {
+                    current.damaged = true;
+                }
             }
             keys.put(e.getKey(), current);
             if (!current.removal) {
@@ -672,29 +993,79 @@ final class LogStore {
         usedPublished = used;
     }
 
+    /** Erases the whole region and mounts it empty: the explicit act that replaces a refused region. */
+    void format() throws IOException {
+        map = region.map();
+        for (int b = 0; b < erased.length; b++) {
+            if (!isErased((long) b * blockSize, blockSize)) {
+                region.erase(b);
+            }
+        }
+        region.sync();
+        try {
+            mount();
+        } catch (RefusedRegionException e) {
+            throw new IllegalStateException("a freshly erased region was refused: " + e.getMessage(), e);
+        }
+    }
+
     // ------------------------------------------------------------------------------------------
     // Anchor
 
-    private LogFormat.Anchor readAnchor() {
+    private LogFormat.Anchor readAnchor() throws RefusedRegionException {
         LogFormat.Anchor best = null;
         int bestBlock = 0;
+        LogFormat.Anchor legacy = null;
+        int legacyBlock = 0;
         byte[] both = new byte[2 * LogFormat.ANCHOR];
+        byte[] old = new byte[2 * LogFormat.LEGACY_ANCHOR];
         for (int block = 0; block < ANCHOR_BLOCKS; block++) {
             for (int slot = 0; slot < anchorSlots; slot++) {
                 map.get(block * blockSize + slot * anchorStride, both);
+                int newer = LogFormat.newerVersion(both);
+                if (newer != 0) {
+                    throw new RefusedRegionException("region \"" + region.name() + "\" holds the runtime partition's format "
+                            + newer + ", newer than this build's " + LogFormat.VERSION
+                            + "; it is left untouched (use a build that reads it, or format the region)");
+                }
                 LogFormat.Anchor anchor = LogFormat.parseAnchor(both);
                 if (anchor != null && (best == null || anchor.anchorSeq() > best.anchorSeq())) {
                     best = anchor;
                     bestBlock = block;
                 }
             }
+            for (int slot = 0; slot < blockSize / legacyAnchorStride; slot++) {
+                map.get(block * blockSize + slot * legacyAnchorStride, old);
+                LogFormat.Anchor anchor = LogFormat.parseLegacyAnchor(old);
+                if (anchor != null && (legacy == null || anchor.anchorSeq() > legacy.anchorSeq())) {
+                    legacy = anchor;
+                    legacyBlock = block;
+                }
+            }
+        }
+        if (best != null) {
+            if (!best.partition().equals(LogFormat.PARTITION_ID) || best.deviceOffset() != region.deviceOffset()
+                    || best.regionSize() != region.geometry().size() || best.blockSize() != blockSize
+                    || best.programSize() != programSize) {
+                throw new RefusedRegionException("region \"" + region.name() + "\" is configured as " + describe()
+                        + ", but its anchor was written for " + best.describe()
+                        + " (a changed partition table?); it is left untouched (restore the table, or format the region)");
+            }
+        } else if (legacy != null) {
+            // A format-2 log: the next anchor (the migration's) goes to a freshly erased block.
+            if (legacy.copyDamaged()) {
+                problems.add("one copy of the newest anchor is damaged; the other copy is used");
+            }
+            anchorBlock = legacyBlock;
+            anchorSlot = anchorSlots;
+            anchorSeq = legacy.anchorSeq() + 1;
+            return legacy;
         }
         if (best == null) {
             if (isErased(0, blockSize) && isErased(blockSize, blockSize)) {
                 anchorBlock = 0;
                 anchorSlot = 0;
             } else {
-                problems.add("no readable anchor in the first two blocks; the log is read from the start of the ring");
                 anchorBlock = 1;
                 anchorSlot = anchorSlots;
             }
@@ -722,10 +1093,28 @@ final class LogStore {
             anchorBlock = other;
             anchorSlot = 0;
         }
-        byte[] entry = LogFormat.anchor(anchorSeq++, tail(), nextSeq, programSize);
+        if (legacyEnd != 0 && tail() >= legacyEnd) {
+            legacyEnd = 0;
+        }
+        byte[] entry = LogFormat.anchor(anchorSeq++, tail(), nextSeq, legacyEnd, region.deviceOffset(),
+                region.geometry().size(), blockSize, programSize);
         region.program((long) anchorBlock * blockSize + (long) anchorSlot * anchorStride, ByteBuffer.wrap(entry));
         anchorSlot++;
         unsynced = true;
+    }
+
+    /**
+     * Repeats the anchor's tail and revision floor as a record at the head, so a scan finds the tail
+     * when the anchor is lost. Skipped (the anchor still holds it) when the ring has no room for it.
+     */
+    private void writeTail() throws IOException {
+        if (!fits(padSize)) {
+            return;
+        }
+        long at = place(padSize);
+        program(at, LogFormat.tail((int) (lapOf(at) & 0xFFFF), tail(), nextSeq, programSize, identity));
+        ring.addLast(new RecordRef(at, at + padSize, LogFormat.KIND_TAIL, 0));
+        head = at + padSize;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -751,6 +1140,13 @@ final class LogStore {
                 continue;
             }
             if (loc == null) {
+                if (!lostNewer.isEmpty()) {
+                    Long revision = lostNewer.get(new Key(namespace, name));
+                    if (revision != null) {
+                        throw new CorruptedEntryException(PARTITION, namespace, name, "its removal at revision " + revision
+                                + " was superseded by a write that is no longer readable");
+                    }
+                }
                 if (!damagedNames.isEmpty()) {
                     Long revision = damagedNames.get(damagedId(namespace.code(), LogFormat.nameCrc(namespace.code(), name)));
                     if (revision != null) {
@@ -761,7 +1157,8 @@ final class LogStore {
                 return Optional.empty();
             }
             if (loc.damaged) {
-                throw new CorruptedEntryException(PARTITION, namespace, name, "revision " + loc.revision + " fails its CRC32C");
+                throw new CorruptedEntryException(PARTITION, namespace, name, "revision " + loc.revision
+                        + (loc.superseded ? " was superseded by a write that is no longer readable" : " fails its CRC32C"));
             }
             if (loc.valueLength == 0) {
                 return Optional.of(new LogEntryView(loc, EMPTY, null));
@@ -889,6 +1286,34 @@ final class LogStore {
         return maxEntries;
     }
 
+    /** For tests: region offset, extent and kind of every record in the ring, oldest first; call while no write runs. */
+    List<long[]> recordExtents() {
+        List<long[]> extents = new ArrayList<>();
+        for (RecordRef r : ring) {
+            extents.add(new long[] {phys(r.start), r.end - r.start, r.kind});
+        }
+        return extents;
+    }
+
+    /**
+     * For tests: region offset and extent of the record holding the current version of a name
+     * (a removal included), or null when the log holds none; call while no write runs.
+     */
+    long[] currentExtent(Namespace namespace, String name) {
+        EntryLoc loc = keys.get(new Key(namespace, name));
+        return loc == null ? null : new long[] {phys(loc.ref.start), loc.ref.end - loc.ref.start};
+    }
+
+    /** For tests: the region offset of the newest anchor slot, or -1 if none was written. */
+    long newestAnchorAt() {
+        return anchorSlot == 0 ? -1 : (long) anchorBlock * blockSize + (long) (anchorSlot - 1) * anchorStride;
+    }
+
+    /** For tests: the distance between anchor slots. */
+    int anchorStride() {
+        return anchorStride;
+    }
+
     /** Erase counts per region block, for wear statistics; call while no write runs. */
     long[] eraseCounts() {
         return eraseCounts.clone();
@@ -1006,6 +1431,10 @@ final class LogStore {
     private void writeGroup(List<Batch> group) {
         resetGroup();
         try {
+            if (anchorPending && failed == null) {
+                writeAnchor();
+                anchorPending = false;
+            }
             for (int i = 0; i < group.size(); i++) {
                 Batch batch = group.get(i);
                 if (i == group.size() - 1) {
@@ -1050,6 +1479,7 @@ final class LogStore {
         if (unsynced) {
             syncNow();
         }
+        programMarks();
         if (groupCleared || !groupTouched.isEmpty()) {
             publish(groupTouched, groupCleared);
         }
@@ -1108,6 +1538,8 @@ final class LogStore {
     }
 
     private void fail(Throwable cause) {
+        // A write of this group may be torn: marking what it superseded would be premature.
+        pendingMarks.clear();
         if (failed == null) {
             failed = new DatastoreException("the runtime partition's flash failed (" + cause
                     + "); it refuses writes until it is mounted again", PARTITION, null, cause);
@@ -1130,7 +1562,8 @@ final class LogStore {
             boolean present = state != null && !state.removal;
             if (change.isRemoval()) {
                 boolean damagedHere = damagedNames.containsKey(damagedId(change.namespace().code(),
-                        LogFormat.nameCrc(change.namespace().code(), batch.names[i])));
+                        LogFormat.nameCrc(change.namespace().code(), batch.names[i]))) || lostNewer.containsKey(key)
+                        || state != null && state.damaged;
                 if (!present && !damagedHere) {
                     continue;
                 }
@@ -1171,8 +1604,9 @@ final class LogStore {
         int length = LogFormat.encodedLength(entries, programSize);
         long at = reserve(length);
         nextSeq = seq + entries.length;
-        LogFormat.Encoded record = LogFormat.encode(entries, (int) (lapOf(at) & 0xFFFF), 0, programSize);
-        RecordRef ref = append(at, record.bytes(), entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, 0);
+        LogFormat.Encoded record = LogFormat.encode(entries, (int) (lapOf(at) & 0xFFFF), 0, programSize, identity);
+        RecordRef ref = append(at, record.bytes(), length,
+                entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, 0);
         EntryLoc[] locs = new EntryLoc[entries.length];
         long base = phys(at);
         for (int i = 0; i < entries.length; i++) {
@@ -1181,9 +1615,15 @@ final class LogStore {
                     e.name().length, e.revision(), e.format(), e.value() == null, e.valueLength(), e.valueCrc(),
                     base + record.valueAt()[i], ref);
             locs[i].verified = e.value() == null;
+            locs[i].slot = i;
         }
         ref.entries = locs;
         for (int i = 0; i < locs.length; i++) {
+            EntryLoc old = keys.get(encodedKeys.get(i));
+            if (old != null) {
+                pendingMarks.add(old);
+            }
+            lostNewer.remove(encodedKeys.get(i));
             install(encodedKeys.get(i), locs[i]);
             touched.add(encodedKeys.get(i));
             damagedNames.computeIfPresent(damagedId(locs[i].namespace.code(),
@@ -1193,10 +1633,13 @@ final class LogStore {
 
     private void writeClear() throws IOException {
         long seq = nextSeq;
-        int length = LogFormat.clear(seq, 0, programSize).length;
+        int length = LogFormat.clear(seq, 0, programSize, identity).length;
         long at = reserve(length);
         nextSeq = seq + 1;
-        append(at, LogFormat.clear(seq, (int) (lapOf(at) & 0xFFFF), programSize), LogFormat.KIND_CLEAR, 0);
+        byte[] clear = LogFormat.clear(seq, (int) (lapOf(at) & 0xFFFF), programSize, identity);
+        append(at, clear, clear.length, LogFormat.KIND_CLEAR, 0);
+        pendingMarks.addAll(keys.values());
+        lostNewer.clear();
         keys.clear();
         used = 0;
         entryCount = 0;
@@ -1217,12 +1660,47 @@ final class LogStore {
     }
 
     /** Programs a record at {@code at} (reserved by {@link #reserve}) and appends it to the ring. */
-    private RecordRef append(long at, byte[] bytes, int kind, long pass) throws IOException {
+    private RecordRef append(long at, byte[] bytes, int extent, int kind, long pass) throws IOException {
         program(at, bytes);
-        RecordRef ref = new RecordRef(at, at + bytes.length, kind, pass);
+        RecordRef ref = new RecordRef(at, at + extent, kind, pass);
+        if (extent > bytes.length) {
+            // The markers follow the record, left erased until a newer write supersedes an entry.
+            ref.markerAt = phys(at) + bytes.length;
+        }
         ring.addLast(ref);
-        head = at + bytes.length;
+        head = at + extent;
         return ref;
+    }
+
+    /**
+     * Clears the superseded bit of every version a durable newer write replaced (called only after
+     * the sync that made those writes durable, so a marker is never premature; a marker lost to a
+     * power cut only narrows what a later mount can report). Records sharing a marker unit are
+     * programmed once; NOR programming only clears bits, so earlier marks stay.
+     */
+    private void programMarks() throws IOException {
+        if (pendingMarks.isEmpty() || failed != null) {
+            pendingMarks.clear();
+            return;
+        }
+        Map<RecordRef, byte[]> byRecord = new java.util.IdentityHashMap<>();
+        for (EntryLoc loc : pendingMarks) {
+            RecordRef ref = loc.ref;
+            if (ref.markerAt < 0 || ref.pins.get() < 0) {
+                continue;
+            }
+            byte[] bits = byRecord.computeIfAbsent(ref, r -> {
+                byte[] b = new byte[LogFormat.markerSize(r.entries.length, programSize)];
+                java.util.Arrays.fill(b, (byte) 0xFF);
+                return b;
+            });
+            bits[loc.slot >> 3] &= (byte) ~(1 << (loc.slot & 7));
+        }
+        pendingMarks.clear();
+        for (Map.Entry<RecordRef, byte[]> e : byRecord.entrySet()) {
+            region.program(e.getKey().markerAt, ByteBuffer.wrap(e.getValue()));
+            unsynced = true;
+        }
     }
 
     /** Programs bytes block by block, as a NOR chip takes them. */
@@ -1350,7 +1828,7 @@ final class LogStore {
                 if (!prepare(head, padSize)) {
                     throw new IllegalStateException("no room for a pad record at ring offset " + (phys(head) - ringStart));
                 }
-                program(head, LogFormat.pad((int) (lapOf(head) & 0xFFFF), nextSeq, to - head, programSize));
+                program(head, LogFormat.pad((int) (lapOf(head) & 0xFFFF), nextSeq, to - head, programSize, identity));
                 ring.addLast(new RecordRef(head, to, LogFormat.KIND_PAD, 0));
                 head = to;
                 continue;
@@ -1465,11 +1943,14 @@ final class LogStore {
         return moved;
     }
 
-    /** Entries the tail must copy: the current versions (all published, see {@link #flushGroup()}). */
+    /**
+     * Entries the tail must copy: the current versions (all published, see {@link #flushGroup()}),
+     * and removals whose superseding write was lost, so that the report survives the collection.
+     */
     private List<EntryLoc> survivors(RecordRef r) {
         List<EntryLoc> survivors = new ArrayList<>();
         for (EntryLoc loc : r.entries) {
-            if (loc.key != null && !loc.removal && keys.get(loc.key) == loc) {
+            if (loc.key != null && keys.get(loc.key) == loc && (!loc.removal || loc.superseded)) {
                 survivors.add(loc);
             }
         }
@@ -1488,6 +1969,7 @@ final class LogStore {
             }
             if (loc.removal && keys.get(loc.key) == loc) {
                 keys.remove(loc.key);
+                lostNewer.remove(loc.key, loc.revision);
             }
         }
     }
@@ -1507,15 +1989,24 @@ final class LogStore {
         }
         long at = place(length);
         LogFormat.Encoded record = LogFormat.encode(entries, (int) (lapOf(at) & 0xFFFF), LogFormat.FLAG_RELOCATED,
-                programSize);
-        RecordRef ref = append(at, record.bytes(), entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, pass);
+                programSize, identity);
+        RecordRef ref = append(at, record.bytes(), length,
+                entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, pass);
         EntryLoc[] locs = new EntryLoc[entries.length];
         long base = phys(at);
         for (int i = 0; i < entries.length; i++) {
             EntryLoc old = survivors.get(i);
             EntryLoc moved = new EntryLoc(old.namespace, old.name, old.nameLength, old.revision, old.format, old.removal,
                     old.valueLength, old.valueCrc, base + record.valueAt()[i], ref);
-            if (old.damaged) {
+            moved.slot = i;
+            moved.superseded = old.superseded;
+            if (old.superseded) {
+                // The copy keeps the mark, or a later mount would serve it as the current version.
+                pendingMarks.add(moved);
+            }
+            if (old.removal) {
+                moved.verified = true;
+            } else if (old.damaged) {
                 moved.damaged = true;
                 moved.reported.set(old.reported.get());
             } else if (LogFormat.crc(record.bytes(), (int) record.valueAt()[i], old.valueLength) == old.valueCrc) {
@@ -1540,6 +2031,7 @@ final class LogStore {
         if (unsynced) {
             syncNow();
         }
+        programMarks();
         if (!pendingPublish.isEmpty()) {
             publishLock.lock();
             try {
@@ -1558,6 +2050,7 @@ final class LogStore {
             return;
         }
         writeAnchor();
+        writeTail();
         syncNow();
         for (long b = released; b < newReleased; b += blockSize) {
             release(b);

@@ -17,11 +17,17 @@ public @interface RuntimeConfiguration {
     long capacity() default RuntimePartition.DEFAULT_CAPACITY;
 
     @AttributeDefinition(name = "Entry limit", description = "The most entries the partition holds, and the most "
-            + "one write may carry (1 to 16777216, default 131072). Every entry costs up to 96 bytes of record "
+            + "one write may carry (1 to 16777216, default 131072). Every entry costs up to 103 bytes of record "
             + "overhead on flash, and the largest write grows with it, so the region must grow with this limit.")
     int max_entries() default RuntimePartition.DEFAULT_MAX_ENTRIES;
 
     @AttributeDefinition(name = "View wait", description = "Milliseconds a write waits for open views to release "
             + "flash blocks that garbage collection needs before it fails.")
     long view_wait_millis() default 5000;
+
+    @AttributeDefinition(name = "Format a refused region", description = "Erase and format the runtime region at "
+            + "activation if it is refused (its recorded geometry or identity differs from the configured one, it "
+            + "holds bytes that are not a runtime log, or a format this build does not read), destroying what it "
+            + "holds. Off by default: a refused region is left untouched and reported as refused.")
+    boolean format_refused() default false;
 }

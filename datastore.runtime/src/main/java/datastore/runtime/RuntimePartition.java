@@ -1,35 +1,44 @@
 package datastore.runtime;
 
 import java.io.IOException;
+import java.util.Dictionary;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.Optional;
 
 import datastore.Namespace;
+import datastore.PartitionUnavailableException;
 import datastore.Partitions;
 import datastore.flash.FlashRegion;
 import datastore.spi.Change;
 import datastore.spi.EntryView;
 import datastore.spi.PartitionStore;
 import datastore.spi.PartitionUsage;
+import datastore.spi.RefusedPartition;
 
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
-import org.osgi.service.component.propertytypes.ServiceRanking;
 import org.osgi.service.metatype.annotations.Designate;
 
 /**
- * The runtime partition service: a thin shell over a {@link LogStore} on the {@code runtime} flash
- * region, mounted (recovered by scanning the log) at activation. Damage found while mounting is
- * logged at activation, damage a read finds later when it is found; both stay in {@link #problems()}.
- * A region too small for the configuration, or one that cannot be read, fails activation with a
- * message saying why.
+ * The runtime partition component: a thin shell over a {@link LogStore} on the {@code runtime} flash
+ * region, mounted (recovered by scanning the log) at activation. It registers its
+ * {@link PartitionStore} service itself, or, when the region is refused (another geometry or
+ * identity, foreign bytes, an unknown format version; see FORMAT.md), a {@link RefusedPartition}
+ * whose {@code format()} is the explicit act that erases the region and switches to the
+ * PartitionStore; the configuration flag {@code format_refused} does the same at activation.
+ * Damage found while mounting is logged at activation, damage a read finds later when it is found;
+ * both stay in {@link #problems()}. A region too small for the configuration, or one that cannot be
+ * read, fails activation with a message saying why.
  */
-@Component(service = PartitionStore.class, immediate = true, configurationPid = RuntimePartition.PID)
+@Component(service = {}, immediate = true, configurationPid = RuntimePartition.PID)
 @Designate(ocd = RuntimeConfiguration.class)
-@ServiceRanking(RuntimePartition.RANKING)
-@Partition(Partitions.RUNTIME)
 public class RuntimePartition implements PartitionStore {
     static final String PID = "datastore.runtime";
     static final int RANKING = 200;
@@ -38,38 +47,111 @@ public class RuntimePartition implements PartitionStore {
 
     private static final System.Logger LOG = System.getLogger(RuntimePartition.class.getName());
 
-    final LogStore store;
+    private final BundleContext context;
+    private final FlashRegion region;
+    private final RuntimeConfiguration config;
+    /** The mounted engine; null while the region is refused. */
+    volatile LogStore store;
+    /** Why the region is refused; null once mounted. */
+    private volatile String refusal;
+    private ServiceRegistration<?> registration;
 
     /**
-     * Mounts the partition on its region.
+     * Mounts the partition on its region and registers the PartitionStore, or, if the region is
+     * refused, registers a RefusedPartition (or formats the region when configured to).
      *
      * @throws IllegalArgumentException if the configuration does not fit the region, with the numbers
      * @throws IllegalStateException if the region cannot be read
      */
     @Activate
-    public RuntimePartition(
+    public RuntimePartition(BundleContext context,
             @Reference(name = "region", target = "(" + FlashRegion.REGION + "=" + Partitions.RUNTIME + ")",
                     policyOption = ReferencePolicyOption.GREEDY) FlashRegion region,
             RuntimeConfiguration config) {
-        this(mount(region, config));
-    }
-
-    RuntimePartition(LogStore store) {
-        this.store = store;
-    }
-
-    static LogStore mount(FlashRegion region, RuntimeConfiguration config) {
-        LogStore store;
+        this.context = context;
+        this.region = region;
+        this.config = config;
+        LogStore mounted = newStore(region, config);
         try {
-            store = new LogStore(region, config.capacity(), config.max_entries(), config.view_wait_millis());
+            mount(mounted, region);
+            store = mounted;
+        } catch (LogStore.RefusedRegionException e) {
+            if (config.format_refused()) {
+                LOG.log(System.Logger.Level.WARNING, "runtime partition: {0}; formatting it, as format_refused is set",
+                        e.getMessage());
+                store = formatted(region, config);
+            } else {
+                refusal = e.getMessage();
+                LOG.log(System.Logger.Level.ERROR, "runtime partition refused its region: {0}", refusal);
+            }
+        }
+        register();
+    }
+
+    /**
+     * The partition without a framework (tests, benchmarks): mounted as at activation, nothing
+     * registered; a refused region leaves it unavailable ({@link #refusal()} says why) until
+     * formatted.
+     */
+    public RuntimePartition(FlashRegion region, RuntimeConfiguration config) {
+        this(null, region, config);
+    }
+
+    @Deactivate
+    synchronized void deactivate() {
+        if (registration != null) {
+            registration.unregister();
+            registration = null;
+        }
+    }
+
+    private synchronized void register() {
+        if (context == null) {
+            return;
+        }
+        Dictionary<String, Object> properties = new Hashtable<>();
+        properties.put(PartitionStore.PARTITION, Partitions.RUNTIME);
+        properties.put(Constants.SERVICE_RANKING, RANKING);
+        if (registration != null) {
+            registration.unregister();
+            registration = null;
+        }
+        if (store != null) {
+            registration = context.registerService(PartitionStore.class, this, properties);
+        } else {
+            registration = context.registerService(RefusedPartition.class, new Refused(), properties);
+        }
+    }
+
+    private static LogStore newStore(FlashRegion region, RuntimeConfiguration config) {
+        try {
+            return new LogStore(region, config.capacity(), config.max_entries(), config.view_wait_millis());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid configuration of " + PID + ": " + e.getMessage(), e);
         }
+    }
+
+    private static void mount(LogStore store, FlashRegion region) throws LogStore.RefusedRegionException {
         try {
             store.mount();
         } catch (IOException e) {
             throw new IllegalStateException("cannot mount the runtime partition on region " + region.name() + ": " + e, e);
         }
+        logMounted(store);
+    }
+
+    private static LogStore formatted(FlashRegion region, RuntimeConfiguration config) {
+        LogStore store = newStore(region, config);
+        try {
+            store.format();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot format the runtime partition's region " + region.name() + ": " + e, e);
+        }
+        logMounted(store);
+        return store;
+    }
+
+    private static void logMounted(LogStore store) {
         List<String> problems = store.problems();
         for (String problem : problems) {
             LOG.log(System.Logger.Level.WARNING, "runtime partition: {0}", problem);
@@ -77,7 +159,52 @@ public class RuntimePartition implements PartitionStore {
         PartitionUsage usage = store.usage();
         LOG.log(System.Logger.Level.INFO, "runtime partition mounted: {0} of {1} payload bytes used, {2} problems",
                 usage.used(), usage.capacity(), problems.size());
-        return store;
+    }
+
+    /** Why the region is refused (naming what was found and what is configured), or null when mounted. */
+    public String refusal() {
+        return refusal;
+    }
+
+    /** Erases and formats a refused region, then serves it (see {@link RefusedPartition#format()}). */
+    synchronized void formatRefused() throws IOException {
+        if (store != null) {
+            return;
+        }
+        LogStore fresh = newStore(region, config);
+        fresh.format();
+        LOG.log(System.Logger.Level.WARNING, "runtime partition: region {0} formatted on request; it was refused: {1}",
+                region.name(), refusal);
+        store = fresh;
+        refusal = null;
+        register();
+    }
+
+    /** The service registered while the region is refused. */
+    private final class Refused implements RefusedPartition {
+        @Override
+        public String name() {
+            return Partitions.RUNTIME;
+        }
+
+        @Override
+        public String reason() {
+            String reason = refusal;
+            return reason == null ? "formatted" : reason;
+        }
+
+        @Override
+        public void format() throws IOException {
+            formatRefused();
+        }
+    }
+
+    private LogStore mounted(String name) {
+        LogStore s = store;
+        if (s == null) {
+            throw new PartitionUnavailableException(Partitions.RUNTIME, name, refusal);
+        }
+        return s;
     }
 
     @Override
@@ -92,31 +219,32 @@ public class RuntimePartition implements PartitionStore {
 
     @Override
     public Optional<EntryView> open(Namespace namespace, String name) {
-        return store.open(namespace, name);
+        return mounted(name).open(namespace, name);
     }
 
     @Override
     public List<String> names(Namespace namespace) {
-        return store.names(namespace);
+        return mounted(null).names(namespace);
     }
 
     @Override
     public void apply(List<Change> changes) {
-        store.apply(changes);
+        mounted(null).apply(changes);
     }
 
     @Override
     public PartitionUsage usage() {
-        return store.usage();
+        return mounted(null).usage();
     }
 
     @Override
     public void clear() {
-        store.clear();
+        mounted(null).clear();
     }
 
     /** Damage found when mounting and by reads since (each logged once), for diagnostics; unmodifiable. */
     public List<String> problems() {
-        return store.problems();
+        LogStore s = store;
+        return s == null ? List.of() : s.problems();
     }
 }

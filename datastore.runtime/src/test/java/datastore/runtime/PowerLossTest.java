@@ -51,42 +51,42 @@ public class PowerLossTest {
 
     @Test
     public void powerCutAtEveryOperation() {
-        report("cut", run(workload(1, 16, 950), false));
+        report("cut", run(workload(1, 16, 700), false));
     }
 
     @Test
     public void tornProgramAtEveryProgram() {
-        report("torn", run(workload(2, 16, 950), true));
+        report("torn", run(workload(2, 16, 700), true));
     }
 
     @Test
     public void powerCutAtEveryOperationWithLargeProgramUnits() {
-        report("cut, 256-byte program unit", run(workload(3, 256, 950), false));
+        report("cut, 256-byte program unit", run(workload(3, 256, 700), false));
     }
 
     @Test
     public void tornProgramWithByteProgramUnits() {
-        report("torn, 1-byte program unit", run(workload(4, 1, 950), true));
+        report("torn, 1-byte program unit", run(workload(4, 1, 700), true));
     }
 
     @Test
     public void powerCutAtEveryOperationWithLargeValuesClearsAndOpenViews() {
-        report("cut, large values", run(largeValues(7, 16, 500), false));
+        report("cut, large values", run(largeValues(7, 16, 380), false));
     }
 
     @Test
     public void tornProgramWithLargeValuesClearsAndOpenViews() {
-        report("torn, large values", run(largeValues(8, 16, 500), true));
+        report("torn, large values", run(largeValues(8, 16, 380), true));
     }
 
     @Test
     public void powerCutAtEveryOperationSecondWorkload() {
-        report("cut, second workload", run(workload(5, 16, 950), false));
+        report("cut, second workload", run(workload(5, 16, 700), false));
     }
 
     @Test
     public void tornProgramAtEveryProgramSecondWorkload() {
-        report("torn, second workload", run(workload(6, 16, 950), true));
+        report("torn, second workload", run(workload(6, 16, 700), true));
     }
 
     private static void report(String what, Outcome o) {

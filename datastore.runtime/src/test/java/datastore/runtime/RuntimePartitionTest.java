@@ -20,7 +20,16 @@ import org.junit.Test;
 public class RuntimePartitionTest {
 
     static RuntimeConfiguration config(long capacity, int maxEntries) {
+        return config(capacity, maxEntries, false);
+    }
+
+    static RuntimeConfiguration config(long capacity, int maxEntries, boolean formatRefused) {
         return new RuntimeConfiguration() {
+            @Override
+            public boolean format_refused() {
+                return formatRefused;
+            }
+
             @Override
             public Class<? extends Annotation> annotationType() {
                 return RuntimeConfiguration.class;

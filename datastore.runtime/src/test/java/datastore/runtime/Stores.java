@@ -23,6 +23,8 @@ final class Stores {
             store.mount();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } catch (LogStore.RefusedRegionException e) {
+            throw new IllegalStateException(e.getMessage(), e);
         }
         return store;
     }
