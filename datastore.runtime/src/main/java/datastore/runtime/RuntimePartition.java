@@ -41,7 +41,7 @@ import org.osgi.service.metatype.annotations.Designate;
 @Designate(ocd = RuntimeConfiguration.class)
 public class RuntimePartition implements PartitionStore {
     static final String PID = "datastore.runtime";
-    static final int RANKING = 200;
+    static final int RANKING = Partitions.RUNTIME_RANKING;
     static final long DEFAULT_CAPACITY = 13L * 1024 * 1024;
     static final int DEFAULT_MAX_ENTRIES = 131072;
 
