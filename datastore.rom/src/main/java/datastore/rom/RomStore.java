@@ -261,27 +261,13 @@ public final class RomStore {
     public Optional<EntryView> open(Namespace namespace, String name) {
         Mounted m = mounted;
         int code = namespace.code();
-        RomImage upd = m.upd();
-        if (upd != null) {
-            int r = upd.lookup(code, name);
-            if (r == RomImage.DAMAGED || r >= 0 && !upd.dataSound(r)) {
-                // The whole copy of the UPD section answers in its place when it can answer soundly.
-                RomImage copy = m.updCopy();
-                int c = copy == null ? RomImage.DAMAGED : copy.lookup(code, name);
-                if (c == RomImage.ABSENT || c >= 0 && copy.dataSound(c)) {
-                    upd = copy;
-                    r = c;
-                } else if (r == RomImage.DAMAGED) {
-                    throw upd.refuse(namespace, name, "unique-per-dock index record or a hash table slot before it");
-                } else {
-                    throw upd.refuse(namespace, name, "unique-per-dock bytes");
-                }
-            }
-            if (r >= 0) {
-                // The UPD section is never rewritten while the dock runs, so its views pin nothing.
-                return Optional.of(new RomEntryView(namespace, name, upd.formatAt(r), UPD_REVISION | upd.positionOf(r),
-                        upd.map(), upd.dataOffsetAt(r), upd.dataLengthAt(r), null));
-            }
+        UpdEntry hit = uniquePerDock(m, namespace, name);
+        if (hit != null) {
+            RomImage upd = hit.image();
+            int r = hit.record();
+            // The UPD section is never rewritten while the dock runs, so its views pin nothing.
+            return Optional.of(new RomEntryView(namespace, name, upd.formatAt(r), UPD_REVISION | upd.positionOf(r),
+                    upd.map(), upd.dataOffsetAt(r), upd.dataLengthAt(r), null));
         }
         while (true) {
             RomImage app = m.app();
@@ -323,6 +309,39 @@ public final class RomStore {
         }
     }
 
+    /** A name's record in the UPD section: the copy that answers soundly, and the record in it. */
+    private record UpdEntry(RomImage image, int record) {
+    }
+
+    /**
+     * Looks a name up in the UPD section: in its first copy, or in the second where the first cannot
+     * answer soundly (a damaged index or data page).
+     *
+     * @return the entry, or null when the section is absent or holds no such name
+     * @throws CorruptedEntryException if neither copy can answer soundly
+     */
+    private static UpdEntry uniquePerDock(Mounted m, Namespace namespace, String name) {
+        RomImage upd = m.upd();
+        if (upd == null) {
+            return null;
+        }
+        int code = namespace.code();
+        int r = upd.lookup(code, name);
+        if (r == RomImage.DAMAGED || r >= 0 && !upd.dataSound(r)) {
+            RomImage copy = m.updCopy();
+            int c = copy == null ? RomImage.DAMAGED : copy.lookup(code, name);
+            if (c == RomImage.ABSENT || c >= 0 && copy.dataSound(c)) {
+                upd = copy;
+                r = c;
+            } else if (r == RomImage.DAMAGED) {
+                throw upd.refuse(namespace, name, "unique-per-dock index record or a hash table slot before it");
+            } else {
+                throw upd.refuse(namespace, name, "unique-per-dock bytes");
+            }
+        }
+        return r >= 0 ? new UpdEntry(upd, r) : null;
+    }
+
     /**
      * Decodes an entry's value without a view: the same search and checks as {@link #open}, the
      * application slot pinned only while {@code decoder} runs on a read-only slice of the map.
@@ -333,25 +352,10 @@ public final class RomStore {
     public <T> Optional<T> read(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
         Mounted m = mounted;
         int code = namespace.code();
-        RomImage upd = m.upd();
-        if (upd != null) {
-            int r = upd.lookup(code, name);
-            if (r == RomImage.DAMAGED || r >= 0 && !upd.dataSound(r)) {
-                // The whole copy of the UPD section answers in its place when it can answer soundly.
-                RomImage copy = m.updCopy();
-                int c = copy == null ? RomImage.DAMAGED : copy.lookup(code, name);
-                if (c == RomImage.ABSENT || c >= 0 && copy.dataSound(c)) {
-                    upd = copy;
-                    r = c;
-                } else if (r == RomImage.DAMAGED) {
-                    throw upd.refuse(namespace, name, "unique-per-dock index record or a hash table slot before it");
-                } else {
-                    throw upd.refuse(namespace, name, "unique-per-dock bytes");
-                }
-            }
-            if (r >= 0) {
-                return Optional.of(decoder.apply(upd.map().slice(upd.dataOffsetAt(r), upd.dataLengthAt(r))));
-            }
+        UpdEntry hit = uniquePerDock(m, namespace, name);
+        if (hit != null) {
+            RomImage upd = hit.image();
+            return Optional.of(decoder.apply(upd.map().slice(upd.dataOffsetAt(hit.record()), upd.dataLengthAt(hit.record()))));
         }
         while (true) {
             RomImage app = m.app();
