@@ -29,11 +29,25 @@ public final class Names {
      * @throws InvalidNameException if the name is null or breaks a rule
      */
     public static String check(String name) {
+        java.util.Optional<String> problem = problem(name);
+        if (problem.isPresent()) {
+            throw new InvalidNameException(name, problem.get());
+        }
+        return name;
+    }
+
+    /**
+     * What is wrong with a name, if anything: the rule it breaks and where, for tools that collect
+     * every problem of an input before refusing it.
+     *
+     * @return empty for a valid name
+     */
+    public static java.util.Optional<String> problem(String name) {
         if (name == null) {
-            throw new InvalidNameException(null, "a name is required, not null");
+            return java.util.Optional.of("a name is required, not null");
         }
         if (name.isEmpty()) {
-            throw new InvalidNameException(name, "a name must not be empty");
+            return java.util.Optional.of("a name must not be empty");
         }
         int utf8Bytes = 0;
         for (int i = 0; i < name.length(); i++) {
@@ -48,23 +62,23 @@ public final class Names {
                 codePoint = Character.toCodePoint(c, name.charAt(i + 1));
                 width = 2;
             } else if (Character.isSurrogate(c)) {
-                throw new InvalidNameException(name, "unpaired surrogate " + escape(c) + " at index " + i);
+                return java.util.Optional.of("unpaired surrogate " + escape(c) + " at index " + i);
             }
             int type = Character.getType(codePoint);
             if (type == Character.CONTROL) {
-                throw new InvalidNameException(name, "control character " + escape(codePoint) + " at index " + i);
+                return java.util.Optional.of("control character " + escape(codePoint) + " at index " + i);
             }
             if (type == Character.FORMAT && !(codePoint == ZERO_WIDTH_JOINER && joinsSymbols(name, i))) {
-                throw new InvalidNameException(name, "invisible format character " + escape(codePoint) + " at index " + i
+                return java.util.Optional.of("invisible format character " + escape(codePoint) + " at index " + i
                         + " (bidirectional controls, zero-width characters and the like make a name look like another)");
             }
             utf8Bytes += codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
             i += width - 1;
         }
         if (utf8Bytes > Limits.MAX_NAME_BYTES) {
-            throw new InvalidNameException(name, utf8Bytes + " bytes in UTF-8; the limit is " + Limits.MAX_NAME_BYTES);
+            return java.util.Optional.of(utf8Bytes + " bytes in UTF-8; the limit is " + Limits.MAX_NAME_BYTES);
         }
-        return name;
+        return java.util.Optional.empty();
     }
 
     /** Whether the joiner at {@code at} stands between two symbols (the first optionally with VS16). */

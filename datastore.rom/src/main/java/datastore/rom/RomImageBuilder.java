@@ -300,57 +300,13 @@ public final class RomImageBuilder {
         return source.name().getBytes(StandardCharsets.UTF_8).length + (long) source.data().remaining();
     }
 
-    /**
-     * What is wrong with a name under the rules of {@link Limits}, if anything: null, empty, too long
-     * in UTF-8, an unpaired surrogate or a control character.
-     */
+    /** What is wrong with a name under the rules of {@link datastore.Names}, if anything. */
     public static Optional<String> nameProblem(String name) {
-        if (name == null) {
-            return Optional.of("a name is required, not null");
-        }
-        if (name.isEmpty()) {
-            return Optional.of("a name must not be empty");
-        }
-        int bytes = 0;
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (Character.isHighSurrogate(c) && i + 1 < name.length() && Character.isLowSurrogate(name.charAt(i + 1))) {
-                bytes += 4;
-                i++;
-                continue;
-            }
-            if (Character.isSurrogate(c)) {
-                return Optional.of(String.format("unpaired surrogate \\u%04x at index %d", (int) c, i));
-            }
-            if (Character.getType(c) == Character.CONTROL) {
-                return Optional.of(String.format("control character \\u%04x at index %d", (int) c, i));
-            }
-            bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
-        }
-        if (bytes > Limits.MAX_NAME_BYTES) {
-            return Optional.of(bytes + " bytes in UTF-8; the limit is " + Limits.MAX_NAME_BYTES);
-        }
-        return Optional.empty();
+        return datastore.Names.problem(name);
     }
 
-    /** A name as it can be printed in a field: control characters and lone surrogates escaped. */
+    /** A name as it can be printed in a field: what it hides escaped ({@link datastore.Names#display}). */
     static String display(String name) {
-        if (name == null) {
-            return "null";
-        }
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            boolean pair = Character.isHighSurrogate(c) && i + 1 < name.length()
-                    && Character.isLowSurrogate(name.charAt(i + 1));
-            if (pair) {
-                out.append(c).append(name.charAt(++i));
-            } else if (Character.isSurrogate(c) || Character.getType(c) == Character.CONTROL) {
-                out.append(String.format("\\u%04x", (int) c));
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
+        return datastore.Names.display(name);
     }
 }

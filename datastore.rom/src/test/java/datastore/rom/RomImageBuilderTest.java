@@ -37,6 +37,7 @@ public class RomImageBuilderTest {
         kv.put("nullvalue", null);
         kv.put("huge", "x".repeat(64 * 1024 + 1));
         kv.put("lone", "\ud800");
+        kv.put("\u202Egnp.logo", "a name that reads as another");
         Map<String, RomContent.RomImage> images = new LinkedHashMap<>();
         images.put("logo", new RomContent.RomImage(ImageType.JPEG, RomFixtures.resource("small.png")));
         images.put("notype", new RomContent.RomImage(null, RomFixtures.resource("small.png")));
@@ -50,10 +51,11 @@ public class RomImageBuilderTest {
         Map<String, String> problems = e.problems().stream()
                 .collect(Collectors.toMap(Problem::field, Problem::message, (a, b) -> a + " | " + b));
         assertEquals(problems.toString(), List.of("code", "kvStore.", "kvStore.bad\\u0001name", "kvStore.nullvalue",
-                "kvStore.huge", "kvStore.lone", "images.logo.data", "images.notype.type", "images.none.type",
+                "kvStore.huge", "kvStore.lone", "kvStore.\\u202egnp.logo", "images.logo.data", "images.notype.type", "images.none.type",
                 "images.nodata.data"), e.problems().stream().map(Problem::field).collect(Collectors.toList()));
         assertTrue(problems.get("images.logo.data"), problems.get("images.logo.data").startsWith("not a valid JPEG: "));
         assertTrue(problems.get("kvStore.huge"), problems.get("kvStore.huge").contains("65537"));
+        assertTrue(problems.toString(), problems.get("kvStore.\\u202egnp.logo").contains("invisible format character"));
         assertTrue(problems.get("code"), problems.get("code").contains("4194305"));
         assertArrayEquals("the flash is untouched", before, bytes(region.map()));
         assertEquals(1, store.info().generation());
