@@ -65,6 +65,11 @@ final class SampleRomStore {
         return attributes;
     }
 
+    /** The bytes of one of the sample's images. */
+    byte[] imageData(String tag) {
+        return imageData.get(tag).clone();
+    }
+
     /** The whole request body for {@code dockId}. */
     ObjectNode request(String dockId) {
         return DevApiClient.document("applicationRomStore", attributes(dockId));
