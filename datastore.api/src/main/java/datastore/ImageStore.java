@@ -29,6 +29,27 @@ public interface ImageStore {
     Optional<ImageInfo> lookup(String tag);
 
     /**
+     * The image {@code tag} names in the named partition only, whatever the partitions above it hold
+     * (the explicit form of the lookup order).
+     *
+     * @return a copy of the bytes with the type, empty when that partition lacks the tag
+     * @throws InvalidNameException if {@code tag} is not a valid name
+     * @throws NoSuchPartitionException if no partition of that name is present
+     * @throws CorruptedEntryException if the partition's entry fails its checksum
+     * @since 1.1
+     */
+    Optional<Image> find(String tag, String partition);
+
+    /**
+     * What {@code tag} names in the named partition only: type, size, dimensions and the partition.
+     *
+     * @return empty when that partition lacks the tag
+     * @throws NoSuchPartitionException if no partition of that name is present
+     * @since 1.1
+     */
+    Optional<ImageInfo> lookup(String tag, String partition);
+
+    /**
      * A token for the visible image, for the renderer.
      *
      * @throws EntryNotFoundException if no partition has the tag

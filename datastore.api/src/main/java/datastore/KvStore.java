@@ -35,6 +35,19 @@ public interface KvStore {
     /** The visible value for {@code key} together with the partition it came from. */
     Optional<KvEntry> lookup(String key);
 
+    /**
+     * The value {@code key} has in the named partition only, whatever the partitions above it hold:
+     * the explicit form the lookup order allows ("unless explicitly stated otherwise"), for example to
+     * show the factory value under a user's override.
+     *
+     * @return the entry, empty when that partition lacks the key
+     * @throws InvalidNameException if {@code key} is not a valid name
+     * @throws NoSuchPartitionException if no partition of that name is present
+     * @throws CorruptedEntryException if the partition's entry fails its checksum
+     * @since 1.1
+     */
+    Optional<KvEntry> lookup(String key, String partition);
+
     /** Stores {@code value} under {@code key} in the default partition. */
     void put(String key, String value);
 

@@ -50,7 +50,9 @@ public final class BrowseServlet extends ApiServlet {
                 writeJson(response, HttpServletResponse.SC_OK, list("partition", "name", browser.partitions()));
                 return;
             case "/kv":
-                writeJson(response, HttpServletResponse.SC_OK, list("kvEntry", "key", browser.keys()));
+                String partition = request.getParameter("partition");
+                writeJson(response, HttpServletResponse.SC_OK, list("kvEntry", "key",
+                        partition == null ? browser.keys() : browser.keysIn(partition)));
                 return;
             case "/images":
                 writeJson(response, HttpServletResponse.SC_OK, list("image", "tag", browser.images()));
@@ -60,7 +62,12 @@ public final class BrowseServlet extends ApiServlet {
                 return;
             default:
                 if (path.startsWith(IMAGE_PREFIX) && path.length() > IMAGE_PREFIX.length()) {
-                    browser.sendImage(path.substring(IMAGE_PREFIX.length()), response);
+                    String in = request.getParameter("partition");
+                    if (in == null) {
+                        browser.sendImage(path.substring(IMAGE_PREFIX.length()), response);
+                    } else {
+                        browser.sendImageIn(path.substring(IMAGE_PREFIX.length()), in, response);
+                    }
                     return;
                 }
                 throw new ApiException(ApiException.NOT_FOUND, "path: " + request.getRequestURI()

@@ -194,6 +194,31 @@ public final class StoreBrowser {
         return result;
     }
 
+    /**
+     * The keys the named partition holds, each with its value there, whatever the partitions above it
+     * hold (the explicit form of the lookup order), sorted by key.
+     *
+     * @throws ApiException 404 if no partition of that name is present, 503 without a key-value store
+     */
+    ArrayNode keysIn(String partition) throws ApiException {
+        KvStore store = kvStore;
+        if (store == null) {
+            throw ApiException.unavailable("key-value store");
+        }
+        ArrayNode result = JsonNodeFactory.instance.arrayNode();
+        for (String key : listed(store::list)) {
+            try {
+                store.lookup(key, partition).ifPresent(found -> result.addObject().put("key", found.key())
+                        .put("value", found.value()).put("partition", partition));
+            } catch (datastore.NoSuchPartitionException e) {
+                throw new ApiException(ApiException.NOT_FOUND, "partition: " + e.getMessage());
+            } catch (DatastoreException e) {
+                result.addObject().put("key", key).put("error", e.getMessage());
+            }
+        }
+        return result;
+    }
+
     /** The ROM's unique-per-dock keys; empty without the ROM's provisioning service (production, no ROM). */
     private java.util.Set<String> uniquePerDockKeys() {
         RomProvisioning rom = romProvisioning;
@@ -262,6 +287,38 @@ public final class StoreBrowser {
     }
 
     /**
+     * Sends the bytes the named partition holds for {@code tag}, whatever the partitions above it hold.
+     *
+     * @throws ApiException 404 if that partition (or the partition itself) lacks the tag, 503 without an image store
+     */
+    void sendImageIn(String tag, String partition, HttpServletResponse response) throws ApiException, IOException {
+        ImageStore store = imageStore;
+        if (store == null) {
+            throw ApiException.unavailable("image store");
+        }
+        datastore.Image image;
+        try {
+            image = store.find(tag, partition).orElseThrow(() -> new ApiException(ApiException.NOT_FOUND,
+                    "tag: partition " + partition + " has no image tagged \"" + tag + "\""));
+        } catch (datastore.NoSuchPartitionException e) {
+            throw new ApiException(ApiException.NOT_FOUND, "partition: " + e.getMessage());
+        } catch (DatastoreException e) {
+            throw new ApiException(ApiException.BAD_REQUEST, "tag: " + e.getMessage());
+        }
+        // find() answers a copy, so a slow client holds heap, not the store.
+        ByteBuffer bytes = image.data();
+        byte[] copy = new byte[bytes.remaining()];
+        bytes.get(copy);
+        response.setStatus(HttpServletResponse.SC_OK);
+        response.setContentType(image.type().mediaType());
+        response.setHeader("Cache-Control", "no-store");
+        response.setContentLengthLong(copy.length);
+        try (OutputStream out = response.getOutputStream()) {
+            out.write(copy);
+        }
+    }
+
+    /**
      * Sends the visible image's bytes with its media type, straight from the store's read-only view.
      *
      * @throws ApiException 404 if no partition has the tag, 503 if there is no image store
@@ -305,19 +362,22 @@ public final class StoreBrowser {
                 }
                 continue;
             }
+            OutputStream out;
             try {
                 response.setStatus(HttpServletResponse.SC_OK);
                 response.setContentType(type.mediaType());
                 response.setHeader("Cache-Control", "no-store");
                 response.setHeader("X-Content-Type-Options", "nosniff");
                 response.setContentLengthLong(copy.length);
-                try (OutputStream out = response.getOutputStream()) {
-                    out.write(copy);
-                }
-                return;
+                out = response.getOutputStream();
+                out.write(copy);
             } finally {
+                // Given back before the close that sends the last bytes, so a client that has the whole
+                // answer finds the budget whole again.
                 copyBudget.release(reserved);
             }
+            out.close();
+            return;
         }
     }
 }

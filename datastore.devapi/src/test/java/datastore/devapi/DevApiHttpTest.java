@@ -678,6 +678,21 @@ public class DevApiHttpTest {
     }
 
     @Test
+    public void onePartitionIsBrowsedAloneWhenNamed() throws Exception {
+        JsonNode rom = server.get("/api/datastore/kv?partition=rom", token).json().path("data");
+        assertEquals(1, rom.size());
+        assertEquals("timezone", rom.get(0).path("id").asText());
+        assertEquals("rom", rom.get(0).path("attributes").path("partition").asText());
+        assertEquals(0, server.get("/api/datastore/kv?partition=ephemeral", token).json().path("data").size());
+
+        TestServer.Reply image = server.get("/api/datastore/images/logo?partition=rom", token);
+        assertEquals(200, image.status());
+        assertArrayEquals(Fakes.PNG, image.body());
+        assertErrors(server.get("/api/datastore/images/logo?partition=ephemeral", token), 404,
+                "tag: partition ephemeral has no image tagged \"logo\"");
+    }
+
+    @Test
     public void keysAreListedWithTheirPartition() throws Exception {
         JsonNode data = server.get("/api/datastore/kv", token).json().path("data");
         assertEquals(2, data.size());

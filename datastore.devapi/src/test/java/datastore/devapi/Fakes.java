@@ -221,6 +221,12 @@ final class Fakes {
             return Optional.ofNullable(entries.get(key));
         }
 
+        /** This fake holds one layer: the visible entry is in its own partition only. */
+        @Override
+        public Optional<KvEntry> lookup(String key, String partition) {
+            return lookup(key).filter(entry -> entry.partition().equals(partition));
+        }
+
         @Override
         public void put(String key, String value) {
             throw new UnsupportedOperationException("the development API never writes keys");
@@ -277,6 +283,17 @@ final class Fakes {
             StoredImage image = images.get(tag);
             return image == null ? Optional.empty()
                     : Optional.of(new Image(ByteBuffer.wrap(image.data.clone()).asReadOnlyBuffer(), image.type));
+        }
+
+        @Override
+        public Optional<Image> find(String tag, String partition) {
+            StoredImage image = images.get(tag);
+            return image == null || !image.partition.equals(partition) ? Optional.empty() : find(tag);
+        }
+
+        @Override
+        public Optional<ImageInfo> lookup(String tag, String partition) {
+            return lookup(tag).filter(info -> info.partition().equals(partition));
         }
 
         @Override

@@ -98,7 +98,14 @@ public class DatastoreCommands {
     }
 
     @Descriptor("shows the visible value of a key and the partition it comes from")
-    public String kvget(@Descriptor("the key") String key) {
+    public String kvget(
+            @Descriptor("read this partition only, whatever the partitions above it hold (default: the lookup order)")
+            @Parameter(names = {"-p", "--partition"}, absentValue = "") String partition,
+            @Descriptor("the key") String key) {
+        if (!partition.isEmpty()) {
+            return kv().lookup(key, partition).map(found -> shown(key) + " = " + quoted(found.value(), Integer.MAX_VALUE)
+                    + "  (partition " + partition + " only)").orElse("partition " + partition + " has no key " + shown(key));
+        }
         Optional<KvEntry> entry = kv().lookup(key);
         return entry.map(found -> shown(key) + " = " + quoted(found.value(), Integer.MAX_VALUE) + "  (partition "
                 + found.partition() + ")").orElse("no partition has the key " + shown(key));
@@ -150,17 +157,28 @@ public class DatastoreCommands {
     }
 
     @Descriptor("shows the type, size, dimensions and partition of the visible image")
-    public String imageget(@Descriptor("the tag") String tag) {
+    public String imageget(
+            @Descriptor("read this partition only, whatever the partitions above it hold (default: the lookup order)")
+            @Parameter(names = {"-p", "--partition"}, absentValue = "") String partition,
+            @Descriptor("the tag") String tag) {
+        if (!partition.isEmpty()) {
+            return images().lookup(tag, partition).map(DatastoreCommands::describe)
+                    .orElse("partition " + partition + " has no image " + shown(tag));
+        }
         return images().lookup(tag).map(DatastoreCommands::describe).orElse("no partition has the image " + shown(tag));
     }
 
     @Descriptor("writes the visible image's bytes to a file")
-    public String imageget(@Descriptor("the tag") String tag, @Descriptor("the file to write (replaced if it exists)") String file)
+    public String imageget(
+            @Descriptor("read this partition only, whatever the partitions above it hold (default: the lookup order)")
+            @Parameter(names = {"-p", "--partition"}, absentValue = "") String partition,
+            @Descriptor("the tag") String tag, @Descriptor("the file to write (replaced if it exists)") String file)
             throws IOException {
         ImageStore store = images();
-        Image image = store.get(tag);
+        Image image = partition.isEmpty() ? store.get(tag) : store.find(tag, partition).orElse(Image.NONE);
         if (image.type() == ImageType.NONE) {
-            return "no partition has the image " + shown(tag) + "; " + file + " not written";
+            return (partition.isEmpty() ? "no partition has the image " : "partition " + partition + " has no image ")
+                    + shown(tag) + "; " + file + " not written";
         }
         Path path = Path.of(file);
         ByteBuffer data = image.data();

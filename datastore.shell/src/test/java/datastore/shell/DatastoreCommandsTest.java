@@ -60,8 +60,8 @@ public class DatastoreCommandsTest {
 
     @Test
     public void kvgetShowsTheValueAndItsPartition() {
-        assertEquals("timezone = \"UTC\"  (partition rom)", commands.kvget("timezone"));
-        assertEquals("no partition has the key nothing", commands.kvget("nothing"));
+        assertEquals("timezone = \"UTC\"  (partition rom)", commands.kvget("", "timezone"));
+        assertEquals("no partition has the key nothing", commands.kvget("", "nothing"));
     }
 
     @Test
@@ -104,7 +104,7 @@ public class DatastoreCommandsTest {
         assertTrue(text, text.contains("logo   PNG   12 B  640x480  runtime"));
         assertTrue(text, text.contains("photo  JPEG  5 B   640x480  ephemeral"));
         assertTrue(text, text.endsWith("2 images"));
-        assertEquals("logo: PNG, 12 B, 640x480 pixels, partition runtime", commands.imageget("logo"));
+        assertEquals("logo: PNG, 12 B, 640x480 pixels, partition runtime", commands.imageget("", "logo"));
     }
 
     @Test
@@ -138,10 +138,10 @@ public class DatastoreCommandsTest {
     public void imagegetWritesTheBytesToAFile() throws Exception {
         images.put("logo", Fakes.PNG, ImageType.PNG, "ephemeral");
         Path out = folder.getRoot().toPath().resolve("out.png");
-        assertTrue(commands.imageget("logo", out.toString()).startsWith("wrote 12 B PNG logo to "));
+        assertTrue(commands.imageget("", "logo", out.toString()).startsWith("wrote 12 B PNG logo to "));
         assertArrayEquals(Fakes.PNG, Files.readAllBytes(out));
-        assertEquals("no partition has the image nothing; x not written", commands.imageget("nothing", "x"));
-        assertEquals("no partition has the image nothing", commands.imageget("nothing"));
+        assertEquals("no partition has the image nothing; x not written", commands.imageget("", "nothing", "x"));
+        assertEquals("no partition has the image nothing", commands.imageget("", "nothing"));
     }
 
     @Test
@@ -164,6 +164,22 @@ public class DatastoreCommandsTest {
         assertTrue(text, lines[2].startsWith("runtime          200      3.0 MiB  13.0 MiB   23.1%  1     2       3     4"));
         assertTrue(text, lines[3].startsWith("rom (read-only)  100      1.5 KiB  13.0 MiB   0.0%"));
         assertTrue(text, lines[4].startsWith("broken") && lines[4].endsWith("<not mounted>"));
+    }
+
+    @Test
+    public void aPartitionIsReadAloneWithDashP() throws Exception {
+        kv.layers.partitions.get("runtime").put("timezone", "Europe/London");
+        assertEquals("timezone = \"Europe/London\"  (partition runtime)", commands.kvget("", "timezone"));
+        assertEquals("the factory value under the override", "timezone = \"UTC\"  (partition rom only)",
+                commands.kvget("rom", "timezone"));
+        assertEquals("partition ephemeral has no key timezone", commands.kvget("ephemeral", "timezone"));
+        assertThrows(NoSuchPartitionException.class, () -> commands.kvget("flash", "timezone"));
+        images.put("logo", Fakes.PNG, ImageType.PNG, "runtime");
+        assertEquals("partition rom has no image logo", commands.imageget("rom", "logo"));
+        assertEquals("logo: PNG, 12 B, 640x480 pixels, partition runtime", commands.imageget("runtime", "logo"));
+        Path out = folder.getRoot().toPath().resolve("logo.png");
+        assertEquals("partition rom has no image logo; " + out + " not written", commands.imageget("rom", "logo", out.toString()));
+        assertTrue(commands.imageget("runtime", "logo", out.toString()).startsWith("wrote 12 B PNG logo to "));
     }
 
     @Test

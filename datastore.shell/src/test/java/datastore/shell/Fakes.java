@@ -78,6 +78,15 @@ final class Fakes {
             return map;
         }
 
+        /** The value in one partition only. */
+        Optional<V> in(String name, String partition) {
+            TreeMap<String, V> map = partitions.get(partition);
+            if (map == null) {
+                throw new NoSuchPartitionException(partition);
+            }
+            return Optional.ofNullable(map.get(name));
+        }
+
         String snapshot() {
             return partitions.toString();
         }
@@ -104,6 +113,11 @@ final class Fakes {
         @Override
         public Optional<KvEntry> lookup(String key) {
             return layers.lookup(key).map(e -> new KvEntry(key, e.getValue(), e.getKey()));
+        }
+
+        @Override
+        public Optional<KvEntry> lookup(String key, String partition) {
+            return layers.in(key, partition).map(value -> new KvEntry(key, value, partition));
         }
 
         @Override
@@ -152,6 +166,18 @@ final class Fakes {
         public Optional<Image> find(String tag) {
             return layers.lookup(tag).map(e -> new Image(ByteBuffer.wrap(e.getValue().data.clone()).asReadOnlyBuffer(),
                     e.getValue().type));
+        }
+
+        @Override
+        public Optional<Image> find(String tag, String partition) {
+            return layers.in(tag, partition).map(stored -> new Image(ByteBuffer.wrap(stored.data.clone())
+                    .asReadOnlyBuffer(), stored.type));
+        }
+
+        @Override
+        public Optional<ImageInfo> lookup(String tag, String partition) {
+            return layers.in(tag, partition).map(stored -> new ImageInfo(tag, stored.type, stored.data.length, 640, 480,
+                    partition));
         }
 
         @Override

@@ -6,6 +6,7 @@ import static org.junit.Assert.assertTrue;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 
 import org.apache.felix.gogo.runtime.CommandProcessorImpl;
@@ -54,6 +55,13 @@ public class GogoInvocationTest {
         assertEquals("stored other in the default partition", session.execute("datastore:kvput other 'two words'"));
         assertEquals("two words", kv.get("other"));
         assertEquals("greeting = \"hello\"  (partition ephemeral)", session.execute("datastore:kvget greeting"));
+        assertEquals("partition runtime has no key greeting", session.execute("datastore:kvget -p runtime greeting"));
+        assertEquals("greeting = \"hello\"  (partition ephemeral only)",
+                session.execute("datastore:kvget --partition ephemeral greeting"));
+        Path file = java.nio.file.Files.createTempFile("image", ".png");
+        assertEquals("partition rom has no image logo; " + file + " not written",
+                session.execute("datastore:imageget -p rom logo " + file));
+        assertEquals("no partition has the image logo", session.execute("datastore:imageget logo"));
         assertTrue(((String) session.execute("datastore:reset")).contains("run 'datastore:reset -f'"));
         assertEquals("factory reset: emptied ephemeral, runtime", session.execute("datastore:reset --force"));
         assertEquals("no keys", session.execute("kvlist"));

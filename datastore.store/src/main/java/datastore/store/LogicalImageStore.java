@@ -83,6 +83,24 @@ public class LogicalImageStore implements ImageStore {
     }
 
     @Override
+    public Optional<Image> find(String tag, String partition) {
+        EntryRules.checkName(tag);
+        return store.readIn(partition, Namespace.IMAGE, tag,
+                view -> new Image(LogicalStore.copyOut(view), typeOf(partition, view)));
+    }
+
+    @Override
+    public Optional<ImageInfo> lookup(String tag, String partition) {
+        EntryRules.checkName(tag);
+        return store.readIn(partition, Namespace.IMAGE, tag, view -> {
+            ImageType type = typeOf(partition, view);
+            ByteBuffer data = view.data();
+            ImageHeader header = inspect(tag, data, type);
+            return new ImageInfo(tag, type, data.remaining(), header.width(), header.height(), partition);
+        });
+    }
+
+    @Override
     public ImageToken getToken(String tag) {
         EntryRules.checkName(tag);
         return store.read(Namespace.IMAGE, tag, (partition, view) -> new StoreImageToken(store, partition, tag,

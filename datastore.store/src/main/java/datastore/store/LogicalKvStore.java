@@ -63,6 +63,12 @@ public class LogicalKvStore implements KvStore {
         return store.read(Namespace.KV, key, (partition, view) -> new KvEntry(key, decode(view.data()), partition));
     }
 
+    @Override
+    public Optional<KvEntry> lookup(String key, String partition) {
+        EntryRules.checkName(key);
+        return store.readIn(partition, Namespace.KV, key, view -> new KvEntry(key, decode(view.data()), partition));
+    }
+
     /**
      * The value as a string, decoded from the buffer's bytes in one step: from its array when it has
      * one, else from one copy (a {@code CharsetDecoder} would add a decoder and a char buffer per read).

@@ -390,6 +390,21 @@ public class LogicalStore {
     }
 
     /**
+     * Reads an entry of the named partition only, through {@code reader}, closing the view after it.
+     *
+     * @throws NoSuchPartitionException if no partition of that name is present
+     */
+    <T> Optional<T> readIn(String partition, Namespace namespace, String name, Function<EntryView, T> reader) {
+        Optional<EntryView> view = openIn(partition, namespace, name);
+        if (view.isEmpty()) {
+            return Optional.empty();
+        }
+        try (EntryView entry = view.get()) {
+            return Optional.of(reader.apply(entry));
+        }
+    }
+
+    /**
      * The partitions present, in lookup order, once every departed partition in its grace has come
      * back or its grace is over.
      */

@@ -36,6 +36,22 @@ public class LogicalImageStoreTest {
     }
 
     @Test
+    public void onePartitionIsReadAloneWhenNamed() {
+        TestDock dock = TestDock.standard();
+        dock.images.put("logo", BMP, ImageType.BMP, "runtime");
+        dock.images.put("logo", PNG, ImageType.PNG, "ephemeral");
+
+        Image below = dock.images.find("logo", "runtime").orElseThrow();
+        assertEquals(ImageType.BMP, below.type());
+        assertArrayEquals(BMP, bytes(below.data()));
+        assertEquals("runtime", dock.images.lookup("logo", "runtime").orElseThrow().partition());
+        assertEquals(Optional.empty(), dock.images.find("logo", "rom"));
+        assertEquals(Optional.empty(), dock.images.lookup("logo", "rom"));
+        assertThrows(datastore.NoSuchPartitionException.class, () -> dock.images.find("logo", "flash"));
+        assertThrows(datastore.InvalidNameException.class, () -> dock.images.lookup("\u202Elogo", "runtime"));
+    }
+
+    @Test
     public void getCopiesTheVisibleImageWithItsType() {
         TestDock dock = TestDock.standard();
         dock.images.put("logo", BMP, ImageType.BMP, "runtime");

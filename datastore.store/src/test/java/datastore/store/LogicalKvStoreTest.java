@@ -199,6 +199,22 @@ public class LogicalKvStoreTest {
     }
 
     @Test
+    public void theFactoryValueUnderAnOverrideIsReadByNamingItsPartition() {
+        TestDock dock = TestDock.standard();
+        dock.partition("rom").withKv("timezone", "GB");
+        dock.kv.put("timezone", "UTC", "runtime");
+
+        assertEquals("UTC", dock.kv.get("timezone"));
+        assertEquals(Optional.of(new KvEntry("timezone", "GB", "rom")), dock.kv.lookup("timezone", "rom"));
+        assertEquals(Optional.of(new KvEntry("timezone", "UTC", "runtime")), dock.kv.lookup("timezone", "runtime"));
+        assertEquals(Optional.empty(), dock.kv.lookup("timezone", "ephemeral"));
+        assertThrows(NoSuchPartitionException.class, () -> dock.kv.lookup("timezone", "flash"));
+        dock.partition("rom").corrupt(Namespace.KV, "timezone");
+        assertThrows(CorruptedEntryException.class, () -> dock.kv.lookup("timezone", "rom"));
+        assertEquals("UTC", dock.kv.get("timezone"));
+    }
+
+    @Test
     public void namesOutsideTheBmpAndAtTheLengthLimitWork() {
         TestDock dock = TestDock.standard();
         String longest = "€".repeat(85); // 255 UTF-8 bytes
