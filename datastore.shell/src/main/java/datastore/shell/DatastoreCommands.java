@@ -17,6 +17,7 @@ import datastore.ImageStore;
 import datastore.KvEntry;
 import datastore.KvStore;
 import datastore.Namespace;
+import datastore.Partitions;
 import datastore.image.ImageFormat;
 import datastore.image.ImageHeader;
 import datastore.image.ImageType;
@@ -24,6 +25,8 @@ import datastore.spi.PartitionUsage;
 import datastore.spi.RefusedPartition;
 import datastore.spi.RomInfo;
 import datastore.spi.RomProvisioning;
+import datastore.system.ApplicationCode;
+import datastore.system.ApplicationCodeStore;
 import datastore.system.FactoryReset;
 import datastore.system.PartitionStatus;
 import datastore.system.PartitionRefusal;
@@ -47,7 +50,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  */
 @Component(name = "datastore.shell", service = DatastoreCommands.class)
 @GogoCommand(scope = "datastore", function = {"kvlist", "kvget", "kvput", "kvremove", "imagelist", "imageget",
-        "imageput", "imageremove", "usage", "reset", "rominfo", "format"})
+        "imageput", "imageremove", "usage", "reset", "rominfo", "format", "code", "codedeploy", "coderemove"})
 public class DatastoreCommands {
 
     /** How much of a value a listing shows. */
@@ -68,6 +71,10 @@ public class DatastoreCommands {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     volatile FactoryReset factoryReset;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile ApplicationCodeStore codeStore;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -217,6 +224,59 @@ public class DatastoreCommands {
         }
         return "removed " + shown(tag) + " from " + partition + store.lookup(tag)
                 .map(info -> "; now visible: " + describe(info)).orElse("; no partition has it now");
+    }
+
+    // ---- application code ----
+
+    @Descriptor("shows where the application's code comes from: its partition, size and revision")
+    public String code() {
+        return code(codes().current());
+    }
+
+    private static String code(Optional<ApplicationCode> current) {
+        return current.map(found -> "application code: " + size(found.source().remaining()) + " from partition "
+                + found.partition() + ", revision " + found.revision()).orElse("no partition has application code");
+    }
+
+    @Descriptor("deploys the application's code from a file; to the runtime partition unless told otherwise, "
+            + "where it survives restarts and overrides the ROM's (an ephemeral copy, as the development API "
+            + "deploys, still wins until the next restart)")
+    public String codedeploy(
+            @Descriptor("the partition to write (default: runtime, where the code is kept across restarts)")
+            @Parameter(names = {"-p", "--partition"}, absentValue = Partitions.RUNTIME) String partition,
+            @Descriptor("the file holding the application's source") String file) throws IOException {
+        Path path = Path.of(file);
+        if (!Files.isRegularFile(path)) {
+            throw new IllegalArgumentException(file + " is not a regular file");
+        }
+        long length = Files.size(path);
+        if (length > Namespace.CODE.maxValueBytes()) {
+            throw new IllegalArgumentException(file + " is " + length + " bytes; application code is at most "
+                    + Namespace.CODE.maxValueBytes());
+        }
+        ApplicationCodeStore store = codes();
+        store.deploy(Files.readAllBytes(path), partition);
+        return "deployed " + size(length) + " of application code to " + partition + "; now running: "
+                + code(store.current()).replaceFirst("^application code: ", "");
+    }
+
+    @Descriptor("removes the application's code from one partition, uncovering a lower copy")
+    public String coderemove(@Descriptor("the partition to remove it from")
+            @Parameter(names = {"-p", "--partition"}, absentValue = Partitions.RUNTIME) String partition) {
+        ApplicationCodeStore store = codes();
+        if (!store.remove(partition)) {
+            return partition + " had no application code; nothing changed";
+        }
+        return "removed the application code from " + partition + "; " + code(store.current());
+    }
+
+    private ApplicationCodeStore codes() {
+        ApplicationCodeStore store = codeStore;
+        if (store == null) {
+            throw new IllegalStateException("no ApplicationCodeStore service is available: is the datastore.store bundle "
+                    + "active?");
+        }
+        return store;
     }
 
     // ---- partitions, ROM, reset ----

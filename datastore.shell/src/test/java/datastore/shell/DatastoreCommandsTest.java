@@ -167,6 +167,45 @@ public class DatastoreCommandsTest {
     }
 
     @Test
+    public void codeIsDeployedToTheRuntimePartitionByDefaultAndShownWithItsOrigin() throws Exception {
+        java.util.Map<String, byte[]> stored = new java.util.LinkedHashMap<>();
+        commands.codeStore = new datastore.system.ApplicationCodeStore() {
+            @Override
+            public java.util.Optional<datastore.system.ApplicationCode> current() {
+                for (String partition : java.util.List.of("ephemeral", "runtime", "rom")) {
+                    if (stored.containsKey(partition)) {
+                        return java.util.Optional.of(new datastore.system.ApplicationCode(
+                                java.nio.ByteBuffer.wrap(stored.get(partition)), partition, stored.size()));
+                    }
+                }
+                return java.util.Optional.empty();
+            }
+
+            @Override
+            public void deploy(byte[] source, String partition) {
+                stored.put(partition, source);
+            }
+
+            @Override
+            public boolean remove(String partition) {
+                return stored.remove(partition) != null;
+            }
+        };
+        assertEquals("no partition has application code", commands.code());
+        Path file = folder.newFile("app.py").toPath();
+        Files.writeString(file, "print('version 2')\n");
+        assertEquals("deployed 19 B of application code to runtime; now running: 19 B from partition runtime, "
+                + "revision 1", commands.codedeploy("runtime", file.toString()));
+        assertEquals("application code: 19 B from partition runtime, revision 1", commands.code());
+        assertTrue(commands.codedeploy("ephemeral", file.toString()).endsWith("from partition ephemeral, revision 2"));
+        assertEquals("removed the application code from ephemeral; application code: 19 B from partition runtime, "
+                + "revision 1", commands.coderemove("ephemeral"));
+        assertEquals("ephemeral had no application code; nothing changed", commands.coderemove("ephemeral"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> commands.codedeploy("runtime",
+                folder.getRoot().toString())).getMessage().contains("is not a regular file"));
+    }
+
+    @Test
     public void aPartitionIsReadAloneWithDashP() throws Exception {
         kv.layers.partitions.get("runtime").put("timezone", "Europe/London");
         assertEquals("timezone = \"Europe/London\"  (partition runtime)", commands.kvget("", "timezone"));
