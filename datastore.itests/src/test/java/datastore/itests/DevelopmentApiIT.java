@@ -345,6 +345,25 @@ public class DevelopmentApiIT {
     // ---------------------------------------------------------------- 404
 
     @Test
+    public void theRootLeadsToTheConsoleAndUnknownPathsAnswerJson() throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpResponse<String> root = http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + dock.port() + "/")).GET().build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(302, root.statusCode());
+        assertTrue(root.headers().firstValue("Location").orElse(""), root.headers().firstValue("Location").orElse("")
+                .endsWith("/console/"));
+        for (String path : new String[] {"/nothing", "/api/nothing", "/api/docks/application/other"}) {
+            java.net.http.HttpResponse<String> unknown = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + dock.port() + path)).GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(path, 404, unknown.statusCode());
+            assertTrue(path + ": " + unknown.body(), unknown.headers().firstValue("Content-Type").orElse("")
+                    .startsWith("application/json") && unknown.body().contains("\"errors\""));
+        }
+    }
+
+    @Test
     public void everyAnswerForbidsContentSniffingTheContainersOwnToo() throws Exception {
         java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
         for (String path : new String[] {"/no-such-path", "/api/no-such-endpoint", "/api/datastore/kv", "/console/login.html"}) {
