@@ -1,5 +1,7 @@
 package datastore.device;
 
+import static datastore.device.NorFlash.hex;
+
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -23,6 +25,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 import datastore.Partitions;
 import datastore.flash.FlashRegion;
+import datastore.flash.RollbackIndex;
 import datastore.spi.RefusedPartition;
 
 /**
@@ -150,6 +153,8 @@ public final class FlashPartitionTable {
                 LOG.log(System.Logger.Level.WARNING, found.describe() + "; rewriting both copies of the table in force");
                 area.write(new FlashTable(table.geometry(), found.nextSequence(), table.entries()), found);
             }
+            // Before the regions, so a partition that binds to both finds the index as it starts.
+            registerRollbackIndex(layout);
             for (FlashLayout.Region region : layout.regions()) {
                 String reason = refusals.get(region.name());
                 if (reason == null) {
@@ -268,6 +273,38 @@ public final class FlashPartitionTable {
             target.erase(block);
         }
         target.sync();
+    }
+
+    /**
+     * Registers the rollback index on the two erase blocks before the partition table, unless a
+     * configured region reaches into them or they hold another region's bytes: then it is left out and
+     * the log says why (partitions that refuse older images then work without it, as unsigned docks do).
+     */
+    private void registerRollbackIndex(FlashLayout layout) throws IOException {
+        long blockSize = layout.geometry().eraseBlockSize();
+        long start = RollbackIndexArea.offset(layout.geometry().size(), layout.geometry().eraseBlockSize());
+        if (start < 0) {
+            LOG.log(System.Logger.Level.WARNING, "no rollback index: the flash has no room for it before the "
+                    + "partition table");
+            return;
+        }
+        for (FlashLayout.Region region : layout.regions()) {
+            if (region.end() > start && region.offset() < start + 2 * blockSize) {
+                LOG.log(System.Logger.Level.WARNING, "no rollback index: the " + region + " reaches into ["
+                        + hex(start) + ", " + hex(start + 2 * blockSize) + "), the two erase blocks before the "
+                        + "partition table that keep it; signed ROM images are not checked against rollback");
+                return;
+            }
+        }
+        RollbackIndexArea index;
+        try {
+            index = new RollbackIndexArea(flash.region(RollbackIndexArea.NAME, start, 2 * blockSize));
+        } catch (IllegalStateException e) {
+            LOG.log(System.Logger.Level.ERROR, "no rollback index: " + e.getMessage());
+            return;
+        }
+        registrations.add(context.registerService(RollbackIndex.class, index, FrameworkUtil.asDictionary(Map.of(
+                Constants.SERVICE_DESCRIPTION, "ROM rollback index of " + file))));
     }
 
     private void register(FlashLayout.Region region) {

@@ -45,6 +45,12 @@ final class FakeFramework {
                 .orElse(null);
     }
 
+    /** The registered, not unregistered, rollback index, or null. */
+    datastore.flash.RollbackIndex rollbackIndex() {
+        return registered.stream().filter(r -> !r.unregistered && r.service instanceof datastore.flash.RollbackIndex)
+                .map(r -> (datastore.flash.RollbackIndex) r.service).findFirst().orElse(null);
+    }
+
     /** The registered, not unregistered, refused partition of that name, or null. */
     RefusedPartition refused(String name) {
         return registered.stream().filter(r -> !r.unregistered && r.service instanceof RefusedPartition

@@ -32,6 +32,7 @@ import org.osgi.framework.ServiceRegistration;
 
 import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
+import datastore.flash.RollbackIndex;
 
 public class FlashPartitionTableTest {
     private static final int BLOCK = 65536;
@@ -60,13 +61,13 @@ public class FlashPartitionTableTest {
         try {
             Path file = folder.getRoot().toPath().resolve("flash.img");
             assertEquals(128L << 20, Files.size(file));
-            assertEquals(2, framework.registered.size());
+            assertEquals("both regions and the rollback index", 3, framework.registered.size());
             assertEquals("the table was written to the last two blocks", FlashTable.MAGIC,
                     ByteBuffer.wrap(bytesAt(file, (128L << 20) - 2 * BLOCK, 4)).getInt());
             assertEquals(new FlashGeometry(28L << 20, BLOCK, 16), framework.region("rom").geometry());
             assertEquals(new FlashGeometry(80L << 20, BLOCK, 16), framework.region("runtime").geometry());
             assertEquals("runtime", framework.region("runtime").name());
-            assertTrue(String.valueOf(framework.registered.get(1).properties.get(Constants.SERVICE_DESCRIPTION))
+            assertTrue(String.valueOf(framework.registered.get(2).properties.get(Constants.SERVICE_DESCRIPTION))
                     .contains("runtime region [0x2000000, 0x7000000)"));
         } finally {
             table.deactivate();
@@ -101,13 +102,46 @@ public class FlashPartitionTableTest {
     }
 
     @Test
+    public void theRollbackIndexLivesBeforeTheTableAndSurvivesReactivation() throws IOException {
+        FakeFramework framework = new FakeFramework();
+        String path = folder.getRoot().toPath().resolve("flash.img").toString();
+        // runtime [4, 6 blocks): blocks 6 and 7, before the table's 8 and 9, are free for the index.
+        Object[] config = small(path, "runtime_size", 2L * BLOCK);
+        FlashPartitionTable table = new FlashPartitionTable();
+        table.activate(framework.context(), ConfigFixture.config(config));
+        RollbackIndex index = framework.rollbackIndex();
+        assertEquals(0, index.highest());
+        index.advance(41);
+        table.deactivate();
+        assertEquals("written at the start of block 6", RollbackIndexArea.MAGIC,
+                ByteBuffer.wrap(Files.readAllBytes(Path.of(path)), 6 * BLOCK, 4).getInt());
+
+        FlashPartitionTable again = new FlashPartitionTable();
+        again.activate(framework.context(), ConfigFixture.config(config));
+        try {
+            assertEquals(41, framework.rollbackIndex().highest());
+        } finally {
+            again.deactivate();
+        }
+        FlashPartitionTable overlapping = new FlashPartitionTable();
+        overlapping.activate(framework.context(), ConfigFixture.config(small(path + ".2")));
+        try {
+            assertNull("the runtime region [4, 8 blocks) holds blocks 6 and 7: no index", framework.rollbackIndex());
+            assertTrue(framework.region("runtime") != null);
+        } finally {
+            overlapping.deactivate();
+        }
+    }
+
+    @Test
     public void aDisabledPartitionIsNotRegistered() throws IOException {
         FakeFramework framework = new FakeFramework();
         Object[] config = small(folder.getRoot().toPath().resolve("flash.img").toString(), "rom_size", 0L);
         FlashPartitionTable table = new FlashPartitionTable();
         table.activate(framework.context(), ConfigFixture.config(config));
         try {
-            assertEquals(1, framework.registered.size());
+            assertEquals("the runtime region; its end leaves no room for the rollback index", 1,
+                    framework.registered.size());
             assertNull(framework.region("rom"));
         } finally {
             table.deactivate();
