@@ -25,6 +25,21 @@ public interface RomProvisioning {
      */
     RomInfo replace(RomContent content);
 
+    /**
+     * Replaces the application ROM store with a whole application image as the ROM tools build and sign
+     * it (its bytes from position to limit, not consumed): the way a dock that requires signed images
+     * takes a new one. The provider refuses, with the ROM unchanged, an image signed with no accepted
+     * key and one older than the newest it accepted (a rollback).
+     *
+     * @return the new ROM's state
+     * @throws UnsupportedOperationException if the provider takes no prebuilt images (this default)
+     * @throws datastore.ReadOnlyPartitionException in production mode; the ROM is unchanged
+     * @since 1.2
+     */
+    default RomInfo install(java.nio.ByteBuffer image) {
+        throw new UnsupportedOperationException("this ROM provisioning takes no prebuilt images");
+    }
+
     /** The ROM's current state. */
     RomInfo info();
 

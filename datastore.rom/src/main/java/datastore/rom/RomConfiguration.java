@@ -26,6 +26,22 @@ public @interface RomConfiguration {
     String public_key() default "";
 
     @AttributeDefinition(
+            name = "Public keys",
+            description = "More accepted Ed25519 public keys, each as public_key takes it: an image signed with any "
+                    + "of them, or with public_key, verifies. To rotate, add the new key, sign with it, then remove "
+                    + "the old one, which from then on verifies nothing. Any key set: images must be signed, a signed "
+                    + "image older than the device's rollback index is refused, and so is a unique-per-dock section "
+                    + "signed for another dock id.")
+    String[] public_keys() default {};
+
+    @AttributeDefinition(
+            name = "Dock id",
+            description = "This dock's id, which a signed unique-per-dock section must carry (romtool build "
+                    + "--dock-id). Empty: the framework property datastore.dock.id; if that is absent too, the "
+                    + "section's dock id is not checked.")
+    String dock_id() default "";
+
+    @AttributeDefinition(
             name = "Replace wait",
             description = "Milliseconds a development replace waits for open views of the slot it overwrites "
                     + "(views of the generation before the current one) to close before it fails.",

@@ -50,6 +50,9 @@ public final class RomImage {
     private final int version;
     private final int kind;
     private final boolean signed;
+    private final boolean bound;
+    private final long signedGeneration;
+    private final String dockId;
     private final int imageLength;
     private final long payload;
     private final byte[] digest;
@@ -74,6 +77,9 @@ public final class RomImage {
         this.version = metadata.version();
         this.kind = metadata.kind();
         this.signed = metadata.signed();
+        this.bound = metadata.bound();
+        this.signedGeneration = metadata.signedGeneration();
+        this.dockId = metadata.dockId();
         this.imageLength = (int) metadata.imageLength();
         this.payload = metadata.payload();
         this.digest = metadata.digest();
@@ -170,7 +176,8 @@ public final class RomImage {
     }
 
     /** A header and page table that passed every check. */
-    private record Metadata(int base, int version, int kind, boolean signed, long imageLength, long payload,
+    private record Metadata(int base, int version, int kind, boolean signed, boolean bound, long signedGeneration,
+            String dockId, long imageLength, long payload,
             byte[] digest, byte[] signature, long buckets, long indexLength, long pagedStart, byte[] pageHashes) {
 
         static Metadata read(ByteBuffer map, long base, long maxLength, int kind, byte[] expectedDigest)
@@ -209,7 +216,7 @@ public final class RomImage {
                 throw new RomImageException("found " + kindName(actualKind) + " where " + kindName(kind) + " belongs");
             }
             int flags = header[OFF_FLAGS] & 0xFF;
-            if ((flags & ~FLAG_SIGNED) != 0) {
+            if ((flags & ~(FLAG_SIGNED | FLAG_BOUND)) != 0 || (flags & FLAG_BOUND) != 0 && version < VERSION) {
                 throw new RomImageException("ROM image has unknown flags 0x" + Integer.toHexString(flags));
             }
             if (h.getInt(OFF_HEADER_LENGTH) != HEADER_SIZE || h.getInt(OFF_PAGE_SIZE) != PAGE_SIZE) {
@@ -239,6 +246,10 @@ public final class RomImage {
             map.get(at + HEADER_SIZE, tables);
             MessageDigest sha = sha256();
             sha.update(header, 0, DIGESTED_HEADER);
+            boolean bound = (flags & FLAG_BOUND) != 0;
+            if (bound) {
+                sha.update(header, RomImageFormat.BOUND_FROM, OFF_CRC - RomImageFormat.BOUND_FROM);
+            }
             sha.update(tables);
             byte[] digest = Arrays.copyOfRange(header, OFF_DIGEST, OFF_DIGEST + HASH_SIZE);
             byte[] computed = sha.digest();
@@ -250,7 +261,20 @@ public final class RomImage {
                 throw new RomImageException("the header at offset " + base + " is of an image of " + imageLength
                         + " bytes with digest " + hex(digest) + ", not the committed digest " + hex(expectedDigest));
             }
-            return new Metadata(at, version, actualKind, (flags & FLAG_SIGNED) != 0, imageLength,
+            long generation = 0;
+            String dockId = "";
+            if (bound) {
+                generation = h.getLong(RomImageFormat.OFF_GENERATION);
+                int idLength = header[RomImageFormat.OFF_DOCK_ID] & 0xFF;
+                if (generation < 0 || idLength > RomImageFormat.MAX_DOCK_ID) {
+                    throw new RomImageException("ROM image header declares signed generation " + generation
+                            + " and a dock id of " + idLength + " bytes; a generation is not negative and a dock id "
+                            + "has at most " + RomImageFormat.MAX_DOCK_ID);
+                }
+                dockId = new String(header, RomImageFormat.OFF_DOCK_ID + 1, idLength, StandardCharsets.UTF_8);
+            }
+            return new Metadata(at, version, actualKind, (flags & FLAG_SIGNED) != 0, bound, generation, dockId,
+                    imageLength,
                     h.getLong(OFF_PAYLOAD), digest, Arrays.copyOfRange(header, OFF_SIGNATURE,
                             OFF_SIGNATURE + SIGNATURE_LENGTH), bucketCount, indexLength, pagedStart, tables);
         }
@@ -262,6 +286,21 @@ public final class RomImage {
             case KIND_UPD -> "a unique-per-dock section";
             default -> "an image of unknown kind " + kind;
         };
+    }
+
+    /** Whether the image carries a signed generation and dock id (flag bit 1); see {@link RomImageFormat#bind}. */
+    public boolean bound() {
+        return bound;
+    }
+
+    /** The generation the digest (and so the signature) covers; 0 for an image that is not bound. */
+    public long signedGeneration() {
+        return signedGeneration;
+    }
+
+    /** The dock id the digest covers; empty for an application image or an image that is not bound. */
+    public String dockId() {
+        return dockId;
     }
 
     /** Whether the image carries a signature (verified or not). */

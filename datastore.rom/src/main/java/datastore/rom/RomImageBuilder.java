@@ -104,6 +104,18 @@ public final class RomImageBuilder {
     }
 
     /**
+     * Validates and encodes an application image bound to {@code generation} and signed with
+     * {@code signingKey}, as {@link datastore.spi.RomProvisioning#install} takes it.
+     *
+     * @throws InvalidRomContentException listing every problem
+     */
+    public byte[] buildSignedApplication(RomContent content, long reservedPayload, PrivateKey signingKey,
+            long generation) {
+        return RomImageFormat.sign(RomImageFormat.bind(buildApplication(content, reservedPayload), generation, ""),
+                signingKey);
+    }
+
+    /**
      * Validates and encodes an unsigned UPD section: key-value settings and images only, no code.
      *
      * @throws InvalidRomContentException listing every problem
@@ -139,6 +151,27 @@ public final class RomImageBuilder {
      *         with {@value #UPD_PREFIX}
      */
     public byte[] buildFlash(RomContent app, RomContent upd, PrivateKey signingKey, long deviceOffset) {
+        return buildFlash(app, upd, signingKey, deviceOffset, -1, null);
+    }
+
+    /**
+     * {@link #buildFlash(RomContent, RomContent, PrivateKey, long)} with both images bound before they
+     * are signed (format 3, a signing key given): the application image to {@code generation}, the UPD
+     * section to {@code generation} and {@code dockId}, so their signatures cover them (see
+     * {@link RomImageFormat#bind}).
+     *
+     * @param generation the signed generation, 0 or more; negative: images not bound
+     * @param dockId the dock the UPD section is for, or null or empty for none
+     * @throws IllegalArgumentException if the generation or dock id cannot be bound, or the region is
+     *         format 2, which has no room for them
+     */
+    public byte[] buildFlash(RomContent app, RomContent upd, PrivateKey signingKey, long deviceOffset,
+            long generation, String dockId) {
+        boolean bind = signingKey != null && generation >= 0;
+        if (bind && layout.formatVersion() < RomImageFormat.VERSION) {
+            throw new IllegalArgumentException("a format " + layout.formatVersion() + " region's images carry no "
+                    + "signed generation or dock id");
+        }
         List<Problem> problems = new ArrayList<>();
         List<Source> updSources = List.of();
         if (upd != null) {
@@ -161,12 +194,18 @@ public final class RomImageBuilder {
         byte[] flash = new byte[(int) size];
         Arrays.fill(flash, (byte) 0xFF);
         byte[] appImage = RomImageFormat.encode(RomImageFormat.KIND_APPLICATION, appSources, version);
+        if (bind) {
+            appImage = RomImageFormat.bind(appImage, generation, "");
+        }
         if (signingKey != null) {
             appImage = RomImageFormat.sign(appImage, signingKey);
         }
         place(flash, appImage, layout.slotOffset(0), layout.slotCopyOffset(0));
         if (!updSources.isEmpty()) {
             byte[] updImage = RomImageFormat.encode(RomImageFormat.KIND_UPD, updSources, version);
+            if (bind) {
+                updImage = RomImageFormat.bind(updImage, generation, dockId == null ? "" : dockId);
+            }
             if (signingKey != null) {
                 updImage = RomImageFormat.sign(updImage, signingKey);
             }

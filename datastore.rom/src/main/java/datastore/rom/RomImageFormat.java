@@ -30,7 +30,7 @@ import datastore.Namespace;
  *   0   8  magic 89 44 52 4F 4D 0D 0A 1A ("\x89DROM\r\n\x1a": catches text-mode and 7-bit mangling)
  *   8   2  format version, 3 (or 2)
  *  10   1  kind: 1 application image, 2 unique-per-dock (UPD) section
- *  11   1  flags: bit 0 signed; other bits 0
+ *  11   1  flags: bit 0 signed, bit 1 bound (format 3 only); other bits 0
  *  12   4  header length, 256
  *  16   4  entry count
  *  20   4  page size, 4096
@@ -41,7 +41,12 @@ import datastore.Namespace;
  *  40   8  payload bytes: UTF-8 names plus values of every entry
  *  48  32  image digest: SHA-256 of header bytes 0-47 followed by the page table
  *  80  64  Ed25519 signature of the 32 digest bytes when flag bit 0 is set, else zeros
- * 144 108  reserved, 0
+ * 144 108  reserved, 0, unless flag bit 1 (bound) is set:
+ *   144   8  signed generation: a dock refuses an image older than its rollback index
+ *   152   1  dock id length n, 0-63 (0: an application image, which any dock serves)
+ *   153  63  dock id, UTF-8, zero padded: a UPD section is refused by any other dock
+ *   216  36  reserved, 0
+ *   and the digest is the SHA-256 of header bytes 0-47, then 144-251, then the page table
  * 252   4  CRC-32C of header bytes 0-251
  * page table at 256: P SHA-256 hashes, one per page (4096 bytes, the last one shorter) of the paged area
  * paged area, from 256 + 32 P ("paged start") to the image end, P = ceil(its length / 4096):
@@ -74,6 +79,10 @@ public final class RomImageFormat {
     public static final int KIND_APPLICATION = 1;
     public static final int KIND_UPD = 2;
     static final int FLAG_SIGNED = 1;
+    /** Flag bit 1: the header carries a signed generation and dock id, and the digest covers them. */
+    static final int FLAG_BOUND = 2;
+    /** The longest dock id a bound image carries, in UTF-8 bytes. */
+    public static final int MAX_DOCK_ID = 63;
     public static final int HEADER_SIZE = 256;
     /** The alignment of images and large values, and of the image length. */
     public static final int ALIGNMENT = 16;
@@ -104,6 +113,12 @@ public final class RomImageFormat {
     static final int OFF_SIGNATURE = 80;
     static final int SIGNATURE_LENGTH = 64;
     static final int OFF_CRC = 252;
+    /** Bound images: the signed generation. */
+    static final int OFF_GENERATION = 144;
+    /** Bound images: the dock id's length in UTF-8 bytes, then the id, zero padded to 63 bytes. */
+    static final int OFF_DOCK_ID = 152;
+    /** Bound images: the header bytes the digest also covers, from the signed generation to the CRC. */
+    static final int BOUND_FROM = OFF_GENERATION;
     /** Header bytes covered by the digest: everything before the digest itself. */
     static final int DIGESTED_HEADER = OFF_DIGEST;
 
@@ -328,12 +343,59 @@ public final class RomImageFormat {
         return signed;
     }
 
+    /**
+     * A copy of {@code image} (format 3, not yet signed) bound to {@code generation} and, for a
+     * unique-per-dock section, to {@code dockId}: flag bit 1 set, both written to the header and the
+     * digest recomputed over them, so a signature made afterwards covers them. A dock refuses a signed
+     * image whose generation is older than its rollback index, and a UPD section bound to another dock.
+     *
+     * @param dockId the dock the image belongs to, or empty for an application image (which any dock serves)
+     * @throws IllegalArgumentException for a negative generation, a dock id over 63 UTF-8 bytes or holding
+     *         a control character, or an image of format 2
+     */
+    public static byte[] bind(byte[] image, long generation, String dockId) {
+        if (generation < 0) {
+            throw new IllegalArgumentException("a signed generation is not negative: " + generation);
+        }
+        dockIdProblem(dockId).ifPresent(problem -> {
+            throw new IllegalArgumentException(problem);
+        });
+        ByteBuffer out = ByteBuffer.wrap(image.clone());
+        if ((out.getShort(OFF_VERSION) & 0xFFFF) < VERSION) {
+            throw new IllegalArgumentException("a format 2 image has no room for a signed generation or dock id");
+        }
+        byte[] id = dockId.getBytes(StandardCharsets.UTF_8);
+        out.put(OFF_FLAGS, (byte) (out.get(OFF_FLAGS) | FLAG_BOUND));
+        out.putLong(OFF_GENERATION, generation);
+        out.put(OFF_DOCK_ID, (byte) id.length);
+        out.put(OFF_DOCK_ID + 1, id);
+        seal(out.array());
+        return out.array();
+    }
+
+    /** Why {@code dockId} cannot be bound into an image, if it cannot. */
+    public static java.util.Optional<String> dockIdProblem(String dockId) {
+        if (dockId == null) {
+            return java.util.Optional.of("a dock id is needed (empty for an application image)");
+        }
+        if (dockId.getBytes(StandardCharsets.UTF_8).length > MAX_DOCK_ID) {
+            return java.util.Optional.of("the dock id \"" + dockId + "\" has more than " + MAX_DOCK_ID + " UTF-8 bytes");
+        }
+        if (dockId.codePoints().anyMatch(c -> Character.isISOControl(c) || c == 0)) {
+            return java.util.Optional.of("the dock id \"" + dockId + "\" holds a control character");
+        }
+        return java.util.Optional.empty();
+    }
+
     /** Writes the digest over header and page table, then the header CRC. */
     static void seal(byte[] image) {
         ByteBuffer in = ByteBuffer.wrap(image);
         int paged = (int) pagedStart(in.getInt(OFF_PAGE_COUNT));
         MessageDigest sha = sha256();
         sha.update(image, 0, DIGESTED_HEADER);
+        if ((image[OFF_FLAGS] & FLAG_BOUND) != 0) {
+            sha.update(image, BOUND_FROM, OFF_CRC - BOUND_FROM);
+        }
         sha.update(image, HEADER_SIZE, paged - HEADER_SIZE);
         System.arraycopy(sha.digest(), 0, image, OFF_DIGEST, 32);
         writeCrc(image);

@@ -18,6 +18,7 @@ import datastore.PartitionUnavailableException;
 import datastore.Partitions;
 import datastore.ReadOnlyPartitionException;
 import datastore.flash.FlashRegion;
+import datastore.flash.RollbackIndex;
 import datastore.image.ImageFormat;
 import datastore.spi.Change;
 import datastore.spi.EntryView;
@@ -68,12 +69,16 @@ public class RomPartition implements PartitionStore {
     static final int RANKING = Partitions.ROM_RANKING;
     /** Framework property: {@code development} or {@code production}; absent means production. */
     static final String MODE = DockMode.PROPERTY;
+    /** Framework property: this dock's id, when configuration {@code dock_id} is empty. */
+    static final String DOCK_ID = "datastore.dock.id";
 
     private static final System.Logger LOG = System.getLogger(RomPartition.class.getName());
 
     private final FlashRegion region;
     private final long capacity;
-    private final PublicKey key;
+    private final List<PublicKey> keys;
+    private final String dockId;
+    private final RollbackIndex rollbackIndex;
     private final Duration wait;
     private final boolean development;
     /** Null while the region is refused. */
@@ -100,13 +105,29 @@ public class RomPartition implements PartitionStore {
     @Activate
     public RomPartition(@Reference(target = "(" + FlashRegion.REGION + "=" + Partitions.ROM + ")",
             policyOption = ReferencePolicyOption.GREEDY) FlashRegion region, RomConfiguration config,
-            BundleContext context) throws IOException {
-        this(region, config, mode(context.getProperty(MODE)));
+            BundleContext context, @Reference(cardinality = ReferenceCardinality.OPTIONAL,
+                    policyOption = ReferencePolicyOption.GREEDY) RollbackIndex rollbackIndex) throws IOException {
+        this(region, config, mode(context.getProperty(MODE)), rollbackIndex, context.getProperty(DOCK_ID));
     }
 
     RomPartition(FlashRegion region, RomConfiguration config, boolean development) throws IOException {
+        this(region, config, development, null, null);
+    }
+
+    /**
+     * @param rollbackIndex the device's, or null (signed generations then go unchecked, logged)
+     * @param dockIdProperty the framework property {@value #DOCK_ID}, used when the configuration has no dock_id
+     */
+    RomPartition(FlashRegion region, RomConfiguration config, boolean development, RollbackIndex rollbackIndex,
+            String dockIdProperty) throws IOException {
         this.region = region;
-        this.key = publicKey(config);
+        this.keys = publicKeys(config);
+        this.dockId = dockId(config, dockIdProperty);
+        this.rollbackIndex = rollbackIndex;
+        if (!keys.isEmpty() && rollbackIndex == null) {
+            LOG.log(Level.WARNING, "ROM partition: images must be signed, but the device keeps no rollback index, "
+                    + "so an older signed image is not refused");
+        }
         this.wait = replaceWait(config);
         this.capacity = config.capacity();
         this.development = development;
@@ -128,7 +149,7 @@ public class RomPartition implements PartitionStore {
     private void mount() throws IOException {
         RomStore mounted;
         try {
-            mounted = new RomStore(region, capacity, key, wait);
+            mounted = new RomStore(region, capacity, keys, dockId, rollbackIndex, wait);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid configuration of " + PID + " (capacity) or of its "
                     + Partitions.ROM + " flash region: " + e.getMessage(), e);
@@ -233,12 +254,41 @@ public class RomPartition implements PartitionStore {
         }
     }
 
-    private static PublicKey publicKey(RomConfiguration config) {
+    /** The keys of {@code public_key} and {@code public_keys} together, each once. */
+    static List<PublicKey> publicKeys(RomConfiguration config) {
+        List<PublicKey> keys = new ArrayList<>();
         try {
-            return RomSigningKeys.publicKey(config.public_key());
+            PublicKey single = RomSigningKeys.publicKey(config.public_key());
+            if (single != null) {
+                keys.add(single);
+            }
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid configuration of " + PID + ": public_key: " + e.getMessage(), e);
         }
+        String[] listed = config.public_keys() == null ? new String[0] : config.public_keys();
+        for (int i = 0; i < listed.length; i++) {
+            try {
+                PublicKey key = RomSigningKeys.publicKey(listed[i]);
+                if (key != null && !keys.contains(key)) {
+                    keys.add(key);
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("invalid configuration of " + PID + ": public_keys[" + i + "]: "
+                        + e.getMessage(), e);
+            }
+        }
+        return List.copyOf(keys);
+    }
+
+    private static String dockId(RomConfiguration config, String property) {
+        String id = config.dock_id() == null || config.dock_id().isBlank() ? property : config.dock_id();
+        if (id == null || id.isBlank()) {
+            return null;
+        }
+        RomImageFormat.dockIdProblem(id).ifPresent(problem -> {
+            throw new IllegalArgumentException("invalid configuration of " + PID + ": dock_id: " + problem);
+        });
+        return id;
     }
 
     private static Duration replaceWait(RomConfiguration config) {

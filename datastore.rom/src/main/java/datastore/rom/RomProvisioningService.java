@@ -44,6 +44,23 @@ final class RomProvisioningService implements RomProvisioning {
         return store.replace(content, format);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws RomReplaceException if the image is refused (its format or size, an accepted key's
+     *         signature, its signed generation against the rollback index), open views pin the slot, or the
+     *         flash fails
+     */
+    @Override
+    public RomInfo install(java.nio.ByteBuffer image) {
+        if (!development) {
+            throw new ReadOnlyPartitionException(Partitions.ROM, null);
+        }
+        byte[] bytes = new byte[image.remaining()];
+        image.duplicate().get(bytes);
+        return store.install(bytes);
+    }
+
     @Override
     public java.util.List<String> uniquePerDockNames(datastore.Namespace namespace) {
         return store.uniquePerDockNames(namespace);

@@ -23,6 +23,7 @@ import datastore.CorruptedEntryException;
 import datastore.Namespace;
 import datastore.Partitions;
 import datastore.flash.FlashRegion;
+import datastore.flash.RollbackIndex;
 import datastore.image.ImageFormat;
 import datastore.spi.EntryView;
 import datastore.spi.PartitionUsage;
@@ -48,7 +49,12 @@ public final class RomStore {
     private final FlashRegion region;
     private final RomLayout layout;
     private final long capacity;
-    private final PublicKey publicKey;
+    /** The accepted public keys; empty: signatures are optional. */
+    private final List<PublicKey> publicKeys;
+    /** The dock a signed UPD section must be bound to; null: not checked. */
+    private final String dockId;
+    /** The device's rollback index; null: signed generations are not checked. */
+    private final RollbackIndex rollbackIndex;
     private final long pinWaitNanos;
     private final ByteBuffer map;
     /** Open views per slot; a replace erases a slot only while its count is zero. */
@@ -89,6 +95,24 @@ public final class RomStore {
      * @throws IOException if the region cannot be mapped
      */
     public RomStore(FlashRegion region, long capacity, PublicKey publicKey, Duration pinWait) throws IOException {
+        this(region, capacity, publicKey == null ? List.of() : List.of(publicKey), null, null, pinWait);
+    }
+
+    /**
+     * Mounts the ROM of {@code region} for a dock that accepts images signed with any of
+     * {@code publicKeys}. With keys, a signed application image whose signed generation is older than
+     * the rollback index is refused, the index advances to the generation served, and a UPD section
+     * must be bound to {@code dockId}. Without keys, neither is checked, as for the constructor above.
+     *
+     * @param publicKeys the keys images must be signed with (any of them), or empty to accept unsigned images
+     * @param dockId this dock's id, which a signed UPD section must carry; null or blank: not checked
+     * @param rollbackIndex the device's rollback index, or null: signed generations are not checked
+     * @throws IllegalArgumentException as above
+     * @throws RomRegionRefusedException as above
+     * @throws IOException if the region cannot be mapped, or the rollback index cannot be read or advanced
+     */
+    public RomStore(FlashRegion region, long capacity, List<PublicKey> publicKeys, String dockId,
+            RollbackIndex rollbackIndex, Duration pinWait) throws IOException {
         this.region = region;
         ByteBuffer mapped = region.map();
         this.map = mapped.isReadOnly() ? mapped : mapped.asReadOnlyBuffer();
@@ -105,9 +129,16 @@ public final class RomStore {
                     + "table) hold at most " + room + " payload bytes");
         }
         this.capacity = capacity;
-        this.publicKey = publicKey;
+        this.publicKeys = List.copyOf(publicKeys);
+        this.dockId = dockId == null || dockId.isBlank() ? null : dockId;
+        this.rollbackIndex = publicKeys.isEmpty() ? null : rollbackIndex;
         this.pinWaitNanos = pinWait.toNanos();
-        this.mounted = mount();
+        this.mounted = mount(this.rollbackIndex == null ? 0 : this.rollbackIndex.highest());
+        Mounted m = mounted;
+        if (this.rollbackIndex != null && m.app() != null) {
+            // What is served is committed and durable: no older image may be served from now on.
+            this.rollbackIndex.advance(m.app().signedGeneration());
+        }
     }
 
     /**
@@ -135,7 +166,7 @@ public final class RomStore {
                 + "): every block erased");
     }
 
-    private Mounted mount() {
+    private Mounted mount(long newestAccepted) {
         CommitScan scan = scanCommits();
         List<String> problems = new ArrayList<>();
         Mounted chosen = null;
@@ -150,6 +181,7 @@ public final class RomStore {
                             + RomImageFormat.hex(record.digest()));
                 }
                 SignatureState signature = checkSignature(image);
+                checkGeneration(image, newestAccepted);
                 chosen = new Mounted(record.slot(), record.generation(), image, signature, List.of(), null, null, List.of());
                 break;
             } catch (RomImageException e) {
@@ -170,6 +202,7 @@ public final class RomStore {
             try {
                 upd = RomImage.read(map, updOffset, layout.updImageRoom(), RomImageFormat.KIND_UPD, updCopy, null);
                 checkSignature(upd);
+                checkDock(upd);
             } catch (RomImageException e) {
                 upd = null;
                 updProblems.add("unique-per-dock section refused, its data is not served: " + e.getMessage());
@@ -201,16 +234,48 @@ public final class RomStore {
     }
 
     private SignatureState checkSignature(RomImage image) throws RomImageException {
-        if (publicKey == null) {
+        if (publicKeys.isEmpty()) {
             return SignatureState.UNSIGNED;
         }
         if (!image.signed()) {
-            throw new RomImageException("it is not signed, but this dock requires images signed with its public key");
+            throw new RomImageException("it is not signed, but this dock requires images signed with one of its "
+                    + "public keys");
         }
-        if (!image.signatureVerifies(publicKey)) {
-            throw new RomImageException("its signature does not verify against the configured public key");
+        for (PublicKey key : publicKeys) {
+            if (image.signatureVerifies(key)) {
+                return SignatureState.VERIFIED;
+            }
         }
-        return SignatureState.VERIFIED;
+        throw new RomImageException("its signature does not verify against " + (publicKeys.size() == 1
+                ? "the configured public key" : "any of the " + publicKeys.size() + " configured public keys")
+                + " (a key retired from the configuration verifies nothing)");
+    }
+
+    /**
+     * Refuses a signed image older than the newest this dock accepted: a rollback. An image that is not
+     * bound has signed generation 0, so it is served only until a bound image has been accepted.
+     */
+    private void checkGeneration(RomImage image, long newestAccepted) throws RomImageException {
+        if (rollbackIndex != null && image.signedGeneration() < newestAccepted) {
+            throw new RomImageException("its signed generation " + image.signedGeneration() + " is older than "
+                    + "generation " + newestAccepted + ", the newest this dock has accepted (its rollback index): "
+                    + "a rollback, refused");
+        }
+    }
+
+    /** Refuses a signed UPD section that is not bound to this dock: one transplanted from another dock. */
+    private void checkDock(RomImage upd) throws RomImageException {
+        if (publicKeys.isEmpty() || dockId == null) {
+            return;
+        }
+        if (!upd.bound()) {
+            throw new RomImageException("it carries no signed dock id, and this dock (\"" + dockId + "\") accepts only "
+                    + "a section signed for it");
+        }
+        if (!upd.dockId().equals(dockId)) {
+            throw new RomImageException("it is signed for dock \"" + upd.dockId() + "\", not for this dock \""
+                    + dockId + "\": a section transplanted from another dock, refused");
+        }
     }
 
     private CommitScan scanCommits() {
@@ -495,12 +560,74 @@ public final class RomStore {
     public RomInfo replace(RomContent content, ImageFormat formats) {
         synchronized (replaceLock) {
             Mounted current = mounted;
-            if (publicKey != null) {
+            if (!publicKeys.isEmpty()) {
                 throw new RomReplaceException("this dock accepts only ROM images signed with its public key, and a "
                         + "development replace cannot sign; build a signed image with the ROM tools instead");
             }
             RomImageBuilder builder = new RomImageBuilder(formats, capacity, layout);
             byte[] image = builder.buildApplication(content, current.upd() == null ? 0 : current.upd().payload());
+            return commitImage(current, image, SignatureState.UNSIGNED);
+        }
+    }
+
+    /**
+     * Writes {@code image}, a whole application image signed with one of this dock's keys (as the ROM
+     * tools build it), into the slot not being served and commits it, like {@link #replace}; then
+     * advances the rollback index to its signed generation. Refused, with nothing written, when the
+     * image does not read as an application image of this region's format, does not fit, is not
+     * signed with an accepted key, or is older than the rollback index (a rollback).
+     *
+     * @throws RomReplaceException naming the refusal or the flash failure; the ROM is as it was
+     */
+    public RomInfo install(byte[] image) {
+        synchronized (replaceLock) {
+            Mounted current = mounted;
+            RomImage candidate;
+            try {
+                if (image.length > layout.slotImageRoom()) {
+                    throw new RomImageException("its " + image.length + " bytes exceed the " + layout.slotImageRoom()
+                            + " bytes a slot of this region takes");
+                }
+                candidate = RomImage.read(ByteBuffer.wrap(image).asReadOnlyBuffer(), 0, image.length,
+                        RomImageFormat.KIND_APPLICATION);
+                if (candidate.length() != image.length || candidate.version() != layout.formatVersion()) {
+                    throw new RomImageException("it is an image of format " + candidate.version() + " and "
+                            + candidate.length() + " bytes in " + image.length + " bytes; this region takes format "
+                            + layout.formatVersion() + ", one image exactly");
+                }
+                List<String> damaged = candidate.verifyAll();
+                if (!damaged.isEmpty()) {
+                    throw new RomImageException(String.join("; ", damaged));
+                }
+                long updPayload = current.upd() == null ? 0 : current.upd().payload();
+                if (candidate.payload() + updPayload > capacity) {
+                    throw new RomImageException("its " + candidate.payload() + " payload bytes and the " + updPayload
+                            + " of the unique-per-dock section exceed the capacity of " + capacity);
+                }
+                checkSignature(candidate);
+                checkGeneration(candidate, rollbackIndex == null ? 0 : rollbackIndex.highest());
+            } catch (RomImageException | IOException e) {
+                throw new RomReplaceException("the ROM image is refused: " + e.getMessage() + "; the ROM still serves "
+                        + "generation " + current.generation(), e);
+            }
+            RomInfo info = commitImage(current, image, candidate.signed() && !publicKeys.isEmpty()
+                    ? SignatureState.VERIFIED : SignatureState.UNSIGNED);
+            if (rollbackIndex != null) {
+                try {
+                    // After the commit is durable: a cut before this leaves the index lower, never the image unserved.
+                    rollbackIndex.advance(candidate.signedGeneration());
+                } catch (IOException e) {
+                    throw new RomReplaceException("the ROM image generation " + candidate.signedGeneration()
+                            + " is committed and served, but the rollback index could not be advanced to it ("
+                            + e.getMessage() + "); it advances at the next start", e);
+                }
+            }
+            return info;
+        }
+    }
+
+    private RomInfo commitImage(Mounted current, byte[] image, SignatureState signature) {
+        {
             int target = current.app() == null ? 0 : 1 - current.slot();
             awaitUnpinned(target, current);
             try {
@@ -512,7 +639,7 @@ public final class RomStore {
                         RomImageFormat.digestOf(image), identity()));
                 RomImage fresh = RomImage.read(map, layout.slotOffset(target), layout.slotImageRoom(),
                         RomImageFormat.KIND_APPLICATION, layout.slotCopyOffset(target), RomImageFormat.digestOf(image));
-                Mounted next = new Mounted(target, generation, fresh, SignatureState.UNSIGNED, List.of(), current.upd(),
+                Mounted next = new Mounted(target, generation, fresh, signature, List.of(), current.upd(),
                         current.updCopy(), current.updProblems());
                 mounted = next;
                 LOG.log(Level.DEBUG, "ROM replaced: generation " + generation + " in slot " + target + ", "

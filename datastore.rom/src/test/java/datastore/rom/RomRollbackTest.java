@@ -1,0 +1,214 @@
+package datastore.rom;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.Test;
+
+import datastore.device.NorFlash;
+import datastore.flash.FlashRegion;
+import datastore.flash.RollbackIndex;
+import datastore.spi.RomInfo.SignatureState;
+
+/**
+ * The attacks of issue 11 on a dock that requires signed images, each made as someone who can write the
+ * flash would make it: a rollback to an older signed image, a UPD section transplanted from another dock,
+ * an image signed with a retired key. Each is refused at mount and at provisioning, the store unchanged.
+ */
+public class RomRollbackTest {
+    private static final KeyPair KEYS = RomSigningKeys.generate();
+    private static final KeyPair ROTATED = RomSigningKeys.generate();
+
+    private final NorFlash flash = RomFixtures.smallFlash();
+    private final FlashRegion region = RomFixtures.romRegion(flash);
+    private final MemoryIndex index = new MemoryIndex();
+
+    /** The device's index, as far as the ROM sees it: a value that never decreases. */
+    static final class MemoryIndex implements RollbackIndex {
+        long value;
+        int advances;
+
+        @Override
+        public long highest() {
+            return value;
+        }
+
+        @Override
+        public void advance(long generation) {
+            advances++;
+            value = Math.max(value, generation);
+        }
+    }
+
+    private void flashSigned(PrivateKey key, long generation, String dockId) {
+        RomFixtures.flashImage(region, RomFixtures.builder(region).buildFlash(RomFixtures.content("a"),
+                RomFixtures.upd(), key, 0, generation, dockId));
+    }
+
+    private RomStore mount(List<PublicKey> keys, String dockId) {
+        try {
+            return new RomStore(region, RomFixtures.SMALL_CAPACITY, keys, dockId, index, Duration.ZERO);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private byte[] signedApplication(String variant, PrivateKey key, long generation) {
+        return RomFixtures.builder(region).buildSignedApplication(RomFixtures.content(variant), 200, key, generation);
+    }
+
+    private byte[] regionBytes() throws IOException {
+        return RomImageBuilderTest.bytes(region.map());
+    }
+
+    @Test
+    public void aSignedImageAdvancesTheIndexAndANewerOneIsInstalled() throws IOException {
+        flashSigned(KEYS.getPrivate(), 5, "DOCK-A");
+        RomStore store = mount(List.of(KEYS.getPublic()), "DOCK-A");
+        assertEquals(SignatureState.VERIFIED, store.info().signature());
+        assertTrue(String.valueOf(store.info().problem()), store.info().problem().isEmpty());
+        assertEquals("the served generation is accepted at mount", 5, index.value);
+        assertEquals(RomFixtures.expected(RomFixtures.content("a"), RomFixtures.upd()), RomFixtures.snapshot(store));
+
+        store.install(signedApplication("b", KEYS.getPrivate(), 6));
+        assertEquals("advanced after the commit", 6, index.value);
+        assertEquals(RomFixtures.expected(RomFixtures.content("b"), RomFixtures.upd()), RomFixtures.snapshot(store));
+        assertEquals(RomFixtures.expected(RomFixtures.content("b"), RomFixtures.upd()),
+                RomFixtures.snapshot(mount(List.of(KEYS.getPublic()), "DOCK-A")));
+    }
+
+    /**
+     * The attacker writes an older signed image into the other slot and appends a commit record naming it
+     * (here with an unkeyed store over the same flash, which writes exactly that): the dock refuses it and
+     * serves the newer image of the older record.
+     */
+    @Test
+    public void anOlderSignedImageCommittedOnTheFlashIsRefusedAtMount() throws IOException {
+        flashSigned(KEYS.getPrivate(), 5, "DOCK-A");
+        Map<String, String> before = RomFixtures.snapshot(mount(List.of(KEYS.getPublic()), "DOCK-A"));
+        RomFixtures.mount(region).install(signedApplication("old", KEYS.getPrivate(), 3));
+        assertEquals("the flash now commits the older image", 2, RomFixtures.mount(region).info().generation());
+
+        RomStore store = mount(List.of(KEYS.getPublic()), "DOCK-A");
+        String problem = store.info().problem().orElseThrow();
+        assertTrue(problem, problem.contains("signed generation 3 is older than generation 5"));
+        assertTrue(problem, problem.contains("rollback"));
+        assertEquals("the newer image of the older record is served", 1, store.info().generation());
+        assertEquals(before, RomFixtures.snapshot(store));
+        assertEquals(5, index.value);
+    }
+
+    @Test
+    public void anOlderSignedImageIsRefusedAtProvisioningAndNothingIsWritten() throws IOException {
+        flashSigned(KEYS.getPrivate(), 5, "DOCK-A");
+        RomStore store = mount(List.of(KEYS.getPublic()), "DOCK-A");
+        Map<String, String> served = RomFixtures.snapshot(store);
+        byte[] flashBefore = regionBytes();
+        RomReplaceException e = assertThrows(RomReplaceException.class,
+                () -> store.install(signedApplication("old", KEYS.getPrivate(), 4)));
+        assertTrue(e.getMessage(), e.getMessage().contains("signed generation 4 is older than generation 5"));
+        assertArrayEquals("not one byte written", flashBefore, regionBytes());
+        assertEquals(served, RomFixtures.snapshot(store));
+        assertEquals(5, index.value);
+        // Through the provisioning service, as the development API reaches it.
+        RomProvisioningService provisioning = new RomProvisioningService(store, () -> RomFixtures.FORMATS, true);
+        assertThrows(RomReplaceException.class, () -> provisioning.install(java.nio.ByteBuffer.wrap(
+                signedApplication("old", KEYS.getPrivate(), 4))));
+        assertArrayEquals(flashBefore, regionBytes());
+    }
+
+    /** The UPD sections of two docks, each signed for its own: the other dock's copied over this one's. */
+    @Test
+    public void aUpdSectionTransplantedFromAnotherDockIsRefused() throws IOException {
+        NorFlash otherFlash = RomFixtures.smallFlash();
+        FlashRegion other = RomFixtures.romRegion(otherFlash);
+        RomFixtures.flashImage(other, RomFixtures.builder(other).buildFlash(RomFixtures.content("a"),
+                RomFixtures.upd(), KEYS.getPrivate(), 0, 5, "DOCK-B"));
+        flashSigned(KEYS.getPrivate(), 5, "DOCK-A");
+        RomLayout layout = RomLayout.of(region.geometry());
+        byte[] foreign = RomImageBuilderTest.bytes(other.map());
+        try {
+            int blockSize = layout.geometry().eraseBlockSize();
+            for (long at = layout.updOffset(); at < layout.updOffset() + layout.updSize(); at += blockSize) {
+                region.erase((int) (at / blockSize));
+            }
+            region.program(layout.updOffset(), java.nio.ByteBuffer.wrap(foreign, (int) layout.updOffset(),
+                    (int) layout.updSize()));
+            region.sync();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+
+        RomStore store = mount(List.of(KEYS.getPublic()), "DOCK-A");
+        String problem = store.info().problem().orElseThrow();
+        assertTrue(problem, problem.contains("signed for dock \"DOCK-B\", not for this dock \"DOCK-A\""));
+        assertNull("no UPD entry is served", RomFixtures.snapshot(store).get("kv/enrolment_token"));
+        assertEquals(RomFixtures.expected(RomFixtures.content("a"), null), RomFixtures.snapshot(store));
+        // The same bytes serve on the dock they were signed for.
+        assertEquals("DOCK-B's section is sound", "0:" + java.util.HexFormat.of().formatHex("tok-0001".getBytes()),
+                RomFixtures.snapshot(mount(List.of(KEYS.getPublic()), "DOCK-B")).get("kv/enrolment_token"));
+        assertTrue(mount(List.of(KEYS.getPublic()), "DOCK-B").info().problem().isEmpty());
+    }
+
+    @Test
+    public void aSignedUpdSectionWithoutADockIdIsRefusedByADockThatHasOne() throws IOException {
+        RomFixtures.flashImage(region, RomFixtures.builder(region).buildFlash(RomFixtures.content("a"),
+                RomFixtures.upd(), KEYS.getPrivate()));
+        String problem = mount(List.of(KEYS.getPublic()), "DOCK-A").info().problem().orElseThrow();
+        assertTrue(problem, problem.contains("carries no signed dock id"));
+    }
+
+    @Test
+    public void aRetiredKeyVerifiesNothingAndARotatedInKeyIsAccepted() throws IOException {
+        flashSigned(ROTATED.getPrivate(), 5, "DOCK-A");
+        String old = RomSigningKeys.encode(KEYS.getPublic());
+        String rotated = RomSigningKeys.encode(ROTATED.getPublic());
+        // During the rotation both keys are configured: the image signed with the new one verifies.
+        RomPartition both = new RomPartition(region, RomFixtures.config("public_key", old, "public_keys",
+                new String[] {rotated}, "capacity", RomFixtures.SMALL_CAPACITY), true, index, "DOCK-A");
+        assertEquals(SignatureState.VERIFIED, both.store.info().signature());
+        assertTrue(String.valueOf(both.store.info().problem()), both.store.info().problem().isEmpty());
+
+        // The new key only: an image signed with the retired one is refused, at provisioning and at mount.
+        RomPartition retiredOut = new RomPartition(region, RomFixtures.config("public_keys", new String[] {rotated},
+                "capacity", RomFixtures.SMALL_CAPACITY), true, index, "DOCK-A");
+        byte[] flashBefore = regionBytes();
+        RomReplaceException e = assertThrows(RomReplaceException.class,
+                () -> retiredOut.provisioning.install(java.nio.ByteBuffer.wrap(signedApplication("b", KEYS.getPrivate(), 9))));
+        assertTrue(e.getMessage(), e.getMessage().contains("does not verify"));
+        assertArrayEquals(flashBefore, regionBytes());
+
+        NorFlash oldFlash = RomFixtures.smallFlash();
+        FlashRegion oldRegion = RomFixtures.romRegion(oldFlash);
+        RomFixtures.flashImage(oldRegion, RomFixtures.builder(oldRegion).buildFlash(RomFixtures.content("a"),
+                RomFixtures.upd(), KEYS.getPrivate(), 0, 9, "DOCK-A"));
+        RomPartition refusing = new RomPartition(oldRegion, RomFixtures.config("public_keys", new String[] {rotated},
+                "capacity", RomFixtures.SMALL_CAPACITY), true, new MemoryIndex(), "DOCK-A");
+        String problem = refusing.store.info().problem().orElseThrow();
+        assertTrue(problem, problem.contains("does not verify against the configured public key"));
+        assertTrue(RomFixtures.snapshot(refusing.store).isEmpty());
+    }
+
+    @Test
+    public void anUnsignedDockKeepsTodaysBehaviourAndLeavesTheIndexAlone() throws IOException {
+        flashSigned(KEYS.getPrivate(), 5, "DOCK-A");
+        RomStore store = mount(List.of(), "DOCK-B");
+        assertEquals(SignatureState.UNSIGNED, store.info().signature());
+        store.install(signedApplication("old", KEYS.getPrivate(), 1));
+        store.replace(RomFixtures.content("c"), RomFixtures.FORMATS);
+        assertEquals(0, index.advances);
+        assertFalse(RomFixtures.snapshot(store).isEmpty());
+    }
+}
