@@ -311,6 +311,12 @@ public final class RomStore {
         return new CommitScan(records, claimed, nextFree);
     }
 
+    /** The signed generation of the application image served (0 for none, or one that is not bound). */
+    public long signedGeneration() {
+        RomImage app = mounted.app();
+        return app == null ? 0 : app.signedGeneration();
+    }
+
     /** The region's layout. */
     public RomLayout layout() {
         return layout;

@@ -123,6 +123,16 @@ public final class RomTool implements Runnable {
         @Option(names = "--sign", description = "Ed25519 private key (PKCS#8, PEM or DER) to sign both images with.")
         Path sign;
 
+        @Option(names = "--generation", description = "The signed generation of both images (with --sign, "
+                + "required): a dock refuses a signed image older than the newest it accepted, so raise it with every "
+                + "release.")
+        Long generation;
+
+        @Option(names = "--dock-id", description = "The dock the unique-per-dock section is for (with --sign and "
+                + "--upd, required): signed into the section, which any other dock refuses; the dock's ROM "
+                + "configuration dock_id (or framework property datastore.dock.id) names it.")
+        String dockId;
+
         @Option(names = "--allow-outside-paths", description = "Also read files outside the descriptions' folders "
                 + "(by default a description may name only files in its own folder, so an untrusted one cannot "
                 + "reach the signing key or other files of this machine).")
@@ -134,6 +144,28 @@ public final class RomTool implements Runnable {
         @Override
         public Integer call() throws IOException {
             PrintWriter err = spec.commandLine().getErr();
+            if (sign != null && generation == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--sign needs --generation: the signed "
+                        + "generation a dock checks against rollback (raise it with every release)");
+            }
+            if (sign != null && upd != null && (dockId == null || dockId.isBlank())) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--sign with --upd needs --dock-id: the "
+                        + "dock the unique-per-dock section is signed for");
+            }
+            if (sign == null && (generation != null || dockId != null)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--generation and --dock-id are signed "
+                        + "into the images, so they need --sign");
+            }
+            if (generation != null && generation < 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--generation must not be negative, not "
+                        + generation);
+            }
+            if (dockId != null) {
+                Optional<String> problem = RomImageFormat.dockIdProblem(dockId);
+                if (problem.isPresent()) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--dock-id: " + problem.get());
+                }
+            }
             RomLayout layout = RomLayout.of(new FlashGeometry(geometry.regionSize, geometry.eraseBlockSize,
                     geometry.programSize));
             RomImageBuilder builder = new RomImageBuilder(new ImageFormats(), geometry.capacity, layout);
@@ -160,7 +192,8 @@ public final class RomTool implements Runnable {
                 return EXIT_INVALID;
             }
             PrivateKey key = sign == null ? null : RomSigningKeys.privateKey(Files.readAllBytes(sign));
-            byte[] flash = builder.buildFlash(app, updContent, key, geometry.deviceOffset);
+            byte[] flash = builder.buildFlash(app, updContent, key, geometry.deviceOffset,
+                    generation == null ? -1 : generation, dockId);
             Path target = out.toAbsolutePath();
             if (target.getParent() != null) {
                 Files.createDirectories(target.getParent());
@@ -171,8 +204,9 @@ public final class RomTool implements Runnable {
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             PrintWriter stdout = spec.commandLine().getOut();
             stdout.println("wrote " + target + " (" + flash.length + " bytes, " + (key == null ? "unsigned"
-                    : "signed with " + sign) + ")");
-            return Inspect.describe(target, geometry, null, stdout);
+                    : "signed with " + sign + ", generation " + generation + (upd == null ? "" : ", dock id " + dockId))
+                    + ")");
+            return Inspect.describe(target, geometry, List.of(), null, stdout);
         }
     }
 
@@ -192,18 +226,31 @@ public final class RomTool implements Runnable {
         @Parameters(paramLabel = "IMAGE", description = "The flash image or image file.")
         Path image;
 
-        @Option(names = "--public-key", description = "Base64 X.509 Ed25519 public key the images must be signed with.")
-        String publicKey;
+        @Option(names = "--public-key", description = "Base64 X.509 Ed25519 public key the images must be signed "
+                + "with; repeat it for every key the dock accepts (any of them verifies).")
+        List<String> publicKeys = new java.util.ArrayList<>();
+
+        @Option(names = "--dock-id", description = "The dock's id: with --public-key, a unique-per-dock section "
+                + "signed for another dock (or for none) is refused, as that dock would.")
+        String dockId;
 
         @CommandLine.Mixin
         Geometry geometry = new Geometry();
 
         @Override
         public Integer call() throws IOException {
-            return describe(image, geometry, RomSigningKeys.publicKey(publicKey), spec.commandLine().getOut());
+            List<PublicKey> keys = new java.util.ArrayList<>();
+            for (String publicKey : publicKeys) {
+                PublicKey key = RomSigningKeys.publicKey(publicKey);
+                if (key != null) {
+                    keys.add(key);
+                }
+            }
+            return describe(image, geometry, keys, dockId, spec.commandLine().getOut());
         }
 
-        static int describe(Path file, Geometry geometry, PublicKey key, PrintWriter out) throws IOException {
+        static int describe(Path file, Geometry geometry, List<PublicKey> keys, String dockId, PrintWriter out)
+                throws IOException {
             byte[] head = new byte[1];
             try (var in = Files.newInputStream(file)) {
                 if (in.read(head) != 1) {
@@ -229,16 +276,17 @@ public final class RomTool implements Runnable {
                 // A format 2 image of a region format 3 cannot lay out: mounted with its own layout.
             }
             long room = RomImageFormat.roomFor(slotRoom);
-            RomStore store = new RomStore(region, Math.min(geometry.capacity, room), key, Duration.ZERO);
+            RomStore store = new RomStore(region, Math.min(geometry.capacity, room), keys, dockId, null, Duration.ZERO);
             RomLayout layout = store.layout();
             store.verifyAll();
             RomInfo info = store.info();
             out.println("flash image " + file + ": ROM format " + layout.formatVersion() + ", "
                     + region.geometry().size() + " bytes, slots of " + layout.slotSize() + " bytes, UPD section of "
                     + layout.updSize() + " bytes");
-            out.println("generation " + info.generation() + " in slot " + info.slot() + ", sha256 "
+            out.println("generation " + info.generation() + " in slot " + info.slot() + ", signed generation "
+                    + store.signedGeneration() + ", sha256 "
                     + (info.sha256().isEmpty() ? "-" : info.sha256()) + ", "
-                    + (key == null ? "signature not checked" : "signature " + info.signature()) + ", payload "
+                    + (keys.isEmpty() ? "signature not checked" : "signature " + info.signature()) + ", payload "
                     + info.payloadBytes() + " of " + info.capacity() + " bytes");
             for (Namespace namespace : Namespace.values()) {
                 for (String name : store.names(namespace)) {
@@ -276,7 +324,9 @@ public final class RomTool implements Runnable {
             }
             out.println((kind == RomImageFormat.KIND_UPD ? "unique-per-dock section " : "application image ") + file
                     + ": format " + image.version() + ", " + image.length() + " bytes, sha256 " + image.digestHex() + ", "
-                    + (image.signed() ? "signed" : "unsigned") + ", payload " + image.payload() + " bytes");
+                    + (image.signed() ? "signed" : "unsigned") + (image.bound() ? ", signed generation "
+                            + image.signedGeneration() + (image.dockId().isEmpty() ? "" : ", dock id " + image.dockId())
+                            : "") + ", payload " + image.payload() + " bytes");
             for (RomEntry entry : image.entries()) {
                 out.println("  " + entry.namespace().id() + " " + entry.name() + " "
                         + describe(entry.namespace(), entry.format()) + entry.length() + " bytes"

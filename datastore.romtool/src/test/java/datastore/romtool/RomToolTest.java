@@ -1,6 +1,7 @@
 package datastore.romtool;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.io.PrintWriter;
@@ -51,14 +52,23 @@ public class RomToolTest {
         out.getBuffer().setLength(0);
 
         Path image = root.resolve("out/rom.img");
+        assertEquals(RomTool.EXIT_FAILURE, romtool(sized("build", "--config", yaml.toString(), "--out",
+                image.toString(), "--upd", upd.toString(), "--sign", key.toString(), "--dock-id", "DOCK-42")));
+        assertTrue(err.toString(), err.toString().contains("--sign needs --generation"));
+        assertEquals(RomTool.EXIT_FAILURE, romtool(sized("build", "--config", yaml.toString(), "--out",
+                image.toString(), "--upd", upd.toString(), "--sign", key.toString(), "--generation", "7")));
+        assertTrue(err.toString(), err.toString().contains("--sign with --upd needs --dock-id"));
+        assertFalse("nothing written on a usage error", Files.exists(image));
         assertEquals(err.toString(), 0, romtool(sized("build", "--config", yaml.toString(), "--out",
-                image.toString(), "--upd", upd.toString(), "--sign", key.toString())));
+                image.toString(), "--upd", upd.toString(), "--sign", key.toString(), "--generation", "7",
+                "--dock-id", "DOCK-42")));
         assertEquals(1048576, Files.size(image));
 
         out.getBuffer().setLength(0);
         assertEquals(out.toString(), 0, romtool(sized("inspect", image.toString(), "--public-key", publicKey)));
         String listing = out.toString();
         assertTrue(listing, listing.contains("signature VERIFIED"));
+        assertTrue(listing, listing.contains("signed generation 7"));
         assertTrue(listing, listing.contains("image default PNG 250615 bytes"));
         assertTrue(listing, listing.contains("kv dock_name 9 bytes"));
         assertTrue(listing, listing.contains("kv enrolment_token 6 bytes"));
@@ -70,6 +80,16 @@ public class RomToolTest {
         String otherKey = datastore.rom.RomSigningKeys.encode(datastore.rom.RomSigningKeys.generate().getPublic());
         assertEquals(1, romtool(sized("inspect", image.toString(), "--public-key", otherKey)));
         assertTrue(out.toString(), out.toString().contains("signature does not verify"));
+
+        // Several keys: the image verifies when its key is among them, as on a dock rotating keys.
+        out.getBuffer().setLength(0);
+        assertEquals(out.toString(), 0, romtool(sized("inspect", image.toString(), "--public-key", otherKey,
+                "--public-key", publicKey, "--dock-id", "DOCK-42")));
+        assertTrue(out.toString(), out.toString().contains("signature VERIFIED"));
+        // Another dock refuses the unique-per-dock section signed for this one.
+        out.getBuffer().setLength(0);
+        assertEquals(1, romtool(sized("inspect", image.toString(), "--public-key", publicKey, "--dock-id", "DOCK-43")));
+        assertTrue(out.toString(), out.toString().contains("signed for dock \"DOCK-42\", not for this dock \"DOCK-43\""));
     }
 
     @Test
