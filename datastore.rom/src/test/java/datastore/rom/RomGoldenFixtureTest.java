@@ -104,6 +104,39 @@ public class RomGoldenFixtureTest {
         assertEquals(expected("rom-v3.expected"), RomFixtures.snapshot(store));
     }
 
+    /**
+     * A format 3 region of bound, signed images (the code of the rollback fix): application signed
+     * generation 7 from the tools, then 8 installed (commit generation 2), a UPD section signed for dock
+     * {@code DOCK-GOLDEN}. It must keep mounting with its signed generation and dock id, and keep being
+     * refused by another dock and below its generation.
+     */
+    @Test
+    public void theBoundFixtureServesItsSignedGenerationForItsDockOnly() throws Exception {
+        byte[] bytes = golden("rom-v3-bound.img");
+        java.util.List<java.security.PublicKey> keys = java.util.List.of(RomSigningKeys.publicKey(
+                new String(golden("rom-v3-bound.key"), StandardCharsets.US_ASCII)));
+        RomRollbackTest.MemoryIndex index = new RomRollbackTest.MemoryIndex();
+        RomStore store = new RomStore(region(bytes), RomFixtures.SMALL_CAPACITY, keys, "DOCK-GOLDEN", index,
+                java.time.Duration.ZERO);
+        assertEquals(2, store.info().generation());
+        assertEquals(8, store.signedGeneration());
+        assertEquals(8, index.highest());
+        assertEquals(datastore.spi.RomInfo.SignatureState.VERIFIED, store.info().signature());
+        assertTrue(store.info().problem().toString(), store.info().problem().isEmpty());
+        assertEquals(expected("rom-v3-bound.expected"), RomFixtures.snapshot(store));
+
+        String transplanted = new RomStore(region(bytes), RomFixtures.SMALL_CAPACITY, keys, "DOCK-OTHER", index,
+                java.time.Duration.ZERO).info().problem().orElseThrow();
+        assertTrue(transplanted, transplanted.contains("signed for dock \"DOCK-GOLDEN\", not for this dock \"DOCK-OTHER\""));
+        index.advance(9);
+        RomStore rolledBack = new RomStore(region(bytes), RomFixtures.SMALL_CAPACITY, keys, "DOCK-GOLDEN", index,
+                java.time.Duration.ZERO);
+        String problem = rolledBack.info().problem().orElseThrow();
+        assertTrue(problem, problem.contains("signed generation 8 is older than generation 9"));
+        assertTrue(problem, problem.contains("signed generation 7 is older than generation 9"));
+        assertTrue(RomFixtures.snapshot(rolledBack).keySet().stream().noneMatch(k -> k.startsWith("code/")));
+    }
+
     /** Format 2 took regions of 5 to 9 blocks, too small for format 3's layout: they stay readable. */
     @Test
     public void aSmallFormat2RegionStaysReadable() throws Exception {

@@ -201,6 +201,67 @@ public class RomRollbackTest {
         assertTrue(RomFixtures.snapshot(refusing.store).isEmpty());
     }
 
+    /**
+     * Cuts the power at every program and erase of three installs (signed generations 6, 7, 8 over 5), and
+     * tears each once: the remounted dock serves the image before or after the install in progress, and
+     * the index (advanced only after the commit, and at mount to what is served) then equals what is
+     * served and never went down.
+     */
+    @Test
+    public void aPowerCutDuringAnInstallServesTheOldOrTheNewAndTheIndexFollows() throws IOException {
+        byte[][] images = new byte[4][];
+        for (int g = 6; g <= 8; g++) {
+            images[g - 5] = signedApplication("g" + g, KEYS.getPrivate(), g);
+        }
+        long operations = -1;
+        for (boolean tear : new boolean[] {false, true}) {
+            for (long cut = tear ? 1 : 0; operations < 0 || cut < operations; cut++) {
+                NorFlash cutFlash = RomFixtures.smallFlash();
+                FlashRegion target = RomFixtures.romRegion(cutFlash);
+                RomFixtures.flashImage(target, RomFixtures.builder(target).buildFlash(RomFixtures.content("a"),
+                        RomFixtures.upd(), KEYS.getPrivate(), 0, 5, "DOCK-A"));
+                datastore.device.FaultInjectingRegion faulty = new datastore.device.FaultInjectingRegion(target);
+                if (operations >= 0) {
+                    if (tear) {
+                        faulty.tearProgramAt(cut);
+                    } else {
+                        faulty.cutPowerAfter(cut);
+                    }
+                }
+                MemoryIndex kept = new MemoryIndex();
+                RomStore store = new RomStore(faulty, RomFixtures.SMALL_CAPACITY, List.of(KEYS.getPublic()), "DOCK-A",
+                        kept, Duration.ZERO);
+                long returned = 5;
+                long attempted = 5;
+                try {
+                    for (int g = 6; g <= 8; g++) {
+                        attempted = g;
+                        store.install(images[g - 5]);
+                        returned = g;
+                    }
+                } catch (RomReplaceException e) {
+                    assertTrue(e.getMessage(), e.getCause() instanceof datastore.device.PowerCutException);
+                }
+                if (operations < 0) {
+                    operations = faulty.operations();
+                    assertEquals(8, returned);
+                    cut = tear ? 0 : -1;
+                    continue;
+                }
+                long before = kept.value;
+                RomStore remounted = new RomStore(target, RomFixtures.SMALL_CAPACITY, List.of(KEYS.getPublic()),
+                        "DOCK-A", kept, Duration.ZERO);
+                long served = remounted.signedGeneration();
+                String where = (tear ? "tear at " : "cut after ") + cut;
+                assertTrue(where + ": serves " + served, served == returned || served == attempted);
+                assertTrue(where, before <= kept.value);
+                assertEquals(where + ": the index is what is served", served, kept.value);
+                assertEquals(where, RomFixtures.expected(RomFixtures.content(served == 5 ? "a" : "g" + served),
+                        RomFixtures.upd()), RomFixtures.snapshot(remounted));
+            }
+        }
+    }
+
     @Test
     public void anUnsignedDockKeepsTodaysBehaviourAndLeavesTheIndexAlone() throws IOException {
         flashSigned(KEYS.getPrivate(), 5, "DOCK-A");
