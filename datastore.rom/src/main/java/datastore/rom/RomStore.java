@@ -137,7 +137,13 @@ public final class RomStore {
         Mounted m = mounted;
         if (this.rollbackIndex != null && m.app() != null) {
             // What is served is committed and durable: no older image may be served from now on.
-            this.rollbackIndex.advance(m.app().signedGeneration());
+            try {
+                this.rollbackIndex.advance(m.app().signedGeneration());
+            } catch (IOException e) {
+                // Serving stays safe (the image passed the index as it is); only a later rollback check is weaker.
+                LOG.log(Level.ERROR, "ROM: the rollback index could not be advanced to the served signed generation "
+                        + m.app().signedGeneration() + " (" + e.getMessage() + "); it is retried at the next mount");
+            }
         }
     }
 

@@ -167,4 +167,31 @@ public class RomImageFormatTest {
         in.putInt(252, (int) crc.getValue());
         return image;
     }
+
+    /**
+     * The signed generation and dock id of a bound image are inside what the signature covers: changed and
+     * resealed (digest and CRC recomputed, as anyone can), the image reads but its signature fails.
+     */
+    @Test
+    public void aBoundImagesGenerationAndDockIdAreSigned() throws Exception {
+        java.security.KeyPair keys = RomSigningKeys.generate();
+        byte[] unsigned = RomImageFormat.encode(RomImageFormat.KIND_UPD, java.util.List.of(new RomImageFormat.Source(
+                datastore.Namespace.KV, "token", 0, java.nio.ByteBuffer.wrap("t".getBytes()))));
+        byte[] signed = RomImageFormat.sign(RomImageFormat.bind(unsigned, 3, "DOCK-A"), keys.getPrivate());
+        RomImage image = RomImage.read(java.nio.ByteBuffer.wrap(signed), 0, signed.length, RomImageFormat.KIND_UPD);
+        assertEquals(3, image.signedGeneration());
+        assertEquals("DOCK-A", image.dockId());
+        assertTrue(image.signatureVerifies(keys.getPublic()));
+        for (int[] change : new int[][] {{RomImageFormat.OFF_GENERATION + 7, 0x0C}, {RomImageFormat.OFF_DOCK_ID + 6, 0x02},
+            {RomImageFormat.OFF_DOCK_ID + 40, 0x01}}) {
+            byte[] forged = signed.clone();
+            forged[change[0]] ^= (byte) change[1];
+            RomImageFormat.seal(forged);
+            RomImage read = RomImage.read(java.nio.ByteBuffer.wrap(forged), 0, forged.length, RomImageFormat.KIND_UPD);
+            assertFalse("changed byte " + change[0], read.signatureVerifies(keys.getPublic()));
+        }
+        org.junit.Assert.assertThrows(IllegalArgumentException.class, () -> RomImageFormat.bind(unsigned, 1,
+                "x".repeat(64)));
+        org.junit.Assert.assertThrows(IllegalArgumentException.class, () -> RomImageFormat.bind(unsigned, -1, ""));
+    }
 }

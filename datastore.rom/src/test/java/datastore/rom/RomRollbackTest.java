@@ -110,6 +110,42 @@ public class RomRollbackTest {
         assertEquals(5, index.value);
     }
 
+    /**
+     * The finding as filed: one appended commit record, naming the slot that still holds the older signed
+     * image, with a higher commit generation. Refused; the newer image stays served.
+     */
+    @Test
+    public void oneAppendedRecordNamingTheOlderImageIsRefusedAtMount() throws IOException {
+        flashSigned(KEYS.getPrivate(), 5, "DOCK-A");
+        RomStore store = mount(List.of(KEYS.getPublic()), "DOCK-A");
+        store.install(signedApplication("b", KEYS.getPrivate(), 6));
+        Map<String, String> served = RomFixtures.snapshot(store);
+        RomLayout layout = store.layout();
+        byte[] oldDigest = new byte[32];
+        region.map().get((int) layout.slotOffset(0) + RomImageFormat.OFF_DIGEST, oldDigest);
+        int oldLength = region.map().getInt((int) layout.slotOffset(0) + RomImageFormat.OFF_IMAGE_LENGTH);
+        java.nio.ByteBuffer record = new CommitRecord(0, 3, oldLength, oldDigest, RomIdentity.of(region))
+                .encode(layout.commitRecordSize());
+        int position = 0;
+        while (!CommitRecord.isErased(region.map(), layout.recordOffset(0, position), layout.commitRecordSize())) {
+            position++;
+        }
+        for (int block = 0; block < layout.recordCopies(); block++) {
+            region.program(layout.recordOffset(block, position), record.duplicate());
+        }
+        region.sync();
+        assertEquals("an unkeyed dock would now serve the older image", 5,
+                RomFixtures.mount(region).signedGeneration());
+
+        RomStore remounted = mount(List.of(KEYS.getPublic()), "DOCK-A");
+        String problem = remounted.info().problem().orElseThrow();
+        assertTrue(problem, problem.contains("generation 3 in slot 0 refused: its signed generation 5 is older than "
+                + "generation 6"));
+        assertEquals(6, remounted.signedGeneration());
+        assertEquals(served, RomFixtures.snapshot(remounted));
+        assertEquals(6, index.value);
+    }
+
     @Test
     public void anOlderSignedImageIsRefusedAtProvisioningAndNothingIsWritten() throws IOException {
         flashSigned(KEYS.getPrivate(), 5, "DOCK-A");
