@@ -381,8 +381,11 @@ public final class RomImageFormat {
         if (dockId.getBytes(StandardCharsets.UTF_8).length > MAX_DOCK_ID) {
             return java.util.Optional.of("the dock id \"" + dockId + "\" has more than " + MAX_DOCK_ID + " UTF-8 bytes");
         }
-        if (dockId.codePoints().anyMatch(c -> Character.isISOControl(c) || c == 0)) {
-            return java.util.Optional.of("the dock id \"" + dockId + "\" holds a control character");
+        // Bidi overrides and zero-width characters (format characters) would make an error naming both ids lie.
+        if (dockId.codePoints().anyMatch(c -> Character.isISOControl(c) || Character.getType(c) == Character.FORMAT)) {
+            return java.util.Optional.of("the dock id holds a control or invisible formatting character (" + dockId
+                    .codePoints().filter(c -> Character.isISOControl(c) || Character.getType(c) == Character.FORMAT)
+                    .mapToObj(c -> String.format("U+%04X", c)).findFirst().orElseThrow() + ")");
         }
         return java.util.Optional.empty();
     }

@@ -73,4 +73,31 @@ public class RomPartitionTest {
                 () -> new RomPartition(region, RomFixtures.config(), false));
         assertTrue(capacity.getMessage(), capacity.getMessage().contains("capacity"));
     }
+
+    @Test
+    public void invalidKeysOrDockIdFailWithTheAttribute() {
+        String good = RomSigningKeys.encode(RomSigningKeys.generate().getPublic());
+        IllegalArgumentException keys = assertThrows(IllegalArgumentException.class, () -> new RomPartition(region,
+                RomFixtures.config("public_keys", new String[] {good, "not-a-key!"}), false));
+        assertTrue(keys.getMessage(), keys.getMessage().contains("public_keys[1]"));
+        IllegalArgumentException dock = assertThrows(IllegalArgumentException.class, () -> new RomPartition(region,
+                RomFixtures.config("dock_id", "DOCK\u202e1", "capacity", RomFixtures.SMALL_CAPACITY), false));
+        assertTrue(dock.getMessage(), dock.getMessage().contains("dock_id"));
+    }
+
+    /** The dock id comes from the configuration, else from the framework property datastore.dock.id. */
+    @Test
+    public void theDockIdFallsBackToTheFrameworkProperty() throws Exception {
+        java.security.KeyPair keys = RomSigningKeys.generate();
+        RomFixtures.flashImage(region, RomFixtures.builder(region).buildFlash(RomFixtures.content("a"),
+                RomFixtures.upd(), keys.getPrivate(), 0, 1, "DOCK-P"));
+        String key = RomSigningKeys.encode(keys.getPublic());
+        RomPartition byProperty = new RomPartition(region, RomFixtures.config("public_key", key, "capacity",
+                RomFixtures.SMALL_CAPACITY), false, new RomRollbackTest.MemoryIndex(), "DOCK-P");
+        assertTrue(String.valueOf(byProperty.store.info().problem()), byProperty.store.info().problem().isEmpty());
+        RomPartition configured = new RomPartition(region, RomFixtures.config("public_key", key, "dock_id", "DOCK-C",
+                "capacity", RomFixtures.SMALL_CAPACITY), false, new RomRollbackTest.MemoryIndex(), "DOCK-P");
+        String problem = configured.store.info().problem().orElseThrow();
+        assertTrue(problem, problem.contains("not for this dock \"DOCK-C\""));
+    }
 }
