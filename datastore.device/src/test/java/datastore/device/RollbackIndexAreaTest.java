@@ -89,6 +89,34 @@ public class RollbackIndexAreaTest {
         }
     }
 
+    /**
+     * Two cuts in a row: the first between the blocks of the advance that fills block 0, leaving the new
+     * value only there; the next advance must wrap block 0, and may be cut at any point. Block 0 is erased
+     * only after block 1 has caught up, so the value never falls back to block 1's older one.
+     */
+    @Test
+    public void aBlockLeftBehindByACutCatchesUpBeforeTheOtherIsErased() throws IOException {
+        int perBlock = BLOCK / RollbackIndexArea.RECORD;
+        for (long secondCut = 0; secondCut < 6; secondCut++) {
+            eraseTarget();
+            RollbackIndexArea index = new RollbackIndexArea(target);
+            for (long g = 1; g < perBlock; g++) {
+                index.advance(g);
+            }
+            RollbackIndexArea first = new RollbackIndexArea(new FaultInjectingRegion(target).cutPowerAfter(1));
+            assertThrows(PowerCutException.class, () -> first.advance(perBlock));
+            assertEquals("the last record of block 0 is whole", perBlock, new RollbackIndexArea(target).highest());
+            RollbackIndexArea second = new RollbackIndexArea(new FaultInjectingRegion(target).cutPowerAfter(secondCut));
+            try {
+                second.advance(perBlock + 1);
+            } catch (PowerCutException expected) {
+                // the second cut
+            }
+            long after = new RollbackIndexArea(target).highest();
+            assertTrue("second cut after " + secondCut + ": " + after, after == perBlock || after == perBlock + 1);
+        }
+    }
+
     private long run(FaultInjectingRegion region, int advances) throws IOException {
         eraseTarget();
         RollbackIndexArea index = new RollbackIndexArea(region);
