@@ -81,7 +81,7 @@ public class DevelopmentModeTest {
                 names.add(name);
             }
         }
-        assertEquals(7, servlets);
+        assertEquals(8, servlets);
         assertEquals(names, new TreeSet<>(DevelopmentMode.COMPONENTS));
     }
 
