@@ -1,3 +1,7 @@
+# How flash-3528d4a.img(.gz) and its .wear file were written: the dock.jar built from commit
+# 3528d4a (mvn package in a checkout of it), started on an empty data folder; a ROM store
+# replace over HTTP with the protocol's sample, runtime keys (an overwrite, a removal, 40 settings)
+# and an image through the shell; then a clean stop. Paths are those of the machine it ran on.
 import base64, json, os, subprocess, sys, time, urllib.request, socket
 java = "/usr/lib/jvm/java-17-openjdk-amd64/bin/java"
 data = os.path.abspath("data")
