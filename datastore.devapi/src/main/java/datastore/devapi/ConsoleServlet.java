@@ -179,7 +179,6 @@ public final class ConsoleServlet extends ApiServlet {
         response.setStatus(HttpServletResponse.SC_OK);
         response.setContentType(mediaType);
         response.setHeader("Cache-Control", "no-store");
-        response.setHeader("X-Content-Type-Options", "nosniff");
         response.setHeader("X-Frame-Options", "DENY");
         response.setHeader("Content-Security-Policy", "default-src 'self'; img-src 'self'; style-src 'self'; "
                 + "script-src 'self'; connect-src 'self'; frame-ancestors 'none'");

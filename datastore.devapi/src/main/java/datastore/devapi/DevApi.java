@@ -1,9 +1,7 @@
 package datastore.devapi;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Locale;
 
@@ -99,19 +97,13 @@ public final class DevApi {
      */
     AccessTokens.Issued login(String clientId, String clientSecret, String enterpriseId) throws ApiException {
         // Non-short-circuit '&': every comparison runs whatever the outcome of the others.
-        boolean match = same(clientId, credentials.clientId())
+        boolean match = DevCredentials.same(clientId, credentials.clientId())
                 & credentials.secretMatches(clientSecret)
-                & same(enterpriseId, credentials.enterpriseId());
+                & DevCredentials.same(enterpriseId, credentials.enterpriseId());
         if (!match) {
             throw new ApiException(ApiException.UNAUTHORIZED, "clientId, clientSecret or enterpriseId is wrong");
         }
         return tokens.issue();
-    }
-
-    /** Compares digests, so neither the content nor the length of the secret shows in the timing. */
-    private static boolean same(String presented, String expected) {
-        return MessageDigest.isEqual(AccessTokens.sha256(presented.getBytes(StandardCharsets.UTF_8)),
-                AccessTokens.sha256(expected.getBytes(StandardCharsets.UTF_8)));
     }
 
     /**

@@ -14,6 +14,7 @@ import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPa
 /**
  * The default servlet of a development dock: {@code GET /} goes to the dev console, and any path
  * no endpoint serves is a 404 in the protocol's JSON error shape, never the container's HTML page.
+ * ({@link SecurityHeaders}, enabled with it, sets nosniff.)
  */
 @Component(name = RootServlet.NAME, service = Servlet.class, enabled = false)
 @HttpWhiteboardServletPattern("/")
@@ -25,7 +26,6 @@ public final class RootServlet extends HttpServlet {
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        response.setHeader("X-Content-Type-Options", "nosniff");
         String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
         if ((path.isEmpty() || path.equals("/")) && (request.getMethod().equals("GET") || request.getMethod().equals("HEAD"))) {
             response.sendRedirect(request.getContextPath() + "/console/");

@@ -309,13 +309,18 @@ public final class StoreBrowser {
         ByteBuffer bytes = image.data();
         byte[] copy = new byte[bytes.remaining()];
         bytes.get(copy);
-        response.setStatus(HttpServletResponse.SC_OK);
-        response.setContentType(image.type().mediaType());
-        response.setHeader("Cache-Control", "no-store");
-        response.setContentLengthLong(copy.length);
+        imageHeaders(response, image.type(), copy.length);
         try (OutputStream out = response.getOutputStream()) {
             out.write(copy);
         }
+    }
+
+    /** The status and headers of an image answer (nosniff is set for every answer by {@link ApiServlet}). */
+    private static void imageHeaders(HttpServletResponse response, ImageType type, int length) {
+        response.setStatus(HttpServletResponse.SC_OK);
+        response.setContentType(type.mediaType());
+        response.setHeader("Cache-Control", "no-store");
+        response.setContentLengthLong(length);
     }
 
     /**
@@ -364,11 +369,7 @@ public final class StoreBrowser {
             }
             OutputStream out;
             try {
-                response.setStatus(HttpServletResponse.SC_OK);
-                response.setContentType(type.mediaType());
-                response.setHeader("Cache-Control", "no-store");
-                response.setHeader("X-Content-Type-Options", "nosniff");
-                response.setContentLengthLong(copy.length);
+                imageHeaders(response, type, copy.length);
                 out = response.getOutputStream();
                 out.write(copy);
             } finally {
