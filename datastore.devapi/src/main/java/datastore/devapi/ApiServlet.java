@@ -61,6 +61,9 @@ abstract class ApiServlet extends HttpServlet {
 
     private static final SecureRandom INCIDENTS = new SecureRandom();
 
+    /** Request attribute: the endpoint began reading the body (so a {@code 100 Continue} went out). */
+    private static final String BODY_OPENED = ApiServlet.class.getName() + ".bodyOpened";
+
     /** The dev console's session cookie: an access token, HttpOnly and SameSite=Strict, for /console only. */
     static final String CONSOLE_COOKIE = "dock-console";
 
@@ -115,14 +118,43 @@ abstract class ApiServlet extends HttpServlet {
             if (e.status() == ApiException.UNAUTHORIZED) {
                 response.setHeader("WWW-Authenticate", "Bearer");
             }
+            discardUnreadBody(request, response, e.status());
             writeErrors(response, e);
         } catch (RuntimeException e) {
             // The answer names no class, path or message of the dock's; the log holds them under the id.
             String incident = HexFormat.of().formatHex(randomId());
             LOG.log(System.Logger.Level.ERROR, "development API: incident " + incident + ": " + request.getMethod()
                     + " " + request.getRequestURI() + " failed", e);
+            discardUnreadBody(request, response, ApiException.INTERNAL_ERROR);
             writeErrors(response, new ApiException(ApiException.INTERNAL_ERROR, "internal error; the dock's log "
                     + "holds incident " + incident));
+        }
+    }
+
+    /**
+     * Reads and drops what is left of a refused request's body, so that the answer reaches the
+     * client. A server that closes a connection with bytes of it still unread makes the kernel reset
+     * the connection, and a client still sending its body can lose the answer with it; a drained
+     * connection also stays open for the client's next request. Up to the endpoint's body limit is
+     * read and dropped, never held; past that (and for 413) the connection is closed instead. A
+     * client that waits for {@code 100 Continue} before sending its body is answered without it.
+     */
+    private void discardUnreadBody(HttpServletRequest request, HttpServletResponse response, int status) {
+        if (status == ApiException.PAYLOAD_TOO_LARGE || response.isCommitted()) {
+            return;
+        }
+        if (request.getAttribute(BODY_OPENED) == null && "100-continue".equalsIgnoreCase(request.getHeader("Expect"))) {
+            return;
+        }
+        long limit = maxBodyBytes();
+        if (request.getContentLengthLong() > limit) {
+            response.setHeader("Connection", "close");
+            return;
+        }
+        try (InputStream in = new LimitedInputStream(request.getInputStream(), limit)) {
+            in.transferTo(OutputStream.nullOutputStream());
+        } catch (IOException | IllegalStateException e) {
+            response.setHeader("Connection", "close");
         }
     }
 
@@ -201,6 +233,7 @@ abstract class ApiServlet extends HttpServlet {
             throw tooLarge("body: " + declared + " bytes is more than the limit of " + limit + " bytes");
         }
         JsonNode body;
+        request.setAttribute(BODY_OPENED, Boolean.TRUE);
         try (InputStream in = new LimitedInputStream(request.getInputStream(), limit)) {
             body = JSON.readTree(in);
         } catch (LimitedInputStream.TooLargeException e) {

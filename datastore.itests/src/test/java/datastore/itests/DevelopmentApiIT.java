@@ -468,6 +468,98 @@ public class DevelopmentApiIT {
         return (ObjectNode) attributes(body).get("images").get(tag);
     }
 
+    /**
+     * A request refused before its body was read (here: no token) still has its body read and
+     * dropped, so the answer arrives whole and the connection serves the next request. A server
+     * that answers at once and then closes the connection on the unread body makes a pooling client
+     * send its next request into a dead connection ("received no bytes"), and the kernel's reset can
+     * lose the answer itself. The body's first kilobyte goes out with the headers; the rest follows
+     * once the answer has come or a second has passed, whichever is first, so that a server that
+     * answers early is caught doing so. The second request is pipelined behind the body.
+     */
+    @Test
+    public void aRequestRefusedBeforeItsBodyIsReadKeepsItsConnection() throws Exception {
+        StoreSnapshot before = StoreSnapshot.take(client, dock);
+        byte[] body = ("{\"data\": \"" + "a".repeat(4 << 20) + "\"}").getBytes(StandardCharsets.US_ASCII);
+        try (Socket socket = new Socket("127.0.0.1", dock.port())) {
+            socket.setSoTimeout(30_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST " + ROMSTORE + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+                    + "\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(body, 0, 1024);
+            out.flush();
+            InputStream in = new java.io.BufferedInputStream(socket.getInputStream());
+            java.util.concurrent.CompletableFuture<RawAnswer> first = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> RawAnswer.readUnchecked(in));
+            try {
+                first.get(1, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                // No answer before the body: as it should be.
+            }
+            out.write(body, 1024, body.length - 1024);
+            out.write("GET /api/datastore/partitions HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            RawAnswer refused = first.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(refused.head, 401, refused.status);
+            assertFalse(refused.head, refused.head.toLowerCase(java.util.Locale.ROOT).contains("connection: close"));
+            assertTrue(refused.body, refused.body.contains("Authorization"));
+            RawAnswer next = RawAnswer.read(in);
+            assertEquals(next.head, 401, next.status);
+        }
+
+        // A client that waits for "100 Continue" is answered at once, and need not send the body.
+        try (Socket socket = new Socket("127.0.0.1", dock.port())) {
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write(("POST " + ROMSTORE + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                    + "application/json\r\nExpect: 100-continue\r\nContent-Length: " + body.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            RawAnswer refused = RawAnswer.read(new java.io.BufferedInputStream(socket.getInputStream()));
+            assertEquals(refused.head, 401, refused.status);
+        }
+        before.assertUnchanged("refused bodies", client, dock);
+    }
+
+    /** One HTTP/1.1 answer read off a raw connection: status line and headers, and a body of Content-Length. */
+    private static final class RawAnswer {
+        final String head;
+        final int status;
+        final String body;
+
+        private RawAnswer(String head, int status, String body) {
+            this.head = head;
+            this.status = status;
+            this.body = body;
+        }
+
+        static RawAnswer readUnchecked(InputStream in) {
+            try {
+                return read(in);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        static RawAnswer read(InputStream in) throws java.io.IOException {
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                int b = in.read();
+                if (b < 0) {
+                    throw new java.io.EOFException("the connection ended after: " + head);
+                }
+                head.append((char) b);
+            }
+            int length = 0;
+            for (String line : head.toString().split("\r\n")) {
+                if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                    length = Integer.parseInt(line.substring("content-length:".length()).strip());
+                }
+            }
+            int status = Integer.parseInt(head.substring("HTTP/1.1 ".length(), "HTTP/1.1 ".length() + 3));
+            return new RawAnswer(head.toString(), status, new String(in.readNBytes(length), StandardCharsets.UTF_8));
+        }
+    }
+
     // ---------------------------------------------------------------- 413
 
     @Test
