@@ -24,7 +24,7 @@ final class AccessTokens {
     }
 
     /** A token just issued. */
-    record Issued(String id, String token, long createdMillis) {
+    record Issued(String id, String token, long createdMillis, long ttlSeconds) {
         @Override
         public String toString() {
             return "Issued[id=" + id + "]";
@@ -61,7 +61,7 @@ final class AccessTokens {
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(randomBytes(32));
         String id = Base64.getUrlEncoder().withoutPadding().encodeToString(randomBytes(12));
         grants.put(digest(token), new Grant(id, now + ttlNanos));
-        return new Issued(id, token, wallClock.getAsLong());
+        return new Issued(id, token, wallClock.getAsLong(), ttlNanos / 1_000_000_000L);
     }
 
     /** Whether {@code token} was issued here and has not expired. */

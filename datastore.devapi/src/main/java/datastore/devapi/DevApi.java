@@ -8,13 +8,16 @@ import java.util.Locale;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.Designate;
 
 /**
  * Who may use the development API and how much they may send: this dock's id, the login credentials,
  * the access tokens issued, and the request size limit. Every servlet of the API shares this one
- * component, so a configuration change restarts them all on the new values. Like every component of
- * this bundle it starts disabled and only {@link DevelopmentMode} enables it.
+ * component. A configuration change is taken in place ({@link #modified}): the servlets stay
+ * registered and the API keeps answering, on the new values from the next request on; the tokens
+ * issued so far are forgotten, since they were granted under the old terms. Like every component
+ * of this bundle it starts disabled and only {@link DevelopmentMode} enables it.
  */
 @Component(name = DevApi.PID, service = DevApi.class, enabled = false)
 @Designate(ocd = DevApiConfig.class)
@@ -30,9 +33,11 @@ public final class DevApi {
     private static final long MIN_BODY_BYTES = 1024;
     private static final long MAX_BODY_BYTES = 256L * 1024 * 1024;
 
-    private final DevCredentials credentials;
-    private final long maxBodyBytes;
-    private final AccessTokens tokens;
+    /** What one configuration decides, replaced whole when the configuration changes. */
+    private record Terms(DevCredentials credentials, long maxBodyBytes, AccessTokens tokens) {
+    }
+
+    private volatile Terms terms;
 
     /**
      * @throws IllegalArgumentException naming the configuration property that is invalid
@@ -46,14 +51,32 @@ public final class DevApi {
     }
 
     DevApi(DevApiConfig config, DevCredentials credentials, AccessTokens tokens) {
+        this.terms = terms(config, credentials, tokens);
+    }
+
+    private static Terms terms(DevApiConfig config, DevCredentials credentials, AccessTokens tokens) {
         checkTtl(config.token_ttl_seconds());
         if (config.max_body_bytes() < MIN_BODY_BYTES || config.max_body_bytes() > MAX_BODY_BYTES) {
             throw new IllegalArgumentException(PID + ": max.body.bytes is " + config.max_body_bytes()
                     + "; it must be between " + MIN_BODY_BYTES + " and " + MAX_BODY_BYTES);
         }
-        this.credentials = credentials;
-        this.maxBodyBytes = config.max_body_bytes();
-        this.tokens = tokens;
+        return new Terms(credentials, config.max_body_bytes(), tokens);
+    }
+
+    /**
+     * Takes a changed configuration without restarting the API. An invalid one is refused whole:
+     * the API goes on with the values it had, and the log names the property at fault. A valid one
+     * replaces every value at once.
+     *
+     * @throws IOException if the generated credentials cannot be read or kept
+     */
+    @Modified
+    void modified(DevApiConfig config, BundleContext context) throws IOException {
+        checkTtl(config.token_ttl_seconds());
+        DevCredentials credentials = DevCredentials.resolve(config, credentialsFile(context), new SecureRandom(),
+                System.out);
+        terms = terms(config, credentials, new AccessTokens(config.token_ttl_seconds(), System::nanoTime,
+                System::currentTimeMillis, new SecureRandom()));
     }
 
     private static long checkTtl(long ttlSeconds) {
@@ -83,11 +106,11 @@ public final class DevApi {
 
     /** The largest request body accepted, in bytes. */
     long maxBodyBytes() {
-        return maxBodyBytes;
+        return terms.maxBodyBytes();
     }
 
     String dockId() {
-        return credentials.dockId();
+        return terms.credentials().dockId();
     }
 
     /**
@@ -96,6 +119,8 @@ public final class DevApi {
      * @throws ApiException 401 if any of them is wrong (without saying which)
      */
     AccessTokens.Issued login(String clientId, String clientSecret, String enterpriseId) throws ApiException {
+        Terms current = terms;
+        DevCredentials credentials = current.credentials();
         // Non-short-circuit '&': every comparison runs whatever the outcome of the others.
         boolean match = DevCredentials.same(clientId, credentials.clientId())
                 & credentials.secretMatches(clientSecret)
@@ -103,7 +128,7 @@ public final class DevApi {
         if (!match) {
             throw new ApiException(ApiException.UNAUTHORIZED, "clientId, clientSecret or enterpriseId is wrong");
         }
-        return tokens.issue();
+        return current.tokens().issue();
     }
 
     /**
@@ -122,7 +147,7 @@ public final class DevApi {
             throw new ApiException(ApiException.UNAUTHORIZED,
                     "Authorization: malformed; expected \"Bearer <accessToken>\"");
         }
-        switch (tokens.verify(parts[1])) {
+        switch (terms.tokens().verify(parts[1])) {
             case VALID:
                 return;
             case EXPIRED:
@@ -138,7 +163,7 @@ public final class DevApi {
      * @throws ApiException 404 if it is not this dock's id (ignoring case)
      */
     void checkDock(String dockId) throws ApiException {
-        if (!credentials.dockId().equalsIgnoreCase(dockId)) {
+        if (!terms.credentials().dockId().equalsIgnoreCase(dockId)) {
             throw new ApiException(ApiException.NOT_FOUND, "dockId: no dock \"" + dockId + "\" here");
         }
     }

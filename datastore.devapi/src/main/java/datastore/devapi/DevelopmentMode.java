@@ -5,7 +5,9 @@ import java.util.function.Consumer;
 
 import datastore.system.DockMode;
 
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.ComponentContext;
+import org.osgi.service.condition.Condition;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -27,23 +29,32 @@ public final class DevelopmentMode {
     /** The components that make up the development API, enabled together. */
     static final List<String> COMPONENTS = List.of(DevApi.PID, StoreBrowser.NAME, LoginServlet.NAME,
             CodeDeployServlet.NAME, RomStoreServlet.NAME, MessageServlet.NAME, BrowseServlet.NAME,
-            ConsoleServlet.NAME, ConsoleEvents.NAME, SecurityHeaders.NAME, RootServlet.NAME);
+            ConsoleServlet.NAME, ConsoleEvents.NAME, RootServlet.NAME, ApiServing.NAME);
 
     private static final System.Logger LOG = System.getLogger(DevelopmentMode.class.getName());
 
     private Consumer<String> disable;
     private boolean enabled;
+    private ServiceRegistration<Condition> nothingToServe;
 
     @Activate
     void activate(ComponentContext context) {
         enabled = apply(context.getBundleContext().getProperty(MODE), context::enableComponent);
         disable = context::disableComponent;
+        if (!enabled) {
+            // The dock awaits this bundle's condition (its Dock-Ready-Condition header); in
+            // production there is nothing to serve, so there is nothing to wait for.
+            nothingToServe = ApiServing.register(context.getBundleContext());
+        }
     }
 
     @Deactivate
     void deactivate() {
         if (enabled) {
             COMPONENTS.forEach(disable);
+        }
+        if (nothingToServe != null) {
+            ApiServing.unregister(nothingToServe);
         }
     }
 

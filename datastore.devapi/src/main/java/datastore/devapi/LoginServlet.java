@@ -56,7 +56,7 @@ public final class LoginServlet extends ApiServlet {
         ObjectNode body = object();
         ObjectNode data = body.putObject("data").put("id", issued.id()).put("type", RESPONSE_TYPE);
         data.putObject("attributes").put("accessToken", issued.token());
-        body.putObject("meta").put("createdTimestamp", issued.createdMillis());
+        body.putObject("meta").put("createdTimestamp", issued.createdMillis()).put("expiresIn", issued.ttlSeconds());
         writeJson(response, HttpServletResponse.SC_CREATED, body);
     }
 }

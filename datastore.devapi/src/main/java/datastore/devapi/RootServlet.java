@@ -14,7 +14,7 @@ import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPa
 /**
  * The default servlet of a development dock: {@code GET /} goes to the dev console, and any path
  * no endpoint serves is a 404 in the protocol's JSON error shape, never the container's HTML page.
- * ({@link SecurityHeaders}, enabled with it, sets nosniff.)
+ * (The dock's HTTP front, {@code datastore.http}, sets nosniff on every answer.)
  */
 @Component(name = RootServlet.NAME, service = Servlet.class, enabled = false)
 @HttpWhiteboardServletPattern("/")

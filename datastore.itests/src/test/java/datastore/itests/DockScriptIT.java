@@ -84,7 +84,7 @@ public class DockScriptIT {
                 "--bind", "127.0.0.2", "--dock-id", "RW02-0042", "--client-id", "ci-client",
                 "--client-secret", "s3cr:et=x/y+z", "--enterprise-id", "ent-7");
         try {
-            String header = awaitOutput(process, log, "dock: HTTP answers on http://127.0.0.2:" + port + "/");
+            String header = awaitOutput(process, log, "dock: ready (HTTP on http://127.0.0.2:" + port + "/)");
             assertTrue(header, header.contains("dock: starting product 'dock' in development mode"));
             assertTrue(header, header.contains("config     " + cfg));
 
@@ -148,7 +148,7 @@ public class DockScriptIT {
         Process process = dock(log, "run", "--no-build", "--data", data.toString(), "--port", Integer.toString(port),
                 "--client-id", "ci-client", "--client-secret-file", secret.toString(), "--enterprise-id", "ent-7");
         try {
-            awaitOutput(process, log, "dock: HTTP answers on http://127.0.0.1:" + port + "/");
+            awaitOutput(process, log, "dock: ready (HTTP on http://127.0.0.1:" + port + "/)");
             DevApiClient client = new DevApiClient(port);
             client.awaitApi();
             client.login("ci-client", "from-a-file:42", "ent-7");
@@ -168,7 +168,7 @@ public class DockScriptIT {
         Process process = dock(log, "run", "--no-build", "--production", "--data", data.toString(),
                 "--port", Integer.toString(port));
         try {
-            String header = awaitOutput(process, log, "dock: HTTP answers on http://127.0.0.1:" + port + "/");
+            String header = awaitOutput(process, log, "dock: ready (HTTP on http://127.0.0.1:" + port + "/)");
             assertTrue(header, header.contains("dock: starting product 'production' in production mode"));
             assertTrue(header, header.contains("production.jar"));
             assertFalse(header, header.contains("dev API"));

@@ -58,8 +58,8 @@ final class ExportedDock implements AutoCloseable {
         all.put("org.osgi.framework.storage", data.resolve("framework").toString());
         all.put("felix.cm.dir", data.resolve("config").toString());
         all.put("felix.fileinstall.dir", data.resolve("deploy").toString());
-        all.put("org.apache.felix.http.host", "127.0.0.1");
-        all.put("org.osgi.service.http.port", Integer.toString(port));
+        all.put("datastore.http.host", "127.0.0.1");
+        all.put("datastore.http.port", Integer.toString(port));
         all.putAll(properties);
         List<String> command = new ArrayList<>();
         command.add(javaCommand());

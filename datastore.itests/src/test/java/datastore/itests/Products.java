@@ -49,7 +49,7 @@ final class Products {
             properties.put("datastore.data.dir", data.toString());
             properties.put("org.osgi.framework.storage", data.resolve("framework").toString());
             properties.put("felix.fileinstall.dir", data.resolve("deploy").toString());
-            properties.put("org.osgi.service.http.port", Integer.toString(freePort()));
+            properties.put("datastore.http.port", Integer.toString(freePort()));
             properties.put("gosh.args", "--nointeractive");
             Files.createDirectories(data.resolve("deploy"));
             properties.forEach((key, value) -> options.add(frameworkProperty(key).value(value)));

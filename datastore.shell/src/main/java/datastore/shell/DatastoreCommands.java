@@ -28,6 +28,7 @@ import datastore.spi.RomProvisioning;
 import datastore.system.ApplicationCode;
 import datastore.system.ApplicationCodeStore;
 import datastore.system.FactoryReset;
+import datastore.system.Readiness;
 import datastore.system.PartitionStatus;
 import datastore.system.PartitionRefusal;
 import datastore.system.StoreStatus;
@@ -50,7 +51,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  */
 @Component(name = "datastore.shell", service = DatastoreCommands.class)
 @GogoCommand(scope = "datastore", function = {"kvlist", "kvget", "kvput", "kvremove", "imagelist", "imageget",
-        "imageput", "imageremove", "usage", "reset", "rominfo", "format", "code", "codedeploy", "coderemove"})
+        "imageput", "imageremove", "usage", "reset", "rominfo", "format", "code", "codedeploy", "coderemove", "ready"})
 public class DatastoreCommands {
 
     /** How much of a value a listing shows. */
@@ -83,6 +84,10 @@ public class DatastoreCommands {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     volatile StoreStatus storeStatus;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile Readiness readiness;
 
     /** Partitions that refused their flash; {@link #format} is how a user formats one, explicitly. */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -280,6 +285,16 @@ public class DatastoreCommands {
     }
 
     // ---- partitions, ROM, reset ----
+
+    @Descriptor("says whether the dock is ready, and if not, what it is waiting for")
+    public String ready() {
+        Readiness current = readiness;
+        if (current == null) {
+            throw new IllegalStateException("no readiness service: the product has no datastore.store");
+        }
+        List<String> waiting = current.waitingFor();
+        return waiting.isEmpty() ? "ready" : "not ready; waiting for: " + String.join(", ", waiting);
+    }
 
     @Descriptor("shows each partition's ranking, capacity, use and entries, in lookup order")
     public String usage() {
