@@ -38,11 +38,11 @@ public class ConsoleBrowserIT {
         try (ExportedDock dock = ExportedDock.start("dock", work.resolve("data"));
                 HeadlessChromium browser = HeadlessChromium.start(work)) {
             DevApiClient client = new DevApiClient(dock.port());
-            client.awaitApi();
+            dock.awaitHttpPort();
             Properties credentials = DevApiClient.generatedCredentials(dock.data());
             String dockId = credentials.getProperty("dock.id");
             client.login(credentials);
-            client.postOnceAvailable("/api/docks/application/romstore", sample.request(dockId)).expect(200);
+            client.post("/api/docks/application/romstore", sample.request(dockId)).expect(200);
 
             String console = "http://127.0.0.1:" + dock.port() + "/console/";
             // Without a session the console sends the browser to its login page.

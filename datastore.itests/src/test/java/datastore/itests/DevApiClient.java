@@ -129,19 +129,6 @@ final class DevApiClient {
         return send(post(path, body, "Bearer " + token));
     }
 
-    /**
-     * POSTs like {@link #post(String, JsonNode)}, retrying for up to 10 s while the answer is 503: just
-     * after a start, a service the endpoint needs (the ROM partition's provisioning) may still be coming.
-     */
-    Answer postOnceAvailable(String path, JsonNode body) throws Exception {
-        Answer answer = post(path, body);
-        for (int attempt = 0; answer.status() == 503 && attempt < 100; attempt++) {
-            Thread.sleep(100);
-            answer = post(path, body);
-        }
-        return answer;
-    }
-
     /** POSTs with the given {@code Authorization} header (null: none). */
     Answer postAuthorized(String path, String body, String authorization) throws Exception {
         return send(post(path, body, authorization));
@@ -180,25 +167,5 @@ final class DevApiClient {
         HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
         return new Answer(response.statusCode(), response.body(),
                 response.headers().firstValue("Content-Type").orElse(""));
-    }
-
-    /**
-     * Waits up to 60 s until the API's servlets are registered (the login answers something else
-     * than 404), and answers the milliseconds waited.
-     */
-    long awaitApi() throws Exception {
-        long begin = System.nanoTime();
-        long deadline = begin + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                if (loginAnswer("", "", "").status() != 404) {
-                    return Duration.ofNanos(System.nanoTime() - begin).toMillis();
-                }
-            } catch (IOException notYet) {
-                // Jetty is not listening yet.
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("the development API did not appear on " + base + " within 60 s");
     }
 }

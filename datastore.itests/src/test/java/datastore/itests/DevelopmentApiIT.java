@@ -53,7 +53,6 @@ public class DevelopmentApiIT {
         dock = ExportedDock.start("dock", ExportedDock.newDataFolder("devapi"));
         long port = dock.awaitHttpPort();
         client = new DevApiClient(dock.port());
-        client.awaitApi();
         System.out.println("DevelopmentApiIT: HTTP port open " + port + " ms after the JVM started, API answering after "
                 + dock.millisSinceStart() + " ms");
         credentials = new Properties();
@@ -65,7 +64,7 @@ public class DevelopmentApiIT {
         // A store with something in every partition, so that "unchanged" means something.
         client.login(credentials.getProperty("client.id"), credentials.getProperty("client.secret"),
                 credentials.getProperty("enterprise.id"));
-        client.postOnceAvailable(ROMSTORE, sample.request(dockId)).expect(200);
+        client.post(ROMSTORE, sample.request(dockId)).expect(200);
         dock.shell("datastore:kvput -p runtime timezone Europe/London");
         client.post(CODE, codeRequest(dockId, "print('ephemeral build')")).expect(200);
     }

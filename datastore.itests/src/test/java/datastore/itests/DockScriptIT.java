@@ -101,7 +101,6 @@ public class DockScriptIT {
 
             // --bind: the API answers on 127.0.0.2 only.
             DevApiClient client = new DevApiClient("127.0.0.2", port);
-            client.awaitApi();
             try (Socket refused = new Socket("127.0.0.1", port)) {
                 throw new AssertionError("port " + port + " answers on 127.0.0.1 too");
             } catch (ConnectException expected) {
@@ -110,7 +109,7 @@ public class DockScriptIT {
             client.login("ci-client", "s3cr:et=x/y+z", "ent-7");
             client.loginAnswer("ci-client", "s3cr:et=x/y+z", "ent-8").expect(401);
             SampleRomStore sample = SampleRomStore.load();
-            client.postOnceAvailable("/api/docks/application/romstore", sample.request("rw02-0042")).expect(200);
+            client.post("/api/docks/application/romstore", sample.request("rw02-0042")).expect(200);
             client.post("/api/docks/application/romstore", sample.request("old-id")).expect(404);
 
             // Configured credentials: nothing generated, nothing printed.
@@ -150,7 +149,6 @@ public class DockScriptIT {
         try {
             awaitOutput(process, log, "dock: ready (HTTP on http://127.0.0.1:" + port + "/)");
             DevApiClient client = new DevApiClient(port);
-            client.awaitApi();
             client.login("ci-client", "from-a-file:42", "ent-7");
             client.loginAnswer("ci-client", secret.toString(), "ent-7").expect(401);
         } finally {

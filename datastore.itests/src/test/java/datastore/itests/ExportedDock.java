@@ -94,6 +94,14 @@ final class ExportedDock implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts {@code product} on {@code data} and returns at once, without waiting for anything: for
+     * tests that race the dock's start.
+     */
+    static ExportedDock launch(String product, Path data) throws Exception {
+        return new ExportedDock(product, data, freePort(), Map.of());
+    }
+
     /** A fresh data folder under the module's target folder. */
     static Path newDataFolder(String name) throws IOException {
         Path work = Files.createDirectories(Paths.get(System.getProperty("itest.work", "target/itest-work")));

@@ -38,6 +38,17 @@ public class ProductionIT {
                     "/console/events")) {
                 assertEquals("GET " + path, 404, client.getAuthorized(path, "Bearer x").status());
             }
+
+            // The readiness check answers in production too, and the container's own 404 forbids sniffing.
+            DevApiClient.Answer health = client.getAuthorized("/system/health", null).expect(200);
+            assertEquals(health.text(), "OK", health.json().path("overallResult").asText());
+            assertEquals("ready", dock.shell("datastore:ready").strip());
+            java.net.http.HttpResponse<Void> missing = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + dock.port()
+                            + "/no/such/path")).build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+            assertEquals(404, missing.statusCode());
+            assertEquals("nosniff", missing.headers().firstValue("X-Content-Type-Options").orElse(""));
+            assertTrue(dock.output(), dock.output().contains("dock: ready (HTTP on http://127.0.0.1:" + dock.port() + "/)"));
             assertFalse(Files.exists(dock.data().resolve("dev-credentials.properties")));
             assertFalse(dock.output(), dock.output().contains("generated credentials"));
 

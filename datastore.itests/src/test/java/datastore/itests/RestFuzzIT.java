@@ -65,7 +65,7 @@ public class RestFuzzIT {
     public void tenThousandHostileRequestsChangeNothingAndBreakNothing() throws Exception {
         try (ExportedDock dock = ExportedDock.start("dock", ExportedDock.newDataFolder("fuzz"))) {
             DevApiClient client = new DevApiClient(dock.port());
-            client.awaitApi();
+            dock.awaitHttpPort();
             Properties credentials = new Properties();
             try (InputStream in = Files.newInputStream(dock.data().resolve("dev-credentials.properties"))) {
                 credentials.load(in);
@@ -73,7 +73,7 @@ public class RestFuzzIT {
             String dockId = credentials.getProperty("dock.id");
             String token = client.login(credentials);
             SampleRomStore sample = SampleRomStore.load();
-            client.postOnceAvailable(ROMSTORE, sample.request(dockId)).expect(200);
+            client.post(ROMSTORE, sample.request(dockId)).expect(200);
             dock.shell("datastore:kvput -p runtime timezone Europe/London");
             client.post(CODE, DevApiClient.document("applicationCode", DevApiClient.object().put("dockId", dockId)
                     .put("code", SampleRomStore.base64("print('before')".getBytes(StandardCharsets.UTF_8))))

@@ -32,7 +32,7 @@ public class RestartIT {
         try (ExportedDock dock = ExportedDock.start("dock", data)) {
             DevApiClient client = loggedIn(dock);
             dockId = DevApiClient.generatedCredentials(data).getProperty("dock.id");
-            romSha = client.postOnceAvailable("/api/docks/application/romstore", sample.request(dockId)).expect(200).json()
+            romSha = client.post("/api/docks/application/romstore", sample.request(dockId)).expect(200).json()
                     .path("data").path("attributes").path("sha256").asText();
 
             assertTrue(dock.shell("datastore:kvput -p runtime brightness 70"), dock.shell("datastore:kvget brightness")
@@ -93,7 +93,7 @@ public class RestartIT {
 
     private static DevApiClient loggedIn(ExportedDock dock) throws Exception {
         DevApiClient client = new DevApiClient(dock.port());
-        client.awaitApi();
+        dock.awaitHttpPort();
         client.login(DevApiClient.generatedCredentials(dock.data()));
         return client;
     }

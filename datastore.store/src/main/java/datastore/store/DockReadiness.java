@@ -18,6 +18,8 @@ import org.osgi.framework.FrameworkListener;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
+import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -68,7 +70,8 @@ public final class DockReadiness implements Readiness {
     @Activate
     void activate(BundleContext bundleContext) throws InvalidSyntaxException {
         context = bundleContext;
-        bundles = new BundleTracker<>(context, Bundle.STARTING | Bundle.ACTIVE, null) {
+        bundles = new BundleTracker<>(context, Bundle.INSTALLED | Bundle.RESOLVED | Bundle.STARTING | Bundle.ACTIVE
+                | Bundle.STOPPING, null) {
             @Override
             public Bundle addingBundle(Bundle bundle, BundleEvent event) {
                 if (takesPart(bundle)) {
@@ -79,6 +82,11 @@ public final class DockReadiness implements Readiness {
                     return bundle;
                 }
                 return null;
+            }
+
+            @Override
+            public void modifiedBundle(Bundle bundle, BundleEvent event, Bundle object) {
+                changed();
             }
 
             @Override
@@ -232,6 +240,9 @@ public final class DockReadiness implements Readiness {
         Set<String> partitions = new TreeSet<>();
         Set<String> conditions = new TreeSet<>();
         for (Bundle bundle : parts) {
+            if (!meantToRun(bundle)) {
+                continue;
+            }
             Dictionary<String, String> headers = bundle.getHeaders("");
             addAll(partitions, headers.get(PARTITION_HEADER));
             addAll(conditions, headers.get(CONDITION_HEADER));
@@ -276,6 +287,22 @@ public final class DockReadiness implements Readiness {
             }
         }
         return missing;
+    }
+
+    /**
+     * Whether the dock should wait for {@code bundle}: it is marked to run (persistently started)
+     * at a start level the framework has reached. A bundle being updated or stopped transiently
+     * (a hot-replace) stays marked, so the dock is not ready until it is back; one an operator
+     * stopped is no longer part of the running product.
+     */
+    private boolean meantToRun(Bundle bundle) {
+        BundleStartLevel level = bundle.adapt(BundleStartLevel.class);
+        FrameworkStartLevel framework = context.getBundle(Constants.SYSTEM_BUNDLE_LOCATION)
+                .adapt(FrameworkStartLevel.class);
+        if (level == null || framework == null) {
+            return bundle.getState() == Bundle.ACTIVE || bundle.getState() == Bundle.STARTING;
+        }
+        return level.isPersistentlyStarted() && level.getStartLevel() <= framework.getStartLevel();
     }
 
     private static void addAll(Set<String> into, String header) {
