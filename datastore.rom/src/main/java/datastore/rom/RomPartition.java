@@ -36,6 +36,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.event.EventAdmin;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
@@ -90,6 +91,11 @@ public class RomPartition implements PartitionStore {
     final RefusedPartition refused = new Refused();
     private BundleContext context;
     private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
+
+    /** Where a replace posts its change events; optional, a product without Event Admin posts none. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile EventAdmin eventAdmin;
 
     /** Validates images for development replaces; optional, a product without it still serves the ROM. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
@@ -154,7 +160,7 @@ public class RomPartition implements PartitionStore {
             throw new IllegalArgumentException("invalid configuration of " + PID + " (capacity) or of its "
                     + Partitions.ROM + " flash region: " + e.getMessage(), e);
         }
-        provisioning = new RomProvisioningService(mounted, () -> imageFormat, development);
+        provisioning = new RomProvisioningService(mounted, () -> imageFormat, development, () -> eventAdmin);
         store = mounted;
         refusal = null;
     }
