@@ -57,7 +57,7 @@ public class UpgradeIT {
                 if (start == 2) {
                     // Written by this build on top of the earlier build's data.
                     dock.shell("datastore:kvput -p runtime brightness 80");
-                    dock.shell("datastore:kvremove brightness runtime");
+                    dock.shell("datastore:kvremove -p runtime brightness");
                     dock.shell("datastore:kvput -p runtime brightness 75");
                 }
                 dock.stop();

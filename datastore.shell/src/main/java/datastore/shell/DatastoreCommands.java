@@ -141,7 +141,10 @@ public class DatastoreCommands {
     }
 
     @Descriptor("removes a key from one partition, uncovering a value in a lower partition")
-    public String kvremove(@Descriptor("the key") String key, @Descriptor("the partition to remove it from") String partition) {
+    public String kvremove(
+            @Descriptor("the partition to remove it from (default: the store's default partition, runtime)")
+            @Parameter(names = {"-p", "--partition"}, absentValue = Partitions.RUNTIME) String partition,
+            @Descriptor("the key") String key) {
         KvStore store = kv();
         if (!store.remove(key, partition)) {
             return partition + " had no key " + shown(key) + "; nothing changed";
@@ -222,7 +225,10 @@ public class DatastoreCommands {
     }
 
     @Descriptor("removes an image from one partition, uncovering an image in a lower partition")
-    public String imageremove(@Descriptor("the tag") String tag, @Descriptor("the partition to remove it from") String partition) {
+    public String imageremove(
+            @Descriptor("the partition to remove it from (default: the store's default partition, runtime)")
+            @Parameter(names = {"-p", "--partition"}, absentValue = Partitions.RUNTIME) String partition,
+            @Descriptor("the tag") String tag) {
         ImageStore store = images();
         if (!store.remove(tag, partition)) {
             return partition + " had no image " + shown(tag) + "; nothing changed";
@@ -282,6 +288,78 @@ public class DatastoreCommands {
                     + "active?");
         }
         return store;
+    }
+
+    // ---- a call that fits no form of a command ----
+
+    /**
+     * What Gogo reaches when a call fits none of a command's forms (a missing or extra argument):
+     * the command's usage, instead of Gogo's "Cannot coerce". Gogo prefers any form whose
+     * arguments fit over these catch-alls.
+     */
+    public String kvget(String... words) {
+        throw usage("kvget");
+    }
+
+    public String kvput(String... words) {
+        throw usage("kvput");
+    }
+
+    public String kvremove(String... words) {
+        throw usage("kvremove");
+    }
+
+    public String imageget(String... words) {
+        throw usage("imageget");
+    }
+
+    public String imageput(String... words) {
+        throw usage("imageput");
+    }
+
+    public String imageremove(String... words) {
+        throw usage("imageremove");
+    }
+
+    public String codedeploy(String... words) {
+        throw usage("codedeploy");
+    }
+
+    public String format(String... words) {
+        throw usage("format");
+    }
+
+    /** The usage of every form of {@code function}, from the commands' own descriptors, as an exception to throw. */
+    static IllegalArgumentException usage(String function) {
+        StringBuilder usage = new StringBuilder();
+        for (java.lang.reflect.Method method : DatastoreCommands.class.getMethods()) {
+            if (!method.getName().equals(function) || method.isVarArgs()) {
+                continue;
+            }
+            usage.append(usage.length() == 0 ? "usage: " : "\n       ").append("datastore:").append(function);
+            StringBuilder details = new StringBuilder();
+            for (java.lang.reflect.Parameter parameter : method.getParameters()) {
+                Parameter option = parameter.getAnnotation(Parameter.class);
+                Descriptor descriptor = parameter.getAnnotation(Descriptor.class);
+                String meaning = descriptor == null ? "" : descriptor.value();
+                if (option != null) {
+                    boolean flag = !Parameter.UNSPECIFIED.equals(option.presentValue());
+                    String word = meaning.startsWith("the ") ? meaning.substring(4).split("[ (]", 2)[0].toUpperCase(
+                            java.util.Locale.ROOT) : "VALUE";
+                    usage.append(" [").append(option.names()[0]).append(flag ? "" : " " + word).append(']');
+                    details.append("\n         ").append(String.join(", ", option.names())).append(": ").append(meaning);
+                } else {
+                    String word = meaning.startsWith("the ") ? meaning.substring(4).split("[ (]", 2)[0] : "value";
+                    usage.append(" <").append(word).append('>');
+                }
+            }
+            Descriptor what = method.getAnnotation(Descriptor.class);
+            if (what != null) {
+                usage.append("\n         ").append(what.value());
+            }
+            usage.append(details);
+        }
+        return new IllegalArgumentException(usage.toString());
     }
 
     // ---- partitions, ROM, reset ----

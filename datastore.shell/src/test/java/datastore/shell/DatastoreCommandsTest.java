@@ -86,10 +86,10 @@ public class DatastoreCommandsTest {
     @Test
     public void kvremoveSaysWhatBecameVisible() {
         kv.put("timezone", "CET", "runtime");
-        assertEquals("removed timezone from runtime; now visible: \"UTC\" from rom", commands.kvremove("timezone", "runtime"));
-        assertEquals("removed greeting from runtime; no partition has it now", commands.kvremove("greeting", "runtime"));
-        assertEquals("ephemeral had no key timezone; nothing changed", commands.kvremove("timezone", "ephemeral"));
-        assertThrows(ReadOnlyPartitionException.class, () -> commands.kvremove("timezone", "rom"));
+        assertEquals("removed timezone from runtime; now visible: \"UTC\" from rom", commands.kvremove("runtime", "timezone"));
+        assertEquals("removed greeting from runtime; no partition has it now", commands.kvremove("runtime", "greeting"));
+        assertEquals("ephemeral had no key timezone; nothing changed", commands.kvremove("ephemeral", "timezone"));
+        assertThrows(ReadOnlyPartitionException.class, () -> commands.kvremove("rom", "timezone"));
     }
 
     @Test
@@ -149,8 +149,8 @@ public class DatastoreCommandsTest {
         images.layers.partitions.get("rom").put("logo", new Fakes.Stored(ImageType.JPEG, Fakes.JPEG));
         images.put("logo", Fakes.PNG, ImageType.PNG, "runtime");
         assertEquals("removed logo from runtime; now visible: logo: JPEG, 5 B, 640x480 pixels, partition rom",
-                commands.imageremove("logo", "runtime"));
-        assertEquals("runtime had no image logo; nothing changed", commands.imageremove("logo", "runtime"));
+                commands.imageremove("runtime", "logo"));
+        assertEquals("runtime had no image logo; nothing changed", commands.imageremove("runtime", "logo"));
     }
 
     @Test

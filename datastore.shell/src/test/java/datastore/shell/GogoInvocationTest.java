@@ -36,7 +36,7 @@ public class GogoInvocationTest {
         commands.imageStore = images;
         commands.factoryReset = new Fakes.Reset(kv, images);
         for (String function : new String[] {"kvlist", "kvget", "kvput", "kvremove", "imagelist", "imageget", "imageput",
-                "imageremove", "usage", "reset", "rominfo"}) {
+                "imageremove", "usage", "reset", "rominfo", "codedeploy", "format"}) {
             processor.addCommand("datastore", commands, function);
         }
         PrintStream out = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
@@ -68,8 +68,30 @@ public class GogoInvocationTest {
     }
 
     @Test
-    public void aMissingArgumentIsRefusedByGogo() {
-        Exception e = org.junit.Assert.assertThrows(Exception.class, () -> session.execute("datastore:kvremove greeting"));
-        assertTrue(e.getMessage(), e.getMessage().contains("kvremove"));
+    public void removalsTakeThePartitionAsAnOptionLikeEveryOtherCommand() throws Exception {
+        session.execute("datastore:kvput -p ephemeral greeting hello");
+        session.execute("datastore:kvput greeting hi");
+        assertEquals("removed greeting from ephemeral; now visible: \"hi\" from runtime",
+                session.execute("datastore:kvremove -p ephemeral greeting"));
+        assertEquals("removed greeting from runtime; no partition has it now", session.execute("datastore:kvremove greeting"));
+        assertEquals("runtime had no image logo; nothing changed", session.execute("datastore:imageremove --partition runtime logo"));
+    }
+
+    /** A call that fits no form of a command gets the command's usage, not Gogo's "Cannot coerce". */
+    @Test
+    public void aWrongCallPrintsTheCommandsUsage() {
+        for (String call : new String[] {"datastore:kvremove", "datastore:kvremove a b", "datastore:kvput greeting",
+                "datastore:kvget", "datastore:imageput logo", "datastore:imageremove", "datastore:codedeploy",
+                "datastore:format"}) {
+            String command = call.split(" ")[0].substring("datastore:".length());
+            Exception e = org.junit.Assert.assertThrows(call, Exception.class, () -> session.execute(call));
+            assertTrue(call + ": " + e.getMessage(), e.getMessage().startsWith("usage: datastore:" + command));
+            assertTrue(call + ": " + e.getMessage(), !e.getMessage().contains("Cannot coerce"));
+        }
+        Exception e = org.junit.Assert.assertThrows(Exception.class, () -> session.execute("datastore:kvremove a b"));
+        assertEquals("usage: datastore:kvremove [-p PARTITION] <key>\n"
+                + "         removes a key from one partition, uncovering a value in a lower partition\n"
+                + "         -p, --partition: the partition to remove it from (default: the store's default partition, "
+                + "runtime)", e.getMessage());
     }
 }
