@@ -32,6 +32,8 @@ public interface RomProvisioning {
      * key and one older than the newest it accepted (a rollback).
      *
      * @return the new ROM's state
+     * @throws InvalidRomContentException with one problem, field {@code image}, saying why the image is
+     *         refused (format, size, damage, signature, signed generation, dock id); the ROM is unchanged
      * @throws UnsupportedOperationException if the provider takes no prebuilt images (this default)
      * @throws datastore.ReadOnlyPartitionException in production mode; the ROM is unchanged
      * @since 1.2

@@ -41,7 +41,7 @@ public final class ApiServing {
 
     /** The servlets that make up the API, by their whiteboard names. */
     static final List<String> SERVLETS = List.of(LoginServlet.NAME, CodeDeployServlet.NAME, RomStoreServlet.NAME,
-            MessageServlet.NAME, BrowseServlet.NAME, ConsoleServlet.NAME, ConsoleEvents.NAME, RootServlet.NAME);
+            RomImageServlet.NAME, MessageServlet.NAME, BrowseServlet.NAME, ConsoleServlet.NAME, ConsoleEvents.NAME, RootServlet.NAME);
 
     private final Object lock = new Object();
     private BundleContext context;

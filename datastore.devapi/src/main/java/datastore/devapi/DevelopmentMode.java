@@ -28,7 +28,7 @@ public final class DevelopmentMode {
 
     /** The components that make up the development API, enabled together. */
     static final List<String> COMPONENTS = List.of(DevApi.PID, StoreBrowser.NAME, LoginServlet.NAME,
-            CodeDeployServlet.NAME, RomStoreServlet.NAME, MessageServlet.NAME, BrowseServlet.NAME,
+            CodeDeployServlet.NAME, RomStoreServlet.NAME, RomImageServlet.NAME, MessageServlet.NAME, BrowseServlet.NAME,
             ConsoleServlet.NAME, ConsoleEvents.NAME, RootServlet.NAME, ApiServing.NAME);
 
     private static final System.Logger LOG = System.getLogger(DevelopmentMode.class.getName());

@@ -52,6 +52,7 @@ public class DevApiHttpTest {
     static LoginServlet login;
     static CodeDeployServlet code;
     static RomStoreServlet romstore;
+    static RomImageServlet romimage;
     static MessageServlet message;
     static BrowseServlet browse;
     static ConsoleServlet console;
@@ -75,6 +76,7 @@ public class DevApiHttpTest {
         login = new LoginServlet(api);
         code = new CodeDeployServlet(api);
         romstore = new RomStoreServlet(api);
+        romimage = new RomImageServlet(api);
         message = new MessageServlet(api);
         browse = new BrowseServlet(api, browser);
         console = new ConsoleServlet(api, browser);
@@ -82,6 +84,7 @@ public class DevApiHttpTest {
         servlets.put(LoginServlet.PATH, login);
         servlets.put(CodeDeployServlet.PATH, code);
         servlets.put(RomStoreServlet.PATH, romstore);
+        servlets.put(RomImageServlet.PATH, romimage);
         servlets.put(MessageServlet.PATH, message);
         servlets.put(BrowseServlet.PATTERN, browse);
         servlets.put(ConsoleServlet.PATTERN, console);
@@ -103,6 +106,7 @@ public class DevApiHttpTest {
                 .with("splash", ImageType.JPEG, Fakes.JPEG, "ephemeral");
         code.codeStore = codeStore;
         romstore.provisioning = rom;
+        romimage.provisioning = rom;
         romstore.imageFormat = new Fakes.Formats();
         message.eventAdmin = events;
         browser.kvStore = kv;
@@ -497,6 +501,41 @@ public class DevApiHttpTest {
         assertEquals(200, server.post(CodeDeployServlet.PATH, token, fitting).status());
     }
 
+    // ---- romimage ----
+
+    private static String imageBody(String dock, String image) {
+        return body(RomImageServlet.TYPE, "{\"dockId\": \"" + dock + "\", \"image\": " + image + "}");
+    }
+
+    @Test
+    public void romImageInstallsTheImageAsSent() throws Exception {
+        byte[] image = "a signed ROM image".getBytes(StandardCharsets.UTF_8);
+        TestServer.Reply reply = server.post(RomImageServlet.PATH, token, imageBody(DOCK, "\"" + b64(image) + "\""));
+        assertEquals(reply.text(), 200, reply.status());
+        assertArrayEquals(image, rom.installed);
+        assertEquals(RomImageServlet.TYPE, reply.json().path("data").path("type").asText());
+        assertEquals(2, reply.json().path("data").path("attributes").path("generation").longValue());
+        assertEquals("UNSIGNED", reply.json().path("data").path("attributes").path("signature").asText());
+    }
+
+    @Test
+    public void aRefusedRomImageIsA400NamingTheImageAndInstallsNothing() throws Exception {
+        rom.refuse = List.of(new InvalidRomContentException.Problem("image", "the ROM image is refused: its signed "
+                + "generation 4 is older than generation 5"));
+        assertErrors(server.post(RomImageServlet.PATH, token, imageBody(DOCK, "\"" + b64("old") + "\"")), 400,
+                "image: the ROM image is refused: its signed generation 4 is older");
+        rom.refuse = List.of();
+        assertErrors(server.post(RomImageServlet.PATH, token, imageBody(DOCK, "\"%%%\"")), 400, "image:");
+        assertErrors(server.post(RomImageServlet.PATH, token, imageBody(DOCK, "\"\"")), 400, "image: empty");
+        assertErrors(server.post(RomImageServlet.PATH, token, imageBody(DOCK, "42")), 400, "image: expected a string");
+        assertErrors(server.post(RomImageServlet.PATH, token, imageBody("other", "\"" + b64("x") + "\"")), 404,
+                "dockId:");
+        assertErrors(server.post(RomImageServlet.PATH, null, imageBody(DOCK, "\"" + b64("x") + "\"")), 401,
+                "Authorization");
+        assertEquals(null, rom.installed);
+        assertEquals(1, rom.generation);
+    }
+
     // ---- romstore ----
 
     @Test
@@ -602,6 +641,7 @@ public class DevApiHttpTest {
         assertErrors(server.post(RomStoreServlet.PATH, token, romBody(DOCK, "", "{}", "{}")), 503,
                 "no ROM provisioning service");
         romstore.provisioning = rom;
+        romimage.provisioning = rom;
         romstore.imageFormat = null;
         assertErrors(server.post(RomStoreServlet.PATH, token, romBody(DOCK, "", "{}", "{}")), 503,
                 "no image-format service");

@@ -81,7 +81,8 @@ public class DevelopmentModeTest {
                 names.add(name);
             }
         }
-        assertEquals(8, servlets);
+        assertEquals(9, servlets);
+        assertEquals("every servlet is awaited for readiness", servlets, ApiServing.SERVLETS.size());
         assertEquals(names, new TreeSet<>(DevelopmentMode.COMPONENTS));
     }
 

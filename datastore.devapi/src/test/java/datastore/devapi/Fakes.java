@@ -167,6 +167,20 @@ final class Fakes {
             return info();
         }
 
+        /** The last image installed. */
+        byte[] installed;
+
+        @Override
+        public RomInfo install(java.nio.ByteBuffer image) {
+            if (!refuse.isEmpty()) {
+                throw new InvalidRomContentException(refuse);
+            }
+            installed = new byte[image.remaining()];
+            image.duplicate().get(installed);
+            generation++;
+            return info();
+        }
+
         @Override
         public RomInfo info() {
             return new RomInfo((int) (generation % 2), generation, "ab".repeat(32), RomInfo.SignatureState.UNSIGNED,

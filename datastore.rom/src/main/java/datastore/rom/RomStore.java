@@ -25,6 +25,7 @@ import datastore.Partitions;
 import datastore.flash.FlashRegion;
 import datastore.flash.RollbackIndex;
 import datastore.image.ImageFormat;
+import datastore.spi.InvalidRomContentException;
 import datastore.spi.EntryView;
 import datastore.spi.PartitionUsage;
 import datastore.spi.RomContent;
@@ -589,7 +590,8 @@ public final class RomStore {
      * image does not read as an application image of this region's format, does not fit, is not
      * signed with an accepted key, or is older than the rollback index (a rollback).
      *
-     * @throws RomReplaceException naming the refusal or the flash failure; the ROM is as it was
+     * @throws InvalidRomContentException naming field {@code image} and why it is refused; the ROM is as it was
+     * @throws RomReplaceException if open views pin the slot or the flash fails; the ROM is as it was
      */
     public RomInfo install(byte[] image) {
         synchronized (replaceLock) {
@@ -619,8 +621,9 @@ public final class RomStore {
                 checkSignature(candidate);
                 checkGeneration(candidate, rollbackIndex == null ? 0 : rollbackIndex.highest());
             } catch (RomImageException | IOException e) {
-                throw new RomReplaceException("the ROM image is refused: " + e.getMessage() + "; the ROM still serves "
-                        + "generation " + current.generation(), e);
+                throw new InvalidRomContentException(List.of(new InvalidRomContentException.Problem("image",
+                        "the ROM image is refused: " + e.getMessage() + "; the ROM still serves generation "
+                                + current.generation())));
             }
             RomInfo info = commitImage(current, image, candidate.signed() && !publicKeys.isEmpty()
                     ? SignatureState.VERIFIED : SignatureState.UNSIGNED);

@@ -20,6 +20,7 @@ import org.junit.Test;
 import datastore.device.NorFlash;
 import datastore.flash.FlashRegion;
 import datastore.flash.RollbackIndex;
+import datastore.spi.InvalidRomContentException;
 import datastore.spi.RomInfo.SignatureState;
 
 /**
@@ -152,15 +153,16 @@ public class RomRollbackTest {
         RomStore store = mount(List.of(KEYS.getPublic()), "DOCK-A");
         Map<String, String> served = RomFixtures.snapshot(store);
         byte[] flashBefore = regionBytes();
-        RomReplaceException e = assertThrows(RomReplaceException.class,
+        InvalidRomContentException e = assertThrows(InvalidRomContentException.class,
                 () -> store.install(signedApplication("old", KEYS.getPrivate(), 4)));
+        assertEquals("image", e.problems().get(0).field());
         assertTrue(e.getMessage(), e.getMessage().contains("signed generation 4 is older than generation 5"));
         assertArrayEquals("not one byte written", flashBefore, regionBytes());
         assertEquals(served, RomFixtures.snapshot(store));
         assertEquals(5, index.value);
         // Through the provisioning service, as the development API reaches it.
         RomProvisioningService provisioning = new RomProvisioningService(store, () -> RomFixtures.FORMATS, true);
-        assertThrows(RomReplaceException.class, () -> provisioning.install(java.nio.ByteBuffer.wrap(
+        assertThrows(InvalidRomContentException.class, () -> provisioning.install(java.nio.ByteBuffer.wrap(
                 signedApplication("old", KEYS.getPrivate(), 4))));
         assertArrayEquals(flashBefore, regionBytes());
     }
@@ -221,7 +223,7 @@ public class RomRollbackTest {
         RomPartition retiredOut = new RomPartition(region, RomFixtures.config("public_keys", new String[] {rotated},
                 "capacity", RomFixtures.SMALL_CAPACITY), true, index, "DOCK-A");
         byte[] flashBefore = regionBytes();
-        RomReplaceException e = assertThrows(RomReplaceException.class,
+        InvalidRomContentException e = assertThrows(InvalidRomContentException.class,
                 () -> retiredOut.provisioning.install(java.nio.ByteBuffer.wrap(signedApplication("b", KEYS.getPrivate(), 9))));
         assertTrue(e.getMessage(), e.getMessage().contains("does not verify"));
         assertArrayEquals(flashBefore, regionBytes());
