@@ -74,6 +74,8 @@ public class DevelopmentApiIT {
         if (dock != null) {
             long millis = dock.stop();
             System.out.println("DevelopmentApiIT: the dock stopped cleanly in " + millis + " ms");
+            // Declarative Services stops after the bundles holding its components' services.
+            assertFalse(dock.output(), dock.output().contains("Error ungetting service"));
         }
     }
 
