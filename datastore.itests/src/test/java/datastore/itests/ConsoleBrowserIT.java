@@ -80,10 +80,17 @@ public class ConsoleBrowserIT {
             Path photo = SampleRomStore.sampleFolder().resolve("images/small.jpg");
             dock.shell("datastore:imageput -p ephemeral camera " + photo);
             browser.waitFor(thumbnails(4), "a fourth decoded thumbnail");
+            // A ROM store replace posts change events like any write: a new ROM key appears by itself.
+            com.fasterxml.jackson.databind.node.ObjectNode replaced = sample.request(dockId);
+            ((com.fasterxml.jackson.databind.node.ObjectNode) replaced.path("data").path("attributes").path("kvStore"))
+                    .put("rom_marker", "from-the-replaced-rom");
+            client.post("/api/docks/application/romstore", replaced).expect(200);
+            browser.waitFor("document.querySelector('#kv tbody').innerText.includes('from-the-replaced-rom')",
+                    "the replaced ROM's new key");
             assertEquals("not reloaded", browser.evaluate("window.consoleProbe").asText());
             String partitions = browser.evaluate("document.getElementById('partitions').innerText").asText();
             assertTrue(partitions, partitions.contains("1 key, 0 images, no code")
-                    && partitions.contains("3 keys, 3 images, code"));
+                    && partitions.contains("4 keys, 3 images, code"));
             String cards = browser.evaluate("document.getElementById('images').innerText").asText();
             assertTrue(cards, cards.contains("camera") && cards.contains("JPEG") && cards.contains("ephemeral"));
             browser.screenshot(target.resolve("console-updated.png"));
