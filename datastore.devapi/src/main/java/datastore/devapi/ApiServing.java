@@ -102,25 +102,33 @@ public final class ApiServing {
             }
             applying = true;
         }
-        while (true) {
-            boolean serving;
-            synchronized (lock) {
-                dirty = false;
-                serving = !closed;
-            }
-            serving = serving && serving();
-            if (serving && registration == null) {
-                registration = register(context);
-            } else if (!serving && registration != null) {
-                unregister(registration);
-                registration = null;
-            }
-            synchronized (lock) {
-                if (!dirty) {
-                    applying = false;
-                    return;
+        try {
+            while (true) {
+                boolean serving;
+                synchronized (lock) {
+                    dirty = false;
+                    serving = !closed;
+                }
+                serving = serving && serving();
+                if (serving && registration == null) {
+                    registration = register(context);
+                } else if (!serving && registration != null) {
+                    unregister(registration);
+                    registration = null;
+                }
+                synchronized (lock) {
+                    if (!dirty) {
+                        applying = false;
+                        return;
+                    }
                 }
             }
+        } catch (RuntimeException e) {
+            // (A registration refused as the bundle stops.) The next change applies afresh.
+            synchronized (lock) {
+                applying = false;
+            }
+            throw e;
         }
     }
 

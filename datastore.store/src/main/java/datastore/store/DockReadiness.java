@@ -185,40 +185,48 @@ public final class DockReadiness implements Readiness {
             }
             applying = true;
         }
-        while (true) {
-            boolean ready;
-            boolean announce = false;
+        try {
+            while (true) {
+                boolean ready;
+                boolean announce = false;
+                synchronized (lock) {
+                    dirty = false;
+                    ready = waiting.isEmpty();
+                    if (ready && !announced) {
+                        announced = true;
+                        announce = !hasAnnouncer();
+                    }
+                }
+                if (ready && registration == null) {
+                    Hashtable<String, Object> properties = new Hashtable<>();
+                    properties.put(Condition.CONDITION_ID, CONDITION);
+                    properties.put(Constants.SERVICE_DESCRIPTION, "the dock is ready");
+                    registration = context.registerService(Condition.class, Condition.INSTANCE, properties);
+                } else if (!ready && registration != null) {
+                    try {
+                        registration.unregister();
+                    } catch (IllegalStateException e) {
+                        // Gone with the bundle already.
+                    }
+                    registration = null;
+                }
+                if (announce) {
+                    System.out.println(ANNOUNCEMENT);
+                    System.out.flush();
+                }
+                synchronized (lock) {
+                    if (!dirty) {
+                        applying = false;
+                        return;
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            // (A registration refused as the bundle stops.) The next change applies afresh.
             synchronized (lock) {
-                dirty = false;
-                ready = waiting.isEmpty();
-                if (ready && !announced) {
-                    announced = true;
-                    announce = !hasAnnouncer();
-                }
+                applying = false;
             }
-            if (ready && registration == null) {
-                Hashtable<String, Object> properties = new Hashtable<>();
-                properties.put(Condition.CONDITION_ID, CONDITION);
-                properties.put(Constants.SERVICE_DESCRIPTION, "the dock is ready");
-                registration = context.registerService(Condition.class, Condition.INSTANCE, properties);
-            } else if (!ready && registration != null) {
-                try {
-                    registration.unregister();
-                } catch (IllegalStateException e) {
-                    // Gone with the bundle already.
-                }
-                registration = null;
-            }
-            if (announce) {
-                System.out.println(ANNOUNCEMENT);
-                System.out.flush();
-            }
-            synchronized (lock) {
-                if (!dirty) {
-                    applying = false;
-                    return;
-                }
-            }
+            throw e;
         }
     }
 
