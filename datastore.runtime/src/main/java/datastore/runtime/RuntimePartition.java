@@ -45,12 +45,6 @@ public class RuntimePartition implements PartitionStore {
     static final int RANKING = Partitions.RUNTIME_RANKING;
     static final long DEFAULT_CAPACITY = 13L * 1024 * 1024;
     static final int DEFAULT_MAX_ENTRIES = 131072;
-    /**
-     * Payload bytes per entry of the default promise (13 MiB in 131072 entries, 104 bytes each): a flash
-     * layout made for a promise of other size scales the entry limit with the payload by this ratio
-     * ({@link #entriesFor}), so the promise can be read back from the region's size alone.
-     */
-    public static final long BYTES_PER_ENTRY = DEFAULT_CAPACITY / DEFAULT_MAX_ENTRIES;
 
     private static final System.Logger LOG = System.getLogger(RuntimePartition.class.getName());
 
@@ -134,46 +128,6 @@ public class RuntimePartition implements PartitionStore {
         }
     }
 
-    /** The entry limit of a layout's promise of {@code capacity} payload bytes: one per {@link #BYTES_PER_ENTRY}. */
-    public static int entriesFor(long capacity) {
-        return (int) Math.max(1, Math.min(LogFormat.MAX_ENTRIES_PER_RECORD, capacity / BYTES_PER_ENTRY));
-    }
-
-    /**
-     * The erase blocks a runtime region of {@code geometry}'s block and program size needs to keep a
-     * promise of {@code capacity} payload bytes in {@link #entriesFor}{@code (capacity)} entries, as
-     * activation checks it.
-     *
-     * @throws IllegalArgumentException if no region can hold that much
-     */
-    public static long requiredBlocks(long capacity, FlashGeometry geometry) {
-        return LogStore.requiredBlocks(capacity, entriesFor(capacity), geometry);
-    }
-
-    /**
-     * The largest payload promise (in {@link #entriesFor} entries) a region of {@code geometry} keeps;
-     * 0 if none.
-     */
-    public static long largestCapacity(FlashGeometry geometry) {
-        long low = 0;
-        long high = geometry.size();
-        while (low < high) {
-            long mid = low + (high - low + 1) / 2;
-            boolean fits;
-            try {
-                fits = requiredBlocks(mid, geometry) <= geometry.blocks();
-            } catch (IllegalArgumentException tooLarge) {
-                fits = false;
-            }
-            if (fits) {
-                low = mid;
-            } else {
-                high = mid - 1;
-            }
-        }
-        return low;
-    }
-
     /**
      * On a flash that describes its own layout ({@link FlashRegion#FLASH_FILE}), the region was sized for
      * the promise it was built for: the configuration when it fits, else the largest promise the region
@@ -189,8 +143,8 @@ public class RuntimePartition implements PartitionStore {
         if (needed <= geometry.blocks()) {
             return config;
         }
-        long capacity = largestCapacity(geometry);
-        int entries = entriesFor(capacity);
+        long capacity = RuntimePromise.largestCapacity(geometry);
+        int entries = RuntimePromise.entriesFor(capacity);
         LOG.log(System.Logger.Level.INFO, "runtime partition: the flash describes its own layout and the configured "
                 + "promise of " + config.capacity() + " bytes in " + config.max_entries() + " entries needs " + needed
                 + " blocks of its " + geometry.blocks() + "; it promises what the region keeps: " + capacity

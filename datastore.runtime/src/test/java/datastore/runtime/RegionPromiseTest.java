@@ -20,20 +20,20 @@ public class RegionPromiseTest {
 
     @Test
     public void theDefaultPromiseScalesToItsOwnEntryLimit() {
-        assertEquals(RuntimePartition.DEFAULT_MAX_ENTRIES, RuntimePartition.entriesFor(RuntimePartition.DEFAULT_CAPACITY));
-        assertEquals(1239, RuntimePartition.requiredBlocks(RuntimePartition.DEFAULT_CAPACITY, DEFAULT_REGION));
+        assertEquals(RuntimePartition.DEFAULT_MAX_ENTRIES, RuntimePromise.entriesFor(RuntimePartition.DEFAULT_CAPACITY));
+        assertEquals(1239, RuntimePromise.requiredBlocks(RuntimePartition.DEFAULT_CAPACITY, DEFAULT_REGION));
     }
 
     @Test
     public void theLargestPromiseFitsAndOneByteMoreDoesNot() {
         for (FlashGeometry geometry : new FlashGeometry[] {DEFAULT_REGION, new FlashGeometry(3L << 20, 65536, 16),
             new FlashGeometry(64 * 4096L, 4096, 16)}) {
-            long largest = RuntimePartition.largestCapacity(geometry);
+            long largest = RuntimePromise.largestCapacity(geometry);
             assertTrue(geometry + ": " + largest, largest > 0);
-            assertTrue(RuntimePartition.requiredBlocks(largest, geometry) <= geometry.blocks());
-            assertTrue(RuntimePartition.requiredBlocks(largest + 1, geometry) > geometry.blocks());
+            assertTrue(RuntimePromise.requiredBlocks(largest, geometry) <= geometry.blocks());
+            assertTrue(RuntimePromise.requiredBlocks(largest + 1, geometry) > geometry.blocks());
         }
-        assertTrue(RuntimePartition.largestCapacity(DEFAULT_REGION) >= RuntimePartition.DEFAULT_CAPACITY);
+        assertTrue(RuntimePromise.largestCapacity(DEFAULT_REGION) >= RuntimePartition.DEFAULT_CAPACITY);
     }
 
     @Test
@@ -43,8 +43,8 @@ public class RegionPromiseTest {
         assertSame(config, RuntimePartition.promisedByRegion(config, DEFAULT_REGION));
         FlashRegion small = RuntimePartitionTest.region(64);
         RuntimeConfiguration promised = RuntimePartition.promisedByRegion(config, small.geometry());
-        assertEquals(RuntimePartition.largestCapacity(small.geometry()), promised.capacity());
-        assertEquals(RuntimePartition.entriesFor(promised.capacity()), promised.max_entries());
+        assertEquals(RuntimePromise.largestCapacity(small.geometry()), promised.capacity());
+        assertEquals(RuntimePromise.entriesFor(promised.capacity()), promised.max_entries());
         RuntimePartition partition = new RuntimePartition(small, promised);
         assertEquals(promised.capacity(), partition.usage().capacity());
     }
