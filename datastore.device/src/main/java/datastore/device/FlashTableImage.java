@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 
 import datastore.flash.FlashGeometry;
+import datastore.flash.FlashRegion;
 
 /**
  * The flash's own partition table as manufacturing tools write and read it, without a framework: the
@@ -139,6 +140,16 @@ public final class FlashTableImage {
             return Optional.empty();
         }
         return Optional.of(EraseCountFile.knownCounts(ByteBuffer.wrap(Files.readAllBytes(wear)), geometry, problems));
+    }
+
+    /**
+     * The rollback index the two erase blocks of {@code area} keep (0 when erased), read as the device
+     * reads it.
+     *
+     * @throws IllegalStateException if they hold bytes that are not index records
+     */
+    public static long rollbackIndex(FlashRegion area) throws IOException {
+        return new RollbackIndexArea(area).highest();
     }
 
     static FlashLayout layout(Table table) {
