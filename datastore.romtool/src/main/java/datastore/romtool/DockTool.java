@@ -33,8 +33,8 @@ public final class DockTool implements Runnable {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
-    /** Runs the command line with the given output streams; returns the exit code. */
-    static int run(String[] args, PrintWriter out, PrintWriter err) {
+    /** Runs the command line with the given output streams; returns the exit code (benchmarks run it in-process). */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
         for (java.util.logging.Logger log : ENGINE_LOGS) {
             log.setLevel(java.util.logging.Level.OFF);
         }
