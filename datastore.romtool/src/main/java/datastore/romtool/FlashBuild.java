@@ -60,8 +60,9 @@ final class FlashBuild {
     private final PrivateKey key;
     private final long generation;
     private volatile boolean cancelled;
-    private volatile ExecutorService workers;
     private volatile Path staging;
+    /** Counted down when {@link #run} has returned or thrown, its staging folder gone. */
+    private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
     /**
      * @param key the signing key, or null for unsigned images
@@ -114,9 +115,9 @@ final class FlashBuild {
         if (Files.exists(target) && (!Files.isDirectory(target) || !isEmpty(target))) {
             throw new IOException(target + " exists and is not an empty folder; give a new folder for the build");
         }
-        Files.createDirectories(target.getParent());
-        staging = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".partial-");
         try {
+            Files.createDirectories(target.getParent());
+            staging = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".partial-");
             List<DockImage> images = build(staging, jobs, full, progress);
             if (Files.exists(target)) {
                 Files.delete(target);
@@ -126,25 +127,25 @@ final class FlashBuild {
             return images;
         } finally {
             deleteStaging();
+            finished.countDown();
         }
     }
 
-    /** Stops a running build: workers end, the staging folder is deleted; {@link #run} then throws. */
+    /**
+     * Stops a running build and waits (at most 60 s) until it has: docks not started are skipped, the ones
+     * being written are finished, the staging folder is deleted, and {@link #run} throws
+     * {@link InterruptedException}. For a shutdown hook: after it returns, nothing of the build is left.
+     */
     void cancel() {
         cancelled = true;
-        ExecutorService running = workers;
-        if (running != null) {
-            running.shutdownNow();
-            try {
-                running.awaitTermination(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        try {
+            finished.await(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        deleteStaging();
     }
 
-    private synchronized void deleteStaging() {
+    private void deleteStaging() {
         Path folder = staging;
         if (folder == null || !Files.exists(folder)) {
             return;
@@ -184,7 +185,6 @@ final class FlashBuild {
             thread.setDaemon(true);
             return thread;
         });
-        workers = pool;
         try {
             List<Future<?>> futures = new ArrayList<>();
             for (int i = 0; i < docks.size(); i++) {
@@ -220,6 +220,7 @@ final class FlashBuild {
                 try {
                     future.get();
                 } catch (ExecutionException e) {
+                    cancelled = true; // the docks not started yet are skipped
                     Throwable cause = e.getCause();
                     if (cause instanceof IOException io) {
                         throw io;
@@ -228,13 +229,14 @@ final class FlashBuild {
                         throw runtime;
                     }
                     throw new IOException(cause);
-                } catch (java.util.concurrent.CancellationException e) {
-                    throw new InterruptedException("the build was interrupted");
                 }
             }
         } finally {
-            pool.shutdownNow();
-            workers = null;
+            // No worker may still write into the staging folder once it is deleted.
+            pool.shutdown();
+            if (!pool.awaitTermination(60, TimeUnit.SECONDS)) {
+                pool.shutdownNow();
+            }
         }
         if (cancelled) {
             throw new InterruptedException("the build was interrupted");

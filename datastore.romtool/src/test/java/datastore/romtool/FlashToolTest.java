@@ -171,6 +171,39 @@ public class FlashToolTest {
         assertEquals(List.of(outFolder.resolve("old.txt")), Files.list(outFolder).toList());
     }
 
+    @Test
+    public void anInterruptedBuildLeavesNothing() throws Exception {
+        StringBuilder list = new StringBuilder("dock_id,token\n");
+        for (int i = 0; i < 200; i++) {
+            list.append("DOCK-").append(i).append(",tok-").append(i).append('\n');
+        }
+        Path docks = csv(list.toString());
+        FlashPlan plan = FlashPlan.read(layout);
+        datastore.rom.RomImageBuilder builder = new datastore.rom.RomImageBuilder(new datastore.images.ImageFormats(),
+                plan.romPromise(), plan.romLayout());
+        datastore.spi.RomContent app = RomDescription.read(yaml, builder, 0);
+        List<DockList.Dock> rows = DockList.read(docks, builder, builder.payloadOf(app), false);
+        Path outFolder = root.resolve("out");
+        FlashBuild[] build = new FlashBuild[1];
+        build[0] = new FlashBuild(plan, builder, app, rows, null, -1);
+        // Interrupted (as the Ctrl-C hook does) once a few docks are written.
+        FlashBuild.Progress interrupt = (done, total) -> {
+            if (done == 5) {
+                new Thread(build[0]::cancel).start();
+            }
+        };
+        try {
+            build[0].run(outFolder, 2, true, interrupt);
+            org.junit.Assert.fail("the build ran to its end");
+        } catch (InterruptedException expected) {
+            // as the command line reports it
+        }
+        assertFalse(Files.exists(outFolder));
+        try (var siblings = Files.list(root)) {
+            assertTrue("no partial folder left", siblings.noneMatch(p -> p.getFileName().toString().contains("partial")));
+        }
+    }
+
     private static String sha256(byte[] bytes) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
