@@ -39,7 +39,7 @@ final class DockList {
     }
 
     /** One problem: where and why. */
-    record Error(int line, int column, String reason) {
+    record CsvError(int line, int column, String reason) {
         String format(Path file) {
             return file + ":" + line + ":" + column + ": " + reason;
         }
@@ -48,9 +48,9 @@ final class DockList {
     /** The CSV had problems; nothing may be built. */
     static final class InvalidDockListException extends Exception {
         private static final long serialVersionUID = 1L;
-        final transient List<Error> errors;
+        final transient List<CsvError> errors;
 
-        InvalidDockListException(List<Error> errors) {
+        InvalidDockListException(List<CsvError> errors) {
             super(errors.size() + " problem" + (errors.size() == 1 ? "" : "s") + " in the dock list");
             this.errors = List.copyOf(errors);
         }
@@ -73,21 +73,21 @@ final class DockList {
      */
     static List<Dock> read(Path csv, RomImageBuilder builder, long appPayload, boolean allowOutside)
             throws IOException, InvalidDockListException {
-        List<Error> errors = new ArrayList<>();
+        List<CsvError> errors = new ArrayList<>();
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(Files.readAllBytes(csv)))
                     .toString();
         } catch (CharacterCodingException e) {
-            throw new InvalidDockListException(List.of(new Error(1, 1, "the file is not UTF-8 text")));
+            throw new InvalidDockListException(List.of(new CsvError(1, 1, "the file is not UTF-8 text")));
         }
         if (text.startsWith("\uFEFF")) {
             text = text.substring(1);
         }
         List<Record> records = parse(text, errors);
         if (records.isEmpty()) {
-            errors.add(new Error(1, 1, "no header row; the first row names the columns: " + DOCK_ID
+            errors.add(new CsvError(1, 1, "no header row; the first row names the columns: " + DOCK_ID
                     + " and one per unique-per-dock key or image (tag:png, tag:bmp, tag:jpeg)"));
             throw new InvalidDockListException(errors);
         }
@@ -100,7 +100,7 @@ final class DockList {
             Column column = null;
             if (name.equals(DOCK_ID)) {
                 if (idColumn >= 0) {
-                    errors.add(new Error(header.lines.get(i), i + 1, "a second " + DOCK_ID + " column"));
+                    errors.add(new CsvError(header.lines.get(i), i + 1, "a second " + DOCK_ID + " column"));
                 }
                 idColumn = i;
             } else {
@@ -109,14 +109,14 @@ final class DockList {
                     String key = (column.type == null ? "kv " : "image ") + column.name;
                     Integer first = seen.putIfAbsent(key, i + 1);
                     if (first != null) {
-                        errors.add(new Error(header.lines.get(i), i + 1, "\"" + name + "\" repeats column " + first));
+                        errors.add(new CsvError(header.lines.get(i), i + 1, "\"" + name + "\" repeats column " + first));
                     }
                 }
             }
             columns.add(column);
         }
         if (idColumn < 0) {
-            errors.add(new Error(header.line, 1, "the header has no " + DOCK_ID + " column"));
+            errors.add(new CsvError(header.line, 1, "the header has no " + DOCK_ID + " column"));
             throw new InvalidDockListException(errors);
         }
         Path folder = csv.toAbsolutePath().getParent();
@@ -126,7 +126,7 @@ final class DockList {
         for (Record row : records.subList(1, records.size())) {
             if (row.fields.size() != header.fields.size()) {
                 int column = Math.min(row.fields.size(), header.fields.size()) + 1;
-                errors.add(new Error(row.lines.get(Math.min(column, row.fields.size()) - 1), column, row.fields.size()
+                errors.add(new CsvError(row.lines.get(Math.min(column, row.fields.size()) - 1), column, row.fields.size()
                         + " fields where the header has " + header.fields.size()));
                 continue;
             }
@@ -134,14 +134,14 @@ final class DockList {
             String id = row.fields.get(idColumn).strip();
             int idLine = row.lines.get(idColumn);
             if (id.isEmpty()) {
-                errors.add(new Error(idLine, idColumn + 1, "bad id: empty"));
+                errors.add(new CsvError(idLine, idColumn + 1, "bad id: empty"));
             } else if (!ID.matcher(id).matches()) {
-                errors.add(new Error(idLine, idColumn + 1, "bad id \"" + datastore.Names.display(id) + "\": 1 to 63 "
+                errors.add(new CsvError(idLine, idColumn + 1, "bad id \"" + datastore.Names.display(id) + "\": 1 to 63 "
                         + "letters, digits, '.', '_' or '-', not starting with '.'"));
             } else {
                 Integer first = ids.putIfAbsent(id.toLowerCase(Locale.ROOT), idLine);
                 if (first != null) {
-                    errors.add(new Error(idLine, idColumn + 1, "duplicate id \"" + id + "\" (first on line " + first
+                    errors.add(new CsvError(idLine, idColumn + 1, "duplicate id \"" + id + "\" (first on line " + first
                             + "; ids are compared regardless of case)"));
                 }
             }
@@ -168,7 +168,7 @@ final class DockList {
                     data = RomDescription.readFile(header.fields.get(i), absolute, folder, allowOutside,
                             Namespace.IMAGE.maxValueBytes(), problems);
                     for (Problem problem : problems) {
-                        errors.add(new Error(row.lines.get(i), i + 1, problem.message()));
+                        errors.add(new CsvError(row.lines.get(i), i + 1, problem.message()));
                     }
                     if (data == null) {
                         continue;
@@ -193,12 +193,12 @@ final class DockList {
                     reason = "invalid image: " + reason;
                 }
                 int at = column == null ? idColumn : column;
-                errors.add(new Error(row.lines.get(at), at + 1, reason));
+                errors.add(new CsvError(row.lines.get(at), at + 1, reason));
             }
             if (errors.size() == errorsBefore) {
                 long payload = builder.payloadOf(upd);
                 if (appPayload + payload > builder.capacity()) {
-                    errors.add(new Error(idLine, idColumn + 1, "over capacity: this dock's " + payload + " bytes of "
+                    errors.add(new CsvError(idLine, idColumn + 1, "over capacity: this dock's " + payload + " bytes of "
                             + "unique-per-dock names and values beside the application's " + appPayload + " exceed the "
                             + "ROM capacity of " + builder.capacity() + " bytes"));
                 }
@@ -206,7 +206,7 @@ final class DockList {
             }
         }
         if (docks.isEmpty() && errors.isEmpty()) {
-            errors.add(new Error(header.line + 1, 1, "no docks: the list has a header row and no rows"));
+            errors.add(new CsvError(header.line + 1, 1, "no docks: the list has a header row and no rows"));
         }
         if (!errors.isEmpty()) {
             throw new InvalidDockListException(errors);
@@ -214,7 +214,7 @@ final class DockList {
         return docks;
     }
 
-    private static Column column(String header, int line, int column, List<Error> errors) {
+    private static Column column(String header, int line, int column, List<CsvError> errors) {
         String name = header;
         ImageType type = null;
         int colon = header.lastIndexOf(':');
@@ -227,14 +227,14 @@ final class DockList {
                 default -> null;
             };
             if (type == null) {
-                errors.add(new Error(line, column, "\"" + header + "\": an image column ends in :png, :bmp or :jpeg"));
+                errors.add(new CsvError(line, column, "\"" + header + "\": an image column ends in :png, :bmp or :jpeg"));
                 return null;
             }
             name = header.substring(0, colon).strip();
         }
         java.util.Optional<String> problem = datastore.Names.problem(name);
         if (problem.isPresent()) {
-            errors.add(new Error(line, column, "bad column name \"" + datastore.Names.display(name) + "\": "
+            errors.add(new CsvError(line, column, "bad column name \"" + datastore.Names.display(name) + "\": "
                     + problem.get()));
             return null;
         }
@@ -253,7 +253,7 @@ final class DockList {
     }
 
     /** RFC 4180 records; blank lines are skipped; a quote problem is an error at its line and column. */
-    private static List<Record> parse(String text, List<Error> errors) {
+    private static List<Record> parse(String text, List<CsvError> errors) {
         List<Record> records = new ArrayList<>();
         int line = 1;
         int i = 0;
@@ -294,9 +294,9 @@ final class DockList {
                         i++;
                     }
                     if (!closed) {
-                        errors.add(new Error(fieldLine, record.fields.size() + 1, "a quoted field is not closed"));
+                        errors.add(new CsvError(fieldLine, record.fields.size() + 1, "a quoted field is not closed"));
                     } else if (i < n && text.charAt(i) != ',' && text.charAt(i) != '\n' && text.charAt(i) != '\r') {
-                        errors.add(new Error(line, record.fields.size() + 1, "text after the closing quote of a field"));
+                        errors.add(new CsvError(line, record.fields.size() + 1, "text after the closing quote of a field"));
                         while (i < n && text.charAt(i) != ',' && text.charAt(i) != '\n' && text.charAt(i) != '\r') {
                             i++;
                         }
@@ -304,7 +304,7 @@ final class DockList {
                 } else {
                     while (i < n && text.charAt(i) != ',' && text.charAt(i) != '\n' && text.charAt(i) != '\r') {
                         if (text.charAt(i) == '"') {
-                            errors.add(new Error(line, record.fields.size() + 1, "a quote inside an unquoted field; "
+                            errors.add(new CsvError(line, record.fields.size() + 1, "a quote inside an unquoted field; "
                                     + "quote the whole field and double the quote"));
                         }
                         field.append(text.charAt(i++));

@@ -162,7 +162,7 @@ public final class FlashTool implements Runnable {
             try {
                 list = DockList.read(docks, builder, builder.payloadOf(app), allowOutside);
             } catch (DockList.InvalidDockListException e) {
-                for (DockList.Error error : e.errors) {
+                for (DockList.CsvError error : e.errors) {
                     err.println(error.format(docks));
                 }
                 err.println("dock flash build: " + e.getMessage() + "; nothing was written");
@@ -578,7 +578,18 @@ public final class FlashTool implements Runnable {
             return DockTool.EXIT_INVALID;
         }
         out.println("dock " + entry.id());
+        // What the regions are compared with must itself be what the build wrote.
+        MessageDigest sharedDigest = FlashBuild.sha256();
+        sharedDigest.update(shared.duplicate().clear());
+        if (!FlashBuild.hex(sharedDigest.digest()).equals(manifest.sharedSha256())) {
+            throw new IOException(manifest.sharedFile() + " does not match the manifest's sha256: not the build's "
+                    + "shared image, or damaged");
+        }
         byte[] upd = Files.readAllBytes(entry.updFile());
+        if (!FlashBuild.hex(FlashBuild.sha256().digest(upd)).equals(entry.updSha256())) {
+            throw new IOException(entry.updFile() + " does not match the manifest's sha256: not the build's image "
+                    + "of dock " + entry.id() + ", or damaged");
+        }
         byte[] section = new byte[sectionSize];
         shared.slice(sectionOffset, sectionSize).get(section);
         for (long offset : manifest.updOffsets()) {
