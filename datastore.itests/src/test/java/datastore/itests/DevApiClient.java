@@ -142,6 +142,16 @@ final class DevApiClient {
         return answer;
     }
 
+    /** GETs like {@link #get(String)}, retrying for up to 10 s while the answer is 503, as {@link #postOnceAvailable} does. */
+    Answer getOnceAvailable(String path) throws Exception {
+        Answer answer = get(path);
+        for (int attempt = 0; answer.status() == 503 && attempt < 100; attempt++) {
+            Thread.sleep(100);
+            answer = get(path);
+        }
+        return answer;
+    }
+
     /** POSTs with the given {@code Authorization} header (null: none). */
     Answer postAuthorized(String path, String body, String authorization) throws Exception {
         return send(post(path, body, authorization));
