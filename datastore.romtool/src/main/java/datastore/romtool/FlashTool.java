@@ -225,7 +225,7 @@ public final class FlashTool implements Runnable {
         private final PrintWriter out;
         private final boolean terminal;
         private final long start = System.nanoTime();
-        private long lastPrint;
+        private long lastPrint = start;
         private int lastDone;
 
         ProgressBar(PrintWriter out, boolean terminal) {
