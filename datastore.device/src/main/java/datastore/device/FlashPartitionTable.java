@@ -395,18 +395,10 @@ public final class FlashPartitionTable {
         FlashTableImage.Table table = FlashTableImage.read(file).orElseThrow(() -> new IOException("flash file "
                 + file + " (framework property " + FlashRegion.FLASH_FILE + ") holds no intact partition table in "
                 + "its last two erase blocks, so it does not describe its own layout; configure the layout instead"));
-        long[] place = new long[4];
-        table.region(Partitions.ROM).ifPresent(region -> {
-            place[0] = region.offset();
-            place[1] = region.size();
-        });
-        table.region(Partitions.RUNTIME).ifPresent(region -> {
-            place[2] = region.offset();
-            place[3] = region.size();
-        });
-        return FlashLayout.of(table.geometry().size(), table.geometry().eraseBlockSize(),
-                table.geometry().programSize(), new FlashLayout.Region(Partitions.ROM, place[0], place[1]),
-                new FlashLayout.Region(Partitions.RUNTIME, place[2], place[3]));
+        // Only the regions this dock has partitions for; the rest of the table is left as it is.
+        return FlashTableImage.layout(new FlashTableImage.Table(table.geometry(), table.regions().stream()
+                .filter(region -> region.name().equals(Partitions.ROM) || region.name().equals(Partitions.RUNTIME))
+                .toList()));
     }
 
     static FlashLayout layout(Config config) {
