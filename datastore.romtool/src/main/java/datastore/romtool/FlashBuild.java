@@ -10,10 +10,12 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -23,16 +25,20 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import datastore.device.FlashTableImage;
+import datastore.rom.RomImage;
 import datastore.rom.RomImageBuilder;
+import datastore.rom.RomImageException;
 import datastore.rom.RomImageFormat;
 import datastore.rom.RomLayout;
+import datastore.rom.RomStore;
 import datastore.spi.RomContent;
 
 /**
  * Builds the flash images of a list of docks: the shared image once (partition table, the ROM with the
  * application image committed in slot 0 and its unique-per-dock section erased, the runtime region and
- * everything else erased), then for every dock, in parallel, its unique-per-dock (UPD) image (bound to
- * the dock's id and signed when a key is given), the SHA-256 of its complete flash and, with
+ * everything else erased), mounted with the dock's own code before anything else is written, then for
+ * every dock, in parallel, its unique-per-dock (UPD) image (bound to the dock's id and signed when a key
+ * is given, and read back), the SHA-256 of its complete flash and, with
  * {@code full}, that complete flash file; last the manifest. Everything goes to a staging folder beside
  * the output folder, which is renamed into place only when all of it is written, so an interrupted or
  * failed build leaves no output at all.
@@ -95,13 +101,54 @@ final class FlashBuild {
         return flash;
     }
 
-    /** The dock's UPD image, bound to its id and signed when there is a key. */
+    /**
+     * The dock's UPD image, bound to its id and signed when there is a key, and read back as the dock reads
+     * it: every page's hash, and the id it is bound to.
+     */
     byte[] updImage(DockList.Dock dock) {
         byte[] image = builder.buildUpd(dock.upd());
         if (key != null) {
             image = RomImageFormat.sign(RomImageFormat.bind(image, generation, dock.id()), key);
         }
+        List<String> problems;
+        try {
+            RomImage read = RomImage.read(ByteBuffer.wrap(image), 0, image.length, RomImageFormat.KIND_UPD);
+            problems = new ArrayList<>(read.verifyAll());
+            if (key != null && !(read.bound() && read.dockId().equals(dock.id()))) {
+                problems.add("bound to \"" + read.dockId() + "\"");
+            }
+        } catch (RomImageException e) {
+            problems = List.of(e.getMessage());
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException("the unique-per-dock image of dock " + dock.id() + " does not read back: "
+                    + String.join("; ", problems));
+        }
         return image;
+    }
+
+    /**
+     * Mounts the shared image's ROM region with the dock's own code and hashes every page, so a build
+     * whose shared image a dock would not serve in full stops before any dock is built.
+     */
+    private void checkShared(byte[] shared) throws IOException {
+        FlashTableImage.Region rom = plan.rom();
+        ImageFileRegion region = ImageFileRegion.of(Path.of(SHARED), ByteBuffer.wrap(shared).asReadOnlyBuffer(),
+                rom.name(), rom.offset(), rom.size(), plan.geometry().eraseBlockSize(), plan.geometry().programSize());
+        Optional<String> refusal = RomStore.refusal(region);
+        if (refusal.isPresent()) {
+            throw new IllegalStateException("the shared image's ROM region is refused: " + refusal.get());
+        }
+        RomStore store = new RomStore(region, plan.romPromise(), List.of(), null, null, Duration.ZERO);
+        List<String> problems = new ArrayList<>(store.verifyAll());
+        store.info().problem().ifPresent(problems::add);
+        if (store.info().sha256().isEmpty()) {
+            problems.add("no application image is served");
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException("the shared image does not mount as a dock mounts it: "
+                    + String.join("; ", problems));
+        }
     }
 
     /**
@@ -163,6 +210,7 @@ final class FlashBuild {
     private List<DockImage> build(Path folder, int jobs, boolean full, Progress progress)
             throws IOException, InterruptedException {
         byte[] shared = sharedImage();
+        checkShared(shared);
         write(folder.resolve(SHARED), ByteBuffer.wrap(shared));
         Files.createDirectories(folder.resolve(UPD_FOLDER));
         if (full) {
