@@ -18,6 +18,14 @@ public interface FlashRegion {
     /** Service property, {@code String}: the region's name, equal to its partition's name. */
     String REGION = "region";
 
+    /**
+     * Framework property, {@code String}: the path of a flash file that carries its own partition table
+     * (one built for manufacture, or a device dump). When it is set, the device serves that file with
+     * the layout its table names, whatever the configured layout, and a partition whose configured
+     * payload promise does not fit its region promises what the region holds instead.
+     */
+    String FLASH_FILE = "datastore.flash.file";
+
     /** The region's name. */
     String name();
 

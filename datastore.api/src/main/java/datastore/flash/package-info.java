@@ -2,7 +2,7 @@
  * The flash-device SPI: regions of a NOR-like flash device, bound to partitions by the device bundle.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package datastore.flash;
 
 import org.osgi.annotation.bundle.Export;

@@ -288,6 +288,20 @@ final class EraseCountFile implements Closeable {
         }
     }
 
+    /**
+     * The counts {@code bytes} (a whole erase-count file) proves, one per block of {@code geometry},
+     * -1 where unknown, and what was wrong with it; reads only, for tools inspecting a device dump.
+     */
+    static long[] knownCounts(ByteBuffer bytes, FlashGeometry geometry, List<String> problems) {
+        Reading reading = read(bytes, geometry);
+        problems.addAll(reading.problems);
+        long[] counts = new long[geometry.blocks()];
+        for (int block = 0; block < counts.length; block++) {
+            counts[block] = reading.known[block] ? reading.counts[block] : -1;
+        }
+        return counts;
+    }
+
     private static Reading read(ByteBuffer bytes, FlashGeometry geometry) {
         Reading reading = new Reading(geometry.blocks());
         int size = bytes.capacity();

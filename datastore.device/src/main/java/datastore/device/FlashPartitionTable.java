@@ -120,8 +120,19 @@ public final class FlashPartitionTable {
      */
     @Activate
     synchronized void activate(BundleContext context, Config config) throws IOException {
-        FlashLayout layout = layout(config);
-        Path file = flashFile(config.path(), context);
+        String described = context.getProperty(FlashRegion.FLASH_FILE);
+        Path file;
+        FlashLayout layout;
+        if (described != null && !described.isBlank()) {
+            file = Path.of(described.strip());
+            layout = describedLayout(file);
+            LOG.log(System.Logger.Level.INFO, "flash " + file + " (framework property " + FlashRegion.FLASH_FILE
+                    + ") served with the layout of its own partition table: " + layout.regions()
+                    + "; the configured layout is not used");
+        } else {
+            layout = layout(config);
+            file = flashFile(config.path(), context);
+        }
         keepPrivate(context.getProperty(DATA_DIR));
         this.flash = NorFlash.open(file, layout.geometry().size(), layout.geometry().eraseBlockSize(),
                 layout.geometry().programSize());
@@ -367,6 +378,27 @@ public final class FlashPartitionTable {
             java.nio.file.Files.setPosixFilePermissions(folder, ownerOnly);
             LOG.log(System.Logger.Level.INFO, "data folder " + folder + " made private to its owner (0700)");
         }
+    }
+
+    /**
+     * The layout a flash file's own partition table names, for a flash built for manufacture or a device
+     * dump ({@link FlashRegion#FLASH_FILE}): its geometry and its ROM and runtime regions (a region the
+     * table lacks is left out).
+     *
+     * @throws IOException if the file is missing or holds no intact partition table
+     */
+    static FlashLayout describedLayout(Path file) throws IOException {
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            throw new IOException("flash file " + file + " (framework property " + FlashRegion.FLASH_FILE
+                    + ") does not exist");
+        }
+        FlashTableImage.Table table = FlashTableImage.read(file).orElseThrow(() -> new IOException("flash file "
+                + file + " (framework property " + FlashRegion.FLASH_FILE + ") holds no intact partition table in "
+                + "its last two erase blocks, so it does not describe its own layout; configure the layout instead"));
+        // Only the regions this dock has partitions for; the rest of the table is left as it is.
+        return FlashTableImage.layout(new FlashTableImage.Table(table.geometry(), table.regions().stream()
+                .filter(region -> region.name().equals(Partitions.ROM) || region.name().equals(Partitions.RUNTIME))
+                .toList()));
     }
 
     static FlashLayout layout(Config config) {

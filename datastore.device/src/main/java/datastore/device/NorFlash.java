@@ -39,7 +39,7 @@ import datastore.flash.FlashRegion;
  */
 public final class NorFlash implements Closeable {
     private static final System.Logger LOG = System.getLogger(NorFlash.class.getName());
-    private static final String WEAR_SUFFIX = ".wear";
+    static final String WEAR_SUFFIX = ".wear";
 
     private final String description;
     private final FlashGeometry geometry;

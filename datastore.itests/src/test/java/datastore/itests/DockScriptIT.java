@@ -193,6 +193,8 @@ public class DockScriptIT {
             {"--dock-id a$b", "--dock-id must be printable ASCII without spaces"},
             {"--bind 127.0.0.1/8", "--bind must be a host name or an IP address"},
             {"--port 70000", "--port must be a number from 1 to 65535"},
+            {"--in-place", "--in-place goes with --flash"},
+            {"--flash /nonexistent/flash.img", "--flash: '/nonexistent/flash.img' is not a readable file"},
         };
         for (String[] refused : cases) {
             List<String> args = new ArrayList<>(List.of("run", "--no-build", "--data", data.toString()));
@@ -206,5 +208,60 @@ public class DockScriptIT {
             assertFalse(refused[0] + ": " + output, output.contains("starting product"));
         }
         assertFalse(Files.exists(data.resolve("deploy/datastore.devapi.cfg")));
+    }
+
+    /**
+     * {@code ./dock flash …} reaches the tools' jar, and {@code ./dock run --flash} boots a dock on a 32 MiB
+     * flash it built: a copy in the data folder, the original untouched, the dock's own UPD value served
+     * over the development API; a second boot into the same data folder is refused.
+     */
+    @Test
+    public void flashBuildsAndRunBootsTheBuiltFlash() throws Exception {
+        Path work = ExportedDock.newDataFolder("script-flash");
+        Path sample = work.resolve("sample");
+        Files.createDirectories(sample.resolve("images"));
+        Path source = SampleRomStore.sampleFolder();
+        for (String name : List.of("rom_store_config.yaml", "app.py", "images/small.bmp", "images/splash-1080p.png",
+                "images/splash-1080p.jpg")) {
+            Files.copy(source.resolve(name), sample.resolve(name));
+        }
+        Files.writeString(sample.resolve("docks.csv"), "dock_id,enrolment_token\nRW02-0009,tok-9\nRW02-0010,tok-10\n");
+        Path log = work.resolve("build.log");
+        Process build = dock(log, "flash", "build", "--rom", sample.resolve("rom_store_config.yaml").toString(),
+                "--docks", sample.resolve("docks.csv").toString(), "--out", work.resolve("out").toString(),
+                "--chip-size", "32MiB", "--rom-payload", "6MiB", "--runtime-payload", "2MiB", "--full");
+        assertTrue(build.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(Files.readString(log), 0, build.exitValue());
+        Path flash = work.resolve("out/flash/RW02-0009.img");
+        byte[] before = Files.readAllBytes(flash);
+
+        Path data = work.resolve("data");
+        int port = ExportedDock.freePort();
+        Path runLog = work.resolve("run.log");
+        Process process = dock(runLog, "run", "--no-build", "--data", data.toString(), "--port", Integer.toString(port),
+                "--dock-id", "RW02-0009", "--client-id", "factory", "--client-secret", "line-7", "--enterprise-id", "ent",
+                "--flash", flash.toString());
+        try {
+            String header = awaitOutput(process, runLog, "dock: ready (HTTP on http://127.0.0.1:" + port + "/)");
+            assertTrue(header, header.contains("flash      " + data.resolve("flash.img") + "   (a copy of " + flash + ")"));
+            DevApiClient client = new DevApiClient(port);
+            client.login("factory", "line-7", "ent");
+            String kv = client.get("/api/datastore/kv").expect(200).text();
+            assertTrue(kv, kv.contains("tok-9") && !kv.contains("tok-10"));
+            String partitions = client.get("/api/datastore/partitions").expect(200).text();
+            assertFalse(partitions, partitions.contains("REFUSED") || partitions.contains("refused"));
+        } finally {
+            if (process.isAlive()) {
+                stop(process, runLog);
+            }
+        }
+        assertEquals(32L << 20, Files.size(data.resolve("flash.img")));
+        org.junit.Assert.assertArrayEquals("the built flash is left as it was", before, Files.readAllBytes(flash));
+
+        Process again = dock(runLog, "run", "--no-build", "--data", data.toString(), "--flash", flash.toString());
+        assertTrue(again.waitFor(30, TimeUnit.SECONDS));
+        String output = Files.readString(runLog);
+        assertEquals(output, 1, again.exitValue());
+        assertTrue(output, output.contains("exists already; boot a new flash in a new --data folder"));
     }
 }

@@ -36,9 +36,9 @@ public @interface RomConfiguration {
 
     @AttributeDefinition(
             name = "Dock id",
-            description = "This dock's id, which a signed unique-per-dock section must carry (romtool build "
-                    + "--dock-id). Empty: the framework property datastore.dock.id; if that is absent too, the "
-                    + "section's dock id is not checked.")
+            description = "This dock's id, which a signed unique-per-dock section must carry (dock rom build "
+                    + "--dock-id, or the dock_id column of dock flash build). Empty: the framework property "
+                    + "datastore.dock.id; if that is absent too, the section's dock id is not checked.")
     String dock_id() default "";
 
     @AttributeDefinition(

@@ -113,7 +113,9 @@ public class RomPartition implements PartitionStore {
             policyOption = ReferencePolicyOption.GREEDY) FlashRegion region, RomConfiguration config,
             BundleContext context, @Reference(cardinality = ReferenceCardinality.OPTIONAL,
                     policyOption = ReferencePolicyOption.GREEDY) RollbackIndex rollbackIndex) throws IOException {
-        this(region, config, mode(context.getProperty(MODE)), rollbackIndex, context.getProperty(DOCK_ID));
+        this(region, config, mode(context.getProperty(MODE)), rollbackIndex, context.getProperty(DOCK_ID),
+                context.getProperty(FlashRegion.FLASH_FILE) != null
+                        && !context.getProperty(FlashRegion.FLASH_FILE).isBlank());
     }
 
     RomPartition(FlashRegion region, RomConfiguration config, boolean development) throws IOException {
@@ -126,6 +128,16 @@ public class RomPartition implements PartitionStore {
      */
     RomPartition(FlashRegion region, RomConfiguration config, boolean development, RollbackIndex rollbackIndex,
             String dockIdProperty) throws IOException {
+        this(region, config, development, rollbackIndex, dockIdProperty, false);
+    }
+
+    /**
+     * @param describedFlash whether the flash describes its own layout ({@link FlashRegion#FLASH_FILE}): the
+     *        region was then sized for the promise it was built for, and a configured capacity above what
+     *        its slots hold is lowered to that
+     */
+    RomPartition(FlashRegion region, RomConfiguration config, boolean development, RollbackIndex rollbackIndex,
+            String dockIdProperty, boolean describedFlash) throws IOException {
         this.region = region;
         this.keys = publicKeys(config);
         this.dockId = dockId(config, dockIdProperty);
@@ -135,7 +147,7 @@ public class RomPartition implements PartitionStore {
                     + "so an older signed image is not refused");
         }
         this.wait = replaceWait(config);
-        this.capacity = config.capacity();
+        this.capacity = describedFlash ? promisedByRegion(config.capacity(), region) : config.capacity();
         this.development = development;
         try {
             mount();
@@ -150,6 +162,22 @@ public class RomPartition implements PartitionStore {
                 LOG.log(Level.ERROR, "ROM partition refused its flash region, which is left as it was: " + e.reason());
             }
         }
+    }
+
+    /** The configured capacity, or what the region's slots hold if that is less (format 3 layout). */
+    static long promisedByRegion(long configured, FlashRegion region) {
+        long room;
+        try {
+            room = RomImageFormat.roomFor(RomLayout.of(region.geometry()).slotImageRoom());
+        } catch (IllegalArgumentException tooSmall) {
+            return configured;
+        }
+        if (room >= configured) {
+            return configured;
+        }
+        LOG.log(Level.INFO, "ROM partition: the flash describes its own layout and its region holds " + room
+                + " payload bytes, less than the configured capacity of " + configured + "; it promises " + room);
+        return room;
     }
 
     private void mount() throws IOException {

@@ -15,12 +15,40 @@ import datastore.flash.FlashRegion;
  */
 final class ImageFileRegion implements FlashRegion {
     private final Path file;
+    private final String name;
     private final FlashGeometry geometry;
     private final ByteBuffer map;
     private final long deviceOffset;
 
+    private ImageFileRegion(Path file, String name, FlashGeometry geometry, ByteBuffer map, long deviceOffset) {
+        this.file = file;
+        this.name = name;
+        this.geometry = geometry;
+        this.map = map;
+        this.deviceOffset = deviceOffset;
+    }
+
+    /** The whole of {@code file} mapped read-only. */
+    static ByteBuffer map(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            if (channel.size() > Integer.MAX_VALUE) {
+                throw new IOException(file + " is over the 2 GiB a single memory map can hold");
+            }
+            // The mapping stays valid after the channel is closed.
+            return channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size());
+        }
+    }
+
+    /** The region {@code [offset, offset + size)} of a whole device dump mapped as {@code whole}. */
+    static ImageFileRegion of(Path file, ByteBuffer whole, String name, long offset, long size, int eraseBlockSize,
+            int programSize) {
+        return new ImageFileRegion(file, name, new FlashGeometry(size, eraseBlockSize, programSize),
+                whole.slice((int) offset, (int) size), offset);
+    }
+
     ImageFileRegion(Path file, int eraseBlockSize, int programSize, long deviceOffset) throws IOException {
         this.file = file;
+        this.name = "rom";
         this.deviceOffset = deviceOffset;
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
@@ -36,7 +64,7 @@ final class ImageFileRegion implements FlashRegion {
 
     @Override
     public String name() {
-        return "rom";
+        return name;
     }
 
     @Override

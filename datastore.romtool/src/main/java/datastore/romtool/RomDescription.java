@@ -115,6 +115,16 @@ public final class RomDescription {
     private record Sources(Path folder, boolean allowOutside) {
     }
 
+    /**
+     * Reads a file named in a description or a dock list under the same rules: relative to
+     * {@code folder} (or {@code ${CONFIG_PATH}}), a regular file inside it unless {@code allowOutside},
+     * at most {@code limit} bytes; null with a problem for {@code field} otherwise.
+     */
+    static byte[] readFile(String field, String path, Path folder, boolean allowOutside, long limit,
+            List<Problem> problems) {
+        return readFile(field, path, new Sources(folder, allowOutside), limit, problems);
+    }
+
     private static RomContent parse(Path yaml, List<Problem> problems, boolean codeAllowed, boolean allowOutside)
             throws IOException {
         Object root;

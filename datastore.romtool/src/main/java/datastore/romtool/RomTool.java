@@ -16,6 +16,7 @@ import java.util.concurrent.Callable;
 
 import datastore.Namespace;
 import datastore.flash.FlashGeometry;
+import datastore.flash.FlashRegion;
 import datastore.image.ImageType;
 import datastore.images.ImageFormats;
 import datastore.rom.RomEntry;
@@ -39,45 +40,35 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * The ROM tools' command line: {@code build} makes the ROM flash image of one dock from a ROM store
+ * The {@code rom} commands: {@code build} makes the ROM flash image of one dock from a ROM store
  * description (plus its unique-per-dock data, optionally signed), {@code inspect} mounts an image the
- * way the dock does and lists what it would serve, {@code keygen} makes an Ed25519 signing key.
- * Exit codes: 0 success, 1 invalid content or an image with problems, 2 bad usage or I/O failure.
+ * way the dock does and lists what it would serve, {@code verify} checks every page's hash and the
+ * signatures against a public key, {@code keygen} makes an Ed25519 signing key. Exit codes: 0 success,
+ * 1 invalid content or an image with problems, 2 bad usage or I/O failure.
  */
-@Command(name = "romtool", mixinStandardHelpOptions = true, version = "romtool 1.1 (writes ROM image format "
-        + RomImageFormat.VERSION + ", reads " + RomImageFormat.OLDEST_READABLE + " to " + RomImageFormat.VERSION + ")", description = "Builds and inspects Dock Datastore ROM flash images.",
-        subcommands = {RomTool.Build.class, RomTool.Inspect.class, RomTool.Keygen.class})
+@Command(name = "rom", mixinStandardHelpOptions = true, version = "rom tools 1.2 (writes ROM image format "
+        + RomImageFormat.VERSION + ", reads " + RomImageFormat.OLDEST_READABLE + " to " + RomImageFormat.VERSION + ")",
+        description = "Builds, inspects and verifies Dock Datastore ROM flash images.",
+        subcommands = {RomTool.Build.class, RomTool.Inspect.class, RomTool.Verify.class, RomTool.Keygen.class})
 public final class RomTool implements Runnable {
     static final long DEFAULT_REGION_SIZE = 28L * 1024 * 1024;
-    static final int EXIT_INVALID = 1;
-    static final int EXIT_FAILURE = 2;
-
-    /** The engine logs what the tool prints anyway; held so the setting is not collected with the logger. */
-    private static final java.util.logging.Logger ENGINE_LOG = java.util.logging.Logger.getLogger("datastore.rom");
+    static final int EXIT_INVALID = DockTool.EXIT_INVALID;
+    static final int EXIT_FAILURE = DockTool.EXIT_FAILURE;
 
     @Spec
     CommandSpec spec;
 
-    public static void main(String[] args) {
-        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
-    }
-
-    /** Runs the command line with the given output streams; returns the exit code. */
+    /** Runs {@code rom} with the given arguments and output streams; returns the exit code. */
     static int run(String[] args, PrintWriter out, PrintWriter err) {
-        ENGINE_LOG.setLevel(java.util.logging.Level.OFF);
-        CommandLine line = new CommandLine(new RomTool());
-        line.setOut(out);
-        line.setErr(err);
-        line.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("romtool: " + e.getMessage());
-            return EXIT_FAILURE;
-        });
-        return line.execute(args);
+        String[] all = new String[args.length + 1];
+        all[0] = "rom";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return DockTool.run(all, out, err);
     }
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: build, inspect or keygen");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: build, inspect, verify or keygen");
     }
 
     /** The ROM region's geometry, as the dock's partition table configures it. */
@@ -206,7 +197,7 @@ public final class RomTool implements Runnable {
             stdout.println("wrote " + target + " (" + flash.length + " bytes, " + (key == null ? "unsigned"
                     : "signed with " + sign + ", generation " + generation + (upd == null ? "" : ", dock id " + dockId))
                     + ")");
-            return Inspect.describe(target, geometry, List.of(), null, stdout);
+            return Inspect.describe(target, geometry, List.of(), null, false, stdout);
         }
     }
 
@@ -246,11 +237,15 @@ public final class RomTool implements Runnable {
                     keys.add(key);
                 }
             }
-            return describe(image, geometry, keys, dockId, spec.commandLine().getOut());
+            return describe(image, geometry, keys, dockId, false, spec.commandLine().getOut());
         }
 
-        static int describe(Path file, Geometry geometry, List<PublicKey> keys, String dockId, PrintWriter out)
-                throws IOException {
+        /**
+         * Mounts and lists an image; with {@code requireSigned}, an image that is not signed with one of
+         * {@code keys} is a failure too.
+         */
+        static int describe(Path file, Geometry geometry, List<PublicKey> keys, String dockId, boolean requireSigned,
+                PrintWriter out) throws IOException {
             byte[] head = new byte[1];
             try (var in = Files.newInputStream(file)) {
                 if (in.read(head) != 1) {
@@ -258,10 +253,27 @@ public final class RomTool implements Runnable {
                 }
             }
             if (head[0] == (byte) 0x89) {
-                return describeImage(file, out);
+                return describeImage(file, keys, requireSigned, out);
+            }
+            // A whole device dump names its ROM region in its own partition table.
+            Optional<datastore.device.FlashTableImage.Table> table = datastore.device.FlashTableImage.read(file);
+            Optional<datastore.device.FlashTableImage.Region> rom = table.flatMap(t -> t.region(datastore.Partitions.ROM));
+            if (rom.isPresent()) {
+                out.println("device dump " + file + ": ROM region [0x" + Long.toHexString(rom.get().offset()) + ", 0x"
+                        + Long.toHexString(rom.get().end()) + ") by its partition table");
+                FlashGeometry chip = table.get().geometry();
+                ImageFileRegion region = ImageFileRegion.of(file, ImageFileRegion.map(file), datastore.Partitions.ROM,
+                        rom.get().offset(), rom.get().size(), chip.eraseBlockSize(), chip.programSize());
+                return describe(region, file.toString(), Long.MAX_VALUE, keys, dockId, requireSigned, out);
             }
             ImageFileRegion region = new ImageFileRegion(file, geometry.eraseBlockSize, geometry.programSize,
                     geometry.deviceOffset);
+            return describe(region, file.toString(), geometry.capacity, keys, dockId, requireSigned, out);
+        }
+
+        /** Mounts a ROM region as the dock would, checks every page and lists what it serves. */
+        static int describe(FlashRegion region, String file, long capacity, List<PublicKey> keys, String dockId,
+                boolean requireSigned, PrintWriter out) throws IOException {
             Optional<String> refusal = RomStore.refusal(region);
             if (refusal.isPresent()) {
                 out.println("flash image " + file + " refused: " + refusal.get());
@@ -276,7 +288,7 @@ public final class RomTool implements Runnable {
                 // A format 2 image of a region format 3 cannot lay out: mounted with its own layout.
             }
             long room = RomImageFormat.roomFor(slotRoom);
-            RomStore store = new RomStore(region, Math.min(geometry.capacity, room), keys, dockId, null, Duration.ZERO);
+            RomStore store = new RomStore(region, Math.min(capacity, room), keys, dockId, null, Duration.ZERO);
             RomLayout layout = store.layout();
             store.verifyAll();
             RomInfo info = store.info();
@@ -307,11 +319,17 @@ public final class RomTool implements Runnable {
                 out.println("problems: " + info.problem().get());
                 return EXIT_INVALID;
             }
-            out.println("sound");
+            if (requireSigned && info.signature() != RomInfo.SignatureState.VERIFIED) {
+                out.println("problems: the application image is " + (info.sha256().isEmpty() ? "missing"
+                        : "not signed") + "; a verified image is signed with one of the given keys");
+                return EXIT_INVALID;
+            }
+            out.println(requireSigned ? "verified" : "sound");
             return 0;
         }
 
-        private static int describeImage(Path file, PrintWriter out) throws IOException {
+        private static int describeImage(Path file, List<PublicKey> keys, boolean requireSigned, PrintWriter out)
+                throws IOException {
             byte[] bytes = Files.readAllBytes(file);
             ByteBuffer map = ByteBuffer.wrap(bytes).asReadOnlyBuffer();
             int kind = bytes.length > 10 ? bytes[10] : 0;
@@ -332,12 +350,18 @@ public final class RomTool implements Runnable {
                         + describe(entry.namespace(), entry.format()) + entry.length() + " bytes"
                         + (image.verify(entry) ? "" : " CORRUPTED"));
             }
-            List<String> problems = image.verifyAll();
+            List<String> problems = new java.util.ArrayList<>(image.verifyAll());
+            if (requireSigned && !image.signed()) {
+                problems.add("the image is not signed");
+            } else if (!keys.isEmpty() && keys.stream().noneMatch(image::signatureVerifies)) {
+                problems.add("its signature does not verify with " + (keys.size() == 1 ? "the given key"
+                        : "any of the " + keys.size() + " given keys"));
+            }
             if (!problems.isEmpty()) {
                 out.println("problems: " + String.join("; ", problems));
                 return EXIT_INVALID;
             }
-            out.println("sound");
+            out.println(requireSigned ? "verified" : "sound");
             return 0;
         }
 
@@ -351,6 +375,49 @@ public final class RomTool implements Runnable {
                 return "format " + format + " ";
             }
         }
+    }
+
+    @Command(name = "verify", mixinStandardHelpOptions = true,
+            description = "Verifies a ROM flash image (or a bare application or UPD image) against a public key: "
+                    + "the hash of every page and the signature of every image; exit status 0 only when all of them "
+                    + "pass, else 1 with the reason.")
+    static final class Verify implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "IMAGE", description = "The flash image or image file.")
+        Path image;
+
+        @Option(names = "--key", required = true, description = "The public key: a file holding it (as keygen "
+                + "--public writes it) or the base64 X.509 text itself; repeat it for every key the dock accepts.")
+        List<String> keys = new java.util.ArrayList<>();
+
+        @Option(names = "--dock-id", description = "The dock's id: a unique-per-dock section signed for another "
+                + "dock (or for none) fails, as that dock would refuse it.")
+        String dockId;
+
+        @CommandLine.Mixin
+        Geometry geometry = new Geometry();
+
+        @Override
+        public Integer call() throws IOException {
+            List<PublicKey> publicKeys = new java.util.ArrayList<>();
+            for (String key : keys) {
+                publicKeys.add(publicKey(key));
+            }
+            return Inspect.describe(image, geometry, publicKeys, dockId, true, spec.commandLine().getOut());
+        }
+    }
+
+    /** A public key given as a file holding it or as its base64 text. */
+    static PublicKey publicKey(String key) throws IOException {
+        Path file = Path.of(key);
+        String text = key.length() < 4096 && Files.isRegularFile(file) ? Files.readString(file).strip() : key.strip();
+        PublicKey publicKey = RomSigningKeys.publicKey(text);
+        if (publicKey == null) {
+            throw new IOException("the public key " + key + " is empty");
+        }
+        return publicKey;
     }
 
     @Command(name = "keygen", mixinStandardHelpOptions = true,

@@ -93,6 +93,33 @@ public class RomToolTest {
     }
 
     @Test
+    public void verifyFailsOnAnUnsignedImageAndOnADamagedPage() throws Exception {
+        Path root = temp.getRoot().toPath();
+        Path yaml = RomDescriptionTest.copySample(root.resolve("sample"));
+        Path key = root.resolve("rom.key");
+        Path pub = root.resolve("rom.pub");
+        assertEquals(err.toString(), 0, romtool("keygen", "--private", key.toString(), "--public", pub.toString()));
+        Path unsigned = root.resolve("unsigned.img");
+        assertEquals(err.toString(), 0, romtool(sized("build", "--config", yaml.toString(), "--out", unsigned.toString())));
+        out.getBuffer().setLength(0);
+        assertEquals(1, romtool(sized("verify", unsigned.toString(), "--key", pub.toString())));
+        assertTrue(out.toString(), out.toString().contains("refused: it is not signed"));
+
+        Path signed = root.resolve("signed.img");
+        assertEquals(err.toString(), 0, romtool(sized("build", "--config", yaml.toString(), "--out", signed.toString(),
+                "--sign", key.toString(), "--generation", "1")));
+        out.getBuffer().setLength(0);
+        assertEquals(out.toString(), 0, romtool(sized("verify", signed.toString(), "--key", pub.toString())));
+        assertTrue(out.toString(), out.toString().endsWith("verified\n"));
+        byte[] bytes = Files.readAllBytes(signed);
+        bytes[bytes.length / 3] ^= 0x20;
+        Files.write(signed, bytes);
+        out.getBuffer().setLength(0);
+        assertEquals(1, romtool(sized("verify", signed.toString(), "--key", pub.toString())));
+        assertTrue(out.toString(), out.toString().contains("CORRUPTED") && out.toString().contains("problems: "));
+    }
+
+    @Test
     public void aDamagedImageIsReported() throws Exception {
         Path root = temp.getRoot().toPath();
         Path yaml = RomDescriptionTest.copySample(root.resolve("sample"));

@@ -9,6 +9,7 @@ import java.util.Optional;
 import datastore.Namespace;
 import datastore.PartitionUnavailableException;
 import datastore.Partitions;
+import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
 import datastore.spi.Change;
 import datastore.spi.EntryView;
@@ -70,6 +71,10 @@ public class RuntimePartition implements PartitionStore {
             RuntimeConfiguration config) {
         this.context = context;
         this.region = region;
+        if (context != null && context.getProperty(FlashRegion.FLASH_FILE) != null
+                && !context.getProperty(FlashRegion.FLASH_FILE).isBlank()) {
+            config = promisedByRegion(config, region.geometry());
+        }
         this.config = config;
         LogStore mounted = newStore(region, config);
         try {
@@ -121,6 +126,55 @@ public class RuntimePartition implements PartitionStore {
         } else {
             registration = context.registerService(RefusedPartition.class, new Refused(), properties);
         }
+    }
+
+    /**
+     * On a flash that describes its own layout ({@link FlashRegion#FLASH_FILE}), the region was sized for
+     * the promise it was built for: the configuration when it fits, else the largest promise the region
+     * keeps.
+     */
+    static RuntimeConfiguration promisedByRegion(RuntimeConfiguration config, FlashGeometry geometry) {
+        long needed;
+        try {
+            needed = LogStore.requiredBlocks(config.capacity(), config.max_entries(), geometry);
+        } catch (IllegalArgumentException tooLarge) {
+            needed = Long.MAX_VALUE;
+        }
+        if (needed <= geometry.blocks()) {
+            return config;
+        }
+        long capacity = RuntimePromise.largestCapacity(geometry);
+        int entries = RuntimePromise.entriesFor(capacity);
+        LOG.log(System.Logger.Level.INFO, "runtime partition: the flash describes its own layout and the configured "
+                + "promise of " + config.capacity() + " bytes in " + config.max_entries() + " entries needs " + needed
+                + " blocks of its " + geometry.blocks() + "; it promises what the region keeps: " + capacity
+                + " bytes in " + entries + " entries");
+        return new RuntimeConfiguration() {
+            @Override
+            public Class<? extends java.lang.annotation.Annotation> annotationType() {
+                return RuntimeConfiguration.class;
+            }
+
+            @Override
+            public long capacity() {
+                return capacity;
+            }
+
+            @Override
+            public int max_entries() {
+                return entries;
+            }
+
+            @Override
+            public long view_wait_millis() {
+                return config.view_wait_millis();
+            }
+
+            @Override
+            public boolean format_refused() {
+                return config.format_refused();
+            }
+        };
     }
 
     private static LogStore newStore(FlashRegion region, RuntimeConfiguration config) {

@@ -194,6 +194,9 @@ public class GeometryTest {
             return (org.osgi.framework.BundleContext) java.lang.reflect.Proxy.newProxyInstance(
                     getClass().getClassLoader(), new Class<?>[] {org.osgi.framework.BundleContext.class},
                     (proxy, method, args) -> {
+                        if (method.getName().equals("getProperty")) {
+                            return null; // no framework properties
+                        }
                         if (!method.getName().equals("registerService")) {
                             throw new UnsupportedOperationException(method.getName());
                         }
