@@ -129,12 +129,20 @@ public final class RomTool implements Runnable {
                 + "reach the signing key or other files of this machine).")
         boolean allowOutside;
 
+        @Option(names = "--app-image", description = "Write only the application image (signed with --sign), as a "
+                + "running dock installs it (POST /api/docks/application/romimage), instead of the ROM region.")
+        boolean appImage;
+
         @CommandLine.Mixin
         Geometry geometry = new Geometry();
 
         @Override
         public Integer call() throws IOException {
             PrintWriter err = spec.commandLine().getErr();
+            if (appImage && upd != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--app-image writes the application "
+                        + "image alone; the unique-per-dock section (--upd) is programmed at manufacture");
+            }
             if (sign != null && generation == null) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--sign needs --generation: the signed "
                         + "generation a dock checks against rollback (raise it with every release)");
@@ -183,8 +191,10 @@ public final class RomTool implements Runnable {
                 return EXIT_INVALID;
             }
             PrivateKey key = sign == null ? null : RomSigningKeys.privateKey(Files.readAllBytes(sign));
-            byte[] flash = builder.buildFlash(app, updContent, key, geometry.deviceOffset,
-                    generation == null ? -1 : generation, dockId);
+            byte[] flash = !appImage ? builder.buildFlash(app, updContent, key, geometry.deviceOffset,
+                    generation == null ? -1 : generation, dockId)
+                    : key == null ? builder.buildApplication(app, 0)
+                    : builder.buildSignedApplication(app, 0, key, generation);
             Path target = out.toAbsolutePath();
             if (target.getParent() != null) {
                 Files.createDirectories(target.getParent());

@@ -119,6 +119,32 @@ public class RomToolTest {
         assertTrue(out.toString(), out.toString().contains("CORRUPTED") && out.toString().contains("problems: "));
     }
 
+    /** --app-image: the signed application image alone, as a running dock installs it, and what it binds. */
+    @Test
+    public void buildsASignedApplicationImageAlone() throws Exception {
+        Path root = temp.getRoot().toPath();
+        Path yaml = RomDescriptionTest.copySample(root.resolve("sample"));
+        Path key = root.resolve("rom.key");
+        Path pub = root.resolve("rom.pub");
+        assertEquals(err.toString(), 0, romtool("keygen", "--private", key.toString(), "--public", pub.toString()));
+        Path image = root.resolve("app.img");
+        assertEquals(err.toString(), 0, romtool(sized("build", "--config", yaml.toString(), "--out", image.toString(),
+                "--app-image", "--sign", key.toString(), "--generation", "8")));
+        assertTrue(out.toString(), out.toString().contains("application image"));
+        assertTrue(out.toString(), out.toString().contains("generation 8"));
+        long size = Files.size(image);
+        assertTrue("the image alone, far smaller than the region: " + size, size < 2L * 1024 * 1024);
+        out.getBuffer().setLength(0);
+        assertEquals(out.toString(), 0, romtool(sized("verify", image.toString(), "--key", pub.toString())));
+
+        Path upd = root.resolve("sample/upd.yaml");
+        Files.writeString(upd, "kv_store:\n  enrolment_token: tok-1\n");
+        err.getBuffer().setLength(0);
+        assertEquals(2, romtool(sized("build", "--config", yaml.toString(), "--out", root.resolve("x.img").toString(),
+                "--app-image", "--upd", upd.toString())));
+        assertTrue(err.toString(), err.toString().contains("--app-image writes the application image alone"));
+    }
+
     @Test
     public void aDamagedImageIsReported() throws Exception {
         Path root = temp.getRoot().toPath();
