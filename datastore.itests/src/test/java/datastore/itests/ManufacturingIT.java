@@ -41,10 +41,10 @@ public class ManufacturingIT {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What one run of the tools printed, and how it ended. */
-    private record Run(int status, String output) {
+    record Run(int status, String output) {
     }
 
-    private static Run tools(Path workDir, String... args) throws Exception {
+    static Run tools(Path workDir, String... args) throws Exception {
         String jar = System.getProperty("itest.tools.jar");
         List<String> command = new ArrayList<>(List.of(ExportedDock.javaCommand(), "-jar", jar));
         command.addAll(List.of(args));
@@ -56,7 +56,7 @@ public class ManufacturingIT {
     }
 
     /** The protocol's sample ROM description (a copy under the test resources) in a folder of its own. */
-    private static Path sample(Path folder) throws IOException {
+    static Path sample(Path folder) throws IOException {
         Path source = Paths.get("src/test/resources/sample").toAbsolutePath();
         try (Stream<Path> files = Files.walk(source)) {
             for (Path file : files.toList()) {
