@@ -163,7 +163,8 @@ final class ArenaLocation {
     /**
      * Removes the private folders of unpredictable name that earlier launches of this dock made (a
      * restart forgets them with the framework's cache), so that a squatted name does not leak an
-     * arena's worth of shared memory at every start. Only this user's private folders are touched.
+     * arena's worth of shared memory at every start. Only this user's private folders are touched,
+     * and never one whose arena another instance owns ({@link ArenaLock}).
      */
     private static void removeStale(Path directory, String folderName) {
         try (java.nio.file.DirectoryStream<Path> stale = Files.newDirectoryStream(directory, folderName + "-*")) {
@@ -171,7 +172,14 @@ final class ArenaLocation {
                 if (squatted(folder) != null) {
                     continue;
                 }
-                try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(folder)) {
+                // A folder whose arena is owned is not stale: another instance of the partition in this
+                // launch (a bundle of another version, which has no memo) is using it.
+                java.util.Optional<ArenaLock> lock = ArenaLock.tryAcquire(folder.resolve(ARENA_FILE));
+                if (lock.isEmpty()) {
+                    continue;
+                }
+                try (ArenaLock unused = lock.get();
+                        java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(folder)) {
                     for (Path file : files) {
                         Files.deleteIfExists(file);
                     }

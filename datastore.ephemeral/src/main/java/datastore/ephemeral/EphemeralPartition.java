@@ -17,7 +17,10 @@ import datastore.spi.PartitionStore;
 import datastore.spi.PartitionUsage;
 import datastore.spi.RefusedPartition;
 
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleEvent;
+import org.osgi.framework.BundleListener;
 import org.osgi.framework.Constants;
 import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.ServiceRegistration;
@@ -33,7 +36,9 @@ import org.osgi.service.metatype.annotations.Designate;
  * for the write in progress, so a hot-replace never tears a record. The component registers its
  * services itself: this {@link PartitionStore} when the arena opens, or - when the file is not an arena
  * it may reuse (not ours, a newer format of this launch, a damaged header) - a {@link RefusedPartition}
- * naming what was found, with the file untouched until its {@code format()} replaces it.
+ * naming what was found, with the file untouched until its {@code format()} replaces it. One instance
+ * at a time owns the arena ({@link ArenaLock}): a second instance, such as a bundle of another version
+ * installed beside this one, waits without registering anything until the owner stops.
  */
 @Component(service = {}, immediate = true, configurationPid = EphemeralPartition.PID)
 @Designate(ocd = EphemeralConfiguration.class)
@@ -48,6 +53,15 @@ public class EphemeralPartition implements PartitionStore {
     private ServiceRegistration<?> registration;
     private RefusedArena refusal;
     private boolean deactivated;
+    private EphemeralConfiguration config;
+    private String storage;
+    private String launchId;
+    private long capacity;
+    private Path file;
+    /** The arena's lock while this instance owns the arena (open or refused). */
+    private ArenaLock lock;
+    /** Listens for the owner's bundle to stop while another instance owns the arena. */
+    private BundleListener waiting;
 
     /** For DS, which then calls {@link #activate}. */
     public EphemeralPartition() {
@@ -58,17 +72,81 @@ public class EphemeralPartition implements PartitionStore {
     }
 
     /**
-     * Opens the arena of this framework launch and registers the partition, or its refusal.
+     * Takes the arena of this framework launch and registers the partition, or its refusal. When
+     * another instance owns the arena (a bundle of another version installed beside this one), this
+     * one registers nothing - two instances never write one arena - and takes the arena over once a
+     * bundle of the same symbolic name stops.
      *
      * @throws IllegalArgumentException if the configuration is invalid, saying which attribute and why
      */
     @Activate
     synchronized void activate(BundleContext context, EphemeralConfiguration config) {
         this.context = context;
-        String storage = context.getProperty(Constants.FRAMEWORK_STORAGE);
-        String launchId = context.getProperty(Constants.FRAMEWORK_UUID);
+        this.config = config;
+        storage = context.getProperty(Constants.FRAMEWORK_STORAGE);
+        launchId = checkLaunch(context.getProperty(Constants.FRAMEWORK_UUID));
+        capacity = checkCapacity(config);
+        file = ArenaLocation.resolve(config.path(), storage, capacity, memo(context));
+        if (takeArena()) {
+            return;
+        }
+        LOG.log(System.Logger.Level.ERROR, "the ephemeral arena " + file + " is owned by another instance of the "
+                + "ephemeral partition (a datastore.ephemeral bundle of another version installed beside this one, "
+                + "or another process configured with the same path): this instance registers no partition, so that "
+                + "two instances never write one arena, and takes the arena over when the other one stops. To "
+                + "replace the running bundle, update it in place with a jar of the same symbolic name and version, "
+                + "or uninstall the other one.");
+        Bundle own = context.getBundle();
+        waiting = event -> {
+            Bundle other = event.getBundle();
+            int type = event.getType();
+            if (other.getBundleId() != own.getBundleId() && own.getSymbolicName().equals(other.getSymbolicName())
+                    && (type == BundleEvent.STOPPED || type == BundleEvent.UNINSTALLED)) {
+                takeOver();
+            }
+        };
+        context.addBundleListener(waiting);
+        // The owner may have stopped between the first attempt and the listener.
+        takeOver();
+    }
+
+    /** Takes the arena once its owner has stopped; called on the framework's event thread. */
+    private synchronized void takeOver() {
+        if (deactivated || lock != null) {
+            return;
+        }
         try {
-            arena = openArena(config, storage, launchId, memo(context));
+            if (takeArena()) {
+                LOG.log(System.Logger.Level.INFO, "the ephemeral partition took over the arena " + file
+                        + " from the instance that stopped");
+                context.removeBundleListener(waiting);
+                waiting = null;
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "the ephemeral partition could not take over the arena " + file, e);
+        }
+    }
+
+    /**
+     * Locks the arena file if no other instance owns it, then opens it and registers the partition, or
+     * its refusal; guarded by this.
+     *
+     * @return whether this instance now owns the arena
+     */
+    private boolean takeArena() {
+        Optional<ArenaLock> taken;
+        try {
+            taken = ArenaLock.tryAcquire(file);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot lock the ephemeral arena " + file + " (" + ArenaLock.lockFile(file)
+                    + "): " + e, e);
+        }
+        if (taken.isEmpty()) {
+            return false;
+        }
+        lock = taken.get();
+        try {
+            arena = new Arena(file, capacity, launchId);
         } catch (ArenaRefusedException e) {
             LOG.log(System.Logger.Level.ERROR, "the ephemeral partition refuses to start: " + e.getMessage());
             refusal = new RefusedArena(e.getMessage(), config, storage, launchId, memo(context));
@@ -76,9 +154,14 @@ public class EphemeralPartition implements PartitionStore {
                     RefusedPartition.PARTITION, Partitions.EPHEMERAL,
                     Constants.SERVICE_RANKING, RANKING,
                     Constants.SERVICE_DESCRIPTION, "Refused ephemeral partition")));
-            return;
+            return true;
+        } catch (RuntimeException e) {
+            lock.close();
+            lock = null;
+            throw e;
         }
         registerPartition();
+        return true;
     }
 
     private void registerPartition() {
@@ -117,10 +200,21 @@ public class EphemeralPartition implements PartitionStore {
         return launchId;
     }
 
-    /** Unregisters first, so the store stops using the partition before its arena closes. */
+    /**
+     * Unregisters first, so the store stops using the partition before its arena closes; releases the
+     * arena last, so that an instance waiting for it finds it closed.
+     */
     @Deactivate
     synchronized void deactivate() {
         deactivated = true;
+        if (waiting != null) {
+            try {
+                context.removeBundleListener(waiting);
+            } catch (IllegalStateException stopping) {
+                // The bundle's context is gone; so are its listeners.
+            }
+            waiting = null;
+        }
         if (registration != null) {
             try {
                 registration.unregister();
@@ -132,6 +226,10 @@ public class EphemeralPartition implements PartitionStore {
         Arena open = arena;
         if (open != null) {
             open.close();
+        }
+        if (lock != null) {
+            lock.close();
+            lock = null;
         }
     }
 

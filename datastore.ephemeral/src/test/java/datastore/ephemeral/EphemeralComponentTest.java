@@ -21,7 +21,10 @@ import java.util.Map;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleEvent;
+import org.osgi.framework.BundleListener;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
 
@@ -52,10 +55,34 @@ public class EphemeralComponentTest {
     private final List<Registered> registered = new ArrayList<>();
     private final Map<String, String> properties = new HashMap<>();
 
+    private final List<BundleListener> listeners = new ArrayList<>();
+
+    /** A bundle of the ephemeral partition's symbolic name, as the fake framework reports it. */
+    private static Bundle bundle(long id) {
+        return (Bundle) Proxy.newProxyInstance(EphemeralComponentTest.class.getClassLoader(), new Class<?>[] {Bundle.class},
+                (proxy, method, args) -> switch (method.getName()) {
+                    case "getBundleId" -> id;
+                    case "getSymbolicName" -> "datastore.ephemeral";
+                    default -> throw new UnsupportedOperationException(method.getName());
+                });
+    }
+
     private BundleContext context() {
+        return context(1);
+    }
+
+    private BundleContext context(long bundleId) {
         return (BundleContext) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {BundleContext.class},
                 (proxy, method, args) -> {
                     switch (method.getName()) {
+                    case "getBundle":
+                        return bundle(bundleId);
+                    case "addBundleListener":
+                        listeners.add((BundleListener) args[0]);
+                        return null;
+                    case "removeBundleListener":
+                        listeners.remove(args[0]);
+                        return null;
                     case "getProperty":
                         return properties.get(args[0]);
                     case "getDataFile":
@@ -85,11 +112,54 @@ public class EphemeralComponentTest {
     }
 
     private EphemeralPartition activate(Path arena) {
+        return activate(arena, 1);
+    }
+
+    private EphemeralPartition activate(Path arena, long bundleId) {
         properties.put(Constants.FRAMEWORK_STORAGE, folder.getRoot().toString());
         properties.put(Constants.FRAMEWORK_UUID, "uuid-1");
         EphemeralPartition component = new EphemeralPartition();
-        component.activate(context(), EphemeralPartitionTest.config(1 << 20, arena.toString()));
+        component.activate(context(bundleId), EphemeralPartitionTest.config(1 << 20, arena.toString()));
         return component;
+    }
+
+    /**
+     * A second instance on the same arena (a bundle of another version installed beside the first)
+     * must not write it too: the two would each keep their own index and space accounting over one
+     * file. It registers nothing until the first one's bundle stops, then takes the arena over with
+     * every entry.
+     */
+    @Test
+    public void aSecondInstanceNeverWritesTheArenaUntilTheOwnerStops() {
+        Path arena = folder.getRoot().toPath().resolve("dock.arena");
+        EphemeralPartition first = activate(arena, 1);
+        EphemeralPartition second = activate(arena, 2);
+        try {
+            assertEquals("one partition service, the owner's", 1, live().size());
+            // Every partition service there is takes writes, as the store would route them.
+            int n = 0;
+            for (Registered registration : live()) {
+                PartitionStore store = (PartitionStore) registration.service;
+                for (int i = 0; i < 200; i++) {
+                    store.apply(List.of(Change.put(Namespace.KV, "k" + n + "-" + i, 0, ByteBuffer.wrap(bytes("v" + i)))));
+                }
+                n++;
+            }
+            first.deactivate();
+            assertTrue(live().isEmpty());
+            for (BundleListener listener : List.copyOf(listeners)) {
+                listener.bundleChanged(new BundleEvent(BundleEvent.STOPPED, bundle(1)));
+            }
+            assertEquals("the waiting instance took the arena over", 1, live().size());
+            PartitionStore store = (PartitionStore) live().get(0).service;
+            for (int i = 0; i < 200; i++) {
+                assertArrayEquals(bytes("v" + i), store.read(Namespace.KV, "k0-" + i, ArenaFixture::copy).orElseThrow());
+            }
+            assertTrue("it stopped listening", listeners.isEmpty());
+        } finally {
+            first.deactivate();
+            second.deactivate();
+        }
     }
 
     @Test

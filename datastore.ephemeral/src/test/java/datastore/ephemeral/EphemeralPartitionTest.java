@@ -162,6 +162,15 @@ public class EphemeralPartitionTest {
         assertTrue(Files.isDirectory(squat));
         chosen = next;
 
+        // An instance without the memo (a bundle of another version) while the owner runs: the owner's
+        // folder is in use, not stale, and stays with its arena.
+        try (ArenaLock owner = ArenaLock.tryAcquire(chosen).orElseThrow()) {
+            Files.writeString(chosen, "the running owner's arena");
+            Path other = ArenaLocation.automatic(List.of(shm), name, 1000, folder.getRoot().toPath().resolve("other/arena-folder"));
+            assertEquals("the running owner's arena", Files.readString(chosen));
+            assertFalse(other.equals(chosen));
+        }
+
         Path link = folder.getRoot().toPath().resolve("link-to-folder");
         Files.createSymbolicLink(link, chosen.getParent());
         assertEquals("a symbolic link", ArenaLocation.squatted(link));

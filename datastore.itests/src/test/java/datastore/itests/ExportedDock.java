@@ -40,11 +40,14 @@ final class ExportedDock implements AutoCloseable {
     private final OutputStream shellInput;
     private final StringBuffer output = new StringBuffer();
     private final Thread reader;
+    /** Whether the JVM's output has ended; guarded by {@link #output}. */
+    private boolean outputEnded;
     private final long startedNanos;
     private int commands;
     private boolean stopped;
 
-    private ExportedDock(String product, Path data, int port, Map<String, String> properties) throws IOException {
+    private ExportedDock(String product, Path data, int port, Map<String, String> properties, List<String> jvmOptions)
+            throws IOException {
         this.product = product;
         this.data = data;
         this.port = port;
@@ -63,6 +66,7 @@ final class ExportedDock implements AutoCloseable {
         all.putAll(properties);
         List<String> command = new ArrayList<>();
         command.add(javaCommand());
+        command.addAll(jvmOptions);
         all.forEach((key, value) -> command.add("-D" + key + "=" + value));
         command.add("-jar");
         command.add(jar.toString());
@@ -84,7 +88,7 @@ final class ExportedDock implements AutoCloseable {
 
     /** Like {@link #start(String, Path)}, with extra framework properties ({@code -Dkey=value}). */
     static ExportedDock start(String product, Path data, Map<String, String> properties) throws Exception {
-        ExportedDock dock = new ExportedDock(product, data, freePort(), properties);
+        ExportedDock dock = new ExportedDock(product, data, freePort(), properties, List.of());
         try {
             dock.shell("echo started");
             return dock;
@@ -99,7 +103,67 @@ final class ExportedDock implements AutoCloseable {
      * tests that race the dock's start.
      */
     static ExportedDock launch(String product, Path data) throws Exception {
-        return new ExportedDock(product, data, freePort(), Map.of());
+        return launch(product, data, Map.of(), List.of());
+    }
+
+    /**
+     * Starts the JVM of {@code product} on {@code data} with extra options for the JVM itself, and
+     * returns at once, without waiting for the framework (see {@link #awaitShell()}).
+     */
+    static ExportedDock launch(String product, Path data, Map<String, String> properties, List<String> jvmOptions)
+            throws IOException {
+        return new ExportedDock(product, data, freePort(), properties, jvmOptions);
+    }
+
+    /** Waits until the shell answers, which it does once every other bundle has been started. */
+    void awaitShell() throws IOException, InterruptedException {
+        shell("echo started");
+    }
+
+    /**
+     * Waits until the output holds one of {@code texts} at or after offset {@code from}, woken by the
+     * output itself; fails after {@code timeoutMs} or when the JVM ends without printing any.
+     *
+     * @return the offset just after the first of them found
+     */
+    int awaitOutput(int from, long timeoutMs, String... texts) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        synchronized (output) {
+            while (true) {
+                for (String text : texts) {
+                    int at = output.indexOf(text, from);
+                    if (at >= 0) {
+                        return at + text.length();
+                    }
+                }
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0 || outputEnded) {
+                    throw new AssertionError(product + ": none of " + List.of(texts) + " in the output within " + timeoutMs
+                            + " ms (JVM " + (process.isAlive() ? "running" : "ended") + "); output:\n" + output());
+                }
+                output.wait(left);
+            }
+        }
+    }
+
+    /** The length of the output so far, an offset for {@link #awaitOutput(int, long, String...)}. */
+    int outputLength() {
+        return output.length();
+    }
+
+    /**
+     * Kills the JVM with SIGKILL, as a power cut would end it: no shutdown hook, no bundle stop.
+     * Returns once the process is gone and everything it printed has been read.
+     */
+    void killHard() throws InterruptedException {
+        stopped = true;
+        // Through the handle: Process.destroyForcibly() also closes the pipes at once, which throws
+        // away whatever the JVM printed just before it died and this side has not read yet.
+        process.toHandle().destroyForcibly();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            throw new AssertionError(product + ": still running 30 s after SIGKILL");
+        }
+        reader.join(30_000);
     }
 
     /** A fresh data folder under the module's target folder. */
@@ -196,10 +260,17 @@ final class ExportedDock implements AutoCloseable {
         byte[] buffer = new byte[8192];
         try {
             for (int n; (n = in.read(buffer)) >= 0;) {
-                output.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+                synchronized (output) {
+                    output.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+                    output.notifyAll();
+                }
             }
         } catch (IOException e) {
             // The process ended; what it printed is kept.
+        }
+        synchronized (output) {
+            outputEnded = true;
+            output.notifyAll();
         }
     }
 
