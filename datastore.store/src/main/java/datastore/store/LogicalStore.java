@@ -243,7 +243,9 @@ public class LogicalStore {
 
     /**
      * Reads the visible entry: asks the partitions in lookup order and answers from the first that
-     * has it. A read that reaches the rank of a departed partition in its grace waits for it.
+     * has it, passing those whose {@link PartitionStore#mayContain} rules the name out (a partition
+     * answers that from its own state, under its own writes, so no write path can leave it behind;
+     * see the SPI). A read that reaches the rank of a departed partition in its grace waits for it.
      *
      * @throws CorruptedEntryException if the winning entry fails its checksum
      * @throws DatastoreException naming the partition, if a partition fails otherwise
@@ -264,6 +266,9 @@ public class LogicalStore {
                 }
                 Optional<EntryView> view;
                 try {
+                    if (!slot.store.mayContain(namespace, name)) {
+                        continue;
+                    }
                     view = slot.store.open(namespace, name);
                 } catch (RuntimeException e) {
                     // A partition closed under this read has left the lineup: read again without it.
@@ -308,6 +313,9 @@ public class LogicalStore {
                 }
                 Optional<T> value;
                 try {
+                    if (!slot.store.mayContain(namespace, name)) {
+                        continue;
+                    }
                     value = slot.store.read(namespace, name, decoder);
                 } catch (RuntimeException e) {
                     if (scan.restartAfterFailure(slot)) {
