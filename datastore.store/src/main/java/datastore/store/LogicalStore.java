@@ -298,13 +298,17 @@ public class LogicalStore {
      * @throws DatastoreException naming the partition, if a partition fails otherwise
      */
     <T> T readValue(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
-        Scan scan = new Scan();
+        // The walk's state is made only when a partition departs or fails: a plain read allocates nothing.
+        Slot[] slots = lineup.slots();
+        Scan scan = null;
         scan:
         for (;;) {
-            for (Slot slot : scan.slots) {
+            for (Slot slot : slots) {
                 if (slot.departed()) {
+                    scan = scan != null ? scan : new Scan(slots);
                     slot = scan.standIn(slot);
                     if (scan.restarted) {
+                        slots = scan.slots;
                         continue scan;
                     }
                     if (slot == null) {
@@ -318,7 +322,9 @@ public class LogicalStore {
                     }
                     value = slot.store.read(namespace, name, decoder);
                 } catch (RuntimeException e) {
+                    scan = scan != null ? scan : new Scan(slots);
                     if (scan.restartAfterFailure(slot)) {
+                        slots = scan.slots;
                         continue scan;
                     }
                     throw failure(slot.name, name, "read " + namespace.id() + " entry", e);
@@ -340,10 +346,19 @@ public class LogicalStore {
      * walk likewise.
      */
     private final class Scan {
-        Slot[] slots = lineup.slots();
+        Slot[] slots;
         private int restarts;
         /** Set by {@link #standIn}: start over on {@link #slots}. */
         boolean restarted;
+
+        Scan() {
+            this(lineup.slots());
+        }
+
+        /** A walk already under way on {@code slots}, which it started over none of. */
+        Scan(Slot[] slots) {
+            this.slots = slots;
+        }
 
         private boolean restart() {
             if (restarts >= maxRestarts) {
