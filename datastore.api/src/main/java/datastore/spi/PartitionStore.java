@@ -55,6 +55,20 @@ public interface PartitionStore {
         }
     }
 
+    /**
+     * Whether the partition may hold the entry: a cheap test (a presence filter, say) that lets the
+     * aggregating bundle skip a partition on the way to a lower one. It answers {@code false} only if
+     * {@link #open} and {@link #read} called at some instant during this call would have found no
+     * entry and reported no corrupted one; in particular, never for a name whose write returned before
+     * this call began. A false {@code true} only costs the lookup it would have saved. This default
+     * answers {@code true}: a partition without such a test is always asked.
+     *
+     * @since 1.3
+     */
+    default boolean mayContain(Namespace namespace, String name) {
+        return true;
+    }
+
     /** The names present in a namespace, sorted; an unmodifiable snapshot. */
     List<String> names(Namespace namespace);
 

@@ -70,6 +70,13 @@ final class Report {
         double eph = median("SmallGet.dockEphemeralHit");
         ratio("small get: ROM hit through 3 partitions / ConcurrentHashMap get", rom / limit, "<= 6x", rom / limit <= 6);
         ratio("small get: ephemeral hit / ConcurrentHashMap get", eph / limit, "<= 3x", eph / limit <= 3);
+        double decoded = median("SmallGet.limitMapGetAndDecode");
+        double run = median("SmallGet.dockRuntimeHit");
+        double miss = median("SmallGet.dockMiss");
+        line(String.format(Locale.ROOT, "| small get / map get + decode: ephemeral %s, runtime %s, ROM %s, miss %s | - | - | - |",
+                times(eph / decoded), times(run / decoded), times(rom / decoded), times(miss / decoded)));
+        line(String.format(Locale.ROOT, "| small get / ConcurrentHashMap get: runtime hit %s, miss %s | - | - | - |",
+                times(run / limit), times(miss / limit)));
         for (String peer : Peer.ALL) {
             double p = median("SmallGet.peer:peer=" + peer);
             ratio("small get: ROM hit / " + peer + " get", rom / p, "< 1x", rom < p);
@@ -172,6 +179,10 @@ final class Report {
     private void ratio(String goal, double value, String target, boolean met) {
         line(String.format(Locale.ROOT, "| %s | %s | %s | %s |", goal, Double.isNaN(value) ? "-" : String.format(Locale.ROOT,
                 "%.2fx", value), target, Double.isNaN(value) ? "not measured" : met(met)));
+    }
+
+    private static String times(double ratio) {
+        return Double.isNaN(ratio) ? "-" : String.format(Locale.ROOT, "%.2fx", ratio);
     }
 
     private static String met(double value, boolean met) {

@@ -49,10 +49,14 @@ public class SmallGet {
         }
     }
 
-    /** The limit: a {@code ConcurrentHashMap<String, String>} of the same keys and values. */
+    /**
+     * The limits: a {@code ConcurrentHashMap<String, String>} of the same keys and values, and one of
+     * the values' UTF-8 bytes, which a get decodes into a new string as every store must.
+     */
     @State(Scope.Benchmark)
     public static class Limit {
         final ConcurrentHashMap<String, String> map = new ConcurrentHashMap<>();
+        final ConcurrentHashMap<String, byte[]> bytes = new ConcurrentHashMap<>();
         String[] keys;
 
         @Setup(Level.Trial)
@@ -61,6 +65,7 @@ public class SmallGet {
             String[] values = Dock.values(keys, Data.VALUE_BYTES);
             for (int i = 0; i < keys.length; i++) {
                 map.put(keys[i], values[i]);
+                bytes.put(keys[i], values[i].getBytes(StandardCharsets.UTF_8));
             }
         }
     }
@@ -73,6 +78,8 @@ public class SmallGet {
         String[] romKeys;
         String[] runtimeKeys;
         String[] ephemeralKeys;
+        /** Keys no partition holds. */
+        String[] missingKeys;
 
         @Setup(Level.Trial)
         public void setUp() {
@@ -85,10 +92,14 @@ public class SmallGet {
             Dock.fill(dock.mountRuntime(), runtimeKeys, Dock.values(runtimeKeys, Data.VALUE_BYTES), 1000);
             ephemeralKeys = Data.keys("eph", Data.KEYS);
             Dock.fill(dock.openEphemeral(), ephemeralKeys, Dock.values(ephemeralKeys, Data.VALUE_BYTES), 1000);
+            missingKeys = Data.keys("mis", Data.KEYS);
             kv = dock.store().kv();
             check(kv.get(romKeys[romKeys.length - 1]));
             check(kv.get(runtimeKeys[runtimeKeys.length - 1]));
             check(kv.get(ephemeralKeys[ephemeralKeys.length - 1]));
+            if (!kv.get(missingKeys[missingKeys.length - 1]).isEmpty()) {
+                throw new IllegalStateException("a key meant to be missing has a value");
+            }
         }
 
         @TearDown(Level.Trial)
@@ -136,6 +147,18 @@ public class SmallGet {
     @Benchmark
     public String limitConcurrentHashMap(Limit limit, Cursor cursor) {
         return limit.map.get(limit.keys[cursor.next(limit.keys.length)]);
+    }
+
+    /** The second limit: the map get plus decoding the value's 100 bytes into a new string. */
+    @Benchmark
+    public String limitMapGetAndDecode(Limit limit, Cursor cursor) {
+        return new String(limit.bytes.get(limit.keys[cursor.next(limit.keys.length)]), StandardCharsets.UTF_8);
+    }
+
+    /** A miss through the logical store: no partition holds the key, so every one may be asked. */
+    @Benchmark
+    public String dockMiss(DockState state, Cursor cursor) {
+        return state.kv.get(state.missingKeys[cursor.next(state.missingKeys.length)]);
     }
 
     /** A ROM hit through the logical store: misses in the ephemeral and runtime partitions first. */

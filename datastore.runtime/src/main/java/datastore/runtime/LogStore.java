@@ -1,6 +1,7 @@
 package datastore.runtime;
 
 import java.io.IOException;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -13,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,6 +22,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import java.util.zip.CRC32C;
 
 import datastore.CorruptedEntryException;
@@ -152,6 +155,12 @@ final class LogStore {
     private final ConcurrentHashMap<Long, Long> damagedNames = new ConcurrentHashMap<>();
     private final List<String> problems = new CopyOnWriteArrayList<>();
     private volatile long usedPublished;
+    /**
+     * Every name in {@link #live} is in it, from before the name becomes visible: replaced (never
+     * emptied in place) only inside a publication window, so {@link #mayContain} never says no to a
+     * name a read would find.
+     */
+    private volatile PresenceFilter presence = new PresenceFilter(0);
 
     // Writer state, touched only by the group leader (or during mount).
     private final HashMap<Key, EntryLoc> keys = new HashMap<>();
@@ -985,12 +994,34 @@ final class LogStore {
     }
 
     private void publishAll() {
+        presence = rebuiltPresence();
         for (Map.Entry<Key, EntryLoc> e : keys.entrySet()) {
             if (!e.getValue().removal) {
                 live.get(e.getKey().namespace()).put(e.getKey().name(), e.getValue());
             }
         }
         usedPublished = used;
+    }
+
+    /**
+     * A presence filter of every name the writer's state holds, sized for twice as many, so that it
+     * is rebuilt only after as many new names again; removed names are left out.
+     */
+    private PresenceFilter rebuiltPresence() {
+        int names = 0;
+        for (EntryLoc loc : keys.values()) {
+            if (!loc.removal) {
+                names++;
+            }
+        }
+        PresenceFilter filter = new PresenceFilter(2 * names);
+        for (Map.Entry<Key, EntryLoc> e : keys.entrySet()) {
+            if (!e.getValue().removal) {
+                filter.add(e.getKey().namespace(), e.getKey().name());
+                filter.countAdded();
+            }
+        }
+        return filter;
     }
 
     /** Erases the whole region and mounts it empty: the explicit act that replaces a refused region. */
@@ -1182,6 +1213,95 @@ final class LogStore {
                 loc.verified = true;
             }
             return Optional.of(new LogEntryView(loc, slice, () -> unpin(ref)));
+        }
+    }
+
+    /**
+     * Decodes the entry's value straight from the mapped region, with no view and no pin: the decoder
+     * runs on a slice of the record, and its result is kept only if the record was not sealed for
+     * erasing meanwhile (every erase of a ring block seals all records on it first), so a value decoded
+     * from bytes being erased is dropped and read again. A decoder's exception counts likewise: thrown
+     * on from a record still sealed off from erasing, else read again. Misses with damage on record,
+     * values not yet checked since written, damaged and empty values take {@link #open}'s path.
+     */
+    <T> Optional<T> read(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
+        Objects.requireNonNull(decoder, "decoder");
+        ConcurrentHashMap<String, EntryLoc> names = live.get(namespace);
+        int spins = 0;
+        while (true) {
+            long seen = version;
+            if ((seen & 1) != 0) {
+                spins = backOff(spins);
+                continue;
+            }
+            EntryLoc loc = names.get(name);
+            if (version != seen) {
+                spins = backOff(spins);
+                continue;
+            }
+            if (loc == null) {
+                if (lostNewer.isEmpty() && damagedNames.isEmpty()) {
+                    return Optional.empty();
+                }
+                break;
+            }
+            if (!loc.verified || loc.damaged || loc.valueLength == 0) {
+                break;
+            }
+            RecordRef ref = loc.ref;
+            if (ref.pins.get() < 0) {
+                // Collected meanwhile: the index already names the copy.
+                spins = backOff(spins);
+                continue;
+            }
+            T value;
+            try {
+                value = decoder.apply(map.slice((int) loc.valueOffset, loc.valueLength));
+            } catch (RuntimeException e) {
+                VarHandle.acquireFence();
+                if (ref.pins.get() < 0) {
+                    spins = backOff(spins);
+                    continue;
+                }
+                throw e;
+            }
+            VarHandle.acquireFence(); // every byte the decoder read is read before the seal is checked
+            if (ref.pins.get() < 0) {
+                spins = backOff(spins);
+                continue;
+            }
+            return Optional.of(Objects.requireNonNull(value, "the decoder returned null"));
+        }
+        Optional<EntryView> view = open(namespace, name);
+        if (view.isEmpty()) {
+            return Optional.empty();
+        }
+        try (EntryView entry = view.get()) {
+            return Optional.of(Objects.requireNonNull(decoder.apply(entry.data()), "the decoder returned null"));
+        }
+    }
+
+    /**
+     * Whether a read may find the entry: false only if, as of one publication during this call, the
+     * index has no such name and no damage is on record that a read could report under it (a
+     * removal superseded by a lost write, a record whose name is damaged).
+     */
+    boolean mayContain(Namespace namespace, String name) {
+        int spins = 0;
+        while (true) {
+            long seen = version;
+            if ((seen & 1) != 0) {
+                spins = backOff(spins);
+                continue;
+            }
+            boolean may = presence.mayContain(namespace, name);
+            VarHandle.acquireFence(); // the test happens before the second read of the sequence
+            if (version != seen) {
+                spins = backOff(spins);
+                continue;
+            }
+            // Damage on record is rare and named by what a filter cannot hold: let the read report it.
+            return may || !lostNewer.isEmpty() || !damagedNames.isEmpty();
         }
     }
 
@@ -1500,6 +1620,8 @@ final class LogStore {
         try {
             version++;
             if (cleared) {
+                // The names left after a clear are the group's later writes: a filter of those only.
+                presence = rebuiltPresence();
                 for (ConcurrentHashMap<String, EntryLoc> names : live.values()) {
                     names.clear();
                 }
@@ -1509,14 +1631,23 @@ final class LogStore {
                     }
                 }
             } else {
+                PresenceFilter filter = presence;
+                boolean full = false;
                 for (Key key : touched) {
                     EntryLoc current = keys.get(key);
                     ConcurrentHashMap<String, EntryLoc> names = live.get(key.namespace());
                     if (current == null || current.removal) {
                         names.remove(key.name());
                     } else {
-                        names.put(key.name(), current);
+                        // In the filter before it is in the index, though no reader looks before the window closes.
+                        filter.add(key.namespace(), key.name());
+                        if (names.put(key.name(), current) == null) {
+                            full |= filter.countAdded();
+                        }
                     }
+                }
+                if (full) {
+                    presence = rebuiltPresence();
                 }
             }
             usedPublished = used;

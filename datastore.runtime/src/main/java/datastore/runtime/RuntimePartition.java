@@ -1,10 +1,12 @@
 package datastore.runtime;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 import datastore.Namespace;
 import datastore.PartitionUnavailableException;
@@ -274,6 +276,19 @@ public class RuntimePartition implements PartitionStore {
     @Override
     public Optional<EntryView> open(Namespace namespace, String name) {
         return mounted(name).open(namespace, name);
+    }
+
+    /** Decodes the value without a view or a pin (see {@code LogStore.read}). */
+    @Override
+    public <T> Optional<T> read(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
+        return mounted(name).read(namespace, name, decoder);
+    }
+
+    /** Tests the partition's presence filter; true while the region is refused, so a read reaches the refusal. */
+    @Override
+    public boolean mayContain(Namespace namespace, String name) {
+        LogStore s = store;
+        return s == null || s.mayContain(namespace, name);
     }
 
     @Override

@@ -68,13 +68,17 @@ public class CorruptionTest {
             LogStore store = Stores.mount(copy, w.capacity(), w.maxEntries());
             int failed = 0;
             for (Map.Entry<String, byte[]> e : model.entrySet()) {
+                // What a read finds or reports, the presence filter never rules out.
+                boolean may = store.mayContain(Namespace.KV, e.getKey());
                 Optional<EntryView> view;
                 try {
                     view = store.open(Namespace.KV, e.getKey());
                 } catch (CorruptedEntryException damaged) {
+                    assertTrue(where + ": damaged \"" + e.getKey() + "\" ruled out", may);
                     failed++;
                     continue;
                 }
+                assertTrue(where + ": \"" + e.getKey() + "\" ruled out", may || view.isEmpty());
                 assertTrue(where + ": \"" + e.getKey() + "\" is missing", view.isPresent());
                 try (EntryView v = view.get()) {
                     ByteBuffer data = v.data();
@@ -93,6 +97,7 @@ public class CorruptionTest {
                         assertFalse(where + ": removed \"" + name + "\" came back", store.open(Namespace.KV, name).isPresent());
                     } catch (CorruptedEntryException damaged) {
                         // A damaged removal record may be reported as such; it never yields data.
+                        assertTrue(where + ": damaged \"" + name + "\" ruled out", store.mayContain(Namespace.KV, name));
                         failed++;
                     }
                 }

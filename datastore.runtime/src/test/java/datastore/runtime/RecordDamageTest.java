@@ -117,6 +117,7 @@ public class RecordDamageTest {
         CorruptedEntryException e = assertThrows(CorruptedEntryException.class,
                 () -> store.open(Namespace.KV, "key0"));
         assertTrue(e.getMessage(), e.getMessage().contains("key0"));
+        assertTrue("a reported name is never ruled out", store.mayContain(Namespace.KV, "key0"));
         for (int i = 1; i < 40; i++) {
             assertArrayEquals("key" + i, expected(i), Stores.get(store, "key" + i));
         }
@@ -188,6 +189,7 @@ public class RecordDamageTest {
         CorruptedEntryException e = assertThrows(CorruptedEntryException.class,
                 () -> mounted.open(Namespace.KV, "removed"));
         assertTrue(e.getMessage(), e.getMessage().contains("removed") && e.getMessage().contains("no longer readable"));
+        assertTrue("a reported name is never ruled out", mounted.mayContain(Namespace.KV, "removed"));
         assertArrayEquals(Stores.bytes("1"), Stores.get(mounted, "kept"));
         // A new write of the name ends the report.
         Stores.apply(mounted, Stores.remove("removed"));
@@ -204,6 +206,7 @@ public class RecordDamageTest {
         LogStore after = Stores.mount(cleared, 8 * 1024, 64);
         assertThrows(CorruptedEntryException.class, () -> after.open(Namespace.KV, "a"));
         assertThrows(CorruptedEntryException.class, () -> after.open(Namespace.KV, "b"));
+        assertTrue(after.mayContain(Namespace.KV, "a") && after.mayContain(Namespace.KV, "b"));
         assertArrayEquals(Stores.bytes("3"), Stores.get(after, "c"));
     }
 

@@ -32,6 +32,12 @@ public class LogicalKvStore implements KvStore {
     /** Decodes a stored value; one instance, so that a read allocates no decoder. */
     private static final Function<ByteBuffer, String> UTF8 = LogicalKvStore::decode;
 
+    /** Values up to this size are copied out of a direct buffer into {@link #SCRATCH} to be decoded. */
+    static final int SCRATCH_BYTES = 4096;
+
+    /** Each reading thread's copy buffer, {@link #SCRATCH_BYTES} long; only {@link #decode} uses it, never reentrantly. */
+    private static final ThreadLocal<byte[]> SCRATCH = new ThreadLocal<>();
+
     private final LogicalStore store;
 
     @Activate
@@ -79,9 +85,20 @@ public class LogicalKvStore implements KvStore {
         if (data.hasArray()) {
             return new String(data.array(), data.arrayOffset() + data.position(), length, StandardCharsets.UTF_8);
         }
-        byte[] bytes = new byte[length];
-        data.get(data.position(), bytes);
-        return new String(bytes, StandardCharsets.UTF_8);
+        // A String is made from an array only: a small value goes through the thread's own, so that a
+        // read allocates the String and nothing else. The array holds no class of this bundle.
+        byte[] bytes = length <= SCRATCH_BYTES ? scratch() : new byte[length];
+        data.get(data.position(), bytes, 0, length);
+        return new String(bytes, 0, length, StandardCharsets.UTF_8);
+    }
+
+    private static byte[] scratch() {
+        byte[] bytes = SCRATCH.get();
+        if (bytes == null) {
+            bytes = new byte[SCRATCH_BYTES];
+            SCRATCH.set(bytes);
+        }
+        return bytes;
     }
 
     @Override

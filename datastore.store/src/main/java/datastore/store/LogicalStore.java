@@ -243,7 +243,9 @@ public class LogicalStore {
 
     /**
      * Reads the visible entry: asks the partitions in lookup order and answers from the first that
-     * has it. A read that reaches the rank of a departed partition in its grace waits for it.
+     * has it, passing those whose {@link PartitionStore#mayContain} rules the name out (a partition
+     * answers that from its own state, under its own writes, so no write path can leave it behind;
+     * see the SPI). A read that reaches the rank of a departed partition in its grace waits for it.
      *
      * @throws CorruptedEntryException if the winning entry fails its checksum
      * @throws DatastoreException naming the partition, if a partition fails otherwise
@@ -264,6 +266,9 @@ public class LogicalStore {
                 }
                 Optional<EntryView> view;
                 try {
+                    if (!slot.store.mayContain(namespace, name)) {
+                        continue;
+                    }
                     view = slot.store.open(namespace, name);
                 } catch (RuntimeException e) {
                     // A partition closed under this read has left the lineup: read again without it.
@@ -293,13 +298,17 @@ public class LogicalStore {
      * @throws DatastoreException naming the partition, if a partition fails otherwise
      */
     <T> T readValue(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
-        Scan scan = new Scan();
+        // The walk's state is made only when a partition departs or fails: a plain read allocates nothing.
+        Slot[] slots = lineup.slots();
+        Scan scan = null;
         scan:
         for (;;) {
-            for (Slot slot : scan.slots) {
+            for (Slot slot : slots) {
                 if (slot.departed()) {
+                    scan = scan != null ? scan : new Scan(slots);
                     slot = scan.standIn(slot);
                     if (scan.restarted) {
+                        slots = scan.slots;
                         continue scan;
                     }
                     if (slot == null) {
@@ -308,9 +317,14 @@ public class LogicalStore {
                 }
                 Optional<T> value;
                 try {
+                    if (!slot.store.mayContain(namespace, name)) {
+                        continue;
+                    }
                     value = slot.store.read(namespace, name, decoder);
                 } catch (RuntimeException e) {
+                    scan = scan != null ? scan : new Scan(slots);
                     if (scan.restartAfterFailure(slot)) {
+                        slots = scan.slots;
                         continue scan;
                     }
                     throw failure(slot.name, name, "read " + namespace.id() + " entry", e);
@@ -332,10 +346,19 @@ public class LogicalStore {
      * walk likewise.
      */
     private final class Scan {
-        Slot[] slots = lineup.slots();
+        Slot[] slots;
         private int restarts;
         /** Set by {@link #standIn}: start over on {@link #slots}. */
         boolean restarted;
+
+        Scan() {
+            this(lineup.slots());
+        }
+
+        /** A walk already under way on {@code slots}, which it started over none of. */
+        Scan(Slot[] slots) {
+            this.slots = slots;
+        }
 
         private boolean restart() {
             if (restarts >= maxRestarts) {

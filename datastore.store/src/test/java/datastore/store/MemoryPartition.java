@@ -45,6 +45,10 @@ final class MemoryPartition implements PartitionStore {
     volatile RuntimeException usageFailure;
     /** When set, runs at the start of every open(). */
     volatile Consumer<MemoryPartition> onOpen;
+    /** When set, mayContain() answers with it; else the SPI default ({@code true}). */
+    volatile java.util.function.BiPredicate<Namespace, String> presence;
+    /** How many times open() was called. */
+    final AtomicInteger opens = new AtomicInteger();
 
     MemoryPartition(String name) {
         this(name, Long.MAX_VALUE);
@@ -74,7 +78,14 @@ final class MemoryPartition implements PartitionStore {
     }
 
     @Override
+    public boolean mayContain(Namespace namespace, String key) {
+        java.util.function.BiPredicate<Namespace, String> test = presence;
+        return test == null ? PartitionStore.super.mayContain(namespace, key) : test.test(namespace, key);
+    }
+
+    @Override
     public Optional<EntryView> open(Namespace namespace, String key) {
+        opens.incrementAndGet();
         Consumer<MemoryPartition> hook = onOpen;
         if (hook != null) {
             hook.accept(this);

@@ -48,6 +48,26 @@ public class ValueReadTest {
     }
 
     @Test
+    public void aDirectBufferDecodesWhateverItsSizeAndPosition() {
+        for (int length : new int[] {0, 1, 100, LogicalKvStore.SCRATCH_BYTES, LogicalKvStore.SCRATCH_BYTES + 1, 70_000}) {
+            StringBuilder text = new StringBuilder();
+            for (int i = 0; text.length() < length; i++) {
+                text.append(i % 7 == 0 ? '\u00e9' : (char) ('a' + i % 26));
+            }
+            byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+            ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length + 10);
+            direct.position(5);
+            direct.put(bytes);
+            direct.position(5).limit(5 + bytes.length);
+            String first = LogicalKvStore.decode(direct.asReadOnlyBuffer());
+            assertEquals(text.toString(), first);
+            // The next decode on this thread does not change the string the first returned.
+            LogicalKvStore.decode(ByteBuffer.allocateDirect(bytes.length));
+            assertEquals(text.toString(), first);
+        }
+    }
+
+    @Test
     public void getFindAndLookupDecodeAlikeWhateverTheBytes() {
         byte[] malformed = {'a', (byte) 0xC3, '(', (byte) 0xF0, (byte) 0x9F, 'z'};
         TestDock dock = TestDock.standard();
