@@ -5,6 +5,8 @@ import java.util.Hashtable;
 
 import org.apache.felix.http.jetty.ConnectorFactory;
 import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.osgi.framework.BundleContext;
@@ -109,7 +111,11 @@ public final class PublicPort {
     }
 
     private Connector connector(Server server) {
-        ServerConnector connector = new ServerConnector(server) {
+        HttpConfiguration http = new HttpConfiguration();
+        // Like Felix HTTP's own connector: the answers do not name the server's make and version.
+        http.setSendServerVersion(false);
+        http.setSendXPoweredBy(false);
+        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http)) {
             @Override
             protected void doStart() throws Exception {
                 try {

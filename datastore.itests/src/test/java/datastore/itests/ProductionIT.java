@@ -48,6 +48,8 @@ public class ProductionIT {
                             + "/no/such/path")).build(), java.net.http.HttpResponse.BodyHandlers.discarding());
             assertEquals(404, missing.statusCode());
             assertEquals("nosniff", missing.headers().firstValue("X-Content-Type-Options").orElse(""));
+            assertEquals("the dock's port names no server make", java.util.Optional.empty(),
+                    missing.headers().firstValue("Server"));
             assertTrue(dock.output(), dock.output().contains("dock: ready (HTTP on http://127.0.0.1:" + dock.port() + "/)"));
             assertFalse(Files.exists(dock.data().resolve("dev-credentials.properties")));
             assertFalse(dock.output(), dock.output().contains("generated credentials"));
