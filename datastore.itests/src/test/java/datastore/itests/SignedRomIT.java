@@ -15,7 +15,7 @@ import org.junit.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import datastore.itests.ManufacturingIT.Run;
+import datastore.itests.DockTools.Run;
 
 /**
  * Signed ROM images on the exported development dock, booted on factory flash built by the tools
@@ -37,7 +37,7 @@ public class SignedRomIT {
     @Test
     public void rollbackRetiredKeyAndTransplantAreRefusedAtMountAndOverTheApi() throws Exception {
         work = ExportedDock.newDataFolder("signed");
-        Path yaml = ManufacturingIT.sample(work.resolve("sample"));
+        Path yaml = DockTools.sample(work.resolve("sample"));
         tools("rom", "keygen", "--private", "old.key", "--public", "old.pub");
         tools("rom", "keygen", "--private", "new.key", "--public", "new.pub");
         oldKey = Files.readString(work.resolve("old.pub")).strip();
@@ -113,12 +113,12 @@ public class SignedRomIT {
     }
 
     private void tools(String... args) throws Exception {
-        Run run = ManufacturingIT.tools(work, args);
+        Run run = DockTools.tools(work, args);
         assertEquals(String.join(" ", args) + ":\n" + run.output(), 0, run.status());
     }
 
     private JsonNode inspect(Path flash) throws Exception {
-        Run run = ManufacturingIT.tools(work, "flash", "inspect", flash.toString(), "--json");
+        Run run = DockTools.tools(work, "flash", "inspect", flash.toString(), "--json");
         assertEquals(run.output(), 0, run.status());
         return JSON.readTree(run.output());
     }
