@@ -1156,20 +1156,29 @@ final class LogStore {
         return List.copyOf(problems);
     }
 
+    /**
+     * The index's entry for {@code name}, or null, as of one publication: read between two equal,
+     * even values of {@code version} (an odd one means a change is being published).
+     */
+    private EntryLoc indexed(ConcurrentHashMap<String, EntryLoc> names, String name) {
+        int spins = 0;
+        while (true) {
+            long seen = version;
+            if ((seen & 1) == 0) {
+                EntryLoc loc = names.get(name);
+                if (version == seen) {
+                    return loc;
+                }
+            }
+            spins = backOff(spins);
+        }
+    }
+
     Optional<EntryView> open(Namespace namespace, String name) {
         ConcurrentHashMap<String, EntryLoc> names = live.get(namespace);
         int spins = 0;
         while (true) {
-            long seen = version;
-            if ((seen & 1) != 0) {
-                spins = backOff(spins);
-                continue;
-            }
-            EntryLoc loc = names.get(name);
-            if (version != seen) {
-                spins = backOff(spins);
-                continue;
-            }
+            EntryLoc loc = indexed(names, name);
             if (loc == null) {
                 if (!lostNewer.isEmpty()) {
                     Long revision = lostNewer.get(new Key(namespace, name));
@@ -1229,16 +1238,7 @@ final class LogStore {
         ConcurrentHashMap<String, EntryLoc> names = live.get(namespace);
         int spins = 0;
         while (true) {
-            long seen = version;
-            if ((seen & 1) != 0) {
-                spins = backOff(spins);
-                continue;
-            }
-            EntryLoc loc = names.get(name);
-            if (version != seen) {
-                spins = backOff(spins);
-                continue;
-            }
+            EntryLoc loc = indexed(names, name);
             if (loc == null) {
                 if (lostNewer.isEmpty() && damagedNames.isEmpty()) {
                     return Optional.empty();
