@@ -13,6 +13,7 @@ import datastore.ChangeEvents;
 import datastore.CorruptedEntryException;
 import datastore.DatastoreException;
 import datastore.InvalidNameException;
+import datastore.Names;
 import datastore.Namespace;
 import datastore.NoSuchPartitionException;
 import datastore.Partitions;
@@ -101,7 +102,7 @@ public class LogicalStore {
      */
     LogicalStore(String defaultPartition, long graceMillis, LongSupplier clock) {
         try {
-            EntryRules.checkName(defaultPartition);
+            Names.check(defaultPartition);
         } catch (InvalidNameException e) {
             throw new IllegalArgumentException(PID + ": default.partition is invalid: " + e.getMessage(), e);
         }
