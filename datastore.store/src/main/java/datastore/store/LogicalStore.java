@@ -51,7 +51,7 @@ import org.osgi.service.metatype.annotations.Designate;
  * unknown or null one is a {@link NoSuchPartitionException}.
  */
 @Component(name = LogicalStore.PID, service = LogicalStore.class, immediate = true)
-@Designate(ocd = StoreConfig.class)
+@Designate(ocd = StoreConfiguration.class)
 public class LogicalStore {
 
     /** The configuration PID, also the component name. */
@@ -93,7 +93,7 @@ public class LogicalStore {
     private volatile boolean closing;
 
     @Activate
-    public LogicalStore(StoreConfig config) {
+    public LogicalStore(StoreConfiguration config) {
         this(config.default_partition(), config.departure_grace_ms(), System::nanoTime);
     }
 
