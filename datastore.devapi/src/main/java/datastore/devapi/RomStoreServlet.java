@@ -143,7 +143,8 @@ public final class RomStoreServlet extends ApiServlet {
             if (entry.getValue().isTextual()) {
                 kvStore.put(entry.getKey(), entry.getValue().textValue());
             } else {
-                problems.add("kvStore." + Names.display(entry.getKey()) + ": expected a string, got " + kind(entry.getValue()));
+                problems.add("kvStore." + Names.display(entry.getKey()) + ": expected a string, got "
+                        + kind(entry.getValue()));
             }
         }
         return kvStore;

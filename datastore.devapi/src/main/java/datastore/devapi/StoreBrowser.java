@@ -250,7 +250,8 @@ public final class StoreBrowser {
         } catch (DatastoreException e) {
             throw new ApiException(ApiException.BAD_REQUEST, "key: " + e.getMessage());
         }
-        KvEntry found = entry.orElseThrow(() -> new ApiException(ApiException.NOT_FOUND, "key: no key " + Names.quote(key, 64)));
+        KvEntry found = entry.orElseThrow(
+                () -> new ApiException(ApiException.NOT_FOUND, "key: no key " + Names.quote(key, 64)));
         return JsonNodeFactory.instance.objectNode().put("key", found.key()).put("value", found.value())
                 .put("partition", found.partition());
     }

@@ -116,12 +116,14 @@ public class DatastoreCommands {
             @Parameter(names = {"-p", "--partition"}, absentValue = "") String partition,
             @Descriptor("the key") String key) {
         if (!partition.isEmpty()) {
-            return kv().lookup(key, partition).map(found -> Names.display(key) + " = " + Names.quote(found.value(), Integer.MAX_VALUE)
-                    + "  (partition " + partition + " only)").orElse("partition " + partition + " has no key " + Names.display(key));
+            return kv().lookup(key, partition)
+                    .map(found -> Names.display(key) + " = " + Names.quote(found.value(), Integer.MAX_VALUE)
+                            + "  (partition " + partition + " only)")
+                    .orElse("partition " + partition + " has no key " + Names.display(key));
         }
         Optional<KvEntry> entry = kv().lookup(key);
-        return entry.map(found -> Names.display(key) + " = " + Names.quote(found.value(), Integer.MAX_VALUE) + "  (partition "
-                + found.partition() + ")").orElse("no partition has the key " + Names.display(key));
+        return entry.map(found -> Names.display(key) + " = " + Names.quote(found.value(), Integer.MAX_VALUE)
+                + "  (partition " + found.partition() + ")").orElse("no partition has the key " + Names.display(key));
     }
 
     @Descriptor("stores a value under a key")
@@ -151,7 +153,8 @@ public class DatastoreCommands {
             return partition + " had no key " + Names.display(key) + "; nothing changed";
         }
         return "removed " + Names.display(key) + " from " + partition + store.lookup(key)
-                .map(entry -> "; now visible: " + Names.quote(entry.value(), SHOWN_VALUE_CHARS) + " from " + entry.partition())
+                .map(entry -> "; now visible: " + Names.quote(entry.value(), SHOWN_VALUE_CHARS) + " from "
+                        + entry.partition())
                 .orElse("; no partition has it now");
     }
 
@@ -181,7 +184,8 @@ public class DatastoreCommands {
             return images().lookup(tag, partition).map(DatastoreCommands::describe)
                     .orElse("partition " + partition + " has no image " + Names.display(tag));
         }
-        return images().lookup(tag).map(DatastoreCommands::describe).orElse("no partition has the image " + Names.display(tag));
+        return images().lookup(tag).map(DatastoreCommands::describe)
+                .orElse("no partition has the image " + Names.display(tag));
     }
 
     @Descriptor("writes the visible image's bytes to a file")
@@ -201,7 +205,8 @@ public class DatastoreCommands {
         byte[] bytes = new byte[data.remaining()];
         data.get(bytes);
         Files.write(path, bytes);
-        return "wrote " + size(bytes.length) + " " + image.type() + " " + Names.display(tag) + " to " + path.toAbsolutePath();
+        return "wrote " + size(bytes.length) + " " + image.type() + " " + Names.display(tag) + " to "
+                + path.toAbsolutePath();
     }
 
     @Descriptor("stores an image read from a file; its type is detected unless given")
@@ -424,8 +429,8 @@ public class DatastoreCommands {
         }
         if (target == null) {
             String names = refused.stream().map(RefusedPartition::name).sorted().collect(Collectors.joining(", "));
-            throw new IllegalArgumentException("partition " + Names.display(partition) + " has not refused its flash, so it is not "
-                    + "formatted; " + (names.isEmpty() ? "no partition is refused" : "refused: " + names));
+            throw new IllegalArgumentException("partition " + Names.display(partition) + " has not refused its flash, so "
+                    + "it is not formatted; " + (names.isEmpty() ? "no partition is refused" : "refused: " + names));
         }
         if (!force) {
             return "partition " + partition + " refused its flash: " + target.reason()

@@ -43,7 +43,8 @@ final class EntryRules {
      */
     static ByteBuffer encodeValue(String key, String value) {
         if (value == null) {
-            throw new NullPointerException("value for key " + Names.quote(key, 64) + " is null; store \"\" or remove the key");
+            throw new NullPointerException("value for key " + Names.quote(key, 64)
+                    + " is null; store \"\" or remove the key");
         }
         // A char encodes to at most 3 UTF-8 bytes (a surrogate pair to 4 for 2 chars), so only long
         // strings need the exact count before encoding.
@@ -88,7 +89,7 @@ final class EntryRules {
                 at++;
             }
         }
-        return new DatastoreException("value for key " + Names.quote(key, 64) + " is not well-formed UTF-16: unpaired surrogate at index "
-                + at + "; it cannot be stored as UTF-8", null, key);
+        return new DatastoreException("value for key " + Names.quote(key, 64) + " is not well-formed UTF-16: unpaired "
+                + "surrogate at index " + at + "; it cannot be stored as UTF-8", null, key);
     }
 }
