@@ -118,6 +118,26 @@ public final class Names {
         return text.toString();
     }
 
+    /**
+     * A name, or a value shown beside names, as one quoted field: {@link #display} of at most
+     * {@code maxCodePoints} code points in double quotes, a double quote inside written as
+     * {@code \"}, and {@code ...} after the closing quote when the text was cut. Null is shown as
+     * {@code null}, without quotes.
+     *
+     * @throws IllegalArgumentException if {@code maxCodePoints} is negative
+     */
+    public static String quote(String text, int maxCodePoints) {
+        if (maxCodePoints < 0) {
+            throw new IllegalArgumentException("maxCodePoints must not be negative, not " + maxCodePoints);
+        }
+        if (text == null) {
+            return "null";
+        }
+        boolean cut = text.codePointCount(0, text.length()) > maxCodePoints;
+        String shown = cut ? text.substring(0, text.offsetByCodePoints(0, maxCodePoints)) : text;
+        return "\"" + display(shown).replace("\"", "\\\"") + "\"" + (cut ? "..." : "");
+    }
+
     private static String escape(int codePoint) {
         return codePoint > 0xFFFF ? String.format("\\U%08x", codePoint) : String.format("\\u%04x", codePoint);
     }

@@ -20,7 +20,7 @@ import org.osgi.service.metatype.annotations.Designate;
  * of this bundle it starts disabled and only {@link DevelopmentMode} enables it.
  */
 @Component(name = DevApi.PID, service = DevApi.class, enabled = false)
-@Designate(ocd = DevApiConfig.class)
+@Designate(ocd = DevApiConfiguration.class)
 public final class DevApi {
 
     /** The configuration PID, also the component name. */
@@ -44,17 +44,17 @@ public final class DevApi {
      * @throws IOException if the generated credentials cannot be read or kept
      */
     @Activate
-    public DevApi(DevApiConfig config, BundleContext context) throws IOException {
+    public DevApi(DevApiConfiguration config, BundleContext context) throws IOException {
         this(config, DevCredentials.resolve(config, credentialsFile(context), new SecureRandom(), System.out),
                 new AccessTokens(checkTtl(config.token_ttl_seconds()), System::nanoTime, System::currentTimeMillis,
                         new SecureRandom()));
     }
 
-    DevApi(DevApiConfig config, DevCredentials credentials, AccessTokens tokens) {
+    DevApi(DevApiConfiguration config, DevCredentials credentials, AccessTokens tokens) {
         this.terms = terms(config, credentials, tokens);
     }
 
-    private static Terms terms(DevApiConfig config, DevCredentials credentials, AccessTokens tokens) {
+    private static Terms terms(DevApiConfiguration config, DevCredentials credentials, AccessTokens tokens) {
         checkTtl(config.token_ttl_seconds());
         if (config.max_body_bytes() < MIN_BODY_BYTES || config.max_body_bytes() > MAX_BODY_BYTES) {
             throw new IllegalArgumentException(PID + ": max.body.bytes is " + config.max_body_bytes()
@@ -71,7 +71,7 @@ public final class DevApi {
      * @throws IOException if the generated credentials cannot be read or kept
      */
     @Modified
-    void modified(DevApiConfig config, BundleContext context) throws IOException {
+    void modified(DevApiConfiguration config, BundleContext context) throws IOException {
         checkTtl(config.token_ttl_seconds());
         DevCredentials credentials = DevCredentials.resolve(config, credentialsFile(context), new SecureRandom(),
                 System.out);

@@ -99,7 +99,7 @@ record DevCredentials(String dockId, String clientId, String clientSecret, Strin
      *         or the file exists but lacks a value
      * @throws IOException if the file cannot be read or written
      */
-    static DevCredentials resolve(DevApiConfig config, Path file, SecureRandom random, PrintStream console)
+    static DevCredentials resolve(DevApiConfiguration config, Path file, SecureRandom random, PrintStream console)
             throws IOException {
         String dockId = config.dock_id().strip();
         String clientId = config.client_id().strip();

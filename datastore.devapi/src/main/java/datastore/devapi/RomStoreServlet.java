@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import datastore.DatastoreException;
 import datastore.InvalidImageException;
+import datastore.Names;
 import datastore.image.ImageFormat;
 import datastore.image.ImageType;
 import datastore.spi.InvalidRomContentException;
@@ -142,7 +143,8 @@ public final class RomStoreServlet extends ApiServlet {
             if (entry.getValue().isTextual()) {
                 kvStore.put(entry.getKey(), entry.getValue().textValue());
             } else {
-                problems.add("kvStore." + entry.getKey() + ": expected a string, got " + kind(entry.getValue()));
+                problems.add("kvStore." + Names.display(entry.getKey()) + ": expected a string, got "
+                        + kind(entry.getValue()));
             }
         }
         return kvStore;
@@ -157,7 +159,7 @@ public final class RomStoreServlet extends ApiServlet {
         }
         for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext();) {
             Map.Entry<String, JsonNode> entry = it.next();
-            String field = "images." + entry.getKey();
+            String field = "images." + Names.display(entry.getKey());
             JsonNode image = entry.getValue();
             if (!image.isObject()) {
                 problems.add(field + ": expected an object {\"type\", \"data\"}, got " + kind(image));

@@ -18,6 +18,7 @@ import datastore.ImageToken;
 import datastore.ImageView;
 import datastore.KvEntry;
 import datastore.KvStore;
+import datastore.Names;
 import datastore.Namespace;
 import datastore.PartitionUnavailableException;
 import datastore.Partitions;
@@ -249,7 +250,8 @@ public final class StoreBrowser {
         } catch (DatastoreException e) {
             throw new ApiException(ApiException.BAD_REQUEST, "key: " + e.getMessage());
         }
-        KvEntry found = entry.orElseThrow(() -> new ApiException(ApiException.NOT_FOUND, "key: no key \"" + key + "\""));
+        KvEntry found = entry.orElseThrow(
+                () -> new ApiException(ApiException.NOT_FOUND, "key: no key " + Names.quote(key, 64)));
         return JsonNodeFactory.instance.objectNode().put("key", found.key()).put("value", found.value())
                 .put("partition", found.partition());
     }
@@ -299,7 +301,7 @@ public final class StoreBrowser {
         datastore.Image image;
         try {
             image = store.find(tag, partition).orElseThrow(() -> new ApiException(ApiException.NOT_FOUND,
-                    "tag: partition " + partition + " has no image tagged \"" + tag + "\""));
+                    "tag: partition " + partition + " has no image tagged " + Names.quote(tag, 64)));
         } catch (datastore.NoSuchPartitionException e) {
             throw new ApiException(ApiException.NOT_FOUND, "partition: " + e.getMessage());
         } catch (DatastoreException e) {
@@ -338,7 +340,7 @@ public final class StoreBrowser {
             try {
                 token = store.getToken(tag);
             } catch (EntryNotFoundException e) {
-                throw new ApiException(ApiException.NOT_FOUND, "tag: no image tagged \"" + tag + "\"");
+                throw new ApiException(ApiException.NOT_FOUND, "tag: no image tagged " + Names.quote(tag, 64));
             } catch (DatastoreException e) {
                 throw new ApiException(ApiException.BAD_REQUEST, "tag: " + e.getMessage());
             }

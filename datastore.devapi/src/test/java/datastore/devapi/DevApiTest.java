@@ -167,8 +167,8 @@ public class DevApiTest {
     public void theDefaultBodyLimitHoldsAFullRomStoreInBase64() {
         long payload = 13L * 1024 * 1024;
         long base64 = (payload + 2) / 3 * 4;
-        assertTrue(DevApiConfig.DEFAULT_MAX_BODY_BYTES > base64 + 64 * 1024);
-        assertEquals(DevApiConfig.DEFAULT_MAX_BODY_BYTES,
+        assertTrue(DevApiConfiguration.DEFAULT_MAX_BODY_BYTES > base64 + 64 * 1024);
+        assertEquals(DevApiConfiguration.DEFAULT_MAX_BODY_BYTES,
                 new DevApi(Fakes.config(Map.of()), new DevCredentials("d", "c", "s", "e"),
                         new AccessTokens(1, System::nanoTime, System::currentTimeMillis, new SecureRandom())).maxBodyBytes());
     }

@@ -50,9 +50,9 @@ final class Fakes {
     }
 
     /** A configuration with the defaults of its annotation, overridden by {@code values} (keyed by method name). */
-    static DevApiConfig config(Map<String, Object> values) {
-        return (DevApiConfig) Proxy.newProxyInstance(DevApiConfig.class.getClassLoader(),
-                new Class<?>[] {DevApiConfig.class}, (proxy, method, args) -> {
+    static DevApiConfiguration config(Map<String, Object> values) {
+        return (DevApiConfiguration) Proxy.newProxyInstance(DevApiConfiguration.class.getClassLoader(),
+                new Class<?>[] {DevApiConfiguration.class}, (proxy, method, args) -> {
                     if (values.containsKey(method.getName())) {
                         return values.get(method.getName());
                     }
@@ -60,7 +60,7 @@ final class Fakes {
                         return method.getDefaultValue();
                     }
                     if (method.getName().equals("annotationType")) {
-                        return DevApiConfig.class;
+                        return DevApiConfiguration.class;
                     }
                     throw new UnsupportedOperationException(method.getName());
                 });

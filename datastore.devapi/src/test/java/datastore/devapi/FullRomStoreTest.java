@@ -42,7 +42,7 @@ public class FullRomStoreTest {
                     "{}", "{}");
             reply = server.post(RomStoreServlet.PATH, token, tooLarge);
             DevApiHttpTest.assertErrors(reply, 413, "body: " + tooLarge.getBytes(StandardCharsets.UTF_8).length
-                    + " bytes is more than the limit of " + DevApiConfig.DEFAULT_MAX_BODY_BYTES);
+                    + " bytes is more than the limit of " + DevApiConfiguration.DEFAULT_MAX_BODY_BYTES);
             assertEquals(2, rom.generation);
         }
     }

@@ -19,9 +19,7 @@ import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
-import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
-import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 import datastore.Partitions;
 import datastore.flash.FlashRegion;
@@ -43,62 +41,14 @@ import datastore.spi.RefusedPartition;
  * layout.
  */
 @Component(immediate = true)
-@Designate(ocd = FlashPartitionTable.Config.class)
+@Designate(ocd = FlashConfiguration.class)
 public final class FlashPartitionTable {
     /** Framework property naming the folder of the dock's persistent data, where the flash file goes by default. */
     public static final String DATA_DIR = "datastore.data.dir";
     /** The flash file's name inside the data folder. */
     public static final String FLASH_FILE = "flash.img";
 
-    private static final long MIB = 1024 * 1024;
     private static final System.Logger LOG = System.getLogger(FlashPartitionTable.class.getName());
-
-    @ObjectClassDefinition(name = "Dock Datastore flash",
-            description = "The flash device and its partition table. Offsets and sizes are in bytes and must be "
-                    + "multiples of the erase block size; a partition of size 0 is not registered. Changing the "
-                    + "flash size or erase block size of an existing flash file is refused.")
-    @interface Config {
-        @AttributeDefinition(name = "Flash file",
-                description = "The file holding the flash image. Empty: flash.img in the folder named by the "
-                        + "datastore.data.dir framework property, else in the framework storage folder.")
-        String path() default "";
-
-        @AttributeDefinition(name = "Flash size", description = "The size of the whole flash device in bytes "
-                + "(default 128 MiB, a 1 Gbit NOR chip). Partitions need not fill it.")
-        long size() default 128 * MIB;
-
-        @AttributeDefinition(name = "Erase block size",
-                description = "The size of one erase block in bytes, a power of two.")
-        int erase_block_size() default 65536;
-
-        @AttributeDefinition(name = "Program size", description = "The program granularity in bytes: a power of "
-                + "two no larger than the erase block; programs are aligned to it.")
-        int program_size() default 16;
-
-        @AttributeDefinition(name = "ROM offset", description = "Where the ROM (factory) partition starts.")
-        long rom_offset() default 0;
-
-        @AttributeDefinition(name = "ROM size", description = "The ROM partition's size in bytes (default 28 MiB: "
-                + "two slots of 13 MiB payload, their indexes and a commit record).")
-        long rom_size() default 28 * MIB;
-
-        @AttributeDefinition(name = "Runtime offset", description = "Where the runtime partition starts (default "
-                + "32 MiB, leaving 4 MiB after the ROM that it can grow into without moving the runtime partition).")
-        long runtime_offset() default 32 * MIB;
-
-        @AttributeDefinition(name = "Runtime size", description = "The runtime partition's size in bytes (default "
-                + "80 MiB: 13 MiB payload in up to 131072 entries with their record overhead, room for the largest "
-                + "single write and for garbage collection to move the largest record while values stay contiguous; "
-                + "the runtime partition needs 1223 blocks of 64 KiB for its default configuration).")
-        long runtime_size() default 80 * MIB;
-
-        @AttributeDefinition(name = "Accept a changed partition table", description = "Off (the default): a region "
-                + "whose place on the flash's own partition table differs from this configuration (resized, moved, "
-                + "swapped, or a table of another geometry or a newer format) is not registered; a refused partition "
-                + "service names both sides and formats it on request. On: at activation every such region is ERASED "
-                + "and the configured table written to the flash. Turn it on for one activation, then off again.")
-        boolean accept_table_change() default false;
-    }
 
     private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
     /** The regions refused at activation and not formatted since; guarded by this. */
@@ -119,7 +69,7 @@ public final class FlashPartitionTable {
      * @throws IOException if the flash file cannot be opened or does not match the layout
      */
     @Activate
-    synchronized void activate(BundleContext context, Config config) throws IOException {
+    synchronized void activate(BundleContext context, FlashConfiguration config) throws IOException {
         String described = context.getProperty(FlashRegion.FLASH_FILE);
         Path file;
         FlashLayout layout;
@@ -401,7 +351,7 @@ public final class FlashPartitionTable {
                 .toList()));
     }
 
-    static FlashLayout layout(Config config) {
+    static FlashLayout layout(FlashConfiguration config) {
         return FlashLayout.of(config.size(), config.erase_block_size(), config.program_size(),
                 new FlashLayout.Region(Partitions.ROM, config.rom_offset(), config.rom_size()),
                 new FlashLayout.Region(Partitions.RUNTIME, config.runtime_offset(), config.runtime_size()));

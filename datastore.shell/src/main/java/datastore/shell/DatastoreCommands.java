@@ -16,6 +16,7 @@ import datastore.ImageInfo;
 import datastore.ImageStore;
 import datastore.KvEntry;
 import datastore.KvStore;
+import datastore.Names;
 import datastore.Namespace;
 import datastore.Partitions;
 import datastore.image.ImageFormat;
@@ -100,10 +101,10 @@ public class DatastoreCommands {
         TextTable table = new TextTable("KEY", "PARTITION", "VALUE");
         for (String key : store.list()) {
             try {
-                store.lookup(key).ifPresent(entry -> table.row(shown(key), entry.partition(),
-                        quoted(entry.value(), SHOWN_VALUE_CHARS)));
+                store.lookup(key).ifPresent(entry -> table.row(Names.display(key), entry.partition(),
+                        Names.quote(entry.value(), SHOWN_VALUE_CHARS)));
             } catch (DatastoreException e) {
-                table.row(shown(key), e.partition().orElse("?"), "<" + e.getMessage() + ">");
+                table.row(Names.display(key), e.partition().orElse("?"), "<" + e.getMessage() + ">");
             }
         }
         return table.size() == 0 ? "no keys" : table + "\n" + table.size() + (table.size() == 1 ? " key" : " keys");
@@ -115,12 +116,14 @@ public class DatastoreCommands {
             @Parameter(names = {"-p", "--partition"}, absentValue = "") String partition,
             @Descriptor("the key") String key) {
         if (!partition.isEmpty()) {
-            return kv().lookup(key, partition).map(found -> shown(key) + " = " + quoted(found.value(), Integer.MAX_VALUE)
-                    + "  (partition " + partition + " only)").orElse("partition " + partition + " has no key " + shown(key));
+            return kv().lookup(key, partition)
+                    .map(found -> Names.display(key) + " = " + Names.quote(found.value(), Integer.MAX_VALUE)
+                            + "  (partition " + partition + " only)")
+                    .orElse("partition " + partition + " has no key " + Names.display(key));
         }
         Optional<KvEntry> entry = kv().lookup(key);
-        return entry.map(found -> shown(key) + " = " + quoted(found.value(), Integer.MAX_VALUE) + "  (partition "
-                + found.partition() + ")").orElse("no partition has the key " + shown(key));
+        return entry.map(found -> Names.display(key) + " = " + Names.quote(found.value(), Integer.MAX_VALUE)
+                + "  (partition " + found.partition() + ")").orElse("no partition has the key " + Names.display(key));
     }
 
     @Descriptor("stores a value under a key")
@@ -136,7 +139,7 @@ public class DatastoreCommands {
             store.put(key, value, partition);
         }
         String where = store.lookup(key).map(KvEntry::partition).orElse("?");
-        return "stored " + shown(key) + " in " + (partition.isEmpty() ? "the default partition" : partition)
+        return "stored " + Names.display(key) + " in " + (partition.isEmpty() ? "the default partition" : partition)
                 + visibility(partition, where);
     }
 
@@ -147,10 +150,11 @@ public class DatastoreCommands {
             @Descriptor("the key") String key) {
         KvStore store = kv();
         if (!store.remove(key, partition)) {
-            return partition + " had no key " + shown(key) + "; nothing changed";
+            return partition + " had no key " + Names.display(key) + "; nothing changed";
         }
-        return "removed " + shown(key) + " from " + partition + store.lookup(key)
-                .map(entry -> "; now visible: " + quoted(entry.value(), SHOWN_VALUE_CHARS) + " from " + entry.partition())
+        return "removed " + Names.display(key) + " from " + partition + store.lookup(key)
+                .map(entry -> "; now visible: " + Names.quote(entry.value(), SHOWN_VALUE_CHARS) + " from "
+                        + entry.partition())
                 .orElse("; no partition has it now");
     }
 
@@ -162,10 +166,10 @@ public class DatastoreCommands {
         TextTable table = new TextTable("TAG", "TYPE", "SIZE", "PIXELS", "PARTITION");
         for (String tag : store.list()) {
             try {
-                store.lookup(tag).ifPresent(info -> table.row(shown(tag), info.type(), size(info.size()),
+                store.lookup(tag).ifPresent(info -> table.row(Names.display(tag), info.type(), size(info.size()),
                         info.width() + "x" + info.height(), info.partition()));
             } catch (DatastoreException e) {
-                table.row(shown(tag), "?", "?", "?", "<" + e.getMessage() + ">");
+                table.row(Names.display(tag), "?", "?", "?", "<" + e.getMessage() + ">");
             }
         }
         return table.size() == 0 ? "no images" : table + "\n" + table.size() + (table.size() == 1 ? " image" : " images");
@@ -178,9 +182,10 @@ public class DatastoreCommands {
             @Descriptor("the tag") String tag) {
         if (!partition.isEmpty()) {
             return images().lookup(tag, partition).map(DatastoreCommands::describe)
-                    .orElse("partition " + partition + " has no image " + shown(tag));
+                    .orElse("partition " + partition + " has no image " + Names.display(tag));
         }
-        return images().lookup(tag).map(DatastoreCommands::describe).orElse("no partition has the image " + shown(tag));
+        return images().lookup(tag).map(DatastoreCommands::describe)
+                .orElse("no partition has the image " + Names.display(tag));
     }
 
     @Descriptor("writes the visible image's bytes to a file")
@@ -193,14 +198,15 @@ public class DatastoreCommands {
         Image image = partition.isEmpty() ? store.get(tag) : store.find(tag, partition).orElse(Image.NONE);
         if (image.type() == ImageType.NONE) {
             return (partition.isEmpty() ? "no partition has the image " : "partition " + partition + " has no image ")
-                    + shown(tag) + "; " + file + " not written";
+                    + Names.display(tag) + "; " + file + " not written";
         }
         Path path = Path.of(file);
         ByteBuffer data = image.data();
         byte[] bytes = new byte[data.remaining()];
         data.get(bytes);
         Files.write(path, bytes);
-        return "wrote " + size(bytes.length) + " " + image.type() + " " + shown(tag) + " to " + path.toAbsolutePath();
+        return "wrote " + size(bytes.length) + " " + image.type() + " " + Names.display(tag) + " to "
+                + path.toAbsolutePath();
     }
 
     @Descriptor("stores an image read from a file; its type is detected unless given")
@@ -220,7 +226,7 @@ public class DatastoreCommands {
             store.put(tag, data, imageType, partition);
         }
         String where = store.lookup(tag).map(ImageInfo::partition).orElse("?");
-        return "stored " + imageType + " " + shown(tag) + " (" + size(data.length) + ") in "
+        return "stored " + imageType + " " + Names.display(tag) + " (" + size(data.length) + ") in "
                 + (partition.isEmpty() ? "the default partition" : partition) + visibility(partition, where);
     }
 
@@ -231,9 +237,9 @@ public class DatastoreCommands {
             @Descriptor("the tag") String tag) {
         ImageStore store = images();
         if (!store.remove(tag, partition)) {
-            return partition + " had no image " + shown(tag) + "; nothing changed";
+            return partition + " had no image " + Names.display(tag) + "; nothing changed";
         }
-        return "removed " + shown(tag) + " from " + partition + store.lookup(tag)
+        return "removed " + Names.display(tag) + " from " + partition + store.lookup(tag)
                 .map(info -> "; now visible: " + describe(info)).orElse("; no partition has it now");
     }
 
@@ -423,8 +429,8 @@ public class DatastoreCommands {
         }
         if (target == null) {
             String names = refused.stream().map(RefusedPartition::name).sorted().collect(Collectors.joining(", "));
-            throw new IllegalArgumentException("partition " + shown(partition) + " has not refused its flash, so it is not "
-                    + "formatted; " + (names.isEmpty() ? "no partition is refused" : "refused: " + names));
+            throw new IllegalArgumentException("partition " + Names.display(partition) + " has not refused its flash, so "
+                    + "it is not formatted; " + (names.isEmpty() ? "no partition is refused" : "refused: " + names));
         }
         if (!force) {
             return "partition " + partition + " refused its flash: " + target.reason()
@@ -547,19 +553,8 @@ public class DatastoreCommands {
     }
 
     private static String describe(ImageInfo info) {
-        return shown(info.tag()) + ": " + info.type() + ", " + size(info.size()) + ", " + info.width() + "x"
+        return Names.display(info.tag()) + ": " + info.type() + ", " + size(info.size()) + ", " + info.width() + "x"
                 + info.height() + " pixels, partition " + info.partition();
-    }
-
-    /** A name with control characters escaped, so a listing stays one line per entry. */
-    static String shown(String name) {
-        return datastore.Names.display(name);
-    }
-
-    /** A value in quotes with control characters escaped, cut to {@code max} characters with "...". */
-    static String quoted(String value, int max) {
-        String cut = value.length() > max ? value.substring(0, max) : value;
-        return "\"" + shown(cut).replace("\"", "\\\"") + "\"" + (cut.length() < value.length() ? "..." : "");
     }
 
     /** A byte count for people: bytes below 1 KiB, else KiB or MiB with one decimal. */

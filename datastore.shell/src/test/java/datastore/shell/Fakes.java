@@ -15,7 +15,7 @@ import datastore.ImageStore;
 import datastore.ImageToken;
 import datastore.ImageView;
 import datastore.InvalidImageException;
-import datastore.InvalidNameException;
+import datastore.Names;
 import datastore.KvBatch;
 import datastore.KvEntry;
 import datastore.KvStore;
@@ -65,9 +65,7 @@ final class Fakes {
         }
 
         TreeMap<String, V> writable(String name, String partition) {
-            if (name.isEmpty() || name.chars().anyMatch(Character::isISOControl)) {
-                throw new InvalidNameException(name, "empty or with a control character");
-            }
+            Names.check(name);
             TreeMap<String, V> map = partitions.get(partition);
             if (map == null) {
                 throw new NoSuchPartitionException(partition);

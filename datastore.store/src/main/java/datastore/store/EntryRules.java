@@ -7,29 +7,18 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 import datastore.DatastoreException;
-import datastore.InvalidNameException;
-import datastore.Limits;
 import datastore.Names;
 import datastore.Namespace;
 import datastore.ValueTooLargeException;
 
 /**
- * The checks every name and value passes before it reaches a partition: the name rules of
- * {@link Limits} and the value limit of each {@link Namespace}. A {@code null} name is refused like
- * any other invalid name, so callers never see a {@link NullPointerException} for one.
+ * The checks every value passes before it reaches a partition: the value limit of each
+ * {@link Namespace} and well-formed UTF-16 for key-value values. Names are checked by
+ * {@link Names#check}, the API's one home of the name rules.
  */
 final class EntryRules {
 
     private EntryRules() {
-    }
-
-    /**
-     * Refuses a name that breaks the rules of {@link Names#check}.
-     *
-     * @throws InvalidNameException saying which rule the name breaks
-     */
-    static String checkName(String name) {
-        return Names.check(name);
     }
 
     /**
@@ -54,7 +43,8 @@ final class EntryRules {
      */
     static ByteBuffer encodeValue(String key, String value) {
         if (value == null) {
-            throw new NullPointerException("value for key \"" + key + "\" is null; store \"\" or remove the key");
+            throw new NullPointerException("value for key " + Names.quote(key, 64)
+                    + " is null; store \"\" or remove the key");
         }
         // A char encodes to at most 3 UTF-8 bytes (a surrogate pair to 4 for 2 chars), so only long
         // strings need the exact count before encoding.
@@ -99,11 +89,7 @@ final class EntryRules {
                 at++;
             }
         }
-        return new DatastoreException("value for key \"" + key + "\" is not well-formed UTF-16: unpaired surrogate at index "
-                + at + "; it cannot be stored as UTF-8", null, key);
-    }
-
-    private static String hex(char c) {
-        return String.format("%04x", (int) c);
+        return new DatastoreException("value for key " + Names.quote(key, 64) + " is not well-formed UTF-16: unpaired "
+                + "surrogate at index " + at + "; it cannot be stored as UTF-8", null, key);
     }
 }

@@ -8,7 +8,7 @@ import java.util.Set;
 
 import datastore.ChangeEvents;
 import datastore.DatastoreException;
-import datastore.store.PartitionLineup.Slot;
+import datastore.store.PartitionLineup.Member;
 import datastore.system.FactoryReset;
 
 import org.osgi.service.component.annotations.Activate;
@@ -48,15 +48,15 @@ public class LogicalFactoryReset implements FactoryReset {
     public List<String> reset() {
         Set<String> cleared = new LinkedHashSet<>();
         List<DatastoreException> failures = new ArrayList<>();
-        for (Slot slot : store.settledPartitions()) {
+        for (Member member : store.settledPartitions()) {
             try {
-                if (slot.store.readOnly()) {
+                if (member.store.readOnly()) {
                     continue;
                 }
-                slot.store.clear();
-                cleared.add(slot.name);
+                member.store.clear();
+                cleared.add(member.name);
             } catch (RuntimeException e) {
-                failures.add(LogicalStore.failure(slot.name, null, "clear", e));
+                failures.add(LogicalStore.failure(member.name, null, "clear", e));
             }
         }
         if (!failures.isEmpty()) {

@@ -13,6 +13,7 @@ import datastore.ImageStore;
 import datastore.ImageToken;
 import datastore.ImageView;
 import datastore.InvalidImageException;
+import datastore.Names;
 import datastore.Namespace;
 import datastore.NoSuchPartitionException;
 import datastore.StaleTokenException;
@@ -61,7 +62,7 @@ public class LogicalImageStore implements ImageStore {
 
     @Override
     public Optional<Image> find(String tag) {
-        EntryRules.checkName(tag);
+        Names.check(tag);
         return store.read(Namespace.IMAGE, tag,
                 (partition, view) -> new Image(LogicalStore.copyOut(view), typeOf(partition, view)));
     }
@@ -73,7 +74,7 @@ public class LogicalImageStore implements ImageStore {
      */
     @Override
     public Optional<ImageInfo> lookup(String tag) {
-        EntryRules.checkName(tag);
+        Names.check(tag);
         return store.read(Namespace.IMAGE, tag, (partition, view) -> {
             ImageType type = typeOf(partition, view);
             ByteBuffer data = view.data();
@@ -84,14 +85,14 @@ public class LogicalImageStore implements ImageStore {
 
     @Override
     public Optional<Image> find(String tag, String partition) {
-        EntryRules.checkName(tag);
+        Names.check(tag);
         return store.readIn(partition, Namespace.IMAGE, tag,
                 view -> new Image(LogicalStore.copyOut(view), typeOf(partition, view)));
     }
 
     @Override
     public Optional<ImageInfo> lookup(String tag, String partition) {
-        EntryRules.checkName(tag);
+        Names.check(tag);
         return store.readIn(partition, Namespace.IMAGE, tag, view -> {
             ImageType type = typeOf(partition, view);
             ByteBuffer data = view.data();
@@ -102,7 +103,7 @@ public class LogicalImageStore implements ImageStore {
 
     @Override
     public ImageToken getToken(String tag) {
-        EntryRules.checkName(tag);
+        Names.check(tag);
         return store.read(Namespace.IMAGE, tag, (partition, view) -> new StoreImageToken(store, partition, tag,
                 view.revision(), typeOf(partition, view), view.data().remaining()))
                 .orElseThrow(() -> new EntryNotFoundException(Namespace.IMAGE, tag));
@@ -150,7 +151,7 @@ public class LogicalImageStore implements ImageStore {
      */
     @Override
     public void put(String tag, byte[] data, ImageType type, String partition) {
-        EntryRules.checkName(tag);
+        Names.check(tag);
         Objects.requireNonNull(data, "data");
         Objects.requireNonNull(type, "type");
         if (type == ImageType.NONE) {
@@ -165,7 +166,7 @@ public class LogicalImageStore implements ImageStore {
 
     @Override
     public boolean remove(String tag, String partition) {
-        EntryRules.checkName(tag);
+        Names.check(tag);
         return store.removeEntry(Namespace.IMAGE, tag, partition);
     }
 

@@ -7,6 +7,7 @@ import java.util.Map;
 
 import datastore.ChangeEvents;
 import datastore.KvBatch;
+import datastore.Names;
 import datastore.Namespace;
 import datastore.spi.Change;
 
@@ -31,7 +32,7 @@ final class LogicalKvBatch implements KvBatch {
     @Override
     public KvBatch put(String key, String value) {
         checkOpen();
-        EntryRules.checkName(key);
+        Names.check(key);
         changes.put(key, Change.put(Namespace.KV, key, 0, EntryRules.encodeValue(key, value)));
         return this;
     }
@@ -39,7 +40,7 @@ final class LogicalKvBatch implements KvBatch {
     @Override
     public KvBatch remove(String key) {
         checkOpen();
-        EntryRules.checkName(key);
+        Names.check(key);
         changes.put(key, Change.remove(Namespace.KV, key));
         return this;
     }

@@ -9,6 +9,7 @@ import java.util.function.Function;
 import datastore.KvBatch;
 import datastore.KvEntry;
 import datastore.KvStore;
+import datastore.Names;
 import datastore.Namespace;
 
 import org.osgi.service.component.annotations.Activate;
@@ -19,7 +20,7 @@ import org.osgi.service.component.propertytypes.ServiceDescription;
 
 /**
  * The {@link KvStore} service: key-value settings over the logical store's partitions, stored as
- * UTF-8. Names are checked by {@link EntryRules} before anything reaches a partition; a null key is
+ * UTF-8. Names are checked by {@link Names#check} before anything reaches a partition; a null key is
  * an {@link datastore.InvalidNameException}, a null partition a
  * {@link datastore.NoSuchPartitionException}, a null value a {@link NullPointerException}, and a
  * value that is not well-formed UTF-16 (an unpaired surrogate) a plain
@@ -52,26 +53,26 @@ public class LogicalKvStore implements KvStore {
 
     @Override
     public String get(String key) {
-        EntryRules.checkName(key);
+        Names.check(key);
         String value = store.readValue(Namespace.KV, key, UTF8);
         return value == null ? "" : value;
     }
 
     @Override
     public Optional<String> find(String key) {
-        EntryRules.checkName(key);
+        Names.check(key);
         return Optional.ofNullable(store.readValue(Namespace.KV, key, UTF8));
     }
 
     @Override
     public Optional<KvEntry> lookup(String key) {
-        EntryRules.checkName(key);
+        Names.check(key);
         return store.read(Namespace.KV, key, (partition, view) -> new KvEntry(key, decode(view.data()), partition));
     }
 
     @Override
     public Optional<KvEntry> lookup(String key, String partition) {
-        EntryRules.checkName(key);
+        Names.check(key);
         return store.readIn(partition, Namespace.KV, key, view -> new KvEntry(key, decode(view.data()), partition));
     }
 
@@ -108,13 +109,13 @@ public class LogicalKvStore implements KvStore {
 
     @Override
     public void put(String key, String value, String partition) {
-        EntryRules.checkName(key);
+        Names.check(key);
         store.putEntry(Namespace.KV, key, 0, EntryRules.encodeValue(key, value), partition);
     }
 
     @Override
     public boolean remove(String key, String partition) {
-        EntryRules.checkName(key);
+        Names.check(key);
         return store.removeEntry(Namespace.KV, key, partition);
     }
 

@@ -13,6 +13,7 @@ import datastore.ChangeEvents;
 import datastore.CorruptedEntryException;
 import datastore.DatastoreException;
 import datastore.InvalidNameException;
+import datastore.Names;
 import datastore.Namespace;
 import datastore.NoSuchPartitionException;
 import datastore.Partitions;
@@ -21,7 +22,7 @@ import datastore.spi.Change;
 import datastore.spi.EntryView;
 import datastore.spi.PartitionStore;
 import datastore.spi.RefusedPartition;
-import datastore.store.PartitionLineup.Slot;
+import datastore.store.PartitionLineup.Member;
 
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
@@ -50,7 +51,7 @@ import org.osgi.service.metatype.annotations.Designate;
  * unknown or null one is a {@link NoSuchPartitionException}.
  */
 @Component(name = LogicalStore.PID, service = LogicalStore.class, immediate = true)
-@Designate(ocd = StoreConfig.class)
+@Designate(ocd = StoreConfiguration.class)
 public class LogicalStore {
 
     /** The configuration PID, also the component name. */
@@ -92,7 +93,7 @@ public class LogicalStore {
     private volatile boolean closing;
 
     @Activate
-    public LogicalStore(StoreConfig config) {
+    public LogicalStore(StoreConfiguration config) {
         this(config.default_partition(), config.departure_grace_ms(), System::nanoTime);
     }
 
@@ -101,7 +102,7 @@ public class LogicalStore {
      */
     LogicalStore(String defaultPartition, long graceMillis, LongSupplier clock) {
         try {
-            EntryRules.checkName(defaultPartition);
+            Names.check(defaultPartition);
         } catch (InvalidNameException e) {
             throw new IllegalArgumentException(PID + ": default.partition is invalid: " + e.getMessage(), e);
         }
@@ -187,7 +188,7 @@ public class LogicalStore {
     }
 
     void unbindPartition(ServiceReference<PartitionStore> reference) {
-        Optional<Slot> gone = lineup.remove(serviceId(reference));
+        Optional<Member> gone = lineup.remove(serviceId(reference));
         if (gone.isEmpty() || closing) {
             return;
         }
@@ -214,26 +215,26 @@ public class LogicalStore {
         scan:
         for (;;) {
             TreeSet<String> names = new TreeSet<>();
-            for (Slot slot : scan.slots) {
-                if (slot.departed()) {
-                    slot = scan.standIn(slot);
+            for (Member member : scan.members) {
+                if (member.departed()) {
+                    member = scan.standIn(member);
                     if (scan.restarted) {
                         continue scan;
                     }
-                    if (slot == null) {
+                    if (member == null) {
                         continue;
                     }
                 }
                 try {
-                    names.addAll(slot.store.names(namespace));
+                    names.addAll(member.store.names(namespace));
                 } catch (RuntimeException e) {
-                    if (scan.restartAfterFailure(slot)) {
+                    if (scan.restartAfterFailure(member)) {
                         continue scan;
                     }
                     if (e instanceof DatastoreException) {
                         throw e;
                     }
-                    LOG.log(System.Logger.Level.WARNING, "partition " + slot.name + " failed to list its "
+                    LOG.log(System.Logger.Level.WARNING, "partition " + member.name + " failed to list its "
                             + namespace.id() + " names; the list goes on without them", e);
                 }
             }
@@ -254,32 +255,32 @@ public class LogicalStore {
         Scan scan = new Scan();
         scan:
         for (;;) {
-            for (Slot slot : scan.slots) {
-                if (slot.departed()) {
-                    slot = scan.standIn(slot);
+            for (Member member : scan.members) {
+                if (member.departed()) {
+                    member = scan.standIn(member);
                     if (scan.restarted) {
                         continue scan;
                     }
-                    if (slot == null) {
+                    if (member == null) {
                         continue;
                     }
                 }
                 Optional<EntryView> view;
                 try {
-                    if (!slot.store.mayContain(namespace, name)) {
+                    if (!member.store.mayContain(namespace, name)) {
                         continue;
                     }
-                    view = slot.store.open(namespace, name);
+                    view = member.store.open(namespace, name);
                 } catch (RuntimeException e) {
                     // A partition closed under this read has left the lineup: read again without it.
-                    if (scan.restartAfterFailure(slot)) {
+                    if (scan.restartAfterFailure(member)) {
                         continue scan;
                     }
-                    throw failure(slot.name, name, "read " + namespace.id() + " entry", e);
+                    throw failure(member.name, name, "read " + namespace.id() + " entry", e);
                 }
                 if (view.isPresent()) {
                     try (EntryView entry = view.get()) {
-                        return Optional.ofNullable(reader.read(slot.name, entry));
+                        return Optional.ofNullable(reader.read(member.name, entry));
                     }
                 }
             }
@@ -299,35 +300,35 @@ public class LogicalStore {
      */
     <T> T readValue(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
         // The walk's state is made only when a partition departs or fails: a plain read allocates nothing.
-        Slot[] slots = lineup.slots();
+        Member[] members = lineup.members();
         Scan scan = null;
         scan:
         for (;;) {
-            for (Slot slot : slots) {
-                if (slot.departed()) {
-                    scan = scan != null ? scan : new Scan(slots);
-                    slot = scan.standIn(slot);
+            for (Member member : members) {
+                if (member.departed()) {
+                    scan = scan != null ? scan : new Scan(members);
+                    member = scan.standIn(member);
                     if (scan.restarted) {
-                        slots = scan.slots;
+                        members = scan.members;
                         continue scan;
                     }
-                    if (slot == null) {
+                    if (member == null) {
                         continue;
                     }
                 }
                 Optional<T> value;
                 try {
-                    if (!slot.store.mayContain(namespace, name)) {
+                    if (!member.store.mayContain(namespace, name)) {
                         continue;
                     }
-                    value = slot.store.read(namespace, name, decoder);
+                    value = member.store.read(namespace, name, decoder);
                 } catch (RuntimeException e) {
-                    scan = scan != null ? scan : new Scan(slots);
-                    if (scan.restartAfterFailure(slot)) {
-                        slots = scan.slots;
+                    scan = scan != null ? scan : new Scan(members);
+                    if (scan.restartAfterFailure(member)) {
+                        members = scan.members;
                         continue scan;
                     }
-                    throw failure(slot.name, name, "read " + namespace.id() + " entry", e);
+                    throw failure(member.name, name, "read " + namespace.id() + " entry", e);
                 }
                 if (value.isPresent()) {
                     return value.get();
@@ -346,25 +347,25 @@ public class LogicalStore {
      * walk likewise.
      */
     private final class Scan {
-        Slot[] slots;
+        Member[] members;
         private int restarts;
-        /** Set by {@link #standIn}: start over on {@link #slots}. */
+        /** Set by {@link #standIn}: start over on {@link #members}. */
         boolean restarted;
 
         Scan() {
-            this(lineup.slots());
+            this(lineup.members());
         }
 
-        /** A walk already under way on {@code slots}, which it started over none of. */
-        Scan(Slot[] slots) {
-            this.slots = slots;
+        /** A walk already under way on {@code members}, which it started over none of. */
+        Scan(Member[] members) {
+            this.members = members;
         }
 
         private boolean restart() {
             if (restarts >= maxRestarts) {
                 return false;
             }
-            slots = lineup.slots();
+            members = lineup.members();
             restarts++;
             return true;
         }
@@ -373,12 +374,12 @@ public class LogicalStore {
          * The partition to ask in place of a departed one: null to pass it (its grace is over, or
          * the walk restarts: see {@link #restarted}), else its successor.
          */
-        Slot standIn(Slot departed) {
+        Member standIn(Member departed) {
             restarted = false;
             if (!lineup.inGrace(departed)) {
                 return null;
             }
-            Optional<Slot> back = lineup.awaitPresent(departed.name);
+            Optional<Member> back = lineup.awaitPresent(departed.name);
             if (restart()) {
                 restarted = true;
                 return null;
@@ -386,9 +387,9 @@ public class LogicalStore {
             return back.orElse(null);
         }
 
-        /** Whether to start over after {@code slot} failed: only if it left the lineup under the call. */
-        boolean restartAfterFailure(Slot slot) {
-            return restarts < maxRestarts && lineup.hasLeft(slot) && restart();
+        /** Whether to start over after {@code member} failed: only if it left the lineup under the call. */
+        boolean restartAfterFailure(Member member) {
+            return restarts < maxRestarts && lineup.hasLeft(member) && restart();
         }
     }
 
@@ -400,14 +401,14 @@ public class LogicalStore {
      */
     Optional<EntryView> openIn(String partition, Namespace namespace, String name) {
         for (int restarts = 0;; restarts++) {
-            Slot slot = lineup.awaitPresent(partition).orElseThrow(() -> new NoSuchPartitionException(partition));
+            Member member = lineup.awaitPresent(partition).orElseThrow(() -> new NoSuchPartitionException(partition));
             try {
-                return slot.store.open(namespace, name);
+                return member.store.open(namespace, name);
             } catch (RuntimeException e) {
-                if (restarts < maxRestarts && lineup.hasLeft(slot)) {
+                if (restarts < maxRestarts && lineup.hasLeft(member)) {
                     continue;
                 }
-                throw failure(slot.name, name, "open " + namespace.id() + " entry", e);
+                throw failure(member.name, name, "open " + namespace.id() + " entry", e);
             }
         }
     }
@@ -431,13 +432,13 @@ public class LogicalStore {
      * The partitions present, in lookup order, once every departed partition in its grace has come
      * back or its grace is over.
      */
-    List<Slot> settledPartitions() {
-        for (Slot slot : lineup.slots()) {
-            if (lineup.inGrace(slot)) {
-                lineup.awaitPresent(slot.name);
+    List<Member> settledPartitions() {
+        for (Member member : lineup.members()) {
+            if (lineup.inGrace(member)) {
+                lineup.awaitPresent(member.name);
             }
         }
-        return Arrays.stream(lineup.slots()).filter(slot -> !slot.departed()).toList();
+        return Arrays.stream(lineup.members()).filter(member -> !member.departed()).toList();
     }
 
     /**
@@ -452,17 +453,17 @@ public class LogicalStore {
      */
     <T> T write(String partition, String name, PartitionWrite<T> write) {
         for (int restarts = 0;; restarts++) {
-            Slot slot = lineup.awaitPresent(partition).orElseThrow(() -> new NoSuchPartitionException(partition));
+            Member member = lineup.awaitPresent(partition).orElseThrow(() -> new NoSuchPartitionException(partition));
             try {
-                if (slot.store.readOnly()) {
-                    throw new ReadOnlyPartitionException(slot.name, name);
+                if (member.store.readOnly()) {
+                    throw new ReadOnlyPartitionException(member.name, name);
                 }
-                return write.apply(slot.store);
+                return write.apply(member.store);
             } catch (RuntimeException e) {
-                if (!(e instanceof ReadOnlyPartitionException) && restarts < maxRestarts && lineup.hasLeft(slot)) {
+                if (!(e instanceof ReadOnlyPartitionException) && restarts < maxRestarts && lineup.hasLeft(member)) {
                     continue;
                 }
-                throw failure(slot.name, name, "write", e);
+                throw failure(member.name, name, "write", e);
             }
         }
     }

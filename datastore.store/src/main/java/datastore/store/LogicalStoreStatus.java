@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import datastore.spi.PartitionUsage;
-import datastore.store.PartitionLineup.Slot;
+import datastore.store.PartitionLineup.Member;
 import datastore.system.PartitionStatus;
 import datastore.system.PartitionRefusal;
 import datastore.system.StoreStatus;
@@ -36,9 +36,9 @@ public class LogicalStoreStatus implements StoreStatus {
     @Override
     public List<PartitionStatus> partitions() {
         List<PartitionStatus> result = new ArrayList<>();
-        for (Slot slot : store.lineup.slots()) {
-            if (!slot.departed() && !slot.refused()) {
-                result.add(status(slot));
+        for (Member member : store.lineup.members()) {
+            if (!member.departed() && !member.refused()) {
+                result.add(status(member));
             }
         }
         return List.copyOf(result);
@@ -47,28 +47,28 @@ public class LogicalStoreStatus implements StoreStatus {
     @Override
     public List<PartitionRefusal> refused() {
         List<PartitionRefusal> result = new ArrayList<>();
-        for (Slot slot : store.lineup.slots()) {
-            if (slot.refused()) {
-                result.add(new PartitionRefusal(slot.name, ((UnavailablePartition) slot.store).reason()));
+        for (Member member : store.lineup.members()) {
+            if (member.refused()) {
+                result.add(new PartitionRefusal(member.name, ((UnavailablePartition) member.store).reason()));
             }
         }
         result.sort(java.util.Comparator.comparing(PartitionRefusal::name));
         return List.copyOf(result);
     }
 
-    private static PartitionStatus status(Slot slot) {
+    private static PartitionStatus status(Member member) {
         boolean readOnly = false;
         try {
-            readOnly = slot.store.readOnly();
-            PartitionUsage usage = slot.store.usage();
+            readOnly = member.store.readOnly();
+            PartitionUsage usage = member.store.usage();
             if (usage == null) {
                 throw new IllegalStateException("the partition reported no usage");
             }
-            return new PartitionStatus(slot.name, slot.ranking, readOnly, usage, null);
+            return new PartitionStatus(member.name, member.ranking, readOnly, usage, null);
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "partition " + slot.name + " could not report its usage", e);
+            LOG.log(System.Logger.Level.DEBUG, () -> "partition " + member.name + " could not report its usage", e);
             String message = e.getMessage();
-            return new PartitionStatus(slot.name, slot.ranking, readOnly, null,
+            return new PartitionStatus(member.name, member.ranking, readOnly, null,
                     message == null || message.isBlank() ? e.getClass().getName() : message);
         }
     }

@@ -17,31 +17,31 @@ import datastore.spi.PartitionStore;
  * The partitions in lookup order: an immutable array sorted by descending {@code service.ranking}
  * (ties: lower {@code service.id} first), replaced copy-on-write on every change, so that a read
  * costs one volatile read and no lock. A partition that leaves stays in the lineup as a departed
- * slot for a grace period, so that reads reaching its rank can wait for it to come back (the bundle
- * being updated) instead of answering without it; once the grace is over, the slot is ignored and
+ * member for a grace period, so that reads reaching its rank can wait for it to come back (the bundle
+ * being updated) instead of answering without it; once the grace is over, the member is ignored and
  * pruned at the next change.
  */
 final class PartitionLineup {
 
     private static final System.Logger LOG = System.getLogger(PartitionLineup.class.getName());
 
-    private static final Comparator<Slot> LOOKUP_ORDER = Comparator.comparingInt((Slot s) -> s.ranking).reversed()
+    private static final Comparator<Member> LOOKUP_ORDER = Comparator.comparingInt((Member s) -> s.ranking).reversed()
             .thenComparingLong(s -> s.serviceId);
 
     /**
      * One partition at its rank: present (with its service) or departed and awaited until its
      * grace deadline.
      */
-    static final class Slot {
+    static final class Member {
         final String name;
         final int ranking;
         final long serviceId;
         /** The service, or null when the partition has departed. */
         final PartitionStore store;
-        /** For a departed slot: the {@link #clock} time at which its grace ends. */
+        /** For a departed member: the {@link #clock} time at which its grace ends. */
         final long graceEnd;
 
-        private Slot(String name, int ranking, long serviceId, PartitionStore store, long graceEnd) {
+        private Member(String name, int ranking, long serviceId, PartitionStore store, long graceEnd) {
             this.name = name;
             this.ranking = ranking;
             this.serviceId = serviceId;
@@ -64,14 +64,14 @@ final class PartitionLineup {
         }
     }
 
-    private static final Slot[] EMPTY = {};
+    private static final Member[] EMPTY = {};
 
     private final long graceNanos;
     private final LongSupplier clock;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final AtomicLong waits = new AtomicLong();
-    private volatile Slot[] slots = EMPTY;
+    private volatile Member[] members = EMPTY;
     private boolean closed;
 
     /**
@@ -84,8 +84,8 @@ final class PartitionLineup {
     }
 
     /** The current lineup; never modified once returned. */
-    Slot[] slots() {
-        return slots;
+    Member[] members() {
+        return members;
     }
 
     /** How many times a caller waited for a departed partition: for diagnostics and tests. */
@@ -93,27 +93,27 @@ final class PartitionLineup {
         return waits.get();
     }
 
-    /** Whether the grace of a departed slot is still running. */
-    boolean inGrace(Slot slot) {
-        return slot.departed() && clock.getAsLong() - slot.graceEnd < 0;
+    /** Whether the grace of a departed member is still running. */
+    boolean inGrace(Member member) {
+        return member.departed() && clock.getAsLong() - member.graceEnd < 0;
     }
 
     /**
-     * Adds a partition service. A departed slot of the same name ends here: the partition is back.
+     * Adds a partition service. A departed member of the same name ends here: the partition is back.
      *
-     * @return whether a departed slot of that name was waiting for it
+     * @return whether a departed member of that name was waiting for it
      */
     boolean add(String name, int ranking, long serviceId, PartitionStore store) {
         lock.lock();
         try {
-            List<Slot> next = live();
+            List<Member> next = live();
             boolean returned = next.removeIf(s -> s.departed() && s.name.equals(name));
             next.removeIf(s -> s.serviceId == serviceId && !s.departed());
             if (!(store instanceof UnavailablePartition)) {
                 // The partition mounted: it takes the place its refusal held.
                 next.removeIf(s -> s.store instanceof UnavailablePartition && s.name.equals(name));
             }
-            next.add(new Slot(name, ranking, serviceId, store, 0));
+            next.add(new Member(name, ranking, serviceId, store, 0));
             publish(next);
             return returned;
         } finally {
@@ -129,11 +129,11 @@ final class PartitionLineup {
     boolean rerank(long serviceId, int ranking) {
         lock.lock();
         try {
-            List<Slot> next = live();
+            List<Member> next = live();
             for (int i = 0; i < next.size(); i++) {
-                Slot s = next.get(i);
+                Member s = next.get(i);
                 if (!s.departed() && s.serviceId == serviceId) {
-                    next.set(i, new Slot(s.name, ranking, serviceId, s.store, 0));
+                    next.set(i, new Member(s.name, ranking, serviceId, s.store, 0));
                     publish(next);
                     return true;
                 }
@@ -146,17 +146,17 @@ final class PartitionLineup {
 
     /**
      * Removes a partition service. Unless another service of the same name is still present, or the
-     * grace is 0, the partition stays as a departed slot until its grace ends.
+     * grace is 0, the partition stays as a departed member until its grace ends.
      *
-     * @return the removed slot, if the service was in the lineup
+     * @return the removed member, if the service was in the lineup
      */
-    Optional<Slot> remove(long serviceId) {
+    Optional<Member> remove(long serviceId) {
         lock.lock();
         try {
-            List<Slot> next = live();
-            Slot gone = null;
+            List<Member> next = live();
+            Member gone = null;
             for (int i = 0; i < next.size(); i++) {
-                Slot s = next.get(i);
+                Member s = next.get(i);
                 if (!s.departed() && s.serviceId == serviceId) {
                     gone = next.remove(i);
                     break;
@@ -169,7 +169,7 @@ final class PartitionLineup {
             boolean stillPresent = next.stream().anyMatch(s -> !s.departed() && s.name.equals(name));
             if (!stillPresent && graceNanos > 0 && !closed) {
                 next.removeIf(s -> s.departed() && s.name.equals(name));
-                next.add(new Slot(name, gone.ranking, gone.serviceId, null, clock.getAsLong() + graceNanos));
+                next.add(new Member(name, gone.ranking, gone.serviceId, null, clock.getAsLong() + graceNanos));
             }
             publish(next);
             return Optional.of(gone);
@@ -178,13 +178,13 @@ final class PartitionLineup {
         }
     }
 
-    /** Drops every departed slot and wakes every waiter: the store is going away. */
+    /** Drops every departed member and wakes every waiter: the store is going away. */
     void close() {
         lock.lock();
         try {
             closed = true;
-            List<Slot> next = live();
-            next.removeIf(Slot::departed);
+            List<Member> next = live();
+            next.removeIf(Member::departed);
             publish(next);
         } finally {
             lock.unlock();
@@ -195,11 +195,11 @@ final class PartitionLineup {
      * The first present partition of that name. If there is none but the partition departed and
      * its grace is running, waits (at most until the grace ends) for it to come back.
      */
-    Optional<Slot> awaitPresent(String name) {
+    Optional<Member> awaitPresent(String name) {
         // One snapshot for both questions: read twice, the lineup could change in between from
         // "departed" to "back", and the answer would be "neither" although the partition is there.
-        Slot[] lineup = slots;
-        Optional<Slot> present = present(lineup, name);
+        Member[] lineup = members;
+        Optional<Member> present = present(lineup, name);
         if (present.isPresent() || departedInGrace(lineup, name).isEmpty()) {
             return present;
         }
@@ -207,12 +207,12 @@ final class PartitionLineup {
         lock.lock();
         try {
             for (;;) {
-                Slot[] now = slots;
+                Member[] now = members;
                 present = present(now, name);
                 if (present.isPresent()) {
                     return present;
                 }
-                Optional<Slot> departed = departedInGrace(now, name);
+                Optional<Member> departed = departedInGrace(now, name);
                 if (departed.isEmpty()) {
                     return Optional.empty();
                 }
@@ -224,24 +224,24 @@ final class PartitionLineup {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return present(slots, name);
+            return present(members, name);
         } finally {
             lock.unlock();
         }
     }
 
-    /** Whether the service of {@code slot} is no longer present (it left while a caller used it). */
-    boolean hasLeft(Slot slot) {
-        for (Slot s : slots) {
-            if (s.store == slot.store) {
+    /** Whether the service of {@code member} is no longer present (it left while a caller used it). */
+    boolean hasLeft(Member member) {
+        for (Member s : members) {
+            if (s.store == member.store) {
                 return false;
             }
         }
         return true;
     }
 
-    private static Optional<Slot> present(Slot[] lineup, String name) {
-        for (Slot s : lineup) {
+    private static Optional<Member> present(Member[] lineup, String name) {
+        for (Member s : lineup) {
             if (!s.departed() && s.name.equals(name)) {
                 return Optional.of(s);
             }
@@ -249,8 +249,8 @@ final class PartitionLineup {
         return Optional.empty();
     }
 
-    private Optional<Slot> departedInGrace(Slot[] lineup, String name) {
-        for (Slot s : lineup) {
+    private Optional<Member> departedInGrace(Member[] lineup, String name) {
+        for (Member s : lineup) {
             if (s.name.equals(name) && inGrace(s)) {
                 return Optional.of(s);
             }
@@ -258,17 +258,17 @@ final class PartitionLineup {
         return Optional.empty();
     }
 
-    /** The current slots without the departed ones whose grace is over; call with the lock held. */
-    private List<Slot> live() {
-        List<Slot> next = new ArrayList<>(Arrays.asList(slots));
+    /** The current members without the departed ones whose grace is over; call with the lock held. */
+    private List<Member> live() {
+        List<Member> next = new ArrayList<>(Arrays.asList(members));
         next.removeIf(s -> s.departed() && !inGrace(s));
         return next;
     }
 
-    private void publish(List<Slot> next) {
-        Slot[] sorted = next.toArray(EMPTY);
+    private void publish(List<Member> next) {
+        Member[] sorted = next.toArray(EMPTY);
         Arrays.sort(sorted, LOOKUP_ORDER);
-        slots = sorted;
+        members = sorted;
         changed.signalAll();
         LOG.log(System.Logger.Level.DEBUG, () -> "partition lineup: " + Arrays.toString(sorted));
     }

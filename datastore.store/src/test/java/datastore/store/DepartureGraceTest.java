@@ -223,7 +223,7 @@ public class DepartureGraceTest {
         dock.remove(dock.partition("runtime"));
         dock.remove(dock.partition("rom"));
         assertEquals(List.of(), dock.events.posted());
-        assertEquals(0, dock.store.lineup.slots().length);
+        assertEquals(0, dock.store.lineup.members().length);
         assertEquals("", dock.kv.get("k"));
         assertEquals(0, dock.store.lineup.waits());
     }

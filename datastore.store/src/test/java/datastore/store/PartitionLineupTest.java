@@ -11,7 +11,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import datastore.store.PartitionLineup.Slot;
+import datastore.store.PartitionLineup.Member;
 
 import org.junit.Test;
 
@@ -25,11 +25,11 @@ public class PartitionLineupTest {
     }
 
     private static List<String> order(PartitionLineup lineup) {
-        return Arrays.stream(lineup.slots()).map(Slot::toString).toList();
+        return Arrays.stream(lineup.members()).map(Member::toString).toList();
     }
 
     @Test
-    public void slotsAreSortedByDescendingRankingThenAscendingServiceId() {
+    public void membersAreSortedByDescendingRankingThenAscendingServiceId() {
         PartitionLineup lineup = lineup(0);
         lineup.add("c", 100, 3, new MemoryPartition("c"));
         lineup.add("b", 300, 7, new MemoryPartition("b"));
@@ -42,10 +42,10 @@ public class PartitionLineupTest {
     public void eachChangePublishesANewArrayAndLeavesTheOldOneAlone() {
         PartitionLineup lineup = lineup(0);
         lineup.add("a", 1, 1, new MemoryPartition("a"));
-        Slot[] before = lineup.slots();
+        Member[] before = lineup.members();
         lineup.add("b", 2, 2, new MemoryPartition("b"));
         assertEquals(1, before.length);
-        assertEquals(2, lineup.slots().length);
+        assertEquals(2, lineup.members().length);
     }
 
     @Test
@@ -65,10 +65,10 @@ public class PartitionLineupTest {
         lineup.add("b", 200, 2, new MemoryPartition("b"));
         assertTrue(lineup.remove(1).isPresent());
         assertEquals(List.of("a(ranking 300, departed)", "b(ranking 200)"), order(lineup));
-        assertTrue(lineup.inGrace(lineup.slots()[0]));
+        assertTrue(lineup.inGrace(lineup.members()[0]));
 
         now.addAndGet(TimeUnit.MILLISECONDS.toNanos(2000));
-        assertFalse(lineup.inGrace(lineup.slots()[0]));
+        assertFalse(lineup.inGrace(lineup.members()[0]));
         assertEquals("over, and nobody waits for it", Optional.empty(), lineup.awaitPresent("a"));
         assertEquals(0, lineup.waits());
 
@@ -77,7 +77,7 @@ public class PartitionLineupTest {
     }
 
     @Test
-    public void aReturningPartitionReplacesItsDepartedSlot() {
+    public void aReturningPartitionReplacesItsDepartedMember() {
         PartitionLineup lineup = lineup(2000);
         lineup.add("a", 300, 1, new MemoryPartition("a"));
         lineup.remove(1);
@@ -88,7 +88,7 @@ public class PartitionLineupTest {
     }
 
     @Test
-    public void noDepartedSlotWhileAnotherServiceOfTheNameIsPresent() {
+    public void noDepartedMemberWhileAnotherServiceOfTheNameIsPresent() {
         PartitionLineup lineup = lineup(2000);
         lineup.add("a", 300, 1, new MemoryPartition("a"));
         lineup.add("a", 300, 2, new MemoryPartition("a"));
@@ -98,7 +98,7 @@ public class PartitionLineupTest {
     }
 
     @Test
-    public void aDepartedSlotDoesNotHideAPresentServiceOfTheSameName() {
+    public void aDepartedMemberDoesNotHideAPresentServiceOfTheSameName() {
         PartitionLineup lineup = lineup(2000);
         MemoryPartition present = new MemoryPartition("a");
         lineup.add("a", 100, 1, new MemoryPartition("a"));
@@ -113,10 +113,10 @@ public class PartitionLineupTest {
     public void hasLeftTellsWhetherAServiceIsStillPresent() {
         PartitionLineup lineup = lineup(2000);
         lineup.add("a", 300, 1, new MemoryPartition("a"));
-        Slot slot = lineup.slots()[0];
+        Member member = lineup.members()[0];
         lineup.rerank(1, 5);
-        assertFalse("a re-ranked service has not left", lineup.hasLeft(slot));
+        assertFalse("a re-ranked service has not left", lineup.hasLeft(member));
         lineup.remove(1);
-        assertTrue(lineup.hasLeft(slot));
+        assertTrue(lineup.hasLeft(member));
     }
 }

@@ -1,17 +1,15 @@
-package datastore.store;
+package datastore;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
-import datastore.InvalidNameException;
-
 import org.junit.Test;
 
-public class EntryRulesTest {
+public class NamesTest {
 
     private static String refusal(String name) {
-        return assertThrows(InvalidNameException.class, () -> EntryRules.checkName(name)).getMessage();
+        return assertThrows(InvalidNameException.class, () -> Names.check(name)).getMessage();
     }
 
     @Test
@@ -20,7 +18,7 @@ public class EntryRulesTest {
                 "with space", "dots.and/slashes", "\u00A0non-breaking", "caf\u00E9", "\u05E9\u05DC\u05D5\u05DD hebrew",
                 // Emoji sequences: a zero-width joiner between symbols (family; rainbow flag with VS16).
                 "\uD83D\uDC68\u200D\uD83D\uDC69\u200D\uD83D\uDC67", "\uD83C\uDFF3\uFE0F\u200D\uD83C\uDF08"}) {
-            assertEquals(name, EntryRules.checkName(name));
+            assertEquals(name, Names.check(name));
         }
     }
 
@@ -49,11 +47,28 @@ public class EntryRulesTest {
 
     @Test
     public void aNameIsDisplayedWithWhatItHidesEscaped() {
-        assertEquals("\\u202egnp.logo", datastore.Names.display("\u202Egnp.logo"));
-        assertEquals("lo\\u200bgo a\\u0007b \\ud800", datastore.Names.display("lo\u200Bgo a\u0007b \uD800"));
-        assertEquals("x\\U000e0020", datastore.Names.display("x\uDB40\uDC20"));
-        assertEquals("caf\u00E9 \uD83D\uDE00", datastore.Names.display("caf\u00E9 \uD83D\uDE00"));
+        assertEquals("\\u202egnp.logo", Names.display("\u202Egnp.logo"));
+        assertEquals("lo\\u200bgo a\\u0007b \\ud800", Names.display("lo\u200Bgo a\u0007b \uD800"));
+        assertEquals("x\\U000e0020", Names.display("x\uDB40\uDC20"));
+        assertEquals("caf\u00E9 \uD83D\uDE00", Names.display("caf\u00E9 \uD83D\uDE00"));
         String message = refusal("\u202Eevil");
         assertTrue(message, message.startsWith("invalid name \"\\u202eevil\": "));
+    }
+
+    @Test
+    public void aQuotedFieldIsCutByCodePointsAndEscapesItsQuotes() {
+        assertEquals("\"say \\\"hi\\\"\"", Names.quote("say \"hi\"", 10));
+        assertEquals("\"ab\"...", Names.quote("abc", 2));
+        assertEquals("\"abc\"", Names.quote("abc", 3));
+        // A cut never splits a surrogate pair, and what is kept is still displayed escaped.
+        assertEquals("\"\uD83D\uDE00\\u202e\"...", Names.quote("\uD83D\uDE00\u202Ex", 2));
+        assertEquals("null", Names.quote(null, 5));
+        assertThrows(IllegalArgumentException.class, () -> Names.quote("a", -1));
+    }
+
+    @Test
+    public void aRefusalQuotesTheNameCutToSixtyFourCodePoints() {
+        String message = refusal("x".repeat(300));
+        assertTrue(message, message.startsWith("invalid name \"" + "x".repeat(64) + "\"...: 300 bytes in UTF-8"));
     }
 }

@@ -8,13 +8,13 @@ import java.lang.annotation.Annotation;
 
 import org.junit.Test;
 
-public class StoreConfigTest {
+public class StoreConfigurationTest {
 
-    private static StoreConfig config(String defaultPartition, long graceMillis) {
-        return new StoreConfig() {
+    private static StoreConfiguration config(String defaultPartition, long graceMillis) {
+        return new StoreConfiguration() {
             @Override
             public Class<? extends Annotation> annotationType() {
-                return StoreConfig.class;
+                return StoreConfiguration.class;
             }
 
             @Override
@@ -31,8 +31,8 @@ public class StoreConfigTest {
 
     @Test
     public void theDefaultsAreRuntimeAndTwoSeconds() throws Exception {
-        assertEquals("runtime", StoreConfig.class.getMethod("default_partition").getDefaultValue());
-        assertEquals(2000L, StoreConfig.class.getMethod("departure_grace_ms").getDefaultValue());
+        assertEquals("runtime", StoreConfiguration.class.getMethod("default_partition").getDefaultValue());
+        assertEquals(2000L, StoreConfiguration.class.getMethod("departure_grace_ms").getDefaultValue());
         assertEquals("runtime", new LogicalStore(config("runtime", 2000)).defaultPartition());
     }
 

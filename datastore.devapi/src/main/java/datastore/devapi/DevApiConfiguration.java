@@ -9,7 +9,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
         description = "Credentials, dock id and limits of the DL-7450 compatible development REST API. The API and "
                 + "the dev console exist only when the framework property datastore.mode is development; the HTTP "
                 + "service decides the address they listen on (the dock products bind it to 127.0.0.1).")
-public @interface DevApiConfig {
+public @interface DevApiConfiguration {
 
     @AttributeDefinition(name = "Dock id",
             description = "This dock's id: requests naming another dockId are answered 404 (compared ignoring case). "
@@ -47,7 +47,7 @@ public @interface DevApiConfig {
             description = "Requests with a larger body are answered 413 without reading the rest. The default, "
                     + "20 MiB, holds a full 13 MiB ROM store in base64 plus its JSON; 1024 to 268435456.",
             min = "1024", max = "268435456")
-    long max_body_bytes() default DevApiConfig.DEFAULT_MAX_BODY_BYTES;
+    long max_body_bytes() default DevApiConfiguration.DEFAULT_MAX_BODY_BYTES;
 
     /** 20 MiB: 13 MiB of payload is about 17.4 MiB in base64, plus the JSON around it. */
     long DEFAULT_MAX_BODY_BYTES = 20L * 1024 * 1024;

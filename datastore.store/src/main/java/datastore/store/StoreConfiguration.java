@@ -6,7 +6,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 /** Configuration of the one logical store (PID {@code datastore.store}). */
 @ObjectClassDefinition(name = "Dock Datastore store",
         description = "The one logical store over every partition service, asked in descending service.ranking.")
-public @interface StoreConfig {
+public @interface StoreConfiguration {
 
     @AttributeDefinition(name = "Default partition",
             description = "The partition that writes without a partition go to: KvStore.put(key, value) and "
