@@ -80,7 +80,7 @@ public class LogicalKvStoreTest {
     public void aRankingThatIsNotAnIntegerCountsAsZero() {
         TestDock dock = new TestDock();
         MemoryPartition odd = new MemoryPartition("odd").withKv("k", "odd");
-        dock.store.bindPartition(new FakeReference("odd", 0).ranking("500"), odd);
+        dock.store.bindPartition(odd, TestDock.properties("odd", "500"));
         dock.add(new MemoryPartition("one").withKv("k", "one"), 1);
         assertEquals("one", dock.kv.get("k"));
     }

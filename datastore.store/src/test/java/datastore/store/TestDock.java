@@ -1,11 +1,17 @@
 package datastore.store;
 
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import datastore.spi.PartitionStore;
+
+import org.osgi.framework.Constants;
 
 /**
  * The store as a dock composes it, without a framework: the logical store, its five services, an
- * event recorder and partitions bound through fake service references.
+ * event recorder and partitions bound with the service properties a framework would give them.
  */
 final class TestDock {
 
@@ -14,6 +20,8 @@ final class TestDock {
      * failures that tests provoke on purpose; held here so the setting is not collected.
      */
     private static final java.util.logging.Logger STORE_LOG = java.util.logging.Logger.getLogger("datastore.store");
+
+    private static final AtomicLong SERVICE_IDS = new AtomicLong();
 
     static {
         STORE_LOG.setLevel(java.util.logging.Level.SEVERE);
@@ -26,7 +34,7 @@ final class TestDock {
     final LogicalFactoryReset reset;
     final LogicalStoreStatus status;
     final RecordingEventAdmin events = new RecordingEventAdmin();
-    private final Map<MemoryPartition, FakeReference> bound = new LinkedHashMap<>();
+    private final Map<MemoryPartition, Map<String, Object>> bound = new LinkedHashMap<>();
 
     TestDock() {
         this("runtime", 0);
@@ -52,29 +60,44 @@ final class TestDock {
         return dock;
     }
 
-    FakeReference add(MemoryPartition partition, int ranking) {
-        FakeReference reference = new FakeReference(partition.name(), ranking);
-        synchronized (bound) {
-            bound.put(partition, reference);
+    /**
+     * The properties a framework gives a service registered with the partition's name and {@code ranking}
+     * (null: none): a new service id, the ranking and the partition property. Mutable, so a test can
+     * change the ranking as {@code ServiceRegistration.setProperties} would.
+     */
+    static Map<String, Object> properties(String partition, Object ranking) {
+        Map<String, Object> properties = new HashMap<>();
+        properties.put(Constants.SERVICE_ID, SERVICE_IDS.incrementAndGet());
+        if (ranking != null) {
+            properties.put(Constants.SERVICE_RANKING, ranking);
         }
-        store.bindPartition(reference, partition);
-        return reference;
+        properties.put(PartitionStore.PARTITION, partition);
+        return properties;
+    }
+
+    void add(MemoryPartition partition, int ranking) {
+        Map<String, Object> properties = properties(partition.name(), ranking);
+        synchronized (bound) {
+            bound.put(partition, properties);
+        }
+        store.bindPartition(partition, properties);
     }
 
     void remove(MemoryPartition partition) {
-        FakeReference reference;
+        Map<String, Object> properties;
         synchronized (bound) {
-            reference = bound.get(partition);
+            properties = bound.get(partition);
         }
-        store.unbindPartition(reference);
+        store.unbindPartition(properties);
     }
 
     void rerank(MemoryPartition partition, int ranking) {
-        FakeReference reference;
+        Map<String, Object> properties;
         synchronized (bound) {
-            reference = bound.get(partition);
+            properties = bound.get(partition);
+            properties.put(Constants.SERVICE_RANKING, ranking);
         }
-        store.updatedPartition(reference.ranking(ranking));
+        store.updatedPartition(properties);
     }
 
     MemoryPartition partition(String name) {

@@ -32,7 +32,7 @@ public class ValueReadTest {
         TestDock dock = new TestDock();
         MemoryPartition memory = new MemoryPartition("ephemeral").withKv("k", "value");
         CountingPartition counting = new CountingPartition(memory);
-        dock.store.bindPartition(new FakeReference("ephemeral", 300), counting);
+        dock.store.bindPartition(counting, TestDock.properties("ephemeral", 300));
         dock.add(new MemoryPartition("runtime").withKv("low", "below"), 200);
 
         assertEquals("value", dock.kv.get("k"));
