@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 import datastore.spi.PartitionStore;
 
@@ -41,7 +42,12 @@ final class TestDock {
     }
 
     TestDock(String defaultPartition, long graceMillis) {
-        store = new LogicalStore(defaultPartition, graceMillis, System::nanoTime);
+        this(defaultPartition, graceMillis, System::nanoTime);
+    }
+
+    /** A dock whose store reads the time from {@code clock}, in nanoseconds. */
+    TestDock(String defaultPartition, long graceMillis, LongSupplier clock) {
+        store = new LogicalStore(defaultPartition, graceMillis, clock);
         store.eventAdmin = events;
         kv = new LogicalKvStore(store);
         images = new LogicalImageStore(store, new MarkerImageFormat());
