@@ -19,6 +19,7 @@ import datastore.ImageView;
 import datastore.Namespace;
 import datastore.NoSuchPartitionException;
 import datastore.image.ImageType;
+import datastore.testsupport.MemoryPartition;
 
 import org.junit.After;
 import org.junit.Test;

@@ -11,6 +11,8 @@ import datastore.PartitionUnavailableException;
 import datastore.spi.RefusedPartition;
 import datastore.system.PartitionRefusal;
 import datastore.system.PartitionStatus;
+import datastore.testsupport.MemoryPartition;
+import datastore.testsupport.ServiceProperties;
 
 import org.junit.Test;
 
@@ -47,7 +49,7 @@ public class RefusedPartitionTest {
     }
 
     private static Map<String, Object> refuse(TestDock dock, String name, int ranking) {
-        Map<String, Object> properties = TestDock.properties(name, ranking);
+        Map<String, Object> properties = ServiceProperties.partition(name, ranking);
         dock.store.bindRefused(new Refusal(name), properties);
         return properties;
     }
@@ -115,11 +117,11 @@ public class RefusedPartitionTest {
         dock.add(new MemoryPartition("rom").makeReadOnly(), 100);
         dock.partition("ephemeral").withKv("session", "abc");
         dock.partition("rom").withKv("brand", "Acme");
-        dock.store.bindRefused(new Refusal("runtime"), TestDock.properties("runtime", null));
+        dock.store.bindRefused(new Refusal("runtime"), ServiceProperties.partition("runtime", null));
         assertEquals("abc", dock.kv.get("session"));
         assertThrows(PartitionUnavailableException.class, () -> dock.kv.get("brand"));
 
-        dock.store.bindRefused(new Refusal("cache"), TestDock.properties("cache", null));
+        dock.store.bindRefused(new Refusal("cache"), ServiceProperties.partition("cache", null));
         assertThrows(PartitionUnavailableException.class, () -> dock.kv.get("session"));
     }
 

@@ -1,12 +1,12 @@
 package datastore.store;
 
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
-import datastore.spi.PartitionStore;
+import datastore.testsupport.MemoryPartition;
+import datastore.testsupport.RecordingEventAdmin;
+import datastore.testsupport.ServiceProperties;
 
 import org.osgi.framework.Constants;
 
@@ -21,8 +21,6 @@ final class TestDock {
      * failures that tests provoke on purpose; held here so the setting is not collected.
      */
     private static final java.util.logging.Logger STORE_LOG = java.util.logging.Logger.getLogger("datastore.store");
-
-    private static final AtomicLong SERVICE_IDS = new AtomicLong();
 
     static {
         STORE_LOG.setLevel(java.util.logging.Level.SEVERE);
@@ -66,23 +64,8 @@ final class TestDock {
         return dock;
     }
 
-    /**
-     * The properties a framework gives a service registered with the partition's name and {@code ranking}
-     * (null: none): a new service id, the ranking and the partition property. Mutable, so a test can
-     * change the ranking as {@code ServiceRegistration.setProperties} would.
-     */
-    static Map<String, Object> properties(String partition, Object ranking) {
-        Map<String, Object> properties = new HashMap<>();
-        properties.put(Constants.SERVICE_ID, SERVICE_IDS.incrementAndGet());
-        if (ranking != null) {
-            properties.put(Constants.SERVICE_RANKING, ranking);
-        }
-        properties.put(PartitionStore.PARTITION, partition);
-        return properties;
-    }
-
     void add(MemoryPartition partition, int ranking) {
-        Map<String, Object> properties = properties(partition.name(), ranking);
+        Map<String, Object> properties = ServiceProperties.partition(partition.name(), ranking);
         synchronized (bound) {
             bound.put(partition, properties);
         }
