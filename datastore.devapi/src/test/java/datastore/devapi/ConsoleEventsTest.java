@@ -13,6 +13,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Map;
 
+import datastore.testsupport.Configurations;
+
 import org.junit.Test;
 import org.osgi.service.event.Event;
 
@@ -21,7 +23,7 @@ public class ConsoleEventsTest {
 
     @Test
     public void storeEventsReachTheConsoleAsChanges() throws Exception {
-        DevApi api = new DevApi(Fakes.config(Map.of()), new DevCredentials("dock-1", "c", "s", "e"),
+        DevApi api = new DevApi(Configurations.of(DevApiConfig.class, Map.of()), new DevCredentials("dock-1", "c", "s", "e"),
                 new AccessTokens(60, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
         ConsoleEvents events = new ConsoleEvents(api);
         try (TestServer server = new TestServer(Map.of(ConsoleEvents.PATH, events))) {
@@ -50,7 +52,7 @@ public class ConsoleEventsTest {
 
     @Test
     public void keepAlivesFindClientsThatLeft() throws Exception {
-        DevApi api = new DevApi(Fakes.config(Map.of()), new DevCredentials("dock-1", "c", "s", "e"),
+        DevApi api = new DevApi(Configurations.of(DevApiConfig.class, Map.of()), new DevCredentials("dock-1", "c", "s", "e"),
                 new AccessTokens(60, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
         ConsoleEvents events = new ConsoleEvents(api);
         events.keepAliveMillis = 20;
@@ -79,7 +81,7 @@ public class ConsoleEventsTest {
 
     @Test
     public void theFeedNeedsAConsoleSession() throws Exception {
-        DevApi api = new DevApi(Fakes.config(Map.of()), new DevCredentials("dock-1", "c", "s", "e"),
+        DevApi api = new DevApi(Configurations.of(DevApiConfig.class, Map.of()), new DevCredentials("dock-1", "c", "s", "e"),
                 new AccessTokens(60, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
         ConsoleEvents events = new ConsoleEvents(api);
         try (TestServer server = new TestServer(Map.of(ConsoleEvents.PATH, events))) {
