@@ -104,7 +104,7 @@ public class DevApiTest {
         DevCredentials credentials = resolve(Map.of("dock.id", "D1", "client.id", "c", "client.secret.hash", hash,
                 "enterprise.id", "e"), folder.getRoot().toPath().resolve("x"));
         assertTrue(credentials.secretHashed());
-        DevApi api = new DevApi(Configurations.of(DevApiConfig.class, Map.of()), credentials,
+        DevApi api = new DevApi(Configurations.defaults(DevApiConfig.class), credentials,
                 new AccessTokens(60, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
         assertTrue(api.login("c", "the real secret", "e").token().length() > 40);
         for (String wrong : new String[] {hash, "the real secreT", "", "00112233445566778899aabbccddeeffthe real secret"}) {
@@ -171,7 +171,7 @@ public class DevApiTest {
         long base64 = (payload + 2) / 3 * 4;
         assertTrue(DevApiConfig.DEFAULT_MAX_BODY_BYTES > base64 + 64 * 1024);
         assertEquals(DevApiConfig.DEFAULT_MAX_BODY_BYTES,
-                new DevApi(Configurations.of(DevApiConfig.class, Map.of()), new DevCredentials("d", "c", "s", "e"),
+                new DevApi(Configurations.defaults(DevApiConfig.class), new DevCredentials("d", "c", "s", "e"),
                         new AccessTokens(1, System::nanoTime, System::currentTimeMillis, new SecureRandom())).maxBodyBytes());
     }
 
@@ -196,7 +196,7 @@ public class DevApiTest {
 
     @Test
     public void theDockIdMatchesIgnoringCaseOnly() throws Exception {
-        DevApi api = new DevApi(Configurations.of(DevApiConfig.class, Map.of()), new DevCredentials("AbC-12", "c", "s", "e"),
+        DevApi api = new DevApi(Configurations.defaults(DevApiConfig.class), new DevCredentials("AbC-12", "c", "s", "e"),
                 new AccessTokens(1, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
         api.checkDock("abc-12");
         api.checkDock("ABC-12");

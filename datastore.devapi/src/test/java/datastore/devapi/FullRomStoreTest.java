@@ -21,7 +21,7 @@ public class FullRomStoreTest {
 
     @Test
     public void aFullRomStoreFitsTheDefaultLimit() throws Exception {
-        DevApi api = new DevApi(Configurations.of(DevApiConfig.class, Map.of()), new DevCredentials("dock", "c", "s", "e"),
+        DevApi api = new DevApi(Configurations.defaults(DevApiConfig.class), new DevCredentials("dock", "c", "s", "e"),
                 new AccessTokens(60, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
         RomStoreServlet servlet = new RomStoreServlet(api);
         FakeRomProvisioning rom = new FakeRomProvisioning();
