@@ -29,6 +29,7 @@ import datastore.spi.InvalidRomContentException;
 import datastore.spi.RomContent;
 import datastore.testsupport.Configurations;
 import datastore.testsupport.FakeCodeStore;
+import datastore.testsupport.FakeFramework;
 import datastore.testsupport.FakeImageFormat;
 import datastore.testsupport.FakeImageStore;
 import datastore.testsupport.FakeKvStore;
@@ -40,7 +41,9 @@ import jakarta.servlet.http.HttpServlet;
 import org.junit.AfterClass;
 import org.junit.Before;
 import org.junit.BeforeClass;
+import org.junit.Rule;
 import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
 import org.osgi.service.event.Event;
 
 /**
@@ -56,6 +59,10 @@ public class DevApiHttpTest {
     static final long LIMIT = 8192;
 
     static final AtomicLong clock = new AtomicLong();
+
+    @Rule
+    public TemporaryFolder folder = new TemporaryFolder();
+
     static DevApi api;
     static LoginServlet login;
     static CodeDeployServlet code;
@@ -658,6 +665,47 @@ public class DevApiHttpTest {
         assertErrors(server.post(RomStoreServlet.PATH, token, romBody(DOCK, "", "{}", "{}")), 503,
                 "no image-format service");
         assertUnchanged();
+    }
+
+    /**
+     * A changed configuration takes effect in place: the tokens issued after it live as long as it
+     * says, on the API's own clock, and once expired every endpoint refuses them and changes nothing.
+     */
+    @Test
+    public void aChangedLifetimeAppliesAndEveryEndpointRefusesAnExpiredToken() throws Exception {
+        FakeFramework framework = new FakeFramework();
+        framework.properties.put(DevApi.DATA_DIR, folder.getRoot().toString());
+        try {
+            api.modified(configuration(1), framework.context());
+            // One token per endpoint: a token is reported expired once, and unknown after that.
+            List<String> tokens = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                TestServer.Reply login = server.post(LoginServlet.PATH, null, loginBody(CLIENT, SECRET, ENTERPRISE));
+                assertEquals(login.text(), 201, login.status());
+                assertEquals(1, login.json().path("meta").path("expiresIn").asLong());
+                tokens.add(login.json().path("data").path("attributes").path("accessToken").asText());
+            }
+            clock.addAndGet(999_999_999L);
+            assertEquals(200, server.get("/api/datastore/kv", tokens.get(0)).status());
+            clock.incrementAndGet();
+
+            String expired = "Authorization: the access token expired";
+            assertErrors(server.get("/api/datastore/kv", tokens.get(0)), 401, expired);
+            assertErrors(server.post(CodeDeployServlet.PATH, tokens.get(1), codeBody(DOCK, b64("x"))), 401, expired);
+            assertErrors(server.post(RomStoreServlet.PATH, tokens.get(2), romBody(DOCK, b64("x"), "{}", goodImages())),
+                    401, expired);
+            assertErrors(server.post(MessageServlet.PATH, tokens.get(3), body("applicationMessage",
+                    "{\"dockId\": \"" + DOCK + "\", \"message\": \"late\"}")), 401, expired);
+            assertUnchanged();
+        } finally {
+            api.modified(configuration(60), framework.context());
+        }
+    }
+
+    /** The configuration the API starts with, but for the token lifetime. */
+    private static DevApiConfig configuration(long ttlSeconds) {
+        return Configurations.of(DevApiConfig.class, "dock.id", DOCK, "client.id", CLIENT, "client.secret", SECRET,
+                "enterprise.id", ENTERPRISE, "max.body.bytes", LIMIT, "token.ttl.seconds", ttlSeconds);
     }
 
     // ---- message ----
