@@ -49,6 +49,14 @@ final class AccessTokens {
         this.random = random;
     }
 
+    /**
+     * Tokens of another lifetime on the same clocks and random source, holding none of the tokens
+     * issued here: what a changed configuration starts with.
+     */
+    AccessTokens withTtl(long ttlSeconds) {
+        return new AccessTokens(ttlSeconds, nanoClock, wallClock, random);
+    }
+
     /** Issues a new token valid for the configured lifetime. */
     synchronized Issued issue() {
         long now = nanoClock.getAsLong();

@@ -50,6 +50,8 @@ public final class ConsoleEvents extends ApiServlet implements EventHandler {
     private final transient Set<BlockingQueue<String>> clients = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
     volatile long keepAliveMillis = 10_000;
+    /** Runs each time a client's feed ends, after its place is freed; tests wait on it. */
+    volatile Runnable onClientGone = () -> { };
 
     @Activate
     public ConsoleEvents(@Reference(policyOption = ReferencePolicyOption.GREEDY) DevApi api) {
@@ -125,6 +127,7 @@ public final class ConsoleEvents extends ApiServlet implements EventHandler {
             // The browser closed the page or reconnects; nothing to answer.
         } finally {
             clients.remove(queue);
+            onClientGone.run();
         }
     }
 

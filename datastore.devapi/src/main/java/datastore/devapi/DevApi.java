@@ -75,8 +75,8 @@ public final class DevApi {
         checkTtl(config.token_ttl_seconds());
         DevCredentials credentials = DevCredentials.resolve(config, credentialsFile(context), new SecureRandom(),
                 System.out);
-        terms = terms(config, credentials, new AccessTokens(config.token_ttl_seconds(), System::nanoTime,
-                System::currentTimeMillis, new SecureRandom()));
+        // The clocks stay those the API was made with; only the lifetime changes.
+        terms = terms(config, credentials, terms.tokens().withTtl(config.token_ttl_seconds()));
     }
 
     private static long checkTtl(long ttlSeconds) {

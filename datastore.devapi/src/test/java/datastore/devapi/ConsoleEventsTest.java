@@ -12,6 +12,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import datastore.testsupport.Configurations;
 
 import org.junit.Test;
 import org.osgi.service.event.Event;
@@ -21,7 +25,7 @@ public class ConsoleEventsTest {
 
     @Test
     public void storeEventsReachTheConsoleAsChanges() throws Exception {
-        DevApi api = new DevApi(Fakes.config(Map.of()), new DevCredentials("dock-1", "c", "s", "e"),
+        DevApi api = new DevApi(Configurations.defaults(DevApiConfiguration.class), new DevCredentials("dock-1", "c", "s", "e"),
                 new AccessTokens(60, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
         ConsoleEvents events = new ConsoleEvents(api);
         try (TestServer server = new TestServer(Map.of(ConsoleEvents.PATH, events))) {
@@ -50,10 +54,12 @@ public class ConsoleEventsTest {
 
     @Test
     public void keepAlivesFindClientsThatLeft() throws Exception {
-        DevApi api = new DevApi(Fakes.config(Map.of()), new DevCredentials("dock-1", "c", "s", "e"),
+        DevApi api = new DevApi(Configurations.defaults(DevApiConfiguration.class), new DevCredentials("dock-1", "c", "s", "e"),
                 new AccessTokens(60, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
         ConsoleEvents events = new ConsoleEvents(api);
         events.keepAliveMillis = 20;
+        CountDownLatch gone = new CountDownLatch(1);
+        events.onClientGone = gone::countDown;
         try (TestServer server = new TestServer(Map.of(ConsoleEvents.PATH, events))) {
             HttpResponse<InputStream> response = server.client().send(HttpRequest.newBuilder(server.uri(ConsoleEvents.PATH))
                     .header("Cookie", ApiServlet.CONSOLE_COOKIE + "=" + api.login("c", "s", "e").token())
@@ -64,14 +70,9 @@ public class ConsoleEventsTest {
             }
             assertEquals(": keep-alive", lines.readLine());
             lines.close();
-            // The next keep-alive fails to reach the client that left, which frees its place.
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (events.clients() > 0) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("the feed kept a client that left");
-                }
-                Thread.sleep(10);
-            }
+            // A later keep-alive fails to reach the client that left, which frees its place.
+            assertTrue("the feed kept a client that left", gone.await(30, TimeUnit.SECONDS));
+            assertEquals(0, events.clients());
         } finally {
             events.close();
         }
@@ -79,7 +80,7 @@ public class ConsoleEventsTest {
 
     @Test
     public void theFeedNeedsAConsoleSession() throws Exception {
-        DevApi api = new DevApi(Fakes.config(Map.of()), new DevCredentials("dock-1", "c", "s", "e"),
+        DevApi api = new DevApi(Configurations.defaults(DevApiConfiguration.class), new DevCredentials("dock-1", "c", "s", "e"),
                 new AccessTokens(60, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
         ConsoleEvents events = new ConsoleEvents(api);
         try (TestServer server = new TestServer(Map.of(ConsoleEvents.PATH, events))) {

@@ -27,12 +27,23 @@ import datastore.ValueTooLargeException;
 import datastore.image.ImageType;
 import datastore.spi.InvalidRomContentException;
 import datastore.spi.RomContent;
+import datastore.testsupport.Configurations;
+import datastore.testsupport.FakeCodeStore;
+import datastore.testsupport.FakeFramework;
+import datastore.testsupport.FakeImageFormat;
+import datastore.testsupport.FakeImageStore;
+import datastore.testsupport.FakeKvStore;
+import datastore.testsupport.FakeRomProvisioning;
+import datastore.testsupport.FakeStoreStatus;
+import datastore.testsupport.RecordingEventAdmin;
 import jakarta.servlet.http.HttpServlet;
 
 import org.junit.AfterClass;
 import org.junit.Before;
 import org.junit.BeforeClass;
+import org.junit.Rule;
 import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
 import org.osgi.service.event.Event;
 
 /**
@@ -48,6 +59,10 @@ public class DevApiHttpTest {
     static final long LIMIT = 8192;
 
     static final AtomicLong clock = new AtomicLong();
+
+    @Rule
+    public TemporaryFolder folder = new TemporaryFolder();
+
     static DevApi api;
     static LoginServlet login;
     static CodeDeployServlet code;
@@ -59,17 +74,17 @@ public class DevApiHttpTest {
     static StoreBrowser browser;
     static TestServer server;
 
-    Fakes.CodeStore codeStore;
-    Fakes.Rom rom;
-    Fakes.Events events;
-    Fakes.Kv kv;
-    Fakes.Images images;
-    Fakes.Status status;
+    FakeCodeStore codeStore;
+    FakeRomProvisioning rom;
+    RecordingEventAdmin events;
+    FakeKvStore kv;
+    FakeImageStore images;
+    FakeStoreStatus status;
     String token;
 
     @BeforeClass
     public static void start() throws Exception {
-        api = new DevApi(Fakes.config(Map.of("max_body_bytes", LIMIT, "token_ttl_seconds", 60L)),
+        api = new DevApi(Configurations.of(DevApiConfiguration.class, Map.of("max.body.bytes", LIMIT, "token.ttl.seconds", 60L)),
                 new DevCredentials(DOCK, CLIENT, SECRET, ENTERPRISE),
                 new AccessTokens(60, clock::get, () -> 1_700_000_000_000L, new SecureRandom()));
         browser = new StoreBrowser();
@@ -98,23 +113,23 @@ public class DevApiHttpTest {
 
     @Before
     public void fakes() throws Exception {
-        codeStore = new Fakes.CodeStore(Partitions.EPHEMERAL, Partitions.RUNTIME, Partitions.ROM);
-        rom = new Fakes.Rom();
-        events = new Fakes.Events();
-        kv = new Fakes.Kv().with("greeting", "hello", "runtime").with("timezone", "UTC", "rom");
-        images = new Fakes.Images().with("logo", ImageType.PNG, Fakes.PNG, "rom")
-                .with("splash", ImageType.JPEG, Fakes.JPEG, "ephemeral");
+        codeStore = new FakeCodeStore(Partitions.EPHEMERAL, Partitions.RUNTIME, Partitions.ROM);
+        rom = new FakeRomProvisioning();
+        events = new RecordingEventAdmin();
+        kv = new FakeKvStore().with("greeting", "hello", "runtime").with("timezone", "UTC", "rom");
+        images = new FakeImageStore().with("logo", ImageType.PNG, FakeImageFormat.PNG, "rom")
+                .with("splash", ImageType.JPEG, FakeImageFormat.JPEG, "ephemeral");
         code.codeStore = codeStore;
         romstore.provisioning = rom;
         romimage.provisioning = rom;
-        romstore.imageFormat = new Fakes.Formats();
+        romstore.imageFormat = new FakeImageFormat();
         message.eventAdmin = events;
         browser.kvStore = kv;
         browser.imageStore = images;
         browser.codeStore = codeStore;
-        browser.storeStatus = status = new Fakes.Status().with("rom", 100, true, 1000, 250, 2)
+        browser.storeStatus = status = new FakeStoreStatus().with("rom", 100, true, 1000, 250, 2)
                 .with("runtime", 200, false, 1000, 250, 2).with("ephemeral", 300, false, 1000, 250, 2);
-        romBefore = Fakes.describe(rom.content);
+        romBefore = describe(rom.content);
         token = loginToken();
     }
 
@@ -156,8 +171,8 @@ public class DevApiHttpTest {
     }
 
     static String goodImages() {
-        return "{\"logo\": {\"type\": \"PNG\", \"data\": \"" + b64(Fakes.PNG) + "\"}, \"photo\": {\"type\": \"JPEG\", "
-                + "\"data\": \"" + b64(Fakes.JPEG) + "\"}}";
+        return "{\"logo\": {\"type\": \"PNG\", \"data\": \"" + b64(FakeImageFormat.PNG) + "\"}, \"photo\": {\"type\": \"JPEG\", "
+                + "\"data\": \"" + b64(FakeImageFormat.JPEG) + "\"}}";
     }
 
     /** Asserts the protocol's error shape, the status, and one error per expected detail prefix, in order. */
@@ -176,10 +191,10 @@ public class DevApiHttpTest {
     }
 
     void assertUnchanged() {
-        assertTrue("code store changed: " + codeStore.code.keySet(), codeStore.code.isEmpty());
-        assertEquals(romBefore, Fakes.describe(rom.content));
+        assertTrue("code store changed: " + codeStore.code().keySet(), codeStore.code().isEmpty());
+        assertEquals(romBefore, describe(rom.content));
         assertEquals(1, rom.generation);
-        assertTrue("events posted: " + events.posted, events.posted.isEmpty());
+        assertTrue("events posted: " + events.posted(), events.posted().isEmpty());
     }
 
     // ---- login ----
@@ -305,8 +320,8 @@ public class DevApiHttpTest {
     public void deployStoresTheCodeInTheEphemeralPartition() throws Exception {
         TestServer.Reply reply = server.post(CodeDeployServlet.PATH, token, codeBody(DOCK, b64("print('hi')\n")));
         assertEquals(reply.text(), 200, reply.status());
-        assertArrayEquals("print('hi')\n".getBytes(StandardCharsets.UTF_8), codeStore.code.get(Partitions.EPHEMERAL));
-        assertEquals(1, codeStore.code.size());
+        assertArrayEquals("print('hi')\n".getBytes(StandardCharsets.UTF_8), codeStore.code().get(Partitions.EPHEMERAL));
+        assertEquals(1, codeStore.code().size());
         JsonNode attributes = reply.json().path("data").path("attributes");
         assertEquals("applicationCode", reply.json().path("data").path("type").asText());
         assertEquals("ephemeral", attributes.path("partition").asText());
@@ -317,7 +332,7 @@ public class DevApiHttpTest {
     public void theDockIdIsComparedIgnoringCase() throws Exception {
         assertEquals(200, server.post(CodeDeployServlet.PATH, token, codeBody("dock-7450-ab", b64("x"))).status());
         assertEquals(200, server.post(CodeDeployServlet.PATH, token, codeBody("DOCK-7450-AB", b64("y"))).status());
-        assertArrayEquals(new byte[] {'y'}, codeStore.code.get(Partitions.EPHEMERAL));
+        assertArrayEquals(new byte[] {'y'}, codeStore.code().get(Partitions.EPHEMERAL));
     }
 
     @Test
@@ -350,7 +365,7 @@ public class DevApiHttpTest {
         code.codeStore = null;
         assertErrors(server.post(CodeDeployServlet.PATH, token, codeBody(DOCK, b64("x"))), 503,
                 "no application code store is available");
-        code.codeStore = codeStore = new Fakes.CodeStore(Partitions.RUNTIME);
+        code.codeStore = codeStore = new FakeCodeStore(Partitions.RUNTIME);
         assertErrors(server.post(CodeDeployServlet.PATH, token, codeBody(DOCK, b64("x"))), 503,
                 "no partition named ephemeral");
         assertUnchanged();
@@ -552,7 +567,7 @@ public class DevApiHttpTest {
         assertEquals(Map.of("timezone", "Europe/Oslo", "brand", "ACME"), content.kvStore());
         assertEquals(List.of("logo", "photo"), new ArrayList<>(content.images().keySet()));
         assertEquals(ImageType.PNG, content.images().get("logo").type());
-        assertArrayEquals(Fakes.JPEG, content.images().get("photo").data());
+        assertArrayEquals(FakeImageFormat.JPEG, content.images().get("photo").data());
         JsonNode attributes = reply.json().path("data").path("attributes");
         assertEquals("applicationRomStore", reply.json().path("data").path("type").asText());
         assertEquals(2, attributes.path("generation").longValue());
@@ -562,7 +577,7 @@ public class DevApiHttpTest {
     @Test
     public void romStoreWithEmptyCodeMeansNoCodeAndTypesIgnoreCase() throws Exception {
         TestServer.Reply reply = server.post(RomStoreServlet.PATH, token, romBody(DOCK, "", "{}",
-                "{\"logo\": {\"type\": \"bmp\", \"data\": \"" + b64(Fakes.BMP) + "\"}}"));
+                "{\"logo\": {\"type\": \"bmp\", \"data\": \"" + b64(FakeImageFormat.BMP) + "\"}}"));
         assertEquals(reply.text(), 200, reply.status());
         assertEquals(0, rom.content.code().length);
         assertEquals(Map.of(), rom.content.kvStore());
@@ -575,7 +590,7 @@ public class DevApiHttpTest {
         Map<String, String> cases = new LinkedHashMap<>();
         String images = goodImages();
         cases.put("images.logo.data: not a valid JPEG", romBody(DOCK, "", "{}",
-                "{\"logo\": {\"type\": \"JPEG\", \"data\": \"" + b64(Fakes.PNG) + "\"}}"));
+                "{\"logo\": {\"type\": \"JPEG\", \"data\": \"" + b64(FakeImageFormat.PNG) + "\"}}"));
         cases.put("images.logo.data: not a valid PNG", romBody(DOCK, "", "{}",
                 "{\"logo\": {\"type\": \"PNG\", \"data\": \"\"}}"));
         cases.put("images.logo.data: not valid base64", romBody(DOCK, "", "{}",
@@ -584,14 +599,14 @@ public class DevApiHttpTest {
         cases.put("images.logo.data: expected a base64 string, got an array", romBody(DOCK, "", "{}",
                 "{\"logo\": {\"type\": \"PNG\", \"data\": []}}"));
         cases.put("images.logo.type: expected PNG, BMP or JPEG, got \"GIF\"", romBody(DOCK, "", "{}",
-                "{\"logo\": {\"type\": \"GIF\", \"data\": \"" + b64(Fakes.PNG) + "\"}}"));
+                "{\"logo\": {\"type\": \"GIF\", \"data\": \"" + b64(FakeImageFormat.PNG) + "\"}}"));
         cases.put("images.logo.type: expected PNG, BMP or JPEG, got \"NONE\"", romBody(DOCK, "", "{}",
-                "{\"logo\": {\"type\": \"NONE\", \"data\": \"" + b64(Fakes.PNG) + "\"}}"));
+                "{\"logo\": {\"type\": \"NONE\", \"data\": \"" + b64(FakeImageFormat.PNG) + "\"}}"));
         cases.put("images.logo.type: required", romBody(DOCK, "", "{}",
-                "{\"logo\": {\"data\": \"" + b64(Fakes.PNG) + "\"}}"));
+                "{\"logo\": {\"data\": \"" + b64(FakeImageFormat.PNG) + "\"}}"));
         cases.put("images.logo.type: expected a string, got a number", romBody(DOCK, "", "{}",
-                "{\"logo\": {\"type\": 1, \"data\": \"" + b64(Fakes.PNG) + "\"}}"));
-        cases.put("images.logo: expected an object", romBody(DOCK, "", "{}", "{\"logo\": \"" + b64(Fakes.PNG) + "\"}"));
+                "{\"logo\": {\"type\": 1, \"data\": \"" + b64(FakeImageFormat.PNG) + "\"}}"));
+        cases.put("images.logo: expected an object", romBody(DOCK, "", "{}", "{\"logo\": \"" + b64(FakeImageFormat.PNG) + "\"}"));
         cases.put("images: expected an object", romBody(DOCK, "", "{}", "[]"));
         cases.put("kvStore.timezone: expected a string, got a number", romBody(DOCK, "", "{\"timezone\": 1}", images));
         cases.put("kvStore.flags: expected a string, got an object", romBody(DOCK, "", "{\"flags\": {}}", images));
@@ -622,7 +637,7 @@ public class DevApiHttpTest {
     @Test
     public void everyProblemOfARomStoreIsListed() throws Exception {
         TestServer.Reply reply = server.post(RomStoreServlet.PATH, token, romBody(DOCK, "@", "{\"a\": 1, \"b\": \"ok\", "
-                + "\"c\": true}", "{\"logo\": {\"type\": \"JPEG\", \"data\": \"" + b64(Fakes.PNG) + "\"}, \"x\": {}}"));
+                + "\"c\": true}", "{\"logo\": {\"type\": \"JPEG\", \"data\": \"" + b64(FakeImageFormat.PNG) + "\"}, \"x\": {}}"));
         assertErrors(reply, 400, "code.code: not valid base64", "kvStore.a: expected a string, got a number",
                 "kvStore.c: expected a string, got a boolean", "images.logo.data: not a valid JPEG: no JPEG signature",
                 "images.x.type: required", "images.x.data: required");
@@ -652,6 +667,47 @@ public class DevApiHttpTest {
         assertUnchanged();
     }
 
+    /**
+     * A changed configuration takes effect in place: the tokens issued after it live as long as it
+     * says, on the API's own clock, and once expired every endpoint refuses them and changes nothing.
+     */
+    @Test
+    public void aChangedLifetimeAppliesAndEveryEndpointRefusesAnExpiredToken() throws Exception {
+        FakeFramework framework = new FakeFramework();
+        framework.properties.put(DevApi.DATA_DIR, folder.getRoot().toString());
+        try {
+            api.modified(configuration(1), framework.context());
+            // One token per endpoint: a token is reported expired once, and unknown after that.
+            List<String> tokens = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                TestServer.Reply login = server.post(LoginServlet.PATH, null, loginBody(CLIENT, SECRET, ENTERPRISE));
+                assertEquals(login.text(), 201, login.status());
+                assertEquals(1, login.json().path("meta").path("expiresIn").asLong());
+                tokens.add(login.json().path("data").path("attributes").path("accessToken").asText());
+            }
+            clock.addAndGet(999_999_999L);
+            assertEquals(200, server.get("/api/datastore/kv", tokens.get(0)).status());
+            clock.incrementAndGet();
+
+            String expired = "Authorization: the access token expired";
+            assertErrors(server.get("/api/datastore/kv", tokens.get(0)), 401, expired);
+            assertErrors(server.post(CodeDeployServlet.PATH, tokens.get(1), codeBody(DOCK, b64("x"))), 401, expired);
+            assertErrors(server.post(RomStoreServlet.PATH, tokens.get(2), romBody(DOCK, b64("x"), "{}", goodImages())),
+                    401, expired);
+            assertErrors(server.post(MessageServlet.PATH, tokens.get(3), body("applicationMessage",
+                    "{\"dockId\": \"" + DOCK + "\", \"message\": \"late\"}")), 401, expired);
+            assertUnchanged();
+        } finally {
+            api.modified(configuration(60), framework.context());
+        }
+    }
+
+    /** The configuration the API starts with, but for the token lifetime. */
+    private static DevApiConfiguration configuration(long ttlSeconds) {
+        return Configurations.of(DevApiConfiguration.class, "dock.id", DOCK, "client.id", CLIENT, "client.secret", SECRET,
+                "enterprise.id", ENTERPRISE, "max.body.bytes", LIMIT, "token.ttl.seconds", ttlSeconds);
+    }
+
     // ---- message ----
 
     @Test
@@ -659,8 +715,8 @@ public class DevApiHttpTest {
         TestServer.Reply reply = server.post(MessageServlet.PATH, token, body("applicationMessage",
                 "{\"dockId\": \"" + DOCK.toLowerCase() + "\", \"message\": \"reload, please\"}"));
         assertEquals(reply.text(), 200, reply.status());
-        assertEquals(1, events.posted.size());
-        Event event = events.posted.get(0);
+        assertEquals(1, events.posted().size());
+        Event event = events.posted().get(0);
         assertEquals("datastore/application/MESSAGE", event.getTopic());
         assertEquals("reload, please", event.getProperty(MessageServlet.MESSAGE));
         assertEquals(DOCK, event.getProperty(MessageServlet.DOCK_ID));
@@ -682,7 +738,7 @@ public class DevApiHttpTest {
 
     @Test
     public void partitionsAreListedHighestRankingFirst() throws Exception {
-        status.broken("broken", 50);
+        status.broken("broken", 50, "partition broken is unmounted");
         TestServer.Reply reply = server.get("/api/datastore/partitions", token);
         assertEquals(200, reply.status());
         JsonNode data = reply.json().path("data");
@@ -731,7 +787,7 @@ public class DevApiHttpTest {
 
         TestServer.Reply image = server.get("/api/datastore/images/logo?partition=rom", token);
         assertEquals(200, image.status());
-        assertArrayEquals(Fakes.PNG, image.body());
+        assertArrayEquals(FakeImageFormat.PNG, image.body());
         assertErrors(server.get("/api/datastore/images/logo?partition=ephemeral", token), 404,
                 "tag: partition ephemeral has no image tagged \"logo\"");
     }
@@ -755,7 +811,7 @@ public class DevApiHttpTest {
         assertEquals("logo", data.get(0).path("id").asText());
         assertEquals("PNG", logo.path("type").asText());
         assertEquals("image/png", logo.path("mediaType").asText());
-        assertEquals(Fakes.PNG.length, logo.path("size").intValue());
+        assertEquals(FakeImageFormat.PNG.length, logo.path("size").intValue());
         assertEquals("rom", logo.path("partition").asText());
     }
 
@@ -765,7 +821,7 @@ public class DevApiHttpTest {
         TestServer.Reply reply = server.get("/api/datastore/images/splash", token);
         assertEquals(200, reply.status());
         assertEquals("image/jpeg", reply.header("Content-Type"));
-        assertArrayEquals(Fakes.JPEG, reply.body());
+        assertArrayEquals(FakeImageFormat.JPEG, reply.body());
         reply = server.get("/api/datastore/images/a%20tag", token);
         assertErrors(reply, 404, "tag: no image tagged \"a tag\"");
         images.staleOpens = 3;
@@ -911,7 +967,7 @@ public class DevApiHttpTest {
         TestServer.Reply reply = consoleGet("/console/images/logo", consoleSession());
         assertEquals(200, reply.status());
         assertEquals("image/png", reply.header("Content-Type"));
-        assertArrayEquals(Fakes.PNG, reply.body());
+        assertArrayEquals(FakeImageFormat.PNG, reply.body());
     }
 
     @Test
@@ -923,5 +979,14 @@ public class DevApiHttpTest {
         head = server.raw("GET /console/state HTTP/1.1\r\nHost: localhost:" + server.port() + "\r\nCookie: " + session
                 + "\r\nConnection: close\r\n\r\n");
         assertTrue(head, head.startsWith("HTTP/1.1 200"));
+    }
+
+    /** The ROM content as text, to compare before and after. */
+    private static String describe(RomContent content) {
+        StringBuilder text = new StringBuilder(new String(content.code(), StandardCharsets.ISO_8859_1));
+        text.append(content.kvStore());
+        content.images().forEach((tag, image) -> text.append(tag).append(image.type())
+                .append(java.util.Arrays.toString(image.data())));
+        return text.toString();
     }
 }

@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 
+import datastore.testsupport.Configurations;
+
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
@@ -31,7 +33,7 @@ public class DevApiTest {
     private final PrintStream console = new PrintStream(printed, true, StandardCharsets.UTF_8);
 
     private DevCredentials resolve(Map<String, Object> config, Path file) throws Exception {
-        return DevCredentials.resolve(Fakes.config(config), file, new SecureRandom(), console);
+        return DevCredentials.resolve(Configurations.of(DevApiConfiguration.class, config), file, new SecureRandom(), console);
     }
 
     @Test
@@ -63,8 +65,8 @@ public class DevApiTest {
     @Test
     public void configuredCredentialsWinAndNeedNoFile() throws Exception {
         Path file = folder.getRoot().toPath().resolve(DevCredentials.FILE_NAME);
-        DevCredentials credentials = resolve(Map.of("dock_id", "D1", "client_id", "c", "client_secret", "s",
-                "enterprise_id", "e"), file);
+        DevCredentials credentials = resolve(Map.of("dock.id", "D1", "client.id", "c", "client.secret", "s",
+                "enterprise.id", "e"), file);
         assertEquals(new DevCredentials("D1", "c", "s", "e"), credentials);
         assertTrue(Files.notExists(file));
         assertEquals("", printed.toString(StandardCharsets.UTF_8));
@@ -73,7 +75,7 @@ public class DevApiTest {
     @Test
     public void aConfiguredDockIdIsKeptWithGeneratedCredentials() throws Exception {
         Path file = folder.getRoot().toPath().resolve(DevCredentials.FILE_NAME);
-        DevCredentials credentials = resolve(Map.of("dock_id", "MyDock"), file);
+        DevCredentials credentials = resolve(Map.of("dock.id", "MyDock"), file);
         assertEquals("MyDock", credentials.dockId());
         // The console shows the dock id in effect, not the generated one kept in the file for later.
         Properties kept = new Properties();
@@ -99,10 +101,10 @@ public class DevApiTest {
     @Test
     public void aConfiguredSecretHashLogsInWithTheSecretOnly() throws Exception {
         String hash = saltedHash("00112233445566778899aabbccddeeff", "the real secret");
-        DevCredentials credentials = resolve(Map.of("dock_id", "D1", "client_id", "c", "client_secret_hash", hash,
-                "enterprise_id", "e"), folder.getRoot().toPath().resolve("x"));
+        DevCredentials credentials = resolve(Map.of("dock.id", "D1", "client.id", "c", "client.secret.hash", hash,
+                "enterprise.id", "e"), folder.getRoot().toPath().resolve("x"));
         assertTrue(credentials.secretHashed());
-        DevApi api = new DevApi(Fakes.config(Map.of()), credentials,
+        DevApi api = new DevApi(Configurations.defaults(DevApiConfiguration.class), credentials,
                 new AccessTokens(60, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
         assertTrue(api.login("c", "the real secret", "e").token().length() > 40);
         for (String wrong : new String[] {hash, "the real secreT", "", "00112233445566778899aabbccddeeffthe real secret"}) {
@@ -115,12 +117,12 @@ public class DevApiTest {
         for (String bad : new String[] {"sha256:0011:" + "ab".repeat(32), "md5:" + "00".repeat(16) + ":" + "ab".repeat(32),
                 "sha256:" + "00".repeat(16) + ":" + "ab".repeat(31), "plain-secret"}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> resolve(Map.of(
-                    "client_id", "c", "client_secret_hash", bad, "enterprise_id", "e"), folder.getRoot().toPath().resolve("x")));
+                    "client.id", "c", "client.secret.hash", bad, "enterprise.id", "e"), folder.getRoot().toPath().resolve("x")));
             assertTrue(e.getMessage(), e.getMessage().contains("client.secret.hash must be"));
             assertFalse(e.getMessage(), e.getMessage().contains(bad));
         }
-        IllegalArgumentException both = assertThrows(IllegalArgumentException.class, () -> resolve(Map.of("client_id", "c",
-                "client_secret", "s", "client_secret_hash", saltedHash("00".repeat(16), "s"), "enterprise_id", "e"),
+        IllegalArgumentException both = assertThrows(IllegalArgumentException.class, () -> resolve(Map.of("client.id", "c",
+                "client.secret", "s", "client.secret.hash", saltedHash("00".repeat(16), "s"), "enterprise.id", "e"),
                 folder.getRoot().toPath().resolve("x")));
         assertTrue(both.getMessage(), both.getMessage().contains("are both set"));
     }
@@ -128,7 +130,7 @@ public class DevApiTest {
     @Test
     public void partlyConfiguredCredentialsAreRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> resolve(
-                Map.of("client_id", "c", "client_secret", "s"), folder.getRoot().toPath().resolve("x")));
+                Map.of("client.id", "c", "client.secret", "s"), folder.getRoot().toPath().resolve("x")));
         assertTrue(e.getMessage(), e.getMessage().contains("must be configured together"));
         assertTrue(e.getMessage(), e.getMessage().contains("only 2 of 3"));
     }
@@ -156,10 +158,10 @@ public class DevApiTest {
         DevCredentials credentials = new DevCredentials("d", "c", "s", "e");
         AccessTokens tokens = new AccessTokens(1, System::nanoTime, System::currentTimeMillis, new SecureRandom());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new DevApi(Fakes.config(Map.of("token_ttl_seconds", 0L)), credentials, tokens));
+                () -> new DevApi(Configurations.of(DevApiConfiguration.class, Map.of("token.ttl.seconds", 0L)), credentials, tokens));
         assertTrue(e.getMessage(), e.getMessage().contains("token.ttl.seconds is 0"));
         e = assertThrows(IllegalArgumentException.class,
-                () -> new DevApi(Fakes.config(Map.of("max_body_bytes", 10L)), credentials, tokens));
+                () -> new DevApi(Configurations.of(DevApiConfiguration.class, Map.of("max.body.bytes", 10L)), credentials, tokens));
         assertTrue(e.getMessage(), e.getMessage().contains("max.body.bytes is 10"));
     }
 
@@ -169,7 +171,7 @@ public class DevApiTest {
         long base64 = (payload + 2) / 3 * 4;
         assertTrue(DevApiConfiguration.DEFAULT_MAX_BODY_BYTES > base64 + 64 * 1024);
         assertEquals(DevApiConfiguration.DEFAULT_MAX_BODY_BYTES,
-                new DevApi(Fakes.config(Map.of()), new DevCredentials("d", "c", "s", "e"),
+                new DevApi(Configurations.defaults(DevApiConfiguration.class), new DevCredentials("d", "c", "s", "e"),
                         new AccessTokens(1, System::nanoTime, System::currentTimeMillis, new SecureRandom())).maxBodyBytes());
     }
 
@@ -194,7 +196,7 @@ public class DevApiTest {
 
     @Test
     public void theDockIdMatchesIgnoringCaseOnly() throws Exception {
-        DevApi api = new DevApi(Fakes.config(Map.of()), new DevCredentials("AbC-12", "c", "s", "e"),
+        DevApi api = new DevApi(Configurations.defaults(DevApiConfiguration.class), new DevCredentials("AbC-12", "c", "s", "e"),
                 new AccessTokens(1, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
         api.checkDock("abc-12");
         api.checkDock("ABC-12");

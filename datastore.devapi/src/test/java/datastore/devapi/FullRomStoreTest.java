@@ -10,6 +10,10 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.Map;
 
+import datastore.testsupport.Configurations;
+import datastore.testsupport.FakeImageFormat;
+import datastore.testsupport.FakeRomProvisioning;
+
 import org.junit.Test;
 
 /** With the default limit, a ROM store of the full 13 MiB payload passes in one request; a larger body does not. */
@@ -17,15 +21,15 @@ public class FullRomStoreTest {
 
     @Test
     public void aFullRomStoreFitsTheDefaultLimit() throws Exception {
-        DevApi api = new DevApi(Fakes.config(Map.of()), new DevCredentials("dock", "c", "s", "e"),
+        DevApi api = new DevApi(Configurations.defaults(DevApiConfiguration.class), new DevCredentials("dock", "c", "s", "e"),
                 new AccessTokens(60, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
         RomStoreServlet servlet = new RomStoreServlet(api);
-        Fakes.Rom rom = new Fakes.Rom();
+        FakeRomProvisioning rom = new FakeRomProvisioning();
         servlet.provisioning = rom;
-        servlet.imageFormat = new Fakes.Formats();
+        servlet.imageFormat = new FakeImageFormat();
         String token = api.login("c", "s", "e").token();
 
-        byte[] image = Arrays.copyOf(Fakes.PNG, 12 * 1024 * 1024);
+        byte[] image = Arrays.copyOf(FakeImageFormat.PNG, 12 * 1024 * 1024);
         byte[] code = new byte[1024 * 1024 - 64];
         Arrays.fill(code, (byte) '#');
         String body = DevApiHttpTest.romBody("dock", Base64.getEncoder().encodeToString(code),

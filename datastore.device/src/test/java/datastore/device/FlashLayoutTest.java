@@ -17,7 +17,7 @@ public class FlashLayoutTest {
 
     @Test
     public void theDefaultLayoutGivesEachPartitionRoomForItsPayloadAndMore() {
-        FlashLayout layout = FlashPartitionTable.layout(ConfigFixture.config());
+        FlashLayout layout = FlashPartitionTable.layout(FlashPartitionTableTest.config());
         assertEquals(new FlashGeometry(128 * MIB, BLOCK, 16), layout.geometry());
         assertEquals(List.of(new Region("rom", 0, 28 * MIB), new Region("runtime", 32 * MIB, 80 * MIB)), layout.regions());
     }

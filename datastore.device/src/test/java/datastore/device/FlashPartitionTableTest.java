@@ -12,16 +12,13 @@ import static org.junit.Assert.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
-import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Dictionary;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 import org.junit.Rule;
 import org.junit.Test;
@@ -33,6 +30,8 @@ import org.osgi.framework.ServiceRegistration;
 import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
 import datastore.flash.RollbackIndex;
+import datastore.testsupport.Configurations;
+import datastore.testsupport.FakeFramework;
 
 public class FlashPartitionTableTest {
     private static final int BLOCK = 65536;
@@ -40,13 +39,18 @@ public class FlashPartitionTableTest {
     @Rule
     public TemporaryFolder folder = new TemporaryFolder();
 
+    /** The table's configuration with these properties, as Declarative Services builds it. */
+    static FlashConfiguration config(Object... properties) {
+        return Configurations.of(FlashConfiguration.class, properties);
+    }
+
     /**
      * A small layout: rom [0, 3 blocks), runtime [4, 8 blocks) of 10, the last two for the table;
      * later pairs override earlier ones.
      */
     static Object[] small(String path, Object... overrides) {
-        Object[] base = {"path", path, "size", 10L * BLOCK, "rom_offset", 0L, "rom_size", 3L * BLOCK,
-            "runtime_offset", 4L * BLOCK, "runtime_size", 4L * BLOCK};
+        Object[] base = {"path", path, "size", 10L * BLOCK, "rom.offset", 0L, "rom.size", 3L * BLOCK,
+            "runtime.offset", 4L * BLOCK, "runtime.size", 4L * BLOCK};
         Object[] all = Arrays.copyOf(base, base.length + overrides.length);
         System.arraycopy(overrides, 0, all, base.length, overrides.length);
         return all;
@@ -57,7 +61,7 @@ public class FlashPartitionTableTest {
         FakeFramework framework = new FakeFramework();
         framework.properties.put(FlashPartitionTable.DATA_DIR, folder.getRoot().toString());
         FlashPartitionTable table = new FlashPartitionTable();
-        table.activate(framework.context(), ConfigFixture.config());
+        table.activate(framework.context(), config());
         try {
             Path file = folder.getRoot().toPath().resolve("flash.img");
             assertEquals(128L << 20, Files.size(file));
@@ -79,7 +83,7 @@ public class FlashPartitionTableTest {
         FakeFramework framework = new FakeFramework();
         String path = folder.getRoot().toPath().resolve("dock/flash.img").toString();
         FlashPartitionTable table = new FlashPartitionTable();
-        table.activate(framework.context(), ConfigFixture.config(small(path)));
+        table.activate(framework.context(), config(small(path)));
         FlashRegion runtime = framework.region("runtime");
         runtime.program(0, ByteBuffer.wrap(filled(16, 0x42)));
         runtime.erase(3);
@@ -89,7 +93,7 @@ public class FlashPartitionTableTest {
         table.deactivate();
 
         FlashPartitionTable again = new FlashPartitionTable();
-        again.activate(framework.context(), ConfigFixture.config(small(path)));
+        again.activate(framework.context(), config(small(path)));
         try {
             FlashRegion reopened = framework.region("runtime");
             assertArrayEquals(filled(16, 0x42), read(reopened, 0, 16));
@@ -106,9 +110,9 @@ public class FlashPartitionTableTest {
         FakeFramework framework = new FakeFramework();
         String path = folder.getRoot().toPath().resolve("flash.img").toString();
         // runtime [4, 6 blocks): blocks 6 and 7, before the table's 8 and 9, are free for the index.
-        Object[] config = small(path, "runtime_size", 2L * BLOCK);
+        Object[] config = small(path, "runtime.size", 2L * BLOCK);
         FlashPartitionTable table = new FlashPartitionTable();
-        table.activate(framework.context(), ConfigFixture.config(config));
+        table.activate(framework.context(), config(config));
         RollbackIndex index = framework.rollbackIndex();
         assertEquals(0, index.highest());
         index.advance(41);
@@ -117,14 +121,14 @@ public class FlashPartitionTableTest {
                 ByteBuffer.wrap(Files.readAllBytes(Path.of(path)), 6 * BLOCK, 4).getInt());
 
         FlashPartitionTable again = new FlashPartitionTable();
-        again.activate(framework.context(), ConfigFixture.config(config));
+        again.activate(framework.context(), config(config));
         try {
             assertEquals(41, framework.rollbackIndex().highest());
         } finally {
             again.deactivate();
         }
         FlashPartitionTable overlapping = new FlashPartitionTable();
-        overlapping.activate(framework.context(), ConfigFixture.config(small(path + ".2")));
+        overlapping.activate(framework.context(), config(small(path + ".2")));
         try {
             assertNull("the runtime region [4, 8 blocks) holds blocks 6 and 7: no index", framework.rollbackIndex());
             assertTrue(framework.region("runtime") != null);
@@ -136,9 +140,9 @@ public class FlashPartitionTableTest {
     @Test
     public void aDisabledPartitionIsNotRegistered() throws IOException {
         FakeFramework framework = new FakeFramework();
-        Object[] config = small(folder.getRoot().toPath().resolve("flash.img").toString(), "rom_size", 0L);
+        Object[] config = small(folder.getRoot().toPath().resolve("flash.img").toString(), "rom.size", 0L);
         FlashPartitionTable table = new FlashPartitionTable();
-        table.activate(framework.context(), ConfigFixture.config(config));
+        table.activate(framework.context(), config(config));
         try {
             assertEquals("the runtime region; its end leaves no room for the rollback index", 1,
                     framework.registered.size());
@@ -152,10 +156,10 @@ public class FlashPartitionTableTest {
     public void anInvalidLayoutFailsActivationBeforeTouchingTheFile() {
         FakeFramework framework = new FakeFramework();
         Path file = folder.getRoot().toPath().resolve("flash.img");
-        Object[] config = small(file.toString(), "runtime_size", 7L * BLOCK);
+        Object[] config = small(file.toString(), "runtime.size", 7L * BLOCK);
         FlashPartitionTable table = new FlashPartitionTable();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> table.activate(framework.context(), ConfigFixture.config(config)));
+                () -> table.activate(framework.context(), config(config)));
         assertEquals("runtime region [0x40000, 0xb0000) does not fit the flash of 0xa0000 bytes", e.getMessage());
         assertFalse(Files.exists(file));
         assertTrue(framework.registered.isEmpty());
@@ -168,7 +172,7 @@ public class FlashPartitionTableTest {
         NorFlash.open(file, 16L * BLOCK, BLOCK, 16).close();
         FlashPartitionTable table = new FlashPartitionTable();
         IOException e = assertThrows(IOException.class,
-                () -> table.activate(framework.context(), ConfigFixture.config(small(file.toString()))));
+                () -> table.activate(framework.context(), config(small(file.toString()))));
         assertMessage(e, "1048576 bytes", "655360 bytes");
         assertTrue(framework.registered.isEmpty());
         assertEquals(16L * BLOCK, Files.size(file));
@@ -191,8 +195,8 @@ public class FlashPartitionTableTest {
         FakeFramework framework = new FakeFramework();
         FlashPartitionTable table = new FlashPartitionTable();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> table.activate(framework.context(), ConfigFixture.config("size", 8L * BLOCK, "rom_size", 0L,
-                        "runtime_offset", 0L, "runtime_size", 6L * BLOCK)));
+                () -> table.activate(framework.context(), config("size", 8L * BLOCK, "rom.size", 0L,
+                        "runtime.offset", 0L, "runtime.size", 6L * BLOCK)));
         assertMessage(e, "no flash file", "datastore.data.dir");
     }
 

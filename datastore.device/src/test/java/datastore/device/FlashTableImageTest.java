@@ -20,6 +20,7 @@ import org.junit.rules.TemporaryFolder;
 
 import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
+import datastore.testsupport.FakeFramework;
 
 /**
  * A flash image made by a tool with {@link FlashTableImage} is one the device accepts as it is, and a
@@ -80,7 +81,7 @@ public class FlashTableImageTest {
         framework.properties.put(FlashRegion.FLASH_FILE, file.toString());
         FlashPartitionTable device = new FlashPartitionTable();
         // The configuration says 128 MiB; the file's own table wins.
-        device.activate(framework.context(), ConfigFixture.config());
+        device.activate(framework.context(), FlashPartitionTableTest.config());
         try {
             FlashRegion rom = framework.region("rom");
             FlashRegion runtime = framework.region("runtime");
@@ -104,7 +105,7 @@ public class FlashTableImageTest {
         FakeFramework framework = new FakeFramework();
         framework.properties.put(FlashRegion.FLASH_FILE, file.toString());
         IOException e = assertThrows(IOException.class,
-                () -> new FlashPartitionTable().activate(framework.context(), ConfigFixture.config()));
+                () -> new FlashPartitionTable().activate(framework.context(), FlashPartitionTableTest.config()));
         assertTrue(e.getMessage(), e.getMessage().contains("holds no intact partition table"));
     }
 

@@ -29,6 +29,7 @@ import org.junit.rules.TemporaryFolder;
 import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
 import datastore.spi.RefusedPartition;
+import datastore.testsupport.FakeFramework;
 
 /**
  * The flash's own partition table: written when its area is erased, agreed with the configuration at
@@ -56,7 +57,7 @@ public class FlashTableTest {
     private void activate(Object... overrides) throws IOException {
         framework = new FakeFramework();
         table = new FlashPartitionTable();
-        table.activate(framework.context(), ConfigFixture.config(small(file.toString(), overrides)));
+        table.activate(framework.context(), FlashPartitionTableTest.config(small(file.toString(), overrides)));
     }
 
     /** A flash with rom and runtime data and its table, all closed again. */
@@ -109,7 +110,7 @@ public class FlashTableTest {
     public void aResizedRegionIsRefusedWithBothSidesAndTheFlashUntouched() throws IOException {
         writeData();
         String before = hash();
-        activate("runtime_size", 3L * BLOCK);
+        activate("runtime.size", 3L * BLOCK);
         try {
             assertNull(framework.region("runtime"));
             assertNotNull("an unchanged region is registered as usual", framework.region("rom"));
@@ -127,7 +128,7 @@ public class FlashTableTest {
     public void aMovedRegionIsRefusedAndTheFlashUntouched() throws IOException {
         writeData();
         String before = hash();
-        activate("runtime_offset", 5L * BLOCK, "runtime_size", 3L * BLOCK);
+        activate("runtime.offset", 5L * BLOCK, "runtime.size", 3L * BLOCK);
         try {
             assertMessage(framework.refused("runtime").reason(), "runtime at [0x40000, 0x80000)",
                     "the configuration has runtime at [0x50000, 0x80000)");
@@ -158,7 +159,7 @@ public class FlashTableTest {
     @Test
     public void formatErasesTheRefusedRegionRecordsItAndRegistersIt() throws IOException {
         writeData();
-        activate("runtime_size", 3L * BLOCK);
+        activate("runtime.size", 3L * BLOCK);
         try {
             RefusedPartition refused = framework.refused("runtime");
             refused.format();
@@ -172,7 +173,7 @@ public class FlashTableTest {
         } finally {
             table.deactivate();
         }
-        activate("runtime_size", 3L * BLOCK);
+        activate("runtime.size", 3L * BLOCK);
         try {
             assertEquals("the table now agrees", 2, framework.live());
             assertNotNull(framework.region("runtime"));
@@ -247,7 +248,7 @@ public class FlashTableTest {
     public void aTableOfAnotherGeometryRefusesEveryRegion() throws IOException {
         writeData();
         String before = hash();
-        activate("program_size", 32);
+        activate("program.size", 32);
         try {
             assertMessage(framework.refused("runtime").reason(), "written for flash size 0xa0000, erase block 0x10000, "
                     + "program size 16, the configuration has flash size 0xa0000, erase block 0x10000, program size 32");
@@ -280,7 +281,7 @@ public class FlashTableTest {
     public void disablingARegionLeavesTheOthersAsTheyAre() throws IOException {
         writeData();
         String before = hash();
-        activate("rom_size", 0L);
+        activate("rom.size", 0L);
         try {
             assertEquals(1, framework.live());
             assertArrayEquals(pattern(64, 2), read(framework.region("runtime"), BLOCK, 64));
@@ -303,7 +304,7 @@ public class FlashTableTest {
         new Random(6).nextBytes(garbage);
         overwrite(TABLE, garbage);
         String before = hash();
-        activate("rom_size", 0L, "runtime_size", 0L);
+        activate("rom.size", 0L, "runtime.size", 0L);
         try {
             assertEquals("only the rollback index, which is not a partition", 1, framework.live());
             assertTrue(framework.registered.get(0).service instanceof datastore.flash.RollbackIndex);
@@ -335,7 +336,7 @@ public class FlashTableTest {
     @Test
     public void acceptingTheTableChangeErasesOnlyTheChangedRegion() throws IOException {
         writeData();
-        activate("runtime_size", 3L * BLOCK, "accept_table_change", true);
+        activate("runtime.size", 3L * BLOCK, "accept.table.change", true);
         try {
             assertEquals(2, framework.live());
             assertArrayEquals(filled(3 * BLOCK, 0xFF), read(framework.region("runtime"), 0, 3 * BLOCK));
@@ -343,7 +344,7 @@ public class FlashTableTest {
         } finally {
             table.deactivate();
         }
-        activate("runtime_size", 3L * BLOCK);
+        activate("runtime.size", 3L * BLOCK);
         try {
             assertEquals(2, framework.live());
             assertNull(framework.refused("runtime"));
@@ -369,7 +370,7 @@ public class FlashTableTest {
     @Test
     public void theRefusalIsRegisteredWithThePartitionProperty() throws IOException {
         writeData();
-        activate("runtime_size", 3L * BLOCK);
+        activate("runtime.size", 3L * BLOCK);
         try {
             FakeFramework.Registered registered = framework.registered.stream()
                     .filter(r -> r.service instanceof RefusedPartition).findFirst().orElseThrow();
@@ -422,8 +423,8 @@ public class FlashTableTest {
     }
 
     private static Object[] swapped() {
-        return new Object[] {"rom_offset", 5L * BLOCK, "rom_size", 3L * BLOCK, "runtime_offset", 0L,
-            "runtime_size", 4L * BLOCK};
+        return new Object[] {"rom.offset", 5L * BLOCK, "rom.size", 3L * BLOCK, "runtime.offset", 0L,
+            "runtime.size", 4L * BLOCK};
     }
 
     private void overwrite(long offset, byte[] bytes) throws IOException {

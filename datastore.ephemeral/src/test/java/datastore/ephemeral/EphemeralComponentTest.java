@@ -32,6 +32,7 @@ import datastore.Namespace;
 import datastore.spi.Change;
 import datastore.spi.PartitionStore;
 import datastore.spi.RefusedPartition;
+import datastore.testsupport.Configurations;
 
 /** The component's own registrations: the partition when the arena opens, its refusal when it must not. */
 public class EphemeralComponentTest {
@@ -119,7 +120,8 @@ public class EphemeralComponentTest {
         properties.put(Constants.FRAMEWORK_STORAGE, folder.getRoot().toString());
         properties.put(Constants.FRAMEWORK_UUID, "uuid-1");
         EphemeralPartition component = new EphemeralPartition();
-        component.activate(context(bundleId), EphemeralPartitionTest.config(1 << 20, arena.toString()));
+        component.activate(context(bundleId),
+                Configurations.of(EphemeralConfiguration.class, "capacity", 1L << 20, "path", arena.toString()));
         return component;
     }
 

@@ -18,6 +18,7 @@ import org.junit.Before;
 import org.junit.Test;
 import org.junit.function.ThrowingRunnable;
 import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
@@ -44,6 +45,7 @@ import datastore.StaleTokenException;
 import datastore.ValueTooLargeException;
 import datastore.image.ImageType;
 import datastore.spi.PartitionStore;
+import datastore.testsupport.MemoryPartition;
 
 /**
  * Every bad input of the application API is answered by its documented exception, and afterwards
@@ -61,6 +63,11 @@ public class BadInputIT extends DockTestSupport {
     private final byte[] jpeg = TestImages.encode("jpeg", 32, 16);
 
     @Override
+    protected Option extra() throws Exception {
+        return Products.testSupport();
+    }
+
+    @Override
     protected String product() {
         return "minimal";
     }
@@ -69,10 +76,10 @@ public class BadInputIT extends DockTestSupport {
     public void populate() {
         kv = service(KvStore.class);
         images = service(ImageStore.class);
-        TestPartition rom = new TestPartition("factory", true, 1 << 20);
-        rom.provision(Namespace.KV, "model", "RW02");
+        MemoryPartition rom = new MemoryPartition("factory", 1 << 20).makeReadOnly();
+        rom.withKv("model", "RW02");
         factory = register(rom, 100);
-        tiny = register(new TestPartition("tiny", false, 64), 150);
+        tiny = register(new MemoryPartition("tiny", 64), 150);
         kv.put("timezone", "GB", Partitions.EPHEMERAL);
         images.put("logo", png, ImageType.PNG, Partitions.EPHEMERAL);
     }
@@ -83,7 +90,7 @@ public class BadInputIT extends DockTestSupport {
         tiny.unregister();
     }
 
-    private ServiceRegistration<PartitionStore> register(TestPartition partition, int ranking) {
+    private ServiceRegistration<PartitionStore> register(MemoryPartition partition, int ranking) {
         Dictionary<String, Object> properties = new Hashtable<>();
         properties.put(PartitionStore.PARTITION, partition.name());
         properties.put(Constants.SERVICE_RANKING, ranking);

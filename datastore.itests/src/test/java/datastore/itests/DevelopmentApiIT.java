@@ -246,37 +246,23 @@ public class DevelopmentApiIT {
     }
 
     /**
-     * An expired token: the token lifetime is configured down to one second through a {@code .cfg}
-     * file in the deploy folder (FileInstall hands it to Configuration Admin while the dock runs).
-     * The API takes the change in place, without going away: every login in between answers 201,
-     * and the login's {@code meta.expiresIn} says which lifetime its token got, so the test knows
-     * when the new terms apply instead of guessing. The one wait is the token's second.
+     * A changed token lifetime applies in place: configured through a {@code .cfg} file in the deploy
+     * folder (FileInstall hands it to Configuration Admin while the dock runs), it is taken without
+     * the API going away: every login in between answers 201, and the login's {@code meta.expiresIn}
+     * says which lifetime its token got, so the test knows when the new terms apply instead of
+     * guessing. That a token expires on time, on every endpoint, DevApiHttpTest shows on the API's
+     * own clock; no test waits for a token to age.
      */
     @Test
-    public void anExpiredTokenIsRefused() throws Exception {
+    public void aChangedTokenLifetimeAppliesInPlace() throws Exception {
         StoreSnapshot before = StoreSnapshot.take(client, dock);
         Path cfg = dock.data().resolve("deploy/datastore.devapi.cfg");
-        writeAtomically(cfg, "token.ttl.seconds=1\n");
+        writeAtomically(cfg, "token.ttl.seconds=600\n");
         try {
-            Map<String, String> posts = Map.of(CODE, codeRequest(dockId, "print('late')").toString(),
-                    ROMSTORE, sample.request(dockId).toString(), MESSAGE, DevApiClient.document("applicationMessage",
-                            DevApiClient.object().put("dockId", dockId).put("message", "late")).toString());
-            awaitTokenLifetime(1);
-            List<String> tokens = new ArrayList<>();
-            for (int i = 0; i <= posts.size(); i++) {
-                tokens.add(loginWithLifetime(1));
-            }
-            Thread.sleep(1_300);
-            DevApiClient.Answer probe = client.getAuthorized("/api/datastore/kv", "Bearer " + tokens.get(0));
-            assertEquals(probe.text(), 401, probe.status());
-            assertTrue(probe.details(), probe.details().contains("expired"));
-            int next = 1;
-            for (Map.Entry<String, String> post : posts.entrySet()) {
-                DevApiClient.Answer answer = client.postAuthorized(post.getKey(), post.getValue(),
-                        "Bearer " + tokens.get(next++));
-                answer.expect(401);
-                assertTrue(post.getKey() + ": " + answer.details(), answer.details().contains("expired"));
-            }
+            awaitTokenLifetime(600);
+            String token = loginWithLifetime(600);
+            DevApiClient.Answer answer = client.getAuthorized("/api/datastore/kv", "Bearer " + token);
+            assertEquals(answer.text(), 200, answer.status());
         } finally {
             Files.delete(cfg);
         }
@@ -284,7 +270,7 @@ public class DevelopmentApiIT {
         awaitTokenLifetime(3600);
         login();
         assertEquals(200, client.get("/api/datastore/kv").status());
-        before.assertUnchanged("requests with an expired token", client, dock);
+        before.assertUnchanged("a changed token lifetime", client, dock);
     }
 
     /**

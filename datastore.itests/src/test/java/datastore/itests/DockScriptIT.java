@@ -13,8 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.Test;
@@ -41,19 +43,27 @@ public class DockScriptIT {
         return builder.start();
     }
 
+    /** Waits until {@code ./dock} has printed {@code expected} into {@code log}, woken as the log grows. */
     private static String awaitOutput(Process process, Path log, String expected) throws Exception {
-        for (int i = 0; i < 600; i++) {
+        return FolderWatch.await(log.getParent(), process, Duration.ofSeconds(60), () -> {
             String output = Files.readString(log, StandardCharsets.UTF_8);
             if (output.contains(expected)) {
-                return output;
+                return Optional.of(output);
             }
             if (!process.isAlive()) {
                 throw new AssertionError("./dock exited with " + process.exitValue() + " before \"" + expected
                         + "\":\n" + output);
             }
-            Thread.sleep(100);
+            return Optional.empty();
+        }, () -> "./dock did not print \"" + expected + "\" within 60 s:\n" + readQuietly(log));
+    }
+
+    private static String readQuietly(Path log) {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(" + log + " unreadable: " + e + ")";
         }
-        throw new AssertionError("./dock did not print \"" + expected + "\" within 60 s:\n" + Files.readString(log));
     }
 
     /** SIGTERM, as a service manager or timeout(1) sends: the script stops the framework and exits 0. */
@@ -258,7 +268,9 @@ public class DockScriptIT {
         assertEquals(32L << 20, Files.size(data.resolve("flash.img")));
         org.junit.Assert.assertArrayEquals("the built flash is left as it was", before, Files.readAllBytes(flash));
 
-        Process again = dock(runLog, "run", "--no-build", "--data", data.toString(), "--flash", flash.toString());
+        // A port of its own: the refusal to test is the flash's, not a default port another program holds.
+        Process again = dock(runLog, "run", "--no-build", "--data", data.toString(), "--port",
+                Integer.toString(ExportedDock.freePort()), "--flash", flash.toString());
         assertTrue(again.waitFor(30, TimeUnit.SECONDS));
         String output = Files.readString(runLog);
         assertEquals(output, 1, again.exitValue());

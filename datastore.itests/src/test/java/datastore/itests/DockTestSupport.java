@@ -42,7 +42,7 @@ public abstract class DockTestSupport {
     protected abstract String product();
 
     /** Options a test class adds to the product. */
-    protected Option extra() {
+    protected Option extra() throws Exception {
         return composite();
     }
 

@@ -231,17 +231,13 @@ final class ExportedDock implements AutoCloseable {
         String marker = "~~done-" + (++commands) + "~~";
         int from = output.length();
         write(commandLine + "\necho " + marker + "\n");
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
-        while (System.nanoTime() < deadline) {
-            int end = output.indexOf(marker, from);
-            if (end >= 0) {
-                return output.substring(from, end).replace("g! ", "").strip();
-            }
-            checkAlive();
-            Thread.sleep(20);
+        int end;
+        try {
+            end = awaitOutput(from, START_TIMEOUT_MS, marker) - marker.length();
+        } catch (AssertionError e) {
+            throw new AssertionError("the shell did not answer \"" + commandLine + "\": " + e.getMessage(), e);
         }
-        throw new AssertionError(product + ": the shell did not answer \"" + commandLine + "\" within "
-                + START_TIMEOUT_MS + " ms; output:\n" + output());
+        return output.substring(from, end).replace("g! ", "").strip();
     }
 
     private void write(String text) throws IOException {

@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -25,6 +27,8 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleEvent;
+import org.osgi.framework.BundleListener;
 
 import datastore.ImageStore;
 import datastore.ImageToken;
@@ -198,12 +202,20 @@ public class FullDockIT extends DockTestSupport {
         long before = ephemeral.getLastModified();
         Path deploy = Paths.get(context.getProperty("felix.fileinstall.dir"));
         Path jar = Paths.get(System.getProperty("itest.ephemeral.jar"));
-        Files.copy(jar, deploy.resolve("datastore.ephemeral.jar"), StandardCopyOption.REPLACE_EXISTING);
-        long deadline = System.currentTimeMillis() + 20_000;
-        while (ephemeral.getLastModified() == before && System.currentTimeMillis() < deadline) {
-            Thread.sleep(100);
+        CountDownLatch updated = new CountDownLatch(1);
+        BundleListener listener = event -> {
+            if (event.getBundle().equals(ephemeral) && event.getType() == BundleEvent.UPDATED) {
+                updated.countDown();
+            }
+        };
+        context.addBundleListener(listener);
+        try {
+            Files.copy(jar, deploy.resolve("datastore.ephemeral.jar"), StandardCopyOption.REPLACE_EXISTING);
+            assertTrue("FileInstall updated the bundle within 20 s", updated.await(20, TimeUnit.SECONDS));
+        } finally {
+            context.removeBundleListener(listener);
         }
-        assertTrue("FileInstall updated the bundle", ephemeral.getLastModified() > before);
+        assertTrue("the bundle was replaced", ephemeral.getLastModified() > before);
         service(PartitionStore.class, "(datastore.partition=ephemeral)");
         assertEquals("still here", kv.get("survivor"));
         assertEquals(Partitions.EPHEMERAL, kv.lookup("survivor").orElseThrow().partition());

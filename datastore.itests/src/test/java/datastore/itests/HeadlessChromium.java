@@ -17,6 +17,7 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -97,11 +98,10 @@ final class HeadlessChromium implements AutoCloseable {
         return null;
     }
 
-    /** Chromium writes the port it picked into DevToolsActivePort in its profile. */
+    /** Chromium writes the port it picked into DevToolsActivePort in its profile; woken as the profile changes. */
     private int devToolsPort() throws Exception {
         Path file = profile.resolve("DevToolsActivePort");
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
+        return FolderWatch.await(profile, process, TIMEOUT, () -> {
             if (!process.isAlive()) {
                 throw new IllegalStateException("chromium exited with status " + process.exitValue() + ": "
                         + Files.readString(profile.resolveSibling(profile.getFileName() + ".log")));
@@ -109,12 +109,11 @@ final class HeadlessChromium implements AutoCloseable {
             if (Files.exists(file)) {
                 List<String> lines = Files.readAllLines(file);
                 if (!lines.isEmpty() && lines.get(0).matches("[0-9]+")) {
-                    return Integer.parseInt(lines.get(0));
+                    return Optional.of(Integer.parseInt(lines.get(0)));
                 }
             }
-            Thread.sleep(50);
-        }
-        throw new IllegalStateException("chromium did not open its DevTools port within " + TIMEOUT);
+            return Optional.empty();
+        }, () -> "chromium did not open its DevTools port within " + TIMEOUT);
     }
 
     /** Sends one DevTools command and answers its result. */

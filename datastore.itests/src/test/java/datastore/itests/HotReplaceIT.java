@@ -11,9 +11,12 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
@@ -34,13 +37,17 @@ import datastore.spi.PartitionStore;
 /**
  * Replacing the running {@code datastore.ephemeral} bundle (a bundle update, by the API and by the
  * Gogo {@code update} command) while four threads read continuously: no read fails or answers wrong,
- * and the ephemeral data is all there afterwards.
+ * and the ephemeral data is all there afterwards. Each update starts once every reader is reading and
+ * a round ends once every reader has read again past the new partition, counted, not timed.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
 public class HotReplaceIT extends DockTestSupport {
 
     private static final int KEYS = 200;
+    private static final int READERS = 4;
+    /** Reads each reader does before an update starts and after the new partition is registered. */
+    private static final int READS_AROUND_AN_UPDATE = 200;
 
     @Override
     protected String product() {
@@ -61,7 +68,11 @@ public class HotReplaceIT extends DockTestSupport {
         AtomicLong reads = new AtomicLong();
         ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
         List<Thread> readers = new ArrayList<>();
-        for (int t = 0; t < 4; t++) {
+        // Each reader counts its reads down on its own latch: the test waits for reads, not for time.
+        List<AtomicReference<CountDownLatch>> wanted = new ArrayList<>();
+        for (int t = 0; t < READERS; t++) {
+            AtomicReference<CountDownLatch> mine = new AtomicReference<>(new CountDownLatch(0));
+            wanted.add(mine);
             Thread reader = new Thread(() -> {
                 while (running.get()) {
                     int i = ThreadLocalRandom.current().nextInt(KEYS);
@@ -74,6 +85,7 @@ public class HotReplaceIT extends DockTestSupport {
                         failures.add("key-" + i + " threw " + e);
                     }
                     reads.incrementAndGet();
+                    mine.get().countDown();
                 }
             }, "reader-" + t);
             reader.start();
@@ -84,8 +96,7 @@ public class HotReplaceIT extends DockTestSupport {
         long before = ephemeral.getLastModified();
         try {
             for (int round = 0; round < 3; round++) {
-                long readsBefore = reads.get();
-                Thread.sleep(200);
+                awaitReadsByEveryReader(wanted, "before round " + round);
                 ServiceReference<PartitionStore> old = context.getServiceReference(PartitionStore.class);
                 if (round == 1) {
                     gogo("update " + ephemeral.getBundleId());
@@ -95,8 +106,7 @@ public class HotReplaceIT extends DockTestSupport {
                 service(PartitionStore.class, "(datastore.partition=ephemeral)");
                 assertNotEquals("the update registered a new partition service", old,
                         context.getServiceReference(PartitionStore.class));
-                Thread.sleep(200);
-                assertTrue("readers kept reading through round " + round, reads.get() > readsBefore);
+                awaitReadsByEveryReader(wanted, "after round " + round);
             }
         } finally {
             running.set(false);
@@ -117,6 +127,20 @@ public class HotReplaceIT extends DockTestSupport {
         byte[] bytes = new byte[stored.remaining()];
         stored.get(bytes);
         assertArrayEquals(splash, bytes);
+    }
+
+    /** Waits until every reader has done {@link #READS_AROUND_AN_UPDATE} more reads; fails after 30 s. */
+    private static void awaitReadsByEveryReader(List<AtomicReference<CountDownLatch>> wanted, String when)
+            throws InterruptedException {
+        List<CountDownLatch> latches = new ArrayList<>();
+        for (AtomicReference<CountDownLatch> reader : wanted) {
+            CountDownLatch latch = new CountDownLatch(READS_AROUND_AN_UPDATE);
+            reader.set(latch);
+            latches.add(latch);
+        }
+        for (CountDownLatch latch : latches) {
+            assertTrue("every reader kept reading " + when, latch.await(30, TimeUnit.SECONDS));
+        }
     }
 
     private void gogo(String command) throws Exception {

@@ -9,6 +9,7 @@ import java.util.Hashtable;
 
 import org.junit.Test;
 import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
@@ -16,9 +17,9 @@ import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
 
 import datastore.KvStore;
-import datastore.Namespace;
 import datastore.Partitions;
 import datastore.spi.PartitionStore;
+import datastore.testsupport.MemoryPartition;
 
 /**
  * The minimal product answers reads from the partitions present, highest {@code service.ranking}
@@ -29,11 +30,16 @@ import datastore.spi.PartitionStore;
 public class LookupOrderIT extends DockTestSupport {
 
     @Override
+    protected Option extra() throws Exception {
+        return Products.testSupport();
+    }
+
+    @Override
     protected String product() {
         return "minimal";
     }
 
-    private ServiceRegistration<PartitionStore> register(TestPartition partition, int ranking) {
+    private ServiceRegistration<PartitionStore> register(MemoryPartition partition, int ranking) {
         Dictionary<String, Object> properties = new Hashtable<>();
         properties.put(PartitionStore.PARTITION, partition.name());
         properties.put(Constants.SERVICE_RANKING, ranking);
@@ -54,9 +60,9 @@ public class LookupOrderIT extends DockTestSupport {
     @Test
     public void readsAskPartitionsInDescendingRankingAndRemovalUncovers() {
         KvStore kv = service(KvStore.class);
-        TestPartition factory = new TestPartition("factory", true, 1 << 20);
-        factory.provision(Namespace.KV, "greeting", "from factory");
-        TestPartition middle = new TestPartition("middle", false, 1 << 20);
+        MemoryPartition factory = new MemoryPartition("factory", 1 << 20).makeReadOnly();
+        factory.withKv("greeting", "from factory");
+        MemoryPartition middle = new MemoryPartition("middle", 1 << 20);
         ServiceRegistration<PartitionStore> low = register(factory, 100);
         ServiceRegistration<PartitionStore> mid = register(middle, 200);
         try {
@@ -86,9 +92,9 @@ public class LookupOrderIT extends DockTestSupport {
     public void partitionsAddedRemovedAndReRankedAtRunTime() {
         KvStore kv = service(KvStore.class);
         kv.put("colour", "ephemeral blue", Partitions.EPHEMERAL);
-        TestPartition overlay = new TestPartition("overlay", false, 1 << 20);
-        overlay.provision(Namespace.KV, "colour", "overlay red");
-        overlay.provision(Namespace.KV, "overlay-only", "yes");
+        MemoryPartition overlay = new MemoryPartition("overlay", 1 << 20);
+        overlay.withKv("colour", "overlay red");
+        overlay.withKv("overlay-only", "yes");
         ServiceRegistration<PartitionStore> registration = register(overlay, 400);
         try {
             assertEquals("overlay red", kv.get("colour"));

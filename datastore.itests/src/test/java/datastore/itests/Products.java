@@ -68,6 +68,14 @@ final class Products {
         return composite(options.toArray(Option[]::new));
     }
 
+    /**
+     * The shared test doubles as a bundle beside the product, for tests that register them as
+     * services: the test probe imports their package from it.
+     */
+    static Option testSupport() throws IOException {
+        return bundle(jarOf("datastore.testsupport", null, bundlePath()).toUri().toString());
+    }
+
     private static List<Path> bundlePath() {
         String path = System.getProperty("itest.bundlepath");
         if (path == null || path.isBlank()) {

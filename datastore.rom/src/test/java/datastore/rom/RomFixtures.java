@@ -3,10 +3,8 @@ package datastore.rom;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -21,6 +19,7 @@ import datastore.image.ImageType;
 import datastore.images.ImageFormats;
 import datastore.spi.EntryView;
 import datastore.spi.RomContent;
+import datastore.testsupport.Configurations;
 
 /** Small flashes, sample content and a full-contents snapshot for the ROM tests. */
 final class RomFixtures {
@@ -143,19 +142,15 @@ final class RomFixtures {
         return all;
     }
 
-    /** A {@link RomConfiguration} from its defaults and overrides, as DS would make it. */
+    /**
+     * A {@link RomConfiguration} from its defaults and overrides, keyed by method name, as Declarative
+     * Services makes it: the OSGi Converter reads {@code dock_id} from the property {@code dock.id}.
+     */
     static RomConfiguration config(Object... overrides) {
-        Map<String, Object> values = new HashMap<>();
-        for (int i = 0; i < overrides.length; i += 2) {
-            values.put((String) overrides[i], overrides[i + 1]);
+        Object[] properties = overrides.clone();
+        for (int i = 0; i < properties.length; i += 2) {
+            properties[i] = ((String) properties[i]).replace('_', '.');
         }
-        return (RomConfiguration) Proxy.newProxyInstance(RomConfiguration.class.getClassLoader(),
-                new Class<?>[] {RomConfiguration.class}, (proxy, method, args) -> {
-                    if (method.getDeclaringClass() == Object.class) {
-                        return method.getName().equals("toString") ? "Config" + values : method.invoke(values, args);
-                    }
-                    Object value = values.get(method.getName());
-                    return value != null ? value : method.getDefaultValue();
-                });
+        return Configurations.of(RomConfiguration.class, properties);
     }
 }

@@ -7,16 +7,25 @@ import static org.junit.Assert.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.Optional;
 
 import datastore.InvalidImageException;
 import datastore.InvalidNameException;
+import datastore.Namespace;
 import datastore.NoSuchPartitionException;
 import datastore.ReadOnlyPartitionException;
 import datastore.image.ImageType;
 import datastore.spi.RomContent;
 import datastore.spi.RomInfo;
 import datastore.spi.RomProvisioning;
+import datastore.testsupport.FakeCodeStore;
+import datastore.testsupport.FakeFactoryReset;
+import datastore.testsupport.FakeImageFormat;
+import datastore.testsupport.FakeImageStore;
+import datastore.testsupport.FakeKvStore;
+import datastore.testsupport.FakeStoreStatus;
 
 import org.junit.Before;
 import org.junit.Rule;
@@ -29,32 +38,37 @@ public class DatastoreCommandsTest {
     public TemporaryFolder folder = new TemporaryFolder();
 
     private final DatastoreCommands commands = new DatastoreCommands();
-    private final Fakes.Kv kv = new Fakes.Kv();
-    private final Fakes.Images images = new Fakes.Images();
-    private final Fakes.Reset reset = new Fakes.Reset(kv, images);
-    private final Fakes.Status status = new Fakes.Status();
+    private final FakeKvStore kv = new FakeKvStore();
+    private final FakeImageStore images = new FakeImageStore();
+    private final FakeFactoryReset reset = new FakeFactoryReset(kv, images);
+    private final FakeStoreStatus status = new FakeStoreStatus();
 
     @Before
     public void wire() {
         commands.kvStore = kv;
         commands.imageStore = images;
-        commands.imageFormat = new Fakes.Formats();
+        commands.imageFormat = new FakeImageFormat();
         commands.factoryReset = reset;
-        commands.storeStatus = status.with("ephemeral", 300, 128L << 20, 0).with("runtime", 200, 13L << 20, 3L << 20)
-                .with("rom", 100, 13L << 20, 1536);
-        kv.layers.partitions.get("rom").put("timezone", "UTC");
-        kv.layers.partitions.get("runtime").put("greeting", "hello \"world\"\n");
+        // Each partition holds as many entries of each namespace as the namespace's code: 1 key, 2 images...
+        Map<Namespace, Integer> entries = new EnumMap<>(Namespace.class);
+        for (Namespace namespace : Namespace.values()) {
+            entries.put(namespace, namespace.code());
+        }
+        commands.storeStatus = status.with("ephemeral", 300, false, 128L << 20, 0, entries)
+                .with("runtime", 200, false, 13L << 20, 3L << 20, entries).with("rom", 100, true, 13L << 20, 1536, entries);
+        kv.with("timezone", "UTC", "rom");
+        kv.with("greeting", "hello \"world\"\n", "runtime");
     }
 
     @Test
     public void kvlistShowsKeysPartitionsAndValues() {
-        kv.layers.partitions.get("rom").put("long", "x".repeat(100));
+        kv.with("long", "x".repeat(100), "rom");
         String text = commands.kvlist();
         assertTrue(text, text.startsWith("KEY       PARTITION  VALUE\n"));
         assertTrue(text, text.contains("greeting  runtime    \"hello \\\"world\\\"\\u000a\""));
         assertTrue(text, text.contains("long      rom        \"" + "x".repeat(60) + "\"..."));
         assertTrue(text, text.endsWith("3 keys"));
-        kv.layers.partitions.values().forEach(java.util.Map::clear);
+        kv.clear();
         assertEquals("no keys", commands.kvlist());
     }
 
@@ -69,18 +83,18 @@ public class DatastoreCommandsTest {
         assertEquals("stored timezone in runtime", commands.kvput("runtime", "timezone", "CET"));
         assertEquals("CET", kv.get("timezone"));
         assertEquals("stored a in the default partition", commands.kvput("", "a", "1"));
-        assertEquals("1", kv.layers.partitions.get("runtime").get("a"));
+        assertEquals("1", kv.lookup("a", "runtime").orElseThrow().value());
         commands.kvput("ephemeral", "b", "2");
         assertTrue(commands.kvput("runtime", "b", "3").endsWith("note: the visible one comes from ephemeral, which ranks higher"));
     }
 
     @Test
     public void kvputRefusesBadInputAndChangesNothing() {
-        String before = kv.layers.snapshot();
+        String before = kv.snapshot();
         assertThrows(ReadOnlyPartitionException.class, () -> commands.kvput("rom", "k", "v"));
         assertThrows(NoSuchPartitionException.class, () -> commands.kvput("flash", "k", "v"));
         assertThrows(InvalidNameException.class, () -> commands.kvput("", "", "v"));
-        assertEquals(before, kv.layers.snapshot());
+        assertEquals(before, kv.snapshot());
     }
 
     @Test
@@ -95,10 +109,10 @@ public class DatastoreCommandsTest {
     @Test
     public void imageputDetectsTheTypeAndImagelistShowsIt() throws Exception {
         Path file = folder.newFile("logo.png").toPath();
-        Files.write(file, Fakes.PNG);
+        Files.write(file, FakeImageFormat.PNG);
         assertEquals("stored PNG logo (12 B) in the default partition", commands.imageput("", "", "logo", file.toString()));
         Path photo = folder.newFile("photo.jpg").toPath();
-        Files.write(photo, Fakes.JPEG);
+        Files.write(photo, FakeImageFormat.JPEG);
         assertEquals("stored JPEG photo (5 B) in ephemeral", commands.imageput("ephemeral", "jpg", "photo", photo.toString()));
         String text = commands.imagelist();
         assertTrue(text, text.contains("logo   PNG   12 B  640x480  runtime"));
@@ -109,7 +123,7 @@ public class DatastoreCommandsTest {
 
     @Test
     public void imageputRefusesBadInputClearlyAndChangesNothing() throws Exception {
-        String before = images.layers.snapshot();
+        String before = images.snapshot();
         Path text = folder.newFile("notes.txt").toPath();
         Files.writeString(text, "not an image");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -123,7 +137,7 @@ public class DatastoreCommandsTest {
                 () -> commands.imageput("", "BMP", "logo", text.toString()));
         assertTrue(invalid.getMessage(), invalid.getMessage().contains("not a valid BMP"));
         Path png = folder.newFile("ok.png").toPath();
-        Files.write(png, Fakes.PNG);
+        Files.write(png, FakeImageFormat.PNG);
         assertThrows(ReadOnlyPartitionException.class, () -> commands.imageput("rom", "", "logo", png.toString()));
         Path huge = folder.newFile("huge.png").toPath();
         try (var channel = java.nio.channels.FileChannel.open(huge, java.nio.file.StandardOpenOption.WRITE)) {
@@ -131,23 +145,23 @@ public class DatastoreCommandsTest {
         }
         e = assertThrows(IllegalArgumentException.class, () -> commands.imageput("", "PNG", "logo", huge.toString()));
         assertTrue(e.getMessage(), e.getMessage().contains("an image may be at most 12.0 MiB"));
-        assertEquals(before, images.layers.snapshot());
+        assertEquals(before, images.snapshot());
     }
 
     @Test
     public void imagegetWritesTheBytesToAFile() throws Exception {
-        images.put("logo", Fakes.PNG, ImageType.PNG, "ephemeral");
+        images.put("logo", FakeImageFormat.PNG, ImageType.PNG, "ephemeral");
         Path out = folder.getRoot().toPath().resolve("out.png");
         assertTrue(commands.imageget("", "logo", out.toString()).startsWith("wrote 12 B PNG logo to "));
-        assertArrayEquals(Fakes.PNG, Files.readAllBytes(out));
+        assertArrayEquals(FakeImageFormat.PNG, Files.readAllBytes(out));
         assertEquals("no partition has the image nothing; x not written", commands.imageget("", "nothing", "x"));
         assertEquals("no partition has the image nothing", commands.imageget("", "nothing"));
     }
 
     @Test
     public void imageremoveSaysWhatBecameVisible() {
-        images.layers.partitions.get("rom").put("logo", new Fakes.Stored(ImageType.JPEG, Fakes.JPEG));
-        images.put("logo", Fakes.PNG, ImageType.PNG, "runtime");
+        images.with("logo", ImageType.JPEG, FakeImageFormat.JPEG, "rom");
+        images.put("logo", FakeImageFormat.PNG, ImageType.PNG, "runtime");
         assertEquals("removed logo from runtime; now visible: logo: JPEG, 5 B, 640x480 pixels, partition rom",
                 commands.imageremove("runtime", "logo"));
         assertEquals("runtime had no image logo; nothing changed", commands.imageremove("runtime", "logo"));
@@ -155,7 +169,7 @@ public class DatastoreCommandsTest {
 
     @Test
     public void usageListsPartitionsInLookupOrder() {
-        status.with("broken", 50, -1, 0);
+        status.broken("broken", 50, "not mounted");
         String text = commands.usage();
         String[] lines = text.split("\n");
         assertEquals(5, lines.length);
@@ -168,29 +182,7 @@ public class DatastoreCommandsTest {
 
     @Test
     public void codeIsDeployedToTheRuntimePartitionByDefaultAndShownWithItsOrigin() throws Exception {
-        java.util.Map<String, byte[]> stored = new java.util.LinkedHashMap<>();
-        commands.codeStore = new datastore.system.ApplicationCodeStore() {
-            @Override
-            public java.util.Optional<datastore.system.ApplicationCode> current() {
-                for (String partition : java.util.List.of("ephemeral", "runtime", "rom")) {
-                    if (stored.containsKey(partition)) {
-                        return java.util.Optional.of(new datastore.system.ApplicationCode(
-                                java.nio.ByteBuffer.wrap(stored.get(partition)), partition, stored.size()));
-                    }
-                }
-                return java.util.Optional.empty();
-            }
-
-            @Override
-            public void deploy(byte[] source, String partition) {
-                stored.put(partition, source);
-            }
-
-            @Override
-            public boolean remove(String partition) {
-                return stored.remove(partition) != null;
-            }
-        };
+        commands.codeStore = new FakeCodeStore("ephemeral", "runtime", "rom");
         assertEquals("no partition has application code", commands.code());
         Path file = folder.newFile("app.py").toPath();
         Files.writeString(file, "print('version 2')\n");
@@ -207,13 +199,13 @@ public class DatastoreCommandsTest {
 
     @Test
     public void aPartitionIsReadAloneWithDashP() throws Exception {
-        kv.layers.partitions.get("runtime").put("timezone", "Europe/London");
+        kv.with("timezone", "Europe/London", "runtime");
         assertEquals("timezone = \"Europe/London\"  (partition runtime)", commands.kvget("", "timezone"));
         assertEquals("the factory value under the override", "timezone = \"UTC\"  (partition rom only)",
                 commands.kvget("rom", "timezone"));
         assertEquals("partition ephemeral has no key timezone", commands.kvget("ephemeral", "timezone"));
         assertThrows(NoSuchPartitionException.class, () -> commands.kvget("flash", "timezone"));
-        images.put("logo", Fakes.PNG, ImageType.PNG, "runtime");
+        images.put("logo", FakeImageFormat.PNG, ImageType.PNG, "runtime");
         assertEquals("partition rom has no image logo", commands.imageget("rom", "logo"));
         assertEquals("logo: PNG, 12 B, 640x480 pixels, partition runtime", commands.imageget("runtime", "logo"));
         Path out = folder.getRoot().toPath().resolve("logo.png");
@@ -273,7 +265,7 @@ public class DatastoreCommandsTest {
         String refusal = commands.reset(false);
         assertEquals("a factory reset empties every writable partition (ephemeral, runtime) and keeps the ROM; "
                 + "run 'datastore:reset -f' to do it", refusal);
-        assertEquals(0, reset.calls);
+        assertEquals(0, reset.calls());
         assertEquals("v", kv.get("k"));
         assertEquals("factory reset: emptied ephemeral, runtime", commands.reset(true));
         assertEquals(java.util.List.of("timezone"), kv.list());
@@ -324,7 +316,7 @@ public class DatastoreCommandsTest {
         commands.storeStatus = null;
         assertEquals("a factory reset empties every writable partition and keeps the ROM; "
                 + "run 'datastore:reset -f' to do it", commands.reset(false));
-        assertEquals(0, reset.calls);
+        assertEquals(0, reset.calls());
     }
 
     @Test

@@ -9,6 +9,10 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 
+import datastore.testsupport.FakeFactoryReset;
+import datastore.testsupport.FakeImageStore;
+import datastore.testsupport.FakeKvStore;
+
 import org.apache.felix.gogo.runtime.CommandProcessorImpl;
 import org.apache.felix.gogo.runtime.threadio.ThreadIOImpl;
 import org.apache.felix.service.command.CommandSession;
@@ -23,7 +27,7 @@ import org.junit.Test;
 public class GogoInvocationTest {
 
     private final ThreadIOImpl threadIO = new ThreadIOImpl();
-    private final Fakes.Kv kv = new Fakes.Kv();
+    private final FakeKvStore kv = new FakeKvStore();
     private CommandSession session;
 
     @Before
@@ -32,9 +36,9 @@ public class GogoInvocationTest {
         CommandProcessorImpl processor = new CommandProcessorImpl(threadIO);
         DatastoreCommands commands = new DatastoreCommands();
         commands.kvStore = kv;
-        Fakes.Images images = new Fakes.Images();
+        FakeImageStore images = new FakeImageStore();
         commands.imageStore = images;
-        commands.factoryReset = new Fakes.Reset(kv, images);
+        commands.factoryReset = new FakeFactoryReset(kv, images);
         for (String function : new String[] {"kvlist", "kvget", "kvput", "kvremove", "imagelist", "imageget", "imageput",
                 "imageremove", "usage", "reset", "rominfo", "codedeploy", "format"}) {
             processor.addCommand("datastore", commands, function);

@@ -25,7 +25,6 @@ import datastore.spi.RefusedPartition;
 import datastore.store.PartitionLineup.Member;
 
 import org.osgi.framework.Constants;
-import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -124,22 +123,22 @@ public class LogicalStore {
 
     @Reference(name = "partition", service = PartitionStore.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, unbind = "unbindPartition", updated = "updatedPartition")
-    void bindPartition(ServiceReference<PartitionStore> reference, PartitionStore partition) {
+    void bindPartition(PartitionStore partition, Map<String, Object> properties) {
         String name;
         try {
             name = partition.name();
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "partition service " + serviceId(reference)
+            LOG.log(System.Logger.Level.ERROR, "partition service " + serviceId(properties)
                     + " does not say its name; it is left out", e);
             return;
         }
-        Object property = reference.getProperty(PartitionStore.PARTITION);
+        Object property = properties.get(PartitionStore.PARTITION);
         if (property != null && !name.equals(property)) {
-            LOG.log(System.Logger.Level.WARNING, "partition service " + serviceId(reference) + " is named " + name
+            LOG.log(System.Logger.Level.WARNING, "partition service " + serviceId(properties) + " is named " + name
                     + " but registered with " + PartitionStore.PARTITION + "=" + property + "; the name wins");
         }
-        int ranking = ranking(reference);
-        boolean returned = lineup.add(name, ranking, serviceId(reference), partition);
+        int ranking = ranking(properties);
+        boolean returned = lineup.add(name, ranking, serviceId(properties), partition);
         LOG.log(System.Logger.Level.INFO, returned
                 ? "partition " + name + " is back (ranking " + ranking + "); waiting reads and writes go on with it"
                 : "partition " + name + " added at ranking " + ranking);
@@ -154,41 +153,41 @@ public class LogicalStore {
      */
     @Reference(name = "refused", service = RefusedPartition.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, unbind = "unbindRefused")
-    void bindRefused(ServiceReference<RefusedPartition> reference, RefusedPartition refused) {
+    void bindRefused(RefusedPartition refused, Map<String, Object> properties) {
         String name;
         String reason;
         try {
             name = refused.name();
             reason = refused.reason();
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "refused partition service " + serviceId(reference)
+            LOG.log(System.Logger.Level.ERROR, "refused partition service " + serviceId(properties)
                     + " does not say its name or reason; it is left out", e);
             return;
         }
         // Without a ranking of its own, a refusal takes the rank its partition would have; a partition
         // the API does not know is placed first, so no read answers from anywhere below it.
-        int ranking = reference.getProperty(Constants.SERVICE_RANKING) instanceof Integer own ? own
+        int ranking = properties.get(Constants.SERVICE_RANKING) instanceof Integer own ? own
                 : Partitions.ranking(name).orElse(Integer.MAX_VALUE);
-        lineup.add(name, ranking, serviceId(reference), new UnavailablePartition(name, reason));
+        lineup.add(name, ranking, serviceId(properties), new UnavailablePartition(name, reason));
         LOG.log(System.Logger.Level.ERROR, "partition " + name + " refused its flash and is unavailable (ranking "
                 + ranking + "): " + reason + "; reads reaching its rank and writes to it fail until it is formatted "
                 + "explicitly (datastore:format " + name + ")");
         post(ChangeEvents.TOPIC_PARTITION_REMOVED, Map.of(ChangeEvents.PARTITION, name));
     }
 
-    void unbindRefused(ServiceReference<RefusedPartition> reference) {
-        lineup.remove(serviceId(reference));
+    void unbindRefused(Map<String, Object> properties) {
+        lineup.remove(serviceId(properties));
     }
 
-    void updatedPartition(ServiceReference<PartitionStore> reference) {
-        int ranking = ranking(reference);
-        if (lineup.rerank(serviceId(reference), ranking)) {
-            LOG.log(System.Logger.Level.INFO, "partition service " + serviceId(reference) + " now ranks " + ranking);
+    void updatedPartition(Map<String, Object> properties) {
+        int ranking = ranking(properties);
+        if (lineup.rerank(serviceId(properties), ranking)) {
+            LOG.log(System.Logger.Level.INFO, "partition service " + serviceId(properties) + " now ranks " + ranking);
         }
     }
 
-    void unbindPartition(ServiceReference<PartitionStore> reference) {
-        Optional<Member> gone = lineup.remove(serviceId(reference));
+    void unbindPartition(Map<String, Object> properties) {
+        Optional<Member> gone = lineup.remove(serviceId(properties));
         if (gone.isEmpty() || closing) {
             return;
         }
@@ -554,12 +553,13 @@ public class LogicalStore {
         }
     }
 
-    private static int ranking(ServiceReference<?> reference) {
+    private static int ranking(Map<String, Object> properties) {
         // The framework treats a service.ranking that is not an Integer as 0, and so does the lineup.
-        return reference.getProperty(Constants.SERVICE_RANKING) instanceof Integer ranking ? ranking : 0;
+        return properties.get(Constants.SERVICE_RANKING) instanceof Integer ranking ? ranking : 0;
     }
 
-    private static long serviceId(ServiceReference<?> reference) {
-        return (Long) reference.getProperty(Constants.SERVICE_ID);
+    /** The framework's id of the service, which every service's properties hold. */
+    private static long serviceId(Map<String, Object> properties) {
+        return (Long) properties.get(Constants.SERVICE_ID);
     }
 }

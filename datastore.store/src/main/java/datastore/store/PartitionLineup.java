@@ -73,6 +73,11 @@ final class PartitionLineup {
     private final AtomicLong waits = new AtomicLong();
     private volatile Member[] members = EMPTY;
     private boolean closed;
+    /**
+     * When set, runs with the lock held each time a waiting caller is about to look at the lineup
+     * again: tests use it to move their clock or bring a partition back at that very moment.
+     */
+    volatile Runnable onAwait;
 
     /**
      * @param graceMillis how long a departed partition is awaited; 0 for not at all
@@ -207,6 +212,10 @@ final class PartitionLineup {
         lock.lock();
         try {
             for (;;) {
+                Runnable hook = onAwait;
+                if (hook != null) {
+                    hook.run();
+                }
                 Member[] now = members;
                 present = present(now, name);
                 if (present.isPresent()) {

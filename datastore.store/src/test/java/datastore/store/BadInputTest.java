@@ -17,6 +17,7 @@ import datastore.PartitionFullException;
 import datastore.ReadOnlyPartitionException;
 import datastore.ValueTooLargeException;
 import datastore.image.ImageType;
+import datastore.testsupport.MemoryPartition;
 
 import org.junit.Before;
 import org.junit.Test;

@@ -7,16 +7,19 @@ import static org.junit.Assert.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 import datastore.ImageToken;
 import datastore.ImageView;
 import datastore.Namespace;
 import datastore.NoSuchPartitionException;
 import datastore.image.ImageType;
+import datastore.testsupport.MemoryPartition;
 
 import org.junit.After;
 import org.junit.Test;
@@ -24,14 +27,15 @@ import org.junit.Test;
 /**
  * A partition whose service leaves (its bundle being updated) is awaited for the grace period: reads
  * that reach its rank and writes to it wait for it to come back, and go on without it after the
- * grace. These tests use real, short waits; none asserts how long anything took.
+ * grace. The store reads a clock of the test's own; time passes only when a test moves it, at the
+ * moment a caller is about to wait, so no test waits for real time to pass.
  */
 public class DepartureGraceTest {
 
-    /** Long enough never to run out in a test that expects the partition back. */
-    private static final long LONG_GRACE = 30_000;
-    private static final long SHORT_GRACE = 150;
+    private static final long GRACE = 2_000;
 
+    /** The store's clock, in nanoseconds. */
+    private final AtomicLong clock = new AtomicLong(-TimeUnit.HOURS.toNanos(1));
     private final ExecutorService background = Executors.newSingleThreadExecutor();
 
     @After
@@ -39,34 +43,53 @@ public class DepartureGraceTest {
         background.shutdownNow();
     }
 
-    private static TestDock dock(long grace) {
-        TestDock dock = new TestDock("runtime", grace);
+    private TestDock dock(long grace) {
+        TestDock dock = new TestDock("runtime", grace, clock::get);
         dock.add(new MemoryPartition("ephemeral").withKv("k", "ephemeral").withKv("e", "1"), 300);
         dock.add(new MemoryPartition("runtime").withKv("k", "runtime").withKv("r", "1"), 200);
         dock.add(new MemoryPartition("rom").makeReadOnly().withKv("k", "rom"), 100);
         return dock;
     }
 
-    /** Brings a successor of the departed partition back as soon as someone waits for it. */
-    private Future<?> returnOnceAwaited(TestDock dock, MemoryPartition successor, int ranking) {
-        long waitsBefore = dock.store.lineup.waits();
-        return background.submit(() -> {
-            while (dock.store.lineup.waits() == waitsBefore) {
-                Thread.sleep(2);
+    /** Runs {@code action} the first time a caller is about to wait for a departed partition. */
+    private static void onFirstAwait(TestDock dock, Runnable action) {
+        AtomicBoolean done = new AtomicBoolean();
+        dock.store.lineup.onAwait = () -> {
+            if (done.compareAndSet(false, true)) {
+                action.run();
             }
-            // Give the waiting thread a moment to block on the condition; it is correct either way.
-            Thread.sleep(20);
-            dock.add(successor, ranking);
-            return null;
-        });
+        };
+    }
+
+    /**
+     * Brings a successor of the departed partition back once someone waits for it. The return comes
+     * from another thread, which gets the lineup only when the waiting caller has released it to
+     * block, so the caller is woken by the return itself.
+     */
+    private CompletableFuture<Void> returnOnceAwaited(TestDock dock, MemoryPartition successor, int ranking) {
+        CompletableFuture<Void> back = new CompletableFuture<>();
+        onFirstAwait(dock, () -> background.execute(() -> {
+            try {
+                dock.add(successor, ranking);
+                back.complete(null);
+            } catch (RuntimeException | Error e) {
+                back.completeExceptionally(e);
+            }
+        }));
+        return back;
+    }
+
+    /** Lets the grace run out at the moment a caller is about to wait for the departed partition. */
+    private void graceEndsOnceAwaited(TestDock dock) {
+        onFirstAwait(dock, () -> clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(GRACE)));
     }
 
     @Test(timeout = 20_000)
     public void aReadThatReachesADepartedPartitionWaitsForItsReturn() throws Exception {
-        TestDock dock = dock(LONG_GRACE);
+        TestDock dock = dock(GRACE);
         MemoryPartition ephemeral = dock.partition("ephemeral");
         dock.remove(ephemeral);
-        Future<?> back = returnOnceAwaited(dock, ephemeral.successor(), 300);
+        CompletableFuture<Void> back = returnOnceAwaited(dock, ephemeral.successor(), 300);
 
         assertEquals("ephemeral", dock.kv.get("k"));
 
@@ -78,10 +101,10 @@ public class DepartureGraceTest {
 
     @Test(timeout = 20_000)
     public void aListWaitsForADepartedPartitionToo() throws Exception {
-        TestDock dock = dock(LONG_GRACE);
+        TestDock dock = dock(GRACE);
         MemoryPartition ephemeral = dock.partition("ephemeral");
         dock.remove(ephemeral);
-        Future<?> back = returnOnceAwaited(dock, ephemeral.successor(), 300);
+        CompletableFuture<Void> back = returnOnceAwaited(dock, ephemeral.successor(), 300);
 
         assertEquals(List.of("e", "k", "r"), dock.kv.list());
         back.get();
@@ -89,8 +112,9 @@ public class DepartureGraceTest {
 
     @Test(timeout = 20_000)
     public void aReadGoesOnWithoutThePartitionOnceTheGraceIsOver() {
-        TestDock dock = dock(SHORT_GRACE);
+        TestDock dock = dock(GRACE);
         dock.remove(dock.partition("ephemeral"));
+        graceEndsOnceAwaited(dock);
 
         assertEquals("runtime", dock.kv.get("k"));
         assertEquals(1, dock.store.lineup.waits());
@@ -102,7 +126,7 @@ public class DepartureGraceTest {
 
     @Test(timeout = 20_000)
     public void readsThatHitAboveTheDepartedPartitionNeverWait() {
-        TestDock dock = dock(LONG_GRACE);
+        TestDock dock = dock(GRACE);
         dock.remove(dock.partition("runtime"));
 
         assertEquals("ephemeral", dock.kv.get("k"));
@@ -112,11 +136,11 @@ public class DepartureGraceTest {
 
     @Test(timeout = 20_000)
     public void aWriteToADepartedPartitionWaitsForItsReturn() throws Exception {
-        TestDock dock = dock(LONG_GRACE);
+        TestDock dock = dock(GRACE);
         MemoryPartition runtime = dock.partition("runtime");
         dock.remove(runtime);
         MemoryPartition successor = runtime.successor();
-        Future<?> back = returnOnceAwaited(dock, successor, 200);
+        CompletableFuture<Void> back = returnOnceAwaited(dock, successor, 200);
 
         dock.kv.put("new", "v");
 
@@ -127,21 +151,22 @@ public class DepartureGraceTest {
 
     @Test(timeout = 20_000)
     public void aWriteToADepartedPartitionFailsOnceTheGraceIsOver() {
-        TestDock dock = dock(SHORT_GRACE);
+        TestDock dock = dock(GRACE);
         dock.remove(dock.partition("runtime"));
+        graceEndsOnceAwaited(dock);
         assertThrows(NoSuchPartitionException.class, () -> dock.kv.put("new", "v"));
         assertEquals(1, dock.store.lineup.waits());
     }
 
     @Test(timeout = 20_000)
     public void aTokenOfADepartedPartitionOpensOnceItIsBack() throws Exception {
-        TestDock dock = dock(LONG_GRACE);
+        TestDock dock = dock(GRACE);
         byte[] png = MarkerImageFormat.image(ImageType.PNG, "splash");
         dock.images.put("splash", png, ImageType.PNG, "ephemeral");
         ImageToken token = dock.images.getToken("splash");
         MemoryPartition ephemeral = dock.partition("ephemeral");
         dock.remove(ephemeral);
-        Future<?> back = returnOnceAwaited(dock, ephemeral.successor(), 300);
+        CompletableFuture<Void> back = returnOnceAwaited(dock, ephemeral.successor(), 300);
 
         try (ImageView view = dock.images.open(token)) {
             ByteBuffer bytes = view.bytes();
@@ -176,47 +201,41 @@ public class DepartureGraceTest {
 
     @Test(timeout = 20_000)
     public void aPartitionClosedUnderAReadIsAwaitedDuringItsGrace() throws Exception {
-        TestDock dock = dock(LONG_GRACE);
+        TestDock dock = dock(GRACE);
         MemoryPartition ephemeral = dock.partition("ephemeral");
-        MemoryPartition successor = ephemeral.successor();
+        CompletableFuture<Void> back = returnOnceAwaited(dock, ephemeral.successor(), 300);
         ephemeral.onOpen = p -> {
             dock.remove(p);
-            background.submit(() -> {
-                Thread.sleep(20);
-                dock.add(successor, 300);
-                return null;
-            });
             throw new IllegalStateException("arena closed");
         };
         assertEquals("ephemeral", dock.kv.get("k"));
+        back.get();
+        assertEquals(1, dock.store.lineup.waits());
     }
 
     @Test(timeout = 20_000)
     public void aTokenOpenedWhileItsPartitionClosesOpensInTheSuccessor() throws Exception {
-        TestDock dock = dock(LONG_GRACE);
+        TestDock dock = dock(GRACE);
         byte[] png = MarkerImageFormat.image(ImageType.PNG, "splash");
         dock.images.put("splash", png, ImageType.PNG, "ephemeral");
         ImageToken token = dock.images.getToken("splash");
         MemoryPartition ephemeral = dock.partition("ephemeral");
         MemoryPartition successor = ephemeral.successor();
+        CompletableFuture<Void> back = returnOnceAwaited(dock, successor, 300);
         ephemeral.onOpen = p -> {
             dock.remove(p);
-            background.submit(() -> {
-                Thread.sleep(20);
-                dock.add(successor, 300);
-                return null;
-            });
             throw new IllegalStateException("arena closed");
         };
         try (ImageView view = dock.images.open(token)) {
             assertEquals(png.length, view.bytes().remaining());
         }
+        back.get();
         assertEquals(0, successor.openViews());
     }
 
     @Test
     public void deactivationDropsDepartedPartitionsAndPostsNoEvents() {
-        TestDock dock = dock(LONG_GRACE);
+        TestDock dock = dock(GRACE);
         dock.remove(dock.partition("ephemeral"));
         dock.events.clear();
         dock.store.deactivate();
@@ -229,10 +248,10 @@ public class DepartureGraceTest {
     }
 
     @Test
-    public void theGraceIsCheckedAgainstTheWaitDeadline() throws Exception {
-        TestDock dock = dock(SHORT_GRACE);
+    public void theGraceIsCheckedAgainstTheWaitDeadline() {
+        TestDock dock = dock(GRACE);
         dock.remove(dock.partition("ephemeral"));
-        TimeUnit.MILLISECONDS.sleep(SHORT_GRACE + 50);
+        clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(GRACE));
         // Over before anyone asked: nobody waits.
         assertEquals("runtime", dock.kv.get("k"));
         assertEquals(0, dock.store.lineup.waits());

@@ -10,6 +10,7 @@ import java.util.Optional;
 import datastore.ChangeEvents;
 import datastore.DatastoreException;
 import datastore.image.ImageType;
+import datastore.testsupport.MemoryPartition;
 
 import org.junit.Test;
 

@@ -21,6 +21,7 @@ import datastore.ImageView;
 import datastore.Namespace;
 import datastore.StaleTokenException;
 import datastore.image.ImageType;
+import datastore.testsupport.MemoryPartition;
 
 import org.junit.Test;
 

@@ -10,6 +10,7 @@ import datastore.ChangeEvents;
 import datastore.KvBatch;
 import datastore.NoSuchPartitionException;
 import datastore.PartitionFullException;
+import datastore.testsupport.MemoryPartition;
 
 import org.junit.Test;
 

@@ -16,6 +16,8 @@ import datastore.KvEntry;
 import datastore.Namespace;
 import datastore.NoSuchPartitionException;
 import datastore.ReadOnlyPartitionException;
+import datastore.testsupport.MemoryPartition;
+import datastore.testsupport.ServiceProperties;
 
 import org.junit.Test;
 import org.osgi.service.event.Event;
@@ -80,7 +82,7 @@ public class LogicalKvStoreTest {
     public void aRankingThatIsNotAnIntegerCountsAsZero() {
         TestDock dock = new TestDock();
         MemoryPartition odd = new MemoryPartition("odd").withKv("k", "odd");
-        dock.store.bindPartition(new FakeReference("odd", 0).ranking("500"), odd);
+        dock.store.bindPartition(odd, ServiceProperties.partition("odd", "500"));
         dock.add(new MemoryPartition("one").withKv("k", "one"), 1);
         assertEquals("one", dock.kv.get("k"));
     }

@@ -10,6 +10,7 @@ import java.util.List;
 
 import datastore.Namespace;
 import datastore.system.PartitionStatus;
+import datastore.testsupport.MemoryPartition;
 
 import org.junit.Test;
 

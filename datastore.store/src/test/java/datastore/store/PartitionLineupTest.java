@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import datastore.store.PartitionLineup.Member;
+import datastore.testsupport.MemoryPartition;
 
 import org.junit.Test;
 

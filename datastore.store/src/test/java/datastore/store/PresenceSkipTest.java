@@ -10,6 +10,7 @@ import datastore.CorruptedEntryException;
 import datastore.DatastoreException;
 import datastore.Namespace;
 import datastore.spi.PartitionStore;
+import datastore.testsupport.MemoryPartition;
 
 import org.junit.Test;
 

@@ -5,14 +5,16 @@ import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
 import java.util.List;
+import java.util.Map;
 
 import datastore.PartitionUnavailableException;
 import datastore.spi.RefusedPartition;
 import datastore.system.PartitionRefusal;
 import datastore.system.PartitionStatus;
+import datastore.testsupport.MemoryPartition;
+import datastore.testsupport.ServiceProperties;
 
 import org.junit.Test;
-import org.osgi.framework.ServiceReference;
 
 /**
  * A partition that refused its flash holds its rank: nothing is answered from below it, because a
@@ -46,11 +48,10 @@ public class RefusedPartitionTest {
         }
     }
 
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private static ServiceReference<RefusedPartition> refuse(TestDock dock, String name, int ranking) {
-        ServiceReference<RefusedPartition> reference = (ServiceReference) new FakeReference(name, ranking);
-        dock.store.bindRefused(reference, new Refusal(name));
-        return reference;
+    private static Map<String, Object> refuse(TestDock dock, String name, int ranking) {
+        Map<String, Object> properties = ServiceProperties.partition(name, ranking);
+        dock.store.bindRefused(new Refusal(name), properties);
+        return properties;
     }
 
     private static TestDock dockWithRefusedRuntime() {
@@ -116,21 +117,12 @@ public class RefusedPartitionTest {
         dock.add(new MemoryPartition("rom").makeReadOnly(), 100);
         dock.partition("ephemeral").withKv("session", "abc");
         dock.partition("rom").withKv("brand", "Acme");
-        FakeReference runtime = new FakeReference("runtime", 0);
-        runtime.removeRanking();
-        dock.store.bindRefused(cast(runtime), new Refusal("runtime"));
+        dock.store.bindRefused(new Refusal("runtime"), ServiceProperties.partition("runtime", null));
         assertEquals("abc", dock.kv.get("session"));
         assertThrows(PartitionUnavailableException.class, () -> dock.kv.get("brand"));
 
-        FakeReference unknown = new FakeReference("cache", 0);
-        unknown.removeRanking();
-        dock.store.bindRefused(cast(unknown), new Refusal("cache"));
+        dock.store.bindRefused(new Refusal("cache"), ServiceProperties.partition("cache", null));
         assertThrows(PartitionUnavailableException.class, () -> dock.kv.get("session"));
-    }
-
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private static ServiceReference<RefusedPartition> cast(FakeReference reference) {
-        return (ServiceReference) reference;
     }
 
     @Test
@@ -138,7 +130,7 @@ public class RefusedPartitionTest {
         TestDock dock = new TestDock();
         dock.add(new MemoryPartition("rom").makeReadOnly(), 100);
         dock.partition("rom").withKv("brightness", "factory");
-        ServiceReference<RefusedPartition> refusal = refuse(dock, "runtime", 200);
+        Map<String, Object> refusal = refuse(dock, "runtime", 200);
         assertThrows(PartitionUnavailableException.class, () -> dock.kv.get("brightness"));
 
         dock.store.unbindRefused(refusal);

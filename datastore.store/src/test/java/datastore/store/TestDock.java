@@ -2,10 +2,17 @@ package datastore.store;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.LongSupplier;
+
+import datastore.testsupport.MemoryPartition;
+import datastore.testsupport.RecordingEventAdmin;
+import datastore.testsupport.ServiceProperties;
+
+import org.osgi.framework.Constants;
 
 /**
  * The store as a dock composes it, without a framework: the logical store, its five services, an
- * event recorder and partitions bound through fake service references.
+ * event recorder and partitions bound with the service properties a framework would give them.
  */
 final class TestDock {
 
@@ -26,14 +33,19 @@ final class TestDock {
     final LogicalFactoryReset reset;
     final LogicalStoreStatus status;
     final RecordingEventAdmin events = new RecordingEventAdmin();
-    private final Map<MemoryPartition, FakeReference> bound = new LinkedHashMap<>();
+    private final Map<MemoryPartition, Map<String, Object>> bound = new LinkedHashMap<>();
 
     TestDock() {
         this("runtime", 0);
     }
 
     TestDock(String defaultPartition, long graceMillis) {
-        store = new LogicalStore(defaultPartition, graceMillis, System::nanoTime);
+        this(defaultPartition, graceMillis, System::nanoTime);
+    }
+
+    /** A dock whose store reads the time from {@code clock}, in nanoseconds. */
+    TestDock(String defaultPartition, long graceMillis, LongSupplier clock) {
+        store = new LogicalStore(defaultPartition, graceMillis, clock);
         store.eventAdmin = events;
         kv = new LogicalKvStore(store);
         images = new LogicalImageStore(store, new MarkerImageFormat());
@@ -52,29 +64,29 @@ final class TestDock {
         return dock;
     }
 
-    FakeReference add(MemoryPartition partition, int ranking) {
-        FakeReference reference = new FakeReference(partition.name(), ranking);
+    void add(MemoryPartition partition, int ranking) {
+        Map<String, Object> properties = ServiceProperties.partition(partition.name(), ranking);
         synchronized (bound) {
-            bound.put(partition, reference);
+            bound.put(partition, properties);
         }
-        store.bindPartition(reference, partition);
-        return reference;
+        store.bindPartition(partition, properties);
     }
 
     void remove(MemoryPartition partition) {
-        FakeReference reference;
+        Map<String, Object> properties;
         synchronized (bound) {
-            reference = bound.get(partition);
+            properties = bound.get(partition);
         }
-        store.unbindPartition(reference);
+        store.unbindPartition(properties);
     }
 
     void rerank(MemoryPartition partition, int ranking) {
-        FakeReference reference;
+        Map<String, Object> properties;
         synchronized (bound) {
-            reference = bound.get(partition);
+            properties = bound.get(partition);
+            properties.put(Constants.SERVICE_RANKING, ranking);
         }
-        store.updatedPartition(reference.ranking(ranking));
+        store.updatedPartition(properties);
     }
 
     MemoryPartition partition(String name) {

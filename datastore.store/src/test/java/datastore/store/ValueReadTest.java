@@ -17,6 +17,8 @@ import datastore.spi.Change;
 import datastore.spi.EntryView;
 import datastore.spi.PartitionStore;
 import datastore.spi.PartitionUsage;
+import datastore.testsupport.MemoryPartition;
+import datastore.testsupport.ServiceProperties;
 
 import org.junit.Test;
 
@@ -32,7 +34,7 @@ public class ValueReadTest {
         TestDock dock = new TestDock();
         MemoryPartition memory = new MemoryPartition("ephemeral").withKv("k", "value");
         CountingPartition counting = new CountingPartition(memory);
-        dock.store.bindPartition(new FakeReference("ephemeral", 300), counting);
+        dock.store.bindPartition(counting, ServiceProperties.partition("ephemeral", 300));
         dock.add(new MemoryPartition("runtime").withKv("low", "below"), 200);
 
         assertEquals("value", dock.kv.get("k"));

@@ -1,4 +1,4 @@
-package datastore.store;
+package datastore.testsupport;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -23,11 +23,12 @@ import datastore.spi.PartitionUsage;
 /**
  * An in-memory partition for tests: a map per namespace, a revision counter, a read-only flag and a
  * payload capacity, with hooks to make it fail, corrupt an entry or change stored bytes in place.
+ * Thread-safe; a test sets the hooks before it starts other threads or reads them volatile.
  */
-final class MemoryPartition implements PartitionStore {
+public final class MemoryPartition implements PartitionStore {
 
     /** One stored value: its own array, which views wrap without copying. */
-    record Stored(byte[] bytes, int format, long revision, boolean corrupted) {
+    public record Stored(byte[] bytes, int format, long revision, boolean corrupted) {
     }
 
     private final String name;
@@ -36,25 +37,26 @@ final class MemoryPartition implements PartitionStore {
     private long lastRevision;
     private final AtomicInteger openViews = new AtomicInteger();
     private final AtomicInteger applyCalls = new AtomicInteger();
-    volatile boolean readOnly;
+    public volatile boolean readOnly;
     /** When set, open() and names() throw it. */
-    volatile RuntimeException readFailure;
+    public volatile RuntimeException readFailure;
     /** When set, clear() throws it. */
-    volatile RuntimeException clearFailure;
+    public volatile RuntimeException clearFailure;
     /** When set, usage() throws it. */
-    volatile RuntimeException usageFailure;
+    public volatile RuntimeException usageFailure;
     /** When set, runs at the start of every open(). */
-    volatile Consumer<MemoryPartition> onOpen;
+    public volatile Consumer<MemoryPartition> onOpen;
     /** When set, mayContain() answers with it; else the SPI default ({@code true}). */
-    volatile java.util.function.BiPredicate<Namespace, String> presence;
+    public volatile java.util.function.BiPredicate<Namespace, String> presence;
     /** How many times open() was called. */
-    final AtomicInteger opens = new AtomicInteger();
+    public final AtomicInteger opens = new AtomicInteger();
 
-    MemoryPartition(String name) {
+    public MemoryPartition(String name) {
         this(name, Long.MAX_VALUE);
     }
 
-    MemoryPartition(String name, long capacity) {
+    /** @param capacity the most payload bytes (names and values) it holds; beyond, a write is {@link PartitionFullException} */
+    public MemoryPartition(String name, long capacity) {
         this.name = name;
         this.capacity = capacity;
         for (Namespace namespace : Namespace.values()) {
@@ -62,7 +64,8 @@ final class MemoryPartition implements PartitionStore {
         }
     }
 
-    MemoryPartition makeReadOnly() {
+    /** Makes it refuse writes, as a ROM does; {@link #with} still provisions it. */
+    public MemoryPartition makeReadOnly() {
         readOnly = true;
         return this;
     }
@@ -212,8 +215,8 @@ final class MemoryPartition implements PartitionStore {
 
     // ---- test hooks
 
-    /** Stores a value directly, as a factory image or a test set-up would. */
-    MemoryPartition with(Namespace namespace, String key, int format, byte[] value) {
+    /** Stores a value directly, even when read-only, as a factory image or a test set-up would. */
+    public MemoryPartition with(Namespace namespace, String key, int format, byte[] value) {
         boolean wasReadOnly = readOnly;
         readOnly = false;
         apply(List.of(Change.put(namespace, key, format, ByteBuffer.wrap(value))));
@@ -221,35 +224,39 @@ final class MemoryPartition implements PartitionStore {
         return this;
     }
 
-    MemoryPartition withKv(String key, String value) {
+    /** Stores a KV entry directly, as {@link #with} does. */
+    public MemoryPartition withKv(String key, String value) {
         return with(Namespace.KV, key, 0, value.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Makes the entry fail its checksum on every open. */
-    synchronized void corrupt(Namespace namespace, String key) {
+    public synchronized void corrupt(Namespace namespace, String key) {
         Stored stored = entries.get(namespace).get(key);
         entries.get(namespace).put(key, new Stored(stored.bytes(), stored.format(), stored.revision(), true));
     }
 
     /** Changes one stored byte in place, to see whether a view shares the storage. */
-    synchronized void poke(Namespace namespace, String key, int index, byte value) {
+    public synchronized void poke(Namespace namespace, String key, int index, byte value) {
         entries.get(namespace).get(key).bytes()[index] = value;
     }
 
-    synchronized Optional<Stored> stored(Namespace namespace, String key) {
+    /** The stored value, as the partition holds it. */
+    public synchronized Optional<Stored> stored(Namespace namespace, String key) {
         return Optional.ofNullable(entries.get(namespace).get(key));
     }
 
-    int openViews() {
+    /** Views opened and not yet closed. */
+    public int openViews() {
         return openViews.get();
     }
 
-    int applyCalls() {
+    /** How many batches of changes were applied. */
+    public int applyCalls() {
         return applyCalls.get();
     }
 
     /** Every entry, its format, revision and bytes, for before/after comparisons. */
-    synchronized Map<String, String> snapshot() {
+    public synchronized Map<String, String> snapshot() {
         Map<String, String> all = new HashMap<>();
         entries.forEach((namespace, map) -> map.forEach((key, stored) -> all.put(namespace.id() + "/" + key,
                 stored.format() + "@" + stored.revision() + ":" + java.util.Arrays.toString(stored.bytes()))));
@@ -257,7 +264,7 @@ final class MemoryPartition implements PartitionStore {
     }
 
     /** A new partition of the same name holding the same entries: the same data after a bundle update. */
-    synchronized MemoryPartition successor() {
+    public synchronized MemoryPartition successor() {
         MemoryPartition next = new MemoryPartition(name, capacity);
         entries.forEach((namespace, map) -> next.entries.get(namespace).putAll(map));
         next.lastRevision = lastRevision;

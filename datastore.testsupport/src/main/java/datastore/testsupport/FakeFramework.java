@@ -1,4 +1,4 @@
-package datastore.device;
+package datastore.testsupport;
 
 import java.io.File;
 import java.lang.reflect.Proxy;
@@ -12,15 +12,23 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 
 import datastore.flash.FlashRegion;
+import datastore.flash.RollbackIndex;
 import datastore.spi.RefusedPartition;
 
-/** A bundle context that knows framework properties, a data area and service registrations, and nothing else. */
-final class FakeFramework {
-    final Map<String, String> properties = new HashMap<>();
-    File dataArea;
-    final List<Registered> registered = new ArrayList<>();
+/**
+ * A bundle context that knows framework properties, a data area and service registrations, and nothing
+ * else: what a component that registers its own services needs in a unit test. Not thread-safe.
+ */
+public final class FakeFramework {
+    /** The framework properties {@code getProperty} answers. */
+    public final Map<String, String> properties = new HashMap<>();
+    /** The bundle's data area; null, as a framework without file system support answers. */
+    public File dataArea;
+    /** Every registration, in order, unregistered ones too. */
+    public final List<Registered> registered = new ArrayList<>();
 
-    BundleContext context() {
+    /** A context of this framework; any other method than the three above throws. */
+    public BundleContext context() {
         return (BundleContext) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {BundleContext.class},
                 (proxy, method, args) -> {
                     switch (method.getName()) {
@@ -38,35 +46,43 @@ final class FakeFramework {
                 });
     }
 
-    /** The registered, not unregistered, flash region of that name, or null. */
-    FlashRegion region(String name) {
-        return registered.stream().filter(r -> !r.unregistered && r.service instanceof FlashRegion
-                && name.equals(r.properties.get(FlashRegion.REGION))).map(r -> (FlashRegion) r.service).findFirst()
-                .orElse(null);
-    }
-
-    /** The registered, not unregistered, rollback index, or null. */
-    datastore.flash.RollbackIndex rollbackIndex() {
-        return registered.stream().filter(r -> !r.unregistered && r.service instanceof datastore.flash.RollbackIndex)
-                .map(r -> (datastore.flash.RollbackIndex) r.service).findFirst().orElse(null);
-    }
-
-    /** The registered, not unregistered, refused partition of that name, or null. */
-    RefusedPartition refused(String name) {
-        return registered.stream().filter(r -> !r.unregistered && r.service instanceof RefusedPartition
-                && name.equals(r.properties.get(RefusedPartition.PARTITION))).map(r -> (RefusedPartition) r.service)
+    /**
+     * The first live service of that type whose {@code property} is {@code value} ({@code property}
+     * null: any), or null.
+     */
+    public <S> S service(Class<S> type, String property, Object value) {
+        return registered.stream().filter(r -> !r.unregistered && type.isInstance(r.service)
+                && (property == null || value.equals(r.properties.get(property)))).map(r -> type.cast(r.service))
                 .findFirst().orElse(null);
     }
 
-    long live() {
+    /** The live flash region of that name, or null. */
+    public FlashRegion region(String name) {
+        return service(FlashRegion.class, FlashRegion.REGION, name);
+    }
+
+    /** The live rollback index, or null. */
+    public RollbackIndex rollbackIndex() {
+        return service(RollbackIndex.class, null, null);
+    }
+
+    /** The live refusal of the partition of that name, or null. */
+    public RefusedPartition refused(String name) {
+        return service(RefusedPartition.class, RefusedPartition.PARTITION, name);
+    }
+
+    /** How many registrations are not unregistered. */
+    public long live() {
         return registered.stream().filter(r -> !r.unregistered).count();
     }
 
-    static final class Registered {
-        final Object clazz;
-        final Object service;
-        final Dictionary<?, ?> properties;
-        boolean unregistered;
+    /** One registration: what was registered, and whether it was unregistered since. */
+    public static final class Registered {
+        /** The class name or names given to {@code registerService}. */
+        public final Object clazz;
+        public final Object service;
+        public final Dictionary<?, ?> properties;
+        public boolean unregistered;
 
         Registered(Object clazz, Object service, Dictionary<?, ?> properties) {
             this.clazz = clazz;

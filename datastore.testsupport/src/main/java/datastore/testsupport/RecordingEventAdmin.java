@@ -1,4 +1,4 @@
-package datastore.store;
+package datastore.testsupport;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -6,8 +6,11 @@ import java.util.List;
 import org.osgi.service.event.Event;
 import org.osgi.service.event.EventAdmin;
 
-/** An Event Admin that keeps what was posted; sending synchronously is not what the store does, so it fails. */
-final class RecordingEventAdmin implements EventAdmin {
+/**
+ * An Event Admin that keeps what was posted. Sending synchronously is what no bundle of the store does,
+ * so it fails the test.
+ */
+public final class RecordingEventAdmin implements EventAdmin {
 
     private final List<Event> posted = new ArrayList<>();
 
@@ -18,18 +21,18 @@ final class RecordingEventAdmin implements EventAdmin {
 
     @Override
     public void sendEvent(Event event) {
-        throw new AssertionError("the store posts events asynchronously, it never sends them: " + event);
+        throw new AssertionError("events are posted asynchronously, it never sends them: " + event);
     }
 
-    synchronized List<Event> posted() {
+    public synchronized List<Event> posted() {
         return List.copyOf(posted);
     }
 
-    synchronized List<String> topics() {
+    public synchronized List<String> topics() {
         return posted.stream().map(Event::getTopic).toList();
     }
 
-    synchronized void clear() {
+    public synchronized void clear() {
         posted.clear();
     }
 }
