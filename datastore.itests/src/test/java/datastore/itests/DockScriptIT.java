@@ -24,7 +24,8 @@ import org.junit.Test;
  * just made): its development API options reach the API's configuration through the FileInstall
  * {@code .cfg} file it writes (merged with what the file already holds), {@code --bind} decides the
  * address, {@code --production} runs the production product, contradictions are refused before
- * anything starts, and a SIGTERM stops the framework cleanly.
+ * anything starts, a SIGTERM or a SIGINT stops the framework cleanly and leaves no JVM behind, and the help
+ * names the commands and the options.
  */
 public class DockScriptIT {
 
@@ -56,9 +57,18 @@ public class DockScriptIT {
         throw new AssertionError("./dock did not print \"" + expected + "\" within 60 s:\n" + Files.readString(log));
     }
 
-    /** SIGTERM, as a service manager or timeout(1) sends: the script stops the framework and exits 0. */
+    /** SIGTERM, as a service manager or timeout(1) sends: the framework stops and ./dock exits 0. */
     private static String stop(Process process, Path log) throws Exception {
-        process.destroy();
+        return stop(process, log, () -> process.destroy());
+    }
+
+    /**
+     * Stops ./dock with {@code signal} and waits: it stops the framework, says so and exits 0, and no process it
+     * started (the dock's JVM) is left running.
+     */
+    private static String stop(Process process, Path log, Runnable signal) throws Exception {
+        List<ProcessHandle> started = process.descendants().toList();
+        signal.run();
         boolean exited = process.waitFor(30, TimeUnit.SECONDS);
         if (!exited) {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -67,8 +77,22 @@ public class DockScriptIT {
         String output = Files.readString(log, StandardCharsets.UTF_8);
         assertTrue("./dock did not stop within 30 s:\n" + output, exited);
         assertEquals(output, 0, process.exitValue());
+        assertTrue(output, output.contains("dock: stopping the framework"));
         assertTrue(output, output.contains("dock: the framework stopped cleanly"));
+        for (ProcessHandle child : started) {
+            assertTrue(child + " outlived ./dock", child.onExit().get(30, TimeUnit.SECONDS) != null && !child.isAlive());
+        }
         return output;
+    }
+
+    /** SIGINT to ./dock alone, as a Ctrl-C reaches it (the dock's JVM ignores its own copy of a Ctrl-C). */
+    private static void interrupt(Process process) {
+        try {
+            Process kill = new ProcessBuilder("/bin/sh", "-c", "kill -INT " + process.pid()).inheritIO().start();
+            assertEquals(0, kill.waitFor());
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError(e);
+        }
     }
 
     @Test
@@ -173,6 +197,7 @@ public class DockScriptIT {
             DevApiClient client = new DevApiClient(port);
             client.loginAnswer("a", "b", "c").expect(404);
             client.getAuthorized("/console/", null).expect(404);
+            stop(process, log, () -> interrupt(process));
         } finally {
             if (process.isAlive()) {
                 stop(process, log);
@@ -184,17 +209,14 @@ public class DockScriptIT {
     @Test
     public void contradictoryOptionsAreRefusedBeforeAnythingStarts() throws Exception {
         Path data = ExportedDock.newDataFolder("script-refused");
+        // Each refusal and its message is RunCommandTest's; these show that ./dock hands the options over and
+        // returns the command line's usage status, before anything is written or started.
         String[][] cases = {
             {"--production --development", "--production and --development contradict each other"},
             {"--production --product dock", "product 'dock' runs in development mode"},
-            {"--development --product minimal", "product 'minimal' runs in production mode"},
-            {"--production --dock-id RW02", "--dock-id configures the development API, which product 'production'"},
             {"--client-id a --client-secret b", "go together"},
-            {"--dock-id a$b", "--dock-id must be printable ASCII without spaces"},
-            {"--bind 127.0.0.1/8", "--bind must be a host name or an IP address"},
-            {"--port 70000", "--port must be a number from 1 to 65535"},
-            {"--in-place", "--in-place goes with --flash"},
             {"--flash /nonexistent/flash.img", "--flash: '/nonexistent/flash.img' is not a readable file"},
+            {"--product nope", "unknown product 'nope'; the products are: dock minimal production"},
         };
         for (String[] refused : cases) {
             List<String> args = new ArrayList<>(List.of("run", "--no-build", "--data", data.toString()));
@@ -208,6 +230,27 @@ public class DockScriptIT {
             assertFalse(refused[0] + ": " + output, output.contains("starting product"));
         }
         assertFalse(Files.exists(data.resolve("deploy/datastore.devapi.cfg")));
+    }
+
+    /** {@code ./dock help} names the commands, {@code ./dock run --help} the options; no command is bad usage. */
+    @Test
+    public void helpListsTheCommandsAndTheOptions() throws Exception {
+        Path log = ExportedDock.newDataFolder("script-help").resolveSibling("script-help.log");
+        for (String[] args : new String[][] {{"help"}, {"run", "--help"}}) {
+            Process help = dock(log, args);
+            assertTrue(help.waitFor(30, TimeUnit.SECONDS));
+            String output = Files.readString(log);
+            assertEquals(output, 0, help.exitValue());
+            List<String> expected = args.length == 2 ? List.of("--data", "--port", "--bind", "--production", "--product",
+                    "--no-build", "--flash", "--in-place", "--client-secret-file", "Ctrl-C") : List.of("  run ", "  rom ", "  flash ");
+            for (String text : expected) {
+                assertTrue(String.join(" ", args) + " lacks " + text + ":\n" + output, output.contains(text));
+            }
+        }
+        Process none = dock(log);
+        assertTrue(none.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(Files.readString(log), 2, none.exitValue());
+        assertTrue(Files.readString(log), Files.readString(log).contains("name a command: run, rom, flash or help"));
     }
 
     /**
