@@ -24,8 +24,7 @@ import org.junit.Test;
  * just made): its development API options reach the API's configuration through the FileInstall
  * {@code .cfg} file it writes (merged with what the file already holds), {@code --bind} decides the
  * address, {@code --production} runs the production product, contradictions are refused before
- * anything starts, a SIGTERM or a SIGINT stops the framework cleanly and leaves no JVM behind, and the help
- * names the commands and the options.
+ * anything starts, and a SIGTERM or a SIGINT stops the framework cleanly and leaves no JVM behind.
  */
 public class DockScriptIT {
 
@@ -213,9 +212,7 @@ public class DockScriptIT {
         // returns the command line's usage status, before anything is written or started.
         String[][] cases = {
             {"--production --development", "--production and --development contradict each other"},
-            {"--production --product dock", "product 'dock' runs in development mode"},
             {"--client-id a --client-secret b", "go together"},
-            {"--flash /nonexistent/flash.img", "--flash: '/nonexistent/flash.img' is not a readable file"},
             {"--product nope", "unknown product 'nope'; the products are: dock minimal production"},
         };
         for (String[] refused : cases) {
@@ -230,27 +227,6 @@ public class DockScriptIT {
             assertFalse(refused[0] + ": " + output, output.contains("starting product"));
         }
         assertFalse(Files.exists(data.resolve("deploy/datastore.devapi.cfg")));
-    }
-
-    /** {@code ./dock help} names the commands, {@code ./dock run --help} the options; no command is bad usage. */
-    @Test
-    public void helpListsTheCommandsAndTheOptions() throws Exception {
-        Path log = ExportedDock.newDataFolder("script-help").resolveSibling("script-help.log");
-        for (String[] args : new String[][] {{"help"}, {"run", "--help"}}) {
-            Process help = dock(log, args);
-            assertTrue(help.waitFor(30, TimeUnit.SECONDS));
-            String output = Files.readString(log);
-            assertEquals(output, 0, help.exitValue());
-            List<String> expected = args.length == 2 ? List.of("--data", "--port", "--bind", "--production", "--product",
-                    "--no-build", "--flash", "--in-place", "--client-secret-file", "Ctrl-C") : List.of("  run ", "  rom ", "  flash ");
-            for (String text : expected) {
-                assertTrue(String.join(" ", args) + " lacks " + text + ":\n" + output, output.contains(text));
-            }
-        }
-        Process none = dock(log);
-        assertTrue(none.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(Files.readString(log), 2, none.exitValue());
-        assertTrue(Files.readString(log), Files.readString(log).contains("name a command: run, rom, flash or help"));
     }
 
     /**

@@ -15,6 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -135,6 +136,19 @@ public final class RunCommand implements Callable<Integer> {
      */
     record Plan(Path root, String product, Path bndrun, Path jar, String mode, Path data, String bind, int port,
             boolean build, Path flash, boolean inPlace, Map<String, String> devApi) {
+    }
+
+    /**
+     * {@code ./dock run ARGS}: this command alone, without the manufacturing commands, whose start (their
+     * options' types, the engines, JSON) would cost each start of a dock seconds on a busy machine.
+     */
+    public static void main(String[] args) {
+        CommandLine line = new CommandLine(new RunCommand()).setCommandName("./dock run");
+        line.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("dock: " + e);
+            return DockTool.EXIT_INVALID;
+        });
+        System.exit(line.execute(args));
     }
 
     @Override

@@ -181,6 +181,13 @@ public class RunCommandTest {
     public void theCommandLineNamesRunAmongItsCommands() {
         StringWriter usage = new StringWriter();
         assertEquals(0, DockTool.run(new String[] {"help"}, new PrintWriter(usage, true), new PrintWriter(err, true)));
-        assertTrue(usage.toString(), usage.toString().contains("run") && usage.toString().contains("flash"));
+        for (String command : List.of("  run ", "  rom ", "  flash ", "  help ")) {
+            assertTrue(usage.toString(), usage.toString().contains(command));
+        }
+        usage.getBuffer().setLength(0);
+        assertEquals(0, DockTool.run(new String[] {"help", "run"}, new PrintWriter(usage, true), new PrintWriter(err, true)));
+        assertTrue(usage.toString(), usage.toString().contains("Usage: dock run") && usage.toString().contains("--flash"));
+        assertEquals(2, DockTool.run(new String[0], new PrintWriter(usage, true), new PrintWriter(err, true)));
+        assertTrue(err.toString(), err.toString().contains("name a command: run, rom, flash or help"));
     }
 }
