@@ -26,7 +26,7 @@ import org.junit.Test;
  * just made): its development API options reach the API's configuration through the FileInstall
  * {@code .cfg} file it writes (merged with what the file already holds), {@code --bind} decides the
  * address, {@code --production} runs the production product, contradictions are refused before
- * anything starts, and a SIGTERM stops the framework cleanly.
+ * anything starts, and a SIGTERM or a SIGINT stops the framework cleanly and leaves no JVM behind.
  */
 public class DockScriptIT {
 
@@ -66,9 +66,18 @@ public class DockScriptIT {
         }
     }
 
-    /** SIGTERM, as a service manager or timeout(1) sends: the script stops the framework and exits 0. */
+    /** SIGTERM, as a service manager or timeout(1) sends: the framework stops and ./dock exits 0. */
     private static String stop(Process process, Path log) throws Exception {
-        process.destroy();
+        return stop(process, log, () -> process.destroy());
+    }
+
+    /**
+     * Stops ./dock with {@code signal} and waits: it stops the framework, says so and exits 0, and no process it
+     * started (the dock's JVM) is left running.
+     */
+    private static String stop(Process process, Path log, Runnable signal) throws Exception {
+        List<ProcessHandle> started = process.descendants().toList();
+        signal.run();
         boolean exited = process.waitFor(30, TimeUnit.SECONDS);
         if (!exited) {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -77,8 +86,22 @@ public class DockScriptIT {
         String output = Files.readString(log, StandardCharsets.UTF_8);
         assertTrue("./dock did not stop within 30 s:\n" + output, exited);
         assertEquals(output, 0, process.exitValue());
+        assertTrue(output, output.contains("dock: stopping the framework"));
         assertTrue(output, output.contains("dock: the framework stopped cleanly"));
+        for (ProcessHandle child : started) {
+            assertTrue(child + " outlived ./dock", child.onExit().get(30, TimeUnit.SECONDS) != null && !child.isAlive());
+        }
         return output;
+    }
+
+    /** SIGINT to ./dock alone, as a Ctrl-C reaches it (the dock's JVM ignores its own copy of a Ctrl-C). */
+    private static void interrupt(Process process) {
+        try {
+            Process kill = new ProcessBuilder("/bin/sh", "-c", "kill -INT " + process.pid()).inheritIO().start();
+            assertEquals(0, kill.waitFor());
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError(e);
+        }
     }
 
     @Test
@@ -183,6 +206,7 @@ public class DockScriptIT {
             DevApiClient client = new DevApiClient(port);
             client.loginAnswer("a", "b", "c").expect(404);
             client.getAuthorized("/console/", null).expect(404);
+            stop(process, log, () -> interrupt(process));
         } finally {
             if (process.isAlive()) {
                 stop(process, log);
@@ -194,17 +218,12 @@ public class DockScriptIT {
     @Test
     public void contradictoryOptionsAreRefusedBeforeAnythingStarts() throws Exception {
         Path data = ExportedDock.newDataFolder("script-refused");
+        // Each refusal and its message is RunCommandTest's; these show that ./dock hands the options over and
+        // returns the command line's usage status, before anything is written or started.
         String[][] cases = {
             {"--production --development", "--production and --development contradict each other"},
-            {"--production --product dock", "product 'dock' runs in development mode"},
-            {"--development --product minimal", "product 'minimal' runs in production mode"},
-            {"--production --dock-id RW02", "--dock-id configures the development API, which product 'production'"},
             {"--client-id a --client-secret b", "go together"},
-            {"--dock-id a$b", "--dock-id must be printable ASCII without spaces"},
-            {"--bind 127.0.0.1/8", "--bind must be a host name or an IP address"},
-            {"--port 70000", "--port must be a number from 1 to 65535"},
-            {"--in-place", "--in-place goes with --flash"},
-            {"--flash /nonexistent/flash.img", "--flash: '/nonexistent/flash.img' is not a readable file"},
+            {"--product nope", "unknown product 'nope'; the products are: dock minimal production"},
         };
         for (String[] refused : cases) {
             List<String> args = new ArrayList<>(List.of("run", "--no-build", "--data", data.toString()));

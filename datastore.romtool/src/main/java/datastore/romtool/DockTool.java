@@ -8,15 +8,16 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * The dock's manufacturing command line, {@code ./dock <command>} in the repository and
- * {@code java -jar datastore.romtool-<version>-cli.jar <command>} on a factory machine: {@code rom}
+ * The dock's command line, {@code ./dock <command>} in the repository and
+ * {@code java -jar datastore.romtool-<version>-cli.jar <command>} on a factory machine: {@code run}
+ * starts a dock product of the repository ({@link RunCommand}), {@code rom}
  * builds, inspects and verifies the ROM of one dock, {@code flash} makes verified flash images for a
  * list of docks and checks what was read back from a programmed device. Exit codes: 0 success, 1 invalid
  * input or a failed check, 2 bad usage or an I/O failure.
  */
 @Command(name = "dock", mixinStandardHelpOptions = true, version = "dock manufacturing tools 1.2",
-        description = "Dock Datastore manufacturing tools: ROM images and whole flash images for docks.",
-        subcommands = {RomTool.class, FlashTool.class})
+        description = "Dock Datastore: runs a dock; makes ROM images and whole flash images for docks.",
+        subcommands = {RunCommand.class, RomTool.class, FlashTool.class, CommandLine.HelpCommand.class})
 public final class DockTool implements Runnable {
     static final int EXIT_INVALID = 1;
     static final int EXIT_FAILURE = 2;
@@ -50,6 +51,6 @@ public final class DockTool implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: rom or flash");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: run, rom, flash or help");
     }
 }
