@@ -300,6 +300,54 @@ final class Dock implements AutoCloseable {
         }
     }
 
+    /**
+     * Returns once Event Admin has delivered every event this thread posted so far (the store posts one
+     * per changed entry, asynchronously): a marker event posted from this thread is delivered after
+     * them, since Felix Event Admin delivers the asynchronous events of one thread in order. Event
+     * Admin's API is its bundle's own, so it is called reflectively.
+     */
+    void awaitEvents() {
+        String topic = "datastore/bench/marker";
+        var reference = context.getServiceReference("org.osgi.service.event.EventAdmin");
+        if (reference == null) {
+            return; // no Event Admin, no queue
+        }
+        try {
+            Bundle eventAdmin = reference.getBundle();
+            Class<?> handlerType = eventAdmin.loadClass("org.osgi.service.event.EventHandler");
+            Class<?> eventType = eventAdmin.loadClass("org.osgi.service.event.Event");
+            CountDownLatch delivered = new CountDownLatch(1);
+            Object handler = java.lang.reflect.Proxy.newProxyInstance(handlerType.getClassLoader(), new Class<?>[] {handlerType},
+                    (proxy, method, args) -> switch (method.getName()) {
+                        case "handleEvent" -> {
+                            delivered.countDown();
+                            yield null;
+                        }
+                        case "hashCode" -> System.identityHashCode(proxy);
+                        case "equals" -> proxy == args[0];
+                        default -> "marker handler";
+                    });
+            var registration = context.registerService(handlerType.getName(), handler,
+                    new Hashtable<>(Map.of("event.topics", topic)));
+            try {
+                Object event = eventType.getConstructor(String.class, Map.class).newInstance(topic, Map.of());
+                Object admin = context.getService(reference);
+                eventAdmin.loadClass("org.osgi.service.event.EventAdmin").getMethod("postEvent", eventType).invoke(admin, event);
+                if (!delivered.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("Event Admin did not deliver its queue within " + WAIT_SECONDS + " s");
+                }
+            } finally {
+                registration.unregister();
+                context.ungetService(reference);
+            }
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot reach Event Admin: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     // ---------------------------------------------------------------- content
 
     /** Replaces the ROM with {@code content}, as the development API does. */

@@ -54,19 +54,25 @@ public final class MemoryHarness {
         // provisioning service), the heap measured against the running dock's heap before.
         try (Dock dock = Dock.create(null)) {
             KvStore kv = dock.kv();
+            dock.awaitEvents();
             base = usedHeap();
             Dock.fill(kv, Partitions.EPHEMERAL, Data.keys("eph", Data.KEYS), values, 1000);
+            dock.awaitEvents();
             perKey(results, "ephemeral", dock, Data.KEYS, base);
+            dock.awaitEvents();
             base = usedHeap();
             String[] names = Data.keys("run", Data.KEYS);
             Dock.fill(kv, Partitions.RUNTIME, names, Dock.values(names, Data.VALUE_BYTES), 1000);
             names = null;
+            dock.awaitEvents();
             perKey(results, "runtime", dock, Data.KEYS, base);
+            dock.awaitEvents();
             base = usedHeap();
             String[] rom = Data.keys("rom", Data.KEYS);
             dock.replaceRom(Dock.kvContent(rom, Dock.values(rom, Data.VALUE_BYTES)));
             rom = null;
             remountRom(dock);
+            dock.awaitEvents();
             perKey(results, "rom", dock, Data.KEYS, base);
         }
 
@@ -119,6 +125,7 @@ public final class MemoryHarness {
             if (kv.find("eph0000000").isEmpty() || kv.find("rom-000000").isEmpty() || kv.find("run-000000").isEmpty()) {
                 throw new IllegalStateException("the full dock does not answer");
             }
+            dock.awaitEvents();
             long heap = usedHeap() - base;
             results.setProperty("memory.dockFull.heap", Long.toString(heap));
             results.setProperty("memory.dockFull.keys", Long.toString((long) romKeys + runtimeKeys + ephemeralKeys));
@@ -154,9 +161,8 @@ public final class MemoryHarness {
 
     /**
      * Heap in use after full collections, once it has settled: three readings in a row within 64 KiB
-     * of each other. The product's Event Admin delivers the change events of the last writes on threads
-     * of its own (in development mode the dev console listens), so the heap shrinks for a while after a
-     * fill; the figure is taken once those queues are empty.
+     * of each other. The dock's figures are taken after {@link Dock#awaitEvents()}, so that no change
+     * event of the last writes still waits in Event Admin's queue.
      */
     static long usedHeap() {
         long last = Long.MAX_VALUE;
