@@ -154,7 +154,7 @@ public final class MemoryHarness {
         long used = usedHeap() - base;
         results.setProperty("memory." + name + ".keys", Integer.toString(keys));
         results.setProperty("memory." + name + ".heap", Long.toString(used));
-        results.setProperty("memory." + name + ".perKey", String.format("%.1f", (double) used / keys));
+        results.setProperty("memory." + name + ".perKey", String.format(java.util.Locale.ROOT, "%.1f", (double) used / keys));
         System.out.printf("%s: %d keys, %d heap bytes, %.1f per key%n", name, keys, used, (double) used / keys);
         KEEP.remove(store);
     }

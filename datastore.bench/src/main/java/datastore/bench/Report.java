@@ -151,6 +151,20 @@ final class Report {
         }
         Interval runtime = Interval.mean(samples("Mount.runtimeFull"));
         row("mount: full runtime partition (us)", runtime.plain(), "<= 50000 us", runtime.atMost(50_000));
+        // One reading each (a heap after full collections, not a sample of a distribution): no interval.
+        for (String partition : new String[] {"runtime", "ephemeral"}) {
+            String perKey = harness.getProperty("memory." + partition + ".perKey");
+            if (perKey != null) {
+                double bytes = Double.parseDouble(perKey);
+                row("heap per key: " + partition + " (one reading)", perKey + " B", "<= 48 B", met(bytes <= 48));
+            }
+        }
+        String full = harness.getProperty("memory.dockFull.heap");
+        if (full != null) {
+            double mib = Long.parseLong(full) / (1024.0 * 1024);
+            row("heap of the dock with every partition full (one reading)", String.format(Locale.ROOT, "%.1f MiB", mib),
+                    "< 96 MiB", met(mib < 96));
+        }
         String passes = harness.getProperty("space.runtime.passes");
         if (passes != null) {
             boolean fixed = harness.getProperty("space.runtime.fileBefore").equals(harness.getProperty("space.runtime.fileAfter"))
