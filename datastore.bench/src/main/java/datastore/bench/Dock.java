@@ -76,7 +76,6 @@ final class Dock implements AutoCloseable {
 
     private Dock(Path dir, Map<String, Map<String, Object>> configurations) throws Exception {
         this.dir = dir;
-        this.arenaDir = Data.scratch(Data.sharedMemory(), "arena");
         Path product = product();
         Map<String, String> properties = new HashMap<>();
         Map<String, Integer> startLevels = new HashMap<>();
@@ -129,6 +128,7 @@ final class Dock implements AutoCloseable {
             properties.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, "5");
             Files.createDirectories(dir.resolve("deploy"));
 
+            arenaDir = Data.scratch(Data.sharedMemory(), "arena");
             framework = new FrameworkFactory().newFramework(properties);
             framework.init();
             context = framework.getBundleContext();
@@ -147,6 +147,16 @@ final class Dock implements AutoCloseable {
                 }
             }
         }
+        try {
+            launch(configurations, beginning);
+        } catch (Exception | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Starts the framework: Configuration Admin, then the configurations, then everything else. */
+    private void launch(Map<String, Map<String, Object>> configurations, int beginning) throws Exception {
         framework.start();
         awaitStartLevel(5);
         // The arena in a scratch folder on tmpfs (where the product puts it too), removed at close.
@@ -172,10 +182,12 @@ final class Dock implements AutoCloseable {
         Path dir = Data.scratch(base, "dock");
         try {
             return new Dock(dir, configurations);
-        } catch (RuntimeException e) {
-            throw e;
         } catch (Exception e) {
-            throw new IllegalStateException("the dock did not start in " + dir + ": " + e, e);
+            // A failed launch has stopped its framework and removed its folders (close); before the
+            // framework existed, only the folder is left.
+            Data.delete(dir);
+            throw e instanceof RuntimeException runtime ? runtime
+                    : new IllegalStateException("the dock did not start in " + dir + ": " + e, e);
         }
     }
 
