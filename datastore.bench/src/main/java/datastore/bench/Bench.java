@@ -19,7 +19,9 @@ import java.util.TreeMap;
 
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.NoBenchmarksException;
 import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.CommandLineOptions;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
@@ -27,13 +29,16 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * Runs the whole comparison in one go: the JMH benchmarks (small get, durable put, image read,
- * mount), then the space, memory and start harnesses in JVMs of their own, and writes
- * {@code results.md} (every median with its error, the ratios and which goals are met) and the raw
+ * mount), then the fsync-bound durable puts in interleaved forks ({@link Interleaved}; quick 3 to 6
+ * rounds, full 4 to 8, or {@code --rounds MIN:MAX}), then the space, memory and start harnesses in JVMs
+ * of their own, and writes
+ * {@code results.md} (medians and means with their 95% intervals, each goal's ratio with its 95%
+ * interval and whether the whole interval meets it, and what the harnesses found) and the raw
  * JMH JSON into the output folder.
  *
  * <pre>
  * java -jar target/benchmarks.jar quick|full [--only REGEX] [--no-harness] [--out DIR]
- *      [--dock-jar PATH] [--java17 PATH] [--jmh JMH-OPTIONS...]
+ *      [--dock-jar PATH] [--java17 PATH] [--rounds MIN:MAX] [--jmh JMH-OPTIONS...]
  * </pre>
  */
 public final class Bench {
@@ -61,7 +66,7 @@ public final class Bench {
     public static void main(String[] args) throws Exception {
         if (args.length == 0 || !(args[0].equals("quick") || args[0].equals("full"))) {
             System.err.println("usage: java -jar benchmarks.jar quick|full [--only REGEX] [--no-harness] [--out DIR]"
-                    + " [--dock-jar PATH] [--java17 PATH] [--jmh JMH-OPTIONS...]");
+                    + " [--dock-jar PATH] [--java17 PATH] [--rounds MIN:MAX] [--jmh JMH-OPTIONS...]");
             System.exit(2);
         }
         boolean full = args[0].equals("full");
@@ -74,6 +79,7 @@ public final class Bench {
         String java17 = Files.isExecutable(Path.of("/usr/lib/jvm/java-17-openjdk-amd64/bin/java"))
                 ? "/usr/lib/jvm/java-17-openjdk-amd64/bin/java" : currentJava();
         String[] jmhArgs = new String[0];
+        int[] rounds = full ? new int[] {4, 8} : new int[] {3, 6};
         for (int i = 1; i < args.length; i++) {
             switch (args[i]) {
                 case "--only" -> only = args[++i];
@@ -81,6 +87,7 @@ public final class Bench {
                 case "--out" -> out = Path.of(args[++i]);
                 case "--dock-jar" -> dockJar = Path.of(args[++i]);
                 case "--java17" -> java17 = args[++i];
+                case "--rounds" -> rounds = rounds(args[++i]);
                 case "--jmh" -> {
                     jmhArgs = Arrays.copyOfRange(args, i + 1, args.length);
                     i = args.length;
@@ -95,10 +102,13 @@ public final class Bench {
         Files.createDirectories(out);
 
         CommandLineOptions given = new CommandLineOptions(jmhArgs);
+        String[] jvmArgs = Arrays.copyOf(JVM_ARGS, JVM_ARGS.length + 1);
+        jvmArgs[JVM_ARGS.length] = "-D" + Dock.PRODUCT + "=" + dockJar.toAbsolutePath();
         ChainedOptionsBuilder options = new OptionsBuilder().parent(given)
                 .include(only != null ? only : "datastore\\.bench\\..*")
+                .exclude(Interleaved.exclusion())
                 .forks(1)
-                .jvmArgsAppend(JVM_ARGS)
+                .jvmArgsAppend(jvmArgs)
                 .shouldFailOnError(false)
                 .resultFormat(ResultFormatType.JSON)
                 .result(out.resolve("jmh.json").toString());
@@ -116,21 +126,60 @@ public final class Bench {
             options.measurementTime(TimeValue.seconds(full ? 2 : 1));
         }
         long started = System.nanoTime();
-        Collection<RunResult> results = new Runner(options.build()).run();
+        Collection<RunResult> results;
+        try {
+            results = new Runner(options.build()).run();
+        } catch (NoBenchmarksException onlyInterleaved) {
+            results = List.of();
+        }
+
+        // The fsync-bound pairs: short forks, interleaved, until their ratios are precise enough.
+        Interleaved interleaved = null;
+        if (Interleaved.selected(only)) {
+            interleaved = new Interleaved(rounds[0], rounds[1]);
+            Path json = out.resolve("jmh-interleaved");
+            Files.createDirectories(json);
+            int[] fork = {0};
+            try {
+                interleaved.run(() -> {
+                    ChainedOptionsBuilder one = new OptionsBuilder().parent(given)
+                            .jvmArgsAppend(jvmArgs)
+                            .shouldFailOnError(true)
+                            .resultFormat(ResultFormatType.JSON)
+                            .result(json.resolve("fork-" + ++fork[0] + ".json").toString());
+                    if (!given.getWarmupIterations().hasValue()) {
+                        one.warmupIterations(2);
+                    }
+                    if (!given.getWarmupTime().hasValue()) {
+                        one.warmupTime(TimeValue.seconds(1));
+                    }
+                    if (!given.getMeasurementIterations().hasValue()) {
+                        one.measurementIterations(full ? 5 : 3);
+                    }
+                    if (!given.getMeasurementTime().hasValue()) {
+                        one.measurementTime(TimeValue.seconds(1));
+                    }
+                    return one;
+                });
+            } catch (RunnerException | IllegalStateException e) {
+                interleaved.failure = e.toString();
+                System.out.println("# the interleaved forks failed: " + e);
+            }
+        }
 
         Properties harnesses = new Properties();
         if (harness) {
             String cp = jar.toString();
             Path space = out.resolve("space.properties");
             List<String> spaceCommand = new ArrayList<>(List.of(currentJava(), "-Xmx4g"));
-            spaceCommand.addAll(List.of(JVM_ARGS).subList(2, JVM_ARGS.length));
+            spaceCommand.addAll(List.of(jvmArgs).subList(2, jvmArgs.length));
             spaceCommand.addAll(List.of("-cp", cp, SpaceHarness.class.getName(), space.toString(), full ? "100" : "10",
                     full ? "240" : "60"));
             run(out, "space", spaceCommand.toArray(String[]::new));
             load(harnesses, space);
             Path memory = out.resolve("memory.properties");
             List<String> command = new ArrayList<>(List.of(currentJava(), "-Xms4g", "-Xmx4g"));
-            command.addAll(List.of(JVM_ARGS).subList(2, JVM_ARGS.length));
+            command.addAll(List.of(jvmArgs).subList(2, jvmArgs.length));
             command.addAll(List.of("-cp", cp, MemoryHarness.class.getName(), memory.toString()));
             run(out, "memory", command.toArray(String[]::new));
             load(harnesses, memory);
@@ -140,10 +189,21 @@ public final class Bench {
             load(harnesses, start);
         }
         double minutes = (System.nanoTime() - started) / 6e10;
-        String report = new Report(results, harnesses).write(args[0], only, minutes, machine());
+        String report = new Report(results, interleaved, harnesses).write(args[0], only, minutes, machine());
         Files.writeString(out.resolve("results.md"), report);
         System.out.println(report);
         System.out.println("results in " + out);
+    }
+
+    /** {@code MIN:MAX} rounds of the interleaved forks. */
+    private static int[] rounds(String text) {
+        String[] parts = text.split(":");
+        int min = Integer.parseInt(parts[0]);
+        int max = Integer.parseInt(parts[parts.length - 1]);
+        if (parts.length > 2 || min < 2 || max < min) {
+            throw new IllegalArgumentException("--rounds takes MIN:MAX with 2 <= MIN <= MAX, not " + text);
+        }
+        return new int[] {min, max};
     }
 
     static String currentJava() {

@@ -1,148 +1,370 @@
 package datastore.bench;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
+import java.lang.reflect.Method;
+import java.net.ServerSocket;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.PrivateKey;
 import java.util.ArrayList;
+import java.util.Dictionary;
+import java.util.HashMap;
+import java.util.Hashtable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
 
-import datastore.Namespace;
-import datastore.Partitions;
-import datastore.device.NorFlash;
-import datastore.ephemeral.EphemeralEngines;
+import datastore.ImageStore;
+import datastore.KvBatch;
+import datastore.KvStore;
 import datastore.flash.FlashRegion;
 import datastore.image.ImageType;
-import datastore.images.ImageFormats;
-import datastore.rom.RomConfiguration;
-import datastore.rom.RomEngines;
-import datastore.rom.RomImageBuilder;
-import datastore.rom.RomImageFormat;
-import datastore.rom.RomLayout;
-import datastore.rom.RomSigningKeys;
-import datastore.runtime.RuntimeConfiguration;
-import datastore.runtime.RuntimePartition;
-import datastore.spi.Change;
 import datastore.spi.PartitionStore;
 import datastore.spi.RomContent;
-import datastore.store.StoreAssembly;
+import datastore.spi.RomProvisioning;
+import datastore.system.Readiness;
+
+import org.apache.felix.framework.FrameworkFactory;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceEvent;
+import org.osgi.framework.ServiceListener;
+import org.osgi.framework.launch.Framework;
+import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
+import org.osgi.util.tracker.ServiceTracker;
 
 /**
- * The real dock without a framework: one flash file with the default partition table (128 MiB NOR,
- * 64 KiB erase blocks, 16-byte programs; ROM region of 28 MiB at 0, runtime region of 80 MiB at
- * 32 MiB), the ROM and runtime partitions mounted on it with their default configurations, the ephemeral arena on tmpfs, and the one
- * logical store over them with the dock's rankings (ephemeral 300, runtime 200, ROM 100).
+ * The dock as an application meets it: an embedded Apache Felix running the bundles of the {@code dock}
+ * product exactly as {@code datastore.dock/target/dock.jar} packs them (the bnd executable jar's
+ * {@code jar/} folder, with the start levels and framework properties of its {@code launcher.properties}),
+ * on a flash file in a folder of its own, in development mode. The API bundle's packages are exported
+ * by the system bundle from this class path instead ({@code org.osgi.framework.system.packages.extra},
+ * with the API bundle's own {@code Export-Package}), so the {@link KvStore} the benchmarks call is the one
+ * the store bundle registers. Services are taken from the framework; ROM content is placed through
+ * {@link RomProvisioning}, as the development API places it.
  */
 final class Dock implements AutoCloseable {
-    static final long FLASH_SIZE = 128 * Data.MIB;
-    static final int ERASE_BLOCK = 65536;
-    static final int PROGRAM_SIZE = 16;
-    static final long ROM_OFFSET = 0;
-    static final long ROM_SIZE = 28 * Data.MIB;
-    static final long RUNTIME_OFFSET = 32 * Data.MIB;
-    static final long RUNTIME_SIZE = 80 * Data.MIB;
-    /** The partitions' default payload capacities. */
-    static final long ROM_CAPACITY = 13L * 1024 * 1024;
+    /** System property: the product's executable jar; by default datastore.dock/target/dock.jar beside this module. */
+    static final String PRODUCT = "datastore.bench.dock";
+    /** The product's default payload capacities, as its partitions' default configurations promise them. */
     static final long RUNTIME_CAPACITY = 13L * 1024 * 1024;
     static final long EPHEMERAL_CAPACITY = 128L * 1024 * 1024;
-
-    static final ImageFormats FORMATS = new ImageFormats();
+    private static final long WAIT_SECONDS = 120;
+    private static final String API_BUNDLE = "datastore.api";
+    private static final Pattern START_LEVEL = Pattern.compile("([^,;]+);version=\"[^\"]*\";startlevel=(\\d+)");
 
     final Path dir;
-    final NorFlash flash;
-    final FlashRegion romRegion;
-    final FlashRegion runtimeRegion;
-    PartitionStore ephemeral;
-    PartitionStore runtime;
-    PartitionStore rom;
     private final Path arenaDir;
-    private StoreAssembly store;
+    private final Framework framework;
+    private final BundleContext context;
+    private final List<ServiceTracker<?, ?>> trackers = new ArrayList<>();
 
-    private Dock(Path dir) throws IOException {
+    private Dock(Path dir, Map<String, Map<String, Object>> configurations) throws Exception {
         this.dir = dir;
-        this.flash = NorFlash.open(dir.resolve("flash.img"), FLASH_SIZE, ERASE_BLOCK, PROGRAM_SIZE);
-        this.romRegion = flash.region(Partitions.ROM, ROM_OFFSET, ROM_SIZE);
-        this.runtimeRegion = flash.region(Partitions.RUNTIME, RUNTIME_OFFSET, RUNTIME_SIZE);
-        this.arenaDir = Data.scratch(Data.sharedMemory(), "arena");
+        Path product = product();
+        Map<String, String> properties = new HashMap<>();
+        Map<String, Integer> startLevels = new HashMap<>();
+        List<String> bundles = new ArrayList<>();
+        String apiExports;
+        int beginning;
+        try (JarFile jar = new JarFile(product.toFile())) {
+            Properties launcher = new Properties();
+            try (InputStream in = jar.getInputStream(entry(jar, "launcher.properties"))) {
+                launcher.load(in);
+            }
+            for (String key : launcher.stringPropertyNames()) {
+                if (!key.startsWith("launch.")) {
+                    properties.put(key, launcher.getProperty(key));
+                }
+            }
+            // The bnd launcher makes its run properties system properties too; slf4j-simple reads only those.
+            String logLevel = "org.slf4j.simpleLogger.defaultLogLevel";
+            if (System.getProperty(logLevel) == null && launcher.getProperty(logLevel) != null) {
+                System.setProperty(logLevel, launcher.getProperty(logLevel));
+            }
+            Matcher levels = START_LEVEL.matcher(launcher.getProperty("launch.runbundles.attrs", ""));
+            while (levels.find()) {
+                startLevels.put(levels.group(1), Integer.parseInt(levels.group(2)));
+            }
+            bundles.addAll(List.of(launcher.getProperty("launch.bundles", "").split(",")));
+            apiExports = null;
+            for (String name : bundles) {
+                Manifest manifest = manifest(jar, name);
+                if (API_BUNDLE.equals(symbolicName(manifest))) {
+                    apiExports = manifest.getMainAttributes().getValue(Constants.EXPORT_PACKAGE);
+                }
+            }
+            if (apiExports == null) {
+                throw new IllegalStateException(product + " holds no " + API_BUNDLE + " bundle");
+            }
+            beginning = Integer.parseInt(launcher.getProperty(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, "1"));
+            int port = freePort();
+            properties.put("datastore.data.dir", dir.toString());
+            properties.put(Constants.FRAMEWORK_STORAGE, dir.resolve("framework").toString());
+            properties.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+            properties.put("felix.cm.dir", dir.resolve("config").toString());
+            properties.put("felix.fileinstall.dir", dir.resolve("deploy").toString());
+            properties.put("datastore.http.port", Integer.toString(port));
+            properties.put("gosh.args", "--nointeractive");
+            // Events posted by the last writes are dropped, with a warning each, when the framework stops.
+            properties.put("org.apache.felix.eventadmin.LogLevel", "1");
+            properties.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, apiExports);
+            // Configuration Admin first (start level 5), then the configurations, then the rest.
+            properties.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, "5");
+            Files.createDirectories(dir.resolve("deploy"));
+
+            arenaDir = Data.scratch(Data.sharedMemory(), "arena");
+            framework = new FrameworkFactory().newFramework(properties);
+            framework.init();
+            context = framework.getBundleContext();
+            for (String name : bundles) {
+                Manifest manifest = manifest(jar, name);
+                String bsn = symbolicName(manifest);
+                if (API_BUNDLE.equals(bsn) || "org.apache.felix.framework".equals(bsn)) {
+                    continue;
+                }
+                try (InputStream in = jar.getInputStream(entry(jar, name))) {
+                    Bundle bundle = context.installBundle("product:" + name, in);
+                    bundle.adapt(BundleStartLevel.class).setStartLevel(startLevels.getOrDefault(bsn, 10));
+                    if (bundle.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
+                        bundle.start();
+                    }
+                }
+            }
+        }
+        try {
+            launch(configurations, beginning);
+        } catch (Exception | Error e) {
+            close();
+            throw e;
+        }
     }
 
-    /** A dock with an erased flash file in a new folder under {@code base} (the temporary folder when null). */
+    /** Starts the framework: Configuration Admin, then the configurations, then everything else. */
+    private void launch(Map<String, Map<String, Object>> configurations, int beginning) throws Exception {
+        framework.start();
+        awaitStartLevel(5);
+        // The arena in a scratch folder on tmpfs (where the product puts it too), removed at close.
+        Map<String, Map<String, Object>> all = new LinkedHashMap<>();
+        all.put("datastore.ephemeral", Map.of("path", arenaDir.resolve("ephemeral.arena").toString()));
+        all.putAll(configurations);
+        for (var configuration : all.entrySet()) {
+            configure(configuration.getKey(), configuration.getValue());
+        }
+        awaitStartLevel(beginning);
+        awaitService("(&(objectClass=org.osgi.service.condition.Condition)(osgi.condition.id=" + Readiness.CONDITION + "))",
+                "the dock to be ready");
+    }
+
+    /** A dock on an erased flash file in a new folder under {@code base} (the temporary folder when null). */
     static Dock create(Path base) {
+        return create(base, Map.of());
+    }
+
+    /** As {@link #create(Path)}, with component configurations (PID to properties) in place before any starts. */
+    static Dock create(Path base, Map<String, Map<String, Object>> configurations) {
         Data.quietLogs();
+        Path dir = Data.scratch(base, "dock");
         try {
-            return new Dock(Data.scratch(base, "dock"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            return new Dock(dir, configurations);
+        } catch (Exception e) {
+            // A failed launch has stopped its framework and removed its folders (close); before the
+            // framework existed, only the folder is left.
+            Data.delete(dir);
+            throw e instanceof RuntimeException runtime ? runtime
+                    : new IllegalStateException("the dock did not start in " + dir + ": " + e, e);
         }
     }
 
-    // ---------------------------------------------------------------- ROM
+    // ---------------------------------------------------------------- services
 
-    /** Programs a factory flash image of {@code app} (no UPD data) onto the erased ROM region. */
-    void flashRom(RomContent app, PrivateKey signingKey) {
-        byte[] image = romBuilder().buildFlash(app, null, signingKey);
+    KvStore kv() {
+        return service(KvStore.class, null);
+    }
+
+    ImageStore images() {
+        return service(ImageStore.class, null);
+    }
+
+    RomProvisioning romProvisioning() {
+        return service(RomProvisioning.class, null);
+    }
+
+    /** A partition's service, as the store binds it: an engine-only figure through the SPI. */
+    PartitionStore partition(String name) {
+        return service(PartitionStore.class, "(" + PartitionStore.PARTITION + "=" + name + ")");
+    }
+
+    /** The flash region the device bundle serves for a partition. */
+    FlashRegion region(String name) {
+        return service(FlashRegion.class, "(" + FlashRegion.REGION + "=" + name + ")");
+    }
+
+    /** The bundle of a partition engine, by its symbolic name. */
+    Bundle bundle(String symbolicName) {
+        for (Bundle bundle : context.getBundles()) {
+            if (symbolicName.equals(bundle.getSymbolicName())) {
+                return bundle;
+            }
+        }
+        throw new IllegalStateException("the dock runs no bundle " + symbolicName);
+    }
+
+    private <S> S service(Class<S> type, String filter) {
+        String full = "(objectClass=" + type.getName() + ")";
+        if (filter != null) {
+            full = "(&" + full + filter + ")";
+        }
+        return type.cast(awaitService(full, type.getSimpleName() + (filter != null ? " " + filter : "")));
+    }
+
+    private Object awaitService(String filter, String what) {
         try {
-            romRegion.program(0, ByteBuffer.wrap(image));
-            romRegion.sync();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            ServiceTracker<Object, Object> tracker = new ServiceTracker<>(context, context.createFilter(filter), null);
+            tracker.open(true);
+            trackers.add(tracker);
+            Object service = tracker.waitForService(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+            if (service == null) {
+                throw new IllegalStateException("waited " + WAIT_SECONDS + " s for " + what + " in vain; " + diagnosis());
+            }
+            return service;
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalArgumentException(filter, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for " + what, e);
         }
     }
 
-    static RomImageBuilder romBuilder() {
-        return new RomImageBuilder(FORMATS, ROM_CAPACITY, romLayout());
+    /** What the dock waits for, and which bundles are not active. */
+    private String diagnosis() {
+        StringBuilder out = new StringBuilder();
+        var readiness = context.getServiceReference(Readiness.class);
+        if (readiness != null) {
+            out.append("waiting for ").append(context.getService(readiness).waitingFor());
+        }
+        for (Bundle bundle : context.getBundles()) {
+            if (bundle.getState() != Bundle.ACTIVE && bundle.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
+                out.append("; ").append(bundle.getSymbolicName()).append(" in state ").append(bundle.getState());
+            }
+        }
+        return out.toString();
     }
 
-    static RomLayout romLayout() {
-        return RomLayout.of(new datastore.flash.FlashGeometry(ROM_SIZE, ERASE_BLOCK, PROGRAM_SIZE));
-    }
+    // ---------------------------------------------------------------- mounting
 
-    /** Mounts the ROM partition, requiring images signed by {@code key} when it is not null. */
-    PartitionStore mountRom(KeyPair key) {
+    /**
+     * Starts a stopped partition bundle and returns the nanoseconds until its {@link PartitionStore}
+     * service is registered: the mount as the framework sees it (Declarative Services activating the
+     * component on a flash file that holds the partition's data, and the registration).
+     */
+    long start(String bundleName, String partition) {
+        Bundle bundle = bundle(bundleName);
+        CountDownLatch registered = new CountDownLatch(1);
+        ServiceListener listener = event -> {
+            if (event.getType() == ServiceEvent.REGISTERED) {
+                registered.countDown();
+            }
+        };
         try {
-            rom = RomEngines.mount(romRegion, romConfig(key));
-            return rom;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            String filter = "(&(objectClass=" + PartitionStore.class.getName() + ")(" + PartitionStore.PARTITION + "="
+                    + partition + "))";
+            context.addServiceListener(listener, filter);
+            try {
+                long start = System.nanoTime();
+                bundle.start();
+                if (!registered.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("partition " + partition + " did not register; " + diagnosis());
+                }
+                return System.nanoTime() - start;
+            } finally {
+                context.removeServiceListener(listener);
+            }
+        } catch (BundleException | InvalidSyntaxException e) {
+            throw new IllegalStateException("cannot start " + bundleName + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 
-    static RomConfiguration romConfig(KeyPair key) {
-        return key == null ? Configs.of(RomConfiguration.class)
-                : Configs.of(RomConfiguration.class, "public_key", RomSigningKeys.encode(key.getPublic()));
+    /** Stops a bundle (its partition unmounts), synchronously. */
+    void stop(String bundleName) {
+        try {
+            bundle(bundleName).stop();
+        } catch (BundleException e) {
+            throw new IllegalStateException("cannot stop " + bundleName + ": " + e, e);
+        }
     }
 
     /**
-     * The most small entries (10-byte names, {@code valueBytes}-byte values) a default ROM slot takes,
-     * at most {@code wanted}, as the ROM image format itself encodes them (since format 2, 100k fit).
+     * Returns once Event Admin has delivered every event this thread posted so far (the store posts one
+     * per changed entry, asynchronously): a marker event posted from this thread is delivered after
+     * them, since Felix Event Admin delivers the asynchronous events of one thread in order. Event
+     * Admin's API is its bundle's own, so it is called reflectively.
      */
-    static int romKeysThatFit(int wanted, int valueBytes) {
-        long slot = romLayout().slotImageRoom(); // the slot less the blocks of its metadata copies
-        int low = 0;
-        int high = wanted;
-        while (low < high) {
-            int mid = (low + high + 1) >>> 1;
-            if (romImageLength(mid, valueBytes) <= slot && (long) mid * (10 + valueBytes) <= ROM_CAPACITY) {
-                low = mid;
-            } else {
-                high = mid - 1;
-            }
+    void awaitEvents() {
+        String topic = "datastore/bench/marker";
+        var reference = context.getServiceReference("org.osgi.service.event.EventAdmin");
+        if (reference == null) {
+            return; // no Event Admin, no queue
         }
-        return low;
+        try {
+            Bundle eventAdmin = reference.getBundle();
+            Class<?> handlerType = eventAdmin.loadClass("org.osgi.service.event.EventHandler");
+            Class<?> eventType = eventAdmin.loadClass("org.osgi.service.event.Event");
+            CountDownLatch delivered = new CountDownLatch(1);
+            Object handler = java.lang.reflect.Proxy.newProxyInstance(handlerType.getClassLoader(), new Class<?>[] {handlerType},
+                    (proxy, method, args) -> switch (method.getName()) {
+                        case "handleEvent" -> {
+                            delivered.countDown();
+                            yield null;
+                        }
+                        case "hashCode" -> System.identityHashCode(proxy);
+                        case "equals" -> proxy == args[0];
+                        default -> "marker handler";
+                    });
+            var registration = context.registerService(handlerType.getName(), handler,
+                    new Hashtable<>(Map.of("event.topics", topic)));
+            try {
+                Object event = eventType.getConstructor(String.class, Map.class).newInstance(topic, Map.of());
+                Object admin = context.getService(reference);
+                eventAdmin.loadClass("org.osgi.service.event.EventAdmin").getMethod("postEvent", eventType).invoke(admin, event);
+                if (!delivered.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("Event Admin did not deliver its queue within " + WAIT_SECONDS + " s");
+                }
+            } finally {
+                registration.unregister();
+                context.ungetService(reference);
+            }
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot reach Event Admin: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
-    static long romImageLength(int entries, int valueBytes) {
-        List<RomImageFormat.Source> sources = new ArrayList<>(entries);
-        ByteBuffer value = ByteBuffer.allocate(valueBytes);
-        for (int i = 0; i < entries; i++) {
-            sources.add(new RomImageFormat.Source(Namespace.KV, Data.key("rom", i), 0, value));
-        }
-        return RomImageFormat.encodedLength(sources);
+    // ---------------------------------------------------------------- content
+
+    /** Replaces the ROM with {@code content}, as the development API does. */
+    void replaceRom(RomContent content) {
+        romProvisioning().replace(content);
     }
 
     /** ROM content of key-value settings only. */
@@ -156,73 +378,31 @@ final class Dock implements AutoCloseable {
 
     /** The size of content a developer deploys: code, three settings and a small splash image. */
     static RomContent sampleContent() {
+        Map<String, RomContent.RomImage> images = new LinkedHashMap<>();
+        images.put("default", new RomContent.RomImage(ImageType.BMP, Data.bmp(16 * 1024, 1)));
+        return new RomContent(SAMPLE_CODE.getBytes(StandardCharsets.UTF_8), sampleSettings(), images);
+    }
+
+    static final String SAMPLE_CODE = "print('sample')\n";
+
+    static Map<String, String> sampleSettings() {
         Map<String, String> kv = new LinkedHashMap<>();
         kv.put("dock_name", "RW02-sample");
         kv.put("timezone", "GB");
         kv.put("content_url", "https://content.example.com/sample");
-        Map<String, RomContent.RomImage> images = new LinkedHashMap<>();
-        images.put("default", new RomContent.RomImage(ImageType.BMP, Data.bmp(16 * 1024, 1)));
-        return new RomContent("print('sample')\n".getBytes(StandardCharsets.UTF_8), kv, images);
+        return kv;
     }
 
-    // ---------------------------------------------------------------- runtime
-
-    /** Mounts the runtime partition with its default configuration (13 MiB, up to 131072 entries). */
-    PartitionStore mountRuntime() {
-        runtime = new RuntimePartition(runtimeRegion, runtimeConfig());
-        return runtime;
-    }
-
-    static RuntimeConfiguration runtimeConfig() {
-        return Configs.of(RuntimeConfiguration.class);
-    }
-
-    /**
-     * The default entry limit, checked once on a scratch region of the default size so that a
-     * layout the engine refuses fails here with the engine's own message rather than mid-benchmark.
-     */
-    static int runtimeEntryLimit() {
-        Data.quietLogs();
-        RuntimeConfiguration config = runtimeConfig();
-        NorFlash scratch = NorFlash.inMemory(RUNTIME_SIZE, ERASE_BLOCK, PROGRAM_SIZE);
-        new RuntimePartition(scratch.region(Partitions.RUNTIME, 0, RUNTIME_SIZE), config);
-        return config.max_entries();
-    }
-
-    // ---------------------------------------------------------------- ephemeral
-
-    PartitionStore openEphemeral() {
-        ephemeral = EphemeralEngines.open(arenaDir.resolve("arena"), EPHEMERAL_CAPACITY);
-        return ephemeral;
-    }
-
-    // ---------------------------------------------------------------- the store
-
-    /** The logical store over the partitions opened so far, with the dock's rankings. */
-    StoreAssembly store() {
-        if (store == null) {
-            store = new StoreAssembly(FORMATS);
-            if (ephemeral != null) {
-                store.bind(ephemeral, 300);
-            }
-            if (runtime != null) {
-                store.bind(runtime, 200);
-            }
-            if (rom != null) {
-                store.bind(rom, 100);
-            }
-        }
-        return store;
-    }
-
-    /** Writes key-value pairs into a partition, {@code batch} per atomic apply. */
-    static void fill(PartitionStore partition, String[] keys, String[] values, int batch) {
-        List<Change> changes = new ArrayList<>(batch);
+    /** Writes key-value pairs into a partition through the store, {@code batch} per atomic commit. */
+    static void fill(KvStore kv, String partition, String[] keys, String[] values, int batch) {
+        KvBatch open = kv.batch(partition);
+        int pending = 0;
         for (int i = 0; i < keys.length; i++) {
-            changes.add(Change.put(Namespace.KV, keys[i], 0, ByteBuffer.wrap(values[i].getBytes(StandardCharsets.UTF_8))));
-            if (changes.size() == batch || i == keys.length - 1) {
-                partition.apply(List.copyOf(changes));
-                changes.clear();
+            open.put(keys[i], values[i]);
+            if (++pending == batch || i == keys.length - 1) {
+                open.commit();
+                open = kv.batch(partition);
+                pending = 0;
             }
         }
     }
@@ -237,19 +417,101 @@ final class Dock implements AutoCloseable {
 
     @Override
     public void close() {
-        if (store != null) {
-            store.close();
-        }
-        if (ephemeral != null) {
-            EphemeralEngines.close(ephemeral);
+        for (ServiceTracker<?, ?> tracker : trackers) {
+            tracker.close();
         }
         try {
-            flash.close();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            framework.stop();
+            framework.waitForStop(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+        } catch (BundleException e) {
+            throw new IllegalStateException("the dock did not stop: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         Data.delete(arenaDir);
         Data.delete(dir);
     }
 
+    // ---------------------------------------------------------------- framework plumbing
+
+    /**
+     * Sets a component configuration through the product's Configuration Admin. Its API package is the
+     * bundle's own, not this class path's, so it is called reflectively through the bundle's class.
+     */
+    private void configure(String pid, Map<String, Object> values) throws Exception {
+        var reference = context.getServiceReference("org.osgi.service.cm.ConfigurationAdmin");
+        if (reference == null) {
+            throw new IllegalStateException("the dock runs no Configuration Admin; " + diagnosis());
+        }
+        Object admin = context.getService(reference);
+        Class<?> adminType = reference.getBundle().loadClass("org.osgi.service.cm.ConfigurationAdmin");
+        Class<?> configurationType = reference.getBundle().loadClass("org.osgi.service.cm.Configuration");
+        Object configuration = adminType.getMethod("getConfiguration", String.class, String.class).invoke(admin, pid, "?");
+        Dictionary<String, Object> properties = new Hashtable<>(values);
+        Method update = configurationType.getMethod("update", Dictionary.class);
+        update.invoke(configuration, properties);
+    }
+
+    private void awaitStartLevel(int level) throws InterruptedException {
+        CountDownLatch reached = new CountDownLatch(1);
+        FrameworkStartLevel startLevel = framework.adapt(FrameworkStartLevel.class);
+        startLevel.setStartLevel(level, event -> reached.countDown());
+        if (!reached.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("start level " + level + " not reached; " + diagnosis());
+        }
+    }
+
+    /** The product's executable jar. */
+    static Path product() {
+        String given = System.getProperty(PRODUCT);
+        Path jar;
+        if (given != null) {
+            jar = Path.of(given);
+        } else {
+            try {
+                Path code = Path.of(Dock.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+                // target/benchmarks.jar or target/classes, in datastore.bench
+                jar = code.getParent().getParent().resolveSibling("datastore.dock").resolve("target/dock.jar");
+            } catch (URISyntaxException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("no product jar " + jar + ": build it with ./run (or mvn -o package -DskipTests"
+                    + " -f datastore.bench/reactor.xml -pl :datastore.dock -am), or name it with -D" + PRODUCT);
+        }
+        return jar.toAbsolutePath();
+    }
+
+    private static ZipEntry entry(JarFile jar, String name) {
+        ZipEntry entry = jar.getEntry(name);
+        if (entry == null) {
+            throw new IllegalStateException(jar.getName() + " has no " + name + ": is it a bnd executable jar?");
+        }
+        return entry;
+    }
+
+    private static Manifest manifest(JarFile jar, String name) throws IOException {
+        try (InputStream in = jar.getInputStream(entry(jar, name));
+                var bundle = new java.util.jar.JarInputStream(in)) {
+            Manifest manifest = bundle.getManifest();
+            if (manifest == null) {
+                throw new IllegalStateException(name + " in " + jar.getName() + " has no manifest");
+            }
+            return manifest;
+        }
+    }
+
+    private static String symbolicName(Manifest manifest) {
+        String value = manifest.getMainAttributes().getValue(Constants.BUNDLE_SYMBOLICNAME);
+        return value == null ? null : value.split(";")[0].trim();
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 }

@@ -30,9 +30,8 @@ import org.openjdk.jmh.annotations.Threads;
  * Durable put of a small value (10-byte key, 100-byte value): each operation returns once the write
  * is on disk. The limit is a 100-byte append to a file followed by {@code fdatasync}
  * ({@code FileChannel.force(false)}), in the same folder as the stores' files. The dock writes through
- * the logical store into its runtime partition on the flash file; each writer thread overwrites its
- * own 1,000 keys, so the partition stays within its entry limit. Throughput, with one writer and with
- * eight.
+ * the running product's {@link KvStore} service into its runtime partition on the flash file; each
+ * writer thread overwrites its own 1,000 keys. Throughput, with one writer and with eight.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -101,11 +100,8 @@ public class DurablePut {
         @Setup(Level.Trial)
         public void setUp() {
             dock = Dock.create(null);
-            dock.flashRom(Dock.sampleContent(), null);
-            dock.mountRom(null);
-            dock.mountRuntime();
-            dock.openEphemeral();
-            kv = dock.store().kv();
+            dock.replaceRom(Dock.sampleContent());
+            kv = dock.kv();
         }
 
         @TearDown(Level.Trial)

@@ -31,8 +31,8 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * Image read of a 1 MiB and a 4 MiB BMP (pixel arrays of exactly that size, plus 54 header bytes):
- * resolving a token into a view (the renderer's path: no copy), and the copying {@code get}. The
- * dock holds the same two images in each partition (each read names its partition through its tag).
+ * resolving a token into a view (the renderer's path: no copy), and the copying {@code get}, through
+ * the running product's {@link ImageStore} service. The dock holds the same two images in each partition (each read names its partition through its tag).
  * The limits: copying that many bytes from a heap array into a new array, a {@code slice()} of a
  * mapped file, and copying out of the mapped file. LMDB's zero-copy read of the same bytes and
  * MVStore's copying read are the peers.
@@ -65,11 +65,8 @@ public class ImageRead {
             for (int s : new int[] {1048576, 4194304}) {
                 romImages.put("rom-" + s, new RomContent.RomImage(ImageType.BMP, image(s)));
             }
-            dock.flashRom(new RomContent(new byte[0], java.util.Map.of(), romImages), null);
-            dock.mountRom(null);
-            dock.mountRuntime();
-            dock.openEphemeral();
-            images = dock.store().images();
+            dock.replaceRom(new RomContent(new byte[0], java.util.Map.of(), romImages));
+            images = dock.images();
             for (int s : new int[] {1048576, 4194304}) {
                 images.put("runtime-" + s, image(s), ImageType.BMP, Partitions.RUNTIME);
                 images.put("ephemeral-" + s, image(s), ImageType.BMP, Partitions.EPHEMERAL);

@@ -11,12 +11,15 @@ import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 
 import datastore.KvStore;
+import datastore.Partitions;
 
 /**
  * Memory: the heap each store keeps per indexed key (heap in use after full collections, before and
- * after loading 100k small keys, divided by the keys), and the heap of the dock's store with all three
- * partitions full: the ROM slot, the runtime partition's 13 MiB and the ephemeral partition's 128 MiB,
- * all in 100-byte values (the most keys, so the most index). Runs in a JVM of its own.
+ * after loading 100k small keys, divided by the keys), and the heap of the dock with all three partitions
+ * full: 100k ROM keys, the runtime partition's 13 MiB over 100k keys and the ephemeral partition's
+ * 128 MiB in 100-byte values (the most keys, so the most index). The dock is the running product
+ * ({@link Dock}), filled through its {@code KvStore} and ROM provisioning services; the full dock's heap
+ * includes the framework and every bundle of the product. Runs in a JVM of its own.
  */
 public final class MemoryHarness {
     /** Keeps what was loaded reachable while the heap is measured. */
@@ -29,7 +32,6 @@ public final class MemoryHarness {
         Path out = Path.of(args[0]);
         Properties results = new Properties();
         Data.quietLogs();
-        int limit = Dock.runtimeEntryLimit();
 
         String[] keys = Data.keys("key", Data.KEYS);
         String[] values = Dock.values(keys, Data.VALUE_BYTES);
@@ -48,23 +50,30 @@ public final class MemoryHarness {
         KEEP.add(keys);
         KEEP.add(values);
 
+        // The product's heap per key: each partition filled through the store (the ROM through the ROM
+        // provisioning service), the heap measured against the running dock's heap before.
         try (Dock dock = Dock.create(null)) {
+            KvStore kv = dock.kv();
+            dock.awaitEvents();
             base = usedHeap();
-            Dock.fill(dock.openEphemeral(), Data.keys("eph", Data.KEYS), values, 1000);
-            perKey(results, "ephemeral", dock.ephemeral, Data.KEYS, base);
+            Dock.fill(kv, Partitions.EPHEMERAL, Data.keys("eph", Data.KEYS), values, 1000);
+            dock.awaitEvents();
+            perKey(results, "ephemeral", dock, Data.KEYS, base);
+            dock.awaitEvents();
             base = usedHeap();
-            int runtimeKeys = Math.min(Data.KEYS, limit);
-            String[] names = Data.keys("run", runtimeKeys);
-            Dock.fill(dock.mountRuntime(), names, Dock.values(names, Data.VALUE_BYTES), 1000);
+            String[] names = Data.keys("run", Data.KEYS);
+            Dock.fill(kv, Partitions.RUNTIME, names, Dock.values(names, Data.VALUE_BYTES), 1000);
             names = null;
-            perKey(results, "runtime", dock.runtime, runtimeKeys, base);
-            int romKeys = Dock.romKeysThatFit(Data.KEYS, Data.VALUE_BYTES);
-            String[] rom = Data.keys("rom", romKeys);
-            dock.flashRom(Dock.kvContent(rom, Dock.values(rom, Data.VALUE_BYTES)), null);
-            rom = null;
+            dock.awaitEvents();
+            perKey(results, "runtime", dock, Data.KEYS, base);
+            dock.awaitEvents();
             base = usedHeap();
-            dock.mountRom(null);
-            perKey(results, "rom", dock.rom, romKeys, base);
+            String[] rom = Data.keys("rom", Data.KEYS);
+            dock.replaceRom(Dock.kvContent(rom, Dock.values(rom, Data.VALUE_BYTES)));
+            rom = null;
+            remountRom(dock);
+            dock.awaitEvents();
+            perKey(results, "rom", dock, Data.KEYS, base);
         }
 
         for (String name : Peer.ALL) {
@@ -87,21 +96,21 @@ public final class MemoryHarness {
         }
         KEEP.clear();
 
-        // The dock's store with every partition full of small entries.
+        // The dock's store with every partition full of small entries, against the heap before it started.
         base = usedHeap();
         try (Dock dock = Dock.create(null)) {
-            int romKeys = Dock.romKeysThatFit(Data.KEYS, Data.VALUE_BYTES);
+            KvStore kv = dock.kv();
+            int romKeys = Data.KEYS;
             String[] rom = Data.keys("rom", romKeys);
-            dock.flashRom(Dock.kvContent(rom, Dock.values(rom, Data.VALUE_BYTES)), null);
+            dock.replaceRom(Dock.kvContent(rom, Dock.values(rom, Data.VALUE_BYTES)));
             rom = null;
-            dock.mountRom(null);
-            int runtimeKeys = Math.min(Data.KEYS, limit);
+            remountRom(dock);
+            int runtimeKeys = Data.KEYS;
             String[] run = Data.keys("run", runtimeKeys);
             int runtimeValue = (int) (Dock.RUNTIME_CAPACITY / runtimeKeys) - 10;
-            Dock.fill(dock.mountRuntime(), run, Dock.values(run, runtimeValue), 1000);
+            Dock.fill(kv, Partitions.RUNTIME, run, Dock.values(run, runtimeValue), 1000);
             run = null;
             int ephemeralKeys = (int) (Dock.EPHEMERAL_CAPACITY / (10 + Data.VALUE_BYTES));
-            dock.openEphemeral();
             String value = Data.value(1, Data.VALUE_BYTES);
             String[] batchKeys = new String[1000];
             String[] batchValues = new String[1000];
@@ -111,21 +120,21 @@ public final class MemoryHarness {
                 for (int j = 0; j < n; j++) {
                     batchKeys[j] = String.format("eph%07d", i + j);
                 }
-                Dock.fill(dock.ephemeral, java.util.Arrays.copyOf(batchKeys, n), java.util.Arrays.copyOf(batchValues, n), n);
+                Dock.fill(kv, Partitions.EPHEMERAL, java.util.Arrays.copyOf(batchKeys, n), java.util.Arrays.copyOf(batchValues, n), n);
             }
-            KvStore kv = dock.store().kv();
-            if (kv.get("eph0000000").isEmpty() || kv.get("rom-000000").isEmpty() || kv.get("run-000000").isEmpty()) {
+            if (kv.find("eph0000000").isEmpty() || kv.find("rom-000000").isEmpty() || kv.find("run-000000").isEmpty()) {
                 throw new IllegalStateException("the full dock does not answer");
             }
+            dock.awaitEvents();
             long heap = usedHeap() - base;
             results.setProperty("memory.dockFull.heap", Long.toString(heap));
             results.setProperty("memory.dockFull.keys", Long.toString((long) romKeys + runtimeKeys + ephemeralKeys));
             results.setProperty("memory.dockFull.romKeys", Integer.toString(romKeys));
             results.setProperty("memory.dockFull.runtimeKeys", Integer.toString(runtimeKeys));
             results.setProperty("memory.dockFull.ephemeralKeys", Integer.toString(ephemeralKeys));
-            results.setProperty("memory.dockFull.ephemeralUsed", Long.toString(dock.ephemeral.usage().used()));
-            results.setProperty("memory.dockFull.runtimeUsed", Long.toString(dock.runtime.usage().used()));
-            results.setProperty("memory.dockFull.romUsed", Long.toString(dock.rom.usage().used()));
+            results.setProperty("memory.dockFull.ephemeralUsed", Long.toString(dock.partition(Partitions.EPHEMERAL).usage().used()));
+            results.setProperty("memory.dockFull.runtimeUsed", Long.toString(dock.partition(Partitions.RUNTIME).usage().used()));
+            results.setProperty("memory.dockFull.romUsed", Long.toString(dock.partition(Partitions.ROM).usage().used()));
             System.out.printf("dock full: %d keys, %.1f MiB heap%n", romKeys + runtimeKeys + ephemeralKeys, heap / 1048576.0);
         }
         results.setProperty("memory.jvm.maxHeap", Long.toString(Runtime.getRuntime().maxMemory()));
@@ -134,31 +143,43 @@ public final class MemoryHarness {
         }
     }
 
+    /** The ROM as a dock mounts it at start, from the flash, rather than as the replace left it. */
+    private static void remountRom(Dock dock) {
+        dock.stop(Mount.ROM_BUNDLE);
+        dock.start(Mount.ROM_BUNDLE, Partitions.ROM);
+    }
+
     private static void perKey(Properties results, String name, Object store, int keys, long base) {
         KEEP.add(store);
         long used = usedHeap() - base;
         results.setProperty("memory." + name + ".keys", Integer.toString(keys));
         results.setProperty("memory." + name + ".heap", Long.toString(used));
-        results.setProperty("memory." + name + ".perKey", String.format("%.1f", (double) used / keys));
+        results.setProperty("memory." + name + ".perKey", String.format(java.util.Locale.ROOT, "%.1f", (double) used / keys));
         System.out.printf("%s: %d keys, %d heap bytes, %.1f per key%n", name, keys, used, (double) used / keys);
         KEEP.remove(store);
     }
 
-    /** Heap in use after full collections, once it has settled. */
+    /**
+     * Heap in use after full collections, once it has settled: three readings in a row within 64 KiB
+     * of each other. The dock's figures are taken after {@link Dock#awaitEvents()}, so that no change
+     * event of the last writes still waits in Event Admin's queue.
+     */
     static long usedHeap() {
         long last = Long.MAX_VALUE;
-        for (int i = 0; i < 10; i++) {
+        int stable = 0;
+        for (int i = 0; i < 50; i++) {
             System.gc();
             try {
-                Thread.sleep(50);
+                Thread.sleep(100);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
             long used = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-            if (Math.abs(used - last) < 64 * 1024) {
+            stable = Math.abs(used - last) < 64 * 1024 ? stable + 1 : 0;
+            last = used;
+            if (stable == 2) {
                 return used;
             }
-            last = used;
         }
         return last;
     }

@@ -1,10 +1,19 @@
 package datastore.bench;
 
-import java.security.KeyPair;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import datastore.Namespace;
-import datastore.rom.RomSigningKeys;
+import datastore.Partitions;
+import datastore.romtool.DockTool;
 import datastore.spi.PartitionStore;
 
 import org.openjdk.jmh.annotations.Benchmark;
@@ -20,83 +29,136 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * Mount: activating a partition on a flash file that already holds its data, as at dock start (the
- * file is in the page cache, as it is after the first start). ROM: the sample content a developer
- * deploys (code, three settings, a 16 KiB splash image), unsigned and signed with Ed25519, and the
- * largest small-key ROM the default slot takes (100k keys). Runtime: a full partition with the default
- * configuration (13 MiB payload in 100k keys).
+ * Mount: starting a partition's bundle in the running product on a flash file that already holds the
+ * partition's data, timed from {@code Bundle.start()} until the partition's {@link PartitionStore}
+ * service is registered (Declarative Services activating the engine's component, the mount itself,
+ * the registration); the bundle is stopped again before each start, outside the measurement. The
+ * flash file is in the page cache, as it is after the first start. ROM: the sample content a developer
+ * deploys (code, three settings, a 16 KiB splash image), unsigned and signed with Ed25519 (built and
+ * signed by the ROM tools, installed through the ROM provisioning service, with the ROM partition
+ * configured with the public key), and a ROM of 100k small keys. Runtime: a full partition with the
+ * default configuration (13 MiB payload in 100k keys).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Fork(1)
 public class Mount {
+    static final String ROM_BUNDLE = "datastore.rom";
+    static final String RUNTIME_BUNDLE = "datastore.runtime";
 
     @State(Scope.Benchmark)
     public static class RomState {
         @Param({"sample-unsigned", "sample-signed", "full-unsigned"})
         public String image;
         Dock dock;
-        KeyPair key;
+        Path tools;
         int keys;
 
         @Setup(Level.Trial)
-        public void setUp() {
-            dock = Dock.create(null);
-            key = image.endsWith("-signed") ? RomSigningKeys.generate() : null;
-            if (image.startsWith("full")) {
-                String[] names = Data.keys("rom", Dock.romKeysThatFit(Data.KEYS, Data.VALUE_BYTES));
-                keys = names.length;
-                dock.flashRom(Dock.kvContent(names, Dock.values(names, Data.VALUE_BYTES)), key == null ? null : key.getPrivate());
-            } else {
+        public void setUp() throws IOException {
+            if (image.endsWith("-signed")) {
+                tools = Data.scratch(null, "rom-tools");
+                Path key = tools.resolve("signing.key");
+                Path publicKey = tools.resolve("signing.pub");
+                tool("rom", "keygen", "--private", key.toString(), "--public", publicKey.toString());
+                dock = Dock.create(null, Map.of("datastore.rom", Map.of("public_key", Files.readString(publicKey).strip())));
+                dock.romProvisioning().install(ByteBuffer.wrap(signedSample(tools, key)));
                 keys = 3;
-                dock.flashRom(Dock.sampleContent(), key == null ? null : key.getPrivate());
+            } else if (image.startsWith("full")) {
+                dock = Dock.create(null);
+                String[] names = Data.keys("rom", Data.KEYS);
+                keys = names.length;
+                dock.replaceRom(Dock.kvContent(names, Dock.values(names, Data.VALUE_BYTES)));
+            } else {
+                dock = Dock.create(null);
+                keys = 3;
+                dock.replaceRom(Dock.sampleContent());
             }
-            PartitionStore rom = dock.mountRom(key);
-            if (rom.usage().entries().get(Namespace.KV) != keys) {
-                throw new IllegalStateException("the ROM mounted " + rom.usage() + ", not " + keys + " keys");
-            }
+            check(dock.partition(Partitions.ROM), keys);
+        }
+
+        @Setup(Level.Invocation)
+        public void unmount() {
+            dock.stop(ROM_BUNDLE);
         }
 
         @TearDown(Level.Trial)
         public void tearDown() {
+            check(dock.partition(Partitions.ROM), keys);
             dock.close();
+            Data.delete(tools);
         }
     }
 
     @State(Scope.Benchmark)
     public static class RuntimeState {
         Dock dock;
-        int limit;
         int keys;
 
         @Setup(Level.Trial)
         public void setUp() {
             dock = Dock.create(null);
-            limit = Dock.runtimeEntryLimit();
-            keys = Math.min(Data.KEYS, limit);
+            keys = Data.KEYS;
             String[] names = Data.keys("run", keys);
             // Values sized so the payload fills the capacity: 13 MiB over the keys, names included.
             int valueBytes = (int) (Dock.RUNTIME_CAPACITY / keys) - 10;
-            Dock.fill(dock.mountRuntime(), names, Dock.values(names, valueBytes), 500);
-            long used = dock.runtime.usage().used();
+            Dock.fill(dock.kv(), Partitions.RUNTIME, names, Dock.values(names, valueBytes), 500);
+            long used = dock.partition(Partitions.RUNTIME).usage().used();
             if (used < Dock.RUNTIME_CAPACITY * 99 / 100) {
                 throw new IllegalStateException("the runtime partition holds " + used + " payload bytes, not about 13 MiB");
             }
         }
 
+        @Setup(Level.Invocation)
+        public void unmount() {
+            dock.stop(RUNTIME_BUNDLE);
+        }
+
         @TearDown(Level.Trial)
         public void tearDown() {
+            check(dock.partition(Partitions.RUNTIME), keys);
             dock.close();
         }
     }
 
     @Benchmark
-    public PartitionStore rom(RomState state) {
-        return state.dock.mountRom(state.key);
+    public long rom(RomState state) {
+        return state.dock.start(ROM_BUNDLE, Partitions.ROM);
     }
 
     @Benchmark
-    public PartitionStore runtimeFull(RuntimeState state) {
-        return state.dock.mountRuntime();
+    public long runtimeFull(RuntimeState state) {
+        return state.dock.start(RUNTIME_BUNDLE, Partitions.RUNTIME);
+    }
+
+    static void check(PartitionStore partition, int keys) {
+        Integer entries = partition.usage().entries().get(Namespace.KV);
+        if (entries == null || entries != keys) {
+            throw new IllegalStateException("partition " + partition.name() + " mounted " + partition.usage() + ", not "
+                    + keys + " keys");
+        }
+    }
+
+    /** The sample content as the ROM tools build it into a signed application image. */
+    static byte[] signedSample(Path folder, Path key) throws IOException {
+        Files.writeString(folder.resolve("app.py"), Dock.SAMPLE_CODE);
+        Files.write(folder.resolve("splash.bmp"), Data.bmp(16 * 1024, 1));
+        StringBuilder yaml = new StringBuilder("code:\n  path: ${CONFIG_PATH}/app.py\nimages:\n  default:\n    type: bmp\n"
+                + "    path: ${CONFIG_PATH}/splash.bmp\nkv_store:\n");
+        Dock.sampleSettings().forEach((name, value) -> yaml.append("  ").append(name).append(": '").append(value)
+                .append("'\n"));
+        Files.writeString(folder.resolve("rom.yaml"), yaml, StandardCharsets.UTF_8);
+        Path out = folder.resolve("app.img");
+        tool("rom", "build", "--config", folder.resolve("rom.yaml").toString(), "--out", out.toString(), "--sign",
+                key.toString(), "--generation", "1", "--app-image");
+        return Files.readAllBytes(out);
+    }
+
+    static void tool(String... args) {
+        StringWriter out = new StringWriter();
+        int status = DockTool.run(args, new PrintWriter(out, true), new PrintWriter(out, true));
+        if (status != 0) {
+            throw new UncheckedIOException(new IOException("dock " + String.join(" ", args) + " failed: " + out));
+        }
     }
 }

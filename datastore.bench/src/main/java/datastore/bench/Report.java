@@ -1,31 +1,44 @@
 package datastore.bench;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 
 import org.openjdk.jmh.infra.BenchmarkParams;
+import org.openjdk.jmh.results.BenchmarkResult;
+import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.RunResult;
-import org.openjdk.jmh.util.Statistics;
 
 /**
- * Turns one run into markdown: every benchmark's median over its measurement iterations with the
- * 99.9% error of the mean, then the issue's goals as ratios of those medians, each marked met or
- * not, then what the harnesses found.
+ * Turns one run into markdown: every benchmark's median over its measurement iterations (over its forks,
+ * for the interleaved fsync-bound benchmarks), its mean and the mean's 95% interval, then the issue's
+ * goals: each ratio of means with its 95% interval ({@link Interval}), marked met only when the whole
+ * interval meets the target, not met when none of it does, and undecided otherwise; then what the
+ * harnesses found.
  */
 final class Report {
-    /** One benchmark's figures. */
-    record Row(String label, double median, double error, double min, double max, long samples, String unit) {
+    /** One benchmark's samples: per-iteration scores, or per-fork means for the interleaved ones. */
+    record Row(String label, double[] samples, String unit, String note) {
+        double median() {
+            double[] sorted = samples.clone();
+            java.util.Arrays.sort(sorted);
+            int n = sorted.length;
+            return n == 0 ? Double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+        }
     }
 
     private final Map<String, Row> rows = new LinkedHashMap<>();
+    private final Interleaved interleaved;
     private final Properties harness;
     private final StringBuilder out = new StringBuilder();
 
-    Report(Collection<RunResult> results, Properties harness) {
+    Report(Collection<RunResult> results, Interleaved interleaved, Properties harness) {
         this.harness = harness;
+        this.interleaved = interleaved;
         for (RunResult result : results) {
             BenchmarkParams params = result.getParams();
             String name = params.getBenchmark().replace("datastore.bench.", "");
@@ -33,10 +46,20 @@ final class Report {
             for (String key : params.getParamsKeys()) {
                 label.append(label.indexOf(":") < 0 ? ":" : ",").append(key).append('=').append(params.getParam(key));
             }
-            Statistics s = result.getPrimaryResult().getStatistics();
-            double error = s.getN() > 2 ? s.getMeanErrorAt(0.999) : Double.NaN;
-            rows.put(label.toString(), new Row(label.toString(), s.getPercentile(50), error, s.getMin(), s.getMax(),
-                    s.getN(), result.getPrimaryResult().getScoreUnit()));
+            List<Double> samples = new ArrayList<>();
+            for (BenchmarkResult fork : result.getBenchmarkResults()) {
+                for (IterationResult iteration : fork.getIterationResults()) {
+                    samples.add(iteration.getPrimaryResult().getScore());
+                }
+            }
+            rows.put(label.toString(), new Row(label.toString(), samples.stream().mapToDouble(Double::doubleValue).toArray(),
+                    result.getPrimaryResult().getScoreUnit(), "iterations"));
+        }
+        if (interleaved != null) {
+            for (String method : Interleaved.METHODS) {
+                String label = "DurablePut." + method;
+                rows.put(label, new Row(label, interleaved.scores(method), "ops/s", "forks, interleaved"));
+            }
         }
     }
 
@@ -48,11 +71,17 @@ final class Report {
         line("");
         line("## Medians");
         line("");
-        line("| benchmark | median | error (99.9%) | min | max | n | unit |");
+        line("Median and mean over the measurement iterations of one fork (over the forks' means for the "
+                + "interleaved fsync-bound benchmarks), with the mean's 95% t interval.");
+        line("");
+        line("| benchmark | median | mean [95% interval] | min | max | n | unit |");
         line("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
         for (Row r : rows.values()) {
-            line(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %d | %s |", r.label(), num(r.median()),
-                    Double.isNaN(r.error()) ? "-" : "± " + num(r.error()), num(r.min()), num(r.max()), r.samples(), r.unit()));
+            double[] x = r.samples();
+            double min = java.util.Arrays.stream(x).min().orElse(Double.NaN);
+            double max = java.util.Arrays.stream(x).max().orElse(Double.NaN);
+            line(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %d %s | %s |", r.label(), num(r.median()),
+                    Interval.mean(x).plain(), num(min), num(max), x.length, r.note(), r.unit()));
         }
         line("");
         goals();
@@ -63,58 +92,109 @@ final class Report {
     private void goals() {
         line("## Goals");
         line("");
-        line("| goal | figure | target | met |");
+        line("Each ratio is of means, with its 95% interval in brackets: for benchmarks of one fork each, by the "
+                + "delta method on the log scale with Welch's degrees of freedom over their iterations; for the "
+                + "interleaved fsync-bound pairs, the t interval of the per-round log ratios of the forks' means. "
+                + "A goal is met only when the whole interval meets it, missed (**no**) when none of it does, "
+                + "and undecided otherwise.");
+        line("");
+        line("| goal | figure [95% interval] | target | met |");
         line("| --- | ---: | ---: | --- |");
-        double limit = median("SmallGet.limitConcurrentHashMap");
-        double rom = median("SmallGet.dockRomHit");
-        double eph = median("SmallGet.dockEphemeralHit");
-        ratio("small get: ROM hit through 3 partitions / ConcurrentHashMap get", rom / limit, "<= 6x", rom / limit <= 6);
-        ratio("small get: ephemeral hit / ConcurrentHashMap get", eph / limit, "<= 3x", eph / limit <= 3);
-        double decoded = median("SmallGet.limitMapGetAndDecode");
-        double run = median("SmallGet.dockRuntimeHit");
-        double miss = median("SmallGet.dockMiss");
-        line(String.format(Locale.ROOT, "| small get / map get + decode: ephemeral %s, runtime %s, ROM %s, miss %s | - | - | - |",
-                times(eph / decoded), times(run / decoded), times(rom / decoded), times(miss / decoded)));
-        line(String.format(Locale.ROOT, "| small get / ConcurrentHashMap get: runtime hit %s, miss %s | - | - | - |",
-                times(run / limit), times(miss / limit)));
-        for (String peer : Peer.ALL) {
-            double p = median("SmallGet.peer:peer=" + peer);
-            ratio("small get: ROM hit / " + peer + " get", rom / p, "< 1x", rom < p);
+        Interval rom = ratio("SmallGet.dockRomHit", "SmallGet.limitConcurrentHashMap");
+        Interval eph = ratio("SmallGet.dockEphemeralHit", "SmallGet.limitConcurrentHashMap");
+        row("small get: ROM hit / ConcurrentHashMap get", rom.times(), "<= 6x", rom.atMost(6));
+        row("small get: ephemeral hit / ConcurrentHashMap get", eph.times(), "<= 3x", eph.atMost(3));
+        for (String hit : new String[] {"Ephemeral", "Runtime", "Rom"}) {
+            String label = "SmallGet.dock" + hit + "Hit";
+            row("small get: " + hit.toLowerCase(Locale.ROOT) + " hit / map get + decode",
+                    ratio(label, "SmallGet.limitMapGetAndDecode").times(), "-", "-");
         }
-        double append = median("DurablePut.limitFdatasyncAppend");
-        double one = median("DurablePut.dockRuntime1Writer");
-        double eight = median("DurablePut.dockRuntime8Writers");
-        ratio("durable put, 1 writer: runtime / fdatasync append", one / append, ">= 0.9x", one / append >= 0.9);
-        ratio("durable put: runtime 8 writers / 1 writer", eight / one, ">= 4x", eight / one >= 4);
+        row("small get: miss / map get + decode", ratio("SmallGet.dockMiss", "SmallGet.limitMapGetAndDecode").times(), "-", "-");
+        row("small get: runtime hit / ConcurrentHashMap get",
+                ratio("SmallGet.dockRuntimeHit", "SmallGet.limitConcurrentHashMap").times(), "-", "-");
+        row("small get: miss / ConcurrentHashMap get", ratio("SmallGet.dockMiss", "SmallGet.limitConcurrentHashMap").times(),
+                "-", "-");
+        for (String peer : Peer.ALL) {
+            for (String hit : new String[] {"Ephemeral", "Runtime", "Rom"}) {
+                Interval r = ratio("SmallGet.dock" + hit + "Hit", "SmallGet.peer:peer=" + peer);
+                row("small get: " + hit.toLowerCase(Locale.ROOT) + " hit / " + peer + " get", r.times(), "< 1x", r.below(1));
+            }
+        }
+        if (interleaved != null) {
+            for (Interleaved.Pair pair : Interleaved.PAIRS) {
+                Interval r = interleaved.ratio(pair);
+                double target = pair.numerator().equals(Interleaved.EIGHT) ? 4 : 0.9;
+                String verdict = interleaved.failure != null ? "not measured: " + interleaved.failure
+                        : interleaved.decided(pair) ? r.atLeast(target)
+                        : String.format(Locale.ROOT, "undecided (±%.0f%% after %d rounds, wanted ±%.0f%%)", 100 * r.halfWidth(),
+                                interleaved.rounds, 100 * Interleaved.PRECISION);
+                row(pair.label() + " (" + interleaved.rounds + " interleaved rounds)", r.times(),
+                        ">= " + (target == 4 ? "4" : "0.9") + "x", verdict);
+            }
+        }
         for (String partition : new String[] {"rom", "runtime", "ephemeral"}) {
             for (String size : new String[] {"1048576", "4194304"}) {
                 String params = ":partition=" + partition + ",size=" + size;
-                double view = median("ImageRead.dockTokenToView" + params, ":size=" + size + ",partition=" + partition);
-                line(String.format(Locale.ROOT, "| image %s %s: token to view | %s ns | <= 1000 ns | %s |", partition,
-                        mib(size), num(view), met(view, view <= 1000)));
-                double copy = median("ImageRead.dockCopyingGet" + params, ":size=" + size + ",partition=" + partition);
-                double array = median("ImageRead.limitNewArrayCopy:size=" + size);
-                ratio("image " + partition + " " + mib(size) + ": copying get / new-array copy", copy / array, "<= 1.2x",
-                        copy / array <= 1.2);
+                Interval view = Interval.mean(samples("ImageRead.dockTokenToView" + params,
+                        "ImageRead.dockTokenToView:size=" + size + ",partition=" + partition));
+                row("image " + partition + " " + mib(size) + ": token to view (ns)", view.plain(), "<= 1000 ns", view.atMost(1000));
+                Interval copy = Interval.ratio(samples("ImageRead.dockCopyingGet" + params,
+                        "ImageRead.dockCopyingGet:size=" + size + ",partition=" + partition),
+                        samples("ImageRead.limitNewArrayCopy:size=" + size));
+                row("image " + partition + " " + mib(size) + ": copying get / new-array copy", copy.times(), "<= 1.2x",
+                        copy.atMost(1.2));
             }
         }
         for (String image : new String[] {"sample-unsigned", "sample-signed", "full-unsigned"}) {
-            double us = median("Mount.rom:image=" + image);
-            line(String.format(Locale.ROOT, "| mount: ROM %s | %s us | <= 1000 us | %s |", image, num(us), met(us, us <= 1000)));
+            Interval us = Interval.mean(samples("Mount.rom:image=" + image));
+            row("mount: ROM " + image + " (us)", us.plain(), "<= 1000 us", us.atMost(1000));
         }
-        double runtime = median("Mount.runtimeFull");
-        line(String.format(Locale.ROOT, "| mount: full runtime partition | %s us | <= 50000 us | %s |", num(runtime),
-                met(runtime, runtime <= 50_000)));
+        Interval runtime = Interval.mean(samples("Mount.runtimeFull"));
+        row("mount: full runtime partition (us)", runtime.plain(), "<= 50000 us", runtime.atMost(50_000));
+        // One reading each (a heap after full collections, not a sample of a distribution): no interval.
+        for (String partition : new String[] {"runtime", "ephemeral"}) {
+            String perKey = harness.getProperty("memory." + partition + ".perKey");
+            if (perKey != null) {
+                double bytes = Double.parseDouble(perKey);
+                row("heap per key: " + partition + " (one reading)", perKey + " B", "<= 48 B", met(bytes <= 48));
+            }
+        }
+        String full = harness.getProperty("memory.dockFull.heap");
+        if (full != null) {
+            double mib = Long.parseLong(full) / (1024.0 * 1024);
+            row("heap of the dock with every partition full (one reading)", String.format(Locale.ROOT, "%.1f MiB", mib),
+                    "< 96 MiB", met(mib < 96));
+        }
         String passes = harness.getProperty("space.runtime.passes");
         if (passes != null) {
             boolean fixed = harness.getProperty("space.runtime.fileBefore").equals(harness.getProperty("space.runtime.fileAfter"))
                     && harness.getProperty("space.runtime.failure", "").isEmpty()
                     && passes.equals(harness.getProperty("space.passesWanted"));
-            line("| space: runtime after " + passes + "x its capacity overwritten | region "
-                    + harness.getProperty("space.runtime.regionBytes") + " B, flash file unchanged: " + fixed
-                    + " | in its fixed region | " + met(fixed) + " |");
+            row("space: runtime after " + passes + "x its capacity overwritten", "region "
+                    + harness.getProperty("space.runtime.regionBytes") + " B, flash file unchanged: " + fixed,
+                    "in its fixed region", met(fixed));
         }
         line("");
+    }
+
+    /** mean(numerator) / mean(denominator), with its interval. */
+    private Interval ratio(String numerator, String denominator) {
+        return Interval.ratio(samples(numerator), samples(denominator));
+    }
+
+    /** The samples of the first label that was measured; none when none was. */
+    private double[] samples(String... labels) {
+        for (String label : labels) {
+            Row row = rows.get(label);
+            if (row != null) {
+                return row.samples();
+            }
+        }
+        return new double[0];
+    }
+
+    private void row(String goal, String figure, String target, String met) {
+        line("| " + goal + " | " + figure + " | " + target + " | " + met + " |");
     }
 
     private void harnesses() {
@@ -141,6 +221,10 @@ final class Report {
         }
         line("");
         line("## Memory (heap after full collections)");
+        line("");
+        line("The dock's figures are of the running product, each partition filled through the store (the ROM "
+                + "through the provisioning service, then remounted as at start), taken once Event Admin has "
+                + "delivered the writes' change events; the full dock's heap includes the framework and every bundle.");
         line("");
         line("| store | keys | heap bytes | per key |");
         line("| --- | ---: | ---: | ---: |");
@@ -176,39 +260,15 @@ final class Report {
         return value == null ? "-" : String.format(Locale.ROOT, "%.1f", Double.parseDouble(value));
     }
 
-    private void ratio(String goal, double value, String target, boolean met) {
-        line(String.format(Locale.ROOT, "| %s | %s | %s | %s |", goal, Double.isNaN(value) ? "-" : String.format(Locale.ROOT,
-                "%.2fx", value), target, Double.isNaN(value) ? "not measured" : met(met)));
-    }
-
-    private static String times(double ratio) {
-        return Double.isNaN(ratio) ? "-" : String.format(Locale.ROOT, "%.2fx", ratio);
-    }
-
-    private static String met(double value, boolean met) {
-        return Double.isNaN(value) ? "not measured" : met(met);
-    }
-
     private static String met(boolean met) {
         return met ? "yes" : "**no**";
-    }
-
-    /** The median of the first label that was measured; NaN when none was. */
-    private double median(String... labels) {
-        for (String label : labels) {
-            Row row = rows.get(label);
-            if (row != null) {
-                return row.median();
-            }
-        }
-        return Double.NaN;
     }
 
     private static String mib(String size) {
         return Long.parseLong(size) / (1024 * 1024) + " MiB";
     }
 
-    private static String num(double value) {
+    static String num(double value) {
         if (Double.isNaN(value)) {
             return "-";
         }

@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 
 import datastore.KvStore;
 import datastore.Namespace;
+import datastore.Partitions;
 import datastore.spi.EntryView;
 import datastore.spi.PartitionStore;
 
@@ -26,9 +27,11 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * Small get: a 100-byte value by a 10-byte key among 100k keys, as a string (what {@code KvStore.get}
- * returns). The dock's store holds its own keys in each partition (ROM as many as its default slot
- * takes), so a ROM hit asks the ephemeral and runtime partitions first and misses there. Keys are
- * visited in a fixed pseudo-random order.
+ * returns), through the {@link KvStore} service of the running product. The dock's store holds its own
+ * 100k keys in each partition (the ROM's placed through the ROM provisioning service), so a ROM hit may
+ * ask the ephemeral and runtime partitions first. The engine-only figures read a partition's
+ * {@link PartitionStore} service, taken from the framework by its partition property. Keys are visited
+ * in a fixed pseudo-random order.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -75,6 +78,9 @@ public class SmallGet {
     public static class DockState {
         Dock dock;
         KvStore kv;
+        PartitionStore rom;
+        PartitionStore runtime;
+        PartitionStore ephemeral;
         String[] romKeys;
         String[] runtimeKeys;
         String[] ephemeralKeys;
@@ -84,20 +90,21 @@ public class SmallGet {
         @Setup(Level.Trial)
         public void setUp() {
             dock = Dock.create(null);
-            romKeys = Data.keys("rom", Dock.romKeysThatFit(Data.KEYS, Data.VALUE_BYTES));
-            dock.flashRom(Dock.kvContent(romKeys, Dock.values(romKeys, Data.VALUE_BYTES)), null);
-            dock.mountRom(null);
-            int limit = Dock.runtimeEntryLimit();
-            runtimeKeys = Data.keys("run", Math.min(Data.KEYS, limit));
-            Dock.fill(dock.mountRuntime(), runtimeKeys, Dock.values(runtimeKeys, Data.VALUE_BYTES), 1000);
+            kv = dock.kv();
+            romKeys = Data.keys("rom", Data.KEYS);
+            dock.replaceRom(Dock.kvContent(romKeys, Dock.values(romKeys, Data.VALUE_BYTES)));
+            runtimeKeys = Data.keys("run", Data.KEYS);
+            Dock.fill(kv, Partitions.RUNTIME, runtimeKeys, Dock.values(runtimeKeys, Data.VALUE_BYTES), 1000);
             ephemeralKeys = Data.keys("eph", Data.KEYS);
-            Dock.fill(dock.openEphemeral(), ephemeralKeys, Dock.values(ephemeralKeys, Data.VALUE_BYTES), 1000);
+            Dock.fill(kv, Partitions.EPHEMERAL, ephemeralKeys, Dock.values(ephemeralKeys, Data.VALUE_BYTES), 1000);
             missingKeys = Data.keys("mis", Data.KEYS);
-            kv = dock.store().kv();
+            rom = dock.partition(Partitions.ROM);
+            runtime = dock.partition(Partitions.RUNTIME);
+            ephemeral = dock.partition(Partitions.EPHEMERAL);
             check(kv.get(romKeys[romKeys.length - 1]));
             check(kv.get(runtimeKeys[runtimeKeys.length - 1]));
             check(kv.get(ephemeralKeys[ephemeralKeys.length - 1]));
-            if (!kv.get(missingKeys[missingKeys.length - 1]).isEmpty()) {
+            if (kv.find(missingKeys[missingKeys.length - 1]).isPresent()) {
                 throw new IllegalStateException("a key meant to be missing has a value");
             }
         }
@@ -182,19 +189,19 @@ public class SmallGet {
     /** The ROM partition alone, without the logical store: open, decode, close. */
     @Benchmark
     public String romPartitionOnly(DockState state, Cursor cursor) {
-        return read(state.dock.rom, state.romKeys[cursor.next(state.romKeys.length)]);
+        return read(state.rom, state.romKeys[cursor.next(state.romKeys.length)]);
     }
 
     /** The ephemeral partition alone, without the logical store. */
     @Benchmark
     public String ephemeralPartitionOnly(DockState state, Cursor cursor) {
-        return read(state.dock.ephemeral, state.ephemeralKeys[cursor.next(state.ephemeralKeys.length)]);
+        return read(state.ephemeral, state.ephemeralKeys[cursor.next(state.ephemeralKeys.length)]);
     }
 
     /** The runtime partition alone, without the logical store. */
     @Benchmark
     public String runtimePartitionOnly(DockState state, Cursor cursor) {
-        return read(state.dock.runtime, state.runtimeKeys[cursor.next(state.runtimeKeys.length)]);
+        return read(state.runtime, state.runtimeKeys[cursor.next(state.runtimeKeys.length)]);
     }
 
     @Benchmark

@@ -6,12 +6,13 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 
+import datastore.KvStore;
+import datastore.Partitions;
 import datastore.flash.FlashRegion;
-import datastore.spi.PartitionStore;
 
 /**
  * Space: fills each store with the runtime partition's full payload (13 MiB over 100k keys, the runtime
- * partition's default configuration), then overwrites every key again and again until
+ * partition's default configuration), the dock's through the running product's {@code KvStore}, then overwrites every key again and again until
  * {@code passes} times the capacity has been written, 1,000 keys per durable transaction. The runtime
  * partition must stay in its fixed flash region and keep accepting writes; for each peer the harness
  * reports how far its files grew on the same workload. Results go to a properties file.
@@ -28,8 +29,7 @@ public final class SpaceHarness {
         int passes = Integer.parseInt(args[1]);
         long maxSeconds = Long.parseLong(args[2]);
         Properties results = new Properties();
-        int limit = Dock.runtimeEntryLimit();
-        int keys = Math.min(Data.KEYS, limit);
+        int keys = Data.KEYS;
         int valueBytes = (int) (Dock.RUNTIME_CAPACITY / keys) - 10;
         String[] names = Data.keys("key", keys);
         String[][] values = {Dock.values(names, valueBytes), Dock.values(Data.keys("alt", keys), valueBytes)};
@@ -39,7 +39,7 @@ public final class SpaceHarness {
         results.setProperty("space.payload", Long.toString((long) keys * (10 + valueBytes)));
 
         try (Dock dock = Dock.create(null)) {
-            PartitionStore runtime = dock.mountRuntime();
+            KvStore kv = dock.kv();
             Path file = dock.dir.resolve("flash.img");
             long fileBefore = Files.size(file);
             long start = System.nanoTime();
@@ -47,7 +47,7 @@ public final class SpaceHarness {
             String failure = "";
             try {
                 for (int pass = 0; pass <= passes; pass++) {
-                    Dock.fill(runtime, names, values[pass % 2], BATCH);
+                    Dock.fill(kv, Partitions.RUNTIME, names, values[pass % 2], BATCH);
                     done = pass;
                     if (System.nanoTime() - start > maxSeconds * 1_000_000_000L) {
                         break;
@@ -57,7 +57,7 @@ public final class SpaceHarness {
                 failure = e.toString();
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            FlashRegion region = dock.runtimeRegion;
+            FlashRegion region = dock.region(Partitions.RUNTIME);
             long maxErase = 0;
             long totalErase = 0;
             for (int b = 0; b < region.geometry().blocks(); b++) {
@@ -70,7 +70,7 @@ public final class SpaceHarness {
             put(results, "runtime", "regionBytes", region.geometry().size());
             put(results, "runtime", "fileBefore", fileBefore);
             put(results, "runtime", "fileAfter", Files.size(file));
-            put(results, "runtime", "used", runtime.usage().used());
+            put(results, "runtime", "used", dock.partition(Partitions.RUNTIME).usage().used());
             put(results, "runtime", "maxErase", maxErase);
             put(results, "runtime", "meanErase", (double) totalErase / region.geometry().blocks());
             put(results, "runtime", "failure", failure);
