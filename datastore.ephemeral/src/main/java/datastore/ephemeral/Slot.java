@@ -63,7 +63,7 @@ final class Slot {
     }
 
     int valuePosition() {
-        return position + Arena.RECORD_HEADER + nameLength;
+        return position + ArenaFormat.RECORD_HEADER + nameLength;
     }
 
     /**
