@@ -162,6 +162,14 @@ final class Arena implements AutoCloseable {
         return reader.read(namespace, name, decoder);
     }
 
+    /**
+     * Whether the arena may hold the entry: a probe of the index's tags, with no arena byte read and
+     * nothing allocated. False only if the entry was absent at an instant during the call.
+     */
+    boolean mayContain(Namespace namespace, String name) {
+        return reader.mayContain(namespace, name);
+    }
+
     /** The names in a namespace, sorted; an unmodifiable snapshot between two batches. */
     List<String> names(Namespace namespace) {
         return reader.names(namespace);
@@ -247,6 +255,11 @@ final class Arena implements AutoCloseable {
 
     void addSharedPins(int position, int delta) {
         ArenaCompaction.INTS.getAndAdd(space.mapping().rw(), position + ArenaFormat.R_PINS, delta);
+    }
+
+    /** Releases a view's pin. */
+    void unpin(Pin pin, int position) {
+        pin.unpin(this, index.pins, position);
     }
 
     void releaseHandedOffPin(int position) {

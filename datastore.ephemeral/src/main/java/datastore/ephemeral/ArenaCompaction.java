@@ -11,6 +11,7 @@ import static datastore.ephemeral.ArenaFormat.R_NAMESPACE;
 import static datastore.ephemeral.ArenaFormat.R_NAME_LENGTH;
 import static datastore.ephemeral.ArenaFormat.R_PINS;
 import static datastore.ephemeral.ArenaFormat.R_SPAN;
+import static datastore.ephemeral.ArenaFormat.R_VALUE_LENGTH;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -18,7 +19,6 @@ import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
 
 import datastore.Namespace;
 
@@ -41,8 +41,8 @@ final class ArenaCompaction {
      *
      * <p>The walk follows spans read from shared memory, so it checks each header it steps on against
      * what this arena knows: a known magic, a span that ends below the top and at or before the next
-     * record that a slot (live or pinned) places, and for a live record the slot the index holds at that
-     * very position with that very span. A header that fails (damaged from outside) would otherwise stall
+     * record that the index (live or pinned) places, and for a live record a span that agrees with its
+     * header's lengths. A header that fails (damaged from outside) would otherwise stall
      * the walk or send it over other records' bytes; the bytes from there to that next known record stay
      * untouched, like a pinned record, and the walk goes on from it. The scan at the next activation
      * resynchronises on checksums.
@@ -50,7 +50,18 @@ final class ArenaCompaction {
     static void compact(ArenaSpace space, ArenaIndex index) {
         MappedByteBuffer map = space.mapping().rw();
         long top = space.top;
-        int[] known = index.knownRecords();
+        long[] live = index.liveByPosition();
+        int[] known = index.knownRecords(live);
+        index.beginMoves();
+        try {
+            walk(space, index, map, top, live, known);
+        } finally {
+            index.endMoves();
+        }
+    }
+
+    private static void walk(ArenaSpace space, ArenaIndex index, MappedByteBuffer map, long top, long[] live,
+            int[] known) {
         int following = 0; // into known: the first record after the position
         List<long[]> closed = new ArrayList<>();
         long destination = HEADER_SIZE;
@@ -67,28 +78,24 @@ final class ArenaCompaction {
                 position += span;
                 continue;
             }
-            // The index, not the dead flag, says what is live: a record is live when its name's slot is here.
+            // The index, not the dead flag, says what is live: a record is live when its name's entry places it here.
             boolean damaged = magic != RECORD_MAGIC || !ArenaFormat.saneSpan(at, span, RECORD_HEADER, top)
                     || position + span > limit;
             Namespace namespace = damaged ? null : ArenaFormat.namespace(map.get(at + R_NAMESPACE));
             int nameLength = damaged ? 0 : map.get(at + R_NAME_LENGTH) & 0xFF; // within the span once it is sane
             damaged |= namespace == null || nameLength == 0 || RECORD_HEADER + nameLength > span;
-            ConcurrentHashMap<String, Slot> names = null;
-            String name = null;
-            Slot slot = null;
+            int bucket = -1;
             boolean dead = false;
             if (!damaged) {
-                names = index.names(namespace);
-                name = ArenaFormat.decodeName(map, at, nameLength);
-                slot = names.get(name);
-                if (slot == null || slot.position != at) {
-                    slot = null;
+                bucket = bucketAt(live, at);
+                if (bucket < 0) {
                     dead = true;
-                    Slot pinned = index.pinnedGarbage.get(at);
+                    Integer pinned = index.pinnedGarbage.get(at);
                     // A record left live but unindexed is none this arena wrote (abandoned writes are dead).
-                    damaged = pinned != null ? pinned.span != span : (map.getInt(at + R_FLAGS) & FLAG_DEAD) == 0;
+                    damaged = pinned != null ? pinned != span : (map.getInt(at + R_FLAGS) & FLAG_DEAD) == 0;
                 } else {
-                    damaged = slot.span != span;
+                    // The index keeps no span: the header's must agree with its lengths.
+                    damaged = span != ArenaFormat.recordSpan(nameLength, map.getInt(at + R_VALUE_LENGTH));
                 }
             }
             if (damaged) {
@@ -101,8 +108,7 @@ final class ArenaCompaction {
             }
             boolean sharedPins = (int) INTS.getVolatile(map, at + R_PINS) > 0;
             if (dead) {
-                Slot pinned = index.pinnedGarbage.get(at);
-                if (!sharedPins && (pinned == null || pinned.tryRetire())) {
+                if (!sharedPins && !Pin.pinned(index.pins, at)) {
                     index.pinnedGarbage.remove(at);
                     position += span;
                     continue;
@@ -118,10 +124,12 @@ final class ArenaCompaction {
                     position += span;
                     continue;
                 }
-                if (!sharedPins && slot.tryRetire()) {
+                Pin retired = sharedPins ? null : Pin.tryRetire(index.pins, at);
+                if (retired != null) {
                     // ByteBuffer.put(ByteBuffer) copies as if through an intermediate buffer: overlap is fine.
                     map.put((int) target, map, at, span);
-                    names.put(name, slot.movedTo((int) target));
+                    index.moved(bucket, index.entry(bucket), (int) target);
+                    Pin.release(index.pins, at, retired);
                     if (!intoGap) {
                         destination += span;
                     }
@@ -147,5 +155,23 @@ final class ArenaCompaction {
         space.top = destination;
         map.putLong(H_TOP, destination);
         space.compactions++;
+    }
+
+    /** The bucket of the live record at {@code at}, or -1: a search of {@code position << 32 | bucket}. */
+    private static int bucketAt(long[] live, int at) {
+        int low = 0;
+        int high = live.length - 1;
+        while (low <= high) {
+            int middle = (low + high) >>> 1;
+            int position = (int) (live[middle] >>> 32);
+            if (position < at) {
+                low = middle + 1;
+            } else if (position > at) {
+                high = middle - 1;
+            } else {
+                return (int) live[middle];
+            }
+        }
+        return -1;
     }
 }

@@ -127,6 +127,82 @@ final class ArenaFormat {
         return new String(bytes, StandardCharsets.UTF_8);
     }
 
+    /**
+     * Whether the record at {@code at} is of {@code namespace} and named {@code name}: its UTF-8 bytes
+     * compared without encoding the name. Bytes that may be stale are fine: out of range means no.
+     */
+    static boolean holdsName(ByteBuffer map, int at, Namespace namespace, String name) {
+        int capacity = map.capacity();
+        if (at < 0 || at + RECORD_HEADER > capacity || namespace(map.get(at + R_NAMESPACE)) != namespace) {
+            return false;
+        }
+        int p = at + RECORD_HEADER;
+        int end = p + (map.get(at + R_NAME_LENGTH) & 0xFF);
+        if (end > capacity) {
+            return false;
+        }
+        for (int i = 0, n = name.length(); i < n; i++) {
+            char c = name.charAt(i);
+            if (c < 0x80) {
+                if (p >= end || map.get(p++) != (byte) c) {
+                    return false;
+                }
+                continue;
+            }
+            int codePoint = c;
+            int length;
+            if (c < 0x800) {
+                length = 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(name.charAt(i + 1))) {
+                codePoint = Character.toCodePoint(c, name.charAt(++i));
+                length = 4;
+            } else if (Character.isSurrogate(c)) {
+                return false; // not a valid name, so never stored
+            } else {
+                length = 3;
+            }
+            if (p + length > end) {
+                return false;
+            }
+            int lead = length == 2 ? 0xC0 | codePoint >> 6 : length == 3 ? 0xE0 | codePoint >> 12 : 0xF0 | codePoint >> 18;
+            if (map.get(p++) != (byte) lead) {
+                return false;
+            }
+            for (int shift = (length - 2) * 6; shift >= 0; shift -= 6) {
+                if (map.get(p++) != (byte) (0x80 | codePoint >> shift & 0x3F)) {
+                    return false;
+                }
+            }
+        }
+        return p == end;
+    }
+
+    /** {@link String#hashCode()} of the name a record holds, decoded from its UTF-8 bytes without a String. */
+    static int nameHashCode(ByteBuffer map, int at, int nameLength) {
+        int h = 0;
+        int p = at + RECORD_HEADER;
+        int end = p + nameLength;
+        while (p < end) {
+            int b = map.get(p++) & 0xFF;
+            if (b < 0x80) {
+                h = 31 * h + b;
+                continue;
+            }
+            int length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
+            int codePoint = b & (0xFF >> (length + 1));
+            for (int k = 1; k < length && p < end; k++) {
+                codePoint = codePoint << 6 | map.get(p++) & 0x3F;
+            }
+            if (codePoint >= 0x10000) {
+                h = 31 * h + Character.highSurrogate(codePoint);
+                h = 31 * h + Character.lowSurrogate(codePoint);
+            } else {
+                h = 31 * h + codePoint;
+            }
+        }
+        return h;
+    }
+
     static void markDead(MappedByteBuffer map, int at) {
         map.putInt(at + R_FLAGS, map.getInt(at + R_FLAGS) | FLAG_DEAD);
     }

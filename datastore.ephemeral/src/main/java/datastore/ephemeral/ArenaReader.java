@@ -3,7 +3,9 @@ package datastore.ephemeral;
 import static datastore.ephemeral.ArenaFormat.KIND_PUT;
 import static datastore.ephemeral.ArenaFormat.RECORD_MAGIC;
 import static datastore.ephemeral.ArenaFormat.R_CRC;
+import static datastore.ephemeral.ArenaFormat.RECORD_HEADER;
 import static datastore.ephemeral.ArenaFormat.R_FORMAT;
+import static datastore.ephemeral.ArenaFormat.R_SPAN;
 import static datastore.ephemeral.ArenaFormat.R_KIND;
 import static datastore.ephemeral.ArenaFormat.R_MAGIC;
 import static datastore.ephemeral.ArenaFormat.R_NAME_LENGTH;
@@ -12,15 +14,12 @@ import static datastore.ephemeral.ArenaFormat.R_VALUE_LENGTH;
 
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -59,41 +58,61 @@ final class ArenaReader {
     Optional<EntryView> open(Namespace namespace, String name) {
         Objects.requireNonNull(namespace, "namespace");
         Objects.requireNonNull(name, "name");
-        ConcurrentHashMap<String, Slot> names = index.names(namespace);
-        Slot slot;
+        long hash = ArenaIndex.hash(namespace, name);
         for (int spins = 0;; spins = backOff(spins)) {
             arena.ensureOpen();
             long stamp = index.publication();
             if ((stamp & 1) != 0) {
                 continue; // a batch is being published: wait for all of it
             }
-            slot = names.get(name);
-            if (slot == null) {
-                VarHandle.acquireFence(); // the lookup happens before the second read of the sequence
-                if (index.publication() == stamp) {
+            long moves = index.moves();
+            // After the sequence: an entry published before it lies inside this mapping.
+            ArenaSpace.Mapping current = space.mapping();
+            long[] table = index.table();
+            int bucket = ArenaIndex.find(table, current.rw(), namespace, name, hash);
+            if (bucket < 0) {
+                if (absent(bucket, stamp, moves)) {
                     return Optional.empty();
                 }
                 continue;
             }
-            if (!slot.tryPin()) {
-                continue; // retired: superseded (the index already holds the successor) or being moved
+            long entry = ArenaIndex.entryAt(table, bucket);
+            int at = ArenaIndex.position(entry);
+            Pin pin = Pin.tryPin(index.pins, at);
+            if (pin == null) {
+                continue; // retired: being moved, or superseded (a publication says so)
             }
-            if (index.publication() == stamp) { // the pin's CAS orders the lookup before this read
-                break;
+            // The pin's monitor orders the lookup before these reads; a moved record changes its entry.
+            if (index.publication() != stamp || ArenaIndex.identity(ArenaIndex.entryAt(table, bucket))
+                    != ArenaIndex.identity(entry)) {
+                pin.unpin(arena, index.pins, at);
+                continue;
             }
-            slot.unpin(arena); // a batch was published meanwhile: the slot may be of the state before it
+            if (arena.isClosed()) {
+                pin.unpin(arena, index.pins, at);
+                arena.ensureOpen();
+            }
+            ByteBuffer map = current.rw();
+            String damage = damage(map, table, bucket, entry);
+            if (damage != null) {
+                pin.unpin(arena, index.pins, at);
+                throw new CorruptedEntryException(arena.name(), namespace, name, damage);
+            }
+            int nameLength = map.get(at + R_NAME_LENGTH) & 0xFF;
+            return Optional.of(new ArenaEntryView(arena, pin, at, namespace, name, current.ro(),
+                    map.get(at + R_FORMAT) & 0xFF, map.getLong(at + R_REVISION), at + RECORD_HEADER + nameLength,
+                    map.getInt(at + R_VALUE_LENGTH)));
         }
-        if (arena.isClosed()) {
-            slot.unpin(arena);
-            arena.ensureOpen();
-        }
-        ArenaSpace.Mapping current = space.mapping(); // read after the slot: a slot is published after the mapping covering it
-        String damage = damage(current.rw(), slot);
-        if (damage != null) {
-            slot.unpin(arena);
-            throw new CorruptedEntryException(arena.name(), namespace, name, damage);
-        }
-        return Optional.of(new ArenaEntryView(arena, slot, namespace, name, current.ro()));
+    }
+
+    /**
+     * Whether a lookup that found nothing saw the index as it stood between two batches: no batch
+     * published meanwhile and, if it compared a name against the arena's bytes, no record moved.
+     */
+    private boolean absent(int found, long stamp, long moves) {
+        VarHandle.acquireFence(); // the lookup happens before the second reads of the sequences
+        return index.publication() == stamp
+                && (found == ArenaIndex.ABSENT || (moves & 1) == 0 && index.moves() == moves);
     }
 
     /** See {@link Arena#read}. */
@@ -101,35 +120,42 @@ final class ArenaReader {
         Objects.requireNonNull(namespace, "namespace");
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(decoder, "decoder");
-        ConcurrentHashMap<String, Slot> names = index.names(namespace);
+        long hash = ArenaIndex.hash(namespace, name);
         for (int attempt = 0; attempt < OPTIMISTIC_READS; attempt = backOff(attempt)) {
             arena.ensureOpen();
             long stamp = index.publication();
             if ((stamp & 1) != 0) {
                 continue; // a batch is being published: wait for all of it
             }
-            Slot slot = names.get(name);
-            if (slot == null) {
-                VarHandle.acquireFence(); // the lookup happens before the second read of the sequence
-                if (index.publication() == stamp) {
+            long moves = index.moves();
+            ByteBuffer map = space.mapping().rw();
+            long[] table = index.table();
+            int bucket = ArenaIndex.find(table, map, namespace, name, hash);
+            if (bucket < 0) {
+                if (absent(bucket, stamp, moves)) {
                     return Optional.empty();
                 }
                 continue;
             }
-            if (slot.valueLength > OPTIMISTIC_READ_BYTES || slot.integrity() != Slot.INTACT) {
-                break; // large, or not verified yet: the pinned path verifies it once
+            long entry = ArenaIndex.entryAt(table, bucket);
+            if (ArenaIndex.integrity(entry) != ArenaIndex.INTACT) {
+                break; // not verified yet: the pinned path verifies it once
             }
-            MappedByteBuffer map = space.mapping().rw(); // read after the slot, as in open
-            int at = slot.position;
-            boolean located = map.getInt(at + R_MAGIC) == RECORD_MAGIC && map.getLong(at + R_REVISION) == slot.revision
-                    && map.getInt(at + R_VALUE_LENGTH) == slot.valueLength;
+            int at = ArenaIndex.position(entry);
+            int valuePosition = at + RECORD_HEADER + (map.get(at + R_NAME_LENGTH) & 0xFF);
+            int valueLength = map.getInt(at + R_VALUE_LENGTH);
+            if (valueLength < 0 || valueLength > OPTIMISTIC_READ_BYTES || valuePosition + valueLength > map.capacity()) {
+                break; // large (or bytes in flux): decoded through a pinned view
+            }
+            boolean located = locates(map, at, entry);
             if (arena.beforeCopy != null) {
                 arena.beforeCopy.run();
             }
-            byte[] value = new byte[slot.valueLength];
-            map.get(slot.valuePosition(), value);
+            byte[] value = new byte[valueLength];
+            map.get(valuePosition, value);
             VarHandle.acquireFence(); // every byte above is read before the validation below
-            if (!slot.live() || index.publication() != stamp) {
+            if (index.publication() != stamp || ArenaIndex.identity(ArenaIndex.entryAt(table, bucket))
+                    != ArenaIndex.identity(entry) || arena.isClosed()) {
                 continue; // the bytes may be another record's by now, or the lookup of an older batch
             }
             if (!located) {
@@ -146,6 +172,28 @@ final class ArenaReader {
         }
     }
 
+    /**
+     * Whether the index may hold the name: its entry's tag in the table, as it stood between two
+     * batches. No arena byte is read and nothing is allocated; a false yes costs a lookup.
+     */
+    boolean mayContain(Namespace namespace, String name) {
+        long hash = ArenaIndex.hash(namespace, name);
+        for (int spins = 0;; spins = backOff(spins)) {
+            if (arena.isClosed()) {
+                return true; // the read reports the closed partition
+            }
+            long stamp = index.publication();
+            if ((stamp & 1) != 0) {
+                continue;
+            }
+            boolean may = ArenaIndex.mayHold(index.table(), hash);
+            VarHandle.acquireFence();
+            if (index.publication() == stamp) {
+                return may;
+            }
+        }
+    }
+
     static int backOff(int spins) {
         if (spins < SPIN_BEFORE_YIELD) {
             Thread.onSpinWait();
@@ -156,36 +204,57 @@ final class ArenaReader {
     }
 
     /**
-     * What is wrong with a pinned slot's record, or null. The file is shared memory that another process
-     * could write: every open checks the header fields that locate the value (one cache line), and the
-     * first open of each slot checks the CRC32C over header, name and value once, caching the verdict.
+     * Whether the header of the record at {@code at} is the one the entry names: the magic, the
+     * revision (its low bits as the entry keeps them, and committed), and a value length that agrees
+     * with the span. The file is shared memory that another process could write.
      */
-    private static String damage(ByteBuffer map, Slot slot) {
-        int at = slot.position;
-        if (map.getInt(at + R_MAGIC) != RECORD_MAGIC || map.getLong(at + R_REVISION) != slot.revision
-                || map.getInt(at + R_VALUE_LENGTH) != slot.valueLength) {
-            return "the arena holds no record of revision " + slot.revision + " at offset " + at;
+    private boolean locates(ByteBuffer map, int at, long entry) {
+        if (map.getInt(at + R_MAGIC) != RECORD_MAGIC) {
+            return false;
         }
-        int integrity = slot.integrity();
-        if (integrity == Slot.UNVERIFIED) {
-            boolean intact = map.get(at + R_KIND) == KIND_PUT
-                    && (map.get(at + R_NAME_LENGTH) & 0xFF) == slot.nameLength
-                    && (map.get(at + R_FORMAT) & 0xFF) == slot.format
-                    && map.getInt(at + R_CRC) == ArenaFormat.checksum(map, at, slot.nameLength + slot.valueLength);
-            integrity = intact ? Slot.INTACT : Slot.DAMAGED;
-            slot.integrity(integrity);
+        long revision = map.getLong(at + R_REVISION);
+        int valueLength = map.getInt(at + R_VALUE_LENGTH);
+        int span = map.getInt(at + R_SPAN);
+        return ArenaIndex.revisionMatches(entry, revision) && revision <= index.committedRevision
+                && valueLength >= 0 && span == ArenaFormat.recordSpan(map.get(at + R_NAME_LENGTH) & 0xFF, valueLength)
+                && at + (long) span <= map.capacity();
+    }
+
+    /**
+     * What is wrong with a pinned record, or null: every open checks the header fields that locate the
+     * value ({@link #locates}), and the first open of each record as written, scanned or moved checks
+     * the CRC32C over header, name and value, and keeps the verdict in the entry.
+     */
+    private String damage(ByteBuffer map, long[] table, int bucket, long entry) {
+        int at = ArenaIndex.position(entry);
+        if (!locates(map, at, entry)) {
+            return "the arena holds no record of the revision the index names at offset " + at;
         }
-        return integrity == Slot.INTACT ? null
-                : "the record of revision " + slot.revision + " at offset " + at + " fails its CRC32C";
+        int integrity = ArenaIndex.integrity(entry);
+        long revision = map.getLong(at + R_REVISION);
+        if (integrity == ArenaIndex.UNVERIFIED) {
+            int nameLength = map.get(at + R_NAME_LENGTH) & 0xFF;
+            boolean intact = map.get(at + R_KIND) == KIND_PUT && map.getInt(at + R_CRC)
+                    == ArenaFormat.checksum(map, at, nameLength + map.getInt(at + R_VALUE_LENGTH));
+            integrity = intact ? ArenaIndex.INTACT : ArenaIndex.DAMAGED;
+            ArenaIndex.verdict(table, bucket, entry, integrity);
+        }
+        return integrity == ArenaIndex.INTACT ? null
+                : "the record of revision " + revision + " at offset " + at + " fails its CRC32C";
     }
 
     /** The names in a namespace, sorted; an unmodifiable snapshot between two batches. */
     List<String> names(Namespace namespace) {
         Objects.requireNonNull(namespace, "namespace");
-        ConcurrentHashMap<String, Slot> slots = index.names(namespace);
-        List<String> names = snapshot(() -> new ArrayList<>(slots.keySet()));
-        Collections.sort(names);
-        return Collections.unmodifiableList(names);
+        arena.writeLock.lock();
+        try {
+            arena.ensureOpen();
+            List<String> names = index.names(space.mapping().rw(), namespace);
+            Collections.sort(names);
+            return Collections.unmodifiableList(names);
+        } finally {
+            arena.writeLock.unlock();
+        }
     }
 
     /** Capacity, use and entry counts, as they stood between two batches. */
@@ -193,7 +262,7 @@ final class ArenaReader {
         return snapshot(() -> {
             Map<Namespace, Integer> entries = new EnumMap<>(Namespace.class);
             for (Namespace namespace : Namespace.values()) {
-                entries.put(namespace, index.names(namespace).size());
+                entries.put(namespace, index.count(namespace));
             }
             return new PartitionUsage(arena.name(), arena.capacity(), index.used, entries);
         });

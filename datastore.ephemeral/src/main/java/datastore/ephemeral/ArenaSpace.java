@@ -73,7 +73,7 @@ final class ArenaSpace {
         map.putLong(H_TOP, top);
     }
 
-    /** The current mapping; a slot is published after the mapping that covers it. */
+    /** The current mapping; an index entry is published after the mapping that covers its record. */
     Mapping mapping() {
         return mapping;
     }

@@ -28,11 +28,9 @@ import java.nio.MappedByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.CRC32C;
 
 import datastore.Names;
@@ -124,12 +122,14 @@ final class ArenaWriter {
         long payload = used;
         String grower = null;
         long batchSpan = 0;
+        ByteBuffer current = space.mapping().rw();
         for (Prepared change : changes) {
             Key key = new Key(change.namespace(), change.name());
             Long before = pending.get(key);
             if (before == null) {
-                Slot slot = index.names(change.namespace()).get(change.name());
-                before = slot == null ? -1L : slot.payload();
+                int bucket = index.find(current, change.namespace(), change.name());
+                before = bucket < 0 ? -1L : change.nameBytes().length
+                        + valueLength(current, ArenaIndex.position(index.entry(bucket)), change.namespace());
             }
             if (change.isRemoval()) {
                 if (before < 0) {
@@ -192,32 +192,51 @@ final class ArenaWriter {
         }
         committedRevision = first + effective.size() - 1;
         map.putLong(H_COMMITTED_REVISION, committedRevision); // the commit point
+        index.committedRevision = committedRevision;
 
         long stamp = index.beginPublication();
         try {
             for (int i = 0; i < effective.size(); i++) {
                 Prepared change = effective.get(i);
-                ConcurrentHashMap<String, Slot> names = index.names(change.namespace());
-                Slot old;
+                Namespace namespace = change.namespace();
+                int nameLength = change.nameBytes().length;
+                int bucket = index.find(map, namespace, change.name());
+                int old = bucket < 0 ? -1 : ArenaIndex.position(index.entry(bucket));
+                int oldValueLength = old < 0 ? 0 : valueLength(map, old, namespace);
                 if (change.isRemoval()) {
-                    old = names.remove(change.name());
+                    if (bucket >= 0) {
+                        index.remove(namespace, bucket);
+                    }
                     markDead(map, positions[i]);
                 } else {
-                    Slot slot = new Slot(positions[i], change.span(), first + i, change.nameBytes().length,
-                            change.valueLength(), change.format());
-                    old = names.put(change.name(), slot);
-                    index.used += slot.payload();
-                    space.liveSpan += slot.span;
+                    long hash = ArenaIndex.hash(namespace, change.name());
+                    long entry = ArenaIndex.entry(hash, first + i, positions[i]);
+                    if (bucket >= 0) {
+                        index.replace(bucket, entry);
+                    } else {
+                        index.insert(map, namespace, hash, entry);
+                    }
+                    index.used += nameLength + change.valueLength();
+                    space.liveSpan += change.span();
                 }
-                if (old != null) {
-                    index.used -= old.payload();
-                    space.liveSpan -= old.span;
-                    discard(map, old);
+                if (old >= 0) {
+                    index.used -= nameLength + oldValueLength;
+                    int oldSpan = ArenaFormat.recordSpan(nameLength, oldValueLength);
+                    space.liveSpan -= oldSpan;
+                    discard(map, old, oldSpan);
                 }
             }
         } finally {
             index.endPublication(stamp);
         }
+    }
+
+    /**
+     * The value length in a live record's header. Only another process could have changed it since
+     * it was written; the bound keeps such damage from skewing the accounting beyond one value.
+     */
+    private static int valueLength(ByteBuffer map, int at, Namespace namespace) {
+        return Math.max(0, Math.min(map.getInt(at + R_VALUE_LENGTH), namespace.maxValueBytes()));
     }
 
     /**
@@ -253,11 +272,14 @@ final class ArenaWriter {
         }
     }
 
-    /** Flags a record that left the index dead, and frees it now or once its last view closes. */
-    private void discard(MappedByteBuffer map, Slot old) {
-        markDead(map, old.position);
-        if (!old.tryRetire()) {
-            index.pinnedGarbage.put(old.position, old);
+    /**
+     * Flags a record that left the index dead; its bytes are free at once, unless a view pins them
+     * (a reader that pins them later fails its check of the publication sequence).
+     */
+    private void discard(MappedByteBuffer map, int at, int span) {
+        markDead(map, at);
+        if (Pin.pinned(index.pins, at)) {
+            index.pinnedGarbage.put(at, span);
         }
     }
 
@@ -268,12 +290,11 @@ final class ArenaWriter {
         map.putLong(H_FLOOR_REVISION, floorRevision);
         long stamp = index.beginPublication();
         try {
-            for (Namespace namespace : Namespace.values()) {
-                for (Iterator<Slot> slots = index.names(namespace).values().iterator(); slots.hasNext();) {
-                    Slot slot = slots.next();
-                    slots.remove();
-                    discard(map, slot);
-                }
+            for (int at : index.removeAll()) {
+                Namespace namespace = ArenaFormat.namespace(map.get(at + R_NAMESPACE));
+                int nameLength = map.get(at + R_NAME_LENGTH) & 0xFF;
+                discard(map, at, ArenaFormat.recordSpan(nameLength, namespace == null ? 0
+                        : valueLength(map, at, namespace)));
             }
             index.used = 0;
             space.liveSpan = 0;
