@@ -14,6 +14,7 @@ import static datastore.ephemeral.ArenaFormat.R_VALUE_LENGTH;
 
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
@@ -43,6 +44,11 @@ final class ArenaReader {
     /** Lock-free attempts at a listing or usage snapshot before it waits for the writer instead. */
     private static final int OPTIMISTIC_SNAPSHOTS = 8;
     private static final int SPIN_BEFORE_YIELD = 256;
+    /**
+     * Each reading thread's buffer for the private copy of a small value, which the decoder sees only
+     * during its call (the SPI's contract): a read hit allocates nothing but what the decoder returns.
+     */
+    private static final ThreadLocal<ByteBuffer> COPY = new ThreadLocal<>();
 
     private final Arena arena;
     private final ArenaIndex index;
@@ -151,17 +157,23 @@ final class ArenaReader {
             if (arena.beforeCopy != null) {
                 arena.beforeCopy.run();
             }
-            byte[] value = new byte[valueLength];
-            map.get(valuePosition, value);
+            ByteBuffer copy = takeCopyBuffer(valueLength);
+            map.get(valuePosition, copy.array(), 0, valueLength);
             VarHandle.acquireFence(); // every byte above is read before the validation below
             if (index.publication() != stamp || ArenaIndex.identity(ArenaIndex.entryAt(table, bucket))
                     != ArenaIndex.identity(entry) || arena.isClosed()) {
+                COPY.set(copy);
                 continue; // the bytes may be another record's by now, or the lookup of an older batch
             }
             if (!located) {
+                COPY.set(copy);
                 break; // damaged from outside while live: open reports it
             }
-            return Optional.of(decoder.apply(ByteBuffer.wrap(value)));
+            try {
+                return Optional.of(decoder.apply(copy));
+            } finally {
+                COPY.set(copy);
+            }
         }
         Optional<EntryView> view = open(namespace, name);
         if (view.isEmpty()) {
@@ -192,6 +204,23 @@ final class ArenaReader {
                 return may;
             }
         }
+    }
+
+    /**
+     * Takes this thread's buffer for a private copy of a small value, out of the thread's hands until it
+     * is put back, so that a decoder that reads again gets a buffer of its own. Only JDK types are
+     * kept per thread, so a long-lived thread holds nothing of this bundle's class loader.
+     */
+    private static ByteBuffer takeCopyBuffer(int length) {
+        ByteBuffer copy = COPY.get();
+        if (copy == null || copy.capacity() < length) {
+            copy = ByteBuffer.allocate(Math.max(length, copy == null ? 256 : Math.min(2 * copy.capacity(),
+                    OPTIMISTIC_READ_BYTES)));
+        } else {
+            COPY.set(null);
+        }
+        copy.order(ByteOrder.BIG_ENDIAN).clear().limit(length);
+        return copy;
     }
 
     static int backOff(int spins) {
