@@ -56,7 +56,12 @@ final class ArenaIndex {
     private static final int MAX_LOAD_PERCENT = 60;
     /** A rebuilt table is at most this full. */
     private static final int REBUILT_LOAD_PERCENT = 45;
-    private static final int MIN_BUCKETS = 64;
+    /**
+     * Tables hold two buckets less than a power of two, so that the array with its 16-byte header is
+     * exactly a power of two bytes: a large one then fills whole G1 regions instead of spilling one
+     * header's worth into a region of its own.
+     */
+    private static final int MIN_BUCKETS = 64 - 2;
 
     private static final VarHandle PUBLICATION;
     private static final VarHandle MOVES;
@@ -144,8 +149,13 @@ final class ArenaIndex {
         return entry >>> TAG_SHIFT == hash >>> TAG_SHIFT;
     }
 
+    /** The home bucket: the hash's low 32 bits scaled to the table (the tag is the top 20). */
     private static int bucket(long hash, int buckets) {
-        return (int) hash & (buckets - 1);
+        return (int) (((hash & 0xFFFF_FFFFL) * buckets) >>> 32);
+    }
+
+    private static int next(int bucket, int buckets) {
+        return bucket + 1 == buckets ? 0 : bucket + 1;
     }
 
     long[] table() {
@@ -171,9 +181,8 @@ final class ArenaIndex {
      * {@link #ABSENT_AFTER_COMPARE}. Lock-free; the caller validates what it found.
      */
     static int find(long[] table, ByteBuffer map, Namespace namespace, String name, long hash) {
-        int mask = table.length - 1;
         int result = ABSENT;
-        for (int b = bucket(hash, table.length), probes = 0; probes < table.length; b = b + 1 & mask, probes++) {
+        for (int b = bucket(hash, table.length), probes = 0; probes < table.length; b = next(b, table.length), probes++) {
             long e = entryAt(table, b);
             if (e == EMPTY) {
                 return result;
@@ -191,8 +200,7 @@ final class ArenaIndex {
 
     /** Whether the table may hold the name: a tag match, without touching the arena. */
     static boolean mayHold(long[] table, long hash) {
-        int mask = table.length - 1;
-        for (int b = bucket(hash, table.length), probes = 0; probes < table.length; b = b + 1 & mask, probes++) {
+        for (int b = bucket(hash, table.length), probes = 0; probes < table.length; b = next(b, table.length), probes++) {
             long e = entryAt(table, b);
             if (e == EMPTY) {
                 return false;
@@ -222,10 +230,9 @@ final class ArenaIndex {
             rebuild(map, live + 1);
         }
         long[] t = table;
-        int mask = t.length - 1;
         int b = bucket(hash, t.length);
         while (isLive(t[b])) {
-            b = b + 1 & mask;
+            b = next(b, t.length);
         }
         if (t[b] == DELETED) {
             deleted--;
@@ -257,10 +264,9 @@ final class ArenaIndex {
     private void rebuild(ByteBuffer map, int wanted) {
         int buckets = MIN_BUCKETS;
         while ((long) wanted * 100 > (long) buckets * REBUILT_LOAD_PERCENT) {
-            buckets <<= 1;
+            buckets = (buckets + 2) * 2 - 2;
         }
         long[] fresh = new long[buckets];
-        int mask = buckets - 1;
         for (long e : table) {
             if (isLive(e)) {
                 int at = position(e);
@@ -268,7 +274,7 @@ final class ArenaIndex {
                         ArenaFormat.nameHashCode(map, at, map.get(at + R_NAME_LENGTH) & 0xFF));
                 int b = bucket(hash, buckets);
                 while (fresh[b] != EMPTY) {
-                    b = b + 1 & mask;
+                    b = next(b, buckets);
                 }
                 fresh[b] = e;
             }
