@@ -3,6 +3,7 @@ package datastore.ephemeral;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
+import datastore.Names;
 import datastore.Namespace;
 import datastore.spi.EntryView;
 
@@ -69,7 +70,7 @@ final class ArenaEntryView implements EntryView {
     @Override
     public ByteBuffer data() {
         if (closed != 0) {
-            throw new IllegalStateException("the view of " + namespace.id() + " entry \"" + name
+            throw new IllegalStateException("the view of " + namespace.id() + " entry \"" + Names.display(name)
                     + "\" is closed; its bytes may have been reused");
         }
         return mapping.slice(valuePosition, valueLength);
