@@ -83,6 +83,9 @@ final class ArenaReader {
                 continue;
             }
             long entry = ArenaIndex.entryAt(table, bucket);
+            if (!ArenaIndex.isLive(entry)) {
+                continue; // removed since the lookup: a batch is being published
+            }
             int at = ArenaIndex.position(entry);
             Pin pin = Pin.tryPin(index.pins, at);
             if (pin == null) {
@@ -144,6 +147,9 @@ final class ArenaReader {
                 continue;
             }
             long entry = ArenaIndex.entryAt(table, bucket);
+            if (!ArenaIndex.isLive(entry)) {
+                continue; // removed since the lookup: a batch is being published
+            }
             if (ArenaIndex.integrity(entry) != ArenaIndex.INTACT) {
                 break; // not verified yet: the pinned path verifies it once
             }
