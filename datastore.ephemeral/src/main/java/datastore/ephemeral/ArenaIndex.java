@@ -173,11 +173,20 @@ final class ArenaIndex {
 
     /** A lookup that found nothing, having compared no name against bytes that may have moved. */
     static final int ABSENT = -1;
-    /** A lookup that found nothing after a tag matched another name: valid only if no compaction ran. */
+    /**
+     * A lookup that found nothing after a tag matched another name, at or below this value: valid only
+     * if no compaction ran. {@link #mismatched} gives the bucket of the first such entry, whose record
+     * may be this very name's with its name bytes damaged.
+     */
     static final int ABSENT_AFTER_COMPARE = -2;
 
+    /** The bucket of the first entry whose tag matched but whose name did not, in a lookup's result. */
+    static int mismatched(int found) {
+        return ABSENT_AFTER_COMPARE - found;
+    }
+
     /**
-     * The bucket of {@code name}'s entry in {@code table}, or {@link #ABSENT} or
+     * The bucket of {@code name}'s entry in {@code table}, or {@link #ABSENT}, or a value at or below
      * {@link #ABSENT_AFTER_COMPARE}. Lock-free; the caller validates what it found.
      */
     static int find(long[] table, ByteBuffer map, Namespace namespace, String name, long hash) {
@@ -193,7 +202,9 @@ final class ArenaIndex {
             if (ArenaFormat.holdsName(map, position(e), namespace, name)) {
                 return b;
             }
-            result = ABSENT_AFTER_COMPARE;
+            if (result == ABSENT) {
+                result = ABSENT_AFTER_COMPARE - b;
+            }
         }
         return result;
     }

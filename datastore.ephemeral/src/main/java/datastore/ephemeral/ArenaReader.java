@@ -77,7 +77,7 @@ final class ArenaReader {
             long[] table = index.table();
             int bucket = ArenaIndex.find(table, current.rw(), namespace, name, hash);
             if (bucket < 0) {
-                if (absent(bucket, stamp, moves)) {
+                if (absent(bucket, stamp, moves) && mismatchSound(namespace, name, table, bucket, stamp, current)) {
                     return Optional.empty();
                 }
                 continue;
@@ -124,6 +124,46 @@ final class ArenaReader {
                 && (found == ArenaIndex.ABSENT || (moves & 1) == 0 && index.moves() == moves);
     }
 
+    /**
+     * Checks the record whose tag matched the name but whose name bytes did not (a validated lookup
+     * that found nothing): if it fails its checksum, its name bytes cannot be trusted and it may be
+     * this very entry, so the read reports it rather than answer "absent" and let a lower partition
+     * answer instead. A healthy record is another name's (a tag collision).
+     *
+     * @return whether the answer "absent" stands; false to look up again (the record moved)
+     * @throws CorruptedEntryException if the record fails its checksum
+     */
+    private boolean mismatchSound(Namespace namespace, String name, long[] table, int found, long stamp,
+            ArenaSpace.Mapping current) {
+        if (found > ArenaIndex.ABSENT_AFTER_COMPARE) {
+            return true;
+        }
+        int bucket = ArenaIndex.mismatched(found);
+        long entry = ArenaIndex.entryAt(table, bucket);
+        if (!ArenaIndex.isLive(entry) || ArenaIndex.integrity(entry) == ArenaIndex.INTACT) {
+            return true; // a verified record: damage to its name after its first read waits for the next scan
+        }
+        int at = ArenaIndex.position(entry);
+        Pin pin = Pin.tryPin(index.pins, at);
+        if (pin == null) {
+            return false;
+        }
+        try {
+            if (index.publication() != stamp || ArenaIndex.identity(ArenaIndex.entryAt(table, bucket))
+                    != ArenaIndex.identity(entry)) {
+                return false;
+            }
+            String damage = damage(current.rw(), table, bucket, entry);
+            if (damage != null) {
+                throw new CorruptedEntryException(arena.name(), namespace, name, damage
+                        + " (its name bytes do not match, and the index holds it under this name's hash)");
+            }
+            return true;
+        } finally {
+            pin.unpin(arena, index.pins, at);
+        }
+    }
+
     /** See {@link Arena#read}. */
     <T> Optional<T> read(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
         Objects.requireNonNull(namespace, "namespace");
@@ -137,11 +177,12 @@ final class ArenaReader {
                 continue; // a batch is being published: wait for all of it
             }
             long moves = index.moves();
-            ByteBuffer map = space.mapping().rw();
+            ArenaSpace.Mapping current = space.mapping();
+            ByteBuffer map = current.rw();
             long[] table = index.table();
             int bucket = ArenaIndex.find(table, map, namespace, name, hash);
             if (bucket < 0) {
-                if (absent(bucket, stamp, moves)) {
+                if (absent(bucket, stamp, moves) && mismatchSound(namespace, name, table, bucket, stamp, current)) {
                     return Optional.empty();
                 }
                 continue;

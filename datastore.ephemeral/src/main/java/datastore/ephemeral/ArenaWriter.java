@@ -127,9 +127,8 @@ final class ArenaWriter {
             Key key = new Key(change.namespace(), change.name());
             Long before = pending.get(key);
             if (before == null) {
-                int bucket = index.find(current, change.namespace(), change.name());
-                before = bucket < 0 ? -1L : change.nameBytes().length
-                        + valueLength(current, ArenaIndex.position(index.entry(bucket)), change.namespace());
+                int bucket = findForWrite(current, change.namespace(), change.name());
+                before = bucket < 0 ? -1L : payload(current, ArenaIndex.position(index.entry(bucket)), change.namespace());
             }
             if (change.isRemoval()) {
                 if (before < 0) {
@@ -200,8 +199,9 @@ final class ArenaWriter {
                 Prepared change = effective.get(i);
                 Namespace namespace = change.namespace();
                 int nameLength = change.nameBytes().length;
-                int bucket = index.find(map, namespace, change.name());
+                int bucket = findForWrite(map, namespace, change.name());
                 int old = bucket < 0 ? -1 : ArenaIndex.position(index.entry(bucket));
+                int oldNameLength = old < 0 ? 0 : map.get(old + R_NAME_LENGTH) & 0xFF;
                 int oldValueLength = old < 0 ? 0 : valueLength(map, old, namespace);
                 if (change.isRemoval()) {
                     if (bucket >= 0) {
@@ -220,8 +220,8 @@ final class ArenaWriter {
                     space.liveSpan += change.span();
                 }
                 if (old >= 0) {
-                    index.used -= nameLength + oldValueLength;
-                    int oldSpan = ArenaFormat.recordSpan(nameLength, oldValueLength);
+                    index.used -= oldNameLength + oldValueLength;
+                    int oldSpan = ArenaFormat.recordSpan(oldNameLength, oldValueLength);
                     space.liveSpan -= oldSpan;
                     discard(map, old, oldSpan);
                 }
@@ -229,6 +229,34 @@ final class ArenaWriter {
         } finally {
             index.endPublication(stamp);
         }
+    }
+
+    /**
+     * The bucket of a name's entry, under the lock. A record whose tag matches but whose name bytes do
+     * not, and which fails its checksum, is taken for this name's with its name damaged (readers report
+     * it as such): the write replaces or removes it, rather than leave it indexed beside the new one.
+     */
+    private int findForWrite(ByteBuffer map, Namespace namespace, String name) {
+        int found = index.find(map, namespace, name);
+        if (found > ArenaIndex.ABSENT_AFTER_COMPARE) {
+            return found;
+        }
+        int bucket = ArenaIndex.mismatched(found);
+        long entry = index.entry(bucket);
+        int integrity = ArenaIndex.integrity(entry);
+        if (integrity == ArenaIndex.INTACT) {
+            return ArenaIndex.ABSENT;
+        }
+        int at = ArenaIndex.position(entry);
+        int span = map.getInt(at + R_SPAN);
+        boolean intact = integrity == ArenaIndex.UNVERIFIED && ArenaFormat.saneSpan(at, span, RECORD_HEADER, space.top)
+                && ArenaFormat.validRecord(map, at, span);
+        return intact ? ArenaIndex.ABSENT : bucket;
+    }
+
+    /** The payload of a live record: its name and value lengths as its header gives them. */
+    private static long payload(ByteBuffer map, int at, Namespace namespace) {
+        return (map.get(at + R_NAME_LENGTH) & 0xFF) + valueLength(map, at, namespace);
     }
 
     /**

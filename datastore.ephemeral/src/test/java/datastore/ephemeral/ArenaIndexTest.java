@@ -166,6 +166,46 @@ public class ArenaIndexTest {
     }
 
     @Test
+    public void aNameDamagedBeforeItsFirstReadIsReportedNotAnsweredAbsent() throws Exception {
+        Path file = folder.getRoot().toPath().resolve("damaged-name.arena");
+        try (Arena arena = new Arena(file, CAPACITY, "launch")) {
+            put(arena, Namespace.KV, "before", bytes("1"));
+            put(arena, Namespace.KV, "victim-name", bytes("2"));
+            put(arena, Namespace.KV, "after", bytes("3"));
+            // Another process scribbles on the victim's name in the shared file before any read of it.
+            byte[] all = java.nio.file.Files.readAllBytes(file);
+            byte[] victim = bytes("victim-name");
+            int at = -1;
+            for (int i = 0; at < 0 && i <= all.length - victim.length; i++) {
+                if (java.util.Arrays.equals(all, i, i + victim.length, victim, 0, victim.length)) {
+                    at = i;
+                }
+            }
+            assertTrue(at > 0);
+            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                channel.write(ByteBuffer.wrap(bytes("W")), at);
+            }
+            // The index still holds the record under the name's hash: the lookup finds other bytes there,
+            // checks the record, and reports it instead of answering absent (a lower partition would answer).
+            assertTrue(arena.mayContain(Namespace.KV, "victim-name"));
+            datastore.CorruptedEntryException damaged = org.junit.Assert.assertThrows(
+                    datastore.CorruptedEntryException.class, () -> arena.open(Namespace.KV, "victim-name"));
+            assertEquals("victim-name", damaged.name().orElseThrow());
+            org.junit.Assert.assertThrows(datastore.CorruptedEntryException.class,
+                    () -> arena.read(Namespace.KV, "victim-name", ArenaFixture::copy));
+            assertArrayEquals(bytes("1"), get(arena, Namespace.KV, "before"));
+            assertArrayEquals(bytes("3"), get(arena, Namespace.KV, "after"));
+            // Writing the name again replaces the damaged record, which leaves the index.
+            put(arena, Namespace.KV, "victim-name", bytes("4"));
+            assertArrayEquals(bytes("4"), get(arena, Namespace.KV, "victim-name"));
+            assertEquals(List.of("after", "before", "victim-name"), arena.names(Namespace.KV));
+            assertEquals(3, (int) arena.usage().entries().get(Namespace.KV));
+            assertEquals(("before1after3victim-name4").length(), arena.usage().used());
+        }
+    }
+
+    @Test
     public void aSmallReadHitAllocatesOnlyWhatTheDecoderReturns() throws Exception {
         try (Arena arena = new Arena(folder.getRoot().toPath().resolve("hit.arena"), CAPACITY, "launch")) {
             putAll(arena, 0, 1000, "v");
