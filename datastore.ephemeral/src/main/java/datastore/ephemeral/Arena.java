@@ -31,7 +31,7 @@ import datastore.spi.PartitionUsage;
  * the work is split along those lines: {@link ArenaFile} (opening), {@link ArenaIndex} (mount and
  * index), {@link ArenaReader} (reads and pins), {@link ArenaWriter} (writes), {@link ArenaSpace}
  * (geometry and growth) and {@link ArenaCompaction}. Writes, compaction, {@link #clear()} and
- * {@link #close()} serialise on one lock; reads take none.
+ * {@link #close()} serialise on one lock; reads never take it.
  */
 final class Arena implements AutoCloseable {
 
