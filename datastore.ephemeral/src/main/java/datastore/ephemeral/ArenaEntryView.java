@@ -3,28 +3,40 @@ package datastore.ephemeral;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
+import datastore.Names;
 import datastore.Namespace;
 import datastore.spi.EntryView;
 
 /**
- * An open entry of the ephemeral arena: a read-only slice of the mapped file, pinned through its
- * {@link Slot} so the arena neither moves nor reuses those bytes until {@link #close()}.
+ * An open entry of the ephemeral arena: a read-only slice of the mapped file, pinned through a
+ * {@link Pin} so the arena neither moves nor reuses those bytes until {@link #close()}.
  */
 final class ArenaEntryView implements EntryView {
     private static final AtomicIntegerFieldUpdater<ArenaEntryView> CLOSED =
             AtomicIntegerFieldUpdater.newUpdater(ArenaEntryView.class, "closed");
 
     private final Arena arena;
-    private final Slot slot;
+    private final Pin pin;
+    private final int position;
+    private final int format;
+    private final long revision;
+    private final int valuePosition;
+    private final int valueLength;
     private final Namespace namespace;
     private final String name;
     /** The read-only mapping that covers the record; each {@link #data()} slices it (one buffer per call). */
     private final ByteBuffer mapping;
     private volatile int closed;
 
-    ArenaEntryView(Arena arena, Slot slot, Namespace namespace, String name, ByteBuffer mapping) {
+    ArenaEntryView(Arena arena, Pin pin, int position, Namespace namespace, String name, ByteBuffer mapping,
+            int format, long revision, int valuePosition, int valueLength) {
         this.arena = arena;
-        this.slot = slot;
+        this.pin = pin;
+        this.position = position;
+        this.format = format;
+        this.revision = revision;
+        this.valuePosition = valuePosition;
+        this.valueLength = valueLength;
         this.namespace = namespace;
         this.name = name;
         this.mapping = mapping;
@@ -42,12 +54,12 @@ final class ArenaEntryView implements EntryView {
 
     @Override
     public int format() {
-        return slot.format;
+        return format;
     }
 
     @Override
     public long revision() {
-        return slot.revision;
+        return revision;
     }
 
     /**
@@ -58,16 +70,16 @@ final class ArenaEntryView implements EntryView {
     @Override
     public ByteBuffer data() {
         if (closed != 0) {
-            throw new IllegalStateException("the view of " + namespace.id() + " entry \"" + name
+            throw new IllegalStateException("the view of " + namespace.id() + " entry \"" + Names.display(name)
                     + "\" is closed; its bytes may have been reused");
         }
-        return mapping.slice(slot.valuePosition(), slot.valueLength);
+        return mapping.slice(valuePosition, valueLength);
     }
 
     @Override
     public void close() {
         if (CLOSED.compareAndSet(this, 0, 1)) {
-            slot.unpin(arena);
+            arena.unpin(pin, position);
         }
     }
 }

@@ -53,14 +53,14 @@ final class ArenaLocation {
             return explicit(configured.trim());
         }
         return automatic(List.of(SHARED_MEMORY, Paths.get(System.getProperty("java.io.tmpdir"))),
-                folderName(storage), Arena.typicalSize(capacity), memo);
+                folderName(storage), ArenaFormat.typicalSize(capacity), memo);
     }
 
     /** The name of the automatic arena's folder: this user's and this framework storage's. */
     static String folderName(String storage) {
         String identity = System.getProperty("user.name", "") + "\n"
                 + Paths.get(storage == null ? "" : storage).toAbsolutePath().normalize();
-        return "datastore-ephemeral-" + HexFormat.of().formatHex(Arena.sha256(identity), 0, 8);
+        return "datastore-ephemeral-" + HexFormat.of().formatHex(ArenaFormat.sha256(identity), 0, 8);
     }
     static Path explicit(String configured) {
         Path file;

@@ -312,6 +312,12 @@ public class EphemeralPartition implements PartitionStore {
         return arena.read(namespace, name, decoder);
     }
 
+    /** {@inheritDoc} A probe of the arena's compact index (see {@link Arena#mayContain}). */
+    @Override
+    public boolean mayContain(Namespace namespace, String name) {
+        return arena.mayContain(namespace, name);
+    }
+
     @Override
     public List<String> names(Namespace namespace) {
         return arena.names(namespace);

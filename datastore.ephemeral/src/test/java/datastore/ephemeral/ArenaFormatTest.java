@@ -49,7 +49,7 @@ public class ArenaFormatTest {
     @Test
     public void theFormat1FixtureOpensWithEveryEntry() throws IOException {
         copyFixture("arena-format-1.arena");
-        assertEquals("the fixture is format 1", 1, headerInt(Arena.H_VERSION));
+        assertEquals("the fixture is format 1", 1, headerInt(ArenaFormat.H_VERSION));
         try (Arena arena = new Arena(file, GoldenArena.CAPACITY, GoldenArena.LAUNCH)) {
             long payload = 0;
             for (Map.Entry<Namespace, Map<String, byte[]>> namespace : GoldenArena.entries().entrySet()) {
@@ -74,7 +74,7 @@ public class ArenaFormatTest {
         try (Arena arena = new Arena(file, 1 << 20, "launch")) {
             put(arena, Namespace.KV, "kept", bytes("by the newer bundle"));
         }
-        writeHeaderInt(Arena.H_VERSION, Arena.FORMAT_VERSION + 1);
+        writeHeaderInt(ArenaFormat.H_VERSION, ArenaFormat.FORMAT_VERSION + 1);
         byte[] before = Files.readAllBytes(file);
         ArenaRefusedException refused = assertThrows(ArenaRefusedException.class, () -> new Arena(file, 1 << 20, "launch"));
         assertMessage(refused.getMessage(), file.toString(), "arena format 2, newer than the format 1 this build reads",
@@ -88,11 +88,11 @@ public class ArenaFormatTest {
         try (Arena arena = new Arena(file, 1 << 20, "earlier launch")) {
             put(arena, Namespace.KV, "k", bytes("v"));
         }
-        writeHeaderInt(Arena.H_VERSION, Arena.FORMAT_VERSION + 5);
+        writeHeaderInt(ArenaFormat.H_VERSION, ArenaFormat.FORMAT_VERSION + 5);
         try (Arena arena = new Arena(file, 1 << 20, "this launch")) {
             assertEquals("a dock restart empties the partition by contract", 0, arena.usage().used());
         }
-        assertEquals(Arena.FORMAT_VERSION, headerInt(Arena.H_VERSION));
+        assertEquals(ArenaFormat.FORMAT_VERSION, headerInt(ArenaFormat.H_VERSION));
     }
 
     @Test
@@ -117,7 +117,7 @@ public class ArenaFormatTest {
         try (Arena arena = new Arena(file, 1 << 20, "launch")) {
             put(arena, Namespace.KV, "k", bytes("v"));
         }
-        writeHeaderLong(Arena.H_COMMITTED_REVISION, -5);
+        writeHeaderLong(ArenaFormat.H_COMMITTED_REVISION, -5);
         byte[] before = Files.readAllBytes(file);
         assertMessage(assertThrows(ArenaRefusedException.class, () -> new Arena(file, 1 << 20, "launch")).getMessage(),
                 "has a damaged header", "committed -5");
@@ -152,7 +152,7 @@ public class ArenaFormatTest {
             put(arena, Namespace.KV, "k", bytes("v"));
             assertArrayEquals(bytes("v"), get(arena, Namespace.KV, "k"));
         }
-        assertTrue(Files.size(file) >= Arena.HEADER_SIZE);
+        assertTrue(Files.size(file) >= ArenaFormat.HEADER_SIZE);
     }
 
     private void copyFixture(String name) throws IOException {

@@ -55,21 +55,21 @@ public class ArenaRecoveryTest {
     @Test
     public void recordWithDamagedValueIsSkippedAndTheOthersKept() throws IOException {
         int record = recordPosition(VICTIM);
-        modify(record + Arena.RECORD_HEADER + VICTIM.length() + 100, (byte) 0x55);
+        modify(record + ArenaFormat.RECORD_HEADER + VICTIM.length() + 100, (byte) 0x55);
         assertVictimGoneOthersKept();
     }
 
     @Test
     public void recordWithDamagedSpanIsSkippedByResynchronising() throws IOException {
         int record = recordPosition(VICTIM);
-        writeInt(record + Arena.R_SPAN, 0x7FFF0001);
+        writeInt(record + ArenaFormat.R_SPAN, 0x7FFF0001);
         assertVictimGoneOthersKept();
     }
 
     @Test
     public void recordWithDamagedMagicIsSkipped() throws IOException {
         int record = recordPosition(VICTIM);
-        writeInt(record + Arena.R_MAGIC, 0);
+        writeInt(record + ArenaFormat.R_MAGIC, 0);
         assertVictimGoneOthersKept();
     }
 
@@ -80,7 +80,7 @@ public class ArenaRecoveryTest {
         arena.close();
         int record = recordPosition("cut");
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            channel.truncate(record + Arena.RECORD_HEADER + 3 + 500);
+            channel.truncate(record + ArenaFormat.RECORD_HEADER + 3 + 500);
         }
         arena = new Arena(file, CAPACITY, "launch");
         try {
@@ -180,8 +180,8 @@ public class ArenaRecoveryTest {
         try {
             put(arena, Namespace.IMAGE, "written-here", filled(3000, 5));
             // The scan verified the victim; then another process scribbles on it before any read.
-            modify(recordPosition(VICTIM) + Arena.RECORD_HEADER + VICTIM.length() + 100, (byte) 0x55);
-            modify(recordPosition("written-here") + Arena.RECORD_HEADER + 12 + 2999, (byte) 0x01);
+            modify(recordPosition(VICTIM) + ArenaFormat.RECORD_HEADER + VICTIM.length() + 100, (byte) 0x55);
+            modify(recordPosition("written-here") + ArenaFormat.RECORD_HEADER + 12 + 2999, (byte) 0x01);
             for (String name : List.of(VICTIM, "written-here")) {
                 CorruptedEntryException damaged = assertThrows(CorruptedEntryException.class,
                         () -> arena.open(Namespace.IMAGE, name));
@@ -206,9 +206,9 @@ public class ArenaRecoveryTest {
         try {
             assertArrayEquals(filled(5000, 1), get(arena, Namespace.IMAGE, VICTIM));
             int record = recordPosition(VICTIM);
-            writeLong(record + Arena.R_REVISION, headerLong(record + Arena.R_REVISION) + 1000);
+            writeLong(record + ArenaFormat.R_REVISION, headerLong(record + ArenaFormat.R_REVISION) + 1000);
             assertThrows(CorruptedEntryException.class, () -> arena.open(Namespace.IMAGE, VICTIM));
-            writeInt(record + Arena.R_MAGIC, 0);
+            writeInt(record + ArenaFormat.R_MAGIC, 0);
             assertThrows(CorruptedEntryException.class, () -> arena.open(Namespace.IMAGE, VICTIM));
             assertArrayEquals(bytes("first"), get(arena, Namespace.KV, "before"));
         } finally {
@@ -224,7 +224,7 @@ public class ArenaRecoveryTest {
             assertArrayEquals(bytes("first"), arena.read(Namespace.KV, "before", ArenaFixture::copy).orElseThrow());
             assertArrayEquals(bytes("first"), arena.read(Namespace.KV, "before", ArenaFixture::copy).orElseThrow());
             int record = recordPosition("before");
-            writeLong(record + Arena.R_REVISION, headerLong(record + Arena.R_REVISION) + 1000);
+            writeLong(record + ArenaFormat.R_REVISION, headerLong(record + ArenaFormat.R_REVISION) + 1000);
             assertThrows(CorruptedEntryException.class, () -> arena.read(Namespace.KV, "before", ArenaFixture::copy));
             assertArrayEquals(bytes("third"), arena.read(Namespace.KV, "after", ArenaFixture::copy).orElseThrow());
         } finally {
@@ -246,14 +246,14 @@ public class ArenaRecoveryTest {
             put(arena, Namespace.IMAGE, "dead-long", filled(2000, 22)); // its first record is dead now
             // Another process scribbles on the headers compaction walks: a dead record's span to zero
             // (a walk that trusts it never moves on) and a live record's span past the top.
-            int dead = offsetOf(filled(2000, 10)) - Arena.RECORD_HEADER - "dead-zero".length();
-            writeInt(dead + Arena.R_SPAN, 0);
-            writeInt(recordPosition("live-huge") + Arena.R_SPAN, 0x40000000);
+            int dead = offsetOf(filled(2000, 10)) - ArenaFormat.RECORD_HEADER - "dead-zero".length();
+            writeInt(dead + ArenaFormat.R_SPAN, 0);
+            writeInt(recordPosition("live-huge") + ArenaFormat.R_SPAN, 0x40000000);
             // And a live record's dead flag (a walk that trusts it reclaims bytes a slot still points at).
-            writeInt(recordPosition("flagged-dead") + Arena.R_FLAGS, Arena.FLAG_DEAD);
+            writeInt(recordPosition("flagged-dead") + ArenaFormat.R_FLAGS, ArenaFormat.FLAG_DEAD);
             // And a dead record's span to a sane length that swallows the live record after it.
-            int deadLong = offsetOf(filled(2000, 20)) - Arena.RECORD_HEADER - "dead-long".length();
-            writeInt(deadLong + Arena.R_SPAN, Arena.recordSpan(9, 2000) + Arena.recordSpan(12, 2500));
+            int deadLong = offsetOf(filled(2000, 20)) - ArenaFormat.RECORD_HEADER - "dead-long".length();
+            writeInt(deadLong + ArenaFormat.R_SPAN, ArenaFormat.recordSpan(9, 2000) + ArenaFormat.recordSpan(12, 2500));
             for (int i = 0; i < 40; i++) {
                 put(arena, Namespace.IMAGE, "churn", filled(100_000, i)); // compacts again and again
             }
@@ -286,8 +286,8 @@ public class ArenaRecoveryTest {
 
     @Test
     public void recordsBeyondTheCommittedRevisionAreIgnored() throws IOException {
-        long committed = headerLong(Arena.H_COMMITTED_REVISION);
-        writeLong(Arena.H_COMMITTED_REVISION, committed - 1); // "after" was the last committed write
+        long committed = headerLong(ArenaFormat.H_COMMITTED_REVISION);
+        writeLong(ArenaFormat.H_COMMITTED_REVISION, committed - 1); // "after" was the last committed write
         Arena arena = new Arena(file, CAPACITY, "launch");
         try {
             assertNull(get(arena, Namespace.KV, "after"));
@@ -300,7 +300,7 @@ public class ArenaRecoveryTest {
 
     @Test
     public void aDamagedMagicIsRefusedNotReformatted() throws IOException {
-        writeLong(Arena.H_MAGIC, 0);
+        writeLong(ArenaFormat.H_MAGIC, 0);
         byte[] before = Files.readAllBytes(file);
         assertThrows(ArenaRefusedException.class, () -> new Arena(file, CAPACITY, "launch"));
         assertArrayEquals("the entries are still there for whoever can repair the header", before,
@@ -334,14 +334,14 @@ public class ArenaRecoveryTest {
 
     /** The offset of the only record of {@code name} in the file. */
     private int recordPosition(String name) throws IOException {
-        return offsetOf(bytes(name)) - Arena.RECORD_HEADER;
+        return offsetOf(bytes(name)) - ArenaFormat.RECORD_HEADER;
     }
 
     /** The offset of the only occurrence of {@code needle} in the file. */
     private int offsetOf(byte[] needle) throws IOException {
         byte[] content = Files.readAllBytes(file);
         int found = -1;
-        for (int i = Arena.HEADER_SIZE; i + needle.length <= content.length; i++) {
+        for (int i = ArenaFormat.HEADER_SIZE; i + needle.length <= content.length; i++) {
             int j = 0;
             while (j < needle.length && content[i + j] == needle[j]) {
                 j++;

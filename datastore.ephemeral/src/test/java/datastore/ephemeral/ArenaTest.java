@@ -337,7 +337,7 @@ public class ArenaTest {
         for (int i = 0; i < 7; i++) {
             assertArrayEquals(filled(120_000, lastSeed[i]), get(arena, Namespace.IMAGE, "refill-" + i));
         }
-        assertTrue(arena.top() <= topWhilePinned + Arena.recordSpan(8, 120_000) * 8);
+        assertTrue(arena.top() <= topWhilePinned + ArenaFormat.recordSpan(8, 120_000) * 8);
     }
 
     @Test
@@ -443,7 +443,7 @@ public class ArenaTest {
     @Test
     public void viewOfTheRecordEndingTheMappingSurvivesCompactionAndGrowthPastIt() {
         // The first write grows the header-only file to 128 KiB: make its record end exactly there.
-        int valueLength = 128 * 1024 - Arena.HEADER_SIZE - Arena.RECORD_HEADER - "end".length();
+        int valueLength = 128 * 1024 - ArenaFormat.HEADER_SIZE - ArenaFormat.RECORD_HEADER - "end".length();
         put(arena, Namespace.IMAGE, "end", filled(valueLength, 1));
         assertEquals(arena.mappedBytes(), arena.top());
         EntryView view = arena.open(Namespace.IMAGE, "end").orElseThrow();

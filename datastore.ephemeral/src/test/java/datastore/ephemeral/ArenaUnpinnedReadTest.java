@@ -54,7 +54,7 @@ public class ArenaUnpinnedReadTest {
         Arena arena = new Arena(folder.getRoot().toPath().resolve("read.arena"), 1024 * 1024, "launch");
         try {
             put(arena, Namespace.KV, "small", bytes("value"));
-            byte[] large = ArenaFixture.filled(Arena.OPTIMISTIC_READ_BYTES + 1, 7);
+            byte[] large = ArenaFixture.filled(ArenaReader.OPTIMISTIC_READ_BYTES + 1, 7);
             put(arena, Namespace.IMAGE, "large", large);
             for (int i = 0; i < 3; i++) { // the first read verifies through a pin, the later ones do not pin
                 assertArrayEquals(bytes("value"), arena.read(Namespace.KV, "small", ArenaFixture::copy).orElseThrow());

@@ -57,7 +57,10 @@ public class EphemeralPartitionTest {
                 EphemeralPartition.openArena(config(1 << 20, path), "/dock/storage", "uuid-1", null));
         assertEquals(Partitions.EPHEMERAL, partition.name());
         assertFalse(partition.readOnly());
+        assertFalse("an absent name is ruled out, so the store skips the partition",
+                partition.mayContain(Namespace.KV, "k"));
         partition.apply(List.of(Change.put(Namespace.KV, "k", 0, ByteBuffer.wrap(bytes("v")))));
+        assertTrue(partition.mayContain(Namespace.KV, "k"));
         assertEquals(List.of("k"), partition.names(Namespace.KV));
         assertEquals(2, partition.usage().used());
         assertEquals(1 << 20, partition.usage().capacity());
@@ -69,7 +72,9 @@ public class EphemeralPartitionTest {
         try (EntryView view = updated.open(Namespace.KV, "k").orElseThrow()) {
             assertArrayEquals(bytes("v"), ArenaFixture.copy(view.data()));
         }
+        assertTrue("the index rebuilt at an update answers too", updated.mayContain(Namespace.KV, "k"));
         updated.clear();
+        assertFalse(updated.mayContain(Namespace.KV, "k"));
         assertEquals(List.of(), updated.names(Namespace.KV));
         updated.deactivate();
     }

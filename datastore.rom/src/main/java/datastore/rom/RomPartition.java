@@ -363,6 +363,16 @@ public class RomPartition implements PartitionStore {
         return mounted(name).read(namespace, name, decoder);
     }
 
+    /**
+     * Probes the served images' on-flash hash tables; see {@link RomStore#mayContain}. A refused ROM
+     * answers {@code true}, so that a read reports why it is unavailable.
+     */
+    @Override
+    public boolean mayContain(Namespace namespace, String name) {
+        RomStore mounted = store;
+        return mounted == null || mounted.mayContain(namespace, name);
+    }
+
     @Override
     public List<String> names(Namespace namespace) {
         return mounted(null).names(namespace);

@@ -466,6 +466,40 @@ public final class RomStore {
         }
     }
 
+    /**
+     * Whether {@link #open} might find the entry or report it damaged: a probe of the served images'
+     * on-flash hash tables (the UPD section's, then the application image's), with no heap structure
+     * of its own and no allocation for an ASCII name. It answers {@code false} only when both searches
+     * came out absent, on the images served at one instant during the call; a damaged table or record
+     * answers {@code true}, so that the read reports the damage.
+     */
+    public boolean mayContain(Namespace namespace, String name) {
+        Mounted m = mounted;
+        int code = namespace.code();
+        RomImage upd = m.upd();
+        if (upd != null && upd.lookup(code, name) != RomImage.ABSENT) {
+            return true; // present, or damaged: the read decides (and may consult the second copy)
+        }
+        while (true) {
+            RomImage app = m.app();
+            if (app == null) {
+                return false;
+            }
+            AtomicInteger pin = pins[m.slot()];
+            pin.incrementAndGet();
+            try {
+                // As in open: a replace that moved on since m was read may be erasing this slot.
+                if (mounted != m) {
+                    m = mounted;
+                    continue;
+                }
+                return app.lookup(code, name) != RomImage.ABSENT;
+            } finally {
+                pin.decrementAndGet();
+            }
+        }
+    }
+
     /** Pages of the served images hashed so far: what reading has cost in checking (mounting hashes none). */
     public int verifiedPages() {
         Mounted m = mounted;
