@@ -4,7 +4,7 @@ import java.security.KeyPair;
 import java.util.concurrent.TimeUnit;
 
 import datastore.Namespace;
-import datastore.rom.RomSigningKeys;
+import datastore.romformat.RomSigningKeys;
 import datastore.spi.PartitionStore;
 
 import org.openjdk.jmh.annotations.Benchmark;

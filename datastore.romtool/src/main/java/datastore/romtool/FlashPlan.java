@@ -19,8 +19,8 @@ import org.yaml.snakeyaml.error.YAMLException;
 import datastore.Partitions;
 import datastore.device.FlashTableImage;
 import datastore.flash.FlashGeometry;
-import datastore.rom.RomImageFormat;
-import datastore.rom.RomLayout;
+import datastore.romformat.RomImageFormat;
+import datastore.romformat.RomLayout;
 import datastore.runtime.RuntimePromise;
 
 /**

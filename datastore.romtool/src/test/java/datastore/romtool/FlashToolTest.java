@@ -179,7 +179,7 @@ public class FlashToolTest {
         }
         Path docks = csv(list.toString());
         FlashPlan plan = FlashPlan.read(layout);
-        datastore.rom.RomImageBuilder builder = new datastore.rom.RomImageBuilder(new datastore.images.ImageFormats(),
+        datastore.romformat.RomImageBuilder builder = new datastore.romformat.RomImageBuilder(new datastore.images.ImageFormats(),
                 plan.romPromise(), plan.romLayout());
         datastore.spi.RomContent app = RomDescription.read(yaml, builder, 0);
         List<DockList.Dock> rows = DockList.read(docks, builder, builder.payloadOf(app), false);
