@@ -26,6 +26,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import datastore.Namespace;
 import datastore.Partitions;
 import datastore.device.FlashTableImage;
+import datastore.flashtable.DefaultFlashLayout;
 import datastore.flash.FlashGeometry;
 import datastore.images.ImageFormats;
 import datastore.romformat.RomImage;
@@ -142,10 +143,10 @@ public final class FlashTool implements Runnable {
             FlashPlan plan;
             try {
                 plan = layout != null ? FlashPlan.read(layout) : FlashPlan.compute(
-                        chipSize == null ? FlashPlan.DEFAULT_CHIP : FlashPlan.parseSize(chipSize),
-                        FlashPlan.DEFAULT_BLOCK, FlashPlan.DEFAULT_PROGRAM,
-                        romPayload == null ? FlashPlan.DEFAULT_PROMISE : FlashPlan.parseSize(romPayload),
-                        runtimePayload == null ? FlashPlan.DEFAULT_PROMISE : FlashPlan.parseSize(runtimePayload));
+                        chipSize == null ? DefaultFlashLayout.CHIP_SIZE : FlashPlan.parseSize(chipSize),
+                        DefaultFlashLayout.ERASE_BLOCK_SIZE, DefaultFlashLayout.PROGRAM_SIZE,
+                        romPayload == null ? DefaultFlashLayout.ROM_PAYLOAD : FlashPlan.parseSize(romPayload),
+                        runtimePayload == null ? DefaultFlashLayout.RUNTIME_PAYLOAD : FlashPlan.parseSize(runtimePayload));
             } catch (IllegalArgumentException e) {
                 err.println("dock flash build: layout refused: " + e.getMessage());
                 return DockTool.EXIT_INVALID;

@@ -17,6 +17,7 @@ import java.util.concurrent.Callable;
 import datastore.Namespace;
 import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
+import datastore.flashtable.DefaultFlashLayout;
 import datastore.image.ImageType;
 import datastore.images.ImageFormats;
 import datastore.romformat.RomEntry;
@@ -51,7 +52,6 @@ import picocli.CommandLine.Spec;
         description = "Builds, inspects and verifies Dock Datastore ROM flash images.",
         subcommands = {RomTool.Build.class, RomTool.Inspect.class, RomTool.Verify.class, RomTool.Keygen.class})
 public final class RomTool implements Runnable {
-    static final long DEFAULT_REGION_SIZE = 28L * 1024 * 1024;
     static final int EXIT_INVALID = DockTool.EXIT_INVALID;
     static final int EXIT_FAILURE = DockTool.EXIT_FAILURE;
 
@@ -73,24 +73,24 @@ public final class RomTool implements Runnable {
 
     /** The ROM region's geometry, as the dock's partition table configures it. */
     static class Geometry {
-        @Option(names = "--region-size", defaultValue = "" + DEFAULT_REGION_SIZE,
+        @Option(names = "--region-size", defaultValue = "" + DefaultFlashLayout.ROM_SIZE,
                 description = "Size of the ROM flash region in bytes (default ${DEFAULT-VALUE}).")
         long regionSize;
 
-        @Option(names = "--erase-block-size", defaultValue = "65536",
+        @Option(names = "--erase-block-size", defaultValue = "" + DefaultFlashLayout.ERASE_BLOCK_SIZE,
                 description = "Erase block size in bytes (default ${DEFAULT-VALUE}).")
         int eraseBlockSize;
 
-        @Option(names = "--program-size", defaultValue = "16",
+        @Option(names = "--program-size", defaultValue = "" + DefaultFlashLayout.PROGRAM_SIZE,
                 description = "Program granularity in bytes (default ${DEFAULT-VALUE}).")
         int programSize;
 
-        @Option(names = "--device-offset", defaultValue = "0",
+        @Option(names = "--device-offset", defaultValue = "" + DefaultFlashLayout.ROM_OFFSET,
                 description = "Where the ROM region starts on the dock's flash, as its partition table says (default "
                         + "${DEFAULT-VALUE}); format 3 records it, and a dock whose table differs refuses the image.")
         long deviceOffset;
 
-        @Option(names = "--capacity", defaultValue = "13631488",
+        @Option(names = "--capacity", defaultValue = "" + DefaultFlashLayout.ROM_PAYLOAD,
                 description = "Payload capacity in bytes, application plus unique-per-dock data (default ${DEFAULT-VALUE}).")
         long capacity;
     }
