@@ -15,12 +15,12 @@ import org.junit.Test;
 import datastore.Namespace;
 import datastore.device.NorFlash;
 import datastore.flash.FlashRegion;
-import datastore.spi.RefusedPartition;
 
 /**
  * A ROM region whose partition table changed (resized, moved, swapped), that holds foreign bytes or
  * a newer format is refused with both sides named, and not one byte of the flash changes; formatting
- * is an explicit act, by {@link RefusedPartition#format()} or the {@code format_refused} flag.
+ * is an explicit act ({@link RomStore#format}). How the partition registers a refusal and formats on
+ * request or with the {@code format_refused} flag is the ROM bundle's {@code RomPartitionGeometryTest}.
  */
 public class RomGeometryTest {
     private static final int BLOCK = RomFixtures.SMALL_BLOCK;

@@ -20,13 +20,13 @@ import datastore.flash.FlashRegion;
 import datastore.spi.RomInfo.SignatureState;
 
 /**
- * The attacks of issue 11 on a dock that requires signed images, each made as someone who can write the
- * flash would make it: a rollback to an older signed image, a UPD section transplanted from another dock,
- * an image signed with a retired key. Each is refused at mount and at provisioning, the store unchanged.
+ * The attacks of issue 11 on the store of a dock that requires signed images, each made as someone who
+ * can write the flash would make it: a rollback to an older signed image, a UPD section transplanted from
+ * another dock. Each is refused at mount, the store unchanged. Provisioning and key rotation are the ROM
+ * bundle's {@code RomPartitionSigningTest}.
  */
 public class RomRollbackTest {
     private static final KeyPair KEYS = RomSigningKeys.generate();
-    private static final KeyPair ROTATED = RomSigningKeys.generate();
 
     private final NorFlash flash = RomFixtures.smallFlash();
     private final FlashRegion region = RomFixtures.romRegion(flash);
