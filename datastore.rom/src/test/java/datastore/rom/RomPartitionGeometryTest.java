@@ -37,28 +37,11 @@ public class RomPartitionGeometryTest {
     private static final int BLOCKS = RomFixtures.SMALL_BLOCKS;
     private static final long SIZE = (long) BLOCK * BLOCKS;
 
-    /** A flash of three ROM sizes with a manufactured ROM (generation 2, UPD data) at {@code offset}. */
-    private static NorFlash manufacturedAt(long offset) {
-        NorFlash flash = NorFlash.inMemory(3 * SIZE, BLOCK, 16);
-        FlashRegion region = flash.region("rom", offset, SIZE);
-        RomFixtures.flashImage(region, RomFixtures.builder(region).buildFlash(RomFixtures.content("a"),
-                RomFixtures.upd(), null, offset));
-        RomFixtures.mount(region).replace(RomFixtures.content("b"), RomFixtures.FORMATS);
-        return flash;
-    }
-
-    private static byte[] all(NorFlash flash) throws Exception {
-        FlashRegion whole = flash.region("all", 0, flash.geometry().size());
-        byte[] bytes = new byte[(int) flash.geometry().size()];
-        whole.map().get(0, bytes);
-        return bytes;
-    }
-
     @Test
     public void aRefusedPartitionRegistersItsRefusalAndFormatsOnRequest() throws Exception {
-        NorFlash flash = manufacturedAt(0);
+        NorFlash flash = RomFixtures.manufacturedAt(0);
         FlashRegion resized = flash.region("rom", 0, SIZE + BLOCK);
-        byte[] before = all(flash);
+        byte[] before = RomFixtures.bytes(flash);
         RomPartition partition = new RomPartition(resized, RomConfigs.of("capacity", RomFixtures.SMALL_CAPACITY),
                 true);
         partition.imageFormat = RomFixtures.FORMATS;
@@ -75,7 +58,7 @@ public class RomPartitionGeometryTest {
                 () -> partition.open(Namespace.KV, "dock_name"));
         assertTrue(unavailable.getMessage(), unavailable.getMessage().contains("dock_name"));
         assertNull(partition.provisioning);
-        assertArrayEquals(before, all(flash));
+        assertArrayEquals(before, RomFixtures.bytes(flash));
 
         refused.format();
         assertEquals(List.of(PartitionStore.class, RomProvisioning.class), registry.live());
@@ -90,7 +73,7 @@ public class RomPartitionGeometryTest {
 
     @Test
     public void theFormatRefusedFlagFormatsAtActivation() throws Exception {
-        NorFlash flash = manufacturedAt(0);
+        NorFlash flash = RomFixtures.manufacturedAt(0);
         FlashRegion moved = flash.region("rom", BLOCK, SIZE);
         RomPartition partition = new RomPartition(moved, RomConfigs.of("capacity", RomFixtures.SMALL_CAPACITY,
                 "format_refused", true), false);
@@ -108,7 +91,7 @@ public class RomPartitionGeometryTest {
 
     @Test
     public void aMountablePartitionRegistersAsBefore() throws Exception {
-        NorFlash flash = manufacturedAt(0);
+        NorFlash flash = RomFixtures.manufacturedAt(0);
         RomPartition partition = new RomPartition(flash.region("rom", 0, SIZE),
                 RomConfigs.of("capacity", RomFixtures.SMALL_CAPACITY), true);
         Registry registry = new Registry();

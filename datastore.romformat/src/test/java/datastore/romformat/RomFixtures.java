@@ -170,4 +170,22 @@ public final class RomFixtures {
             value = Math.max(value, generation);
         }
     }
+
+    /**
+     * A flash of three small ROM regions' size with a manufactured ROM (generation 2, UPD data) in the
+     * region at {@code offset}, for the tests that move, resize or swap it.
+     */
+    public static NorFlash manufacturedAt(long offset) {
+        long size = (long) SMALL_BLOCK * SMALL_BLOCKS;
+        NorFlash flash = NorFlash.inMemory(3 * size, SMALL_BLOCK, 16);
+        FlashRegion region = flash.region("rom", offset, size);
+        flashImage(region, builder(region).buildFlash(content("a"), upd(), null, offset));
+        mount(region).replace(content("b"), FORMATS);
+        return flash;
+    }
+
+    /** Every byte of {@code flash}. */
+    public static byte[] bytes(NorFlash flash) throws IOException {
+        return bytes(flash.region("all", 0, flash.geometry().size()).map());
+    }
 }

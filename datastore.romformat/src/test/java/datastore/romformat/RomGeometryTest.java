@@ -27,40 +27,23 @@ public class RomGeometryTest {
     private static final int BLOCKS = RomFixtures.SMALL_BLOCKS;
     private static final long SIZE = (long) BLOCK * BLOCKS;
 
-    /** A flash of three ROM sizes with a manufactured ROM (generation 2, UPD data) at {@code offset}. */
-    private static NorFlash manufacturedAt(long offset) {
-        NorFlash flash = NorFlash.inMemory(3 * SIZE, BLOCK, 16);
-        FlashRegion region = flash.region("rom", offset, SIZE);
-        RomFixtures.flashImage(region, RomFixtures.builder(region).buildFlash(RomFixtures.content("a"),
-                RomFixtures.upd(), null, offset));
-        RomFixtures.mount(region).replace(RomFixtures.content("b"), RomFixtures.FORMATS);
-        return flash;
-    }
-
-    private static byte[] all(NorFlash flash) throws Exception {
-        FlashRegion whole = flash.region("all", 0, flash.geometry().size());
-        byte[] bytes = new byte[(int) flash.geometry().size()];
-        whole.map().get(0, bytes);
-        return bytes;
-    }
-
     /** Mounting {@code region} is refused with a message holding every {@code needles}; the flash is unchanged. */
     private static String refused(NorFlash flash, FlashRegion region, String... needles) throws Exception {
-        byte[] before = all(flash);
+        byte[] before = RomFixtures.bytes(flash);
         RomRegionRefusedException e = assertThrows(RomRegionRefusedException.class,
                 () -> new RomStore(region, RomFixtures.SMALL_CAPACITY, null, Duration.ZERO));
         for (String needle : needles) {
             assertTrue(e.getMessage() + " names " + needle, e.getMessage().contains(needle));
         }
         assertEquals(e.reason(), RomStore.refusal(region).orElseThrow());
-        assertArrayEquals("the flash is byte for byte as it was", before, all(flash));
+        assertArrayEquals("the flash is byte for byte as it was", before, RomFixtures.bytes(flash));
         System.out.println("refused: " + e.getMessage());
         return e.getMessage();
     }
 
     @Test
     public void theConfiguredRegionMounts() throws Exception {
-        NorFlash flash = manufacturedAt(BLOCK * 4L);
+        NorFlash flash = RomFixtures.manufacturedAt(BLOCK * 4L);
         RomStore store = RomFixtures.mount(flash.region("rom", BLOCK * 4L, SIZE));
         assertEquals(2, store.info().generation());
         assertEquals(RomFixtures.expected(RomFixtures.content("b"), RomFixtures.upd()), RomFixtures.snapshot(store));
@@ -68,7 +51,7 @@ public class RomGeometryTest {
 
     @Test
     public void aResizedRegionIsRefused() throws Exception {
-        NorFlash flash = manufacturedAt(0);
+        NorFlash flash = RomFixtures.manufacturedAt(0);
         refused(flash, flash.region("rom", 0, SIZE + BLOCK), SIZE + " bytes", (SIZE + BLOCK) + " bytes");
         refused(flash, flash.region("rom", 0, SIZE - BLOCK), SIZE + " bytes", (SIZE - BLOCK) + " bytes");
     }
@@ -76,7 +59,7 @@ public class RomGeometryTest {
     @Test
     public void aRegionMovedByOneEraseBlockIsRefused() throws Exception {
         long at = BLOCK * 4L;
-        NorFlash flash = manufacturedAt(at);
+        NorFlash flash = RomFixtures.manufacturedAt(at);
         refused(flash, flash.region("rom", at + BLOCK, SIZE), "device offset " + at, "device offset " + (at + BLOCK));
         refused(flash, flash.region("rom", at - BLOCK, SIZE), "device offset " + at, "device offset " + (at - BLOCK));
     }
@@ -87,7 +70,7 @@ public class RomGeometryTest {
         // the other way round. The ROM now finds the runtime log's bytes (here: records of some other
         // format) at its place; a ROM region placed over the middle of the old ROM finds its images
         // without their commit records.
-        NorFlash flash = manufacturedAt(0);
+        NorFlash flash = RomFixtures.manufacturedAt(0);
         FlashRegion runtime = flash.region("runtime", SIZE, SIZE);
         byte[] log = new byte[BLOCK * 3];
         new Random(5).nextBytes(log);
@@ -111,7 +94,7 @@ public class RomGeometryTest {
 
     @Test
     public void aNewerFormatIsRefusedAndLeftAsItIs() throws Exception {
-        NorFlash flash = manufacturedAt(0);
+        NorFlash flash = RomFixtures.manufacturedAt(0);
         FlashRegion region = flash.region("rom", 0, SIZE);
         RomLayout layout = RomLayout.of(region.geometry());
         // A newer version's commit records: the same frame, format 4, checksummed as they would be.
@@ -150,7 +133,7 @@ public class RomGeometryTest {
 
     @Test
     public void formattingARefusedRegionMountsItEmpty() throws Exception {
-        NorFlash flash = manufacturedAt(0);
+        NorFlash flash = RomFixtures.manufacturedAt(0);
         FlashRegion moved = flash.region("rom", BLOCK, SIZE);
         refused(flash, moved, "device offset 0");
         RomStore.format(moved);
