@@ -3,6 +3,8 @@ package datastore.rom;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
+import datastore.flashtable.DefaultFlashLayout;
+
 /** Configuration of the ROM partition (PID {@value RomPartition#PID}). */
 @ObjectClassDefinition(
         name = "Dock Datastore ROM partition",
@@ -16,7 +18,7 @@ public @interface RomConfiguration {
                     + "data together. It must fit one slot of the rom region: the default 28 MiB region's slots take "
                     + "13893632-byte images, header and tables included.",
             min = "1")
-    long capacity() default 13631488L;
+    long capacity() default DefaultFlashLayout.ROM_PAYLOAD;
 
     @AttributeDefinition(
             name = "Public key",

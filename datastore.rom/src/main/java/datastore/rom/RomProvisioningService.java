@@ -18,6 +18,8 @@ import datastore.Namespace;
 import datastore.Partitions;
 import datastore.ReadOnlyPartitionException;
 import datastore.image.ImageFormat;
+import datastore.romformat.RomReplaceException;
+import datastore.romformat.RomStore;
 import datastore.spi.RomContent;
 import datastore.spi.RomInfo;
 import datastore.spi.RomProvisioning;

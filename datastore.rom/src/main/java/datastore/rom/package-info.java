@@ -1,6 +1,6 @@
 /**
- * The ROM (factory) partition: the image format, the builder that makes images from ROM content, the
- * engine that mounts, serves and atomically replaces images on a flash region, and the partition and
- * provisioning services. Private to the bundle; the ROM tools use it as a plain library.
+ * The ROM (factory) partition as OSGi services: the partition component, its configuration and the
+ * provisioning service, over the store of the embedded {@code datastore.romformat} library. Private to
+ * the bundle.
  */
 package datastore.rom;

@@ -7,6 +7,9 @@ import java.util.Arrays;
 import org.junit.Test;
 
 import datastore.flash.FlashGeometry;
+import datastore.romformat.ArrayRegion;
+import datastore.romformat.RomImageFormat;
+import datastore.romformat.RomLayout;
 
 /**
  * On a flash that describes its own layout, a ROM region sized for a smaller promise than the
@@ -24,7 +27,7 @@ public class RegionPromiseTest {
         ArrayRegion small = region(4L << 20);
         long room = RomImageFormat.roomFor(RomLayout.of(new FlashGeometry(4L << 20, 65536, 16)).slotImageRoom());
         assertEquals(room, RomPartition.promisedByRegion(13L << 20, small));
-        RomPartition partition = new RomPartition(small, RomFixtures.config(), false, null, null, true);
+        RomPartition partition = new RomPartition(small, RomConfigs.of(), false, null, null, true);
         assertEquals(room, partition.usage().capacity());
     }
 

@@ -14,6 +14,8 @@ import org.osgi.service.event.EventAdmin;
 import datastore.ChangeEvents;
 import datastore.flash.FlashRegion;
 import datastore.image.ImageType;
+import datastore.romformat.RomFixtures;
+import datastore.romformat.RomStore;
 import datastore.spi.RomContent;
 
 /**

@@ -13,13 +13,16 @@ import datastore.Namespace;
 import datastore.Partitions;
 import datastore.ReadOnlyPartitionException;
 import datastore.flash.FlashRegion;
+import datastore.romformat.RomFixtures;
+import datastore.romformat.RomReplaceException;
+import datastore.romformat.RomSigningKeys;
 import datastore.spi.Change;
 
 public class RomPartitionTest {
     private final FlashRegion region = RomFixtures.romRegion(RomFixtures.smallFlash());
 
     private RomPartition partition(boolean development) throws Exception {
-        RomPartition partition = new RomPartition(region, RomFixtures.config("capacity", RomFixtures.SMALL_CAPACITY),
+        RomPartition partition = new RomPartition(region, RomConfigs.of("capacity", RomFixtures.SMALL_CAPACITY),
                 development);
         partition.imageFormat = RomFixtures.FORMATS;
         return partition;
@@ -67,10 +70,10 @@ public class RomPartitionTest {
     @Test
     public void invalidConfigurationFailsWithTheAttribute() {
         IllegalArgumentException key = assertThrows(IllegalArgumentException.class,
-                () -> new RomPartition(region, RomFixtures.config("public_key", "not-a-key!"), false));
+                () -> new RomPartition(region, RomConfigs.of("public_key", "not-a-key!"), false));
         assertTrue(key.getMessage(), key.getMessage().contains("public_key"));
         IllegalArgumentException capacity = assertThrows(IllegalArgumentException.class,
-                () -> new RomPartition(region, RomFixtures.config(), false));
+                () -> new RomPartition(region, RomConfigs.of(), false));
         assertTrue(capacity.getMessage(), capacity.getMessage().contains("capacity"));
     }
 
@@ -78,10 +81,10 @@ public class RomPartitionTest {
     public void invalidKeysOrDockIdFailWithTheAttribute() {
         String good = RomSigningKeys.encode(RomSigningKeys.generate().getPublic());
         IllegalArgumentException keys = assertThrows(IllegalArgumentException.class, () -> new RomPartition(region,
-                RomFixtures.config("public_keys", new String[] {good, "not-a-key!"}), false));
+                RomConfigs.of("public_keys", new String[] {good, "not-a-key!"}), false));
         assertTrue(keys.getMessage(), keys.getMessage().contains("public_keys[1]"));
         IllegalArgumentException dock = assertThrows(IllegalArgumentException.class, () -> new RomPartition(region,
-                RomFixtures.config("dock_id", "DOCK\u202e1", "capacity", RomFixtures.SMALL_CAPACITY), false));
+                RomConfigs.of("dock_id", "DOCK\u202e1", "capacity", RomFixtures.SMALL_CAPACITY), false));
         assertTrue(dock.getMessage(), dock.getMessage().contains("dock_id"));
     }
 
@@ -92,11 +95,11 @@ public class RomPartitionTest {
         RomFixtures.flashImage(region, RomFixtures.builder(region).buildFlash(RomFixtures.content("a"),
                 RomFixtures.upd(), keys.getPrivate(), 0, 1, "DOCK-P"));
         String key = RomSigningKeys.encode(keys.getPublic());
-        RomPartition byProperty = new RomPartition(region, RomFixtures.config("public_key", key, "capacity",
-                RomFixtures.SMALL_CAPACITY), false, new RomRollbackTest.MemoryIndex(), "DOCK-P");
+        RomPartition byProperty = new RomPartition(region, RomConfigs.of("public_key", key, "capacity",
+                RomFixtures.SMALL_CAPACITY), false, new RomFixtures.MemoryIndex(), "DOCK-P");
         assertTrue(String.valueOf(byProperty.store.info().problem()), byProperty.store.info().problem().isEmpty());
-        RomPartition configured = new RomPartition(region, RomFixtures.config("public_key", key, "dock_id", "DOCK-C",
-                "capacity", RomFixtures.SMALL_CAPACITY), false, new RomRollbackTest.MemoryIndex(), "DOCK-P");
+        RomPartition configured = new RomPartition(region, RomConfigs.of("public_key", key, "dock_id", "DOCK-C",
+                "capacity", RomFixtures.SMALL_CAPACITY), false, new RomFixtures.MemoryIndex(), "DOCK-P");
         String problem = configured.store.info().problem().orElseThrow();
         assertTrue(problem, problem.contains("not for this dock \"DOCK-C\""));
     }

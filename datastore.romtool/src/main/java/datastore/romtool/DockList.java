@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 
 import datastore.Namespace;
 import datastore.image.ImageType;
-import datastore.rom.RomImageBuilder;
+import datastore.romformat.RomImageBuilder;
 import datastore.spi.InvalidRomContentException.Problem;
 import datastore.spi.RomContent;
 

@@ -25,12 +25,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import datastore.device.FlashTableImage;
-import datastore.rom.RomImage;
-import datastore.rom.RomImageBuilder;
-import datastore.rom.RomImageException;
-import datastore.rom.RomImageFormat;
-import datastore.rom.RomLayout;
-import datastore.rom.RomStore;
+import datastore.romformat.RomImage;
+import datastore.romformat.RomImageBuilder;
+import datastore.romformat.RomImageException;
+import datastore.romformat.RomImageFormat;
+import datastore.romformat.RomLayout;
+import datastore.romformat.RomStore;
 import datastore.spi.RomContent;
 
 /**

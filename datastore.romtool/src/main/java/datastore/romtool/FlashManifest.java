@@ -14,7 +14,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import datastore.device.FlashTableImage;
 import datastore.flash.FlashGeometry;
-import datastore.rom.RomLayout;
+import datastore.romformat.RomLayout;
 import datastore.runtime.RuntimePromise;
 
 /**

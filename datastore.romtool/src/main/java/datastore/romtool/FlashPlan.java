@@ -18,9 +18,10 @@ import org.yaml.snakeyaml.error.YAMLException;
 
 import datastore.Partitions;
 import datastore.device.FlashTableImage;
+import datastore.flashtable.DefaultFlashLayout;
 import datastore.flash.FlashGeometry;
-import datastore.rom.RomImageFormat;
-import datastore.rom.RomLayout;
+import datastore.romformat.RomImageFormat;
+import datastore.romformat.RomLayout;
 import datastore.runtime.RuntimePromise;
 
 /**
@@ -38,14 +39,6 @@ import datastore.runtime.RuntimePromise;
  */
 record FlashPlan(FlashTableImage.Table table, long romPromise, long runtimePromise) {
     static final long MIB = 1024 * 1024;
-    static final long DEFAULT_CHIP = 128 * MIB;
-    static final int DEFAULT_BLOCK = 65536;
-    static final int DEFAULT_PROGRAM = 16;
-    static final long DEFAULT_PROMISE = 13 * MIB;
-    /** The dock's default table (datastore.device): ROM [0, 28 MiB), runtime [32 MiB, 112 MiB). */
-    static final long DEFAULT_ROM_SIZE = 28 * MIB;
-    static final long DEFAULT_RUNTIME_OFFSET = 32 * MIB;
-    static final long DEFAULT_RUNTIME_SIZE = 80 * MIB;
     /** Blocks at the end of every chip: two for the rollback index, two for the partition table. */
     static final int RESERVED_BLOCKS = 4;
 
@@ -89,11 +82,12 @@ record FlashPlan(FlashTableImage.Table table, long romPromise, long runtimePromi
             throw new IllegalArgumentException("the ROM promise must be positive and the runtime promise not negative, "
                     + "not " + romPromise + " and " + runtimePromise);
         }
-        if (chipSize == DEFAULT_CHIP && block == DEFAULT_BLOCK && program == DEFAULT_PROGRAM
-                && romPromise == DEFAULT_PROMISE && runtimePromise == DEFAULT_PROMISE) {
+        if (chipSize == DefaultFlashLayout.CHIP_SIZE && block == DefaultFlashLayout.ERASE_BLOCK_SIZE && program == DefaultFlashLayout.PROGRAM_SIZE
+                && romPromise == DefaultFlashLayout.ROM_PAYLOAD && runtimePromise == DefaultFlashLayout.RUNTIME_PAYLOAD) {
             return checked(new FlashTableImage.Table(new FlashGeometry(chipSize, block, program), List.of(
-                    new FlashTableImage.Region(Partitions.ROM, 0, DEFAULT_ROM_SIZE),
-                    new FlashTableImage.Region(Partitions.RUNTIME, DEFAULT_RUNTIME_OFFSET, DEFAULT_RUNTIME_SIZE))),
+                    new FlashTableImage.Region(Partitions.ROM, DefaultFlashLayout.ROM_OFFSET, DefaultFlashLayout.ROM_SIZE),
+                    new FlashTableImage.Region(Partitions.RUNTIME, DefaultFlashLayout.RUNTIME_OFFSET,
+                            DefaultFlashLayout.RUNTIME_SIZE))),
                     romPromise, runtimePromise);
         }
         FlashGeometry geometry = new FlashGeometry(chipSize, block, program);
@@ -206,13 +200,13 @@ record FlashPlan(FlashTableImage.Table table, long romPromise, long runtimePromi
         }
         long chip = size(file, "chip_size", map.get("chip_size"));
         int block = (int) (map.containsKey("erase_block_size") ? size(file, "erase_block_size",
-                map.get("erase_block_size")) : DEFAULT_BLOCK);
+                map.get("erase_block_size")) : DefaultFlashLayout.ERASE_BLOCK_SIZE);
         int program = (int) (map.containsKey("program_size") ? size(file, "program_size", map.get("program_size"))
-                : DEFAULT_PROGRAM);
+                : DefaultFlashLayout.PROGRAM_SIZE);
         long romPromise = map.containsKey("rom_payload") ? size(file, "rom_payload", map.get("rom_payload"))
-                : DEFAULT_PROMISE;
+                : DefaultFlashLayout.ROM_PAYLOAD;
         long runtimePromise = map.containsKey("runtime_payload") ? size(file, "runtime_payload",
-                map.get("runtime_payload")) : DEFAULT_PROMISE;
+                map.get("runtime_payload")) : DefaultFlashLayout.RUNTIME_PAYLOAD;
         if (!map.containsKey("rom") && !map.containsKey("runtime")) {
             return compute(chip, block, program, romPromise, runtimePromise);
         }

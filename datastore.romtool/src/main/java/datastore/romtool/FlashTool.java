@@ -26,15 +26,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import datastore.Namespace;
 import datastore.Partitions;
 import datastore.device.FlashTableImage;
+import datastore.flashtable.DefaultFlashLayout;
 import datastore.flash.FlashGeometry;
 import datastore.images.ImageFormats;
-import datastore.rom.RomImage;
-import datastore.rom.RomImageBuilder;
-import datastore.rom.RomImageException;
-import datastore.rom.RomImageFormat;
-import datastore.rom.RomLayout;
-import datastore.rom.RomSigningKeys;
-import datastore.rom.RomStore;
+import datastore.romformat.RomImage;
+import datastore.romformat.RomImageBuilder;
+import datastore.romformat.RomImageException;
+import datastore.romformat.RomImageFormat;
+import datastore.romformat.RomLayout;
+import datastore.romformat.RomSigningKeys;
+import datastore.romformat.RomStore;
 import datastore.runtime.RuntimePromise;
 import datastore.spi.EntryView;
 import datastore.spi.InvalidRomContentException;
@@ -86,11 +87,8 @@ public final class FlashTool implements Runnable {
         @Option(names = "--out", required = true, description = "The folder to write; must not exist or be empty.")
         Path out;
 
-        @Option(names = "--sign", description = "Ed25519 private key (PKCS#8, PEM or DER) to sign every image with.")
-        Path sign;
-
-        @Option(names = "--generation", description = "The signed generation of the images (required with --sign).")
-        Long generation;
+        @CommandLine.Mixin
+        Signing signing = new Signing();
 
         @Option(names = "--layout", description = "A layout file (YAML: chip_size, erase_block_size, program_size, "
                 + "rom_payload, runtime_payload, optional rom and runtime regions).")
@@ -120,17 +118,7 @@ public final class FlashTool implements Runnable {
         public Integer call() throws IOException, InterruptedException {
             PrintWriter err = spec.commandLine().getErr();
             PrintWriter stdout = spec.commandLine().getOut();
-            if (sign != null && generation == null) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--sign needs --generation: the signed "
-                        + "generation a dock checks against rollback (raise it with every release)");
-            }
-            if (sign == null && generation != null) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--generation is signed into the images, "
-                        + "so it needs --sign");
-            }
-            if (generation != null && generation < 0) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--generation must not be negative");
-            }
+            signing.check(spec.commandLine());
             if (layout != null && (chipSize != null || romPayload != null || runtimePayload != null)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--layout gives the chip and its promises; "
                         + "--chip-size, --rom-payload and --runtime-payload go without it");
@@ -142,10 +130,10 @@ public final class FlashTool implements Runnable {
             FlashPlan plan;
             try {
                 plan = layout != null ? FlashPlan.read(layout) : FlashPlan.compute(
-                        chipSize == null ? FlashPlan.DEFAULT_CHIP : FlashPlan.parseSize(chipSize),
-                        FlashPlan.DEFAULT_BLOCK, FlashPlan.DEFAULT_PROGRAM,
-                        romPayload == null ? FlashPlan.DEFAULT_PROMISE : FlashPlan.parseSize(romPayload),
-                        runtimePayload == null ? FlashPlan.DEFAULT_PROMISE : FlashPlan.parseSize(runtimePayload));
+                        chipSize == null ? DefaultFlashLayout.CHIP_SIZE : FlashPlan.parseSize(chipSize),
+                        DefaultFlashLayout.ERASE_BLOCK_SIZE, DefaultFlashLayout.PROGRAM_SIZE,
+                        romPayload == null ? DefaultFlashLayout.ROM_PAYLOAD : FlashPlan.parseSize(romPayload),
+                        runtimePayload == null ? DefaultFlashLayout.RUNTIME_PAYLOAD : FlashPlan.parseSize(runtimePayload));
             } catch (IllegalArgumentException e) {
                 err.println("dock flash build: layout refused: " + e.getMessage());
                 return DockTool.EXIT_INVALID;
@@ -168,8 +156,8 @@ public final class FlashTool implements Runnable {
                 err.println("dock flash build: " + e.getMessage() + "; nothing was written");
                 return DockTool.EXIT_INVALID;
             }
-            PrivateKey key = sign == null ? null : RomSigningKeys.privateKey(Files.readAllBytes(sign));
-            FlashBuild build = new FlashBuild(plan, builder, app, list, key, generation == null ? -1 : generation);
+            PrivateKey key = signing.key();
+            FlashBuild build = new FlashBuild(plan, builder, app, list, key, signing.generationOrNone());
             ProgressBar progress = new ProgressBar(err, System.console() != null);
             // Ctrl-C: the workers stop and the partial output is deleted before the JVM ends.
             Thread hook = new Thread(build::cancel, "flash-build-interrupted");
@@ -196,7 +184,7 @@ public final class FlashTool implements Runnable {
             long[] offsets = build.updOffsets();
             stdout.printf("program %s at 0, then each upd/<dock_id>.upd at %s and at %s%s%n", FlashBuild.SHARED,
                     FlashPlan.hex(offsets[0]), FlashPlan.hex(offsets[1]), key == null ? " (unsigned)"
-                            : " (signed, generation " + generation + ")");
+                            : " (signed, generation " + signing.generation + ")");
             return 0;
         }
 

@@ -20,7 +20,7 @@ import org.yaml.snakeyaml.error.YAMLException;
 
 import datastore.Namespace;
 import datastore.image.ImageType;
-import datastore.rom.RomImageBuilder;
+import datastore.romformat.RomImageBuilder;
 import datastore.spi.InvalidRomContentException;
 import datastore.spi.InvalidRomContentException.Problem;
 import datastore.spi.RomContent;

@@ -17,16 +17,17 @@ import java.util.concurrent.Callable;
 import datastore.Namespace;
 import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
+import datastore.flashtable.DefaultFlashLayout;
 import datastore.image.ImageType;
 import datastore.images.ImageFormats;
-import datastore.rom.RomEntry;
-import datastore.rom.RomImage;
-import datastore.rom.RomImageBuilder;
-import datastore.rom.RomImageException;
-import datastore.rom.RomImageFormat;
-import datastore.rom.RomLayout;
-import datastore.rom.RomSigningKeys;
-import datastore.rom.RomStore;
+import datastore.romformat.RomEntry;
+import datastore.romformat.RomImage;
+import datastore.romformat.RomImageBuilder;
+import datastore.romformat.RomImageException;
+import datastore.romformat.RomImageFormat;
+import datastore.romformat.RomLayout;
+import datastore.romformat.RomSigningKeys;
+import datastore.romformat.RomStore;
 import datastore.spi.EntryView;
 import datastore.spi.InvalidRomContentException;
 import datastore.spi.RomContent;
@@ -51,7 +52,6 @@ import picocli.CommandLine.Spec;
         description = "Builds, inspects and verifies Dock Datastore ROM flash images.",
         subcommands = {RomTool.Build.class, RomTool.Inspect.class, RomTool.Verify.class, RomTool.Keygen.class})
 public final class RomTool implements Runnable {
-    static final long DEFAULT_REGION_SIZE = 28L * 1024 * 1024;
     static final int EXIT_INVALID = DockTool.EXIT_INVALID;
     static final int EXIT_FAILURE = DockTool.EXIT_FAILURE;
 
@@ -73,24 +73,24 @@ public final class RomTool implements Runnable {
 
     /** The ROM region's geometry, as the dock's partition table configures it. */
     static class Geometry {
-        @Option(names = "--region-size", defaultValue = "" + DEFAULT_REGION_SIZE,
+        @Option(names = "--region-size", defaultValue = "" + DefaultFlashLayout.ROM_SIZE,
                 description = "Size of the ROM flash region in bytes (default ${DEFAULT-VALUE}).")
         long regionSize;
 
-        @Option(names = "--erase-block-size", defaultValue = "65536",
+        @Option(names = "--erase-block-size", defaultValue = "" + DefaultFlashLayout.ERASE_BLOCK_SIZE,
                 description = "Erase block size in bytes (default ${DEFAULT-VALUE}).")
         int eraseBlockSize;
 
-        @Option(names = "--program-size", defaultValue = "16",
+        @Option(names = "--program-size", defaultValue = "" + DefaultFlashLayout.PROGRAM_SIZE,
                 description = "Program granularity in bytes (default ${DEFAULT-VALUE}).")
         int programSize;
 
-        @Option(names = "--device-offset", defaultValue = "0",
+        @Option(names = "--device-offset", defaultValue = "" + DefaultFlashLayout.ROM_OFFSET,
                 description = "Where the ROM region starts on the dock's flash, as its partition table says (default "
                         + "${DEFAULT-VALUE}); format 3 records it, and a dock whose table differs refuses the image.")
         long deviceOffset;
 
-        @Option(names = "--capacity", defaultValue = "13631488",
+        @Option(names = "--capacity", defaultValue = "" + DefaultFlashLayout.ROM_PAYLOAD,
                 description = "Payload capacity in bytes, application plus unique-per-dock data (default ${DEFAULT-VALUE}).")
         long capacity;
     }
@@ -111,13 +111,8 @@ public final class RomTool implements Runnable {
         @Option(names = "--upd", description = "Unique-per-dock data (YAML with kv_store and images, no code).")
         Path upd;
 
-        @Option(names = "--sign", description = "Ed25519 private key (PKCS#8, PEM or DER) to sign both images with.")
-        Path sign;
-
-        @Option(names = "--generation", description = "The signed generation of both images (with --sign, "
-                + "required): a dock refuses a signed image older than the newest it accepted, so raise it with every "
-                + "release.")
-        Long generation;
+        @CommandLine.Mixin
+        Signing signing = new Signing();
 
         @Option(names = "--dock-id", description = "The dock the unique-per-dock section is for (with --sign and "
                 + "--upd, required): signed into the section, which any other dock refuses; the dock's ROM "
@@ -143,21 +138,14 @@ public final class RomTool implements Runnable {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--app-image writes the application "
                         + "image alone; the unique-per-dock section (--upd) is programmed at manufacture");
             }
-            if (sign != null && generation == null) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--sign needs --generation: the signed "
-                        + "generation a dock checks against rollback (raise it with every release)");
-            }
-            if (sign != null && upd != null && (dockId == null || dockId.isBlank())) {
+            signing.check(spec.commandLine());
+            if (signing.signs() && upd != null && (dockId == null || dockId.isBlank())) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--sign with --upd needs --dock-id: the "
                         + "dock the unique-per-dock section is signed for");
             }
-            if (sign == null && (generation != null || dockId != null)) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--generation and --dock-id are signed "
-                        + "into the images, so they need --sign");
-            }
-            if (generation != null && generation < 0) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--generation must not be negative, not "
-                        + generation);
+            if (!signing.signs() && dockId != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--dock-id is signed into the "
+                        + "unique-per-dock section, so it needs --sign");
             }
             if (dockId != null) {
                 Optional<String> problem = RomImageFormat.dockIdProblem(dockId);
@@ -190,11 +178,11 @@ public final class RomTool implements Runnable {
             if (invalid) {
                 return EXIT_INVALID;
             }
-            PrivateKey key = sign == null ? null : RomSigningKeys.privateKey(Files.readAllBytes(sign));
+            PrivateKey key = signing.key();
             byte[] flash = !appImage ? builder.buildFlash(app, updContent, key, geometry.deviceOffset,
-                    generation == null ? -1 : generation, dockId)
+                    signing.generationOrNone(), dockId)
                     : key == null ? builder.buildApplication(app, 0)
-                    : builder.buildSignedApplication(app, 0, key, generation);
+                    : builder.buildSignedApplication(app, 0, key, signing.generationOrNone());
             Path target = out.toAbsolutePath();
             if (target.getParent() != null) {
                 Files.createDirectories(target.getParent());
@@ -205,7 +193,7 @@ public final class RomTool implements Runnable {
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             PrintWriter stdout = spec.commandLine().getOut();
             stdout.println("wrote " + target + " (" + flash.length + " bytes, " + (key == null ? "unsigned"
-                    : "signed with " + sign + ", generation " + generation + (upd == null ? "" : ", dock id " + dockId))
+                    : "signed with " + signing.sign + ", generation " + signing.generation + (upd == null ? "" : ", dock id " + dockId))
                     + ")");
             return Inspect.describe(target, geometry, List.of(), null, false, stdout);
         }

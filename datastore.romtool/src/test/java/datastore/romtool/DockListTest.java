@@ -16,8 +16,8 @@ import org.junit.rules.TemporaryFolder;
 
 import datastore.flash.FlashGeometry;
 import datastore.images.ImageFormats;
-import datastore.rom.RomImageBuilder;
-import datastore.rom.RomLayout;
+import datastore.romformat.RomImageBuilder;
+import datastore.romformat.RomLayout;
 
 /**
  * The CSV of docks: quoted fields with commas, quotes and line breaks, a byte-order mark and CRLF line

@@ -86,6 +86,25 @@ public class FlashToolTest {
         }
     }
 
+    /** The signing options are checked as rom build checks them, before anything is read or written. */
+    @Test
+    public void aKeyWithoutAGenerationAndAGenerationWithoutAKeyAreRefused() throws Exception {
+        Path docks = csv("dock_id,token\nDOCK-1,tok-1\n");
+        Path outFolder = root.resolve("out");
+        Path key = root.resolve("factory.key");
+        assertEquals(0, dock("rom", "keygen", "--private", key.toString()));
+        assertEquals(2, dock("flash", "build", "--rom", yaml.toString(), "--docks", docks.toString(), "--out",
+                outFolder.toString(), "--layout", layout.toString(), "--sign", key.toString()));
+        assertTrue(err.toString(), err.toString().contains("--sign needs --generation"));
+        assertEquals(2, dock("flash", "build", "--rom", yaml.toString(), "--docks", docks.toString(), "--out",
+                outFolder.toString(), "--layout", layout.toString(), "--generation", "3"));
+        assertTrue(err.toString(), err.toString().contains("--generation is signed into the images, so it needs --sign"));
+        assertEquals(2, dock("flash", "build", "--rom", yaml.toString(), "--docks", docks.toString(), "--out",
+                outFolder.toString(), "--layout", layout.toString(), "--sign", key.toString(), "--generation", "-1"));
+        assertTrue(err.toString(), err.toString().contains("--generation must not be negative, not -1"));
+        assertFalse(Files.exists(outFolder));
+    }
+
     @Test
     public void buildsVerifiesAndFindsAFlippedByteAndAnotherDocksSection() throws Exception {
         Path key = root.resolve("rom.key");
@@ -179,7 +198,7 @@ public class FlashToolTest {
         }
         Path docks = csv(list.toString());
         FlashPlan plan = FlashPlan.read(layout);
-        datastore.rom.RomImageBuilder builder = new datastore.rom.RomImageBuilder(new datastore.images.ImageFormats(),
+        datastore.romformat.RomImageBuilder builder = new datastore.romformat.RomImageBuilder(new datastore.images.ImageFormats(),
                 plan.romPromise(), plan.romLayout());
         datastore.spi.RomContent app = RomDescription.read(yaml, builder, 0);
         List<DockList.Dock> rows = DockList.read(docks, builder, builder.payloadOf(app), false);

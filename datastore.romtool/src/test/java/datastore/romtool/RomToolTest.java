@@ -77,7 +77,7 @@ public class RomToolTest {
 
         // Another key's public half refuses the image.
         out.getBuffer().setLength(0);
-        String otherKey = datastore.rom.RomSigningKeys.encode(datastore.rom.RomSigningKeys.generate().getPublic());
+        String otherKey = datastore.romformat.RomSigningKeys.encode(datastore.romformat.RomSigningKeys.generate().getPublic());
         assertEquals(1, romtool(sized("inspect", image.toString(), "--public-key", otherKey)));
         assertTrue(out.toString(), out.toString().contains("signature does not verify"));
 
@@ -200,8 +200,8 @@ public class RomToolTest {
 
         // A format 2 flash image, as the previous romtool wrote it, is read as it is.
         datastore.flash.FlashGeometry geometry = new datastore.flash.FlashGeometry(1048576, 4096, 16);
-        datastore.rom.RomImageBuilder legacy = new datastore.rom.RomImageBuilder(new datastore.images.ImageFormats(),
-                400000, datastore.rom.RomLayout.legacy(geometry));
+        datastore.romformat.RomImageBuilder legacy = new datastore.romformat.RomImageBuilder(new datastore.images.ImageFormats(),
+                400000, datastore.romformat.RomLayout.legacy(geometry));
         Path v2 = root.resolve("rom-v2.img");
         Files.write(v2, legacy.buildFlash(new datastore.spi.RomContent("print(2)".getBytes(),
                 java.util.Map.of("dock_name", "old"), java.util.Map.of()), null, null));
@@ -214,7 +214,7 @@ public class RomToolTest {
 
     @Test
     public void aBareImageOfANewerFormatIsNamedAsSuch() throws Exception {
-        byte[] image = datastore.rom.RomImageFormat.encode(datastore.rom.RomImageFormat.KIND_APPLICATION, java.util.List.of());
+        byte[] image = datastore.romformat.RomImageFormat.encode(datastore.romformat.RomImageFormat.KIND_APPLICATION, java.util.List.of());
         image[9] = 4;
         // Reseal as a newer tool would: digest over header bytes 0-47 and the page table, then the CRC.
         java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(image);
