@@ -12,7 +12,7 @@ final class EntryLoc {
     final Namespace namespace;
     /** The name, or null when its stored bytes are damaged and no known name matches their CRC. */
     final String name;
-    final LogStore.Key key;
+    final EntryKey key;
     final int nameLength;
     final long revision;
     final int format;
@@ -21,7 +21,7 @@ final class EntryLoc {
     final int valueCrc;
     /** Region offset of the first value byte; the value is contiguous. */
     final long valueOffset;
-    final LogStore.RecordRef ref;
+    final RecordRef ref;
 
     /**
      * The value's bytes on flash matched its CRC. Set at mount (which checks every value) or by the
@@ -39,10 +39,10 @@ final class EntryLoc {
     final AtomicBoolean reported = new AtomicBoolean();
 
     EntryLoc(Namespace namespace, String name, int nameLength, long revision, int format, boolean removal,
-            int valueLength, int valueCrc, long valueOffset, LogStore.RecordRef ref) {
+            int valueLength, int valueCrc, long valueOffset, RecordRef ref) {
         this.namespace = namespace;
         this.name = name;
-        this.key = name == null ? null : new LogStore.Key(namespace, name);
+        this.key = name == null ? null : new EntryKey(namespace, name);
         this.nameLength = nameLength;
         this.revision = revision;
         this.format = format;
