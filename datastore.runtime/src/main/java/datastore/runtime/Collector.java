@@ -25,8 +25,8 @@ final class Collector {
     private final LiveIndex index;
     private final DamageLog damage;
     private final GroupCommit group;
-    /** Copies whose originals readers may hold in the index: (original, copy). */
-    private final List<EntryLoc[]> pendingPublish = new ArrayList<>();
+    /** Records the tail passed whose ids the index may still name until the next publication. */
+    private final List<RecordRef> unnamed = new ArrayList<>();
     private long passes;
 
     Collector(RingLayout layout, RingSpace space, AnchorSlots anchors, CurrentVersions current, LiveIndex index,
@@ -93,8 +93,8 @@ final class Collector {
             if (r.pass == pass || moved && r.start >= goal) {
                 break;
             }
-            List<EntryLoc> survivors = survivors(r);
-            if (!survivors.isEmpty() && !relocate(survivors, pass)) {
+            int[] survivors = survivors(r);
+            if (survivors.length > 0 && !relocate(r, survivors, pass)) {
                 break;
             }
             space.ring.pollFirst();
@@ -110,42 +110,55 @@ final class Collector {
      * {@link GroupCommit#flushGroup()}), and removals whose superseding write was lost, so that the
      * report survives the collection.
      */
-    private List<EntryLoc> survivors(RecordRef r) {
-        List<EntryLoc> survivors = new ArrayList<>();
-        for (EntryLoc loc : r.entries) {
-            if (loc.key != null && current.get(loc.key) == loc && (!loc.removal || loc.superseded)) {
-                survivors.add(loc);
+    private int[] survivors(RecordRef r) {
+        int[] survivors = new int[r.count];
+        int n = 0;
+        for (int i = 0; i < r.count; i++) {
+            if (r.is(i, RecordRef.NAMED) && (!r.is(i, RecordRef.REMOVAL) || r.is(i, RecordRef.SUPERSEDED))
+                    && current.isCurrent(r, i)) {
+                survivors[n++] = i;
             }
         }
-        return survivors;
+        return java.util.Arrays.copyOf(survivors, n);
     }
 
     /** Forgets what a passed record held: its tombstones and its damaged names are no longer on flash. */
     private void passOver(RecordRef r) {
-        for (EntryLoc loc : r.entries) {
-            if (loc.key == null) {
-                Long id = damage.orphans.remove(loc);
+        EntryTable table = current.table;
+        for (int i = 0; i < r.count; i++) {
+            if (!r.is(i, RecordRef.NAMED)) {
+                Long id = damage.orphans.remove(r.loc(i));
                 if (id != null) {
-                    damage.damagedNames.remove(id, loc.revision);
+                    damage.damagedNames.remove(id, r.revision(i));
                 }
                 continue;
             }
-            if (loc.removal && current.get(loc.key) == loc) {
-                current.keys.remove(loc.key);
-                damage.lostNewer.remove(loc.key, loc.revision);
+            if (r.is(i, RecordRef.REMOVAL) && current.isCurrent(r, i)) {
+                EntryKey key = new EntryKey(r.namespace(i), table.name(r, i));
+                current.drop(key);
+                damage.lostNewer.remove(key, r.revision(i));
             }
+        }
+        if (r.id != 0) {
+            unnamed.add(r);
         }
     }
 
     /** Copies entries to the head as one record with their revisions and stored CRCs; false if it does not fit yet. */
-    private boolean relocate(List<EntryLoc> survivors, long pass) throws IOException {
-        LogFormat.EncodedEntry[] entries = new LogFormat.EncodedEntry[survivors.size()];
+    private boolean relocate(RecordRef r, int[] survivors, long pass) throws IOException {
+        EntryTable table = current.table;
+        LogFormat.EncodedEntry[] entries = new LogFormat.EncodedEntry[survivors.length];
+        String[] names = new String[survivors.length];
+        long base = Long.MAX_VALUE;
         for (int i = 0; i < entries.length; i++) {
-            EntryLoc loc = survivors.get(i);
-            entries[i] = new LogFormat.EncodedEntry(loc.namespace.code(), loc.format,
-                    loc.name.getBytes(StandardCharsets.UTF_8),
-                    loc.removal ? null : space.map.slice((int) loc.valueOffset, loc.valueLength), loc.valueCrc,
-                    loc.revision);
+            int slot = survivors[i];
+            names[i] = table.name(r, slot);
+            boolean removal = r.is(slot, RecordRef.REMOVAL);
+            entries[i] = new LogFormat.EncodedEntry(r.namespaceCode(slot), r.format(slot),
+                    names[i].getBytes(StandardCharsets.UTF_8),
+                    removal ? null : space.map.slice(r.valueAt(slot), r.valueLength(slot)), r.valueCrc(slot),
+                    r.revision(slot));
+            base = Math.min(base, r.revision(slot));
         }
         int length = LogFormat.encodedLength(entries, layout.programSize);
         if (!space.fits(length)) {
@@ -156,34 +169,27 @@ final class Collector {
                 layout.programSize, layout.identity);
         RecordRef ref = space.append(at, record.bytes(), length,
                 entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, pass);
-        EntryLoc[] locs = new EntryLoc[entries.length];
-        long base = layout.phys(at);
+        GroupCommit.describe(ref, entries, record, layout.phys(at), base);
+        table.register(ref);
         for (int i = 0; i < entries.length; i++) {
-            EntryLoc old = survivors.get(i);
-            EntryLoc moved = new EntryLoc(old.namespace, old.name, old.nameLength, old.revision, old.format, old.removal,
-                    old.valueLength, old.valueCrc, base + record.valueAt()[i], ref);
-            moved.slot = i;
-            moved.superseded = old.superseded;
-            if (old.superseded) {
+            int slot = survivors[i];
+            if (r.is(slot, RecordRef.SUPERSEDED)) {
+                ref.set(i, RecordRef.SUPERSEDED);
                 // The copy keeps the mark, or a later mount would serve it as the current version.
-                space.pendingMarks.add(moved);
+                space.pendingMarks.add(new RingSpace.Mark(ref, i));
             }
-            if (old.removal) {
-                moved.verified = true;
-            } else if (old.damaged) {
-                moved.damaged = true;
-                moved.reported.set(old.reported.get());
-            } else if (LogFormat.crc(record.bytes(), (int) record.valueAt()[i], old.valueLength) == old.valueCrc) {
+            if (r.is(slot, RecordRef.REMOVAL)) {
+                ref.set(i, RecordRef.VERIFIED);
+            } else if (r.is(slot, RecordRef.DAMAGED)) {
+                ref.set(i, RecordRef.DAMAGED | (r.is(slot, RecordRef.REPORTED) ? RecordRef.REPORTED : 0));
+            } else if (LogFormat.crc(record.bytes(), (int) record.valueAt()[i], r.valueLength(slot)) == r.valueCrc(slot)) {
                 // Checked while copying, so the copy needs no check at its first open.
-                moved.verified = true;
+                ref.set(i, RecordRef.VERIFIED);
             } else {
-                damage.damage(moved, "its value failed its checksum when garbage collection copied it");
+                damage.damage(ref, i, names[i], "its value failed its checksum when garbage collection copied it");
             }
-            locs[i] = moved;
-            current.keys.put(old.key, moved);
-            pendingPublish.add(new EntryLoc[] {old, moved});
+            current.replace(new EntryKey(r.namespace(slot), names[i]), ref.loc(i));
         }
-        ref.entries = locs;
         return true;
     }
 
@@ -196,10 +202,19 @@ final class Collector {
             space.syncNow();
         }
         space.programMarks();
-        if (!pendingPublish.isEmpty()) {
-            index.publishCopies(pendingPublish);
-            pendingPublish.clear();
+        if (current.hasPending()) {
+            index.publish(current);
         }
+        // The index names none of the passed records now: their ids (and names kept aside) may go.
+        for (RecordRef r : unnamed) {
+            for (int i = 0; i < r.count; i++) {
+                if (r.is(i, RecordRef.RENAMED)) {
+                    current.table.renamed.remove(r.loc(i));
+                }
+            }
+            current.table.unregister(r);
+        }
+        unnamed.clear();
         long newReleased = layout.blockStart(space.tail());
         if (newReleased <= space.released) {
             return;

@@ -1,6 +1,6 @@
 package datastore.runtime;
 
-import java.util.IdentityHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,8 +24,8 @@ final class DamageLog {
     final ConcurrentHashMap<EntryKey, Long> lostNewer = new ConcurrentHashMap<>();
     /** Damaged names that matched no known name: (namespace code, name CRC) to revision. */
     final ConcurrentHashMap<Long, Long> damagedNames = new ConcurrentHashMap<>();
-    /** Entries whose damaged name matched no known name, with their damagedNames key; the writer's. */
-    final Map<EntryLoc, Long> orphans = new IdentityHashMap<>();
+    /** Entries (locations) whose damaged name matched no known name, with their damagedNames key; the writer's. */
+    final Map<Long, Long> orphans = new HashMap<>();
 
     static long damagedId(int namespaceCode, int nameCrc) {
         return ((long) namespaceCode << 32) | (nameCrc & 0xFFFFFFFFL);
@@ -59,11 +59,11 @@ final class DamageLog {
     }
 
     /** Marks a value damaged and reports it once in problems() and the log. */
-    void damage(EntryLoc loc, String detail) {
-        loc.damaged = true;
-        if (loc.reported.compareAndSet(false, true)) {
-            String problem = loc.namespace.id() + " entry \"" + Names.display(loc.name) + "\" revision " + loc.revision + ": " + detail
-                    + "; reads report it as corrupted";
+    void damage(RecordRef ref, int slot, String name, String detail) {
+        ref.set(slot, RecordRef.DAMAGED);
+        if (ref.set(slot, RecordRef.REPORTED)) {
+            String problem = Namespace.ofCode(ref.namespaceCode(slot)).id() + " entry \"" + Names.display(name)
+                    + "\" revision " + ref.revision(slot) + ": " + detail + "; reads report it as corrupted";
             problems.add(problem);
             LOG.log(System.Logger.Level.WARNING, "runtime partition: {0}", problem);
         }

@@ -5,15 +5,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import datastore.DatastoreException;
 import datastore.Names;
-import datastore.Namespace;
 import datastore.PartitionFullException;
 import datastore.ValueTooLargeException;
 import datastore.spi.Change;
@@ -57,9 +54,6 @@ final class GroupCommit {
     private final Condition groupDone = lock.newCondition();
     private final ArrayDeque<Batch> queue = new ArrayDeque<>();
     private boolean leading;
-    /** Names the current group changed that readers do not see yet. */
-    private Set<EntryKey> groupTouched = new LinkedHashSet<>();
-    private boolean groupCleared;
 
     GroupCommit(RingLayout layout, RingSpace space, AnchorSlots anchors, CurrentVersions current, LiveIndex index,
             DamageLog damage) {
@@ -155,7 +149,6 @@ final class GroupCommit {
     }
 
     private void writeGroup(List<Batch> group) {
-        resetGroup();
         try {
             if (anchors.pending && space.failed == null) {
                 anchors.write();
@@ -174,10 +167,8 @@ final class GroupCommit {
                 try {
                     if (batch.clear) {
                         writeClear();
-                        resetGroup();
-                        groupCleared = true;
                     } else {
-                        writeBatch(batch, groupTouched);
+                        writeBatch(batch);
                     }
                 } catch (DatastoreException e) {
                     batch.error = e;
@@ -206,18 +197,9 @@ final class GroupCommit {
             space.syncNow();
         }
         space.programMarks();
-        if (groupCleared || !groupTouched.isEmpty()) {
-            index.publish(current, groupTouched, groupCleared);
+        if (current.hasPending()) {
+            index.publish(current);
         }
-        resetGroup();
-    }
-
-    private void resetGroup() {
-        // A new set rather than clear(): clearing costs the table's size, which a large batch grew.
-        if (!groupTouched.isEmpty()) {
-            groupTouched = new LinkedHashSet<>();
-        }
-        groupCleared = false;
     }
 
     private void takeQueued(List<Batch> group) {
@@ -247,7 +229,8 @@ final class GroupCommit {
     }
 
     /** Writes one batch as one record. Capacity errors change nothing. */
-    private void writeBatch(Batch batch, Set<EntryKey> touched) throws IOException {
+    private void writeBatch(Batch batch) throws IOException {
+        EntryTable table = current.table;
         List<Change> changes = batch.changes;
         List<LogFormat.EncodedEntry> encoded = new ArrayList<>();
         List<EntryKey> encodedKeys = new ArrayList<>();
@@ -258,18 +241,20 @@ final class GroupCommit {
         for (int i = 0; i < changes.size(); i++) {
             Change change = changes.get(i);
             EntryKey key = new EntryKey(change.namespace(), change.name());
-            EntryLoc state = current.get(key);
-            boolean present = state != null && !state.removal;
+            long state = current.get(key);
+            RecordRef stateRef = state == 0 ? null : table.record(state);
+            int stateSlot = EntryTable.slotOf(state);
+            boolean present = stateRef != null && !stateRef.is(stateSlot, RecordRef.REMOVAL);
             if (change.isRemoval()) {
                 boolean damagedHere = damage.damagedNames.containsKey(DamageLog.damagedId(change.namespace().code(),
                         LogFormat.nameCrc(change.namespace().code(), batch.names[i])))
-                        || damage.lostNewer.containsKey(key) || state != null && state.damaged;
+                        || damage.lostNewer.containsKey(key) || stateRef != null && stateRef.is(stateSlot, RecordRef.DAMAGED);
                 if (!present && !damagedHere) {
                     continue;
                 }
             }
             if (present) {
-                newUsed -= state.payload();
+                newUsed -= stateRef.payload(stateSlot);
                 newEntries--;
             }
             carried += batch.names[i].length;
@@ -307,27 +292,50 @@ final class GroupCommit {
         LogFormat.Encoded record = LogFormat.encode(entries, layout.lap16(at), 0, layout.programSize, layout.identity);
         RecordRef ref = space.append(at, record.bytes(), length,
                 entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, 0);
-        EntryLoc[] locs = new EntryLoc[entries.length];
-        long base = layout.phys(at);
+        describe(ref, entries, record, layout.phys(at), seq);
+        for (int i = 0; i < entries.length; i++) {
+            if (entries[i].value() == null) {
+                ref.set(i, RecordRef.VERIFIED);
+            }
+        }
+        table.register(ref);
+        for (int i = 0; i < entries.length; i++) {
+            EntryKey key = encodedKeys.get(i);
+            long old = current.get(key);
+            if (old != 0) {
+                space.pendingMarks.add(new RingSpace.Mark(table.record(old), EntryTable.slotOf(old)));
+            }
+            damage.lostNewer.remove(key);
+            current.install(key, ref.loc(i));
+            damage.damagedNames.computeIfPresent(DamageLog.damagedId(entries[i].namespaceCode(),
+                    LogFormat.nameCrc(entries[i].namespaceCode(), entries[i].name())),
+                    (k, r) -> r < seq + entries.length ? null : r);
+        }
+    }
+
+    /**
+     * Fills a written record's columns: where each entry's name and value lie (names back to back
+     * before the values in a batch, the name right before the value in a single record).
+     */
+    static void describe(RecordRef ref, LogFormat.EncodedEntry[] entries, LogFormat.Encoded record, long base,
+            long revisionBase) {
+        ref.entries(entries.length, revisionBase);
+        long nameAt;
+        if (entries.length == 1) {
+            nameAt = base + record.valueAt()[0] - entries[0].name().length;
+        } else {
+            long names = 0;
+            for (LogFormat.EncodedEntry e : entries) {
+                names += e.name().length;
+            }
+            nameAt = base + record.valueAt()[0] - names;
+        }
         for (int i = 0; i < entries.length; i++) {
             LogFormat.EncodedEntry e = entries[i];
-            locs[i] = new EntryLoc(Namespace.ofCode(e.namespaceCode()), new String(e.name(), StandardCharsets.UTF_8),
-                    e.name().length, e.revision(), e.format(), e.value() == null, e.valueLength(), e.valueCrc(),
-                    base + record.valueAt()[i], ref);
-            locs[i].verified = e.value() == null;
-            locs[i].slot = i;
-        }
-        ref.entries = locs;
-        for (int i = 0; i < locs.length; i++) {
-            EntryLoc old = current.get(encodedKeys.get(i));
-            if (old != null) {
-                space.pendingMarks.add(old);
-            }
-            damage.lostNewer.remove(encodedKeys.get(i));
-            current.install(encodedKeys.get(i), locs[i]);
-            touched.add(encodedKeys.get(i));
-            damage.damagedNames.computeIfPresent(DamageLog.damagedId(locs[i].namespace.code(),
-                    LogFormat.nameCrc(locs[i].namespace.code(), locs[i].name)), (k, r) -> r < seq + locs.length ? null : r);
+            ref.entry(i, e.namespaceCode(), e.format(), nameAt, e.name().length, base + record.valueAt()[i],
+                    e.valueLength(), e.revision(), e.valueCrc(),
+                    RecordRef.NAMED | (e.value() == null ? RecordRef.REMOVAL : 0));
+            nameAt += e.name().length;
         }
     }
 
@@ -338,7 +346,8 @@ final class GroupCommit {
         space.nextSeq = seq + 1;
         byte[] clear = LogFormat.clear(seq, layout.lap16(at), layout.programSize, layout.identity);
         space.append(at, clear, clear.length, LogFormat.KIND_CLEAR, 0);
-        space.pendingMarks.addAll(current.keys.values());
+        EntryTable table = current.table;
+        current.forEach(loc -> space.pendingMarks.add(new RingSpace.Mark(table.record(loc), EntryTable.slotOf(loc))));
         current.clear();
         damage.cleared();
     }

@@ -2,8 +2,8 @@ package datastore.runtime;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32C;
@@ -12,28 +12,34 @@ import datastore.Names;
 import datastore.Namespace;
 
 /**
- * Builds the writer's index from the records the mount scan found: checks every value's CRC, picks
- * each name's newest version by revision (copies left by an interrupted collection share a revision;
- * the later undamaged one wins), identifies damaged names by their CRC, reports a version whose
+ * Builds the index from the records the mount scan found: checks every value's CRC, picks each
+ * name's newest version by revision (copies left by an interrupted collection share a revision; the
+ * later undamaged one wins), identifies damaged names by their CRC, reports a version whose
  * superseded marker is set although its successor is unreadable, and records every problem.
  */
 final class IndexBuilder {
     private final RingLayout layout;
     private final ByteBuffer map;
     private final CurrentVersions current;
+    private final EntryTable table;
     private final DamageLog damage;
+    private final byte[] nameBuffer = new byte[256];
+
+    /** An entry whose stored name failed its CRC, with that CRC. */
+    private record Unnamed(RecordRef ref, int slot, int nameCrc) {
+    }
 
     IndexBuilder(RingLayout layout, ByteBuffer map, CurrentVersions current, DamageLog damage) {
         this.layout = layout;
         this.map = map;
         this.current = current;
+        this.table = current.table;
         this.damage = damage;
     }
 
     void build(List<MountScan.Scanned> scanned) {
         List<String> problems = damage.problems;
-        Map<EntryKey, EntryLoc> best = new HashMap<>();
-        Map<EntryLoc, Integer> damaged = new LinkedHashMap<>();
+        List<Unnamed> damaged = new ArrayList<>();
         Map<EntryKey, Long> supersededUpTo = new HashMap<>();
         long clearSeq = 0;
         for (MountScan.Scanned s : scanned) {
@@ -61,97 +67,106 @@ final class IndexBuilder {
                         + " is damaged; the other copy is used");
             }
             int count = s.dir.length;
-            EntryLoc[] locs = new EntryLoc[count];
-            byte[] markers = null;
-            if (s.ref.markerAt >= 0) {
-                markers = new byte[(count + 7) / 8];
-                map.get((int) s.ref.markerAt, markers);
+            RecordRef ref = s.ref;
+            long base = Long.MAX_VALUE;
+            for (long revision : s.revisions) {
+                base = Math.min(base, revision);
             }
-            long nameAt = layout.phys(s.pos) + h.namesAt();
+            ref.entries(count, base);
+            byte[] markers = null;
+            if (ref.markerAt >= 0) {
+                markers = new byte[(count + 7) / 8];
+                map.get((int) ref.markerAt, markers);
+            }
+            long nameAt = layout.phys(s.pos) + s.header.namesAt();
             long valueAt = nameAt;
             for (LogFormat.DirEntry e : s.dir) {
                 valueAt += e.nameLength();
             }
+            table.register(ref);
             for (int i = 0; i < count; i++) {
                 LogFormat.DirEntry e = s.dir[i];
-                Namespace namespace;
-                try {
-                    namespace = Namespace.ofCode(e.namespaceCode());
-                } catch (IllegalArgumentException unknown) {
-                    namespace = null;
-                }
-                byte[] name = new byte[e.nameLength()];
-                map.get((int) nameAt, name);
-                boolean nameOk = namespace != null && LogFormat.nameCrc(e.namespaceCode(), name) == e.nameCrc();
+                boolean known = known(e.namespaceCode());
+                boolean nameOk = known && nameCrc(e.namespaceCode(), (int) nameAt, e.nameLength()) == e.nameCrc();
                 boolean valueOk = e.removal() ? e.valueLength() == 0 : crc(valueAt, e.valueLength()) == e.valueCrc();
-                EntryLoc loc = new EntryLoc(namespace == null ? Namespace.KV : namespace,
-                        nameOk ? new String(name, StandardCharsets.UTF_8) : null, e.nameLength(), s.revisions[i],
-                        e.format(), e.removal(), e.valueLength(), e.valueCrc(), valueAt, s.ref);
-                loc.verified = valueOk;
-                loc.damaged = !valueOk;
-                loc.reported.set(true);
-                loc.slot = i;
+                ref.entry(i, e.namespaceCode(), e.format(), nameAt, e.nameLength(), valueAt, e.valueLength(),
+                        s.revisions[i], e.valueCrc(), (nameOk ? RecordRef.NAMED : 0) | (e.removal() ? RecordRef.REMOVAL : 0)
+                                | (valueOk ? RecordRef.VERIFIED : RecordRef.DAMAGED) | RecordRef.REPORTED);
+                long revision = s.revisions[i];
                 boolean superseded = markers != null && (markers[i >> 3] & (1 << (i & 7))) == 0;
                 if (superseded && nameOk) {
-                    supersededUpTo.merge(loc.key, loc.revision, Math::max);
+                    supersededUpTo.merge(new EntryKey(ref.namespace(i), table.name(ref, i)), revision, Math::max);
                 }
-                locs[i] = loc;
                 if (nameOk) {
-                    EntryLoc other = best.get(loc.key);
+                    long other = table.current(ref, i);
+                    RecordRef otherRef = other == 0 ? null : table.record(other);
+                    int otherSlot = EntryTable.slotOf(other);
                     // Equal revisions are copies; the later one (the collector's) wins unless damaged.
-                    if (other == null || loc.revision > other.revision
-                            || loc.revision == other.revision && (!loc.damaged || other.damaged)) {
-                        best.put(loc.key, loc);
+                    if (otherRef == null || revision > otherRef.revision(otherSlot) || revision == otherRef.revision(otherSlot)
+                            && (valueOk || otherRef.is(otherSlot, RecordRef.DAMAGED))) {
+                        table.put(ref.loc(i));
                     }
-                } else if (namespace != null) {
-                    damaged.put(loc, e.nameCrc());
+                } else if (known) {
+                    damaged.add(new Unnamed(ref, i, e.nameCrc()));
                 } else {
-                    problems.add("entry at revision " + loc.revision + " has an unknown namespace code "
+                    problems.add("entry at revision " + revision + " has an unknown namespace code "
                             + e.namespaceCode() + "; skipped");
                 }
                 nameAt += e.nameLength();
                 valueAt += e.valueLength();
             }
-            s.ref.entries = locs;
         }
         for (MountScan.Scanned s : scanned) {
-            if (s.dir != null && !s.complete && mattered(s, best)) {
+            if (s.dir != null && !s.complete && mattered(s)) {
                 problems.add("incomplete record at ring offset " + layout.ringOffset(s.pos) + " (revision "
                         + s.header.seq() + ", " + s.dir.length + " entries) discarded: a write interrupted by power loss");
             }
         }
-        identifyDamagedNames(damaged, best, clearSeq);
-        for (Map.Entry<EntryKey, EntryLoc> e : best.entrySet()) {
-            EntryLoc loc = e.getValue();
-            if (loc.revision < clearSeq) {
+        identifyDamagedNames(damaged, clearSeq);
+        List<Long> cleared = new ArrayList<>();
+        for (long loc : table.locations()) {
+            RecordRef ref = table.record(loc);
+            int slot = EntryTable.slotOf(loc);
+            long revision = ref.revision(slot);
+            if (revision < clearSeq) {
+                cleared.add(loc);
                 continue;
             }
-            Long superseded = supersededUpTo.get(e.getKey());
-            if (superseded != null && superseded >= loc.revision) {
-                // A newer write was durable (it marked this version) but is no longer readable: never serve the older one.
-                loc.superseded = true;
-                problems.add(loc.namespace.id() + " entry \"" + Names.display(loc.name) + "\" revision " + loc.revision
-                        + " was superseded by a write that is no longer readable; reads report it as corrupted");
-                if (loc.removal) {
-                    damage.lostNewer.put(e.getKey(), loc.revision);
-                } else {
-                    loc.damaged = true;
+            boolean removal = ref.is(slot, RecordRef.REMOVAL);
+            if (!supersededUpTo.isEmpty()) {
+                EntryKey key = new EntryKey(ref.namespace(slot), table.name(ref, slot));
+                Long superseded = supersededUpTo.get(key);
+                if (superseded != null && superseded >= revision) {
+                    // A newer write was durable (it marked this version) but is no longer readable: never serve the older one.
+                    ref.set(slot, RecordRef.SUPERSEDED);
+                    problems.add(key.namespace().id() + " entry \"" + Names.display(key.name()) + "\" revision " + revision
+                            + " was superseded by a write that is no longer readable; reads report it as corrupted");
+                    if (removal) {
+                        damage.lostNewer.put(key, revision);
+                    } else {
+                        ref.set(slot, RecordRef.DAMAGED);
+                    }
                 }
             }
-            current.keys.put(e.getKey(), loc);
-            if (!loc.removal) {
-                current.used += loc.payload();
+            if (!removal) {
+                current.used += ref.payload(slot);
                 current.entryCount++;
-                if (loc.damaged) {
-                    problems.add(loc.namespace.id() + " entry \"" + Names.display(loc.name) + "\" revision " + loc.revision
-                            + ": its value fails its checksum; reads report it as corrupted");
+                if (ref.is(slot, RecordRef.DAMAGED)) {
+                    problems.add(ref.namespace(slot).id() + " entry \"" + Names.display(table.name(ref, slot))
+                            + "\" revision " + revision + ": its value fails its checksum; reads report it as corrupted");
                 }
-                long id = DamageLog.damagedId(loc.namespace.code(), LogFormat.nameCrc(loc.namespace.code(), loc.name));
-                Long damagedRevision = damage.damagedNames.get(id);
-                if (damagedRevision != null && damagedRevision < loc.revision) {
-                    damage.damagedNames.remove(id);
+                if (!damage.damagedNames.isEmpty()) {
+                    int code = ref.namespaceCode(slot);
+                    long id = DamageLog.damagedId(code, LogFormat.nameCrc(code, table.name(ref, slot)));
+                    Long damagedRevision = damage.damagedNames.get(id);
+                    if (damagedRevision != null && damagedRevision < revision) {
+                        damage.damagedNames.remove(id);
+                    }
                 }
             }
+        }
+        for (long loc : cleared) {
+            table.remove(loc);
         }
         if (current.used > layout.capacity) {
             problems.add("the partition holds " + current.used + " payload bytes, more than its configured capacity of "
@@ -163,74 +178,81 @@ final class IndexBuilder {
         }
     }
 
+    private static boolean known(int namespaceCode) {
+        try {
+            Namespace.ofCode(namespaceCode);
+            return true;
+        } catch (IllegalArgumentException unknown) {
+            return false;
+        }
+    }
+
     /** Names an entry whose stored name is damaged by its CRC, if a known name matches; else records it as an orphan. */
-    private void identifyDamagedNames(Map<EntryLoc, Integer> damaged, Map<EntryKey, EntryLoc> best, long clearSeq) {
-        for (Map.Entry<EntryLoc, Integer> d : damaged.entrySet()) {
-            EntryLoc loc = d.getKey();
-            int nameCrc = d.getValue();
-            if (loc.revision < clearSeq) {
+    private void identifyDamagedNames(List<Unnamed> damaged, long clearSeq) {
+        for (Unnamed d : damaged) {
+            RecordRef ref = d.ref();
+            int slot = d.slot();
+            long revision = ref.revision(slot);
+            if (revision < clearSeq) {
                 continue;
             }
-            EntryLoc match = null;
-            for (Map.Entry<EntryKey, EntryLoc> candidate : best.entrySet()) {
-                EntryKey key = candidate.getKey();
-                if (key.namespace() == loc.namespace && candidate.getValue().revision >= clearSeq
-                        && LogFormat.nameCrc(key.namespace().code(), key.name()) == nameCrc) {
-                    match = candidate.getValue();
+            int code = ref.namespaceCode(slot);
+            long match = 0;
+            for (long candidate : table.locations()) {
+                RecordRef other = table.record(candidate);
+                int otherSlot = EntryTable.slotOf(candidate);
+                if (other.namespaceCode(otherSlot) == code && other.revision(otherSlot) >= clearSeq
+                        && LogFormat.nameCrc(code, table.name(other, otherSlot)) == d.nameCrc()) {
+                    match = candidate;
                     break;
                 }
             }
-            if (match != null) {
-                EntryLoc named = new EntryLoc(loc.namespace, match.name, loc.nameLength, loc.revision, loc.format,
-                        loc.removal, loc.valueLength, loc.valueCrc, loc.valueOffset, loc.ref);
-                named.verified = loc.verified;
-                named.damaged = loc.damaged;
-                named.reported.set(true);
-                named.slot = loc.slot;
-                EntryLoc[] entries = loc.ref.entries;
-                for (int i = 0; i < entries.length; i++) {
-                    if (entries[i] == loc) {
-                        entries[i] = named;
-                    }
+            Namespace namespace = ref.namespace(slot);
+            if (match != 0) {
+                RecordRef other = table.record(match);
+                int otherSlot = EntryTable.slotOf(match);
+                String name = table.name(other, otherSlot);
+                table.renamed.put(ref.loc(slot), name);
+                ref.set(slot, RecordRef.NAMED | RecordRef.RENAMED);
+                if (revision > other.revision(otherSlot)) {
+                    table.put(ref.loc(slot));
                 }
-                if (named.revision > match.revision) {
-                    best.put(named.key, named);
-                }
-                damage.problems.add(named.namespace.id() + " entry \"" + Names.display(named.name) + "\" revision " + named.revision
+                damage.problems.add(namespace.id() + " entry \"" + Names.display(name) + "\" revision " + revision
                         + ": its stored name is damaged; identified by the name's checksum");
             } else {
-                long id = DamageLog.damagedId(loc.namespace.code(), nameCrc);
-                damage.damagedNames.merge(id, loc.revision, Math::max);
-                damage.orphans.put(loc, id);
-                damage.problems.add(loc.namespace.id() + " entry at revision " + loc.revision
+                long id = DamageLog.damagedId(code, d.nameCrc());
+                damage.damagedNames.merge(id, revision, Math::max);
+                damage.orphans.put(ref.loc(slot), id);
+                damage.problems.add(namespace.id() + " entry at revision " + revision
                         + " has a damaged name; reads of that name report it as corrupted");
             }
         }
     }
 
     /** Whether any entry of an incomplete record would have been the newest version of its name. */
-    private boolean mattered(MountScan.Scanned s, Map<EntryKey, EntryLoc> best) {
+    private boolean mattered(MountScan.Scanned s) {
         long at = layout.phys(s.pos) + s.header.namesAt();
         for (int i = 0; i < s.dir.length; i++) {
             LogFormat.DirEntry e = s.dir[i];
-            byte[] name = new byte[e.nameLength()];
-            map.get((int) at, name);
+            int nameAt = (int) at;
             at += e.nameLength();
-            if (LogFormat.nameCrc(e.namespaceCode(), name) != e.nameCrc()) {
+            if (!known(e.namespaceCode()) || nameCrc(e.namespaceCode(), nameAt, e.nameLength()) != e.nameCrc()) {
                 return true;
             }
-            Namespace namespace;
-            try {
-                namespace = Namespace.ofCode(e.namespaceCode());
-            } catch (IllegalArgumentException unknown) {
-                return true;
-            }
-            EntryLoc newest = best.get(new EntryKey(namespace, new String(name, StandardCharsets.UTF_8)));
-            if (newest == null || newest.revision < s.revisions[i]) {
+            long newest = table.current(e.namespaceCode(), nameAt, e.nameLength());
+            if (newest == 0 || table.record(newest).revision(EntryTable.slotOf(newest)) < s.revisions[i]) {
                 return true;
             }
         }
         return false;
+    }
+
+    private int nameCrc(int namespaceCode, int at, int length) {
+        map.get(at, nameBuffer, 0, length);
+        CRC32C crc = new CRC32C();
+        crc.update(namespaceCode);
+        crc.update(nameBuffer, 0, length);
+        return (int) crc.getValue();
     }
 
     private int crc(long at, int length) {

@@ -9,8 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.zip.CRC32C;
@@ -21,52 +19,63 @@ import datastore.spi.EntryView;
 import datastore.spi.PartitionUsage;
 
 /**
- * The readers' side of the runtime engine: the published index, looked up without locks, and the pins
- * that keep a record's blocks from being erased while a view is open. The writer publishes a group's
- * changes inside one seqlock window ({@link #version} odd while it does), so a reader sees a batch
- * wholly or not at all; a lookup that saw the counter change is retried.
+ * The readers' side of the runtime engine: lookups in the compact {@link EntryTable} without locks,
+ * and the pins that keep a record's blocks from being erased while a view is open. The writer changes
+ * the table only inside a publication window ({@link #version} odd while it does), so a reader sees a
+ * batch wholly or not at all; a lookup that saw the counter change is retried.
  */
 final class LiveIndex {
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0).asReadOnlyBuffer();
 
-    private final Map<Namespace, ConcurrentHashMap<String, EntryLoc>> live = new EnumMap<>(Namespace.class);
     /** Odd while the writer publishes a group; readers retry a lookup that saw it change. */
     private volatile long version;
     private final ReentrantLock publishLock = new ReentrantLock();
     private volatile long usedPublished;
-    /**
-     * Every name in {@link #live} is in it, from before the name becomes visible: replaced (never
-     * emptied in place) only inside a publication window, so {@link #mayContain} never says no to a
-     * name a read would find.
-     */
-    private volatile PresenceFilter presence = new PresenceFilter(0);
     private final Object pinMonitor = new Object();
     private volatile int pinWaiters;
+    private final EntryTable table;
     private final DamageLog damage;
     private final long capacity;
     /** The mapped region; set at mount, before the engine is handed out. */
     ByteBuffer map;
 
-    LiveIndex(DamageLog damage, long capacity) {
+    LiveIndex(EntryTable table, DamageLog damage, long capacity) {
+        this.table = table;
         this.damage = damage;
         this.capacity = capacity;
-        for (Namespace namespace : Namespace.values()) {
-            live.put(namespace, new ConcurrentHashMap<>());
-        }
     }
 
     /**
-     * The index's entry for {@code name}, or null, as of one publication: read between two equal,
-     * even values of {@code version} (an odd one means a change is being published).
+     * The location of {@code name}'s current version, or 0 (also for a removal), as of one publication:
+     * read between two equal, even values of {@code version}. {@code refs[0]} receives its record.
      */
-    private EntryLoc indexed(ConcurrentHashMap<String, EntryLoc> names, String name) {
+    private long indexed(int code, int hash, String name, RecordRef[] refs) {
         int spins = 0;
         while (true) {
             long seen = version;
             if ((seen & 1) == 0) {
-                EntryLoc loc = names.get(name);
+                long loc;
+                RecordRef ref;
+                RuntimeException error = null;
+                try {
+                    loc = table.find(code, hash, name);
+                    ref = loc == 0 ? null : table.record(loc);
+                    if (ref != null && ref.is(EntryTable.slotOf(loc), RecordRef.REMOVAL)) {
+                        ref = null;
+                    }
+                } catch (RuntimeException racing) {
+                    // A change raced the lookup (a reused id, a record being filled): the counter tells.
+                    error = racing;
+                    loc = 0;
+                    ref = null;
+                }
+                VarHandle.acquireFence();
                 if (version == seen) {
-                    return loc;
+                    if (error != null) {
+                        throw error;
+                    }
+                    refs[0] = ref;
+                    return ref == null ? 0 : loc;
                 }
             }
             spins = backOff(spins);
@@ -74,40 +83,46 @@ final class LiveIndex {
     }
 
     Optional<EntryView> open(Namespace namespace, String name) {
-        ConcurrentHashMap<String, EntryLoc> names = live.get(namespace);
+        int code = namespace.code();
+        int hash = EntryTable.hash(code, name);
+        RecordRef[] refs = new RecordRef[1];
         int spins = 0;
         while (true) {
-            EntryLoc loc = indexed(names, name);
-            if (loc == null) {
+            long loc = indexed(code, hash, name, refs);
+            if (loc == 0) {
                 damage.checkMiss(namespace, name);
                 return Optional.empty();
             }
-            if (loc.damaged) {
-                throw new CorruptedEntryException(LogStore.PARTITION, namespace, name, "revision " + loc.revision
-                        + (loc.superseded ? " was superseded by a write that is no longer readable" : " fails its CRC32C"));
+            RecordRef ref = refs[0];
+            int slot = EntryTable.slotOf(loc);
+            if (ref.is(slot, RecordRef.DAMAGED)) {
+                throw new CorruptedEntryException(LogStore.PARTITION, namespace, name, "revision " + ref.revision(slot)
+                        + (ref.is(slot, RecordRef.SUPERSEDED) ? " was superseded by a write that is no longer readable"
+                                : " fails its CRC32C"));
             }
-            if (loc.valueLength == 0) {
-                return Optional.of(new LogEntryView(loc, EMPTY, null));
+            int length = ref.valueLength(slot);
+            if (length == 0) {
+                return Optional.of(new LogEntryView(namespace, name, ref.format(slot), ref.revision(slot), EMPTY, null));
             }
-            RecordRef ref = loc.ref;
             if (!ref.pin()) {
                 // Collected meanwhile: the index already names the copy.
                 spins = backOff(spins);
                 continue;
             }
-            ByteBuffer slice = map.slice((int) loc.valueOffset, loc.valueLength);
-            if (!loc.verified) {
+            ByteBuffer slice = map.slice(ref.valueAt(slot), length);
+            if (!ref.is(slot, RecordRef.VERIFIED)) {
                 CRC32C crc = new CRC32C();
                 crc.update(slice.duplicate());
-                if ((int) crc.getValue() != loc.valueCrc) {
+                if ((int) crc.getValue() != ref.valueCrc(slot)) {
                     unpin(ref);
-                    damage.damage(loc, "its value fails its checksum when first read after being written");
-                    throw new CorruptedEntryException(LogStore.PARTITION, namespace, name, "revision " + loc.revision
-                            + " fails its CRC32C");
+                    damage.damage(ref, slot, name, "its value fails its checksum when first read after being written");
+                    throw new CorruptedEntryException(LogStore.PARTITION, namespace, name, "revision "
+                            + ref.revision(slot) + " fails its CRC32C");
                 }
-                loc.verified = true;
+                ref.set(slot, RecordRef.VERIFIED);
             }
-            return Optional.of(new LogEntryView(loc, slice, () -> unpin(ref)));
+            return Optional.of(new LogEntryView(namespace, name, ref.format(slot), ref.revision(slot), slice,
+                    () -> unpin(ref)));
         }
     }
 
@@ -121,20 +136,25 @@ final class LiveIndex {
      */
     <T> Optional<T> read(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
         Objects.requireNonNull(decoder, "decoder");
-        ConcurrentHashMap<String, EntryLoc> names = live.get(namespace);
+        int code = namespace.code();
+        int hash = EntryTable.hash(code, name);
+        RecordRef[] refs = READ_REF.get();
         int spins = 0;
         while (true) {
-            EntryLoc loc = indexed(names, name);
-            if (loc == null) {
+            long loc = indexed(code, hash, name, refs);
+            RecordRef ref = refs[0];
+            refs[0] = null;
+            if (loc == 0) {
                 if (!damage.anyUnindexed()) {
                     return Optional.empty();
                 }
                 break;
             }
-            if (!loc.verified || loc.damaged || loc.valueLength == 0) {
+            int slot = EntryTable.slotOf(loc);
+            int length = ref.valueLength(slot);
+            if (!ref.is(slot, RecordRef.VERIFIED) || ref.is(slot, RecordRef.DAMAGED) || length == 0) {
                 break;
             }
-            RecordRef ref = loc.ref;
             if (ref.sealed()) {
                 // Collected meanwhile: the index already names the copy.
                 spins = backOff(spins);
@@ -142,7 +162,7 @@ final class LiveIndex {
             }
             T value;
             try {
-                value = decoder.apply(map.slice((int) loc.valueOffset, loc.valueLength));
+                value = decoder.apply(map.slice(ref.valueAt(slot), length));
             } catch (RuntimeException e) {
                 VarHandle.acquireFence();
                 if (ref.sealed()) {
@@ -167,12 +187,18 @@ final class LiveIndex {
         }
     }
 
+    /** Each reading thread's one-element holder for the record of a lookup, so a hit allocates nothing. */
+    private static final ThreadLocal<RecordRef[]> READ_REF = ThreadLocal.withInitial(() -> new RecordRef[1]);
+
     /**
      * Whether a read may find the entry: false only if, as of one publication during this call, the
-     * index has no such name and no damage is on record that a read could report under it (a
-     * removal superseded by a lost write, a record whose name is damaged).
+     * index has no such name (a different name of the same 16-bit hash tag may answer true) and no
+     * damage is on record that a read could report under it (a removal superseded by a lost write, a
+     * record whose name is damaged).
      */
     boolean mayContain(Namespace namespace, String name) {
+        int code = namespace.code();
+        int hash = EntryTable.hash(code, name);
         int spins = 0;
         while (true) {
             long seen = version;
@@ -180,13 +206,18 @@ final class LiveIndex {
                 spins = backOff(spins);
                 continue;
             }
-            boolean may = presence.mayContain(namespace, name);
+            boolean may;
+            try {
+                may = table.mayHold(code, hash);
+            } catch (RuntimeException racing) {
+                may = true;
+            }
             VarHandle.acquireFence(); // the test happens before the second read of the sequence
             if (version != seen) {
                 spins = backOff(spins);
                 continue;
             }
-            // Damage on record is rare and named by what a filter cannot hold: let the read report it.
+            // Damage on record is rare and named by what the table does not hold: let the read report it.
             return may || damage.anyUnindexed();
         }
     }
@@ -221,10 +252,16 @@ final class LiveIndex {
     }
 
     List<String> names(Namespace namespace) {
-        List<String> names;
+        List<String> names = new ArrayList<>();
         publishLock.lock();
         try {
-            names = new ArrayList<>(live.get(namespace).keySet());
+            for (long loc : table.locations()) {
+                RecordRef ref = table.record(loc);
+                int slot = EntryTable.slotOf(loc);
+                if (ref.namespaceCode(slot) == namespace.code() && !ref.is(slot, RecordRef.REMOVAL)) {
+                    names.add(table.name(ref, slot));
+                }
+            }
         } finally {
             publishLock.unlock();
         }
@@ -237,7 +274,7 @@ final class LiveIndex {
         publishLock.lock();
         try {
             for (Namespace namespace : Namespace.values()) {
-                entries.put(namespace, live.get(namespace).size());
+                entries.put(namespace, table.liveByNamespace[namespace.code()]);
             }
             return new PartitionUsage(LogStore.PARTITION, capacity, usedPublished, entries);
         } finally {
@@ -250,89 +287,18 @@ final class LiveIndex {
         return version;
     }
 
-    /** Publishes the whole writer's index (at mount). */
+    /** Publishes what the mount built (no reader looks yet). */
     void publishAll(CurrentVersions current) {
-        presence = rebuiltPresence(current);
-        for (Map.Entry<EntryKey, EntryLoc> e : current.keys.entrySet()) {
-            if (!e.getValue().removal) {
-                live.get(e.getKey().namespace()).put(e.getKey().name(), e.getValue());
-            }
-        }
         usedPublished = current.used;
     }
 
-    /**
-     * A presence filter of every name the writer's state holds, sized for twice as many, so that it
-     * is rebuilt only after as many new names again; removed names are left out.
-     */
-    private static PresenceFilter rebuiltPresence(CurrentVersions current) {
-        int names = 0;
-        for (EntryLoc loc : current.keys.values()) {
-            if (!loc.removal) {
-                names++;
-            }
-        }
-        PresenceFilter filter = new PresenceFilter(2 * names);
-        for (Map.Entry<EntryKey, EntryLoc> e : current.keys.entrySet()) {
-            if (!e.getValue().removal) {
-                filter.add(e.getKey().namespace(), e.getKey().name());
-                filter.countAdded();
-            }
-        }
-        return filter;
-    }
-
-    /** Makes a group's changes visible to readers at once. */
-    void publish(CurrentVersions current, Set<EntryKey> touched, boolean cleared) {
+    /** Makes the writer's pending changes visible to readers at once. */
+    void publish(CurrentVersions current) {
         publishLock.lock();
         try {
             version++;
-            if (cleared) {
-                // The names left after a clear are the group's later writes: a filter of those only.
-                presence = rebuiltPresence(current);
-                for (ConcurrentHashMap<String, EntryLoc> names : live.values()) {
-                    names.clear();
-                }
-                for (Map.Entry<EntryKey, EntryLoc> e : current.keys.entrySet()) {
-                    if (!e.getValue().removal) {
-                        live.get(e.getKey().namespace()).put(e.getKey().name(), e.getValue());
-                    }
-                }
-            } else {
-                PresenceFilter filter = presence;
-                boolean full = false;
-                for (EntryKey key : touched) {
-                    EntryLoc loc = current.get(key);
-                    ConcurrentHashMap<String, EntryLoc> names = live.get(key.namespace());
-                    if (loc == null || loc.removal) {
-                        names.remove(key.name());
-                    } else {
-                        // In the filter before it is in the index, though no reader looks before the window closes.
-                        filter.add(key.namespace(), key.name());
-                        if (names.put(key.name(), loc) == null) {
-                            full |= filter.countAdded();
-                        }
-                    }
-                }
-                if (full) {
-                    presence = rebuiltPresence(current);
-                }
-            }
+            current.publish();
             usedPublished = current.used;
-        } finally {
-            version++;
-            publishLock.unlock();
-        }
-    }
-
-    /** Points readers at the collector's copies: pairs of (original, copy). */
-    void publishCopies(List<EntryLoc[]> copies) {
-        publishLock.lock();
-        try {
-            version++;
-            for (EntryLoc[] pair : copies) {
-                live.get(pair[0].namespace).replace(pair[0].name, pair[0], pair[1]);
-            }
         } finally {
             version++;
             publishLock.unlock();

@@ -20,7 +20,7 @@ import datastore.spi.PartitionUsage;
  * {@link FlashRegion#map()}. The on-flash format, mount, damage costs and region arithmetic are in
  * the module's FORMAT.md. This class wires the parts together and mounts: {@link RingLayout} (geometry
  * and sizing), {@link AnchorSlots}, {@link MountScan} and {@link IndexBuilder} (mount), {@link LiveIndex}
- * (reads and pins), {@link GroupCommit} (writes), {@link Collector} (garbage collection) over
+ * (reads and pins) over the compact {@link EntryTable}, {@link GroupCommit} (writes), {@link Collector} (garbage collection) over
  * {@link RingSpace} (placement and programming), and {@link DamageLog} (damage reporting).
  */
 final class LogStore {
@@ -33,7 +33,8 @@ final class LogStore {
     private final RingSpace space;
     private final AnchorSlots anchors;
     private final DamageLog damage = new DamageLog();
-    private final CurrentVersions current = new CurrentVersions();
+    private final EntryTable table = new EntryTable();
+    private final CurrentVersions current = new CurrentVersions(table);
     private final LiveIndex index;
     private final GroupCommit writes;
 
@@ -48,7 +49,7 @@ final class LogStore {
         this.layout = new RingLayout(region, capacity, maxEntries, viewWaitMillis);
         this.space = new RingSpace(layout);
         this.anchors = new AnchorSlots(layout, space);
-        this.index = new LiveIndex(damage, capacity);
+        this.index = new LiveIndex(table, damage, capacity);
         this.writes = new GroupCommit(layout, space, anchors, current, index, damage);
         writes.collector(new Collector(layout, space, anchors, current, index, damage, writes));
     }
@@ -75,6 +76,7 @@ final class LogStore {
         ByteBuffer map = region.map();
         space.map = map;
         index.map = map;
+        table.map = map;
         for (int b = 0; b < space.eraseCounts.length; b++) {
             space.eraseCounts[b] = region.eraseCount(b);
         }
@@ -235,8 +237,9 @@ final class LogStore {
      * (a removal included), or null when the log holds none; call while no write runs.
      */
     long[] currentExtent(Namespace namespace, String name) {
-        EntryLoc loc = current.get(new EntryKey(namespace, name));
-        return loc == null ? null : new long[] {layout.phys(loc.ref.start), loc.ref.end - loc.ref.start};
+        long loc = current.get(new EntryKey(namespace, name));
+        RecordRef ref = loc == 0 ? null : table.record(loc);
+        return ref == null ? null : new long[] {layout.phys(ref.start), ref.end - ref.start};
     }
 
     /** For tests: the region offset of the newest anchor slot, or -1 if none was written. */

@@ -41,10 +41,14 @@ final class RingSpace {
     long nextSeq = 1;
     boolean unsynced;
     /** Old versions whose superseding write is durable, waiting for their markers to be programmed. */
-    final List<EntryLoc> pendingMarks = new ArrayList<>();
+    final List<Mark> pendingMarks = new ArrayList<>();
     /** Set when the flash failed: the engine refuses writes until it is mounted again. */
     volatile DatastoreException failed;
     private long padTo;
+
+    /** An entry whose superseded marker is to be cleared. */
+    record Mark(RecordRef ref, int slot) {
+    }
 
     @SuppressWarnings("unchecked")
     RingSpace(RingLayout layout) {
@@ -215,17 +219,17 @@ final class RingSpace {
             return;
         }
         Map<RecordRef, byte[]> byRecord = new IdentityHashMap<>();
-        for (EntryLoc loc : pendingMarks) {
-            RecordRef ref = loc.ref;
+        for (Mark mark : pendingMarks) {
+            RecordRef ref = mark.ref();
             if (ref.markerAt < 0 || ref.sealed()) {
                 continue;
             }
             byte[] bits = byRecord.computeIfAbsent(ref, r -> {
-                byte[] b = new byte[LogFormat.markerSize(r.entries.length, layout.programSize)];
+                byte[] b = new byte[LogFormat.markerSize(r.count, layout.programSize)];
                 Arrays.fill(b, (byte) 0xFF);
                 return b;
             });
-            bits[loc.slot >> 3] &= (byte) ~(1 << (loc.slot & 7));
+            bits[mark.slot() >> 3] &= (byte) ~(1 << (mark.slot() & 7));
         }
         pendingMarks.clear();
         for (Map.Entry<RecordRef, byte[]> e : byRecord.entrySet()) {
