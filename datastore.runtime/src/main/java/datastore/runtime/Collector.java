@@ -257,7 +257,7 @@ final class Collector {
         }
         if (held.isEmpty()) {
             space.deferred[block] = null;
-            if (!space.erased[block]) {
+            if (!space.erased(block)) {
                 space.eraseBlock(block);
             }
         } else {

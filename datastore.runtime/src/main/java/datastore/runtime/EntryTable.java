@@ -35,6 +35,8 @@ final class EntryTable {
     final ConcurrentHashMap<Long, String> renamed = new ConcurrentHashMap<>();
     /** The mapped region; set at mount. */
     ByteBuffer map;
+    /** The writer's buffer for a name read from flash (names are at most 255 bytes). */
+    private final byte[] nameBuffer = new byte[256];
 
     // ------------------------------------------------------------------------------------------
     // Names and hashes: over the namespace code and the UTF-8 bytes, the same from a String and from flash.
@@ -67,11 +69,23 @@ final class EntryTable {
     }
 
     static int hash(int namespaceCode, ByteBuffer map, int at, int length) {
+        byte[] bytes = new byte[length];
+        map.get(at, bytes);
+        return hash(namespaceCode, bytes, length);
+    }
+
+    static int hash(int namespaceCode, byte[] name, int length) {
         int h = 0x811C9DC5 ^ namespaceCode * 0x01000193;
         for (int i = 0; i < length; i++) {
-            h = (h ^ (map.get(at + i) & 0xFF)) * 0x01000193;
+            h = (h ^ (name[i] & 0xFF)) * 0x01000193;
         }
         return mix(h);
+    }
+
+    /** The hash of the name bytes at region offset {@code at}; the writer's (it reuses one buffer). */
+    private int hashAt(int namespaceCode, int at, int length) {
+        map.get(at, nameBuffer, 0, length);
+        return hash(namespaceCode, nameBuffer, length);
     }
 
     private static int mix(int h) {
@@ -151,7 +165,7 @@ final class EntryTable {
         if (ref.is(slot, RecordRef.RENAMED)) {
             return hash(ref.namespaceCode(slot), renamed.get(ref.loc(slot)));
         }
-        return hash(ref.namespaceCode(slot), map, ref.nameAt(slot), ref.nameLength(slot));
+        return hashAt(ref.namespaceCode(slot), ref.nameAt(slot), ref.nameLength(slot));
     }
 
     private boolean matches(RecordRef ref, int slot, int namespaceCode, String name) {
@@ -328,7 +342,7 @@ final class EntryTable {
 
     /** The writer's lookup by the name bytes at region offset {@code at}. */
     long current(int namespaceCode, int at, int length) {
-        int i = indexOf(namespaceCode, hash(namespaceCode, map, at, length), at, length);
+        int i = indexOf(namespaceCode, hashAt(namespaceCode, at, length), at, length);
         return i < 0 ? 0 : slots[i] & LOC_MASK;
     }
 
@@ -358,6 +372,40 @@ final class EntryTable {
             count(old, -1);
             slots[i] = (long) (hash >>> 16) << 48 | loc;
             count(loc, 1);
+            return;
+        }
+        if ((size + 1) * 5L > slots.length * 4L) {
+            grow(slots.length * 2);
+        }
+        insert(slots, hash, loc);
+        size++;
+        count(loc, 1);
+    }
+
+    /**
+     * At mount: makes the entry the current version of its name unless the version the table holds
+     * wins: a higher revision, or the same revision (a copy left by an interrupted collection) when
+     * this one is damaged and that one is not; the later of two equal copies wins otherwise.
+     */
+    void offer(RecordRef ref, int slot) {
+        int code = ref.namespaceCode(slot);
+        int at = ref.nameAt(slot);
+        int length = ref.nameLength(slot);
+        int hash = hashAt(code, at, length);
+        long loc = ref.loc(slot);
+        int i = indexOf(code, hash, at, length);
+        if (i >= 0) {
+            long old = slots[i] & LOC_MASK;
+            RecordRef other = record(old);
+            int otherSlot = slotOf(old);
+            long revision = ref.revision(slot);
+            long otherRevision = other.revision(otherSlot);
+            if (revision > otherRevision || revision == otherRevision
+                    && (!ref.is(slot, RecordRef.DAMAGED) || other.is(otherSlot, RecordRef.DAMAGED))) {
+                count(old, -1);
+                slots[i] = (long) (hash >>> 16) << 48 | loc;
+                count(loc, 1);
+            }
             return;
         }
         if ((size + 1) * 5L > slots.length * 4L) {

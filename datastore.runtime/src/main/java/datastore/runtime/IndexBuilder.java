@@ -98,14 +98,7 @@ final class IndexBuilder {
                     supersededUpTo.merge(new EntryKey(ref.namespace(i), table.name(ref, i)), revision, Math::max);
                 }
                 if (nameOk) {
-                    long other = table.current(ref, i);
-                    RecordRef otherRef = other == 0 ? null : table.record(other);
-                    int otherSlot = EntryTable.slotOf(other);
-                    // Equal revisions are copies; the later one (the collector's) wins unless damaged.
-                    if (otherRef == null || revision > otherRef.revision(otherSlot) || revision == otherRef.revision(otherSlot)
-                            && (valueOk || otherRef.is(otherSlot, RecordRef.DAMAGED))) {
-                        table.put(ref.loc(i));
-                    }
+                    table.offer(ref, i);
                 } else if (known) {
                     damaged.add(new Unnamed(ref, i, e.nameCrc()));
                 } else {
@@ -178,13 +171,17 @@ final class IndexBuilder {
         }
     }
 
-    private static boolean known(int namespaceCode) {
-        try {
-            Namespace.ofCode(namespaceCode);
-            return true;
-        } catch (IllegalArgumentException unknown) {
-            return false;
+    /** Namespace codes this build knows, by code. */
+    private static final boolean[] KNOWN = new boolean[256];
+
+    static {
+        for (Namespace namespace : Namespace.values()) {
+            KNOWN[namespace.code()] = true;
         }
+    }
+
+    private static boolean known(int namespaceCode) {
+        return namespaceCode >= 0 && namespaceCode < KNOWN.length && KNOWN[namespaceCode];
     }
 
     /** Names an entry whose stored name is damaged by its CRC, if a known name matches; else records it as an orphan. */

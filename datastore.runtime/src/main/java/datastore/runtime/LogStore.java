@@ -132,7 +132,6 @@ final class LogStore {
         for (MountScan.Scanned s : walk.scanned) {
             space.ring.addLast(s.ref);
         }
-        space.markFreeBlocks();
         new IndexBuilder(layout, map, current, damage).build(walk.scanned);
         index.publishAll(current);
         if (migrate) {

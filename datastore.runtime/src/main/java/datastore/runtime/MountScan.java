@@ -259,29 +259,35 @@ final class MountScan {
      */
     private long resync(long from, long limit) {
         byte[] both = new byte[2 * LogFormat.HEADER];
-        for (long q = LogFormat.align(from, layout.programSize); q + 2 * LogFormat.HEADER <= limit; q += layout.programSize) {
+        int step = layout.programSize;
+        long q = LogFormat.align(from, step);
+        while (q + 2 * LogFormat.HEADER <= limit) {
             long ringEnd = layout.ringEndAfter(q);
             if (q + 2 * LogFormat.HEADER > ringEnd) {
-                q = ringEnd - layout.programSize;
+                q = ringEnd;
                 continue;
             }
+            // Within one lap positions map to the region without a division: the free area is long.
+            long last = Math.min(limit, ringEnd) - 2 * LogFormat.HEADER;
             int p = (int) layout.phys(q);
-            if ((map.getShort(p) & 0xFFFF) != LogFormat.RECORD_MAGIC
-                    && (map.getShort(p + LogFormat.HEADER) & 0xFFFF) != LogFormat.RECORD_MAGIC) {
-                continue;
-            }
-            map.get(p, both);
-            boolean legacy = q < scanLegacyEnd;
-            LogFormat.Header first = LogFormat.parseCopy(both, 0, layout.identity, legacy);
-            LogFormat.Header second = LogFormat.parseCopy(both, LogFormat.HEADER, layout.identity, legacy);
-            LogFormat.Header header = placed(q, first != null ? first : second, limit);
-            if (header == null) {
-                continue;
-            }
-            boolean twins = first != null && second != null
-                    && Arrays.equals(both, 0, LogFormat.HEADER, both, LogFormat.HEADER, 2 * LogFormat.HEADER);
-            if (twins || !RingLayout.headerOnly(header) && committedAt(q, header)) {
-                return q;
+            for (; q <= last; q += step, p += step) {
+                if ((map.getShort(p) & 0xFFFF) != LogFormat.RECORD_MAGIC
+                        && (map.getShort(p + LogFormat.HEADER) & 0xFFFF) != LogFormat.RECORD_MAGIC) {
+                    continue;
+                }
+                map.get(p, both);
+                boolean legacy = q < scanLegacyEnd;
+                LogFormat.Header first = LogFormat.parseCopy(both, 0, layout.identity, legacy);
+                LogFormat.Header second = LogFormat.parseCopy(both, LogFormat.HEADER, layout.identity, legacy);
+                LogFormat.Header header = placed(q, first != null ? first : second, limit);
+                if (header == null) {
+                    continue;
+                }
+                boolean twins = first != null && second != null
+                        && Arrays.equals(both, 0, LogFormat.HEADER, both, LogFormat.HEADER, 2 * LogFormat.HEADER);
+                if (twins || !RingLayout.headerOnly(header) && committedAt(q, header)) {
+                    return q;
+                }
             }
         }
         return -1;

@@ -34,7 +34,10 @@ final class RingSpace {
     long head;
     /** Blocks before this virtual position are released (erased, or waiting for their views). */
     long released;
-    final boolean[] erased;
+    /** Per block: erased as far as the engine knows; meaningful only where {@link #checked} is set. */
+    private final boolean[] erased;
+    /** Per block: whether {@link #erased} was established (by a check, a program or an erase). */
+    private final boolean[] checked;
     final List<RecordRef>[] deferred;
     final long[] eraseCounts;
     /** The next revision to hand out. */
@@ -55,6 +58,7 @@ final class RingSpace {
         this.layout = layout;
         this.region = layout.region;
         this.erased = new boolean[layout.blocks];
+        this.checked = new boolean[layout.blocks];
         this.deferred = new List[layout.blocks];
         this.eraseCounts = new long[layout.blocks];
     }
@@ -173,7 +177,7 @@ final class RingSpace {
                 }
                 deferred[block] = null;
             }
-            if (!erased[block]) {
+            if (!erased(block)) {
                 eraseBlock(block);
             }
         }
@@ -245,7 +249,9 @@ final class RingSpace {
         while (offset < bytes.length) {
             long here = p + offset;
             int n = (int) Math.min(bytes.length - offset, layout.blockSize - here % layout.blockSize);
-            erased[(int) (here / layout.blockSize)] = false;
+            int block = (int) (here / layout.blockSize);
+            erased[block] = false;
+            checked[block] = true;
             region.program(here, ByteBuffer.wrap(bytes, offset, n));
             unsynced = true;
             offset += n;
@@ -262,15 +268,19 @@ final class RingSpace {
         unsynced = true;
         eraseCounts[block]++;
         erased[block] = true;
+        checked[block] = true;
     }
 
-    /** Marks which blocks of the free area are erased; the rest are erased before use. */
-    void markFreeBlocks() {
-        long from = Math.floorMod(head, layout.blockSize) == 0 ? head : layout.blockStart(head) + layout.blockSize;
-        for (long v = from; v < released + layout.ringSize; v += layout.blockSize) {
-            int b = layout.blockAt(v);
-            erased[b] = isErased((long) b * layout.blockSize, layout.blockSize);
+    /**
+     * Whether a block is erased, checking its bytes the first time: the free area's blocks are checked
+     * when first needed rather than all at mount, which keeps the mount from reading the free area.
+     */
+    boolean erased(int block) {
+        if (!checked[block]) {
+            erased[block] = isErased((long) block * layout.blockSize, layout.blockSize);
+            checked[block] = true;
         }
+        return erased[block];
     }
 
     boolean isErased(long at, int length) {

@@ -13,7 +13,7 @@ import datastore.spi.Change;
  * geometry (80 MiB of 64 KiB blocks, 16-byte programs) with 100k entries of 100-byte values, then
  * prints the heap the mounted engine keeps per key (heap in use after full collections, before and after
  * mounting, with the engine kept reachable) and the time of a mount (best of several). Usage:
- * {@code java -cp <test classpath> datastore.runtime.MountProbe [keys] [valueBytes]}.
+ * {@code java -cp <test classpath> datastore.runtime.MountProbe [keys] [valueBytes] [keysPerWrite]}.
  */
 public final class MountProbe {
     private MountProbe() {
@@ -22,6 +22,7 @@ public final class MountProbe {
     public static void main(String[] args) throws Exception {
         int keys = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
         int valueBytes = args.length > 1 ? Integer.parseInt(args[1]) : 100;
+        int perWrite = args.length > 2 ? Integer.parseInt(args[2]) : 1000;
         long size = 80L * 1024 * 1024;
         FlashRegion region = NorFlash.inMemory(size, 65536, 16).region("runtime", 0, size);
         long capacity = RuntimePartition.DEFAULT_CAPACITY;
@@ -30,7 +31,7 @@ public final class MountProbe {
         List<Change> batch = new ArrayList<>();
         for (int i = 0; i < keys; i++) {
             batch.add(Stores.put(String.format("run-%06d", i), Stores.value(i, valueBytes)));
-            if (batch.size() == 1000 || i == keys - 1) {
+            if (batch.size() == perWrite || i == keys - 1) {
                 writer.apply(batch);
                 batch = new ArrayList<>();
             }
@@ -51,8 +52,8 @@ public final class MountProbe {
         if (!mounted.problems().isEmpty()) {
             throw new IllegalStateException(mounted.problems().toString());
         }
-        System.out.printf("%d keys of %d-byte values: mount %.1f ms (best of 15), heap %d bytes, %.1f per key%n", keys,
-                valueBytes, best / 1e6, after - before, (double) (after - before) / keys);
+        System.out.printf("%d keys of %d-byte values, %d a write: mount %.1f ms (best of 15), heap %d bytes, %.1f per key%n",
+                keys, valueBytes, perWrite, best / 1e6, after - before, (double) (after - before) / keys);
         System.out.println(mounted.usage().used() > 0 ? "" : "empty");
     }
 
