@@ -232,7 +232,7 @@ final class LiveIndex {
     }
 
     private void unpin(RecordRef ref) {
-        if (ref.pins.decrementAndGet() == 0 && pinWaiters > 0) {
+        if (ref.unpin() == 0 && pinWaiters > 0) {
             synchronized (pinMonitor) {
                 pinMonitor.notifyAll();
             }

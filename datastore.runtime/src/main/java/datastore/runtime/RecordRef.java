@@ -2,7 +2,6 @@ package datastore.runtime;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import datastore.Namespace;
 
@@ -29,17 +28,25 @@ final class RecordRef {
     static final int REPORTED = 64;
 
     private static final VarHandle FLAGS = MethodHandles.arrayElementVarHandle(byte[].class);
+    private static final VarHandle PINS;
     private static final long[] NO_LONGS = new long[0];
-    private static final int[] NO_INTS = new int[0];
     private static final byte[] NO_BYTES = new byte[0];
+
+    static {
+        try {
+            PINS = MethodHandles.lookup().findVarHandle(RecordRef.class, "pins", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     final long start;
     final long end;
     final int kind;
     /** The collection that wrote it, or 0. */
     final long pass;
-    /** Open views; -1 once sealed for erasing, after which it can never be pinned again. */
-    final AtomicInteger pins = new AtomicInteger();
+    /** Open views; -1 once sealed for erasing, after which it can never be pinned again (through {@link #PINS}). */
+    private volatile int pins;
     /** Region offset of the record's superseded markers (one bit per entry, cleared when superseded); -1: none. */
     long markerAt = -1;
     /** The id the index names the record by; 0 while unregistered. */
@@ -47,10 +54,12 @@ final class RecordRef {
 
     int count;
     private long revisionBase;
-    /** Per entry: value offset in the region and value length; name offset, name length, format and namespace code. */
+    /**
+     * Three longs per entry, in one array so that a record of one entry costs little: value offset in
+     * the region and value length; name offset, name length, format and namespace code; revision (from
+     * {@link #revisionBase}) and value CRC.
+     */
     private long[] places = NO_LONGS;
-    private int[] revisions = NO_INTS;
-    private int[] valueCrcs = NO_INTS;
     private byte[] flags = NO_BYTES;
 
     RecordRef(long start, long end, int kind, long pass) {
@@ -64,9 +73,7 @@ final class RecordRef {
     void entries(int count, long revisionBase) {
         this.count = count;
         this.revisionBase = revisionBase;
-        this.places = new long[2 * count];
-        this.revisions = new int[count];
-        this.valueCrcs = new int[count];
+        this.places = new long[3 * count];
         this.flags = new byte[count];
     }
 
@@ -76,11 +83,10 @@ final class RecordRef {
         if (delta < Integer.MIN_VALUE || delta > Integer.MAX_VALUE) {
             throw new IllegalStateException("revision " + revision + " is too far from its record's " + revisionBase);
         }
-        places[2 * slot] = valueAt << 32 | (valueLength & 0xFFFFFFFFL);
-        places[2 * slot + 1] = nameAt << 32 | (long) (nameLength & 0xFFFF) << 16 | (format & 0xFF) << 8
+        places[3 * slot] = valueAt << 32 | (valueLength & 0xFFFFFFFFL);
+        places[3 * slot + 1] = nameAt << 32 | (long) (nameLength & 0xFFFF) << 16 | (format & 0xFF) << 8
                 | namespaceCode & 0xFF;
-        revisions[slot] = (int) delta;
-        valueCrcs[slot] = valueCrc;
+        places[3 * slot + 2] = delta << 32 | (valueCrc & 0xFFFFFFFFL);
         flags[slot] = (byte) flagBits;
     }
 
@@ -90,27 +96,27 @@ final class RecordRef {
     }
 
     int valueAt(int slot) {
-        return (int) (places[2 * slot] >>> 32);
+        return (int) (places[3 * slot] >>> 32);
     }
 
     int valueLength(int slot) {
-        return (int) places[2 * slot];
+        return (int) places[3 * slot];
     }
 
     int nameAt(int slot) {
-        return (int) (places[2 * slot + 1] >>> 32);
+        return (int) (places[3 * slot + 1] >>> 32);
     }
 
     int nameLength(int slot) {
-        return (int) (places[2 * slot + 1] >>> 16 & 0xFFFF);
+        return (int) (places[3 * slot + 1] >>> 16 & 0xFFFF);
     }
 
     int format(int slot) {
-        return (int) (places[2 * slot + 1] >>> 8 & 0xFF);
+        return (int) (places[3 * slot + 1] >>> 8 & 0xFF);
     }
 
     int namespaceCode(int slot) {
-        return (int) (places[2 * slot + 1] & 0xFF);
+        return (int) (places[3 * slot + 1] & 0xFF);
     }
 
     Namespace namespace(int slot) {
@@ -118,11 +124,11 @@ final class RecordRef {
     }
 
     long revision(int slot) {
-        return revisionBase + revisions[slot];
+        return revisionBase + (places[3 * slot + 2] >> 32);
     }
 
     int valueCrc(int slot) {
-        return valueCrcs[slot];
+        return (int) places[3 * slot + 2];
     }
 
     /** Name and value bytes, as capacity counts them; 0 for a removal. */
@@ -159,22 +165,32 @@ final class RecordRef {
     /** Pins the record for a view; false once it is sealed for erasing. */
     boolean pin() {
         while (true) {
-            int n = pins.get();
+            int n = pins;
             if (n < 0) {
                 return false;
             }
-            if (pins.compareAndSet(n, n + 1)) {
+            if (PINS.compareAndSet(this, n, n + 1)) {
                 return true;
             }
         }
     }
 
+    /** Releases a view's pin; the views left. */
+    int unpin() {
+        return (int) PINS.getAndAdd(this, -1) - 1;
+    }
+
+    /** Open views, or -1 once sealed. */
+    int pinCount() {
+        return pins;
+    }
+
     /** Seals the record for erasing: true if no view holds it (it can never be pinned again). */
     boolean seal() {
-        return pins.compareAndSet(0, -1) || pins.get() < 0;
+        return PINS.compareAndSet(this, 0, -1) || pins < 0;
     }
 
     boolean sealed() {
-        return pins.get() < 0;
+        return pins < 0;
     }
 }

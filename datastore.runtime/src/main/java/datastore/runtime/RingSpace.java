@@ -105,7 +105,7 @@ final class RingSpace {
             return true;
         }
         for (RecordRef ref : refs) {
-            if (ref.pins.get() > 0) {
+            if (ref.pinCount() > 0) {
                 return false;
             }
         }
@@ -323,9 +323,9 @@ final class RingSpace {
             }
         }
         for (RecordRef ref : all) {
-            if (seen.add(ref) && ref.pins.get() > 0 && layout.blockAt(ref.start) <= block
+            if (seen.add(ref) && ref.pinCount() > 0 && layout.blockAt(ref.start) <= block
                     && block <= layout.blockAt(ref.end - 1)) {
-                pins += ref.pins.get();
+                pins += ref.pinCount();
             }
         }
         return pins;
