@@ -284,7 +284,7 @@ public class RuntimePartition implements PartitionStore {
         return mounted(name).read(namespace, name, decoder);
     }
 
-    /** Tests the partition's presence filter; true while the region is refused, so a read reaches the refusal. */
+    /** Probes the partition's index (see {@code LiveIndex.mayContain}); true while the region is refused, so a read reaches the refusal. */
     @Override
     public boolean mayContain(Namespace namespace, String name) {
         LogStore s = store;
