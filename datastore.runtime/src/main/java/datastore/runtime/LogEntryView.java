@@ -12,35 +12,41 @@ import datastore.spi.EntryView;
  * {@link #close()}.
  */
 final class LogEntryView implements EntryView {
-    private final EntryLoc loc;
+    private final Namespace namespace;
+    private final String name;
+    private final int format;
+    private final long revision;
     private final ByteBuffer data;
     private final Runnable release;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    LogEntryView(EntryLoc loc, ByteBuffer data, Runnable release) {
-        this.loc = loc;
+    LogEntryView(Namespace namespace, String name, int format, long revision, ByteBuffer data, Runnable release) {
+        this.namespace = namespace;
+        this.name = name;
+        this.format = format;
+        this.revision = revision;
         this.data = data;
         this.release = release;
     }
 
     @Override
     public Namespace namespace() {
-        return loc.namespace;
+        return namespace;
     }
 
     @Override
     public String name() {
-        return loc.name;
+        return name;
     }
 
     @Override
     public int format() {
-        return loc.format;
+        return format;
     }
 
     @Override
     public long revision() {
-        return loc.revision;
+        return revision;
     }
 
     @Override

@@ -6,19 +6,9 @@ import java.util.Arrays;
 import java.util.zip.CRC32C;
 
 /**
- * The on-flash format of the runtime partition (version 3, described in the module's FORMAT.md), in
- * one place so the writer and the mount scan cannot drift apart. All integers are big-endian.
- *
- * <p>The region's first two erase blocks hold the <em>anchor</em>: slots of two 64-byte copies naming
- * the tail, the revision floor and the geometry and identity the log was written for. Every other
- * block belongs to the <em>ring</em>: records appended back to back across block boundaries, each
- * starting with a 32-byte header stored twice whose CRC32C covers the region's identity first, so a
- * record read on another region or geometry never parses. Kinds: single (one entry, its directory in
- * the header), batch (a directory stored twice), clear, pad (skips the ring's end and blocks held by
- * views) and tail (repeats the anchor's tail in the ring). Single and batch records end with two
- * commit words and one superseded bit per entry, left erased until a durable newer write clears it.
- * Format 2 (no identity, no markers, 40-byte anchors) is read; format 1 is only recognised, to be
- * refused by name.
+ * The on-flash format of the runtime partition (version 3; format 2 read, format 1 recognised to be
+ * refused), in one place so the writer and the mount scan cannot drift apart. The format itself is
+ * described in the module's FORMAT.md, of which this class is the code.
  */
 final class LogFormat {
     static final int VERSION = 3;

@@ -82,7 +82,7 @@ public class RuntimePartition implements PartitionStore {
         try {
             mount(mounted, region);
             store = mounted;
-        } catch (LogStore.RefusedRegionException e) {
+        } catch (RefusedRegionException e) {
             if (config.format_refused()) {
                 LOG.log(System.Logger.Level.WARNING, "runtime partition: {0}; formatting it, as format_refused is set",
                         e.getMessage());
@@ -187,7 +187,7 @@ public class RuntimePartition implements PartitionStore {
         }
     }
 
-    private static void mount(LogStore store, FlashRegion region) throws LogStore.RefusedRegionException {
+    private static void mount(LogStore store, FlashRegion region) throws RefusedRegionException {
         try {
             store.mount();
         } catch (IOException e) {
@@ -284,7 +284,7 @@ public class RuntimePartition implements PartitionStore {
         return mounted(name).read(namespace, name, decoder);
     }
 
-    /** Tests the partition's presence filter; true while the region is refused, so a read reaches the refusal. */
+    /** Probes the partition's index (see {@code LiveIndex.mayContain}); true while the region is refused, so a read reaches the refusal. */
     @Override
     public boolean mayContain(Namespace namespace, String name) {
         LogStore s = store;

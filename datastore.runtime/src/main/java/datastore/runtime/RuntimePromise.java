@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import datastore.Names;
 import datastore.Namespace;
 import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
@@ -86,7 +87,7 @@ public final class RuntimePromise {
         LogStore store = new LogStore(region, capacity, entriesFor(capacity), 0);
         try {
             store.mount();
-        } catch (LogStore.RefusedRegionException e) {
+        } catch (RefusedRegionException e) {
             return new Contents("refused: " + e.getMessage(), capacity, 0, Map.of(), List.of());
         }
         Map<Namespace, Map<String, byte[]>> entries = new LinkedHashMap<>();
@@ -105,7 +106,7 @@ public final class RuntimePromise {
                         }
                     }
                 } catch (RuntimeException e) {
-                    problems.add(namespace.id() + " " + name + ": " + e.getMessage());
+                    problems.add(namespace.id() + " " + Names.display(name) + ": " + e.getMessage());
                 }
             }
             entries.put(namespace, java.util.Collections.unmodifiableMap(values));

@@ -158,7 +158,7 @@ public class CapacityTest {
         }
         store.apply(old);
         // The new entries fill the capacity, and the removed names ride along in the same record.
-        PartitionFullException e = assertThrows(LogStore.WriteTooLargeException.class, () -> store.apply(replacement));
+        PartitionFullException e = assertThrows(WriteTooLargeException.class, () -> store.apply(replacement));
         assertTrue(e.getMessage(), e.getMessage().contains("names of removed entries included"));
         assertArrayEquals(Stores.value(3, each), get(store, "a3"));
         assertNull(get(store, "b3"));

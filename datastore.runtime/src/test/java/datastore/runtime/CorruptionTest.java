@@ -68,7 +68,7 @@ public class CorruptionTest {
             LogStore store = Stores.mount(copy, w.capacity(), w.maxEntries());
             int failed = 0;
             for (Map.Entry<String, byte[]> e : model.entrySet()) {
-                // What a read finds or reports, the presence filter never rules out.
+                // What a read finds or reports, the presence test never rules out.
                 boolean may = store.mayContain(Namespace.KV, e.getKey());
                 Optional<EntryView> view;
                 try {

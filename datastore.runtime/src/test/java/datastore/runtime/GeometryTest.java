@@ -67,7 +67,7 @@ public class GeometryTest {
     private String refused(FlashRegion region) throws IOException {
         byte[] before = device();
         LogStore store = new LogStore(region, CAPACITY, MAX_ENTRIES, 100);
-        LogStore.RefusedRegionException e = assertThrows(LogStore.RefusedRegionException.class, store::mount);
+        RefusedRegionException e = assertThrows(RefusedRegionException.class, store::mount);
         assertArrayEquals("the device changed", before, device());
         RuntimePartition partition = new RuntimePartition(region, RuntimePartitionTest.config(CAPACITY, MAX_ENTRIES));
         assertEquals(e.getMessage(), partition.refusal());

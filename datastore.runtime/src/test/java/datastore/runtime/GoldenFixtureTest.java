@@ -143,7 +143,7 @@ public class GoldenFixtureTest {
         Fixture fixture = load("runtime-v1");
         byte[] before = bytes(fixture.region());
         LogStore store = new LogStore(fixture.region(), fixture.capacity(), fixture.maxEntries(), 100);
-        LogStore.RefusedRegionException e = org.junit.Assert.assertThrows(LogStore.RefusedRegionException.class,
+        RefusedRegionException e = org.junit.Assert.assertThrows(RefusedRegionException.class,
                 store::mount);
         assertTrue(e.getMessage(), e.getMessage().contains("format 1 (the block-header log"));
         assertArrayEquals("the region changed", before, bytes(fixture.region()));

@@ -27,9 +27,9 @@ import datastore.spi.Change;
 import org.junit.Test;
 
 /**
- * The presence filter behind {@code mayContain} never rules out a name a read would find: not after
- * puts, batches, removals and re-puts, a clear, a remount, the filter's own rebuilds as it fills, nor
- * while writers run; and it does rule out most absent names. The direct {@code read} returns exactly
+ * The presence test behind {@code mayContain} (a probe of the compact index) never rules out a name a
+ * read would find: not after puts, batches, removals and re-puts, a clear, a remount, the index's own
+ * growth as it fills, nor while writers run; and it does rule out most absent names. The direct {@code read} returns exactly
  * the bytes a writer wrote while collection erases blocks under it.
  */
 public class PresenceTest {

@@ -23,7 +23,7 @@ final class Stores {
             store.mount();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (LogStore.RefusedRegionException e) {
+        } catch (RefusedRegionException e) {
             throw new IllegalStateException(e.getMessage(), e);
         }
         return store;
