@@ -1,5 +1,8 @@
 package datastore.shell;
 
+import static datastore.shell.Sizes.percent;
+import static datastore.shell.Sizes.size;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -335,37 +338,8 @@ public class DatastoreCommands {
         throw usage("format");
     }
 
-    /** The usage of every form of {@code function}, from the commands' own descriptors, as an exception to throw. */
-    static IllegalArgumentException usage(String function) {
-        StringBuilder usage = new StringBuilder();
-        for (java.lang.reflect.Method method : DatastoreCommands.class.getMethods()) {
-            if (!method.getName().equals(function) || method.isVarArgs()) {
-                continue;
-            }
-            usage.append(usage.length() == 0 ? "usage: " : "\n       ").append("datastore:").append(function);
-            StringBuilder details = new StringBuilder();
-            for (java.lang.reflect.Parameter parameter : method.getParameters()) {
-                Parameter option = parameter.getAnnotation(Parameter.class);
-                Descriptor descriptor = parameter.getAnnotation(Descriptor.class);
-                String meaning = descriptor == null ? "" : descriptor.value();
-                if (option != null) {
-                    boolean flag = !Parameter.UNSPECIFIED.equals(option.presentValue());
-                    String word = meaning.startsWith("the ") ? meaning.substring(4).split("[ (]", 2)[0].toUpperCase(
-                            java.util.Locale.ROOT) : "VALUE";
-                    usage.append(" [").append(option.names()[0]).append(flag ? "" : " " + word).append(']');
-                    details.append("\n         ").append(String.join(", ", option.names())).append(": ").append(meaning);
-                } else {
-                    String word = meaning.startsWith("the ") ? meaning.substring(4).split("[ (]", 2)[0] : "value";
-                    usage.append(" <").append(word).append('>');
-                }
-            }
-            Descriptor what = method.getAnnotation(Descriptor.class);
-            if (what != null) {
-                usage.append("\n         ").append(what.value());
-            }
-            usage.append(details);
-        }
-        return new IllegalArgumentException(usage.toString());
+    private static IllegalArgumentException usage(String function) {
+        return CommandUsage.of(DatastoreCommands.class, function);
     }
 
     // ---- partitions, ROM, reset ----
@@ -555,20 +529,5 @@ public class DatastoreCommands {
     private static String describe(ImageInfo info) {
         return Names.display(info.tag()) + ": " + info.type() + ", " + size(info.size()) + ", " + info.width() + "x"
                 + info.height() + " pixels, partition " + info.partition();
-    }
-
-    /** A byte count for people: bytes below 1 KiB, else KiB or MiB with one decimal. */
-    static String size(long bytes) {
-        if (bytes < 1024) {
-            return bytes + " B";
-        }
-        if (bytes < 1024 * 1024) {
-            return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
-        }
-        return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
-    }
-
-    static String percent(long used, long capacity) {
-        return capacity <= 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * used / capacity);
     }
 }

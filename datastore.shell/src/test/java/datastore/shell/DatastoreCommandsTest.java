@@ -321,9 +321,9 @@ public class DatastoreCommandsTest {
 
     @Test
     public void sizesAndNamesReadWell() {
-        assertEquals("1023 B", DatastoreCommands.size(1023));
-        assertEquals("1.0 KiB", DatastoreCommands.size(1024));
-        assertEquals("13.0 MiB", DatastoreCommands.size(13L << 20));
+        assertEquals("1023 B", Sizes.size(1023));
+        assertEquals("1.0 KiB", Sizes.size(1024));
+        assertEquals("13.0 MiB", Sizes.size(13L << 20));
         assertEquals(ImageType.JPEG, DatastoreCommands.imageType(" jpeg "));
     }
 }
