@@ -3,7 +3,6 @@ package datastore.device;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -36,6 +35,7 @@ import datastore.flash.FlashRegion;
  * synchronized with programs (the engine orders its own reads and writes, as on a real chip);
  * programs, erases and corruption are serialized on the device. A sync forces only the bytes
  * changed since the last sync, and the erase counts only when a block was erased since then.
+ * Its regions are {@link NorFlashRegion} windows, which check each call against their bounds.
  */
 public final class NorFlash implements Closeable {
     private static final System.Logger LOG = System.getLogger(NorFlash.class.getName());
@@ -178,7 +178,7 @@ public final class NorFlash implements Closeable {
             throw new IllegalArgumentException("region " + name + " [" + hex(offset) + ", " + hex(offset + size)
                     + ") does not fit the flash of " + hex(geometry.size()) + " bytes");
         }
-        return new Region(name, offset, new FlashGeometry(size, block, geometry.programSize()));
+        return new NorFlashRegion(this, name, offset, new FlashGeometry(size, block, geometry.programSize()));
     }
 
     /**
@@ -310,7 +310,61 @@ public final class NorFlash implements Closeable {
         }
     }
 
-    private void checkOpen() throws IOException {
+    /** What the device is, for messages: its file, or that it is in memory. */
+    String description() {
+        return description;
+    }
+
+    /** A read-only view of device bytes {@code [at, at + size)}, sharing the device's memory. */
+    ByteBuffer readOnlyView(int at, int size) {
+        return data.slice(at, size).asReadOnlyBuffer();
+    }
+
+    /** Fills {@code dst} from device offset {@code at}; the caller has checked the range. */
+    void read(int at, ByteBuffer dst) {
+        dst.put(data.slice(at, dst.remaining()));
+    }
+
+    /**
+     * ANDs the bytes of {@code src} (position to limit, left unmoved) into the device at {@code at};
+     * the caller has checked the alignment and the range.
+     */
+    void program(int at, ByteBuffer src) throws IOException {
+        int length = src.remaining();
+        // Same byte order on both sides, so ANDing longs is ANDing bytes.
+        ByteBuffer in = src.duplicate().order(data.order());
+        int from = in.position();
+        synchronized (this) {
+            checkOpen();
+            ByteBuffer out = ByteBuffer.allocate(length).order(data.order());
+            int i = 0;
+            for (; i + 8 <= length; i += 8) {
+                out.putLong(i, data.getLong(at + i) & in.getLong(from + i));
+            }
+            for (; i < length; i++) {
+                out.put(i, (byte) (data.get(at + i) & in.get(from + i)));
+            }
+            store(at, out);
+        }
+    }
+
+    /** Erases device block {@code block} and counts it; the caller has checked the block. */
+    synchronized void erase(int block) throws IOException {
+        checkOpen();
+        store(block * geometry.eraseBlockSize(), ByteBuffer.wrap(erasedBlock));
+        counts[block]++;
+        try {
+            if (wearFile != null && wearFile.changed(counts, block)) {
+                wearDirty = true;
+            }
+        } catch (IOException e) {
+            // The block is erased; only the bookkeeping failed, and the next erase tries again.
+            LOG.log(System.Logger.Level.WARNING, "cannot write the erase counts of " + description
+                    + " (they stay in memory and are written at the next erase): " + e.getMessage(), e);
+        }
+    }
+
+    void checkOpen() throws IOException {
         if (closed) {
             throw new IOException(description + " is closed");
         }
@@ -380,7 +434,7 @@ public final class NorFlash implements Closeable {
         }
     }
 
-    private static void checkBlock(int block, int blocks, String where) {
+    static void checkBlock(int block, int blocks, String where) {
         if (block < 0 || block >= blocks) {
             throw new IllegalArgumentException("block " + block + " is outside " + where + " of " + blocks + " blocks");
         }
@@ -397,141 +451,5 @@ public final class NorFlash implements Closeable {
 
         /** The erase-count file was forced. */
         void wearForced();
-    }
-
-    /** A window on the device; every check is against the window, so it cannot reach its neighbours. */
-    private final class Region implements FlashRegion {
-        private final String name;
-        private final long base;
-        private final FlashGeometry geometry;
-        private final ByteBuffer view;
-
-        Region(String name, long base, FlashGeometry geometry) {
-            this.name = name;
-            this.base = base;
-            this.geometry = geometry;
-            this.view = data.slice((int) base, (int) geometry.size()).asReadOnlyBuffer();
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public FlashGeometry geometry() {
-            return geometry;
-        }
-
-        @Override
-        public long deviceOffset() {
-            return base;
-        }
-
-        /**
-         * Fills {@code dst} from its position to its limit, like a channel read: afterwards its
-         * position is at its limit.
-         */
-        @Override
-        public void read(long offset, ByteBuffer dst) throws IOException {
-            checkOpen();
-            int length = dst.remaining();
-            checkRange("read", offset, length);
-            dst.put(data.slice((int) (base + offset), length));
-        }
-
-        /**
-         * ANDs the bytes of {@code src} from its position to its limit into the flash, like a
-         * channel write: afterwards its position is at its limit. Nothing is written when the
-         * arguments are refused.
-         */
-        @Override
-        public void program(long offset, ByteBuffer src) throws IOException {
-            int length = src.remaining();
-            int unit = geometry.programSize();
-            if (offset % unit != 0 || length % unit != 0) {
-                throw new IllegalArgumentException("program at offset " + offset + " of " + length + " bytes in region "
-                        + name + ": offset and length must be multiples of the program size " + unit);
-            }
-            checkRange("program", offset, length);
-            // Same byte order on both sides, so ANDing longs is ANDing bytes.
-            ByteBuffer in = src.duplicate().order(data.order());
-            int from = in.position();
-            synchronized (NorFlash.this) {
-                checkOpen();
-                int at = (int) (base + offset);
-                ByteBuffer out = ByteBuffer.allocate(length).order(data.order());
-                int i = 0;
-                for (; i + 8 <= length; i += 8) {
-                    out.putLong(i, data.getLong(at + i) & in.getLong(from + i));
-                }
-                for (; i < length; i++) {
-                    out.put(i, (byte) (data.get(at + i) & in.get(from + i)));
-                }
-                store(at, out);
-            }
-            src.position(src.limit());
-        }
-
-        @Override
-        public void erase(int block) throws IOException {
-            checkBlock(block, geometry.blocks(), "region " + name);
-            int size = geometry.eraseBlockSize();
-            int deviceBlock = (int) (base / size) + block;
-            synchronized (NorFlash.this) {
-                checkOpen();
-                store(deviceBlock * size, ByteBuffer.wrap(erasedBlock));
-                counts[deviceBlock]++;
-                try {
-                    if (wearFile != null && wearFile.changed(counts, deviceBlock)) {
-                        wearDirty = true;
-                    }
-                } catch (IOException e) {
-                    // The block is erased; only the bookkeeping failed, and the next erase tries again.
-                    LOG.log(System.Logger.Level.WARNING, "cannot write the erase counts of " + description
-                            + " (they stay in memory and are written at the next erase): " + e.getMessage(), e);
-                }
-            }
-        }
-
-        /**
-         * Forces everything changed on the device since its last sync, not only in this region: one
-         * flush for all of it is cheaper than one per region, and early durability is harmless.
-         */
-        @Override
-        public void sync() throws IOException {
-            synchronized (NorFlash.this) {
-                checkOpen();
-                flush();
-            }
-        }
-
-        /** A read-only, big-endian view of just this region, sharing the device's memory. */
-        @Override
-        public ByteBuffer map() throws IOException {
-            checkOpen();
-            return view.duplicate().order(ByteOrder.BIG_ENDIAN);
-        }
-
-        @Override
-        public long eraseCount(int block) throws IOException {
-            checkBlock(block, geometry.blocks(), "region " + name);
-            synchronized (NorFlash.this) {
-                checkOpen();
-                return counts[(int) (base / geometry.eraseBlockSize()) + block];
-            }
-        }
-
-        private void checkRange(String operation, long offset, int length) {
-            if (offset < 0 || offset > geometry.size() || length > geometry.size() - offset) {
-                throw new IllegalArgumentException(operation + " at offset " + offset + " of " + length
-                        + " bytes is outside region " + name + " of " + geometry.size() + " bytes");
-            }
-        }
-
-        @Override
-        public String toString() {
-            return "FlashRegion[" + name + " at " + hex(base) + " of " + description + ", " + geometry + "]";
-        }
     }
 }

@@ -1,14 +1,14 @@
 package datastore.shell;
 
+import static datastore.shell.Sizes.size;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Collectors;
 
 import datastore.DatastoreException;
 import datastore.Image;
@@ -22,17 +22,8 @@ import datastore.Partitions;
 import datastore.image.ImageFormat;
 import datastore.image.ImageHeader;
 import datastore.image.ImageType;
-import datastore.spi.PartitionUsage;
-import datastore.spi.RefusedPartition;
-import datastore.spi.RomInfo;
-import datastore.spi.RomProvisioning;
 import datastore.system.ApplicationCode;
 import datastore.system.ApplicationCodeStore;
-import datastore.system.FactoryReset;
-import datastore.system.Readiness;
-import datastore.system.PartitionStatus;
-import datastore.system.PartitionRefusal;
-import datastore.system.StoreStatus;
 
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
@@ -44,15 +35,16 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /**
- * The Gogo commands of scope {@code datastore}: keys and images (list, get, put, remove, each with
- * its partition), partition usage, the ROM's state, and factory reset. Every service is optional,
- * so the commands work in any product and say which service is missing. Bad input is refused with
- * an exception whose message says what is wrong; the store's own exceptions pass through, since
- * their messages name the key, partition and limit concerned.
+ * The Gogo commands of scope {@code datastore} on the store's entries: keys, images and the
+ * application's code (list, get, put, remove, each with its partition); {@link SystemCommands} has
+ * the ones on the store as a whole. Every service is optional, so the commands work in any product
+ * and say which service is missing. Bad input is refused with an exception whose message says what
+ * is wrong; the store's own exceptions pass through, since their messages name the key, partition
+ * and limit concerned.
  */
 @Component(name = "datastore.shell", service = DatastoreCommands.class)
 @GogoCommand(scope = "datastore", function = {"kvlist", "kvget", "kvput", "kvremove", "imagelist", "imageget",
-        "imageput", "imageremove", "usage", "reset", "rominfo", "format", "code", "codedeploy", "coderemove", "ready"})
+        "imageput", "imageremove", "code", "codedeploy", "coderemove"})
 public class DatastoreCommands {
 
     /** How much of a value a listing shows. */
@@ -72,28 +64,7 @@ public class DatastoreCommands {
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    volatile FactoryReset factoryReset;
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
     volatile ApplicationCodeStore codeStore;
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    volatile RomProvisioning romProvisioning;
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    volatile StoreStatus storeStatus;
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    volatile Readiness readiness;
-
-    /** Partitions that refused their flash; {@link #format} is how a user formats one, explicitly. */
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    volatile List<RefusedPartition> refusedPartitions = List.of();
 
     @Descriptor("lists every visible key with the partition it comes from and the start of its value")
     public String kvlist() {
@@ -331,158 +302,8 @@ public class DatastoreCommands {
         throw usage("codedeploy");
     }
 
-    public String format(String... words) {
-        throw usage("format");
-    }
-
-    /** The usage of every form of {@code function}, from the commands' own descriptors, as an exception to throw. */
-    static IllegalArgumentException usage(String function) {
-        StringBuilder usage = new StringBuilder();
-        for (java.lang.reflect.Method method : DatastoreCommands.class.getMethods()) {
-            if (!method.getName().equals(function) || method.isVarArgs()) {
-                continue;
-            }
-            usage.append(usage.length() == 0 ? "usage: " : "\n       ").append("datastore:").append(function);
-            StringBuilder details = new StringBuilder();
-            for (java.lang.reflect.Parameter parameter : method.getParameters()) {
-                Parameter option = parameter.getAnnotation(Parameter.class);
-                Descriptor descriptor = parameter.getAnnotation(Descriptor.class);
-                String meaning = descriptor == null ? "" : descriptor.value();
-                if (option != null) {
-                    boolean flag = !Parameter.UNSPECIFIED.equals(option.presentValue());
-                    String word = meaning.startsWith("the ") ? meaning.substring(4).split("[ (]", 2)[0].toUpperCase(
-                            java.util.Locale.ROOT) : "VALUE";
-                    usage.append(" [").append(option.names()[0]).append(flag ? "" : " " + word).append(']');
-                    details.append("\n         ").append(String.join(", ", option.names())).append(": ").append(meaning);
-                } else {
-                    String word = meaning.startsWith("the ") ? meaning.substring(4).split("[ (]", 2)[0] : "value";
-                    usage.append(" <").append(word).append('>');
-                }
-            }
-            Descriptor what = method.getAnnotation(Descriptor.class);
-            if (what != null) {
-                usage.append("\n         ").append(what.value());
-            }
-            usage.append(details);
-        }
-        return new IllegalArgumentException(usage.toString());
-    }
-
-    // ---- partitions, ROM, reset ----
-
-    @Descriptor("says whether the dock is ready, and if not, what it is waiting for")
-    public String ready() {
-        Readiness current = readiness;
-        if (current == null) {
-            throw new IllegalStateException("no readiness service: the product has no datastore.store");
-        }
-        List<String> waiting = current.waitingFor();
-        return waiting.isEmpty() ? "ready" : "not ready; waiting for: " + String.join(", ", waiting);
-    }
-
-    @Descriptor("shows each partition's ranking, capacity, use and entries, in lookup order")
-    public String usage() {
-        StoreStatus status = status();
-        List<PartitionStatus> partitions = status.partitions();
-        List<PartitionRefusal> refused = status.refused();
-        if (partitions.isEmpty() && refused.isEmpty()) {
-            return "no partition is present";
-        }
-        TextTable table = new TextTable("PARTITION", "RANKING", "USED", "CAPACITY", "USE", "KEYS", "IMAGES", "CODE",
-                "FONTS");
-        for (PartitionStatus each : partitions) {
-            PartitionUsage usage = each.usage();
-            if (usage == null) {
-                table.row(each.name(), each.ranking(), "?", "?", "?", "?", "?", "?", "<" + each.error() + ">");
-                continue;
-            }
-            Map<Namespace, Integer> entries = usage.entries();
-            table.row(each.name() + (each.readOnly() ? " (read-only)" : ""), each.ranking(),
-                    size(usage.used()), size(usage.capacity()), percent(usage.used(), usage.capacity()),
-                    entries.getOrDefault(Namespace.KV, 0), entries.getOrDefault(Namespace.IMAGE, 0),
-                    entries.getOrDefault(Namespace.CODE, 0), entries.getOrDefault(Namespace.FONT, 0));
-        }
-        if (refused.isEmpty()) {
-            return table.toString();
-        }
-        StringBuilder out = new StringBuilder(partitions.isEmpty() ? "" : table + "\n");
-        for (PartitionRefusal each : refused) {
-            out.append(each.name()).append(": REFUSED, not mounted and not written: ").append(each.reason())
-                    .append("\n  'datastore:format -f ").append(each.name())
-                    .append("' erases it and formats it empty\n");
-        }
-        return out.toString().stripTrailing();
-    }
-
-    @Descriptor("erases and formats a partition that refused its flash (changed partition table, foreign bytes, "
-            + "unknown format), destroying what the region held. Needs -f")
-    public String format(
-            @Descriptor("really erase and format")
-            @Parameter(names = {"-f", "--force"}, presentValue = "true", absentValue = "false") boolean force,
-            @Descriptor("the refused partition") String partition) throws IOException {
-        List<RefusedPartition> refused = refusedPartitions;
-        RefusedPartition target = null;
-        for (RefusedPartition each : refused) {
-            if (each.name().equals(partition)) {
-                target = each;
-            }
-        }
-        if (target == null) {
-            String names = refused.stream().map(RefusedPartition::name).sorted().collect(Collectors.joining(", "));
-            throw new IllegalArgumentException("partition " + Names.display(partition) + " has not refused its flash, so "
-                    + "it is not formatted; " + (names.isEmpty() ? "no partition is refused" : "refused: " + names));
-        }
-        if (!force) {
-            return "partition " + partition + " refused its flash: " + target.reason()
-                    + "\nformatting erases every byte of its region; run 'datastore:format -f " + partition + "' to do it";
-        }
-        target.format();
-        return "formatted " + partition + "; it mounts empty";
-    }
-
-    @Descriptor("empties every writable partition (ephemeral, runtime); the ROM stays. Needs -f")
-    public String reset(
-            @Descriptor("really reset")
-            @Parameter(names = {"-f", "--force"}, presentValue = "true", absentValue = "false") boolean force) {
-        FactoryReset reset = factoryReset;
-        if (reset == null) {
-            throw new IllegalStateException("no FactoryReset service is available: is the datastore.store bundle active?");
-        }
-        if (!force) {
-            // The store's status and its reset come from the same bundle; without the status, the
-            // preview cannot name the partitions but the reset still works.
-            StoreStatus status = storeStatus;
-            String present = "";
-            if (status != null) {
-                String writable = status.partitions().stream().filter(each -> !each.readOnly())
-                        .map(PartitionStatus::name).collect(Collectors.joining(", "));
-                present = " (" + (writable.isEmpty() ? "none present" : writable) + ")";
-            }
-            return "a factory reset empties every writable partition" + present
-                    + " and keeps the ROM; run 'datastore:reset -f' to do it";
-        }
-        List<String> emptied = reset.reset();
-        return emptied.isEmpty() ? "no writable partition present; nothing emptied"
-                : "factory reset: emptied " + String.join(", ", emptied);
-    }
-
-    @Descriptor("shows the ROM's slot, generation, SHA-256, signature state, use and any problem found at mount")
-    public String rominfo() {
-        RomProvisioning rom = romProvisioning;
-        if (rom == null) {
-            throw new IllegalStateException("no ROM provisioning service is available: the ROM partition offers it "
-                    + "in development mode only");
-        }
-        RomInfo info = rom.info();
-        return new TextTable("ROM", "")
-                .row("slot", info.slot())
-                .row("generation", info.generation())
-                .row("sha256", info.sha256())
-                .row("signature", info.signature())
-                .row("payload", size(info.payloadBytes()) + " of " + size(info.capacity()) + " ("
-                        + percent(info.payloadBytes(), info.capacity()) + ")")
-                .row("problem", info.problem().orElse("none"))
-                .toString();
+    private static IllegalArgumentException usage(String function) {
+        return CommandUsage.of(DatastoreCommands.class, function);
     }
 
     // ---- helpers ----
@@ -501,14 +322,6 @@ public class DatastoreCommands {
             throw new IllegalStateException("no ImageStore service is available: is the datastore.store bundle active?");
         }
         return store;
-    }
-
-    private StoreStatus status() {
-        StoreStatus status = storeStatus;
-        if (status == null) {
-            throw new IllegalStateException("no StoreStatus service is available: is the datastore.store bundle active?");
-        }
-        return status;
     }
 
     /** Says when the value just written is hidden by a higher partition. */
@@ -555,20 +368,5 @@ public class DatastoreCommands {
     private static String describe(ImageInfo info) {
         return Names.display(info.tag()) + ": " + info.type() + ", " + size(info.size()) + ", " + info.width() + "x"
                 + info.height() + " pixels, partition " + info.partition();
-    }
-
-    /** A byte count for people: bytes below 1 KiB, else KiB or MiB with one decimal. */
-    static String size(long bytes) {
-        if (bytes < 1024) {
-            return bytes + " B";
-        }
-        if (bytes < 1024 * 1024) {
-            return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
-        }
-        return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
-    }
-
-    static String percent(long used, long capacity) {
-        return capacity <= 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * used / capacity);
     }
 }

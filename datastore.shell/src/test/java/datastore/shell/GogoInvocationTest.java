@@ -22,7 +22,7 @@ import org.junit.Test;
 
 /**
  * The commands as Gogo calls them: options before arguments, overloads by argument count, and the
- * scope and function names the component registers.
+ * scope and function names the components register.
  */
 public class GogoInvocationTest {
 
@@ -38,10 +38,14 @@ public class GogoInvocationTest {
         commands.kvStore = kv;
         FakeImageStore images = new FakeImageStore();
         commands.imageStore = images;
-        commands.factoryReset = new FakeFactoryReset(kv, images);
+        SystemCommands system = new SystemCommands();
+        system.factoryReset = new FakeFactoryReset(kv, images);
         for (String function : new String[] {"kvlist", "kvget", "kvput", "kvremove", "imagelist", "imageget", "imageput",
-                "imageremove", "usage", "reset", "rominfo", "codedeploy", "format"}) {
+                "imageremove", "codedeploy"}) {
             processor.addCommand("datastore", commands, function);
+        }
+        for (String function : new String[] {"usage", "reset", "rominfo", "format"}) {
+            processor.addCommand("datastore", system, function);
         }
         PrintStream out = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
         session = processor.createSession(new ByteArrayInputStream(new byte[0]), out, out);

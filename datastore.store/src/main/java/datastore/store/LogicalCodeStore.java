@@ -34,7 +34,7 @@ public class LogicalCodeStore implements ApplicationCodeStore {
     @Override
     public Optional<ApplicationCode> current() {
         return store.read(Namespace.CODE, MAIN,
-                (partition, view) -> new ApplicationCode(LogicalStore.copyOut(view), partition, view.revision()));
+                (partition, view) -> new ApplicationCode(PartitionCalls.copyOut(view), partition, view.revision()));
     }
 
     @Override

@@ -56,7 +56,7 @@ public class LogicalFactoryReset implements FactoryReset {
                 member.store.clear();
                 cleared.add(member.name);
             } catch (RuntimeException e) {
-                failures.add(LogicalStore.failure(member.name, null, "clear", e));
+                failures.add(PartitionCalls.failure(member.name, null, "clear", e));
             }
         }
         if (!failures.isEmpty()) {

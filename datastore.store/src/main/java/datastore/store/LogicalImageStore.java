@@ -64,7 +64,7 @@ public class LogicalImageStore implements ImageStore {
     public Optional<Image> find(String tag) {
         Names.check(tag);
         return store.read(Namespace.IMAGE, tag,
-                (partition, view) -> new Image(LogicalStore.copyOut(view), typeOf(partition, view)));
+                (partition, view) -> new Image(PartitionCalls.copyOut(view), typeOf(partition, view)));
     }
 
     /**
@@ -87,7 +87,7 @@ public class LogicalImageStore implements ImageStore {
     public Optional<Image> find(String tag, String partition) {
         Names.check(tag);
         return store.readIn(partition, Namespace.IMAGE, tag,
-                view -> new Image(LogicalStore.copyOut(view), typeOf(partition, view)));
+                view -> new Image(PartitionCalls.copyOut(view), typeOf(partition, view)));
     }
 
     @Override

@@ -54,7 +54,7 @@ final class LogicalKvBatch implements KvBatch {
         List<Change> effective = store.write(partition, null, p -> {
             List<Change> changed = new ArrayList<>(list.size());
             for (Change change : list) {
-                if (!change.isRemoval() || LogicalStore.holds(p, Namespace.KV, change.name())) {
+                if (!change.isRemoval() || PartitionCalls.holds(p, Namespace.KV, change.name())) {
                     changed.add(change);
                 }
             }

@@ -210,7 +210,7 @@ public class LogicalStore {
      * so that one broken partition does not hide the others.
      */
     List<String> names(Namespace namespace) {
-        Scan scan = new Scan();
+        LineupWalk scan = new LineupWalk(lineup, maxRestarts);
         scan:
         for (;;) {
             TreeSet<String> names = new TreeSet<>();
@@ -251,7 +251,7 @@ public class LogicalStore {
      * @throws DatastoreException naming the partition, if a partition fails otherwise
      */
     <T> Optional<T> read(Namespace namespace, String name, EntryReader<T> reader) {
-        Scan scan = new Scan();
+        LineupWalk scan = new LineupWalk(lineup, maxRestarts);
         scan:
         for (;;) {
             for (Member member : scan.members) {
@@ -275,7 +275,7 @@ public class LogicalStore {
                     if (scan.restartAfterFailure(member)) {
                         continue scan;
                     }
-                    throw failure(member.name, name, "read " + namespace.id() + " entry", e);
+                    throw PartitionCalls.failure(member.name, name, "read " + namespace.id() + " entry", e);
                 }
                 if (view.isPresent()) {
                     try (EntryView entry = view.get()) {
@@ -300,12 +300,12 @@ public class LogicalStore {
     <T> T readValue(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
         // The walk's state is made only when a partition departs or fails: a plain read allocates nothing.
         Member[] members = lineup.members();
-        Scan scan = null;
+        LineupWalk scan = null;
         scan:
         for (;;) {
             for (Member member : members) {
                 if (member.departed()) {
-                    scan = scan != null ? scan : new Scan(members);
+                    scan = scan != null ? scan : new LineupWalk(lineup, maxRestarts, members);
                     member = scan.standIn(member);
                     if (scan.restarted) {
                         members = scan.members;
@@ -322,73 +322,18 @@ public class LogicalStore {
                     }
                     value = member.store.read(namespace, name, decoder);
                 } catch (RuntimeException e) {
-                    scan = scan != null ? scan : new Scan(members);
+                    scan = scan != null ? scan : new LineupWalk(lineup, maxRestarts, members);
                     if (scan.restartAfterFailure(member)) {
                         members = scan.members;
                         continue scan;
                     }
-                    throw failure(member.name, name, "read " + namespace.id() + " entry", e);
+                    throw PartitionCalls.failure(member.name, name, "read " + namespace.id() + " entry", e);
                 }
                 if (value.isPresent()) {
                     return value.get();
                 }
             }
             return null;
-        }
-    }
-
-    /**
-     * One walk of the lineup in lookup order, and the rules every walk follows. A departed partition
-     * in its grace is waited for; the walk then starts over on the fresh lineup, up to
-     * {@link #maxRestarts} times, after which the returning partition is asked in the departed one's
-     * place: never skipped, so a read never answers from a lower partition while a higher one is
-     * being replaced. A partition that fails because it left the lineup under the call restarts the
-     * walk likewise.
-     */
-    private final class Scan {
-        Member[] members;
-        private int restarts;
-        /** Set by {@link #standIn}: start over on {@link #members}. */
-        boolean restarted;
-
-        Scan() {
-            this(lineup.members());
-        }
-
-        /** A walk already under way on {@code members}, which it started over none of. */
-        Scan(Member[] members) {
-            this.members = members;
-        }
-
-        private boolean restart() {
-            if (restarts >= maxRestarts) {
-                return false;
-            }
-            members = lineup.members();
-            restarts++;
-            return true;
-        }
-
-        /**
-         * The partition to ask in place of a departed one: null to pass it (its grace is over, or
-         * the walk restarts: see {@link #restarted}), else its successor.
-         */
-        Member standIn(Member departed) {
-            restarted = false;
-            if (!lineup.inGrace(departed)) {
-                return null;
-            }
-            Optional<Member> back = lineup.awaitPresent(departed.name);
-            if (restart()) {
-                restarted = true;
-                return null;
-            }
-            return back.orElse(null);
-        }
-
-        /** Whether to start over after {@code member} failed: only if it left the lineup under the call. */
-        boolean restartAfterFailure(Member member) {
-            return restarts < maxRestarts && lineup.hasLeft(member) && restart();
         }
     }
 
@@ -407,7 +352,7 @@ public class LogicalStore {
                 if (restarts < maxRestarts && lineup.hasLeft(member)) {
                     continue;
                 }
-                throw failure(member.name, name, "open " + namespace.id() + " entry", e);
+                throw PartitionCalls.failure(member.name, name, "open " + namespace.id() + " entry", e);
             }
         }
     }
@@ -462,7 +407,7 @@ public class LogicalStore {
                 if (!(e instanceof ReadOnlyPartitionException) && restarts < maxRestarts && lineup.hasLeft(member)) {
                     continue;
                 }
-                throw failure(member.name, name, "write", e);
+                throw PartitionCalls.failure(member.name, name, "write", e);
             }
         }
     }
@@ -491,7 +436,7 @@ public class LogicalStore {
      */
     boolean removeEntry(Namespace namespace, String name, String partition) {
         boolean held = write(partition, name, p -> {
-            if (!holds(p, namespace, name)) {
+            if (!PartitionCalls.holds(p, namespace, name)) {
                 return false;
             }
             p.apply(List.of(Change.remove(namespace, name)));
@@ -501,37 +446,6 @@ public class LogicalStore {
             changed(partition, namespace, name, ChangeEvents.REMOVED);
         }
         return held;
-    }
-
-    /** Whether the partition has the entry; a corrupted entry is there (and removing it is how to get rid of it). */
-    static boolean holds(PartitionStore partition, Namespace namespace, String name) {
-        try {
-            Optional<EntryView> view = partition.open(namespace, name);
-            view.ifPresent(EntryView::close);
-            return view.isPresent();
-        } catch (CorruptedEntryException e) {
-            return true;
-        }
-    }
-
-    /** A read-only heap copy of an entry's value, independent of the partition's storage. */
-    static ByteBuffer copyOut(EntryView view) {
-        ByteBuffer data = view.data();
-        ByteBuffer copy = ByteBuffer.allocate(data.remaining());
-        copy.put(data).flip();
-        return copy.asReadOnlyBuffer();
-    }
-
-    /**
-     * What a caller sees of a partition's failure: a {@link DatastoreException} unchanged, anything
-     * else wrapped in one that names the partition.
-     */
-    static DatastoreException failure(String partition, String name, String operation, RuntimeException e) {
-        if (e instanceof DatastoreException) {
-            return (DatastoreException) e;
-        }
-        return new DatastoreException("partition " + partition + " failed to " + operation
-                + (name == null ? "" : " \"" + name + "\"") + ": " + e, partition, name, e);
     }
 
     /** Posts the event of one changed entry. */
