@@ -1,7 +1,9 @@
 package datastore.spi;
 
 import java.nio.ByteBuffer;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -11,7 +13,8 @@ import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * One partition of the logical store, registered as a service with {@link #PARTITION} and a
- * {@code service.ranking}; the aggregating bundle asks partitions in descending ranking. A partition
+ * {@link #SERVICE_RANKING} ({@link #serviceProperties}); the aggregating bundle asks partitions in
+ * descending ranking. A partition
  * stores, per {@link Namespace}, names mapped to a value and a format byte, and counts its capacity
  * in payload bytes (UTF-8 name plus value). All methods are thread-safe.
  */
@@ -20,6 +23,38 @@ public interface PartitionStore {
 
     /** Service property, {@code String}: the partition's name ({@link datastore.Partitions}). */
     String PARTITION = "datastore.partition";
+
+    /**
+     * Service property, {@code Integer}: the partition's place in the lookup order, highest asked
+     * first ({@link datastore.Partitions#EPHEMERAL_RANKING} and its siblings). It is the framework's
+     * {@code service.ranking} ({@code org.osgi.framework.Constants.SERVICE_RANKING}), which also orders
+     * the services; a value that is not an {@code Integer} counts as 0.
+     *
+     * @since 1.4
+     */
+    String SERVICE_RANKING = "service.ranking";
+
+    /**
+     * The service properties a partition registers with, as {@link PartitionStore} or, in its place,
+     * as {@link RefusedPartition}: its {@link #PARTITION} name and its {@link #SERVICE_RANKING}.
+     *
+     * @param partition the partition's name, as {@link #name()} returns it
+     * @param ranking its place in the lookup order, the same for the partition and its refusal
+     * @return a new, modifiable map holding those two properties, to which a registration may add
+     *         properties of its own (a description, say)
+     * @throws IllegalArgumentException if {@code partition} is null or empty
+     * @since 1.4
+     */
+    static Map<String, Object> serviceProperties(String partition, int ranking) {
+        if (partition == null || partition.isEmpty()) {
+            throw new IllegalArgumentException("a partition registers with a name in " + PARTITION + ", not "
+                    + (partition == null ? "null" : "an empty string"));
+        }
+        Map<String, Object> properties = new HashMap<>();
+        properties.put(PARTITION, partition);
+        properties.put(SERVICE_RANKING, ranking);
+        return properties;
+    }
 
     /** The partition's name, equal to its {@link #PARTITION} property. */
     String name();

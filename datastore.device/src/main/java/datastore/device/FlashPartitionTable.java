@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.stream.Collectors;
 
 import org.osgi.framework.BundleContext;
@@ -24,6 +25,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import datastore.Partitions;
 import datastore.flash.FlashRegion;
 import datastore.flash.RollbackIndex;
+import datastore.spi.PartitionStore;
 import datastore.spi.RefusedPartition;
 
 /**
@@ -124,10 +126,13 @@ public final class FlashPartitionTable {
                     LOG.log(System.Logger.Level.ERROR, "partition " + region.name() + " refused: " + reason);
                     RefusedRegion refusal = new RefusedRegion(region, reason);
                     refused.add(refusal);
-                    Map<String, Object> properties = new java.util.HashMap<>(Map.of(RefusedPartition.PARTITION,
-                            region.name(), Constants.SERVICE_DESCRIPTION, "Refused flash " + region + " of " + file));
-                    // The store keeps the partition's place in the lookup order: nothing answers from below it.
-                    Partitions.ranking(region.name()).ifPresent(rank -> properties.put(Constants.SERVICE_RANKING, rank));
+                    // At the partition's own rank, so the store keeps its place in the lookup order and
+                    // nothing answers from below it; a partition without a known rank registers none.
+                    OptionalInt rank = Partitions.ranking(region.name());
+                    Map<String, Object> properties = rank.isPresent()
+                            ? PartitionStore.serviceProperties(region.name(), rank.getAsInt())
+                            : new java.util.HashMap<>(Map.of(RefusedPartition.PARTITION, region.name()));
+                    properties.put(Constants.SERVICE_DESCRIPTION, "Refused flash " + region + " of " + file);
                     refusal.registration = context.registerService(RefusedPartition.class, refusal,
                             FrameworkUtil.asDictionary(properties));
                     registrations.add(refusal.registration);

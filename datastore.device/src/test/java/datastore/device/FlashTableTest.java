@@ -376,6 +376,8 @@ public class FlashTableTest {
                     .filter(r -> r.service instanceof RefusedPartition).findFirst().orElseThrow();
             assertEquals(RefusedPartition.class, registered.clazz);
             assertEquals("runtime", registered.properties.get(RefusedPartition.PARTITION));
+            // At the runtime partition's own rank, so the store keeps its place in the lookup order.
+            assertEquals(200, registered.properties.get(org.osgi.framework.Constants.SERVICE_RANKING));
         } finally {
             table.deactivate();
         }

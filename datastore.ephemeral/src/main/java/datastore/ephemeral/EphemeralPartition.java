@@ -150,10 +150,10 @@ public class EphemeralPartition implements PartitionStore {
         } catch (ArenaRefusedException e) {
             LOG.log(System.Logger.Level.ERROR, "the ephemeral partition refuses to start: " + e.getMessage());
             refusal = new RefusedArena(e.getMessage(), config, storage, launchId, memo(context));
-            registration = context.registerService(RefusedPartition.class, refusal, FrameworkUtil.asDictionary(Map.of(
-                    RefusedPartition.PARTITION, Partitions.EPHEMERAL,
-                    Constants.SERVICE_RANKING, RANKING,
-                    Constants.SERVICE_DESCRIPTION, "Refused ephemeral partition")));
+            Map<String, Object> properties = PartitionStore.serviceProperties(Partitions.EPHEMERAL, RANKING);
+            properties.put(Constants.SERVICE_DESCRIPTION, "Refused ephemeral partition");
+            registration = context.registerService(RefusedPartition.class, refusal,
+                    FrameworkUtil.asDictionary(properties));
             return true;
         } catch (RuntimeException e) {
             lock.close();
@@ -165,10 +165,9 @@ public class EphemeralPartition implements PartitionStore {
     }
 
     private void registerPartition() {
-        registration = context.registerService(PartitionStore.class, this, FrameworkUtil.asDictionary(Map.of(
-                PartitionStore.PARTITION, Partitions.EPHEMERAL,
-                Constants.SERVICE_RANKING, RANKING,
-                Constants.SERVICE_DESCRIPTION, "Ephemeral partition in " + arena.path())));
+        Map<String, Object> properties = PartitionStore.serviceProperties(Partitions.EPHEMERAL, RANKING);
+        properties.put(Constants.SERVICE_DESCRIPTION, "Ephemeral partition in " + arena.path());
+        registration = context.registerService(PartitionStore.class, this, FrameworkUtil.asDictionary(properties));
     }
 
     /** Where the bundle remembers an arena folder of unpredictable name, across its own updates. */

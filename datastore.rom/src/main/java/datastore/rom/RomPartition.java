@@ -36,6 +36,7 @@ import datastore.system.DockMode;
 import org.osgi.annotation.bundle.Capability;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -212,13 +213,14 @@ public class RomPartition implements PartitionStore {
         RomStore mounted = store;
         if (mounted == null) {
             // At the partition's own rank, so the store never answers from below the refused ROM.
-            registrations.add(context.registerService(RefusedPartition.class, refused, properties(Map.of(
-                    Constants.SERVICE_RANKING, RANKING,
-                    Constants.SERVICE_DESCRIPTION, "ROM partition refused: " + refusal))));
+            Map<String, Object> properties = PartitionStore.serviceProperties(Partitions.ROM, RANKING);
+            properties.put(Constants.SERVICE_DESCRIPTION, "ROM partition refused: " + refusal);
+            registrations.add(context.registerService(RefusedPartition.class, refused,
+                    FrameworkUtil.asDictionary(properties)));
             return;
         }
-        registrations.add(context.registerService(PartitionStore.class, this, properties(Map.of(
-                Constants.SERVICE_RANKING, RANKING))));
+        registrations.add(context.registerService(PartitionStore.class, this,
+                FrameworkUtil.asDictionary(PartitionStore.serviceProperties(Partitions.ROM, RANKING))));
         if (development) {
             registrations.add(context.registerService(RomProvisioning.class, provisioning, properties(Map.of(
                     Constants.SERVICE_DESCRIPTION, "Development replaces of the application ROM store"))));

@@ -3,7 +3,6 @@ package datastore.runtime;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Dictionary;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
@@ -20,7 +19,7 @@ import datastore.spi.PartitionUsage;
 import datastore.spi.RefusedPartition;
 
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -116,9 +115,8 @@ public class RuntimePartition implements PartitionStore {
         if (context == null) {
             return;
         }
-        Dictionary<String, Object> properties = new Hashtable<>();
-        properties.put(PartitionStore.PARTITION, Partitions.RUNTIME);
-        properties.put(Constants.SERVICE_RANKING, RANKING);
+        Dictionary<String, Object> properties = FrameworkUtil.asDictionary(
+                PartitionStore.serviceProperties(Partitions.RUNTIME, RANKING));
         if (registration != null) {
             registration.unregister();
             registration = null;

@@ -166,7 +166,7 @@ public class LogicalStore {
         }
         // Without a ranking of its own, a refusal takes the rank its partition would have; a partition
         // the API does not know is placed first, so no read answers from anywhere below it.
-        int ranking = properties.get(Constants.SERVICE_RANKING) instanceof Integer own ? own
+        int ranking = properties.get(PartitionStore.SERVICE_RANKING) instanceof Integer own ? own
                 : Partitions.ranking(name).orElse(Integer.MAX_VALUE);
         lineup.add(name, ranking, serviceId(properties), new UnavailablePartition(name, reason));
         LOG.log(System.Logger.Level.ERROR, "partition " + name + " refused its flash and is unavailable (ranking "
@@ -469,7 +469,7 @@ public class LogicalStore {
 
     private static int ranking(Map<String, Object> properties) {
         // The framework treats a service.ranking that is not an Integer as 0, and so does the lineup.
-        return properties.get(Constants.SERVICE_RANKING) instanceof Integer ranking ? ranking : 0;
+        return properties.get(PartitionStore.SERVICE_RANKING) instanceof Integer ranking ? ranking : 0;
     }
 
     /** The framework's id of the service, which every service's properties hold. */
