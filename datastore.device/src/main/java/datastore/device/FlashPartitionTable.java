@@ -25,6 +25,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import datastore.Partitions;
 import datastore.flash.FlashRegion;
 import datastore.flash.RollbackIndex;
+import datastore.flashtable.ReservedBlocks;
 import datastore.spi.PartitionStore;
 import datastore.spi.RefusedPartition;
 
@@ -255,16 +256,18 @@ public final class FlashPartitionTable {
             return;
         }
         for (FlashLayout.Region region : layout.regions()) {
-            if (region.end() > start && region.offset() < start + 2 * blockSize) {
+            if (region.end() > start && region.offset() < start + ReservedBlocks.ROLLBACK_INDEX * blockSize) {
                 LOG.log(System.Logger.Level.WARNING, "no rollback index: the " + region + " reaches into ["
-                        + hex(start) + ", " + hex(start + 2 * blockSize) + "), the two erase blocks before the "
-                        + "partition table that keep it; signed ROM images are not checked against rollback");
+                        + hex(start) + ", " + hex(start + ReservedBlocks.ROLLBACK_INDEX * blockSize)
+                        + "), the two erase blocks before the partition table that keep it; signed ROM images "
+                        + "are not checked against rollback");
                 return;
             }
         }
         RollbackIndexArea index;
         try {
-            index = new RollbackIndexArea(flash.region(RollbackIndexArea.NAME, start, 2 * blockSize));
+            index = new RollbackIndexArea(flash.region(RollbackIndexArea.NAME, start,
+                    ReservedBlocks.ROLLBACK_INDEX * blockSize));
         } catch (IllegalStateException e) {
             LOG.log(System.Logger.Level.ERROR, "no rollback index: " + e.getMessage());
             return;

@@ -8,6 +8,7 @@ import java.util.Optional;
 
 import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
+import datastore.flashtable.ReservedBlocks;
 
 /**
  * The place of the partition table on the flash: its last two erase blocks, one copy of the table at
@@ -26,7 +27,8 @@ final class FlashTableArea {
         FlashGeometry geometry = flash.geometry();
         this.blockSize = geometry.eraseBlockSize();
         this.unit = geometry.programSize();
-        this.area = flash.region(NAME, reservedOffset(geometry.size(), blockSize), 2L * blockSize);
+        this.area = flash.region(NAME, reservedOffset(geometry.size(), blockSize),
+                (long) ReservedBlocks.PARTITION_TABLE * blockSize);
     }
 
     /** Tests: the area over another region, e.g. a fault-injecting one. */
@@ -37,7 +39,7 @@ final class FlashTableArea {
     }
 
     static long reservedOffset(long size, int blockSize) {
-        return size - 2L * blockSize;
+        return size - (long) ReservedBlocks.PARTITION_TABLE * blockSize;
     }
 
     /** Both copies as found, and which table is in force. */

@@ -8,6 +8,7 @@ import java.util.zip.CRC32C;
 
 import datastore.flash.FlashRegion;
 import datastore.flash.RollbackIndex;
+import datastore.flashtable.ReservedBlocks;
 
 /**
  * The rollback index on the two erase blocks just before the partition table: an append-only log of
@@ -27,7 +28,7 @@ final class RollbackIndexArea implements RollbackIndex {
 
     /** Where the area starts on a flash of {@code size}: right before the partition table; negative if it has no room. */
     static long offset(long size, int blockSize) {
-        return FlashTableArea.reservedOffset(size, blockSize) - 2L * blockSize;
+        return FlashTableArea.reservedOffset(size, blockSize) - (long) ReservedBlocks.ROLLBACK_INDEX * blockSize;
     }
 
     private final FlashRegion area;

@@ -19,6 +19,7 @@ import org.yaml.snakeyaml.error.YAMLException;
 import datastore.Partitions;
 import datastore.device.FlashTableImage;
 import datastore.flashtable.DefaultFlashLayout;
+import datastore.flashtable.ReservedBlocks;
 import datastore.flash.FlashGeometry;
 import datastore.romformat.RomImageFormat;
 import datastore.romformat.RomLayout;
@@ -39,8 +40,6 @@ import datastore.runtime.RuntimePromise;
  */
 record FlashPlan(FlashTableImage.Table table, long romPromise, long runtimePromise) {
     static final long MIB = 1024 * 1024;
-    /** Blocks at the end of every chip: two for the rollback index, two for the partition table. */
-    static final int RESERVED_BLOCKS = 4;
 
     private static final Set<String> KEYS = Set.of("chip_size", "erase_block_size", "program_size", "rom_payload",
             "runtime_payload", "rom", "runtime");
@@ -105,14 +104,14 @@ record FlashPlan(FlashTableImage.Table table, long romPromise, long runtimePromi
         } catch (IllegalArgumentException tooLarge) {
             runtimeBlocks = Long.MAX_VALUE / 4;
         }
-        long needed = romBlocks + runtimeBlocks + RESERVED_BLOCKS;
+        long needed = romBlocks + runtimeBlocks + ReservedBlocks.TOTAL;
         if (chipSize % block != 0 || needed > chipBlocks) {
             throw new IllegalArgumentException("a chip of " + size(chipSize) + " (" + chipBlocks + " erase blocks of "
                     + size(block) + ") cannot keep the promise: the ROM needs " + romBlocks + " blocks ("
                     + size(romBlocks * block) + ") for " + romPromise + " payload bytes, the runtime partition "
                     + runtimeBlocks + " blocks (" + size(runtimeBlocks * block) + ") for " + runtimePromise
                     + " payload bytes in " + RuntimePromise.entriesFor(runtimePromise) + " entries, the rollback index "
-                    + "and the partition table " + RESERVED_BLOCKS + " blocks: " + needed + " blocks ("
+                    + "and the partition table " + ReservedBlocks.TOTAL + " blocks: " + needed + " blocks ("
                     + size(needed * block) + "), " + (needed - chipBlocks) + " more than the chip has");
         }
         return checked(new FlashTableImage.Table(geometry, List.of(
@@ -153,7 +152,7 @@ record FlashPlan(FlashTableImage.Table table, long romPromise, long runtimePromi
                         + RuntimePromise.entriesFor(runtimePromise) + " entries needs");
             }
         }
-        long reserved = geometry.size() - (long) RESERVED_BLOCKS * geometry.eraseBlockSize();
+        long reserved = geometry.size() - (long) ReservedBlocks.TOTAL * geometry.eraseBlockSize();
         for (FlashTableImage.Region region : valid.regions()) {
             if (region.end() > reserved) {
                 problems.add("the " + region.name() + " region reaches into [" + hex(reserved) + ", "

@@ -78,7 +78,7 @@ public class DockListTest {
     @Test
     public void progressShowsCountRateAndEta() {
         StringWriter plain = new StringWriter();
-        FlashTool.ProgressBar lines = new FlashTool.ProgressBar(new PrintWriter(plain, true), false);
+        FlashBuildCommand.ProgressBar lines = new FlashBuildCommand.ProgressBar(new PrintWriter(plain, true), false);
         for (int done = 1; done <= 20; done++) {
             lines.update(done, 20);
         }
@@ -86,7 +86,7 @@ public class DockListTest {
                 + "\\d+:\\d\\d\n)+"));
         assertEquals("one line per tenth", 10, plain.toString().lines().count());
         StringWriter terminal = new StringWriter();
-        FlashTool.ProgressBar bar = new FlashTool.ProgressBar(new PrintWriter(terminal, true), true);
+        FlashBuildCommand.ProgressBar bar = new FlashBuildCommand.ProgressBar(new PrintWriter(terminal, true), true);
         bar.update(20, 20);
         bar.finish();
         assertTrue(terminal.toString(), terminal.toString().startsWith("\r[" + "#".repeat(30) + "] 20/20 docks, "));
