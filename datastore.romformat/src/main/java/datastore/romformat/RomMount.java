@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.TreeSet;
 
 import datastore.CorruptedEntryException;
 import datastore.Namespace;
@@ -101,6 +102,57 @@ record RomMount(int slot, long generation, RomImage app, SignatureState signatur
     /** Payload bytes of the application image and the UPD section served. */
     long payload() {
         return (app == null ? 0 : app.payload()) + (upd == null ? 0 : upd.payload());
+    }
+
+    /** Pages of the served images hashed so far. */
+    int verifiedPages() {
+        return (app == null ? 0 : app.verifiedPages()) + (upd == null ? 0 : upd.verifiedPages());
+    }
+
+    /** Every problem known so far: the mount's refusals and the damage found in the images since. */
+    List<String> problems() {
+        List<String> problems = new ArrayList<>(appProblems);
+        if (app != null) {
+            problems.addAll(app.problems());
+        }
+        problems.addAll(updProblems);
+        if (upd != null) {
+            problems.addAll(upd.problems());
+        }
+        if (updCopy != null) {
+            problems.addAll(updCopy.problems());
+        }
+        return problems;
+    }
+
+    /** The names in a namespace of the UPD section (either copy), sorted; unmodifiable. */
+    List<String> uniquePerDockNames(Namespace namespace) {
+        TreeSet<String> names = new TreeSet<>();
+        if (upd != null) {
+            names.addAll(upd.names(namespace));
+        }
+        if (updCopy != null) {
+            names.addAll(updCopy.names(namespace));
+        }
+        return List.copyOf(names);
+    }
+
+    /** The names in a namespace, UPD and application together, sorted; unmodifiable. */
+    List<String> names(Namespace namespace) {
+        if (upd == null) {
+            return app == null ? List.of() : app.names(namespace);
+        }
+        if (app == null && updCopy == null) {
+            return upd.names(namespace);
+        }
+        TreeSet<String> names = new TreeSet<>(upd.names(namespace));
+        if (app != null) {
+            names.addAll(app.names(namespace));
+        }
+        if (updCopy != null) {
+            names.addAll(updCopy.names(namespace));
+        }
+        return List.copyOf(names);
     }
 
     /** A name's record in the UPD section: the copy that answers soundly, and the record in it. */

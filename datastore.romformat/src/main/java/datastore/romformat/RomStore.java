@@ -11,7 +11,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -297,40 +296,17 @@ public final class RomStore {
 
     /** Pages of the served images hashed so far: what reading has cost in checking (mounting hashes none). */
     public int verifiedPages() {
-        RomMount m = mounted;
-        return (m.app() == null ? 0 : m.app().verifiedPages()) + (m.upd() == null ? 0 : m.upd().verifiedPages());
+        return mounted.verifiedPages();
     }
 
     /** The names in a namespace of the unique-per-dock section (either copy), sorted; unmodifiable. */
     public List<String> uniquePerDockNames(Namespace namespace) {
-        RomMount m = mounted;
-        TreeSet<String> names = new TreeSet<>();
-        if (m.upd() != null) {
-            names.addAll(m.upd().names(namespace));
-        }
-        if (m.updCopy() != null) {
-            names.addAll(m.updCopy().names(namespace));
-        }
-        return List.copyOf(names);
+        return mounted.uniquePerDockNames(namespace);
     }
 
     /** The names in a namespace, UPD and application together, sorted; unmodifiable. */
     public List<String> names(Namespace namespace) {
-        RomMount m = mounted;
-        if (m.upd() == null) {
-            return m.app() == null ? List.of() : m.app().names(namespace);
-        }
-        if (m.app() == null && m.updCopy() == null) {
-            return m.upd().names(namespace);
-        }
-        TreeSet<String> names = new TreeSet<>(m.upd().names(namespace));
-        if (m.app() != null) {
-            names.addAll(m.app().names(namespace));
-        }
-        if (m.updCopy() != null) {
-            names.addAll(m.updCopy().names(namespace));
-        }
-        return List.copyOf(names);
+        return mounted.names(namespace);
     }
 
     /** Capacity, payload of both images, and the visible entries per namespace. */
@@ -346,17 +322,7 @@ public final class RomStore {
     /** What is served, with every problem known so far (mount refusals and corrupted entries found). */
     public RomInfo info() {
         RomMount m = mounted;
-        List<String> problems = new ArrayList<>(m.appProblems());
-        if (m.app() != null) {
-            problems.addAll(m.app().problems());
-        }
-        problems.addAll(m.updProblems());
-        if (m.upd() != null) {
-            problems.addAll(m.upd().problems());
-        }
-        if (m.updCopy() != null) {
-            problems.addAll(m.updCopy().problems());
-        }
+        List<String> problems = m.problems();
         return new RomInfo(m.slot(), m.generation(), m.app() == null ? "" : m.app().digestHex(), m.signature(),
                 m.payload(), capacity,
                 problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems)));
