@@ -1,29 +1,14 @@
 package datastore.bench;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.lang.reflect.Method;
-import java.net.ServerSocket;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Dictionary;
-import java.util.HashMap;
 import java.util.Hashtable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.JarFile;
-import java.util.jar.Manifest;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.zip.ZipEntry;
 
 import datastore.ImageStore;
 import datastore.KvBatch;
@@ -33,19 +18,14 @@ import datastore.image.ImageType;
 import datastore.spi.PartitionStore;
 import datastore.spi.RomContent;
 import datastore.spi.RomProvisioning;
-import datastore.system.Readiness;
 
-import org.apache.felix.framework.FrameworkFactory;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
-import org.osgi.framework.Constants;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceEvent;
 import org.osgi.framework.ServiceListener;
 import org.osgi.framework.launch.Framework;
-import org.osgi.framework.startlevel.BundleStartLevel;
-import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.util.tracker.ServiceTracker;
 
 /**
@@ -56,17 +36,15 @@ import org.osgi.util.tracker.ServiceTracker;
  * by the system bundle from this class path instead ({@code org.osgi.framework.system.packages.extra},
  * with the API bundle's own {@code Export-Package}), so the {@link KvStore} the benchmarks call is the one
  * the store bundle registers. Services are taken from the framework; ROM content is placed through
- * {@link RomProvisioning}, as the development API places it.
+ * {@link RomProvisioning}, as the development API places it. {@link DockFramework} launches it.
  */
 final class Dock implements AutoCloseable {
-    /** System property: the product's executable jar; by default datastore.dock/target/dock.jar beside this module. */
-    static final String PRODUCT = "datastore.bench.dock";
+    /** System property: the product's executable jar; see {@link DockFramework#product()}. */
+    static final String PRODUCT = DockFramework.PRODUCT;
     /** The product's default payload capacities, as its partitions' default configurations promise them. */
     static final long RUNTIME_CAPACITY = 13L * 1024 * 1024;
     static final long EPHEMERAL_CAPACITY = 128L * 1024 * 1024;
-    private static final long WAIT_SECONDS = 120;
-    private static final String API_BUNDLE = "datastore.api";
-    private static final Pattern START_LEVEL = Pattern.compile("([^,;]+);version=\"[^\"]*\";startlevel=(\\d+)");
+    private static final long WAIT_SECONDS = DockFramework.WAIT_SECONDS;
 
     final Path dir;
     private final Path arenaDir;
@@ -76,99 +54,21 @@ final class Dock implements AutoCloseable {
 
     private Dock(Path dir, Map<String, Map<String, Object>> configurations) throws Exception {
         this.dir = dir;
-        Path product = product();
-        Map<String, String> properties = new HashMap<>();
-        Map<String, Integer> startLevels = new HashMap<>();
-        List<String> bundles = new ArrayList<>();
-        String apiExports;
-        int beginning;
-        try (JarFile jar = new JarFile(product.toFile())) {
-            Properties launcher = new Properties();
-            try (InputStream in = jar.getInputStream(entry(jar, "launcher.properties"))) {
-                launcher.load(in);
-            }
-            for (String key : launcher.stringPropertyNames()) {
-                if (!key.startsWith("launch.")) {
-                    properties.put(key, launcher.getProperty(key));
-                }
-            }
-            // The bnd launcher makes its run properties system properties too; slf4j-simple reads only those.
-            String logLevel = "org.slf4j.simpleLogger.defaultLogLevel";
-            if (System.getProperty(logLevel) == null && launcher.getProperty(logLevel) != null) {
-                System.setProperty(logLevel, launcher.getProperty(logLevel));
-            }
-            Matcher levels = START_LEVEL.matcher(launcher.getProperty("launch.runbundles.attrs", ""));
-            while (levels.find()) {
-                startLevels.put(levels.group(1), Integer.parseInt(levels.group(2)));
-            }
-            bundles.addAll(List.of(launcher.getProperty("launch.bundles", "").split(",")));
-            apiExports = null;
-            for (String name : bundles) {
-                Manifest manifest = manifest(jar, name);
-                if (API_BUNDLE.equals(symbolicName(manifest))) {
-                    apiExports = manifest.getMainAttributes().getValue(Constants.EXPORT_PACKAGE);
-                }
-            }
-            if (apiExports == null) {
-                throw new IllegalStateException(product + " holds no " + API_BUNDLE + " bundle");
-            }
-            beginning = Integer.parseInt(launcher.getProperty(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, "1"));
-            int port = freePort();
-            properties.put("datastore.data.dir", dir.toString());
-            properties.put(Constants.FRAMEWORK_STORAGE, dir.resolve("framework").toString());
-            properties.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-            properties.put("felix.cm.dir", dir.resolve("config").toString());
-            properties.put("felix.fileinstall.dir", dir.resolve("deploy").toString());
-            properties.put("datastore.http.port", Integer.toString(port));
-            properties.put("gosh.args", "--nointeractive");
-            // Events posted by the last writes are dropped, with a warning each, when the framework stops.
-            properties.put("org.apache.felix.eventadmin.LogLevel", "1");
-            properties.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, apiExports);
-            // Configuration Admin first (start level 5), then the configurations, then the rest.
-            properties.put(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, "5");
-            Files.createDirectories(dir.resolve("deploy"));
-
-            arenaDir = Data.scratch(Data.sharedMemory(), "arena");
-            framework = new FrameworkFactory().newFramework(properties);
-            framework.init();
-            context = framework.getBundleContext();
-            for (String name : bundles) {
-                Manifest manifest = manifest(jar, name);
-                String bsn = symbolicName(manifest);
-                if (API_BUNDLE.equals(bsn) || "org.apache.felix.framework".equals(bsn)) {
-                    continue;
-                }
-                try (InputStream in = jar.getInputStream(entry(jar, name))) {
-                    Bundle bundle = context.installBundle("product:" + name, in);
-                    bundle.adapt(BundleStartLevel.class).setStartLevel(startLevels.getOrDefault(bsn, 10));
-                    if (bundle.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
-                        bundle.start();
-                    }
-                }
-            }
-        }
+        // The arena in a scratch folder on tmpfs (where the product puts it too), removed at close.
+        arenaDir = Data.scratch(Data.sharedMemory(), "arena");
+        DockFramework.Installed installed = DockFramework.install(dir);
+        framework = installed.framework();
+        context = framework.getBundleContext();
         try {
-            launch(configurations, beginning);
+            Map<String, Map<String, Object>> all = new LinkedHashMap<>();
+            all.put("datastore.ephemeral", Map.of("path", arenaDir.resolve("ephemeral.arena").toString()));
+            all.putAll(configurations);
+            DockFramework.start(installed, all);
+            awaitService(DockFramework.readiness(), "the dock to be ready");
         } catch (Exception | Error e) {
             close();
             throw e;
         }
-    }
-
-    /** Starts the framework: Configuration Admin, then the configurations, then everything else. */
-    private void launch(Map<String, Map<String, Object>> configurations, int beginning) throws Exception {
-        framework.start();
-        awaitStartLevel(5);
-        // The arena in a scratch folder on tmpfs (where the product puts it too), removed at close.
-        Map<String, Map<String, Object>> all = new LinkedHashMap<>();
-        all.put("datastore.ephemeral", Map.of("path", arenaDir.resolve("ephemeral.arena").toString()));
-        all.putAll(configurations);
-        for (var configuration : all.entrySet()) {
-            configure(configuration.getKey(), configuration.getValue());
-        }
-        awaitStartLevel(beginning);
-        awaitService("(&(objectClass=org.osgi.service.condition.Condition)(osgi.condition.id=" + Readiness.CONDITION + "))",
-                "the dock to be ready");
     }
 
     /** A dock on an erased flash file in a new folder under {@code base} (the temporary folder when null). */
@@ -251,19 +151,8 @@ final class Dock implements AutoCloseable {
         }
     }
 
-    /** What the dock waits for, and which bundles are not active. */
     private String diagnosis() {
-        StringBuilder out = new StringBuilder();
-        var readiness = context.getServiceReference(Readiness.class);
-        if (readiness != null) {
-            out.append("waiting for ").append(context.getService(readiness).waitingFor());
-        }
-        for (Bundle bundle : context.getBundles()) {
-            if (bundle.getState() != Bundle.ACTIVE && bundle.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
-                out.append("; ").append(bundle.getSymbolicName()).append(" in state ").append(bundle.getState());
-            }
-        }
-        return out.toString();
+        return DockFramework.diagnosis(context);
     }
 
     // ---------------------------------------------------------------- mounting
@@ -430,88 +319,5 @@ final class Dock implements AutoCloseable {
         }
         Data.delete(arenaDir);
         Data.delete(dir);
-    }
-
-    // ---------------------------------------------------------------- framework plumbing
-
-    /**
-     * Sets a component configuration through the product's Configuration Admin. Its API package is the
-     * bundle's own, not this class path's, so it is called reflectively through the bundle's class.
-     */
-    private void configure(String pid, Map<String, Object> values) throws Exception {
-        var reference = context.getServiceReference("org.osgi.service.cm.ConfigurationAdmin");
-        if (reference == null) {
-            throw new IllegalStateException("the dock runs no Configuration Admin; " + diagnosis());
-        }
-        Object admin = context.getService(reference);
-        Class<?> adminType = reference.getBundle().loadClass("org.osgi.service.cm.ConfigurationAdmin");
-        Class<?> configurationType = reference.getBundle().loadClass("org.osgi.service.cm.Configuration");
-        Object configuration = adminType.getMethod("getConfiguration", String.class, String.class).invoke(admin, pid, "?");
-        Dictionary<String, Object> properties = new Hashtable<>(values);
-        Method update = configurationType.getMethod("update", Dictionary.class);
-        update.invoke(configuration, properties);
-    }
-
-    private void awaitStartLevel(int level) throws InterruptedException {
-        CountDownLatch reached = new CountDownLatch(1);
-        FrameworkStartLevel startLevel = framework.adapt(FrameworkStartLevel.class);
-        startLevel.setStartLevel(level, event -> reached.countDown());
-        if (!reached.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("start level " + level + " not reached; " + diagnosis());
-        }
-    }
-
-    /** The product's executable jar. */
-    static Path product() {
-        String given = System.getProperty(PRODUCT);
-        Path jar;
-        if (given != null) {
-            jar = Path.of(given);
-        } else {
-            try {
-                Path code = Path.of(Dock.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-                // target/benchmarks.jar or target/classes, in datastore.bench
-                jar = code.getParent().getParent().resolveSibling("datastore.dock").resolve("target/dock.jar");
-            } catch (URISyntaxException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-        if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException("no product jar " + jar + ": build it with ./run (or mvn -o package -DskipTests"
-                    + " -f datastore.bench/reactor.xml -pl :datastore.dock -am), or name it with -D" + PRODUCT);
-        }
-        return jar.toAbsolutePath();
-    }
-
-    private static ZipEntry entry(JarFile jar, String name) {
-        ZipEntry entry = jar.getEntry(name);
-        if (entry == null) {
-            throw new IllegalStateException(jar.getName() + " has no " + name + ": is it a bnd executable jar?");
-        }
-        return entry;
-    }
-
-    private static Manifest manifest(JarFile jar, String name) throws IOException {
-        try (InputStream in = jar.getInputStream(entry(jar, name));
-                var bundle = new java.util.jar.JarInputStream(in)) {
-            Manifest manifest = bundle.getManifest();
-            if (manifest == null) {
-                throw new IllegalStateException(name + " in " + jar.getName() + " has no manifest");
-            }
-            return manifest;
-        }
-    }
-
-    private static String symbolicName(Manifest manifest) {
-        String value = manifest.getMainAttributes().getValue(Constants.BUNDLE_SYMBOLICNAME);
-        return value == null ? null : value.split(";")[0].trim();
-    }
-
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -9,7 +9,6 @@ import java.util.Map;
 
 import org.junit.Test;
 import org.osgi.service.event.Event;
-import org.osgi.service.event.EventAdmin;
 
 import datastore.ChangeEvents;
 import datastore.flash.FlashRegion;
@@ -17,6 +16,7 @@ import datastore.image.ImageType;
 import datastore.romformat.RomFixtures;
 import datastore.romformat.RomStore;
 import datastore.spi.RomContent;
+import datastore.testsupport.RecordingEventAdmin;
 
 /**
  * A ROM replace posts the store's change events for exactly what it changed: a put for each key,
@@ -25,36 +25,31 @@ import datastore.spi.RomContent;
  */
 public class RomChangeEventsTest {
 
-    private static final class RecordingEvents implements EventAdmin {
-        final List<String> posted = new ArrayList<>();
-
-        @Override
-        public void postEvent(Event event) {
+    /** The changes posted, as "topic name", each checked to name the ROM partition. */
+    private static List<String> changes(RecordingEventAdmin events) {
+        List<String> changes = new ArrayList<>();
+        for (Event event : events.posted()) {
             assertEquals("rom", event.getProperty(ChangeEvents.PARTITION));
-            posted.add(event.getTopic() + " " + event.getProperty(ChangeEvents.NAME));
+            changes.add(event.getTopic() + " " + event.getProperty(ChangeEvents.NAME));
         }
-
-        @Override
-        public void sendEvent(Event event) {
-            throw new AssertionError("a replace posts its events; it never waits for handlers");
-        }
+        return changes;
     }
 
     @Test
     public void aReplacePostsAnEventForEveryEntryItChangedAndNoneForTheRest() {
         FlashRegion region = RomFixtures.romRegion(RomFixtures.smallFlash());
         RomStore store = RomFixtures.mount(region);
-        RecordingEvents events = new RecordingEvents();
+        RecordingEventAdmin events = new RecordingEventAdmin();
         RomProvisioningService provisioning = new RomProvisioningService(store, () -> RomFixtures.FORMATS, true,
                 () -> events);
 
         provisioning.replace(RomFixtures.content("a"));
         assertEquals(List.of("datastore/code/PUT main", "datastore/image/PUT default",
                 "datastore/kv/PUT content_url", "datastore/kv/PUT dock_name", "datastore/kv/PUT timezone"),
-                events.posted);
+                changes(events));
 
         // Same code and image, one value changed, one key gone, one added, one image added.
-        events.posted.clear();
+        events.clear();
         Map<String, String> kv = new LinkedHashMap<>();
         kv.put("dock_name", "RW02-a");
         kv.put("content_url", "https://content.example.com/b");
@@ -63,10 +58,10 @@ public class RomChangeEventsTest {
         images.put("logo", new RomContent.RomImage(ImageType.PNG, RomFixtures.resource("small.png")));
         provisioning.replace(new RomContent(RomFixtures.content("a").code(), kv, images));
         assertEquals(List.of("datastore/image/PUT logo", "datastore/kv/PUT content_url", "datastore/kv/PUT locale",
-                "datastore/kv/REMOVED timezone"), events.posted);
+                "datastore/kv/REMOVED timezone"), changes(events));
 
         // Refused (not development): nothing changes, nothing is posted.
-        events.posted.clear();
+        events.clear();
         RomProvisioningService production = new RomProvisioningService(store, () -> RomFixtures.FORMATS, false,
                 () -> events);
         try {
@@ -74,6 +69,6 @@ public class RomChangeEventsTest {
         } catch (RuntimeException expected) {
             // ReadOnlyPartitionException
         }
-        assertEquals(List.of(), events.posted);
+        assertEquals(List.of(), changes(events));
     }
 }

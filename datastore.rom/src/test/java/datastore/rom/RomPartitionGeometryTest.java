@@ -8,14 +8,10 @@ import static org.junit.Assert.assertSame;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
-import java.lang.reflect.Proxy;
-import java.util.ArrayList;
-import java.util.Dictionary;
 import java.util.List;
 
 import org.junit.Test;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 
 import datastore.Namespace;
 import datastore.PartitionUnavailableException;
@@ -26,6 +22,7 @@ import datastore.romformat.RomStore;
 import datastore.spi.PartitionStore;
 import datastore.spi.RefusedPartition;
 import datastore.spi.RomProvisioning;
+import datastore.testsupport.FakeFramework;
 
 /**
  * A region the partition refuses (the store's own geometry checks are in the library's {@code
@@ -97,42 +94,26 @@ public class RomPartitionGeometryTest {
         Registry registry = new Registry();
         partition.start(registry.context());
         assertEquals(List.of(PartitionStore.class, RomProvisioning.class), registry.live());
-        assertSame(partition, registry.services.get(0)[1]);
+        assertSame(partition, registry.framework.registered.get(0).service);
         assertFalse(partition.names(Namespace.KV).isEmpty());
     }
 
     /** Services registered through a fake bundle context, and whether each is still registered. */
     private static final class Registry {
-        final List<Object[]> services = new ArrayList<>();
+        final FakeFramework framework = new FakeFramework();
 
         BundleContext context() {
-            return (BundleContext) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {BundleContext.class},
-                    (proxy, method, args) -> {
-                        if (method.getName().equals("registerService") && args[0] instanceof Class<?> type) {
-                            Object[] entry = {type, args[1], args[2], Boolean.TRUE};
-                            services.add(entry);
-                            return Proxy.newProxyInstance(getClass().getClassLoader(),
-                                    new Class<?>[] {ServiceRegistration.class}, (p, m, a) -> {
-                                        if (m.getName().equals("unregister")) {
-                                            entry[3] = Boolean.FALSE;
-                                        }
-                                        return null;
-                                    });
-                        }
-                        if (method.getName().equals("getProperty")) {
-                            return null;
-                        }
-                        throw new UnsupportedOperationException(method.getName());
-                    });
+            return framework.context();
         }
 
         List<Class<?>> live() {
-            return services.stream().filter(s -> (Boolean) s[3]).<Class<?>>map(s -> (Class<?>) s[0]).toList();
+            return framework.registered.stream().filter(r -> !r.unregistered).<Class<?>>map(r -> (Class<?>) r.clazz)
+                    .toList();
         }
 
         Object property(Class<?> type, String key) {
-            return services.stream().filter(s -> s[0] == type && (Boolean) s[3])
-                    .map(s -> ((Dictionary<?, ?>) s[2]).get(key)).findFirst().orElseThrow();
+            return framework.registered.stream().filter(r -> r.clazz == type && !r.unregistered)
+                    .map(r -> r.properties.get(key)).findFirst().orElseThrow();
         }
     }
 }

@@ -6,14 +6,11 @@ import java.nio.ByteBuffer;
 import java.security.PublicKey;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -47,41 +44,17 @@ public final class RomStore {
     /** UPD entries' revisions: above every application revision, which is generation &lt;&lt; 32 | entry. */
     private static final long UPD_REVISION = 1L << 62;
 
-    private final FlashRegion region;
     private final RomLayout layout;
     private final long capacity;
-    /** The accepted public keys; empty: signatures are optional. */
-    private final List<PublicKey> publicKeys;
-    /** The dock a signed UPD section must be bound to; null: not checked. */
-    private final String dockId;
-    /** The device's rollback index; null: signed generations are not checked. */
-    private final RollbackIndex rollbackIndex;
+    /** The keys, dock id and rollback index images are checked against. */
+    private final RomAdmission admission;
+    private final RomCommitArea commits;
     private final long pinWaitNanos;
     private final ByteBuffer map;
     /** Open views per slot; a replace erases a slot only while its count is zero. */
     private final AtomicInteger[] pins = {new AtomicInteger(), new AtomicInteger()};
     private final Object replaceLock = new Object();
-    private volatile Mounted mounted;
-
-    /** What is being served; immutable, swapped whole by a replace. */
-    private record Mounted(int slot, long generation, RomImage app, SignatureState signature, List<String> appProblems,
-            RomImage upd, RomImage updCopy, List<String> updProblems) {
-    }
-
-    /** A readable commit record and the group of commit blocks it is in. */
-    private record Placed(CommitRecord record, int group) {
-    }
-
-    /**
-     * The commit area: readable records naming images, newest first, each once; whether any readable
-     * record (a format record included) claims the region; and per group the index after its last
-     * programmed record position in any of its blocks (the next record goes there, in every block).
-     */
-    private record CommitScan(List<Placed> records, boolean claimed, int[] nextFree) {
-        long maxGeneration() {
-            return records.isEmpty() ? 0 : records.get(0).record().generation();
-        }
-    }
+    private volatile RomMount mounted;
 
     /**
      * Mounts the ROM of {@code region}. A damaged or refused image does not fail the mount: the store
@@ -114,7 +87,6 @@ public final class RomStore {
      */
     public RomStore(FlashRegion region, long capacity, List<PublicKey> publicKeys, String dockId,
             RollbackIndex rollbackIndex, Duration pinWait) throws IOException {
-        this.region = region;
         ByteBuffer mapped = region.map();
         this.map = mapped.isReadOnly() ? mapped : mapped.asReadOnlyBuffer();
         RomRegionCheck.Verdict verdict = RomRegionCheck.examine(region, map);
@@ -130,16 +102,16 @@ public final class RomStore {
                     + "table) hold at most " + room + " payload bytes");
         }
         this.capacity = capacity;
-        this.publicKeys = List.copyOf(publicKeys);
-        this.dockId = dockId == null || dockId.isBlank() ? null : dockId;
-        this.rollbackIndex = publicKeys.isEmpty() ? null : rollbackIndex;
+        this.admission = new RomAdmission(publicKeys, dockId, rollbackIndex);
+        this.commits = new RomCommitArea(region, layout, map);
         this.pinWaitNanos = pinWait.toNanos();
-        this.mounted = mount(this.rollbackIndex == null ? 0 : this.rollbackIndex.highest());
-        Mounted m = mounted;
-        if (this.rollbackIndex != null && m.app() != null) {
+        RollbackIndex accepted = admission.rollbackIndex();
+        this.mounted = RomMount.mount(map, layout, commits, admission, accepted == null ? 0 : accepted.highest());
+        RomMount m = mounted;
+        if (accepted != null && m.app() != null) {
             // What is served is committed and durable: no older image may be served from now on.
             try {
-                this.rollbackIndex.advance(m.app().signedGeneration());
+                accepted.advance(m.app().signedGeneration());
             } catch (IOException e) {
                 // Serving stays safe (the image passed the index as it is); only a later rollback check is weaker.
                 LOG.log(Level.ERROR, "ROM: the rollback index could not be advanced to the served signed generation "
@@ -173,151 +145,6 @@ public final class RomStore {
                 + "): every block erased");
     }
 
-    private Mounted mount(long newestAccepted) {
-        CommitScan scan = scanCommits();
-        List<String> problems = new ArrayList<>();
-        Mounted chosen = null;
-        for (Placed placed : scan.records()) {
-            CommitRecord record = placed.record();
-            try {
-                RomImage image = RomImage.read(map, layout.slotOffset(record.slot()), layout.slotImageRoom(),
-                        RomImageFormat.KIND_APPLICATION, layout.slotCopyOffset(record.slot()), record.digest());
-                if (image.length() != record.imageLength() || !Arrays.equals(image.digest(), record.digest())) {
-                    throw new RomImageException("the slot holds an image of " + image.length() + " bytes with digest "
-                            + image.digestHex() + ", not the committed " + record.imageLength() + " bytes with digest "
-                            + RomImageFormat.hex(record.digest()));
-                }
-                SignatureState signature = checkSignature(image);
-                checkGeneration(image, newestAccepted);
-                chosen = new Mounted(record.slot(), record.generation(), image, signature, List.of(), null, null, List.of());
-                break;
-            } catch (RomImageException e) {
-                problems.add("application image generation " + record.generation() + " in slot " + record.slot()
-                        + " refused: " + e.getMessage());
-            }
-        }
-        if (!problems.isEmpty()) {
-            problems.add(chosen == null ? "no committed application image verifies; the ROM serves no application data"
-                    : "serving the older generation " + chosen.generation() + " from slot " + chosen.slot());
-        }
-        RomImage upd = null;
-        List<String> updProblems = new ArrayList<>();
-        long updOffset = layout.updOffset();
-        long updCopy = layout.updCopyOffset();
-        // The copy is looked at too: a whole erased first block of the section leaves only the copy.
-        if (!RomImage.isErased(map, updOffset) || updCopy >= 0 && !RomImage.isErased(map, updCopy)) {
-            try {
-                upd = RomImage.read(map, updOffset, layout.updImageRoom(), RomImageFormat.KIND_UPD, updCopy, null);
-                checkSignature(upd);
-                checkDock(upd);
-            } catch (RomImageException e) {
-                upd = null;
-                updProblems.add("unique-per-dock section refused, its data is not served: " + e.getMessage());
-            }
-        }
-        RomImage updSecond = null;
-        if (upd != null && updCopy >= 0) {
-            // The whole copy, checked against the same digest: a page damaged in one is read from the other.
-            try {
-                updSecond = RomImage.read(map, updCopy, layout.updImageRoom(), RomImageFormat.KIND_UPD, updOffset,
-                        upd.digest());
-            } catch (RomImageException e) {
-                updProblems.add("the copy of the unique-per-dock section at region offset " + updCopy + " is damaged ("
-                        + e.getMessage() + "); the first copy is served");
-            }
-        }
-        for (String problem : problems) {
-            LOG.log(Level.ERROR, "ROM: " + problem);
-        }
-        for (String problem : updProblems) {
-            LOG.log(Level.ERROR, "ROM: " + problem);
-        }
-        if (chosen == null) {
-            return new Mounted(0, 0, null, SignatureState.UNSIGNED, List.copyOf(problems), upd, updSecond,
-                    List.copyOf(updProblems));
-        }
-        return new Mounted(chosen.slot(), chosen.generation(), chosen.app(), chosen.signature(), List.copyOf(problems),
-                upd, updSecond, List.copyOf(updProblems));
-    }
-
-    private SignatureState checkSignature(RomImage image) throws RomImageException {
-        if (publicKeys.isEmpty()) {
-            return SignatureState.UNSIGNED;
-        }
-        if (!image.signed()) {
-            throw new RomImageException("it is not signed, but this dock requires images signed with one of its "
-                    + "public keys");
-        }
-        for (PublicKey key : publicKeys) {
-            if (image.signatureVerifies(key)) {
-                return SignatureState.VERIFIED;
-            }
-        }
-        throw new RomImageException("its signature does not verify against " + (publicKeys.size() == 1
-                ? "the configured public key" : "any of the " + publicKeys.size() + " configured public keys")
-                + " (a key retired from the configuration verifies nothing)");
-    }
-
-    /**
-     * Refuses a signed image older than the newest this dock accepted: a rollback. An image that is not
-     * bound has signed generation 0, so it is served only until a bound image has been accepted.
-     */
-    private void checkGeneration(RomImage image, long newestAccepted) throws RomImageException {
-        if (rollbackIndex != null && image.signedGeneration() < newestAccepted) {
-            throw new RomImageException("its signed generation " + image.signedGeneration() + " is older than "
-                    + "generation " + newestAccepted + ", the newest this dock has accepted (its rollback index): "
-                    + "a rollback, refused");
-        }
-    }
-
-    /** Refuses a signed UPD section that is not bound to this dock: one transplanted from another dock. */
-    private void checkDock(RomImage upd) throws RomImageException {
-        if (publicKeys.isEmpty() || dockId == null) {
-            return;
-        }
-        if (!upd.bound()) {
-            throw new RomImageException("it carries no signed dock id, and this dock (\"" + dockId + "\") accepts only "
-                    + "a section signed for it");
-        }
-        if (!upd.dockId().equals(dockId)) {
-            throw new RomImageException("it is signed for dock \"" + upd.dockId() + "\", not for this dock \""
-                    + dockId + "\": a section transplanted from another dock, refused");
-        }
-    }
-
-    private CommitScan scanCommits() {
-        List<Placed> records = new ArrayList<>();
-        boolean claimed = false;
-        int[] nextFree = new int[layout.commitGroups()];
-        int size = layout.commitRecordSize();
-        int recordVersion = layout.formatVersion() == 2 ? CommitRecord.LEGACY_VERSION : CommitRecord.VERSION;
-        for (int block = 0; block < layout.commitBlocks(); block++) {
-            int group = block / layout.recordCopies();
-            // Every position is looked at: a torn, damaged or stray-programmed position is skipped, and
-            // the next record goes after the last programmed one of the group, never over it.
-            for (int index = 0; index < layout.recordsPerBlock(); index++) {
-                long offset = layout.recordOffset(block, index);
-                if (CommitRecord.isErased(map, offset, size)) {
-                    continue;
-                }
-                nextFree[group] = Math.max(nextFree[group], index + 1);
-                if (CommitRecord.versionAt(map, offset, size) != recordVersion) {
-                    continue;
-                }
-                CommitRecord record = CommitRecord.decode(map, offset, size);
-                if (record == null) {
-                    continue;
-                }
-                claimed = true;
-                if (record.namesImage() && records.stream().noneMatch(p -> p.record().equals(record))) {
-                    records.add(new Placed(record, group));
-                }
-            }
-        }
-        records.sort(Comparator.comparingLong((Placed p) -> p.record().generation()).reversed());
-        return new CommitScan(records, claimed, nextFree);
-    }
-
     /** The signed generation of the application image served (0 for none, or one that is not bound). */
     public long signedGeneration() {
         RomImage app = mounted.app();
@@ -337,9 +164,9 @@ public final class RomStore {
      *         they are never served
      */
     public Optional<EntryView> open(Namespace namespace, String name) {
-        Mounted m = mounted;
+        RomMount m = mounted;
         int code = namespace.code();
-        UpdEntry hit = uniquePerDock(m, namespace, name);
+        RomMount.UpdEntry hit = m.uniquePerDock(namespace, name);
         if (hit != null) {
             RomImage upd = hit.image();
             int r = hit.record();
@@ -387,39 +214,6 @@ public final class RomStore {
         }
     }
 
-    /** A name's record in the UPD section: the copy that answers soundly, and the record in it. */
-    private record UpdEntry(RomImage image, int record) {
-    }
-
-    /**
-     * Looks a name up in the UPD section: in its first copy, or in the second where the first cannot
-     * answer soundly (a damaged index or data page).
-     *
-     * @return the entry, or null when the section is absent or holds no such name
-     * @throws CorruptedEntryException if neither copy can answer soundly
-     */
-    private static UpdEntry uniquePerDock(Mounted m, Namespace namespace, String name) {
-        RomImage upd = m.upd();
-        if (upd == null) {
-            return null;
-        }
-        int code = namespace.code();
-        int r = upd.lookup(code, name);
-        if (r == RomImage.DAMAGED || r >= 0 && !upd.dataSound(r)) {
-            RomImage copy = m.updCopy();
-            int c = copy == null ? RomImage.DAMAGED : copy.lookup(code, name);
-            if (c == RomImage.ABSENT || c >= 0 && copy.dataSound(c)) {
-                upd = copy;
-                r = c;
-            } else if (r == RomImage.DAMAGED) {
-                throw upd.refuse(namespace, name, "unique-per-dock index record or a hash table slot before it");
-            } else {
-                throw upd.refuse(namespace, name, "unique-per-dock bytes");
-            }
-        }
-        return r >= 0 ? new UpdEntry(upd, r) : null;
-    }
-
     /**
      * Decodes an entry's value without a view: the same search and checks as {@link #open}, the
      * application slot pinned only while {@code decoder} runs on a read-only slice of the map.
@@ -428,9 +222,9 @@ public final class RomStore {
      * @throws NullPointerException if the decoder returns null
      */
     public <T> Optional<T> read(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
-        Mounted m = mounted;
+        RomMount m = mounted;
         int code = namespace.code();
-        UpdEntry hit = uniquePerDock(m, namespace, name);
+        RomMount.UpdEntry hit = m.uniquePerDock(namespace, name);
         if (hit != null) {
             RomImage upd = hit.image();
             return Optional.of(decoder.apply(upd.map().slice(upd.dataOffsetAt(hit.record()), upd.dataLengthAt(hit.record()))));
@@ -474,7 +268,7 @@ public final class RomStore {
      * answers {@code true}, so that the read reports the damage.
      */
     public boolean mayContain(Namespace namespace, String name) {
-        Mounted m = mounted;
+        RomMount m = mounted;
         int code = namespace.code();
         RomImage upd = m.upd();
         if (upd != null && upd.lookup(code, name) != RomImage.ABSENT) {
@@ -502,72 +296,35 @@ public final class RomStore {
 
     /** Pages of the served images hashed so far: what reading has cost in checking (mounting hashes none). */
     public int verifiedPages() {
-        Mounted m = mounted;
-        return (m.app() == null ? 0 : m.app().verifiedPages()) + (m.upd() == null ? 0 : m.upd().verifiedPages());
+        return mounted.verifiedPages();
     }
 
     /** The names in a namespace of the unique-per-dock section (either copy), sorted; unmodifiable. */
     public List<String> uniquePerDockNames(Namespace namespace) {
-        Mounted m = mounted;
-        TreeSet<String> names = new TreeSet<>();
-        if (m.upd() != null) {
-            names.addAll(m.upd().names(namespace));
-        }
-        if (m.updCopy() != null) {
-            names.addAll(m.updCopy().names(namespace));
-        }
-        return List.copyOf(names);
+        return mounted.uniquePerDockNames(namespace);
     }
 
     /** The names in a namespace, UPD and application together, sorted; unmodifiable. */
     public List<String> names(Namespace namespace) {
-        Mounted m = mounted;
-        if (m.upd() == null) {
-            return m.app() == null ? List.of() : m.app().names(namespace);
-        }
-        if (m.app() == null && m.updCopy() == null) {
-            return m.upd().names(namespace);
-        }
-        TreeSet<String> names = new TreeSet<>(m.upd().names(namespace));
-        if (m.app() != null) {
-            names.addAll(m.app().names(namespace));
-        }
-        if (m.updCopy() != null) {
-            names.addAll(m.updCopy().names(namespace));
-        }
-        return List.copyOf(names);
+        return mounted.names(namespace);
     }
 
     /** Capacity, payload of both images, and the visible entries per namespace. */
     public PartitionUsage usage() {
-        Mounted m = mounted;
+        RomMount m = mounted;
         Map<Namespace, Integer> entries = new EnumMap<>(Namespace.class);
         for (Namespace namespace : Namespace.values()) {
             entries.put(namespace, names(namespace).size());
         }
-        return new PartitionUsage(Partitions.ROM, capacity, payload(m), entries);
-    }
-
-    private static long payload(Mounted m) {
-        return (m.app() == null ? 0 : m.app().payload()) + (m.upd() == null ? 0 : m.upd().payload());
+        return new PartitionUsage(Partitions.ROM, capacity, m.payload(), entries);
     }
 
     /** What is served, with every problem known so far (mount refusals and corrupted entries found). */
     public RomInfo info() {
-        Mounted m = mounted;
-        List<String> problems = new ArrayList<>(m.appProblems());
-        if (m.app() != null) {
-            problems.addAll(m.app().problems());
-        }
-        problems.addAll(m.updProblems());
-        if (m.upd() != null) {
-            problems.addAll(m.upd().problems());
-        }
-        if (m.updCopy() != null) {
-            problems.addAll(m.updCopy().problems());
-        }
+        RomMount m = mounted;
+        List<String> problems = m.problems();
         return new RomInfo(m.slot(), m.generation(), m.app() == null ? "" : m.app().digestHex(), m.signature(),
-                payload(m), capacity,
+                m.payload(), capacity,
                 problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems)));
     }
 
@@ -576,7 +333,7 @@ public final class RomStore {
      * reads; returns the problems known afterwards.
      */
     public List<String> verifyAll() {
-        Mounted m = mounted;
+        RomMount m = mounted;
         List<String> found = new ArrayList<>();
         if (m.app() != null) {
             m.app().checkCopy(layout.slotCopyOffset(m.slot()), layout.slotImageRoom());
@@ -606,8 +363,8 @@ public final class RomStore {
      */
     public RomInfo replace(RomContent content, ImageFormat formats) {
         synchronized (replaceLock) {
-            Mounted current = mounted;
-            if (!publicKeys.isEmpty()) {
+            RomMount current = mounted;
+            if (admission.requiresSignature()) {
                 throw new RomReplaceException("this dock accepts only ROM images signed with its public key, and a "
                         + "development replace cannot sign; build a signed image with the ROM tools instead");
             }
@@ -629,7 +386,7 @@ public final class RomStore {
      */
     public RomInfo install(byte[] image) {
         synchronized (replaceLock) {
-            Mounted current = mounted;
+            RomMount current = mounted;
             RomImage candidate;
             try {
                 if (image.length > layout.slotImageRoom()) {
@@ -652,15 +409,17 @@ public final class RomStore {
                     throw new RomImageException("its " + candidate.payload() + " payload bytes and the " + updPayload
                             + " of the unique-per-dock section exceed the capacity of " + capacity);
                 }
-                checkSignature(candidate);
-                checkGeneration(candidate, rollbackIndex == null ? 0 : rollbackIndex.highest());
+                admission.checkSignature(candidate);
+                RollbackIndex accepted = admission.rollbackIndex();
+                admission.checkGeneration(candidate, accepted == null ? 0 : accepted.highest());
             } catch (RomImageException | IOException e) {
                 throw new InvalidRomContentException(List.of(new InvalidRomContentException.Problem("image",
                         "the ROM image is refused: " + e.getMessage() + "; the ROM still serves generation "
                                 + current.generation())));
             }
-            RomInfo info = commitImage(current, image, candidate.signed() && !publicKeys.isEmpty()
+            RomInfo info = commitImage(current, image, candidate.signed() && admission.requiresSignature()
                     ? SignatureState.VERIFIED : SignatureState.UNSIGNED);
+            RollbackIndex rollbackIndex = admission.rollbackIndex();
             if (rollbackIndex != null) {
                 try {
                     // After the commit is durable: a cut before this leaves the index lower, never the image unserved.
@@ -675,36 +434,33 @@ public final class RomStore {
         }
     }
 
-    private RomInfo commitImage(Mounted current, byte[] image, SignatureState signature) {
-        {
-            int target = current.app() == null ? 0 : 1 - current.slot();
-            awaitUnpinned(target, current);
-            try {
-                claim(current);
-                writeSlot(target, image);
-                CommitScan scan = scanCommits();
-                long generation = Math.max(scan.maxGeneration(), current.generation()) + 1;
-                writeCommit(scan, current, new CommitRecord(target, generation, image.length,
-                        RomImageFormat.digestOf(image), identity()));
-                RomImage fresh = RomImage.read(map, layout.slotOffset(target), layout.slotImageRoom(),
-                        RomImageFormat.KIND_APPLICATION, layout.slotCopyOffset(target), RomImageFormat.digestOf(image));
-                Mounted next = new Mounted(target, generation, fresh, signature, List.of(), current.upd(),
-                        current.updCopy(), current.updProblems());
-                mounted = next;
-                LOG.log(Level.DEBUG, "ROM replaced: generation " + generation + " in slot " + target + ", "
-                        + fresh.pageCount() + " pages, " + fresh.payload() + " payload bytes");
-                return info();
-            } catch (IOException e) {
-                throw new RomReplaceException("writing the new ROM image to slot " + target + " failed ("
-                        + e.getMessage() + "); the ROM still serves generation " + current.generation(), e);
-            } catch (RomImageException e) {
-                throw new RomReplaceException("the new ROM image in slot " + target + " does not read back: "
-                        + e.getMessage(), e);
-            }
+    private RomInfo commitImage(RomMount current, byte[] image, SignatureState signature) {
+        int target = current.app() == null ? 0 : 1 - current.slot();
+        awaitUnpinned(target, current);
+        try {
+            commits.claim(current);
+            commits.writeSlot(target, image);
+            RomCommitArea.Scan scan = commits.scan();
+            long generation = Math.max(scan.maxGeneration(), current.generation()) + 1;
+            commits.append(scan, current, new CommitRecord(target, generation, image.length,
+                    RomImageFormat.digestOf(image), commits.identity()));
+            RomImage fresh = RomImage.read(map, layout.slotOffset(target), layout.slotImageRoom(),
+                    RomImageFormat.KIND_APPLICATION, layout.slotCopyOffset(target), RomImageFormat.digestOf(image));
+            RomMount next = current.withApplication(target, generation, fresh, signature);
+            mounted = next;
+            LOG.log(Level.DEBUG, "ROM replaced: generation " + generation + " in slot " + target + ", "
+                    + fresh.pageCount() + " pages, " + fresh.payload() + " payload bytes");
+            return info();
+        } catch (IOException e) {
+            throw new RomReplaceException("writing the new ROM image to slot " + target + " failed ("
+                    + e.getMessage() + "); the ROM still serves generation " + current.generation(), e);
+        } catch (RomImageException e) {
+            throw new RomReplaceException("the new ROM image in slot " + target + " does not read back: "
+                    + e.getMessage(), e);
         }
     }
 
-    private void awaitUnpinned(int slot, Mounted current) {
+    private void awaitUnpinned(int slot, RomMount current) {
         // Readers pin first and then check that what they read is still served (see open), so once
         // the served image is another slot's, a zero count here stays zero for this slot.
         long deadline = System.nanoTime() + pinWaitNanos;
@@ -720,107 +476,6 @@ public final class RomStore {
                 throw new RomReplaceException("interrupted while waiting for views of slot " + slot + " to close; the "
                         + "ROM still serves generation " + current.generation());
             }
-        }
-    }
-
-    /** What this region's records carry: its identity in format 3, nothing (record version 1) in format 2. */
-    private RomIdentity identity() {
-        return layout.formatVersion() == 2 ? null : RomIdentity.of(region);
-    }
-
-    /**
-     * Before the first image goes into a format 3 region that no readable record claims yet (a fresh,
-     * erased one), writes a format record to the first group, so that a power cut while the slot is
-     * written leaves a region recognised as this ROM's rather than foreign bytes.
-     */
-    private void claim(Mounted current) throws IOException {
-        if (layout.formatVersion() == 2 || current.app() != null) {
-            return;
-        }
-        CommitScan scan = scanCommits();
-        if (scan.claimed()) {
-            return;
-        }
-        writeCommit(scan, current, CommitRecord.format(RomIdentity.of(region)));
-    }
-
-    /**
-     * Erases the blocks the image needs (and, in format 3, those of the copy of its header and page
-     * table) and programs it, the copy before the header and the header last, so the slot never holds
-     * a readable header in front of missing bytes; then syncs and reads it back.
-     */
-    private void writeSlot(int slot, byte[] image) throws IOException {
-        int blockSize = layout.geometry().eraseBlockSize();
-        long base = layout.slotOffset(slot);
-        int first = layout.slotFirstBlock(slot);
-        int blocks = (image.length + blockSize - 1) / blockSize;
-        for (int b = 0; b < blocks; b++) {
-            region.erase(first + b);
-        }
-        long copyAt = layout.slotCopyOffset(slot);
-        int metadata = RomImageFormat.metadataLength(image);
-        if (copyAt >= 0) {
-            for (long b = copyAt / blockSize; b < (copyAt + layout.slotCopySize()) / blockSize; b++) {
-                region.erase((int) b);
-            }
-        }
-        byte[] padded = padded(image, image.length);
-        int programSize = layout.geometry().programSize();
-        int headerPart = Math.min(padded.length,
-                (RomImageFormat.HEADER_SIZE + programSize - 1) / programSize * programSize);
-        for (int at = headerPart; at < padded.length; at += blockSize) {
-            region.program(base + at, ByteBuffer.wrap(padded, at, Math.min(blockSize, padded.length - at)));
-        }
-        if (copyAt >= 0) {
-            byte[] copy = padded(image, metadata);
-            for (int at = 0; at < copy.length; at += blockSize) {
-                region.program(copyAt + at, ByteBuffer.wrap(copy, at, Math.min(blockSize, copy.length - at)));
-            }
-        }
-        region.program(base, ByteBuffer.wrap(padded, 0, headerPart));
-        region.sync();
-        if (!map.slice((int) base, image.length).equals(ByteBuffer.wrap(image))
-                || copyAt >= 0 && !map.slice((int) copyAt, metadata).equals(ByteBuffer.wrap(image, 0, metadata))) {
-            throw new IOException("slot " + slot + " does not read back as programmed");
-        }
-    }
-
-    /** The first {@code length} bytes of {@code image}, padded with {@code 0xFF} to whole program units. */
-    private byte[] padded(byte[] image, int length) {
-        int programSize = layout.geometry().programSize();
-        byte[] padded = Arrays.copyOf(image, (length + programSize - 1) / programSize * programSize);
-        Arrays.fill(padded, length, padded.length, (byte) 0xFF);
-        return padded;
-    }
-
-    /**
-     * Appends the record, at the same position, to every block of the group holding the served
-     * record (each block synced before the next, so a cut leaves at least the previous records whole
-     * in every block); when that group is full, erases the other group first: the group holding the
-     * served record is never erased.
-     */
-    private void writeCommit(CommitScan scan, Mounted current, CommitRecord record) throws IOException {
-        int group = 0;
-        for (Placed placed : scan.records()) {
-            if (current.app() == null || placed.record().generation() == current.generation()
-                    && placed.record().slot() == current.slot()) {
-                group = placed.group();
-                break;
-            }
-        }
-        int index = scan.nextFree()[group];
-        int copies = layout.recordCopies();
-        if (index >= layout.recordsPerBlock()) {
-            group = (group + 1) % layout.commitGroups();
-            for (int c = 0; c < copies; c++) {
-                region.erase(group * copies + c);
-            }
-            index = 0;
-        }
-        ByteBuffer encoded = record.encode(layout.commitRecordSize());
-        for (int c = 0; c < copies; c++) {
-            region.program(layout.recordOffset(group * copies + c, index), encoded.duplicate());
-            region.sync();
         }
     }
 }
