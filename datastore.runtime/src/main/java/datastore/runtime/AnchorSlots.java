@@ -38,26 +38,26 @@ final class AnchorSlots {
      * @throws RefusedRegionException if an anchor names a newer format, or the newest one another
      *         geometry or identity
      */
-    LogFormat.Anchor read(List<String> problems) throws RefusedRegionException {
+    AnchorCodec.Anchor read(List<String> problems) throws RefusedRegionException {
         ByteBuffer map = space.map;
         int blockSize = layout.blockSize;
         String name = layout.region.name();
-        LogFormat.Anchor best = null;
+        AnchorCodec.Anchor best = null;
         int bestBlock = 0;
-        LogFormat.Anchor legacy = null;
+        AnchorCodec.Anchor legacy = null;
         int legacyBlock = 0;
         byte[] both = new byte[2 * LogFormat.ANCHOR];
         byte[] old = new byte[2 * LogFormat.LEGACY_ANCHOR];
         for (int block = 0; block < RingLayout.ANCHOR_BLOCKS; block++) {
             for (int slot = 0; slot < layout.anchorSlots; slot++) {
                 map.get(block * blockSize + slot * layout.anchorStride, both);
-                int newer = LogFormat.newerVersion(both);
+                int newer = AnchorCodec.newerVersion(both);
                 if (newer != 0) {
                     throw new RefusedRegionException("region \"" + name + "\" holds the runtime partition's format "
                             + newer + ", newer than this build's " + LogFormat.VERSION
                             + "; it is left untouched (use a build that reads it, or format the region)");
                 }
-                LogFormat.Anchor anchor = LogFormat.parseAnchor(both);
+                AnchorCodec.Anchor anchor = AnchorCodec.parseAnchor(both);
                 if (anchor != null && (best == null || anchor.anchorSeq() > best.anchorSeq())) {
                     best = anchor;
                     bestBlock = block;
@@ -65,7 +65,7 @@ final class AnchorSlots {
             }
             for (int slot = 0; slot < blockSize / layout.legacyAnchorStride; slot++) {
                 map.get(block * blockSize + slot * layout.legacyAnchorStride, old);
-                LogFormat.Anchor anchor = LogFormat.parseLegacyAnchor(old);
+                AnchorCodec.Anchor anchor = AnchorCodec.parseLegacyAnchor(old);
                 if (anchor != null && (legacy == null || anchor.anchorSeq() > legacy.anchorSeq())) {
                     legacy = anchor;
                     legacyBlock = block;
@@ -127,7 +127,7 @@ final class AnchorSlots {
         if (legacyEnd != 0 && tail >= legacyEnd) {
             legacyEnd = 0;
         }
-        byte[] entry = LogFormat.anchor(anchorSeq++, tail, space.nextSeq, legacyEnd, layout.region.deviceOffset(),
+        byte[] entry = AnchorCodec.anchor(anchorSeq++, tail, space.nextSeq, legacyEnd, layout.region.deviceOffset(),
                 layout.region.geometry().size(), layout.blockSize, layout.programSize);
         layout.region.program((long) anchorBlock * layout.blockSize + (long) anchorSlot * layout.anchorStride,
                 ByteBuffer.wrap(entry));

@@ -147,25 +147,25 @@ final class Collector {
     /** Copies entries to the head as one record with their revisions and stored CRCs; false if it does not fit yet. */
     private boolean relocate(RecordRef r, int[] survivors, long pass) throws IOException {
         EntryTable table = current.table;
-        LogFormat.EncodedEntry[] entries = new LogFormat.EncodedEntry[survivors.length];
+        RecordCodec.EncodedEntry[] entries = new RecordCodec.EncodedEntry[survivors.length];
         String[] names = new String[survivors.length];
         long base = Long.MAX_VALUE;
         for (int i = 0; i < entries.length; i++) {
             int slot = survivors[i];
             names[i] = table.name(r, slot);
             boolean removal = r.is(slot, RecordRef.REMOVAL);
-            entries[i] = new LogFormat.EncodedEntry(r.namespaceCode(slot), r.format(slot),
+            entries[i] = new RecordCodec.EncodedEntry(r.namespaceCode(slot), r.format(slot),
                     names[i].getBytes(StandardCharsets.UTF_8),
                     removal ? null : space.map.slice(r.valueAt(slot), r.valueLength(slot)), r.valueCrc(slot),
                     r.revision(slot));
             base = Math.min(base, r.revision(slot));
         }
-        int length = LogFormat.encodedLength(entries, layout.programSize);
+        int length = RecordCodec.encodedLength(entries, layout.programSize);
         if (!space.fits(length)) {
             return false;
         }
         long at = space.place(length);
-        LogFormat.Encoded record = LogFormat.encode(entries, layout.lap16(at), LogFormat.FLAG_RELOCATED,
+        RecordCodec.Encoded record = RecordCodec.encode(entries, layout.lap16(at), LogFormat.FLAG_RELOCATED,
                 layout.programSize, layout.identity);
         RecordRef ref = space.append(at, record.bytes(), length,
                 entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, pass);
@@ -182,7 +182,7 @@ final class Collector {
                 ref.set(i, RecordRef.VERIFIED);
             } else if (r.is(slot, RecordRef.DAMAGED)) {
                 ref.set(i, RecordRef.DAMAGED | (r.is(slot, RecordRef.REPORTED) ? RecordRef.REPORTED : 0));
-            } else if (LogFormat.crc(record.bytes(), (int) record.valueAt()[i], r.valueLength(slot)) == r.valueCrc(slot)) {
+            } else if (Checksums.crc(record.bytes(), (int) record.valueAt()[i], r.valueLength(slot)) == r.valueCrc(slot)) {
                 // Checked while copying, so the copy needs no check at its first open.
                 ref.set(i, RecordRef.VERIFIED);
             } else {

@@ -50,7 +50,7 @@ final class DamageLog {
             }
         }
         if (!damagedNames.isEmpty()) {
-            Long revision = damagedNames.get(damagedId(namespace.code(), LogFormat.nameCrc(namespace.code(), name)));
+            Long revision = damagedNames.get(damagedId(namespace.code(), Checksums.nameCrc(namespace.code(), name)));
             if (revision != null) {
                 throw new CorruptedEntryException(LogStore.PARTITION, namespace, name,
                         "the record holding revision " + revision + " has a damaged name");

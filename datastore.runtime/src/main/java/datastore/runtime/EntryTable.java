@@ -8,8 +8,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * The compact index: an open-addressing table (linear probing) of one {@code long} per name, packing 16
  * bits of the name's hash with the location of its current version (record id and slot, see
  * {@link RecordRef#loc}), and the records by id. Names are not kept on the heap: a hash match is
- * confirmed against the name's bytes on flash. Removals stay in the table (flagged in their record)
- * until the tail passes them, so the writer still knows what they superseded.
+ * confirmed against the name's bytes on flash ({@link NameHash}). Removals stay in the table (flagged
+ * in their record) until the tail passes them, so the writer still knows what they superseded.
  *
  * <p>Only the writer changes the table, and only inside a publication window of {@link LiveIndex}, so
  * a reader that read it between two equal, even publication counts saw one consistent state; a
@@ -39,115 +39,12 @@ final class EntryTable {
     private final byte[] nameBuffer = new byte[256];
 
     // ------------------------------------------------------------------------------------------
-    // Names and hashes: over the namespace code and the UTF-8 bytes, the same from a String and from flash.
-
-    static int hash(int namespaceCode, String name) {
-        int h = 0x811C9DC5 ^ namespaceCode * 0x01000193;
-        int n = name.length();
-        for (int i = 0; i < n; i++) {
-            char c = name.charAt(i);
-            if (c < 0x80) {
-                h = (h ^ c) * 0x01000193;
-            } else if (c < 0x800) {
-                h = (h ^ (0xC0 | c >> 6)) * 0x01000193;
-                h = (h ^ (0x80 | c & 0x3F)) * 0x01000193;
-            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(name.charAt(i + 1))) {
-                int cp = Character.toCodePoint(c, name.charAt(++i));
-                h = (h ^ (0xF0 | cp >> 18)) * 0x01000193;
-                h = (h ^ (0x80 | cp >> 12 & 0x3F)) * 0x01000193;
-                h = (h ^ (0x80 | cp >> 6 & 0x3F)) * 0x01000193;
-                h = (h ^ (0x80 | cp & 0x3F)) * 0x01000193;
-            } else if (Character.isSurrogate(c)) {
-                h = (h ^ '?') * 0x01000193; // as String.getBytes encodes it
-            } else {
-                h = (h ^ (0xE0 | c >> 12)) * 0x01000193;
-                h = (h ^ (0x80 | c >> 6 & 0x3F)) * 0x01000193;
-                h = (h ^ (0x80 | c & 0x3F)) * 0x01000193;
-            }
-        }
-        return mix(h);
-    }
-
-    static int hash(int namespaceCode, ByteBuffer map, int at, int length) {
-        byte[] bytes = new byte[length];
-        map.get(at, bytes);
-        return hash(namespaceCode, bytes, length);
-    }
-
-    static int hash(int namespaceCode, byte[] name, int length) {
-        int h = 0x811C9DC5 ^ namespaceCode * 0x01000193;
-        for (int i = 0; i < length; i++) {
-            h = (h ^ (name[i] & 0xFF)) * 0x01000193;
-        }
-        return mix(h);
-    }
+    // Names of entries: hashed and compared by NameHash, from flash or from the damaged-name map.
 
     /** The hash of the name bytes at region offset {@code at}; the writer's (it reuses one buffer). */
     private int hashAt(int namespaceCode, int at, int length) {
         map.get(at, nameBuffer, 0, length);
-        return hash(namespaceCode, nameBuffer, length);
-    }
-
-    private static int mix(int h) {
-        h ^= h >>> 16;
-        h *= 0x85EBCA6B;
-        h ^= h >>> 13;
-        h *= 0xC2B2AE35;
-        return h ^ h >>> 16;
-    }
-
-    /** Whether the UTF-8 bytes at {@code at} are {@code name}'s, without allocating. */
-    static boolean nameEquals(ByteBuffer map, int at, int length, String name) {
-        int p = 0;
-        int n = name.length();
-        for (int i = 0; i < n; i++) {
-            char c = name.charAt(i);
-            int cp = c;
-            int width;
-            if (c < 0x80) {
-                width = 1;
-            } else if (c < 0x800) {
-                width = 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(name.charAt(i + 1))) {
-                cp = Character.toCodePoint(c, name.charAt(++i));
-                width = 4;
-            } else if (Character.isSurrogate(c)) {
-                cp = '?';
-                width = 1;
-            } else {
-                width = 3;
-            }
-            if (p + width > length) {
-                return false;
-            }
-            switch (width) {
-                case 1:
-                    if (map.get(at + p) != (byte) cp) {
-                        return false;
-                    }
-                    break;
-                case 2:
-                    if (map.get(at + p) != (byte) (0xC0 | cp >> 6) || map.get(at + p + 1) != (byte) (0x80 | cp & 0x3F)) {
-                        return false;
-                    }
-                    break;
-                case 3:
-                    if (map.get(at + p) != (byte) (0xE0 | cp >> 12) || map.get(at + p + 1) != (byte) (0x80 | cp >> 6 & 0x3F)
-                            || map.get(at + p + 2) != (byte) (0x80 | cp & 0x3F)) {
-                        return false;
-                    }
-                    break;
-                default:
-                    if (map.get(at + p) != (byte) (0xF0 | cp >> 18) || map.get(at + p + 1) != (byte) (0x80 | cp >> 12 & 0x3F)
-                            || map.get(at + p + 2) != (byte) (0x80 | cp >> 6 & 0x3F)
-                            || map.get(at + p + 3) != (byte) (0x80 | cp & 0x3F)) {
-                        return false;
-                    }
-                    break;
-            }
-            p += width;
-        }
-        return p == length;
+        return NameHash.hash(namespaceCode, nameBuffer, length);
     }
 
     /** The entry's name: from flash, or the one identified by its CRC when the stored bytes are damaged. */
@@ -163,7 +60,7 @@ final class EntryTable {
     /** The hash of the entry's name. */
     int hash(RecordRef ref, int slot) {
         if (ref.is(slot, RecordRef.RENAMED)) {
-            return hash(ref.namespaceCode(slot), renamed.get(ref.loc(slot)));
+            return NameHash.hash(ref.namespaceCode(slot), renamed.get(ref.loc(slot)));
         }
         return hashAt(ref.namespaceCode(slot), ref.nameAt(slot), ref.nameLength(slot));
     }
@@ -175,7 +72,7 @@ final class EntryTable {
         if (ref.is(slot, RecordRef.RENAMED)) {
             return name.equals(renamed.get(ref.loc(slot)));
         }
-        return nameEquals(map, ref.nameAt(slot), ref.nameLength(slot), name);
+        return NameHash.nameEquals(map, ref.nameAt(slot), ref.nameLength(slot), name);
     }
 
     private boolean matches(RecordRef ref, int slot, int namespaceCode, int at, int length) {
@@ -184,7 +81,7 @@ final class EntryTable {
         }
         if (ref.is(slot, RecordRef.RENAMED)) {
             String name = renamed.get(ref.loc(slot));
-            return name != null && nameEquals(map, at, length, name);
+            return name != null && NameHash.nameEquals(map, at, length, name);
         }
         int other = ref.nameAt(slot);
         if (ref.nameLength(slot) != length) {
@@ -333,7 +230,7 @@ final class EntryTable {
         int i;
         if (ref.is(slot, RecordRef.RENAMED)) {
             String name = renamed.get(ref.loc(slot));
-            i = indexOf(code, hash(code, name), name);
+            i = indexOf(code, NameHash.hash(code, name), name);
         } else {
             i = indexOf(code, hash(ref, slot), ref.nameAt(slot), ref.nameLength(slot));
         }
@@ -348,7 +245,7 @@ final class EntryTable {
 
     /** The writer's lookup by name. */
     long current(int namespaceCode, String name) {
-        int i = indexOf(namespaceCode, hash(namespaceCode, name), name);
+        int i = indexOf(namespaceCode, NameHash.hash(namespaceCode, name), name);
         return i < 0 ? 0 : slots[i] & LOC_MASK;
     }
 
@@ -424,7 +321,7 @@ final class EntryTable {
         int i;
         if (ref.is(slot, RecordRef.RENAMED)) {
             String name = renamed.get(loc);
-            i = indexOf(code, hash(code, name), name);
+            i = indexOf(code, NameHash.hash(code, name), name);
         } else {
             i = indexOf(code, hash(ref, slot), ref.nameAt(slot), ref.nameLength(slot));
         }

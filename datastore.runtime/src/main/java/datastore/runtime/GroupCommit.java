@@ -143,7 +143,7 @@ final class GroupCommit {
         int[] crcs = new int[unique.size()];
         for (int i = 0; i < unique.size(); i++) {
             names[i] = unique.get(i).name().getBytes(StandardCharsets.UTF_8);
-            crcs[i] = LogFormat.valueCrc(unique.get(i).data());
+            crcs[i] = Checksums.valueCrc(unique.get(i).data());
         }
         return new Batch(unique, names, crcs, false);
     }
@@ -232,7 +232,7 @@ final class GroupCommit {
     private void writeBatch(Batch batch) throws IOException {
         EntryTable table = current.table;
         List<Change> changes = batch.changes;
-        List<LogFormat.EncodedEntry> encoded = new ArrayList<>();
+        List<RecordCodec.EncodedEntry> encoded = new ArrayList<>();
         List<EntryKey> encodedKeys = new ArrayList<>();
         long newUsed = current.used;
         long newEntries = current.entryCount;
@@ -247,7 +247,7 @@ final class GroupCommit {
             boolean present = stateRef != null && !stateRef.is(stateSlot, RecordRef.REMOVAL);
             if (change.isRemoval()) {
                 boolean damagedHere = damage.damagedNames.containsKey(DamageLog.damagedId(change.namespace().code(),
-                        LogFormat.nameCrc(change.namespace().code(), batch.names[i])))
+                        Checksums.nameCrc(change.namespace().code(), batch.names[i])))
                         || damage.lostNewer.containsKey(key) || stateRef != null && stateRef.is(stateSlot, RecordRef.DAMAGED);
                 if (!present && !damagedHere) {
                     continue;
@@ -263,7 +263,7 @@ final class GroupCommit {
                 newEntries++;
                 carried += change.data().remaining();
             }
-            encoded.add(new LogFormat.EncodedEntry(change.namespace().code(), change.format(), batch.names[i],
+            encoded.add(new RecordCodec.EncodedEntry(change.namespace().code(), change.format(), batch.names[i],
                     change.data(), batch.valueCrcs[i], 0));
             encodedKeys.add(key);
         }
@@ -279,17 +279,17 @@ final class GroupCommit {
         if (carried > layout.capacity || encoded.size() > layout.maxEntries) {
             throw new WriteTooLargeException(firstName, carried, encoded.size(), layout.capacity, layout.maxEntries);
         }
-        LogFormat.EncodedEntry[] entries = new LogFormat.EncodedEntry[encoded.size()];
+        RecordCodec.EncodedEntry[] entries = new RecordCodec.EncodedEntry[encoded.size()];
         long seq = space.nextSeq;
         for (int i = 0; i < entries.length; i++) {
-            LogFormat.EncodedEntry e = encoded.get(i);
-            entries[i] = new LogFormat.EncodedEntry(e.namespaceCode(), e.format(), e.name(), e.value(), e.valueCrc(),
+            RecordCodec.EncodedEntry e = encoded.get(i);
+            entries[i] = new RecordCodec.EncodedEntry(e.namespaceCode(), e.format(), e.name(), e.value(), e.valueCrc(),
                     seq + i);
         }
-        int length = LogFormat.encodedLength(entries, layout.programSize);
+        int length = RecordCodec.encodedLength(entries, layout.programSize);
         long at = reserve(length);
         space.nextSeq = seq + entries.length;
-        LogFormat.Encoded record = LogFormat.encode(entries, layout.lap16(at), 0, layout.programSize, layout.identity);
+        RecordCodec.Encoded record = RecordCodec.encode(entries, layout.lap16(at), 0, layout.programSize, layout.identity);
         RecordRef ref = space.append(at, record.bytes(), length,
                 entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, 0);
         describe(ref, entries, record, layout.phys(at), seq);
@@ -308,7 +308,7 @@ final class GroupCommit {
             damage.lostNewer.remove(key);
             current.install(key, ref.loc(i));
             damage.damagedNames.computeIfPresent(DamageLog.damagedId(entries[i].namespaceCode(),
-                    LogFormat.nameCrc(entries[i].namespaceCode(), entries[i].name())),
+                    Checksums.nameCrc(entries[i].namespaceCode(), entries[i].name())),
                     (k, r) -> r < seq + entries.length ? null : r);
         }
     }
@@ -317,7 +317,7 @@ final class GroupCommit {
      * Fills a written record's columns: where each entry's name and value lie (names back to back
      * before the values in a batch, the name right before the value in a single record).
      */
-    static void describe(RecordRef ref, LogFormat.EncodedEntry[] entries, LogFormat.Encoded record, long base,
+    static void describe(RecordRef ref, RecordCodec.EncodedEntry[] entries, RecordCodec.Encoded record, long base,
             long revisionBase) {
         ref.entries(entries.length, revisionBase);
         long nameAt;
@@ -325,13 +325,13 @@ final class GroupCommit {
             nameAt = base + record.valueAt()[0] - entries[0].name().length;
         } else {
             long names = 0;
-            for (LogFormat.EncodedEntry e : entries) {
+            for (RecordCodec.EncodedEntry e : entries) {
                 names += e.name().length;
             }
             nameAt = base + record.valueAt()[0] - names;
         }
         for (int i = 0; i < entries.length; i++) {
-            LogFormat.EncodedEntry e = entries[i];
+            RecordCodec.EncodedEntry e = entries[i];
             ref.entry(i, e.namespaceCode(), e.format(), nameAt, e.name().length, base + record.valueAt()[i],
                     e.valueLength(), e.revision(), e.valueCrc(),
                     RecordRef.NAMED | (e.value() == null ? RecordRef.REMOVAL : 0));
@@ -341,10 +341,10 @@ final class GroupCommit {
 
     private void writeClear() throws IOException {
         long seq = space.nextSeq;
-        int length = LogFormat.clear(seq, 0, layout.programSize, layout.identity).length;
+        int length = RecordCodec.clear(seq, 0, layout.programSize, layout.identity).length;
         long at = reserve(length);
         space.nextSeq = seq + 1;
-        byte[] clear = LogFormat.clear(seq, layout.lap16(at), layout.programSize, layout.identity);
+        byte[] clear = RecordCodec.clear(seq, layout.lap16(at), layout.programSize, layout.identity);
         space.append(at, clear, clear.length, LogFormat.KIND_CLEAR, 0);
         EntryTable table = current.table;
         current.forEach(loc -> space.pendingMarks.add(new RingSpace.Mark(table.record(loc), EntryTable.slotOf(loc))));

@@ -150,7 +150,7 @@ final class IndexBuilder {
                 }
                 if (!damage.damagedNames.isEmpty()) {
                     int code = ref.namespaceCode(slot);
-                    long id = DamageLog.damagedId(code, LogFormat.nameCrc(code, table.name(ref, slot)));
+                    long id = DamageLog.damagedId(code, Checksums.nameCrc(code, table.name(ref, slot)));
                     Long damagedRevision = damage.damagedNames.get(id);
                     if (damagedRevision != null && damagedRevision < revision) {
                         damage.damagedNames.remove(id);
@@ -199,7 +199,7 @@ final class IndexBuilder {
                 RecordRef other = table.record(candidate);
                 int otherSlot = EntryTable.slotOf(candidate);
                 if (other.namespaceCode(otherSlot) == code && other.revision(otherSlot) >= clearSeq
-                        && LogFormat.nameCrc(code, table.name(other, otherSlot)) == d.nameCrc()) {
+                        && Checksums.nameCrc(code, table.name(other, otherSlot)) == d.nameCrc()) {
                     match = candidate;
                     break;
                 }

@@ -84,7 +84,7 @@ final class LiveIndex {
 
     Optional<EntryView> open(Namespace namespace, String name) {
         int code = namespace.code();
-        int hash = EntryTable.hash(code, name);
+        int hash = NameHash.hash(code, name);
         RecordRef[] refs = new RecordRef[1];
         int spins = 0;
         while (true) {
@@ -137,7 +137,7 @@ final class LiveIndex {
     <T> Optional<T> read(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
         Objects.requireNonNull(decoder, "decoder");
         int code = namespace.code();
-        int hash = EntryTable.hash(code, name);
+        int hash = NameHash.hash(code, name);
         RecordRef[] refs = READ_REF.get();
         int spins = 0;
         while (true) {
@@ -198,7 +198,7 @@ final class LiveIndex {
      */
     boolean mayContain(Namespace namespace, String name) {
         int code = namespace.code();
-        int hash = EntryTable.hash(code, name);
+        int hash = NameHash.hash(code, name);
         int spins = 0;
         while (true) {
             long seen = version;

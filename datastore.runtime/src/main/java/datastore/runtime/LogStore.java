@@ -82,7 +82,7 @@ final class LogStore {
         }
         MountScan scan = new MountScan(layout, space);
         // Nothing is written until the region is known to be this partition's (or erased).
-        LogFormat.Anchor anchor = anchors.read(damage.problems);
+        AnchorCodec.Anchor anchor = anchors.read(damage.problems);
         long tail;
         long maxSeq;
         boolean fresh = false;

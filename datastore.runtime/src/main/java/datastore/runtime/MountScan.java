@@ -116,7 +116,7 @@ final class MountScan {
                 continue;
             }
             map.get(p, both);
-            LogFormat.Header h = LogFormat.parseHeader(both, layout.identity, true);
+            LogFormat.Header h = HeaderCodec.parseHeader(both, layout.identity, true);
             if (h == null) {
                 continue;
             }
@@ -142,7 +142,7 @@ final class MountScan {
     /** Refuses a region written by the block-header format (version 1), naming it. */
     void refuseBlockFormat() throws RefusedRegionException {
         for (int b = 0; b < layout.blocks; b++) {
-            if (LogFormat.blockFormatHeader(map, b * layout.blockSize)) {
+            if (AnchorCodec.blockFormatHeader(map, b * layout.blockSize)) {
                 throw new RefusedRegionException("region \"" + layout.region.name()
                         + "\" holds the runtime partition's format " + LogFormat.BLOCK_FORMAT_VERSION
                         + " (the block-header log; block " + b + " starts with its header), which this build does not "
@@ -178,7 +178,7 @@ final class MountScan {
         for (int q = 0; q + both.length <= map.capacity(); q += layout.programSize) {
             if (map.getInt(q) == LogFormat.ANCHOR_MAGIC) {
                 map.get(q, both);
-                LogFormat.Anchor a = LogFormat.parseAnchor(both);
+                AnchorCodec.Anchor a = AnchorCodec.parseAnchor(both);
                 if (a != null) {
                     other = "; at region offset " + q + " it holds a runtime anchor written for " + a.describe();
                     break;
@@ -194,7 +194,7 @@ final class MountScan {
     private LogFormat.Header headerAt(long pos, long limit) {
         byte[] both = headerBytes(pos);
         return both == null ? null
-                : placed(pos, LogFormat.parseHeader(both, layout.identity, pos < scanLegacyEnd), limit);
+                : placed(pos, HeaderCodec.parseHeader(both, layout.identity, pos < scanLegacyEnd), limit);
     }
 
     private byte[] headerBytes(long pos) {
@@ -223,7 +223,7 @@ final class MountScan {
     private boolean committedAt(long pos, LogFormat.Header header) {
         byte[] trailer = new byte[LogFormat.TRAILER];
         map.get((int) (layout.phys(pos) + header.length() - LogFormat.TRAILER), trailer);
-        return LogFormat.committed(trailer, header.seq());
+        return Checksums.committed(trailer, header.seq());
     }
 
     /**
@@ -242,7 +242,7 @@ final class MountScan {
         if (erased) {
             return null;
         }
-        LogFormat.Header header = placed(pos, LogFormat.repairHeader(both, layout.identity, pos < scanLegacyEnd), limit);
+        LogFormat.Header header = placed(pos, HeaderCodec.repairHeader(both, layout.identity, pos < scanLegacyEnd), limit);
         if (header == null || !RingLayout.headerOnly(header) && !committedAt(pos, header)) {
             return null;
         }
@@ -277,8 +277,8 @@ final class MountScan {
                 }
                 map.get(p, both);
                 boolean legacy = q < scanLegacyEnd;
-                LogFormat.Header first = LogFormat.parseCopy(both, 0, layout.identity, legacy);
-                LogFormat.Header second = LogFormat.parseCopy(both, LogFormat.HEADER, layout.identity, legacy);
+                LogFormat.Header first = HeaderCodec.parseCopy(both, 0, layout.identity, legacy);
+                LogFormat.Header second = HeaderCodec.parseCopy(both, LogFormat.HEADER, layout.identity, legacy);
                 LogFormat.Header header = placed(q, first != null ? first : second, limit);
                 if (header == null) {
                     continue;
@@ -333,8 +333,8 @@ final class MountScan {
         }
         byte[] trailer = new byte[LogFormat.TRAILER];
         map.get((int) (layout.phys(pos) + header.length() - LogFormat.TRAILER), trailer);
-        s.complete = LogFormat.committed(trailer, header.seq());
-        s.trailerCopyDamaged = s.complete && !LogFormat.fullyCommitted(trailer, header.seq());
+        s.complete = Checksums.committed(trailer, header.seq());
+        s.trailerCopyDamaged = s.complete && !Checksums.fullyCommitted(trailer, header.seq());
         switch (header.kind()) {
             case LogFormat.KIND_SINGLE:
                 s.dir = new LogFormat.DirEntry[] {header.single()};
@@ -343,7 +343,7 @@ final class MountScan {
             case LogFormat.KIND_BATCH: {
                 byte[] meta = new byte[(int) LogFormat.metaSize(header.count(), header.runs())];
                 map.get((int) layout.phys(pos), meta);
-                LogFormat.Directory directory = LogFormat.parseDirectory(meta, header);
+                RecordCodec.Directory directory = RecordCodec.parseDirectory(meta, header);
                 if (directory != null) {
                     long names = 0;
                     long values = 0;

@@ -151,7 +151,7 @@ final class RingSpace {
                 if (!prepare(head, layout.padSize)) {
                     throw new IllegalStateException("no room for a pad record at ring offset " + layout.ringOffset(head));
                 }
-                program(head, LogFormat.pad(layout.lap16(head), nextSeq, to - head, layout.programSize, layout.identity));
+                program(head, HeaderCodec.pad(layout.lap16(head), nextSeq, to - head, layout.programSize, layout.identity));
                 ring.addLast(new RecordRef(head, to, LogFormat.KIND_PAD, 0));
                 head = to;
                 continue;
@@ -206,7 +206,7 @@ final class RingSpace {
             return;
         }
         long at = place(layout.padSize);
-        program(at, LogFormat.tail(layout.lap16(at), tail(), nextSeq, layout.programSize, layout.identity));
+        program(at, HeaderCodec.tail(layout.lap16(at), tail(), nextSeq, layout.programSize, layout.identity));
         ring.addLast(new RecordRef(at, at + layout.padSize, LogFormat.KIND_TAIL, 0));
         head = at + layout.padSize;
     }

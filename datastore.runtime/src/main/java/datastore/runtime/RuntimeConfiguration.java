@@ -7,7 +7,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * Configuration of the runtime partition. The region must be large enough for the capacity and entry
  * limit together (see the module README); activation refuses a region that is not, naming the numbers.
  */
-@ObjectClassDefinition(name = "Datastore runtime partition",
+@ObjectClassDefinition(name = "Dock Datastore runtime partition",
         description = "The power-loss-safe log-structured store on the runtime flash region.")
 public @interface RuntimeConfiguration {
 
@@ -22,8 +22,9 @@ public @interface RuntimeConfiguration {
     int max_entries() default RuntimePartition.DEFAULT_MAX_ENTRIES;
 
     @AttributeDefinition(name = "View wait", description = "Milliseconds a write waits for open views to release "
-            + "flash blocks that garbage collection needs before it fails.")
-    long view_wait_millis() default 5000;
+            + "flash blocks that garbage collection needs before it fails. The former key view.wait.millis is still "
+            + "read when this one is absent or left at its default.")
+    long view_wait_ms() default RuntimePartition.DEFAULT_VIEW_WAIT_MS;
 
     @AttributeDefinition(name = "Format a refused region", description = "Erase and format the runtime region at "
             + "activation if it is refused (its recorded geometry or identity differs from the configured one, it "

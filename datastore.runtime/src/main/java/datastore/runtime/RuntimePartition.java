@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Dictionary;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -46,12 +47,19 @@ public class RuntimePartition implements PartitionStore {
     static final int RANKING = Partitions.RUNTIME_RANKING;
     static final long DEFAULT_CAPACITY = 13L * 1024 * 1024;
     static final int DEFAULT_MAX_ENTRIES = 131072;
+    static final long DEFAULT_VIEW_WAIT_MS = 5000;
+    /** The key of {@link RuntimeConfiguration#view_wait_ms()}. */
+    static final String VIEW_WAIT_MS = "view.wait.ms";
+    /** The former name of {@link #VIEW_WAIT_MS}, still read when that one is absent (see {@link #viewWaitMs}). */
+    static final String FORMER_VIEW_WAIT = "view.wait.millis";
 
     private static final System.Logger LOG = System.getLogger(RuntimePartition.class.getName());
 
     private final BundleContext context;
     private final FlashRegion region;
     private final RuntimeConfiguration config;
+    /** Milliseconds a write waits for views, from the current key or the former one. */
+    private final long viewWaitMs;
     /** The mounted engine; null while the region is refused. */
     volatile LogStore store;
     /** Why the region is refused; null once mounted. */
@@ -62,6 +70,7 @@ public class RuntimePartition implements PartitionStore {
      * Mounts the partition on its region and registers the PartitionStore, or, if the region is
      * refused, registers a RefusedPartition (or formats the region when configured to).
      *
+     * @param properties the component's properties, for the former key {@code view.wait.millis}
      * @throws IllegalArgumentException if the configuration does not fit the region, with the numbers
      * @throws IllegalStateException if the region cannot be read
      */
@@ -69,7 +78,7 @@ public class RuntimePartition implements PartitionStore {
     public RuntimePartition(BundleContext context,
             @Reference(name = "region", target = "(" + FlashRegion.REGION + "=" + Partitions.RUNTIME + ")",
                     policyOption = ReferencePolicyOption.GREEDY) FlashRegion region,
-            RuntimeConfiguration config) {
+            RuntimeConfiguration config, Map<String, Object> properties) {
         this.context = context;
         this.region = region;
         if (context != null && context.getProperty(FlashRegion.FLASH_FILE) != null
@@ -77,7 +86,8 @@ public class RuntimePartition implements PartitionStore {
             config = promisedByRegion(config, region.geometry());
         }
         this.config = config;
-        LogStore mounted = newStore(region, config);
+        this.viewWaitMs = viewWaitMs(config, properties);
+        LogStore mounted = newStore(region, config, viewWaitMs);
         try {
             mount(mounted, region);
             store = mounted;
@@ -85,7 +95,7 @@ public class RuntimePartition implements PartitionStore {
             if (config.format_refused()) {
                 LOG.log(System.Logger.Level.WARNING, "runtime partition: {0}; formatting it, as format_refused is set",
                         e.getMessage());
-                store = formatted(region, config);
+                store = formatted(region, config, viewWaitMs);
             } else {
                 refusal = e.getMessage();
                 LOG.log(System.Logger.Level.ERROR, "runtime partition refused its region: {0}", refusal);
@@ -100,7 +110,7 @@ public class RuntimePartition implements PartitionStore {
      * formatted.
      */
     public RuntimePartition(FlashRegion region, RuntimeConfiguration config) {
-        this(null, region, config);
+        this(null, region, config, Map.of());
     }
 
     @Deactivate
@@ -125,6 +135,32 @@ public class RuntimePartition implements PartitionStore {
             registration = context.registerService(PartitionStore.class, this, properties);
         } else {
             registration = context.registerService(RefusedPartition.class, new Refused(), properties);
+        }
+    }
+
+    /**
+     * The view wait: {@code view.wait.ms}, or the former key {@code view.wait.millis} when that one is
+     * set and {@code view.wait.ms} is not, as a renamed key stays read (ARCHITECTURE.md, "Configuration
+     * names"). Declarative Services hands the component its defaults as properties too, so "not set"
+     * means holding the default: a configuration that sets both keys, the new one to 5000, gets the
+     * former key's value.
+     *
+     * @param properties the component's properties by their keys
+     * @throws IllegalArgumentException if the former key holds no number
+     */
+    static long viewWaitMs(RuntimeConfiguration config, Map<String, ?> properties) {
+        Object former = properties.get(FORMER_VIEW_WAIT);
+        if (former == null || config.view_wait_ms() != DEFAULT_VIEW_WAIT_MS) {
+            return config.view_wait_ms();
+        }
+        if (former instanceof Number number) {
+            return number.longValue();
+        }
+        try {
+            return Long.parseLong(former.toString().trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("invalid configuration of " + PID + ": " + FORMER_VIEW_WAIT
+                    + " (now " + VIEW_WAIT_MS + ") must be a number of milliseconds, not " + former, e);
         }
     }
 
@@ -166,8 +202,8 @@ public class RuntimePartition implements PartitionStore {
             }
 
             @Override
-            public long view_wait_millis() {
-                return config.view_wait_millis();
+            public long view_wait_ms() {
+                return config.view_wait_ms();
             }
 
             @Override
@@ -177,9 +213,9 @@ public class RuntimePartition implements PartitionStore {
         };
     }
 
-    private static LogStore newStore(FlashRegion region, RuntimeConfiguration config) {
+    private static LogStore newStore(FlashRegion region, RuntimeConfiguration config, long viewWaitMs) {
         try {
-            return new LogStore(region, config.capacity(), config.max_entries(), config.view_wait_millis());
+            return new LogStore(region, config.capacity(), config.max_entries(), viewWaitMs);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid configuration of " + PID + ": " + e.getMessage(), e);
         }
@@ -194,8 +230,8 @@ public class RuntimePartition implements PartitionStore {
         logMounted(store);
     }
 
-    private static LogStore formatted(FlashRegion region, RuntimeConfiguration config) {
-        LogStore store = newStore(region, config);
+    private static LogStore formatted(FlashRegion region, RuntimeConfiguration config, long viewWaitMs) {
+        LogStore store = newStore(region, config, viewWaitMs);
         try {
             store.format();
         } catch (IOException e) {
@@ -225,7 +261,7 @@ public class RuntimePartition implements PartitionStore {
         if (store != null) {
             return;
         }
-        LogStore fresh = newStore(region, config);
+        LogStore fresh = newStore(region, config, viewWaitMs);
         fresh.format();
         LOG.log(System.Logger.Level.WARNING, "runtime partition: region {0} formatted on request; it was refused: {1}",
                 region.name(), refusal);

@@ -220,7 +220,7 @@ public class GeometryTest {
         FlashRegion moved = flash.region("runtime", OFFSET + BLOCK, SIZE);
         Registrations registrations = new Registrations();
         RuntimePartition component = new RuntimePartition(registrations.context(), moved,
-                RuntimePartitionTest.config(CAPACITY, MAX_ENTRIES));
+                RuntimePartitionTest.config(CAPACITY, MAX_ENTRIES), java.util.Map.of());
         assertEquals(1, registrations.live.size());
         Object[] refused = registrations.live.get(0);
         assertEquals(datastore.spi.RefusedPartition.class, refused[0]);

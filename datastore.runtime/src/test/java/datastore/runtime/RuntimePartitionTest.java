@@ -6,13 +6,14 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
-import java.lang.annotation.Annotation;
 import java.util.List;
+import java.util.Map;
 
 import datastore.Namespace;
 import datastore.Partitions;
 import datastore.device.NorFlash;
 import datastore.flash.FlashRegion;
+import datastore.testsupport.Configurations;
 
 import org.junit.Test;
 
@@ -24,32 +25,8 @@ public class RuntimePartitionTest {
     }
 
     static RuntimeConfiguration config(long capacity, int maxEntries, boolean formatRefused) {
-        return new RuntimeConfiguration() {
-            @Override
-            public boolean format_refused() {
-                return formatRefused;
-            }
-
-            @Override
-            public Class<? extends Annotation> annotationType() {
-                return RuntimeConfiguration.class;
-            }
-
-            @Override
-            public long capacity() {
-                return capacity;
-            }
-
-            @Override
-            public int max_entries() {
-                return maxEntries;
-            }
-
-            @Override
-            public long view_wait_millis() {
-                return 100;
-            }
-        };
+        return Configurations.of(RuntimeConfiguration.class, "capacity", capacity, "max.entries", maxEntries,
+                "view.wait.ms", 100L, "format.refused", formatRefused);
     }
 
     static FlashRegion region(int blocks) {
@@ -81,5 +58,30 @@ public class RuntimePartitionTest {
         IllegalArgumentException entries = assertThrows(IllegalArgumentException.class,
                 () -> new RuntimePartition(region(64), config(1024, 70000)));
         assertTrue(entries.getMessage(), entries.getMessage().contains("70000"));
+    }
+
+    @Test
+    public void theViewWaitIsReadFromItsKeyAndFromTheFormerOneWhenItIsAbsent() {
+        Map<String, Object> current = Map.of("view.wait.ms", 250L);
+        assertEquals(250, RuntimePartition.viewWaitMs(Configurations.of(RuntimeConfiguration.class, current), current));
+        Map<String, Object> former = Map.of("view.wait.millis", "750");
+        assertEquals(750, RuntimePartition.viewWaitMs(Configurations.of(RuntimeConfiguration.class, former), former));
+        Map<String, Object> both = Map.of("view.wait.ms", 250L, "view.wait.millis", 750L);
+        assertEquals(250, RuntimePartition.viewWaitMs(Configurations.of(RuntimeConfiguration.class, both), both));
+        // As Declarative Services passes them: the component description's defaults beside the configuration.
+        Map<String, Object> formerInFramework = Map.of("view.wait.ms", 5000L, "view.wait.millis", 750L);
+        assertEquals(750, RuntimePartition.viewWaitMs(
+                Configurations.of(RuntimeConfiguration.class, formerInFramework), formerInFramework));
+        assertEquals(RuntimePartition.DEFAULT_VIEW_WAIT_MS,
+                RuntimePartition.viewWaitMs(Configurations.defaults(RuntimeConfiguration.class), Map.of()));
+    }
+
+    @Test
+    public void aFormerViewWaitThatIsNoNumberFailsActivationNamingTheKey() {
+        Map<String, Object> properties = Map.of("view.wait.millis", "soon");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new RuntimePartition(null,
+                region(64), Configurations.of(RuntimeConfiguration.class, properties), properties));
+        assertTrue(e.getMessage(), e.getMessage().startsWith("invalid configuration of datastore.runtime: ")
+                && e.getMessage().contains("view.wait.millis (now view.wait.ms)") && e.getMessage().contains("soon"));
     }
 }
