@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
-import java.net.ServerSocket;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +23,7 @@ import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
 
 import datastore.system.Readiness;
+import datastore.testsupport.FreePort;
 
 import org.apache.felix.framework.FrameworkFactory;
 import org.osgi.framework.Bundle;
@@ -243,8 +243,8 @@ final class DockFramework {
     }
 
     static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
+        try {
+            return FreePort.pick();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

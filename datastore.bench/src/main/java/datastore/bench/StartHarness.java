@@ -2,7 +2,6 @@ package datastore.bench;
 
 import java.io.IOException;
 import java.net.HttpURLConnection;
-import java.net.ServerSocket;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +64,7 @@ public final class StartHarness {
 
     /** Milliseconds from launch to the first HTTP answer. */
     static double launch(String java, Path jar, Path data) throws IOException, InterruptedException {
-        int port = freePort();
+        int port = DockFramework.freePort();
         Path log = data.resolveSibling(data.getFileName() + ".log");
         ProcessBuilder builder = new ProcessBuilder(java,
                 "-Ddatastore.data.dir=" + data,
@@ -105,12 +104,6 @@ public final class StartHarness {
             if (!dock.waitFor(30, TimeUnit.SECONDS)) {
                 dock.destroyForcibly().waitFor();
             }
-        }
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

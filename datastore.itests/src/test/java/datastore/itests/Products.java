@@ -6,7 +6,6 @@ import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -16,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
+
+import datastore.testsupport.FreePort;
 
 import org.ops4j.pax.exam.Option;
 import org.osgi.framework.Constants;
@@ -110,9 +111,7 @@ final class Products {
     }
 
     private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+        return FreePort.pick();
     }
 
 }

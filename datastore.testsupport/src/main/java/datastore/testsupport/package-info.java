@@ -3,7 +3,7 @@
  * Test scope only.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package datastore.testsupport;
 
 import org.osgi.annotation.bundle.Export;
