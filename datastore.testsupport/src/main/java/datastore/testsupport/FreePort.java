@@ -1,5 +1,6 @@
 package datastore.testsupport;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -42,8 +43,10 @@ public final class FreePort {
     /** Where the kernel's ephemeral port range starts (Linux; the IANA range elsewhere). */
     static int ephemeralStart() {
         Path range = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
-        try {
-            return Integer.parseInt(Files.readString(range).trim().split("\\s+")[0]);
+        // One read into a large buffer: a sysctl file read a byte at a time (as Files.readString
+        // does with a file of size 0) answers its first byte only.
+        try (BufferedReader reader = Files.newBufferedReader(range)) {
+            return Integer.parseInt(reader.readLine().trim().split("\\s+")[0]);
         } catch (IOException | RuntimeException e) {
             return 49_152;
         }
