@@ -20,13 +20,15 @@ import org.junit.rules.TemporaryFolder;
 
 import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
+import datastore.flashtable.FlashTableImage;
 import datastore.testsupport.FakeFramework;
 
 /**
- * A flash image made by a tool with {@link FlashTableImage} is one the device accepts as it is, and a
- * dump's own table gives its layout to a device told to serve that file, whatever its configuration.
+ * A flash image made by a tool with {@link FlashTableImage} is one the device accepts as it is, a
+ * dump's own table gives its layout to a device told to serve that file, whatever its configuration,
+ * and the tools read the erase counts the device wrote beside it.
  */
-public class FlashTableImageTest {
+public class DescribedFlashFileTest {
     private static final int BLOCK = 4096;
 
     @Rule
@@ -45,30 +47,6 @@ public class FlashTableImageTest {
         Path file = folder.newFolder().toPath().resolve("factory.img");
         Files.write(file, flash);
         return file;
-    }
-
-    @Test
-    public void aWrittenTableIsReadBackWithItsOwnErasBlockSize() throws IOException {
-        for (int block : new int[] {4096, 65536}) {
-            FlashTableImage.Table table = table(40L * block, block, 10L * block, 12L * block, 20L * block);
-            assertEquals(table, FlashTableImage.read(image(table)).orElseThrow());
-        }
-    }
-
-    @Test
-    public void aFileWithoutATableDescribesNothing() throws IOException {
-        Path file = folder.newFile().toPath();
-        byte[] erased = new byte[40 * BLOCK];
-        Arrays.fill(erased, (byte) 0xFF);
-        Files.write(file, erased);
-        assertFalse(FlashTableImage.read(file).isPresent());
-    }
-
-    @Test
-    public void anInvalidLayoutIsRefusedWithItsNumbers() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> FlashTableImage.validate(table(40L * BLOCK, BLOCK, 10L * BLOCK, 30L * BLOCK, 10L * BLOCK)));
-        assertTrue(e.getMessage(), e.getMessage().contains("overlaps [0x26000, 0x28000)"));
     }
 
     @Test
