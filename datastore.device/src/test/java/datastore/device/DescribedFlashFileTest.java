@@ -1,5 +1,6 @@
 package datastore.device;
 
+import static datastore.flashtable.FlashImages.table;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
@@ -11,7 +12,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 import org.junit.Rule;
@@ -20,6 +20,7 @@ import org.junit.rules.TemporaryFolder;
 
 import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
+import datastore.flashtable.FlashImages;
 import datastore.flashtable.FlashTableImage;
 import datastore.testsupport.FakeFramework;
 
@@ -34,25 +35,10 @@ public class DescribedFlashFileTest {
     @Rule
     public TemporaryFolder folder = new TemporaryFolder();
 
-    private static FlashTableImage.Table table(long size, int block, long romSize, long runtimeOffset, long runtimeSize) {
-        return new FlashTableImage.Table(new FlashGeometry(size, block, 16), List.of(
-                new FlashTableImage.Region("rom", 0, romSize),
-                new FlashTableImage.Region("runtime", runtimeOffset, runtimeSize)));
-    }
-
-    private Path image(FlashTableImage.Table table) throws IOException {
-        byte[] flash = new byte[(int) table.geometry().size()];
-        Arrays.fill(flash, (byte) 0xFF);
-        FlashTableImage.write(table, flash);
-        Path file = folder.newFolder().toPath().resolve("factory.img");
-        Files.write(file, flash);
-        return file;
-    }
-
     @Test
     public void theDeviceServesADescribedFileWithItsOwnLayoutAndWritesNothingAtOpen() throws IOException {
         FlashTableImage.Table table = table(40L * BLOCK, BLOCK, 10L * BLOCK, 12L * BLOCK, 20L * BLOCK);
-        Path file = image(table);
+        Path file = FlashImages.image(table, folder.newFolder().toPath());
         byte[] before = Files.readAllBytes(file);
         FakeFramework framework = new FakeFramework();
         framework.properties.put(FlashPartitionTable.DATA_DIR, folder.getRoot().toString());
@@ -90,7 +76,7 @@ public class DescribedFlashFileTest {
     @Test
     public void eraseCountsAreReadFromTheSidecarWhenThereIsOne() throws IOException {
         FlashTableImage.Table table = table(40L * BLOCK, BLOCK, 10L * BLOCK, 12L * BLOCK, 20L * BLOCK);
-        Path file = image(table);
+        Path file = FlashImages.image(table, folder.newFolder().toPath());
         List<String> problems = new ArrayList<>();
         assertFalse(FlashTableImage.eraseCounts(file, table.geometry(), problems).isPresent());
         try (NorFlash flash = NorFlash.open(file, 40L * BLOCK, BLOCK, 16)) {

@@ -1,5 +1,6 @@
 package datastore.flashtable;
 
+import static datastore.flashtable.FlashImages.table;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
@@ -9,13 +10,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
-
-import datastore.flash.FlashGeometry;
 
 /**
  * A table a tool writes with {@link FlashTableImage} is read back from the flash image as written, and a
@@ -27,26 +25,11 @@ public class FlashTableImageTest {
     @Rule
     public TemporaryFolder folder = new TemporaryFolder();
 
-    private static FlashTableImage.Table table(long size, int block, long romSize, long runtimeOffset, long runtimeSize) {
-        return new FlashTableImage.Table(new FlashGeometry(size, block, 16), List.of(
-                new FlashTableImage.Region("rom", 0, romSize),
-                new FlashTableImage.Region("runtime", runtimeOffset, runtimeSize)));
-    }
-
-    private Path image(FlashTableImage.Table table) throws IOException {
-        byte[] flash = new byte[(int) table.geometry().size()];
-        Arrays.fill(flash, (byte) 0xFF);
-        FlashTableImage.write(table, flash);
-        Path file = folder.newFolder().toPath().resolve("factory.img");
-        Files.write(file, flash);
-        return file;
-    }
-
     @Test
     public void aWrittenTableIsReadBackWithItsOwnErasBlockSize() throws IOException {
         for (int block : new int[] {4096, 65536}) {
             FlashTableImage.Table table = table(40L * block, block, 10L * block, 12L * block, 20L * block);
-            assertEquals(table, FlashTableImage.read(image(table)).orElseThrow());
+            assertEquals(table, FlashTableImage.read(FlashImages.image(table, folder.newFolder().toPath())).orElseThrow());
         }
     }
 
