@@ -12,9 +12,9 @@ import java.util.zip.CRC32C;
 import datastore.flash.FlashGeometry;
 
 /**
- * The partition table as the flash carries it (format 1, see FORMAT.md): the geometry it was written
- * for and each region's name, offset and size, with a sequence number that tells the newer of two
- * intact copies and a CRC32C over all of it. Entries may overlap only as history allows: writing an
+ * The partition table as the flash carries it (format 1, see the device's FORMAT.md): the geometry it
+ * was written for and each region's name, offset and size, with a sequence number that tells the newer
+ * of two intact copies and a CRC32C over all of it. Entries may overlap only as history allows: writing an
  * entry drops every other entry over the same bytes.
  *
  * @param geometry the flash the table was written for

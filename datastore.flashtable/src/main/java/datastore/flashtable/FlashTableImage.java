@@ -15,7 +15,7 @@ import datastore.flash.FlashRegion;
 
 /**
  * The flash's own partition table as manufacturing tools write and read it, without a framework: the
- * same validation, encoding and places as the device ({@code FORMAT.md}), so a flash image built by a
+ * same validation, encoding and places as the device (its {@code FORMAT.md}), so a flash image built by a
  * tool is one the dock accepts, and a device dump describes its own layout. Not a contract between
  * bundles: the device embeds this library privately, tools put it on their class path.
  */
