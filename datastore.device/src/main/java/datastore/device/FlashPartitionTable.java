@@ -25,7 +25,11 @@ import org.osgi.service.metatype.annotations.Designate;
 import datastore.Partitions;
 import datastore.flash.FlashRegion;
 import datastore.flash.RollbackIndex;
+import datastore.flashtable.FlashLayout;
+import datastore.flashtable.FlashTable;
+import datastore.flashtable.FlashTableImage;
 import datastore.flashtable.ReservedBlocks;
+import datastore.flashtable.RollbackIndexArea;
 import datastore.spi.PartitionStore;
 import datastore.spi.RefusedPartition;
 

@@ -8,6 +8,8 @@ import java.util.Optional;
 
 import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
+import datastore.flashtable.FlashLayout;
+import datastore.flashtable.FlashTable;
 import datastore.flashtable.ReservedBlocks;
 
 /**
@@ -27,7 +29,7 @@ final class FlashTableArea {
         FlashGeometry geometry = flash.geometry();
         this.blockSize = geometry.eraseBlockSize();
         this.unit = geometry.programSize();
-        this.area = flash.region(NAME, reservedOffset(geometry.size(), blockSize),
+        this.area = flash.region(NAME, FlashLayout.tableOffset(geometry.size(), blockSize),
                 (long) ReservedBlocks.PARTITION_TABLE * blockSize);
     }
 
@@ -36,10 +38,6 @@ final class FlashTableArea {
         this.area = area;
         this.blockSize = area.geometry().eraseBlockSize();
         this.unit = area.geometry().programSize();
-    }
-
-    static long reservedOffset(long size, int blockSize) {
-        return size - (long) ReservedBlocks.PARTITION_TABLE * blockSize;
     }
 
     /** Both copies as found, and which table is in force. */

@@ -21,6 +21,7 @@ import java.util.Set;
 
 import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
+import datastore.flashtable.EraseCountFormat;
 
 /**
  * A NOR flash device held in a memory-mapped file (or on the heap, for tests): erasing a block sets
@@ -39,7 +40,7 @@ import datastore.flash.FlashRegion;
  */
 public final class NorFlash implements Closeable {
     private static final System.Logger LOG = System.getLogger(NorFlash.class.getName());
-    static final String WEAR_SUFFIX = ".wear";
+    static final String WEAR_SUFFIX = EraseCountFormat.WEAR_SUFFIX;
 
     private final String description;
     private final FlashGeometry geometry;

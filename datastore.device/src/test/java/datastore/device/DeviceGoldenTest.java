@@ -14,6 +14,8 @@ import java.util.List;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
+import datastore.flashtable.FlashLayout;
+import datastore.flashtable.FlashTable;
 
 /**
  * Golden fixtures of the device's own formats as this build writes them: a small flash file with

@@ -23,6 +23,7 @@ import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
 
 import datastore.flash.FlashRegion;
+import datastore.flashtable.EraseCountFormat;
 
 /**
  * The erase-count sidecar is housekeeping: whatever happened to it, the flash opens and serves every
@@ -64,7 +65,7 @@ public class EraseCountFileTest {
             assertNull(flash.eraseCountProblem());
         }
         content = Files.readAllBytes(image);
-        assertEquals(EraseCountFile.fileSize(BLOCKS), Files.size(wear));
+        assertEquals(EraseCountFormat.fileSize(BLOCKS), Files.size(wear));
     }
 
     @Test
@@ -105,9 +106,9 @@ public class EraseCountFileTest {
     @Test
     public void aTruncatedFileKeepsWhatItStillHoldsAndEstimatesTheRestUpwards() throws IOException {
         // The header and the first chunk of the first copy survive.
-        truncate(EraseCountFile.HEADER + EraseCountFile.CHUNK + 100);
+        truncate(EraseCountFormat.HEADER + EraseCountFormat.CHUNK + 100);
         try (NorFlash flash = open()) {
-            assertMessage(problem(flash), "instead of " + EraseCountFile.fileSize(BLOCKS), "136 of 200 block counts",
+            assertMessage(problem(flash), "instead of " + EraseCountFormat.fileSize(BLOCKS), "136 of 200 block counts",
                     "estimated as 9");
             assertServed(flash);
             for (int block = 0; block < BLOCKS; block++) {
@@ -147,11 +148,11 @@ public class EraseCountFileTest {
 
     @Test
     public void oneCopyDamagedInEveryChunkAndBothHeadersLosesNoCount() throws IOException {
-        for (int chunk = 0; chunk < EraseCountFile.chunks(BLOCKS); chunk++) {
-            flip(EraseCountFile.chunkOffset(BLOCKS, chunk % 2, chunk) + 8 * (chunk % 7), 0x04);
+        for (int chunk = 0; chunk < EraseCountFormat.chunks(BLOCKS); chunk++) {
+            flip(EraseCountFormat.chunkOffset(BLOCKS, chunk % 2, chunk) + 8 * (chunk % 7), 0x04);
         }
-        flip(EraseCountFile.H_BLOCKS, 0x01);
-        flip(EraseCountFile.copySize(BLOCKS) + EraseCountFile.H_HIGHEST + 7, 0x10);
+        flip(EraseCountFormat.H_BLOCKS, 0x01);
+        flip(EraseCountFormat.copySize(BLOCKS) + EraseCountFormat.H_HIGHEST + 7, 0x10);
         try (NorFlash flash = open()) {
             assertMessage(problem(flash), "both copies of its header", "4 chunk copies of 8",
                     "every block count was recovered");
@@ -164,8 +165,8 @@ public class EraseCountFileTest {
 
     @Test
     public void aChunkDamagedInBothCopiesIsEstimatedAsTheHighestCount() throws IOException {
-        flip(EraseCountFile.chunkOffset(BLOCKS, 0, 1) + 3, 0x01);
-        flip(EraseCountFile.chunkOffset(BLOCKS, 1, 1) + 200, 0x80);
+        flip(EraseCountFormat.chunkOffset(BLOCKS, 0, 1) + 3, 0x01);
+        flip(EraseCountFormat.chunkOffset(BLOCKS, 1, 1) + 200, 0x80);
         try (NorFlash flash = open()) {
             assertMessage(problem(flash), "64 of 200 block counts are unreadable and estimated as 9");
             assertServed(flash);
@@ -183,7 +184,7 @@ public class EraseCountFileTest {
         }
         // The cut: the second copy never got the erase, both copies pass their checksums.
         byte[] after = Files.readAllBytes(wear);
-        int second = (int) EraseCountFile.copySize(BLOCKS);
+        int second = (int) EraseCountFormat.copySize(BLOCKS);
         System.arraycopy(before, second, after, second, before.length - second);
         Files.write(wear, after);
         try (NorFlash flash = open()) {
@@ -193,8 +194,8 @@ public class EraseCountFileTest {
 
     @Test
     public void theOlderFormatIsReadAndMigratedAtTheNextEraseOnly() throws IOException {
-        ByteBuffer legacy = ByteBuffer.allocate(EraseCountFile.LEGACY_HEADER + 8 * BLOCKS);
-        legacy.putInt(EraseCountFile.MAGIC).putInt(1).putInt(BLOCKS).putInt(BLOCK);
+        ByteBuffer legacy = ByteBuffer.allocate(EraseCountFormat.LEGACY_HEADER + 8 * BLOCKS);
+        legacy.putInt(EraseCountFormat.MAGIC).putInt(1).putInt(BLOCKS).putInt(BLOCK);
         for (long count : expected) {
             legacy.putLong(count);
         }
@@ -211,7 +212,7 @@ public class EraseCountFileTest {
         try (NorFlash flash = open()) {
             erasedOnceMore(flash, 2);
         }
-        assertEquals(EraseCountFile.FORMAT, ByteBuffer.wrap(Files.readAllBytes(wear)).getInt(EraseCountFile.H_FORMAT));
+        assertEquals(EraseCountFormat.FORMAT, ByteBuffer.wrap(Files.readAllBytes(wear)).getInt(EraseCountFormat.H_FORMAT));
         assertFalse("the temporary file was renamed", Files.exists(wear.resolveSibling("flash.img.wear.tmp")));
         reopenedClean(2);
     }
@@ -219,8 +220,8 @@ public class EraseCountFileTest {
     @Test
     public void aNewerFormatIsLeftAsItIsAndTheFlashServed() throws IOException {
         byte[] newer = Files.readAllBytes(wear);
-        ByteBuffer.wrap(newer).putInt(EraseCountFile.H_FORMAT, 3);
-        ByteBuffer.wrap(newer).putInt((int) EraseCountFile.copySize(BLOCKS) + EraseCountFile.H_FORMAT, 3);
+        ByteBuffer.wrap(newer).putInt(EraseCountFormat.H_FORMAT, 3);
+        ByteBuffer.wrap(newer).putInt((int) EraseCountFormat.copySize(BLOCKS) + EraseCountFormat.H_FORMAT, 3);
         Files.write(wear, newer);
         try (NorFlash flash = open()) {
             assertMessage(problem(flash), "format 3, newer than this build's 2", "left as it is");

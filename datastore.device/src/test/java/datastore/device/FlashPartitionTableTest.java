@@ -30,6 +30,9 @@ import org.osgi.framework.ServiceRegistration;
 import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
 import datastore.flash.RollbackIndex;
+import datastore.flashtable.FlashLayout;
+import datastore.flashtable.FlashTable;
+import datastore.flashtable.RollbackIndexArea;
 import datastore.testsupport.Configurations;
 import datastore.testsupport.FakeFramework;
 
@@ -54,6 +57,13 @@ public class FlashPartitionTableTest {
         Object[] all = Arrays.copyOf(base, base.length + overrides.length);
         System.arraycopy(overrides, 0, all, base.length, overrides.length);
         return all;
+    }
+
+    @Test
+    public void theDefaultLayoutGivesEachPartitionRoomForItsPayloadAndMore() {
+        FlashLayout layout = FlashPartitionTable.layout(config());
+        assertEquals(new FlashGeometry(128L << 20, BLOCK, 16), layout.geometry());
+        assertEquals(List.of(new FlashLayout.Region("rom", 0, 28L << 20), new FlashLayout.Region("runtime", 32L << 20, 80L << 20)), layout.regions());
     }
 
     @Test

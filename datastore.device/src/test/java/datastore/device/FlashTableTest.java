@@ -28,6 +28,8 @@ import org.junit.rules.TemporaryFolder;
 
 import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
+import datastore.flashtable.FlashLayout;
+import datastore.flashtable.FlashTable;
 import datastore.spi.RefusedPartition;
 import datastore.testsupport.FakeFramework;
 

@@ -11,6 +11,7 @@ import datastore.flash.FlashRegion;
 
 import org.junit.After;
 import org.junit.Test;
+import datastore.flashtable.RollbackIndexArea;
 
 public class RollbackIndexAreaTest {
     /** The smallest erase block: 128 records per block, so a few hundred advances wrap both blocks. */

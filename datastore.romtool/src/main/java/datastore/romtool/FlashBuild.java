@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
-import datastore.device.FlashTableImage;
+import datastore.flashtable.FlashTableImage;
 import datastore.romformat.RomImage;
 import datastore.romformat.RomImageBuilder;
 import datastore.romformat.RomImageException;

@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
-import datastore.device.FlashTableImage;
 import datastore.flashtable.DefaultFlashLayout;
+import datastore.flashtable.FlashTableImage;
 import datastore.images.ImageFormats;
 import datastore.romformat.RomImageBuilder;
 import datastore.spi.InvalidRomContentException;

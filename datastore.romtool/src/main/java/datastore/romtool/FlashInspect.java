@@ -20,8 +20,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import datastore.Namespace;
 import datastore.Partitions;
-import datastore.device.FlashTableImage;
 import datastore.flash.FlashGeometry;
+import datastore.flashtable.FlashTableImage;
 import datastore.romformat.RomImage;
 import datastore.romformat.RomImageException;
 import datastore.romformat.RomImageFormat;

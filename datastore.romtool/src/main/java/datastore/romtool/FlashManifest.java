@@ -12,8 +12,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import datastore.device.FlashTableImage;
 import datastore.flash.FlashGeometry;
+import datastore.flashtable.FlashTableImage;
 import datastore.romformat.RomLayout;
 import datastore.runtime.RuntimePromise;
 

@@ -17,10 +17,10 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
 
 import datastore.Partitions;
-import datastore.device.FlashTableImage;
-import datastore.flashtable.DefaultFlashLayout;
-import datastore.flashtable.ReservedBlocks;
 import datastore.flash.FlashGeometry;
+import datastore.flashtable.DefaultFlashLayout;
+import datastore.flashtable.FlashTableImage;
+import datastore.flashtable.ReservedBlocks;
 import datastore.romformat.RomImageFormat;
 import datastore.romformat.RomLayout;
 import datastore.runtime.RuntimePromise;

@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
-import datastore.device.FlashTableImage;
 import datastore.flash.FlashGeometry;
+import datastore.flashtable.FlashTableImage;
 import datastore.romformat.RomImage;
 import datastore.romformat.RomImageException;
 import datastore.romformat.RomImageFormat;

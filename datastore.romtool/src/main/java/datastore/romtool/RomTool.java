@@ -254,8 +254,8 @@ public final class RomTool implements Runnable {
                 return describeImage(file, keys, requireSigned, out);
             }
             // A whole device dump names its ROM region in its own partition table.
-            Optional<datastore.device.FlashTableImage.Table> table = datastore.device.FlashTableImage.read(file);
-            Optional<datastore.device.FlashTableImage.Region> rom = table.flatMap(t -> t.region(datastore.Partitions.ROM));
+            Optional<datastore.flashtable.FlashTableImage.Table> table = datastore.flashtable.FlashTableImage.read(file);
+            Optional<datastore.flashtable.FlashTableImage.Region> rom = table.flatMap(t -> t.region(datastore.Partitions.ROM));
             if (rom.isPresent()) {
                 out.println("device dump " + file + ": ROM region [0x" + Long.toHexString(rom.get().offset()) + ", 0x"
                         + Long.toHexString(rom.get().end()) + ") by its partition table");

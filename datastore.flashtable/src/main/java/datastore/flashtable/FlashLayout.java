@@ -1,6 +1,4 @@
-package datastore.device;
-
-import static datastore.device.NorFlash.hex;
+package datastore.flashtable;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -10,17 +8,17 @@ import datastore.flash.FlashGeometry;
 /**
  * A validated partition table: the flash geometry and the regions carved out of it, aligned to the
  * erase block, inside the flash, disjoint and clear of the flash's last two erase blocks, which hold
- * the partition table itself ({@link FlashTableArea}). A region of size 0 is disabled (not
+ * the partition table itself ({@link ReservedBlocks}). A region of size 0 is disabled (not
  * registered), so a product can leave a partition's space unused without moving the others.
  *
  * @param geometry the whole flash
  * @param regions the enabled regions, unmodifiable, in the order given
  */
-record FlashLayout(FlashGeometry geometry, List<Region> regions) {
+public record FlashLayout(FlashGeometry geometry, List<Region> regions) {
 
     /** One partition's place on the flash: {@code [offset, offset + size)}. */
-    record Region(String name, long offset, long size) {
-        long end() {
+    public record Region(String name, long offset, long size) {
+        public long end() {
             return offset + size;
         }
 
@@ -30,14 +28,14 @@ record FlashLayout(FlashGeometry geometry, List<Region> regions) {
         }
     }
 
+    /** The smallest erase block: one must hold a whole copy of the partition table. */
+    public static final int MIN_ERASE_BLOCK = 4096;
+
     /**
      * Checks a layout. Every refusal is an {@link IllegalArgumentException} whose message names the
      * offending numbers, so a bad configuration is fixed from the log alone.
      */
-    /** The smallest erase block: one must hold a whole copy of the partition table. */
-    static final int MIN_ERASE_BLOCK = 4096;
-
-    static FlashLayout of(long size, int eraseBlockSize, int programSize, Region... regions) {
+    public static FlashLayout of(long size, int eraseBlockSize, int programSize, Region... regions) {
         if (eraseBlockSize <= 0 || Integer.bitCount(eraseBlockSize) != 1) {
             throw new IllegalArgumentException("flash erase block size " + eraseBlockSize + " is not a power of two");
         }
@@ -75,7 +73,7 @@ record FlashLayout(FlashGeometry geometry, List<Region> regions) {
             if (region.offset() >= size || region.size() > size - region.offset()) {
                 throw new IllegalArgumentException(region + " does not fit the flash of " + hex(size) + " bytes");
             }
-            long reserved = FlashTableArea.reservedOffset(size, eraseBlockSize);
+            long reserved = tableOffset(size, eraseBlockSize);
             if (region.end() > reserved) {
                 throw new IllegalArgumentException(region + " overlaps [" + hex(reserved) + ", " + hex(size)
                         + "), the flash's last two erase blocks, which hold the partition table; end it at "
@@ -89,5 +87,14 @@ record FlashLayout(FlashGeometry geometry, List<Region> regions) {
             enabled.add(region);
         }
         return new FlashLayout(new FlashGeometry(size, eraseBlockSize, programSize), List.copyOf(enabled));
+    }
+
+    /** Where the partition table's erase blocks start on a flash of {@code size}: its last two. */
+    public static long tableOffset(long size, int blockSize) {
+        return size - (long) ReservedBlocks.PARTITION_TABLE * blockSize;
+    }
+
+    static String hex(long value) {
+        return "0x" + Long.toHexString(value);
     }
 }

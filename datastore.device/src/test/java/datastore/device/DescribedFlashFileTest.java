@@ -1,5 +1,6 @@
 package datastore.device;
 
+import static datastore.flashtable.FlashImages.table;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
@@ -11,7 +12,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 import org.junit.Rule;
@@ -20,61 +20,25 @@ import org.junit.rules.TemporaryFolder;
 
 import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
+import datastore.flashtable.FlashImages;
+import datastore.flashtable.FlashTableImage;
 import datastore.testsupport.FakeFramework;
 
 /**
- * A flash image made by a tool with {@link FlashTableImage} is one the device accepts as it is, and a
- * dump's own table gives its layout to a device told to serve that file, whatever its configuration.
+ * A flash image made by a tool with {@link FlashTableImage} is one the device accepts as it is, a
+ * dump's own table gives its layout to a device told to serve that file, whatever its configuration,
+ * and the tools read the erase counts the device wrote beside it.
  */
-public class FlashTableImageTest {
+public class DescribedFlashFileTest {
     private static final int BLOCK = 4096;
 
     @Rule
     public TemporaryFolder folder = new TemporaryFolder();
 
-    private static FlashTableImage.Table table(long size, int block, long romSize, long runtimeOffset, long runtimeSize) {
-        return new FlashTableImage.Table(new FlashGeometry(size, block, 16), List.of(
-                new FlashTableImage.Region("rom", 0, romSize),
-                new FlashTableImage.Region("runtime", runtimeOffset, runtimeSize)));
-    }
-
-    private Path image(FlashTableImage.Table table) throws IOException {
-        byte[] flash = new byte[(int) table.geometry().size()];
-        Arrays.fill(flash, (byte) 0xFF);
-        FlashTableImage.write(table, flash);
-        Path file = folder.newFolder().toPath().resolve("factory.img");
-        Files.write(file, flash);
-        return file;
-    }
-
-    @Test
-    public void aWrittenTableIsReadBackWithItsOwnErasBlockSize() throws IOException {
-        for (int block : new int[] {4096, 65536}) {
-            FlashTableImage.Table table = table(40L * block, block, 10L * block, 12L * block, 20L * block);
-            assertEquals(table, FlashTableImage.read(image(table)).orElseThrow());
-        }
-    }
-
-    @Test
-    public void aFileWithoutATableDescribesNothing() throws IOException {
-        Path file = folder.newFile().toPath();
-        byte[] erased = new byte[40 * BLOCK];
-        Arrays.fill(erased, (byte) 0xFF);
-        Files.write(file, erased);
-        assertFalse(FlashTableImage.read(file).isPresent());
-    }
-
-    @Test
-    public void anInvalidLayoutIsRefusedWithItsNumbers() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> FlashTableImage.validate(table(40L * BLOCK, BLOCK, 10L * BLOCK, 30L * BLOCK, 10L * BLOCK)));
-        assertTrue(e.getMessage(), e.getMessage().contains("overlaps [0x26000, 0x28000)"));
-    }
-
     @Test
     public void theDeviceServesADescribedFileWithItsOwnLayoutAndWritesNothingAtOpen() throws IOException {
         FlashTableImage.Table table = table(40L * BLOCK, BLOCK, 10L * BLOCK, 12L * BLOCK, 20L * BLOCK);
-        Path file = image(table);
+        Path file = FlashImages.image(table, folder.newFolder().toPath());
         byte[] before = Files.readAllBytes(file);
         FakeFramework framework = new FakeFramework();
         framework.properties.put(FlashPartitionTable.DATA_DIR, folder.getRoot().toString());
@@ -112,7 +76,7 @@ public class FlashTableImageTest {
     @Test
     public void eraseCountsAreReadFromTheSidecarWhenThereIsOne() throws IOException {
         FlashTableImage.Table table = table(40L * BLOCK, BLOCK, 10L * BLOCK, 12L * BLOCK, 20L * BLOCK);
-        Path file = image(table);
+        Path file = FlashImages.image(table, folder.newFolder().toPath());
         List<String> problems = new ArrayList<>();
         assertFalse(FlashTableImage.eraseCounts(file, table.geometry(), problems).isPresent());
         try (NorFlash flash = NorFlash.open(file, 40L * BLOCK, BLOCK, 16)) {

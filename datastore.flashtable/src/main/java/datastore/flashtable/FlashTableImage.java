@@ -1,4 +1,4 @@
-package datastore.device;
+package datastore.flashtable;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -15,9 +15,9 @@ import datastore.flash.FlashRegion;
 
 /**
  * The flash's own partition table as manufacturing tools write and read it, without a framework: the
- * same validation, encoding and places as the device ({@code FORMAT.md}), so a flash image built by a
+ * same validation, encoding and places as the device (its {@code FORMAT.md}), so a flash image built by a
  * tool is one the dock accepts, and a device dump describes its own layout. Not a contract between
- * bundles: the package stays private; tools use it from the class path.
+ * bundles: the device embeds this library privately, tools put it on their class path.
  */
 public final class FlashTableImage {
     /** The smallest and largest erase block a dump's table is looked for with. */
@@ -61,7 +61,7 @@ public final class FlashTableImage {
 
     /** Where the two copies of the table start: the flash's last two erase blocks. */
     public static long tableOffset(FlashGeometry geometry) {
-        return FlashTableArea.reservedOffset(geometry.size(), geometry.eraseBlockSize());
+        return FlashLayout.tableOffset(geometry.size(), geometry.eraseBlockSize());
     }
 
     /** Where the rollback index's two erase blocks start, right before the table; negative when there is no room. */
@@ -135,11 +135,11 @@ public final class FlashTableImage {
      */
     public static Optional<long[]> eraseCounts(Path dump, FlashGeometry geometry, List<String> problems)
             throws IOException {
-        Path wear = dump.resolveSibling(dump.getFileName() + NorFlash.WEAR_SUFFIX);
+        Path wear = dump.resolveSibling(dump.getFileName() + EraseCountFormat.WEAR_SUFFIX);
         if (!Files.isRegularFile(wear)) {
             return Optional.empty();
         }
-        return Optional.of(EraseCountFile.knownCounts(ByteBuffer.wrap(Files.readAllBytes(wear)), geometry, problems));
+        return Optional.of(EraseCountFormat.knownCounts(ByteBuffer.wrap(Files.readAllBytes(wear)), geometry, problems));
     }
 
     /**
@@ -152,7 +152,8 @@ public final class FlashTableImage {
         return new RollbackIndexArea(area).highest();
     }
 
-    static FlashLayout layout(Table table) {
+    /** The device's validated layout of {@code table}. */
+    public static FlashLayout layout(Table table) {
         FlashGeometry geometry = table.geometry();
         return FlashLayout.of(geometry.size(), geometry.eraseBlockSize(), geometry.programSize(), table.regions()
                 .stream().map(region -> new FlashLayout.Region(region.name(), region.offset(), region.size()))

@@ -1,6 +1,6 @@
-package datastore.device;
+package datastore.flashtable;
 
-import static datastore.device.NorFlash.hex;
+import static datastore.flashtable.FlashLayout.hex;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -8,7 +8,6 @@ import java.util.zip.CRC32C;
 
 import datastore.flash.FlashRegion;
 import datastore.flash.RollbackIndex;
-import datastore.flashtable.ReservedBlocks;
 
 /**
  * The rollback index on the two erase blocks just before the partition table: an append-only log of
@@ -19,16 +18,16 @@ import datastore.flashtable.ReservedBlocks;
  * force, and every advance first brings a block that lacks that value up to it, so the value read
  * never decreases. Thread-safe.
  */
-final class RollbackIndexArea implements RollbackIndex {
-    static final String NAME = "rollback-index";
+public final class RollbackIndexArea implements RollbackIndex {
+    public static final String NAME = "rollback-index";
     /** "DDRI". */
-    static final int MAGIC = 0x44445249;
+    public static final int MAGIC = 0x44445249;
     static final int FORMAT = 1;
-    static final int RECORD = 32;
+    public static final int RECORD = 32;
 
     /** Where the area starts on a flash of {@code size}: right before the partition table; negative if it has no room. */
-    static long offset(long size, int blockSize) {
-        return FlashTableArea.reservedOffset(size, blockSize) - (long) ReservedBlocks.ROLLBACK_INDEX * blockSize;
+    public static long offset(long size, int blockSize) {
+        return FlashLayout.tableOffset(size, blockSize) - (long) ReservedBlocks.ROLLBACK_INDEX * blockSize;
     }
 
     private final FlashRegion area;
@@ -44,7 +43,7 @@ final class RollbackIndexArea implements RollbackIndex {
      * @throws IllegalStateException if it holds bytes that are neither erased nor index records (a region
      *         of an earlier partition table lay there); it is left as it is
      */
-    RollbackIndexArea(FlashRegion area) throws IOException {
+    public RollbackIndexArea(FlashRegion area) throws IOException {
         this.area = area;
         this.blockSize = area.geometry().eraseBlockSize();
         this.stride = Math.max(RECORD, area.geometry().programSize());

@@ -1,6 +1,6 @@
-package datastore.device;
+package datastore.flashtable;
 
-import static datastore.device.NorFlash.hex;
+import static datastore.flashtable.FlashLayout.hex;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -12,26 +12,26 @@ import java.util.zip.CRC32C;
 import datastore.flash.FlashGeometry;
 
 /**
- * The partition table as the flash carries it (format 1, see FORMAT.md): the geometry it was written
- * for and each region's name, offset and size, with a sequence number that tells the newer of two
- * intact copies and a CRC32C over all of it. Entries may overlap only as history allows: writing an
+ * The partition table as the flash carries it (format 1, see the device's FORMAT.md): the geometry it
+ * was written for and each region's name, offset and size, with a sequence number that tells the newer
+ * of two intact copies and a CRC32C over all of it. Entries may overlap only as history allows: writing an
  * entry drops every other entry over the same bytes.
  *
  * @param geometry the flash the table was written for
  * @param sequence higher for each rewrite
  * @param entries the regions, unmodifiable
  */
-record FlashTable(FlashGeometry geometry, long sequence, List<FlashLayout.Region> entries) {
-    static final int MAGIC = 0x44445054; // "DDPT"
-    static final int FORMAT = 1;
+public record FlashTable(FlashGeometry geometry, long sequence, List<FlashLayout.Region> entries) {
+    public static final int MAGIC = 0x44445054; // "DDPT"
+    public static final int FORMAT = 1;
     static final int T_MAGIC = 0;
-    static final int T_FORMAT = 4;
+    public static final int T_FORMAT = 4;
     static final int T_SEQUENCE = 8;
     static final int T_SIZE = 16;
     static final int T_BLOCK_SIZE = 24;
     static final int T_PROGRAM_SIZE = 28;
     static final int T_ENTRIES = 32;
-    static final int HEADER = 40;
+    public static final int HEADER = 40;
     static final int NAME = 32;
     static final int ENTRY = NAME + 16;
     /** More entries than this is damage: two partitions use the table today, room is left for fonts and more. */
@@ -39,21 +39,21 @@ record FlashTable(FlashGeometry geometry, long sequence, List<FlashLayout.Region
     /** The longest table, which every erase block the layout accepts must hold. */
     static final int MAX_BYTES = HEADER + MAX_ENTRIES * ENTRY + 4;
 
-    FlashTable {
+    public FlashTable {
         entries = List.copyOf(entries);
     }
 
     /** The table the configuration describes. */
-    static FlashTable of(FlashLayout layout, long sequence) {
+    public static FlashTable of(FlashLayout layout, long sequence) {
         return new FlashTable(layout.geometry(), sequence, layout.regions());
     }
 
-    Optional<FlashLayout.Region> entry(String name) {
+    public Optional<FlashLayout.Region> entry(String name) {
         return entries.stream().filter(region -> region.name().equals(name)).findFirst();
     }
 
     /** This table with {@code region}'s entry in place of its old one and of every entry over its bytes. */
-    FlashTable with(FlashLayout.Region region, long sequence) {
+    public FlashTable with(FlashLayout.Region region, long sequence) {
         List<FlashLayout.Region> kept = new ArrayList<>();
         for (FlashLayout.Region entry : entries) {
             boolean overlaps = entry.offset() < region.end() && region.offset() < entry.end();
@@ -67,7 +67,7 @@ record FlashTable(FlashGeometry geometry, long sequence, List<FlashLayout.Region
     }
 
     /** The encoded table, padded with {@code 0xFF} to a multiple of {@code unit}. */
-    ByteBuffer encode(int unit) {
+    public ByteBuffer encode(int unit) {
         if (entries.size() > MAX_ENTRIES) {
             throw new IllegalArgumentException("a partition table holds at most " + MAX_ENTRIES + " regions, not "
                     + entries.size());
@@ -99,19 +99,19 @@ record FlashTable(FlashGeometry geometry, long sequence, List<FlashLayout.Region
     }
 
     /** What one copy's bytes hold. */
-    sealed interface Copy {
+    public sealed interface Copy {
     }
 
     /** Every byte {@code 0xFF}. */
-    record Erased() implements Copy {
+    public record Erased() implements Copy {
     }
 
     /** A table of this format whose checksum passes. */
-    record Valid(FlashTable table) implements Copy {
+    public record Valid(FlashTable table) implements Copy {
     }
 
     /** The magic with a format above {@link #FORMAT}. */
-    record Newer(int format) implements Copy {
+    public record Newer(int format) implements Copy {
     }
 
     /**
@@ -120,11 +120,11 @@ record FlashTable(FlashGeometry geometry, long sequence, List<FlashLayout.Region
      * @param torn whether it looks like a table whose program was cut: the magic, and erased bytes
      *        after the longest table
      */
-    record Unreadable(String what, boolean torn) implements Copy {
+    public record Unreadable(String what, boolean torn) implements Copy {
     }
 
     /** Decodes one copy from {@code bytes} (a whole erase block, or at least {@link #MAX_BYTES}). */
-    static Copy decode(ByteBuffer bytes) {
+    public static Copy decode(ByteBuffer bytes) {
         boolean erased = true;
         for (int i = 0; i < bytes.limit() && erased; i++) {
             erased = bytes.get(i) == (byte) 0xFF;
@@ -175,12 +175,12 @@ record FlashTable(FlashGeometry geometry, long sequence, List<FlashLayout.Region
     }
 
     /** The geometry as a reason names it. */
-    static String describe(FlashGeometry geometry) {
+    public static String describe(FlashGeometry geometry) {
         return "flash size " + hex(geometry.size()) + ", erase block " + hex(geometry.eraseBlockSize())
                 + ", program size " + geometry.programSize();
     }
 
-    static String describe(FlashLayout.Region region) {
+    public static String describe(FlashLayout.Region region) {
         return region.name() + " at [" + hex(region.offset()) + ", " + hex(region.end()) + ") (size "
                 + hex(region.size()) + ")";
     }
