@@ -168,7 +168,7 @@ public final class LogStore {
     }
 
     /** This region's geometry and identity, as refusals name it. */
-    public String describe() {
+    String describe() {
         return layout.describe();
     }
 
@@ -208,11 +208,11 @@ public final class LogStore {
         writes.apply(changes);
     }
 
-    public long capacity() {
+    long capacity() {
         return layout.capacity;
     }
 
-    public int maxEntries() {
+    int maxEntries() {
         return layout.maxEntries;
     }
 

@@ -31,7 +31,7 @@ public final class RuntimePromise {
      * Payload bytes per entry of the default promise (13 MiB in 131072 entries, 104 bytes each), the
      * ratio by which a layout's entry limit follows its payload ({@link #entriesFor}).
      */
-    public static final long BYTES_PER_ENTRY = DEFAULT_CAPACITY / DEFAULT_MAX_ENTRIES;
+    static final long BYTES_PER_ENTRY = DEFAULT_CAPACITY / DEFAULT_MAX_ENTRIES;
 
     private RuntimePromise() {
     }
