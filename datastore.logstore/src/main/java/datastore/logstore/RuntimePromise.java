@@ -12,6 +12,7 @@ import datastore.Names;
 import datastore.Namespace;
 import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
+import datastore.flashtable.DefaultFlashLayout;
 import datastore.spi.EntryView;
 
 /**
@@ -22,8 +23,8 @@ import datastore.spi.EntryView;
  * region's size alone.
  */
 public final class RuntimePromise {
-    /** The runtime partition's default payload promise: 13 MiB of names and values. */
-    public static final long DEFAULT_CAPACITY = 13L * 1024 * 1024;
+    /** The runtime partition's default payload promise, the default flash layout's: 13 MiB of names and values. */
+    public static final long DEFAULT_CAPACITY = DefaultFlashLayout.RUNTIME_PAYLOAD;
     /** The runtime partition's default entry limit. */
     public static final int DEFAULT_MAX_ENTRIES = 131072;
 
