@@ -24,7 +24,7 @@ public final class DockTool implements Runnable {
 
     /** The engines log what the tool prints anyway; held so the setting is not collected with the loggers. */
     private static final java.util.logging.Logger[] ENGINE_LOGS = {
-        java.util.logging.Logger.getLogger("datastore.romformat"), java.util.logging.Logger.getLogger("datastore.runtime"),
+        java.util.logging.Logger.getLogger("datastore.romformat"), java.util.logging.Logger.getLogger("datastore.logstore"),
         java.util.logging.Logger.getLogger("datastore.device")};
 
     @Spec

@@ -27,7 +27,7 @@ import datastore.romformat.RomImageException;
 import datastore.romformat.RomImageFormat;
 import datastore.romformat.RomLayout;
 import datastore.romformat.RomStore;
-import datastore.runtime.RuntimePromise;
+import datastore.logstore.RuntimePromise;
 import datastore.spi.EntryView;
 import datastore.spi.RomInfo;
 

@@ -15,7 +15,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import datastore.flash.FlashGeometry;
 import datastore.flashtable.FlashTableImage;
 import datastore.romformat.RomLayout;
-import datastore.runtime.RuntimePromise;
+import datastore.logstore.RuntimePromise;
 
 /**
  * The manifest of a flash build ({@code manifest.json}, format 1): the chip, its partition table and

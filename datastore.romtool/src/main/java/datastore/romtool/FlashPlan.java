@@ -23,7 +23,7 @@ import datastore.flashtable.FlashTableImage;
 import datastore.flashtable.ReservedBlocks;
 import datastore.romformat.RomImageFormat;
 import datastore.romformat.RomLayout;
-import datastore.runtime.RuntimePromise;
+import datastore.logstore.RuntimePromise;
 
 /**
  * The layout of one chip for manufacture: its geometry, the ROM and runtime regions and the payload

@@ -12,7 +12,7 @@ import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
 
 import datastore.flash.FlashGeometry;
-import datastore.runtime.RuntimePromise;
+import datastore.logstore.RuntimePromise;
 
 /**
  * Chip layouts: the default chip gets the dock's default table; 32, 64 and 128 MiB chips get regions that

@@ -13,6 +13,9 @@ import datastore.PartitionUnavailableException;
 import datastore.Partitions;
 import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
+import datastore.logstore.LogStore;
+import datastore.logstore.RefusedRegionException;
+import datastore.logstore.RuntimePromise;
 import datastore.spi.Change;
 import datastore.spi.EntryView;
 import datastore.spi.PartitionStore;
@@ -33,7 +36,7 @@ import org.osgi.service.metatype.annotations.Designate;
  * The runtime partition component: a thin shell over a {@link LogStore} on the {@code runtime} flash
  * region, mounted (recovered by scanning the log) at activation. It registers its
  * {@link PartitionStore} service itself, or, when the region is refused (another geometry or
- * identity, foreign bytes, an unknown format version; see FORMAT.md), a {@link RefusedPartition}
+ * identity, foreign bytes, an unknown format version; see the engine's FORMAT.md), a {@link RefusedPartition}
  * whose {@code format()} is the explicit act that erases the region and switches to the
  * PartitionStore; the configuration flag {@code format_refused} does the same at activation.
  * Damage found while mounting is logged at activation, damage a read finds later when it is found;
@@ -45,8 +48,8 @@ import org.osgi.service.metatype.annotations.Designate;
 public class RuntimePartition implements PartitionStore {
     static final String PID = "datastore.runtime";
     static final int RANKING = Partitions.RUNTIME_RANKING;
-    static final long DEFAULT_CAPACITY = 13L * 1024 * 1024;
-    static final int DEFAULT_MAX_ENTRIES = 131072;
+    static final long DEFAULT_CAPACITY = RuntimePromise.DEFAULT_CAPACITY;
+    static final int DEFAULT_MAX_ENTRIES = RuntimePromise.DEFAULT_MAX_ENTRIES;
     static final long DEFAULT_VIEW_WAIT_MS = 5000;
     /** The key of {@link RuntimeConfiguration#view_wait_ms()}. */
     static final String VIEW_WAIT_MS = "view.wait.ms";
@@ -312,13 +315,13 @@ public class RuntimePartition implements PartitionStore {
         return mounted(name).open(namespace, name);
     }
 
-    /** Decodes the value without a view or a pin (see {@code LogStore.read}). */
+    /** Decodes the value without a view or a pin (see {@link LogStore#read}). */
     @Override
     public <T> Optional<T> read(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
         return mounted(name).read(namespace, name, decoder);
     }
 
-    /** Probes the partition's index (see {@code LiveIndex.mayContain}); true while the region is refused, so a read reaches the refusal. */
+    /** Probes the partition's index (see {@link LogStore#mayContain}); true while the region is refused, so a read reaches the refusal. */
     @Override
     public boolean mayContain(Namespace namespace, String name) {
         LogStore s = store;

@@ -3,21 +3,38 @@ package datastore.runtime;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertSame;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 import datastore.Namespace;
+import datastore.PartitionUnavailableException;
 import datastore.Partitions;
 import datastore.device.NorFlash;
+import datastore.flash.FlashGeometry;
 import datastore.flash.FlashRegion;
+import datastore.logstore.RuntimePromise;
+import datastore.spi.Change;
+import datastore.spi.PartitionStore;
+import datastore.spi.RefusedPartition;
 import datastore.testsupport.Configurations;
 
 import org.junit.Test;
 
-/** The component shell: mounts at construction, refuses a region too small for its configuration. */
+/**
+ * The component shell: mounts at construction, refuses a region too small for its configuration, serves
+ * the promise a self-describing region keeps, and turns a refused region into a RefusedPartition until it
+ * is formatted (explicitly or by the configuration flag). The engine's own tests are in datastore.logstore.
+ */
 public class RuntimePartitionTest {
 
     static RuntimeConfiguration config(long capacity, int maxEntries) {
@@ -33,15 +50,41 @@ public class RuntimePartitionTest {
         return NorFlash.inMemory(blocks * 4096L, 4096, 16).region("runtime", 0, blocks * 4096L);
     }
 
+    /** A region of {@code blocks} holding random bytes: neither erased nor a runtime log, so refused. */
+    static FlashRegion foreign(int blocks) throws IOException {
+        FlashRegion region = region(blocks);
+        byte[] random = new byte[blocks * 4096];
+        new Random(9).nextBytes(random);
+        region.program(0, ByteBuffer.wrap(random));
+        return region;
+    }
+
+    static Change put(String name, String value) {
+        return Change.put(Namespace.KV, name, 0, ByteBuffer.wrap(bytes(value)));
+    }
+
+    static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The value of a KV entry as the partition reads it, or null when absent. */
+    static byte[] get(PartitionStore partition, String name) {
+        return partition.read(Namespace.KV, name, data -> {
+            byte[] bytes = new byte[data.remaining()];
+            data.get(bytes);
+            return bytes;
+        }).orElse(null);
+    }
+
     @Test
     public void mountsAndServesThePartition() {
         FlashRegion region = region(64);
         RuntimePartition partition = new RuntimePartition(region, config(32 * 1024, 128));
         assertEquals(Partitions.RUNTIME, partition.name());
         assertFalse(partition.readOnly());
-        partition.apply(List.of(Stores.put("a", Stores.bytes("1"))));
+        partition.apply(List.of(put("a", "1")));
         RuntimePartition again = new RuntimePartition(region, config(32 * 1024, 128));
-        assertArrayEquals(Stores.bytes("1"), Stores.get(again.store, "a"));
+        assertArrayEquals(bytes("1"), get(again, "a"));
         assertEquals(List.of("a"), again.names(Namespace.KV));
         assertEquals(2, again.usage().used());
         assertTrue(again.problems().isEmpty());
@@ -83,5 +126,109 @@ public class RuntimePartitionTest {
                 region(64), Configurations.of(RuntimeConfiguration.class, properties), properties));
         assertTrue(e.getMessage(), e.getMessage().startsWith("invalid configuration of datastore.runtime: ")
                 && e.getMessage().contains("view.wait.millis (now view.wait.ms)") && e.getMessage().contains("soon"));
+    }
+
+    @Test
+    public void aConfigurationThatFitsIsKeptAndOneThatDoesNotBecomesTheRegionsPromise() {
+        FlashGeometry defaultRegion = new FlashGeometry(80L << 20, 65536, 16);
+        RuntimeConfiguration config = config(RuntimePartition.DEFAULT_CAPACITY, RuntimePartition.DEFAULT_MAX_ENTRIES);
+        assertSame(config, RuntimePartition.promisedByRegion(config, defaultRegion));
+        FlashRegion small = region(64);
+        RuntimeConfiguration promised = RuntimePartition.promisedByRegion(config, small.geometry());
+        assertEquals(RuntimePromise.largestCapacity(small.geometry()), promised.capacity());
+        assertEquals(RuntimePromise.entriesFor(promised.capacity()), promised.max_entries());
+        RuntimePartition partition = new RuntimePartition(small, promised);
+        assertEquals(promised.capacity(), partition.usage().capacity());
+    }
+
+    @Test
+    public void aRefusedRegionLeavesThePartitionUnavailableUntilFormatted() throws IOException {
+        FlashRegion region = foreign(16);
+        ByteBuffer before = copy(region);
+        RuntimePartition partition = new RuntimePartition(region, config(3 * 1024, 24));
+        assertNotNull(partition.refusal());
+        assertTrue(partition.refusal(), partition.refusal().contains("neither erased nor a runtime log"));
+        assertNull(partition.store);
+        PartitionUnavailableException e = assertThrows(PartitionUnavailableException.class,
+                () -> partition.open(Namespace.KV, "k1"));
+        assertTrue(e.getMessage(), e.getMessage().contains(partition.refusal()));
+        assertTrue("a refused region may hold the name", partition.mayContain(Namespace.KV, "k1"));
+        assertEquals("the region changed", before, copy(region));
+        partition.formatRefused();
+        assertNull(partition.refusal());
+        partition.apply(List.of(put("a", "1")));
+        assertArrayEquals(bytes("1"), get(new RuntimePartition(region, config(3 * 1024, 24)), "a"));
+    }
+
+    @Test
+    public void theConfigurationFlagFormatsARefusedRegionAtActivation() throws IOException {
+        FlashRegion region = foreign(16);
+        RuntimePartition partition = new RuntimePartition(region, config(3 * 1024, 24, true));
+        assertNull(partition.refusal());
+        assertNotNull(partition.store);
+        assertEquals(List.of(), partition.names(Namespace.KV));
+        partition.apply(List.of(put("b", "2")));
+        assertArrayEquals(bytes("2"), get(new RuntimePartition(region, config(3 * 1024, 24)), "b"));
+    }
+
+    @Test
+    public void aRefusedRegionRegistersRefusedPartitionAndFormatSwitchesToThePartitionStore() throws IOException {
+        Registrations registrations = new Registrations();
+        RuntimePartition component = new RuntimePartition(registrations.context(), foreign(16), config(3 * 1024, 24),
+                Map.of());
+        assertEquals(1, registrations.live.size());
+        Object[] refused = registrations.live.get(0);
+        assertEquals(RefusedPartition.class, refused[0]);
+        java.util.Dictionary<?, ?> properties = (java.util.Dictionary<?, ?>) refused[2];
+        assertEquals("runtime", properties.get(RefusedPartition.PARTITION));
+        RefusedPartition service = (RefusedPartition) refused[1];
+        assertEquals("runtime", service.name());
+        assertEquals(component.refusal(), service.reason());
+        service.format();
+        assertEquals(1, registrations.live.size());
+        Object[] store = registrations.live.get(0);
+        assertEquals(PartitionStore.class, store[0]);
+        assertEquals(200, ((java.util.Dictionary<?, ?>) store[2]).get(org.osgi.framework.Constants.SERVICE_RANKING));
+        PartitionStore partition = (PartitionStore) store[1];
+        assertEquals(List.of(), partition.names(Namespace.KV));
+        partition.apply(List.of(put("x", "y")));
+        assertArrayEquals(bytes("y"), get(partition, "x"));
+        component.deactivate();
+        assertEquals(0, registrations.live.size());
+    }
+
+    private static ByteBuffer copy(FlashRegion region) throws IOException {
+        ByteBuffer map = region.map();
+        ByteBuffer copy = ByteBuffer.allocate(map.capacity());
+        copy.put(map.duplicate().clear()).flip();
+        return copy;
+    }
+
+    /** Registrations a component made through a stand-in BundleContext: (interface, service, properties), live ones only. */
+    private static final class Registrations {
+        final List<Object[]> live = new java.util.ArrayList<>();
+
+        org.osgi.framework.BundleContext context() {
+            return (org.osgi.framework.BundleContext) java.lang.reflect.Proxy.newProxyInstance(
+                    getClass().getClassLoader(), new Class<?>[] {org.osgi.framework.BundleContext.class},
+                    (proxy, method, args) -> {
+                        if (method.getName().equals("getProperty")) {
+                            return null; // no framework properties
+                        }
+                        if (!method.getName().equals("registerService")) {
+                            throw new UnsupportedOperationException(method.getName());
+                        }
+                        Object[] entry = {args[0], args[1], args[2]};
+                        live.add(entry);
+                        return java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                                new Class<?>[] {org.osgi.framework.ServiceRegistration.class}, (p, m, a) -> {
+                                    if (!m.getName().equals("unregister")) {
+                                        throw new UnsupportedOperationException(m.getName());
+                                    }
+                                    live.remove(entry);
+                                    return null;
+                                });
+                    });
+        }
     }
 }

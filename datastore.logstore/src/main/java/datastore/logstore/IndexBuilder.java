@@ -1,0 +1,260 @@
+package datastore.logstore;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32C;
+
+import datastore.Names;
+import datastore.Namespace;
+
+/**
+ * Builds the index from the records the mount scan found: checks every value's CRC, picks each
+ * name's newest version by revision (copies left by an interrupted collection share a revision; the
+ * later undamaged one wins), identifies damaged names by their CRC, reports a version whose
+ * superseded marker is set although its successor is unreadable, and records every problem.
+ */
+final class IndexBuilder {
+    private final RingLayout layout;
+    private final ByteBuffer map;
+    private final CurrentVersions current;
+    private final EntryTable table;
+    private final DamageLog damage;
+    private final byte[] nameBuffer = new byte[256];
+
+    /** An entry whose stored name failed its CRC, with that CRC. */
+    private record Unnamed(RecordRef ref, int slot, int nameCrc) {
+    }
+
+    IndexBuilder(RingLayout layout, ByteBuffer map, CurrentVersions current, DamageLog damage) {
+        this.layout = layout;
+        this.map = map;
+        this.current = current;
+        this.table = current.table;
+        this.damage = damage;
+    }
+
+    void build(List<MountScan.Scanned> scanned) {
+        List<String> problems = damage.problems;
+        List<Unnamed> damaged = new ArrayList<>();
+        Map<EntryKey, Long> supersededUpTo = new HashMap<>();
+        long clearSeq = 0;
+        for (MountScan.Scanned s : scanned) {
+            LogFormat.Header h = s.header;
+            if (RingLayout.headerOnly(h)) {
+                continue;
+            }
+            if (h.kind() == LogFormat.KIND_CLEAR) {
+                if (s.complete) {
+                    clearSeq = Math.max(clearSeq, h.seq());
+                }
+                continue;
+            }
+            if (s.dir == null) {
+                problems.add("record at ring offset " + layout.ringOffset(s.pos) + " (revision " + h.seq() + ", "
+                        + h.count() + " entries): both copies of its directory are damaged; skipped");
+                continue;
+            }
+            if (!s.complete) {
+                continue;
+            }
+            if (h.copyDamaged() || s.dirCopyDamaged || s.trailerCopyDamaged) {
+                problems.add("record at ring offset " + layout.ringOffset(s.pos) + " (revision " + h.seq()
+                        + "): one copy of its " + (h.copyDamaged() ? "header" : s.dirCopyDamaged ? "directory" : "commit word")
+                        + " is damaged; the other copy is used");
+            }
+            int count = s.dir.length;
+            RecordRef ref = s.ref;
+            long base = Long.MAX_VALUE;
+            for (long revision : s.revisions) {
+                base = Math.min(base, revision);
+            }
+            ref.entries(count, base);
+            byte[] markers = null;
+            if (ref.markerAt >= 0) {
+                markers = new byte[(count + 7) / 8];
+                map.get((int) ref.markerAt, markers);
+            }
+            long nameAt = layout.phys(s.pos) + s.header.namesAt();
+            long valueAt = nameAt;
+            for (LogFormat.DirEntry e : s.dir) {
+                valueAt += e.nameLength();
+            }
+            table.register(ref);
+            for (int i = 0; i < count; i++) {
+                LogFormat.DirEntry e = s.dir[i];
+                boolean known = known(e.namespaceCode());
+                boolean nameOk = known && nameCrc(e.namespaceCode(), (int) nameAt, e.nameLength()) == e.nameCrc();
+                boolean valueOk = e.removal() ? e.valueLength() == 0 : crc(valueAt, e.valueLength()) == e.valueCrc();
+                ref.entry(i, e.namespaceCode(), e.format(), nameAt, e.nameLength(), valueAt, e.valueLength(),
+                        s.revisions[i], e.valueCrc(), (nameOk ? RecordRef.NAMED : 0) | (e.removal() ? RecordRef.REMOVAL : 0)
+                                | (valueOk ? RecordRef.VERIFIED : RecordRef.DAMAGED) | RecordRef.REPORTED);
+                long revision = s.revisions[i];
+                boolean superseded = markers != null && (markers[i >> 3] & (1 << (i & 7))) == 0;
+                if (superseded && nameOk) {
+                    supersededUpTo.merge(new EntryKey(ref.namespace(i), table.name(ref, i)), revision, Math::max);
+                }
+                if (nameOk) {
+                    table.offer(ref, i);
+                } else if (known) {
+                    damaged.add(new Unnamed(ref, i, e.nameCrc()));
+                } else {
+                    problems.add("entry at revision " + revision + " has an unknown namespace code "
+                            + e.namespaceCode() + "; skipped");
+                }
+                nameAt += e.nameLength();
+                valueAt += e.valueLength();
+            }
+        }
+        for (MountScan.Scanned s : scanned) {
+            if (s.dir != null && !s.complete && mattered(s)) {
+                problems.add("incomplete record at ring offset " + layout.ringOffset(s.pos) + " (revision "
+                        + s.header.seq() + ", " + s.dir.length + " entries) discarded: a write interrupted by power loss");
+            }
+        }
+        identifyDamagedNames(damaged, clearSeq);
+        List<Long> cleared = new ArrayList<>();
+        for (long loc : table.locations()) {
+            RecordRef ref = table.record(loc);
+            int slot = EntryTable.slotOf(loc);
+            long revision = ref.revision(slot);
+            if (revision < clearSeq) {
+                cleared.add(loc);
+                continue;
+            }
+            boolean removal = ref.is(slot, RecordRef.REMOVAL);
+            if (!supersededUpTo.isEmpty()) {
+                EntryKey key = new EntryKey(ref.namespace(slot), table.name(ref, slot));
+                Long superseded = supersededUpTo.get(key);
+                if (superseded != null && superseded >= revision) {
+                    // A newer write was durable (it marked this version) but is no longer readable: never serve the older one.
+                    ref.set(slot, RecordRef.SUPERSEDED);
+                    problems.add(key.namespace().id() + " entry \"" + Names.display(key.name()) + "\" revision " + revision
+                            + " was superseded by a write that is no longer readable; reads report it as corrupted");
+                    if (removal) {
+                        damage.lostNewer.put(key, revision);
+                    } else {
+                        ref.set(slot, RecordRef.DAMAGED);
+                    }
+                }
+            }
+            if (!removal) {
+                current.used += ref.payload(slot);
+                current.entryCount++;
+                if (ref.is(slot, RecordRef.DAMAGED)) {
+                    problems.add(ref.namespace(slot).id() + " entry \"" + Names.display(table.name(ref, slot))
+                            + "\" revision " + revision + ": its value fails its checksum; reads report it as corrupted");
+                }
+                if (!damage.damagedNames.isEmpty()) {
+                    int code = ref.namespaceCode(slot);
+                    long id = DamageLog.damagedId(code, Checksums.nameCrc(code, table.name(ref, slot)));
+                    Long damagedRevision = damage.damagedNames.get(id);
+                    if (damagedRevision != null && damagedRevision < revision) {
+                        damage.damagedNames.remove(id);
+                    }
+                }
+            }
+        }
+        for (long loc : cleared) {
+            table.remove(loc);
+        }
+        if (current.used > layout.capacity) {
+            problems.add("the partition holds " + current.used + " payload bytes, more than its configured capacity of "
+                    + layout.capacity);
+        }
+        if (current.entryCount > layout.maxEntries) {
+            problems.add("the partition holds " + current.entryCount + " entries, more than its configured limit of "
+                    + layout.maxEntries);
+        }
+    }
+
+    /** Namespace codes this build knows, by code. */
+    private static final boolean[] KNOWN = new boolean[256];
+
+    static {
+        for (Namespace namespace : Namespace.values()) {
+            KNOWN[namespace.code()] = true;
+        }
+    }
+
+    private static boolean known(int namespaceCode) {
+        return namespaceCode >= 0 && namespaceCode < KNOWN.length && KNOWN[namespaceCode];
+    }
+
+    /** Names an entry whose stored name is damaged by its CRC, if a known name matches; else records it as an orphan. */
+    private void identifyDamagedNames(List<Unnamed> damaged, long clearSeq) {
+        for (Unnamed d : damaged) {
+            RecordRef ref = d.ref();
+            int slot = d.slot();
+            long revision = ref.revision(slot);
+            if (revision < clearSeq) {
+                continue;
+            }
+            int code = ref.namespaceCode(slot);
+            long match = 0;
+            for (long candidate : table.locations()) {
+                RecordRef other = table.record(candidate);
+                int otherSlot = EntryTable.slotOf(candidate);
+                if (other.namespaceCode(otherSlot) == code && other.revision(otherSlot) >= clearSeq
+                        && Checksums.nameCrc(code, table.name(other, otherSlot)) == d.nameCrc()) {
+                    match = candidate;
+                    break;
+                }
+            }
+            Namespace namespace = ref.namespace(slot);
+            if (match != 0) {
+                RecordRef other = table.record(match);
+                int otherSlot = EntryTable.slotOf(match);
+                String name = table.name(other, otherSlot);
+                table.renamed.put(ref.loc(slot), name);
+                ref.set(slot, RecordRef.NAMED | RecordRef.RENAMED);
+                if (revision > other.revision(otherSlot)) {
+                    table.put(ref.loc(slot));
+                }
+                damage.problems.add(namespace.id() + " entry \"" + Names.display(name) + "\" revision " + revision
+                        + ": its stored name is damaged; identified by the name's checksum");
+            } else {
+                long id = DamageLog.damagedId(code, d.nameCrc());
+                damage.damagedNames.merge(id, revision, Math::max);
+                damage.orphans.put(ref.loc(slot), id);
+                damage.problems.add(namespace.id() + " entry at revision " + revision
+                        + " has a damaged name; reads of that name report it as corrupted");
+            }
+        }
+    }
+
+    /** Whether any entry of an incomplete record would have been the newest version of its name. */
+    private boolean mattered(MountScan.Scanned s) {
+        long at = layout.phys(s.pos) + s.header.namesAt();
+        for (int i = 0; i < s.dir.length; i++) {
+            LogFormat.DirEntry e = s.dir[i];
+            int nameAt = (int) at;
+            at += e.nameLength();
+            if (!known(e.namespaceCode()) || nameCrc(e.namespaceCode(), nameAt, e.nameLength()) != e.nameCrc()) {
+                return true;
+            }
+            long newest = table.current(e.namespaceCode(), nameAt, e.nameLength());
+            if (newest == 0 || table.record(newest).revision(EntryTable.slotOf(newest)) < s.revisions[i]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private int nameCrc(int namespaceCode, int at, int length) {
+        map.get(at, nameBuffer, 0, length);
+        CRC32C crc = new CRC32C();
+        crc.update(namespaceCode);
+        crc.update(nameBuffer, 0, length);
+        return (int) crc.getValue();
+    }
+
+    private int crc(long at, int length) {
+        CRC32C crc = new CRC32C();
+        crc.update(map.slice((int) at, length));
+        return (int) crc.getValue();
+    }
+}

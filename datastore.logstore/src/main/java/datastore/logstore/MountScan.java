@@ -1,0 +1,367 @@
+package datastore.logstore;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The mount's reading of the ring: finding the tail without an anchor, walking the records from the
+ * tail (repairing a header from its two damaged copies, resyncing on the next real record over
+ * damage, restarting at a later tail record when the newest anchor was lost), and refusing regions
+ * of the block-header format or with foreign bytes. Reads only; the steps are in FORMAT.md, "Mount".
+ */
+final class MountScan {
+
+    /** A record found by the scan. */
+    static final class Scanned {
+        long pos;
+        LogFormat.Header header;
+        RecordRef ref;
+        LogFormat.DirEntry[] dir;
+        long[] revisions;
+        boolean dirCopyDamaged;
+        boolean trailerCopyDamaged;
+        boolean complete;
+    }
+
+    /** What one walk of the ring from a tail found. */
+    static final class Walk {
+        final List<Scanned> scanned = new ArrayList<>();
+        final List<String> problems = new ArrayList<>();
+        long end;
+        long maxSeq = 1;
+        /** A tail record naming a later tail than the walk started from (the newest anchor was lost). */
+        long newerTail = -1;
+        boolean sawLegacy;
+    }
+
+    private final RingLayout layout;
+    private final RingSpace space;
+    private final ByteBuffer map;
+    /** Where legacy records are accepted during the current walk. */
+    private long scanLegacyEnd;
+
+    MountScan(RingLayout layout, RingSpace space) {
+        this.layout = layout;
+        this.space = space;
+        this.map = space.map;
+    }
+
+    /** Parses the ring from {@code tail} to the head, resyncing over damage; stops at a later tail record. */
+    Walk walk(long tail, long legacyEnd) {
+        Walk w = new Walk();
+        long limit = layout.blockStart(tail) + layout.ringSize;
+        long pos = tail;
+        scanLegacyEnd = legacyEnd;
+        while (pos + 2 * LogFormat.HEADER <= limit) {
+            LogFormat.Header header = headerAt(pos, limit);
+            if (header == null) {
+                header = repairedHeaderAt(pos, limit);
+                if (header != null) {
+                    w.problems.add("record at ring offset " + layout.ringOffset(pos) + " (revision " + header.seq()
+                            + "): both copies of its header are damaged; repaired from them");
+                }
+            }
+            if (header == null) {
+                long resync = resync(pos + layout.programSize, limit);
+                if (resync < 0) {
+                    break;
+                }
+                w.problems.add("ring offset " + layout.ringOffset(pos) + ": " + (resync - pos)
+                        + " unreadable bytes skipped");
+                pos = resync;
+                continue;
+            }
+            w.sawLegacy |= header.legacy();
+            if (header.kind() == LogFormat.KIND_TAIL) {
+                w.maxSeq = Math.max(w.maxSeq, header.floor());
+                if (header.seq() > tail && header.seq() <= pos) {
+                    w.newerTail = header.seq();
+                    return w;
+                }
+            }
+            Scanned s = scan(pos, header);
+            w.scanned.add(s);
+            if (header.kind() != LogFormat.KIND_PAD && header.kind() != LogFormat.KIND_TAIL) {
+                long top = s.revisions == null ? header.seq() + Math.max(1, header.count()) : header.seq() + 1;
+                if (s.revisions != null) {
+                    for (long revision : s.revisions) {
+                        top = Math.max(top, revision + 1);
+                    }
+                }
+                w.maxSeq = Math.max(w.maxSeq, top);
+            }
+            pos = s.ref.end;
+        }
+        w.end = pos;
+        return w;
+    }
+
+    /**
+     * Without an anchor: where the ring's tail is, found from the tail records in it (the newest one
+     * names the tail the lost anchor held), else the start of the oldest lap any record of this region
+     * carries; with the revision floor. {@code null} if the ring holds no record of this region at all.
+     */
+    long[] findTail() {
+        long tail = -1;
+        long floor = 1;
+        int minLap = -1;
+        long ringSize = layout.ringSize;
+        byte[] both = new byte[2 * LogFormat.HEADER];
+        for (long q = layout.ringStart; q + 2 * LogFormat.HEADER <= layout.region.geometry().size(); q += layout.programSize) {
+            int p = (int) q;
+            if ((map.getShort(p) & 0xFFFF) != LogFormat.RECORD_MAGIC
+                    && (map.getShort(p + LogFormat.HEADER) & 0xFFFF) != LogFormat.RECORD_MAGIC) {
+                continue;
+            }
+            map.get(p, both);
+            LogFormat.Header h = HeaderCodec.parseHeader(both, layout.identity, true);
+            if (h == null) {
+                continue;
+            }
+            if (h.kind() == LogFormat.KIND_TAIL) {
+                long lap = layout.lapOf(h.seq());
+                for (long l = lap; l <= lap + 1; l++) {
+                    long at = l * ringSize + (q - layout.ringStart);
+                    if ((l & 0xFFFF) == h.lap() && at >= h.seq() && at - h.seq() < ringSize) {
+                        tail = Math.max(tail, h.seq());
+                        floor = Math.max(floor, h.floor());
+                    }
+                }
+            } else if (h.kind() != LogFormat.KIND_PAD) {
+                minLap = minLap < 0 ? h.lap() : Math.min(minLap, h.lap());
+            }
+        }
+        if (tail >= 0) {
+            return new long[] {tail, floor};
+        }
+        return minLap < 0 ? null : new long[] {minLap * ringSize, floor};
+    }
+
+    /** Refuses a region written by the block-header format (version 1), naming it. */
+    void refuseBlockFormat() throws RefusedRegionException {
+        for (int b = 0; b < layout.blocks; b++) {
+            if (AnchorCodec.blockFormatHeader(map, b * layout.blockSize)) {
+                throw new RefusedRegionException("region \"" + layout.region.name()
+                        + "\" holds the runtime partition's format " + LogFormat.BLOCK_FORMAT_VERSION
+                        + " (the block-header log; block " + b + " starts with its header), which this build does not "
+                        + "read (it reads formats " + LogFormat.LEGACY_VERSION + " and " + LogFormat.VERSION
+                        + "); the region is left untouched (format it to use it)");
+            }
+        }
+    }
+
+    /** Why a region that is neither erased nor this partition's log is refused, with what it holds. */
+    String foreign() {
+        int blockSize = layout.blockSize;
+        int used = 0;
+        int first = -1;
+        for (int b = 0; b < layout.blocks; b++) {
+            if (!space.isErased((long) b * blockSize, blockSize)) {
+                used++;
+                if (first < 0) {
+                    first = b;
+                }
+            }
+        }
+        int at = first * blockSize;
+        while (map.get(at) == (byte) 0xFF) {
+            at++;
+        }
+        StringBuilder hex = new StringBuilder();
+        for (int i = at; i < Math.min(at + 16, map.capacity()); i++) {
+            hex.append(String.format("%02x", map.get(i) & 0xFF));
+        }
+        String other = "";
+        byte[] both = new byte[2 * LogFormat.ANCHOR];
+        for (int q = 0; q + both.length <= map.capacity(); q += layout.programSize) {
+            if (map.getInt(q) == LogFormat.ANCHOR_MAGIC) {
+                map.get(q, both);
+                AnchorCodec.Anchor a = AnchorCodec.parseAnchor(both);
+                if (a != null) {
+                    other = "; at region offset " + q + " it holds a runtime anchor written for " + a.describe();
+                    break;
+                }
+            }
+        }
+        return "region \"" + layout.region.name() + "\" (" + layout.describe() + ") is neither erased nor a runtime log "
+                + "of this geometry: " + used + " of " + layout.blocks + " blocks hold other bytes, the first at region "
+                + "offset " + at + " (" + hex + ")" + other + "; it is left untouched (format it to use it)";
+    }
+
+    /** The header of a record of this lap at {@code pos} whose extent fits, or {@code null}. */
+    private LogFormat.Header headerAt(long pos, long limit) {
+        byte[] both = headerBytes(pos);
+        return both == null ? null
+                : placed(pos, HeaderCodec.parseHeader(both, layout.identity, pos < scanLegacyEnd), limit);
+    }
+
+    private byte[] headerBytes(long pos) {
+        if (pos + 2 * LogFormat.HEADER > layout.ringEndAfter(pos)) {
+            return null;
+        }
+        byte[] both = new byte[2 * LogFormat.HEADER];
+        map.get((int) layout.phys(pos), both);
+        return both;
+    }
+
+    /** {@code header} if it belongs to this lap at {@code pos} and its extent fits, else {@code null}. */
+    private LogFormat.Header placed(long pos, LogFormat.Header header, long limit) {
+        if (header == null || header.lap() != layout.lap16(pos)) {
+            return null;
+        }
+        boolean pad = header.kind() == LogFormat.KIND_PAD;
+        long extent = layout.extent(header);
+        if (extent % layout.programSize != 0 || !pad && pos + extent > layout.ringEndAfter(pos) || pos + extent > limit) {
+            return null;
+        }
+        return header;
+    }
+
+    /** Whether the record at {@code pos} has a commit word where its header says its trailer is. */
+    private boolean committedAt(long pos, LogFormat.Header header) {
+        byte[] trailer = new byte[LogFormat.TRAILER];
+        map.get((int) (layout.phys(pos) + header.length() - LogFormat.TRAILER), trailer);
+        return Checksums.committed(trailer, header.seq());
+    }
+
+    /**
+     * The header at {@code pos} repaired from its two damaged copies, if a record is expected there
+     * (the bytes are not erased) and the repair is confirmed by its lap, extent and commit word.
+     */
+    private LogFormat.Header repairedHeaderAt(long pos, long limit) {
+        byte[] both = headerBytes(pos);
+        if (both == null) {
+            return null;
+        }
+        boolean erased = true;
+        for (byte b : both) {
+            erased &= b == (byte) 0xFF;
+        }
+        if (erased) {
+            return null;
+        }
+        LogFormat.Header header = placed(pos, HeaderCodec.repairHeader(both, layout.identity, pos < scanLegacyEnd), limit);
+        if (header == null || !RingLayout.headerOnly(header) && !committedAt(pos, header)) {
+            return null;
+        }
+        return header;
+    }
+
+    /**
+     * The next position after {@code from} where a real record of the expected lap starts, or -1: how
+     * the scan finds the records written after a torn header or a damaged one. A position counts only
+     * if both header copies are valid and equal, or, with one valid copy, if the record's commit word
+     * stands where that header puts its trailer: a lone second copy is otherwise indistinguishable
+     * from the first copy of a record one header further on, and taking it would misplace every
+     * record after it.
+     */
+    private long resync(long from, long limit) {
+        byte[] both = new byte[2 * LogFormat.HEADER];
+        int step = layout.programSize;
+        long q = LogFormat.align(from, step);
+        while (q + 2 * LogFormat.HEADER <= limit) {
+            long ringEnd = layout.ringEndAfter(q);
+            if (q + 2 * LogFormat.HEADER > ringEnd) {
+                q = ringEnd;
+                continue;
+            }
+            // Within one lap positions map to the region without a division: the free area is long.
+            long last = Math.min(limit, ringEnd) - 2 * LogFormat.HEADER;
+            int p = (int) layout.phys(q);
+            for (; q <= last; q += step, p += step) {
+                if ((map.getShort(p) & 0xFFFF) != LogFormat.RECORD_MAGIC
+                        && (map.getShort(p + LogFormat.HEADER) & 0xFFFF) != LogFormat.RECORD_MAGIC) {
+                    continue;
+                }
+                map.get(p, both);
+                boolean legacy = q < scanLegacyEnd;
+                LogFormat.Header first = HeaderCodec.parseCopy(both, 0, layout.identity, legacy);
+                LogFormat.Header second = HeaderCodec.parseCopy(both, LogFormat.HEADER, layout.identity, legacy);
+                LogFormat.Header header = placed(q, first != null ? first : second, limit);
+                if (header == null) {
+                    continue;
+                }
+                boolean twins = first != null && second != null
+                        && Arrays.equals(both, 0, LogFormat.HEADER, both, LogFormat.HEADER, 2 * LogFormat.HEADER);
+                if (twins || !RingLayout.headerOnly(header) && committedAt(q, header)) {
+                    return q;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Where writing resumes after the scan ended at {@code pos}: there if the rest of its block is
+     * erased (or the block holds nothing before it), else after the torn bytes, where the next scan's
+     * resync will find what follows.
+     */
+    long placeHead(long pos, long limit) {
+        long start = layout.blockStart(pos);
+        if (pos == start || pos >= limit) {
+            return pos;
+        }
+        long end = start + layout.blockSize;
+        long last = end;
+        while (last > pos && map.get((int) layout.phys(last - 1)) == (byte) 0xFF) {
+            last--;
+        }
+        long head = Math.max(pos, LogFormat.align(last - start, layout.programSize) + start);
+        if (head >= end) {
+            return end;
+        }
+        long ringEnd = layout.ringEndAfter(head);
+        if (ringEnd - head < layout.padSize) {
+            return ringEnd;
+        }
+        return head;
+    }
+
+    private Scanned scan(long pos, LogFormat.Header header) {
+        Scanned s = new Scanned();
+        s.pos = pos;
+        s.header = header;
+        long extent = layout.extent(header);
+        s.ref = new RecordRef(pos, pos + extent, header.kind(), 0);
+        if (RingLayout.headerOnly(header)) {
+            return s;
+        }
+        if (!header.legacy() && header.count() > 0) {
+            s.ref.markerAt = layout.phys(pos) + LogFormat.align(header.length(), layout.programSize);
+        }
+        byte[] trailer = new byte[LogFormat.TRAILER];
+        map.get((int) (layout.phys(pos) + header.length() - LogFormat.TRAILER), trailer);
+        s.complete = Checksums.committed(trailer, header.seq());
+        s.trailerCopyDamaged = s.complete && !Checksums.fullyCommitted(trailer, header.seq());
+        switch (header.kind()) {
+            case LogFormat.KIND_SINGLE:
+                s.dir = new LogFormat.DirEntry[] {header.single()};
+                s.revisions = new long[] {header.seq()};
+                break;
+            case LogFormat.KIND_BATCH: {
+                byte[] meta = new byte[(int) LogFormat.metaSize(header.count(), header.runs())];
+                map.get((int) layout.phys(pos), meta);
+                RecordCodec.Directory directory = RecordCodec.parseDirectory(meta, header);
+                if (directory != null) {
+                    long names = 0;
+                    long values = 0;
+                    for (LogFormat.DirEntry e : directory.entries()) {
+                        names += e.nameLength();
+                        values += e.valueLength() < 0 ? Integer.MAX_VALUE : e.valueLength();
+                    }
+                    if (LogFormat.batchLength(header.count(), header.runs(), names, values) == header.length()) {
+                        s.dir = directory.entries();
+                        s.revisions = directory.revisions();
+                        s.dirCopyDamaged = directory.copyDamaged();
+                    }
+                }
+                break;
+            }
+            default:
+                break;
+        }
+        return s;
+    }
+}

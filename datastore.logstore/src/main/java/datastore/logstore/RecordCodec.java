@@ -1,0 +1,244 @@
+package datastore.logstore;
+
+import datastore.logstore.LogFormat.DirEntry;
+import datastore.logstore.LogFormat.Header;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static datastore.logstore.LogFormat.DIR_ENTRY;
+import static datastore.logstore.LogFormat.FLAG_REMOVAL;
+import static datastore.logstore.LogFormat.HEADER;
+import static datastore.logstore.LogFormat.KIND_BATCH;
+import static datastore.logstore.LogFormat.KIND_CLEAR;
+import static datastore.logstore.LogFormat.KIND_SINGLE;
+import static datastore.logstore.LogFormat.RUN;
+import static datastore.logstore.LogFormat.align;
+import static datastore.logstore.LogFormat.batchLength;
+import static datastore.logstore.LogFormat.markerSize;
+import static datastore.logstore.LogFormat.singleLength;
+
+/**
+ * Records of the runtime format (FORMAT.md): encoding single-entry, batch and clear records, and
+ * parsing a batch record's directory.
+ */
+final class RecordCodec {
+    private RecordCodec() {
+    }
+
+    /** A parsed batch directory: entries, the revision of each, and whether one copy failed its CRC. */
+    record Directory(DirEntry[] entries, long[] revisions, boolean copyDamaged) {
+    }
+
+    /**
+     * Parses the directory of a batch record from its metadata (everything before the names), trying
+     * both copies; {@code null} if neither is valid.
+     */
+    static Directory parseDirectory(byte[] meta, Header header) {
+        int count = header.count();
+        int runs = header.runs();
+        int dirLength = RUN * runs + DIR_ENTRY * count;
+        Directory found = null;
+        int validCopies = 0;
+        byte[] covered = new byte[HEADER - 4 + dirLength];
+        ByteBuffer b = ByteBuffer.wrap(meta);
+        for (int copy = 0; copy < 2; copy++) {
+            int at = 2 * HEADER + copy * (dirLength + 4);
+            int stored = b.getInt(at + dirLength);
+            boolean matches = false;
+            // The CRC binds the directory to its header; either header copy may be the intact one.
+            for (int h = 0; h < 2 && !matches; h++) {
+                System.arraycopy(meta, h * HEADER, covered, 0, HEADER - 4);
+                System.arraycopy(meta, at, covered, HEADER - 4, dirLength);
+                matches = Checksums.crc(covered, 0, covered.length) == stored;
+            }
+            if (!matches) {
+                continue;
+            }
+            validCopies++;
+            if (found != null) {
+                continue;
+            }
+            long[] revisions = new long[count];
+            int next = 0;
+            boolean sane = true;
+            for (int r = 0; r < runs && sane; r++) {
+                long offset = b.getInt(at + r * RUN) & 0xFFFFFFFFL;
+                int length = b.getInt(at + r * RUN + 4);
+                if (length <= 0 || length > count - next) {
+                    sane = false;
+                    break;
+                }
+                for (int i = 0; i < length; i++) {
+                    revisions[next++] = header.seq() + offset + i;
+                }
+            }
+            if (!sane || next != count) {
+                continue;
+            }
+            DirEntry[] entries = new DirEntry[count];
+            int e0 = at + RUN * runs;
+            for (int i = 0; i < count; i++) {
+                int e = e0 + i * DIR_ENTRY;
+                entries[i] = new DirEntry(meta[e] & 0xFF, meta[e + 1] & 0xFF, meta[e + 2] & 0xFF, meta[e + 3] & 0xFF,
+                        b.getInt(e + 4), b.getInt(e + 8), b.getInt(e + 12));
+            }
+            found = new Directory(entries, revisions, false);
+        }
+        return found == null ? null : new Directory(found.entries(), found.revisions(), validCopies == 1);
+    }
+
+    /** One entry to encode. {@code value} is null for a removal. */
+    record EncodedEntry(int namespaceCode, int format, byte[] name, ByteBuffer value, int valueCrc, long revision) {
+        int valueLength() {
+            return value == null ? 0 : value.remaining();
+        }
+    }
+
+    /** An encoded record and where, from its start, each entry's value begins. */
+    record Encoded(byte[] bytes, long[] valueAt) {
+    }
+
+    /**
+     * Encodes entries as one record, padded with {@code 0xFF} to the program size: a single-entry
+     * record for one entry, else a batch whose revisions are described as runs from the first entry's
+     * revision (consecutive for a write, with gaps where collection left dead entries behind).
+     */
+    static Encoded encode(EncodedEntry[] entries, int lap, int flags, int programSize, byte[] identity) {
+        return entries.length == 1 ? encodeSingle(entries[0], lap, flags, programSize, identity)
+                : encodeBatch(entries, lap, flags, programSize, identity);
+    }
+
+    /**
+     * The extent of the record {@link #encode} will produce, its markers included, so the record can be
+     * placed before it is encoded. The markers follow the bytes {@code encode} returns and are left erased.
+     */
+    static int encodedLength(EncodedEntry[] entries, int programSize) {
+        int markers = markerSize(entries.length, programSize);
+        if (entries.length == 1) {
+            return align(singleLength(entries[0].name().length, entries[0].valueLength()), programSize) + markers;
+        }
+        long names = 0;
+        long values = 0;
+        for (EncodedEntry e : entries) {
+            names += e.name().length;
+            values += e.valueLength();
+        }
+        long total = batchLength(entries.length, runs(entries).length, names, values);
+        if (total > Integer.MAX_VALUE - programSize) {
+            throw new IllegalArgumentException("a record of " + total + " bytes is too long");
+        }
+        return align(total, programSize) + markers;
+    }
+
+    private static Encoded encodeSingle(EncodedEntry e, int lap, int flags, int programSize, byte[] identity) {
+        long total = singleLength(e.name().length, e.valueLength());
+        byte[] out = newRecord(total, programSize);
+        byte[] copy = HeaderCodec.headerCopy(KIND_SINGLE, flags | (e.value() == null ? FLAG_REMOVAL : 0), lap, e.revision());
+        copy[3] = (byte) e.name().length;
+        copy[6] = (byte) e.namespaceCode();
+        copy[7] = (byte) e.format();
+        ByteBuffer.wrap(copy).putInt(16, e.valueLength()).putInt(20, Checksums.nameCrc(e.namespaceCode(), e.name()))
+                .putInt(24, e.valueCrc());
+        HeaderCodec.seal(copy, identity);
+        ByteBuffer b = ByteBuffer.wrap(out);
+        b.put(copy).put(copy).put(e.name());
+        if (e.value() != null) {
+            b.put(e.value().duplicate());
+        }
+        int word = Checksums.commitWord(e.revision());
+        b.putInt(word).putInt(word);
+        return new Encoded(out, new long[] {2L * HEADER + e.name().length});
+    }
+
+    private static Encoded encodeBatch(EncodedEntry[] entries, int lap, int flags, int programSize, byte[] identity) {
+        int count = entries.length;
+        long base = entries[0].revision();
+        int[][] runs = runs(entries);
+        long names = 0;
+        long values = 0;
+        for (EncodedEntry e : entries) {
+            names += e.name().length;
+            values += e.valueLength();
+        }
+        long total = batchLength(count, runs.length, names, values);
+        byte[] out = newRecord(total, programSize);
+        byte[] copy = HeaderCodec.headerCopy(KIND_BATCH, flags, lap, base);
+        ByteBuffer.wrap(copy).putInt(16, count).putInt(20, (int) total).putInt(24, runs.length);
+        HeaderCodec.seal(copy, identity);
+        ByteBuffer b = ByteBuffer.wrap(out);
+        b.put(copy).put(copy);
+        int dirAt = b.position();
+        for (int[] run : runs) {
+            b.putInt(run[0]).putInt(run[1]);
+        }
+        for (EncodedEntry e : entries) {
+            b.put((byte) e.namespaceCode()).put((byte) e.format()).put((byte) (e.value() == null ? FLAG_REMOVAL : 0))
+                    .put((byte) e.name().length).putInt(e.valueLength()).putInt(Checksums.nameCrc(e.namespaceCode(), e.name()))
+                    .putInt(e.valueCrc());
+        }
+        int dirLength = b.position() - dirAt;
+        byte[] covered = new byte[HEADER - 4 + dirLength];
+        System.arraycopy(copy, 0, covered, 0, HEADER - 4);
+        System.arraycopy(out, dirAt, covered, HEADER - 4, dirLength);
+        b.putInt(Checksums.crc(covered, 0, covered.length));
+        b.put(out, dirAt, dirLength + 4);
+        for (EncodedEntry e : entries) {
+            b.put(e.name());
+        }
+        long[] valueAt = new long[count];
+        for (int i = 0; i < count; i++) {
+            valueAt[i] = b.position();
+            if (entries[i].value() != null) {
+                b.put(entries[i].value().duplicate());
+            }
+        }
+        int word = Checksums.commitWord(base);
+        b.putInt(word).putInt(word);
+        return new Encoded(out, valueAt);
+    }
+
+    /** A clear record: every revision below {@code seq} is gone. */
+    static byte[] clear(long seq, int lap, int programSize, byte[] identity) {
+        long total = batchLength(0, 0, 0, 0);
+        byte[] out = newRecord(total, programSize);
+        byte[] copy = HeaderCodec.headerCopy(KIND_CLEAR, 0, lap, seq);
+        ByteBuffer.wrap(copy).putInt(16, 0).putInt(20, (int) total).putInt(24, 0);
+        HeaderCodec.seal(copy, identity);
+        ByteBuffer b = ByteBuffer.wrap(out);
+        b.put(copy).put(copy);
+        int dirCrc = Checksums.crc(copy, 0, HEADER - 4);
+        b.putInt(dirCrc).putInt(dirCrc);
+        int word = Checksums.commitWord(seq);
+        b.putInt(word).putInt(word);
+        return out;
+    }
+
+    private static byte[] newRecord(long total, int programSize) {
+        if (total > Integer.MAX_VALUE - programSize) {
+            throw new IllegalArgumentException("a record of " + total + " bytes is too long");
+        }
+        byte[] out = new byte[align(total, programSize)];
+        Arrays.fill(out, (int) total, out.length, (byte) 0xFF);
+        return out;
+    }
+
+    /** Runs of consecutive revisions as (offset from the first, length) pairs. */
+    private static int[][] runs(EncodedEntry[] entries) {
+        long base = entries[0].revision();
+        List<int[]> runs = new ArrayList<>();
+        int start = 0;
+        for (int i = 1; i <= entries.length; i++) {
+            if (i == entries.length || entries[i].revision() != entries[i - 1].revision() + 1) {
+                long offset = entries[start].revision() - base;
+                if (offset < 0 || offset > 0xFFFFFFFFL) {
+                    throw new IllegalArgumentException("revisions of one record must ascend within 2^32");
+                }
+                runs.add(new int[] {(int) offset, i - start});
+                start = i;
+            }
+        }
+        return runs.toArray(new int[0][]);
+    }
+}

@@ -1,0 +1,164 @@
+package datastore.logstore;
+
+import datastore.flash.FlashGeometry;
+import datastore.flash.FlashRegion;
+
+/**
+ * The runtime region's geometry and sizing: where the anchor and the ring lie, how virtual positions
+ * map onto the region, how much a record takes, and how many blocks a promise needs (the arithmetic is
+ * in FORMAT.md, "Sizes and the region arithmetic"). Immutable.
+ */
+final class RingLayout {
+    static final int ANCHOR_BLOCKS = 2;
+
+    final FlashRegion region;
+    final int blockSize;
+    final int programSize;
+    final int padSize;
+    final long ringStart;
+    final long ringSize;
+    final long capacity;
+    final int maxEntries;
+    final int maxRecord;
+    final long viewWaitMillis;
+    final int anchorStride;
+    final int anchorSlots;
+    final int legacyAnchorStride;
+    /** What every record's header CRC covers first: partition id, version, geometry (see LogFormat#identity). */
+    final byte[] identity;
+    final int blocks;
+
+    /**
+     * @throws IllegalArgumentException if the region is too small for the capacity and entry limit,
+     *         naming the numbers
+     */
+    RingLayout(FlashRegion region, long capacity, int maxEntries, long viewWaitMillis) {
+        this.region = region;
+        FlashGeometry geometry = region.geometry();
+        this.blockSize = geometry.eraseBlockSize();
+        this.programSize = geometry.programSize();
+        this.padSize = LogFormat.padSize(programSize);
+        this.capacity = capacity;
+        this.maxEntries = maxEntries;
+        this.viewWaitMillis = viewWaitMillis;
+        if (capacity < 0) {
+            throw new IllegalArgumentException("capacity " + capacity + " is negative");
+        }
+        if (maxEntries < 1 || maxEntries > LogFormat.MAX_ENTRIES_PER_RECORD) {
+            throw new IllegalArgumentException("entry limit " + maxEntries + " is outside 1.." + LogFormat.MAX_ENTRIES_PER_RECORD);
+        }
+        if (Integer.bitCount(blockSize) != 1 || Integer.bitCount(programSize) != 1) {
+            throw new IllegalArgumentException("the runtime log needs power-of-two erase blocks and program units, not "
+                    + blockSize + " and " + programSize);
+        }
+        if (blockSize < 8 * padSize || blockSize < 2 * LogFormat.ANCHOR * 2) {
+            throw new IllegalArgumentException("erase block of " + blockSize + " bytes is too small for the runtime log");
+        }
+        long required = requiredBlocks(capacity, maxEntries, geometry);
+        if (geometry.blocks() < required) {
+            throw new IllegalArgumentException("runtime region \"" + region.name() + "\" of " + geometry.size() + " bytes ("
+                    + geometry.blocks() + " blocks of " + blockSize + ") is too small for a capacity of " + capacity
+                    + " payload bytes and " + maxEntries + " entries: it needs at least " + required + " blocks ("
+                    + required * blockSize + " bytes)");
+        }
+        this.maxRecord = maxRecord(capacity, maxEntries, programSize);
+        this.ringStart = (long) ANCHOR_BLOCKS * blockSize;
+        this.ringSize = geometry.size() - ringStart;
+        this.anchorStride = LogFormat.anchorStride(blockSize, programSize, LogFormat.ANCHOR);
+        this.legacyAnchorStride = LogFormat.anchorStride(blockSize, programSize, LogFormat.LEGACY_ANCHOR);
+        this.identity = LogFormat.identity(region.deviceOffset(), geometry.size(), blockSize, programSize);
+        this.anchorSlots = blockSize / anchorStride;
+        this.blocks = geometry.blocks();
+    }
+
+    /**
+     * The longest record one write may produce: every entry of the limit in one batch carrying the
+     * whole capacity. The collector's copies of a record are never longer than the record.
+     */
+    static int maxRecord(long capacity, int maxEntries, int programSize) {
+        long length = LogFormat.batchLength(maxEntries, 1, 0, capacity) + LogFormat.markerSize(maxEntries, programSize);
+        if (length > Integer.MAX_VALUE / 4) {
+            throw new IllegalArgumentException("a capacity of " + capacity + " bytes in " + maxEntries
+                    + " entries is more than one region can hold");
+        }
+        return LogFormat.align(length, programSize);
+    }
+
+    /**
+     * The blocks a region needs so that {@code capacity} payload bytes in up to {@code maxEntries}
+     * entries always fit, whatever the history of writes. The ring must hold: the live entries as the
+     * collector leaves them (every entry in a record of its own at worst: capacity plus 72 bytes,
+     * program-size padding and one program unit of superseded markers per entry, or a pair of copies
+     * sharing a record); the largest write (one batch replacing everything, {@link #maxRecord}); room
+     * for the collector to copy the largest record; and, once per lap, the end of the ring a record
+     * did not fit into (at most another largest record) - together three largest records; plus the
+     * partly used blocks at head and tail and their pads. Two more blocks hold the anchor.
+     */
+    static long requiredBlocks(long capacity, int maxEntries, FlashGeometry geometry) {
+        int program = geometry.programSize();
+        long block = geometry.eraseBlockSize();
+        long single = LogFormat.singleLength(0, 0) + program - 1 + LogFormat.markerSize(1, program);
+        long pair = (LogFormat.batchLength(2, 2, 0, 0) + program - 1 + LogFormat.markerSize(2, program) + 1) / 2;
+        long perEntry = Math.max(single, pair);
+        long live = capacity + (long) maxEntries * perEntry;
+        long record = maxRecord(capacity, maxEntries, program);
+        long ring = live + 3 * record + 4 * block + 4L * LogFormat.padSize(program);
+        return ANCHOR_BLOCKS + (ring + block - 1) / block;
+    }
+
+    // Virtual positions count bytes over all laps of the ring.
+
+    long phys(long v) {
+        return ringStart + Math.floorMod(v, ringSize);
+    }
+
+    long lapOf(long v) {
+        return Math.floorDiv(v, ringSize);
+    }
+
+    /** The low 16 bits of the lap, as record headers carry it. */
+    int lap16(long v) {
+        return (int) (lapOf(v) & 0xFFFF);
+    }
+
+    long ringEndAfter(long v) {
+        return (lapOf(v) + 1) * ringSize;
+    }
+
+    long blockStart(long v) {
+        return v - Math.floorMod(v, blockSize);
+    }
+
+    int blockAt(long v) {
+        return (int) (phys(v) / blockSize);
+    }
+
+    /** The ring offset of a virtual position, as problems name it. */
+    long ringOffset(long v) {
+        return phys(v) - ringStart;
+    }
+
+    /** The bytes a record takes in the ring: its padded length and its markers, or what a pad skips. */
+    long extent(LogFormat.Header header) {
+        if (header.kind() == LogFormat.KIND_PAD) {
+            return header.length();
+        }
+        if (header.kind() == LogFormat.KIND_TAIL) {
+            return padSize;
+        }
+        return LogFormat.align(header.length(), programSize)
+                + (header.legacy() ? 0 : LogFormat.markerSize(header.count(), programSize));
+    }
+
+    /** Records without a trailer: pads and tail records. */
+    static boolean headerOnly(LogFormat.Header header) {
+        return header.kind() == LogFormat.KIND_PAD || header.kind() == LogFormat.KIND_TAIL;
+    }
+
+    /** This region's geometry and identity, as refusals name it. */
+    String describe() {
+        return "partition \"" + LogFormat.PARTITION_ID + "\" format " + LogFormat.VERSION + " at device offset "
+                + region.deviceOffset() + ", " + region.geometry().size() + " bytes, erase blocks of " + blockSize
+                + ", program unit " + programSize;
+    }
+}

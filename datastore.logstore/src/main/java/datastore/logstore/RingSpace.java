@@ -1,0 +1,342 @@
+package datastore.logstore;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import datastore.DatastoreException;
+import datastore.flash.FlashRegion;
+
+/**
+ * The ring's records and free space: where the head is, which free blocks are erased, which blocks
+ * views still hold, and the programming of records, pads, tail records and superseded markers. A
+ * record always leaves room for a pad after it, so the head can skip the ring's end and blocks held by
+ * views. Touched only by the group leader, or during mount.
+ */
+final class RingSpace {
+    private static final int PLACE = 0;
+    private static final int PAD = 1;
+    private static final int FULL = 2;
+
+    private final FlashRegion region;
+    private final RingLayout layout;
+    ByteBuffer map;
+    final ArrayDeque<RecordRef> ring = new ArrayDeque<>();
+    /** Records the tail has passed whose blocks are not all released yet. */
+    final ArrayDeque<RecordRef> passed = new ArrayDeque<>();
+    long head;
+    /** Blocks before this virtual position are released (erased, or waiting for their views). */
+    long released;
+    /** Per block: erased as far as the engine knows; meaningful only where {@link #checked} is set. */
+    private final boolean[] erased;
+    /** Per block: whether {@link #erased} was established (by a check, a program or an erase). */
+    private final boolean[] checked;
+    final List<RecordRef>[] deferred;
+    final long[] eraseCounts;
+    /** The next revision to hand out. */
+    long nextSeq = 1;
+    boolean unsynced;
+    /** Old versions whose superseding write is durable, waiting for their markers to be programmed. */
+    final List<Mark> pendingMarks = new ArrayList<>();
+    /** Set when the flash failed: the engine refuses writes until it is mounted again. */
+    volatile DatastoreException failed;
+    private long padTo;
+
+    /** An entry whose superseded marker is to be cleared. */
+    record Mark(RecordRef ref, int slot) {
+    }
+
+    @SuppressWarnings("unchecked")
+    RingSpace(RingLayout layout) {
+        this.layout = layout;
+        this.region = layout.region;
+        this.erased = new boolean[layout.blocks];
+        this.checked = new boolean[layout.blocks];
+        this.deferred = new List[layout.blocks];
+        this.eraseCounts = new long[layout.blocks];
+    }
+
+    long tail() {
+        return ring.isEmpty() ? head : ring.peekFirst().start;
+    }
+
+    /** What to do at {@code v} to place {@code length} bytes: place there, pad to {@link #padTo}, or give up. */
+    private int step(long v, long length) {
+        long limit = released + layout.ringSize;
+        long ringEnd = layout.ringEndAfter(v);
+        long cap = Math.min(limit, ringEnd);
+        long end = Math.floorMod(v, layout.blockSize) == 0 ? v : layout.blockStart(v) + layout.blockSize;
+        long wanted = v + length + layout.padSize;
+        while (end < cap && end < wanted && usable(layout.blockAt(end))) {
+            end += layout.blockSize;
+        }
+        end = Math.min(end, cap);
+        // Always leave room for a pad after a record, so the head can skip whatever follows it.
+        if (v + length + layout.padSize <= end) {
+            return PLACE;
+        }
+        if (end >= limit) {
+            return FULL;
+        }
+        // Skip to the ring's end and over blocks held by views, which may lie on either side of it: a
+        // pad has no body, so it may cross the end.
+        long over = end;
+        while (over < limit && !usable(layout.blockAt(over))) {
+            over += layout.blockSize;
+        }
+        if (over >= limit) {
+            return FULL;
+        }
+        padTo = over;
+        return PAD;
+    }
+
+    /** Whether a free block can be written: not held by a view. */
+    boolean usable(int block) {
+        List<RecordRef> refs = deferred[block];
+        if (refs == null) {
+            return true;
+        }
+        for (RecordRef ref : refs) {
+            if (ref.pinCount() > 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether records of these lengths can be placed one after the other from the head now. */
+    boolean fits(long... lengths) {
+        long v = head;
+        for (long length : lengths) {
+            while (true) {
+                int step = step(v, length);
+                if (step == FULL) {
+                    return false;
+                }
+                if (step == PAD) {
+                    v = padTo;
+                    continue;
+                }
+                v += length;
+                break;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Returns the head once a record of {@code length} can be written there: writes pad records over
+     * the ring's end or over blocks held by views, and erases the blocks the record (and the room a
+     * later pad needs after it) will use.
+     */
+    long place(long length) throws IOException {
+        while (true) {
+            int step = step(head, length);
+            if (step == FULL) {
+                throw new IllegalStateException("no room for a record of " + length + " bytes in the runtime ring");
+            }
+            if (step == PAD) {
+                long to = padTo;
+                if (!prepare(to, layout.padSize)) {
+                    continue; // a view took the block after the pad meanwhile
+                }
+                if (!prepare(head, layout.padSize)) {
+                    throw new IllegalStateException("no room for a pad record at ring offset " + layout.ringOffset(head));
+                }
+                program(head, HeaderCodec.pad(layout.lap16(head), nextSeq, to - head, layout.programSize, layout.identity));
+                ring.addLast(new RecordRef(head, to, LogFormat.KIND_PAD, 0));
+                head = to;
+                continue;
+            }
+            long room = Math.min(length + layout.padSize, layout.ringEndAfter(head) - head);
+            if (prepare(head, room)) {
+                return head;
+            }
+        }
+    }
+
+    /** Seals and erases the free blocks of [v, v + length); false if a view still holds one. */
+    private boolean prepare(long v, long length) throws IOException {
+        long from = Math.floorMod(v, layout.blockSize) == 0 ? v : layout.blockStart(v) + layout.blockSize;
+        for (long b = from; b < v + length; b += layout.blockSize) {
+            int block = layout.blockAt(b);
+            List<RecordRef> refs = deferred[block];
+            if (refs != null) {
+                for (RecordRef ref : refs) {
+                    if (!ref.seal()) {
+                        return false;
+                    }
+                }
+                deferred[block] = null;
+            }
+            if (!erased(block)) {
+                eraseBlock(block);
+            }
+        }
+        return true;
+    }
+
+    /** Programs a record at {@code at} (placed by {@link #place}) and appends it to the ring. */
+    RecordRef append(long at, byte[] bytes, int extent, int kind, long pass) throws IOException {
+        program(at, bytes);
+        RecordRef ref = new RecordRef(at, at + extent, kind, pass);
+        if (extent > bytes.length) {
+            // The markers follow the record, left erased until a newer write supersedes an entry.
+            ref.markerAt = layout.phys(at) + bytes.length;
+        }
+        ring.addLast(ref);
+        head = at + extent;
+        return ref;
+    }
+
+    /**
+     * Repeats the anchor's tail and revision floor as a record at the head, so a scan finds the tail
+     * when the anchor is lost. Skipped (the anchor still holds it) when the ring has no room for it.
+     */
+    void writeTail() throws IOException {
+        if (!fits(layout.padSize)) {
+            return;
+        }
+        long at = place(layout.padSize);
+        program(at, HeaderCodec.tail(layout.lap16(at), tail(), nextSeq, layout.programSize, layout.identity));
+        ring.addLast(new RecordRef(at, at + layout.padSize, LogFormat.KIND_TAIL, 0));
+        head = at + layout.padSize;
+    }
+
+    /**
+     * Clears the superseded bit of every version a durable newer write replaced (called only after
+     * the sync that made those writes durable, so a marker is never premature; a marker lost to a
+     * power cut only narrows what a later mount can report). Records sharing a marker unit are
+     * programmed once; NOR programming only clears bits, so earlier marks stay.
+     */
+    void programMarks() throws IOException {
+        if (pendingMarks.isEmpty() || failed != null) {
+            pendingMarks.clear();
+            return;
+        }
+        Map<RecordRef, byte[]> byRecord = new IdentityHashMap<>();
+        for (Mark mark : pendingMarks) {
+            RecordRef ref = mark.ref();
+            if (ref.markerAt < 0 || ref.sealed()) {
+                continue;
+            }
+            byte[] bits = byRecord.computeIfAbsent(ref, r -> {
+                byte[] b = new byte[LogFormat.markerSize(r.count, layout.programSize)];
+                Arrays.fill(b, (byte) 0xFF);
+                return b;
+            });
+            bits[mark.slot() >> 3] &= (byte) ~(1 << (mark.slot() & 7));
+        }
+        pendingMarks.clear();
+        for (Map.Entry<RecordRef, byte[]> e : byRecord.entrySet()) {
+            region.program(e.getKey().markerAt, ByteBuffer.wrap(e.getValue()));
+            unsynced = true;
+        }
+    }
+
+    /** Programs bytes block by block, as a NOR chip takes them. */
+    private void program(long at, byte[] bytes) throws IOException {
+        long p = layout.phys(at);
+        int offset = 0;
+        while (offset < bytes.length) {
+            long here = p + offset;
+            int n = (int) Math.min(bytes.length - offset, layout.blockSize - here % layout.blockSize);
+            int block = (int) (here / layout.blockSize);
+            erased[block] = false;
+            checked[block] = true;
+            region.program(here, ByteBuffer.wrap(bytes, offset, n));
+            unsynced = true;
+            offset += n;
+        }
+    }
+
+    void syncNow() throws IOException {
+        region.sync();
+        unsynced = false;
+    }
+
+    void eraseBlock(int block) throws IOException {
+        region.erase(block);
+        unsynced = true;
+        eraseCounts[block]++;
+        erased[block] = true;
+        checked[block] = true;
+    }
+
+    /**
+     * Whether a block is erased, checking its bytes the first time: the free area's blocks are checked
+     * when first needed rather than all at mount, which keeps the mount from reading the free area.
+     */
+    boolean erased(int block) {
+        if (!checked[block]) {
+            erased[block] = isErased((long) block * layout.blockSize, layout.blockSize);
+            checked[block] = true;
+        }
+        return erased[block];
+    }
+
+    boolean isErased(long at, int length) {
+        int p = (int) at;
+        int end = p + length;
+        while (p + 8 <= end) {
+            if (map.getLong(p) != -1L) {
+                return false;
+            }
+            p += 8;
+        }
+        while (p < end) {
+            if (map.get(p++) != (byte) 0xFF) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Ring blocks views still hold. */
+    int heldBlocks() {
+        int held = 0;
+        for (int b = RingLayout.ANCHOR_BLOCKS; b < deferred.length; b++) {
+            if (!usable(b)) {
+                held++;
+            }
+        }
+        return held;
+    }
+
+    /** Open views on records overlapping a region block, for tests; call while no write runs. */
+    int pins(int block) {
+        int pins = 0;
+        Set<RecordRef> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<RecordRef> all = new ArrayList<>(ring);
+        all.addAll(passed);
+        for (List<RecordRef> refs : deferred) {
+            if (refs != null) {
+                all.addAll(refs);
+            }
+        }
+        for (RecordRef ref : all) {
+            if (seen.add(ref) && ref.pinCount() > 0 && layout.blockAt(ref.start) <= block
+                    && block <= layout.blockAt(ref.end - 1)) {
+                pins += ref.pinCount();
+            }
+        }
+        return pins;
+    }
+
+    /** For tests: region offset, extent and kind of every record in the ring, oldest first. */
+    List<long[]> recordExtents() {
+        List<long[]> extents = new ArrayList<>();
+        for (RecordRef r : ring) {
+            extents.add(new long[] {layout.phys(r.start), r.end - r.start, r.kind});
+        }
+        return extents;
+    }
+}

@@ -1,7 +1,0 @@
-package datastore.runtime;
-
-import datastore.Namespace;
-
-/** A name in its namespace, as the writer's index keys it. */
-record EntryKey(Namespace namespace, String name) {
-}
