@@ -27,6 +27,7 @@ import datastore.spi.Change;
 import datastore.spi.PartitionStore;
 import datastore.spi.RefusedPartition;
 import datastore.testsupport.Configurations;
+import datastore.testsupport.FakeFramework;
 
 import org.junit.Test;
 
@@ -173,28 +174,31 @@ public class RuntimePartitionTest {
 
     @Test
     public void aRefusedRegionRegistersRefusedPartitionAndFormatSwitchesToThePartitionStore() throws IOException {
-        Registrations registrations = new Registrations();
-        RuntimePartition component = new RuntimePartition(registrations.context(), foreign(16), config(3 * 1024, 24),
+        FakeFramework framework = new FakeFramework();
+        RuntimePartition component = new RuntimePartition(framework.context(), foreign(16), config(3 * 1024, 24),
                 Map.of());
-        assertEquals(1, registrations.live.size());
-        Object[] refused = registrations.live.get(0);
-        assertEquals(RefusedPartition.class, refused[0]);
-        java.util.Dictionary<?, ?> properties = (java.util.Dictionary<?, ?>) refused[2];
-        assertEquals("runtime", properties.get(RefusedPartition.PARTITION));
-        RefusedPartition service = (RefusedPartition) refused[1];
+        assertEquals(1, framework.live());
+        FakeFramework.Registered refused = live(framework).get(0);
+        assertEquals(RefusedPartition.class, refused.clazz);
+        assertEquals("runtime", refused.properties.get(RefusedPartition.PARTITION));
+        RefusedPartition service = (RefusedPartition) refused.service;
         assertEquals("runtime", service.name());
         assertEquals(component.refusal(), service.reason());
         service.format();
-        assertEquals(1, registrations.live.size());
-        Object[] store = registrations.live.get(0);
-        assertEquals(PartitionStore.class, store[0]);
-        assertEquals(200, ((java.util.Dictionary<?, ?>) store[2]).get(org.osgi.framework.Constants.SERVICE_RANKING));
-        PartitionStore partition = (PartitionStore) store[1];
+        assertEquals(1, framework.live());
+        FakeFramework.Registered store = live(framework).get(0);
+        assertEquals(PartitionStore.class, store.clazz);
+        assertEquals(200, store.properties.get(org.osgi.framework.Constants.SERVICE_RANKING));
+        PartitionStore partition = (PartitionStore) store.service;
         assertEquals(List.of(), partition.names(Namespace.KV));
         partition.apply(List.of(put("x", "y")));
         assertArrayEquals(bytes("y"), get(partition, "x"));
         component.deactivate();
-        assertEquals(0, registrations.live.size());
+        assertEquals(0, framework.live());
+    }
+
+    private static List<FakeFramework.Registered> live(FakeFramework framework) {
+        return framework.registered.stream().filter(r -> !r.unregistered).toList();
     }
 
     private static ByteBuffer copy(FlashRegion region) throws IOException {
@@ -202,33 +206,5 @@ public class RuntimePartitionTest {
         ByteBuffer copy = ByteBuffer.allocate(map.capacity());
         copy.put(map.duplicate().clear()).flip();
         return copy;
-    }
-
-    /** Registrations a component made through a stand-in BundleContext: (interface, service, properties), live ones only. */
-    private static final class Registrations {
-        final List<Object[]> live = new java.util.ArrayList<>();
-
-        org.osgi.framework.BundleContext context() {
-            return (org.osgi.framework.BundleContext) java.lang.reflect.Proxy.newProxyInstance(
-                    getClass().getClassLoader(), new Class<?>[] {org.osgi.framework.BundleContext.class},
-                    (proxy, method, args) -> {
-                        if (method.getName().equals("getProperty")) {
-                            return null; // no framework properties
-                        }
-                        if (!method.getName().equals("registerService")) {
-                            throw new UnsupportedOperationException(method.getName());
-                        }
-                        Object[] entry = {args[0], args[1], args[2]};
-                        live.add(entry);
-                        return java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
-                                new Class<?>[] {org.osgi.framework.ServiceRegistration.class}, (p, m, a) -> {
-                                    if (!m.getName().equals("unregister")) {
-                                        throw new UnsupportedOperationException(m.getName());
-                                    }
-                                    live.remove(entry);
-                                    return null;
-                                });
-                    });
-        }
     }
 }
