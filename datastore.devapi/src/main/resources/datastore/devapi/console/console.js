@@ -106,24 +106,32 @@
     });
   }
 
+  // The newest generation whose thumbnails are on the page.
+  var shownImages = 0;
+
+  // The cards are built off the page and swapped in only once every thumbnail is decoded (or has
+  // failed), so a reload never shows a blank or half-loaded thumbnail in place of one that was there.
   function renderImages(state, generation) {
     var box = document.getElementById('images');
-    clear(box);
+    var counter = document.getElementById('image-count');
     if (state.imagesError) {
+      shownImages = generation;
+      clear(box);
       box.appendChild(el('p', 'error', state.imagesError));
-      document.getElementById('image-count').textContent = '';
+      counter.textContent = '';
       return;
     }
-    document.getElementById('image-count').textContent = '(' + state.images.length + ')';
+    var cards = [];
+    var decoded = [];
     state.images.forEach(function (image) {
       var card = el('div', 'image');
       var thumb = el('div', 'thumb');
       if (!image.error) {
         var img = el('img');
         img.alt = image.tag;
-        img.loading = 'lazy';
         // The generation defeats caching: the same tag may hold other bytes after a change.
         img.src = 'images/' + encodeURIComponent(image.tag) + '?v=' + generation;
+        decoded.push(img.decode().catch(function () { return undefined; }));
         thumb.appendChild(img);
       }
       card.appendChild(thumb);
@@ -135,7 +143,15 @@
         meta.appendChild(el('span', 'tag', image.partition));
         card.appendChild(meta);
       }
-      box.appendChild(card);
+      cards.push(card);
+    });
+    return Promise.all(decoded).then(function () {
+      // A newer reload may have finished first: its cards stay.
+      if (generation < shownImages) { return; }
+      shownImages = generation;
+      clear(box);
+      cards.forEach(function (card) { box.appendChild(card); });
+      counter.textContent = '(' + state.images.length + ')';
     });
   }
 
@@ -159,8 +175,8 @@
         renderPartitions(state);
         renderCode(state);
         renderKeys(state);
-        renderImages(state, current);
         document.getElementById('updated').textContent = new Date().toLocaleTimeString();
+        return renderImages(state, current);
       })
       .catch(function (error) {
         document.getElementById('updated').textContent = String(error.message || error);
