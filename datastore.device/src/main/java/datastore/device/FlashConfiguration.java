@@ -40,9 +40,10 @@ public @interface FlashConfiguration {
     long runtime_offset() default DefaultFlashLayout.RUNTIME_OFFSET;
 
     @AttributeDefinition(name = "Runtime size", description = "The runtime partition's size in bytes (default "
-            + "80 MiB: 13 MiB payload in up to 131072 entries with their record overhead, room for the largest "
-            + "single write and for garbage collection to move the largest record while values stay contiguous; "
-            + "the runtime partition needs 1239 blocks of 64 KiB for its default configuration).")
+            + "80 MiB: a 13 MiB capacity in any mix of entries, each counting its name, value and a 40-byte charge, "
+            + "with their record overhead, room for the largest single write and for garbage collection to move "
+            + "the largest record while values stay contiguous; the runtime partition needs 1196 blocks of 64 KiB "
+            + "for its default configuration).")
     long runtime_size() default DefaultFlashLayout.RUNTIME_SIZE;
 
     @AttributeDefinition(name = "Accept a changed partition table", description = "Off (the default): a region "

@@ -41,21 +41,22 @@ final class Collector {
     }
 
     /**
-     * Collects until a record of {@code length} and, after it, the largest record the collector may
-     * have to copy both fit; waits up to the view wait for views holding blocks it needs.
+     * Collects until a record of {@code length} ending in {@code markers} bytes of markers and, after
+     * it, the largest record the collector may have to copy (with the pad that may keep its markers
+     * with its commit word) both fit; waits up to the view wait for views holding blocks it needs.
      */
-    void ensureSpace(long length) throws IOException {
-        long reserve = (long) layout.maxRecord + layout.blockSize;
-        if (space.fits(length, reserve)) {
+    void ensureSpace(long length, int markers) throws IOException {
+        long reserve = (long) layout.maxRecord + layout.blockSize + layout.damageUnit + layout.programSize;
+        if (space.fitsRecord(length, markers, reserve)) {
             return;
         }
         group.flushGroup();
         long pass = ++passes;
         long deadline = 0;
-        while (!space.fits(length, reserve)) {
+        while (!space.fitsRecord(length, markers, reserve)) {
             boolean progressed = passSome(pass);
             commit();
-            if (progressed || space.fits(length, reserve)) {
+            if (progressed || space.fitsRecord(length, markers, reserve)) {
                 continue;
             }
             int held = space.heldBlocks();
@@ -161,10 +162,11 @@ final class Collector {
             base = Math.min(base, r.revision(slot));
         }
         int length = RecordCodec.encodedLength(entries, layout.programSize);
-        if (!space.fits(length)) {
+        int markers = LogFormat.markerSize(entries.length, layout.programSize);
+        if (!space.fitsRecord(length, markers)) {
             return false;
         }
-        long at = space.place(length);
+        long at = space.place(length, markers);
         RecordCodec.Encoded record = RecordCodec.encode(entries, layout.lap16(at), LogFormat.FLAG_RELOCATED,
                 layout.programSize, layout.identity);
         RecordRef ref = space.append(at, record.bytes(), length,

@@ -51,14 +51,14 @@ final class CurrentVersions {
             RecordRef ref = table.record(old);
             int slot = EntryTable.slotOf(old);
             if (!ref.is(slot, RecordRef.REMOVAL)) {
-                used -= ref.payload(slot);
+                used -= ref.charge(slot);
                 entryCount--;
             }
         }
         RecordRef ref = table.record(loc);
         int slot = EntryTable.slotOf(loc);
         if (!ref.is(slot, RecordRef.REMOVAL)) {
-            used += ref.payload(slot);
+            used += ref.charge(slot);
             entryCount++;
         }
         pending.put(key, loc);

@@ -222,10 +222,10 @@ final class GroupCommit {
         }
     }
 
-    /** Makes room for a record (collecting garbage as needed) and returns where it goes. */
-    private long reserve(int length) throws IOException {
-        collector.ensureSpace(length);
-        return space.place(length);
+    /** Makes room for a record ending in {@code markers} bytes of markers (collecting garbage as needed) and returns where it goes. */
+    private long reserve(int length, int markers) throws IOException {
+        collector.ensureSpace(length, markers);
+        return space.place(length, markers);
     }
 
     /** Writes one batch as one record. Capacity errors change nothing. */
@@ -235,7 +235,6 @@ final class GroupCommit {
         List<RecordCodec.EncodedEntry> encoded = new ArrayList<>();
         List<EntryKey> encodedKeys = new ArrayList<>();
         long newUsed = current.used;
-        long newEntries = current.entryCount;
         long carried = 0;
         String firstName = changes.get(0).name();
         for (int i = 0; i < changes.size(); i++) {
@@ -254,13 +253,11 @@ final class GroupCommit {
                 }
             }
             if (present) {
-                newUsed -= stateRef.payload(stateSlot);
-                newEntries--;
+                newUsed -= stateRef.charge(stateSlot);
             }
-            carried += batch.names[i].length;
+            carried += batch.names[i].length + LogFormat.ENTRY_CHARGE;
             if (!change.isRemoval()) {
-                newUsed += batch.names[i].length + change.data().remaining();
-                newEntries++;
+                newUsed += batch.names[i].length + change.data().remaining() + LogFormat.ENTRY_CHARGE;
                 carried += change.data().remaining();
             }
             encoded.add(new RecordCodec.EncodedEntry(change.namespace().code(), change.format(), batch.names[i],
@@ -271,13 +268,10 @@ final class GroupCommit {
             return;
         }
         if (newUsed > layout.capacity && newUsed > current.used) {
-            throw new PartitionFullException(LogStore.PARTITION, firstName, newUsed, layout.capacity);
-        }
-        if (newEntries > layout.maxEntries && newEntries > current.entryCount) {
-            throw new EntryLimitException(firstName, newUsed, layout.capacity, newEntries, layout.maxEntries);
+            throw new CapacityExceededException(firstName, newUsed, layout.capacity);
         }
         if (carried > layout.capacity || encoded.size() > layout.maxEntries) {
-            throw new WriteTooLargeException(firstName, carried, encoded.size(), layout.capacity, layout.maxEntries);
+            throw new WriteTooLargeException(firstName, carried, encoded.size(), layout.capacity);
         }
         RecordCodec.EncodedEntry[] entries = new RecordCodec.EncodedEntry[encoded.size()];
         long seq = space.nextSeq;
@@ -287,7 +281,7 @@ final class GroupCommit {
                     seq + i);
         }
         int length = RecordCodec.encodedLength(entries, layout.programSize);
-        long at = reserve(length);
+        long at = reserve(length, LogFormat.markerSize(entries.length, layout.programSize));
         space.nextSeq = seq + entries.length;
         RecordCodec.Encoded record = RecordCodec.encode(entries, layout.lap16(at), 0, layout.programSize, layout.identity);
         RecordRef ref = space.append(at, record.bytes(), length,
@@ -342,7 +336,7 @@ final class GroupCommit {
     private void writeClear() throws IOException {
         long seq = space.nextSeq;
         int length = RecordCodec.clear(seq, 0, layout.programSize, layout.identity).length;
-        long at = reserve(length);
+        long at = reserve(length, 0);
         space.nextSeq = seq + 1;
         byte[] clear = RecordCodec.clear(seq, layout.lap16(at), layout.programSize, layout.identity);
         space.append(at, clear, clear.length, LogFormat.KIND_CLEAR, 0);

@@ -142,7 +142,7 @@ final class IndexBuilder {
                 }
             }
             if (!removal) {
-                current.used += ref.payload(slot);
+                current.used += ref.charge(slot);
                 current.entryCount++;
                 if (ref.is(slot, RecordRef.DAMAGED)) {
                     problems.add(ref.namespace(slot).id() + " entry \"" + Names.display(table.name(ref, slot))
@@ -162,12 +162,8 @@ final class IndexBuilder {
             table.remove(loc);
         }
         if (current.used > layout.capacity) {
-            problems.add("the partition holds " + current.used + " payload bytes, more than its configured capacity of "
-                    + layout.capacity);
-        }
-        if (current.entryCount > layout.maxEntries) {
-            problems.add("the partition holds " + current.entryCount + " entries, more than its configured limit of "
-                    + layout.maxEntries);
+            problems.add("the partition counts " + current.used + " bytes (names, values and " + LogFormat.ENTRY_CHARGE
+                    + " bytes an entry), more than its configured capacity of " + layout.capacity);
         }
     }
 

@@ -37,6 +37,14 @@ final class LogFormat {
     /** Written by garbage collection: entries keep their revisions. Diagnostic only. */
     static final int FLAG_RELOCATED = 2;
     static final int MAX_ENTRIES_PER_RECORD = 1 << 24;
+    /**
+     * What each entry counts against the capacity beyond its name and value bytes: its share of the
+     * record it lives in (header, trailer, padding, markers). Sized so that any mix of entries whose
+     * names, values and charges fit the capacity fits the region as {@link RingLayout#requiredBlocks}
+     * sizes it; it is at least an entry's directory and marker bits in a batch, so a write that fits
+     * the capacity is a record no longer than {@link RingLayout#maxRecord}.
+     */
+    static final int ENTRY_CHARGE = 40;
 
     static final int ANCHOR_MAGIC = 0x44535241; // "DSRA"
     /** One anchor copy of format 3, CRC included. */

@@ -41,12 +41,13 @@ public final class LogStore {
     /**
      * Creates an engine over {@code region}; call {@link #mount()} before use.
      *
-     * @throws IllegalArgumentException if the region is too small for the capacity and entry limit,
-     *         naming the numbers
+     * @param capacity bytes the store promises to hold, each entry counting its name, its value and
+     *        {@link RuntimePromise#ENTRY_CHARGE}
+     * @throws IllegalArgumentException if the region is too small for the capacity, naming the numbers
      */
-    public LogStore(FlashRegion region, long capacity, int maxEntries, long viewWaitMillis) {
+    public LogStore(FlashRegion region, long capacity, long viewWaitMillis) {
         this.region = region;
-        this.layout = new RingLayout(region, capacity, maxEntries, viewWaitMillis);
+        this.layout = new RingLayout(region, capacity, viewWaitMillis);
         this.space = new RingSpace(layout);
         this.anchors = new AnchorSlots(layout, space);
         this.index = new LiveIndex(table, damage, capacity);
@@ -55,13 +56,13 @@ public final class LogStore {
     }
 
     /** See {@link RingLayout#maxRecord}. */
-    static int maxRecord(long capacity, int maxEntries, int programSize) {
-        return RingLayout.maxRecord(capacity, maxEntries, programSize);
+    static int maxRecord(long capacity, int programSize) {
+        return RingLayout.maxRecord(capacity, programSize);
     }
 
     /** See {@link RingLayout#requiredBlocks}. */
-    public static long requiredBlocks(long capacity, int maxEntries, FlashGeometry geometry) {
-        return RingLayout.requiredBlocks(capacity, maxEntries, geometry);
+    public static long requiredBlocks(long capacity, FlashGeometry geometry) {
+        return RingLayout.requiredBlocks(capacity, geometry);
     }
 
     /**

@@ -131,9 +131,9 @@ final class RecordRef {
         return (int) places[3 * slot + 2];
     }
 
-    /** Name and value bytes, as capacity counts them; 0 for a removal. */
-    long payload(int slot) {
-        return is(slot, REMOVAL) ? 0 : (long) nameLength(slot) + valueLength(slot);
+    /** What the entry counts against the capacity: name and value bytes and the entry charge; 0 for a removal. */
+    long charge(int slot) {
+        return is(slot, REMOVAL) ? 0 : (long) nameLength(slot) + valueLength(slot) + LogFormat.ENTRY_CHARGE;
     }
 
     boolean is(int slot, int flag) {

@@ -10,14 +10,24 @@ import datastore.flash.FlashRegion;
  */
 final class RingLayout {
     static final int ANCHOR_BLOCKS = 2;
+    /**
+     * The span a single fault is assumed to wipe at least: a torn 4 KiB page, or a whole erase block
+     * if blocks are smaller. A record's superseded markers are kept in the unit of its trailer
+     * ({@link RingSpace#keepingMarkers}), so one such fault never destroys a newer record together with
+     * the markers of the version it replaced while that version stays readable.
+     */
+    static final int DAMAGE_UNIT = 4096;
 
     final FlashRegion region;
     final int blockSize;
     final int programSize;
     final int padSize;
+    /** {@link #DAMAGE_UNIT}, or the erase block if that is smaller. */
+    final int damageUnit;
     final long ringStart;
     final long ringSize;
     final long capacity;
+    /** The most entries the capacity can count, each charged at least {@link #minimumCharge()} bytes. */
     final int maxEntries;
     final int maxRecord;
     final long viewWaitMillis;
@@ -29,24 +39,21 @@ final class RingLayout {
     final int blocks;
 
     /**
-     * @throws IllegalArgumentException if the region is too small for the capacity and entry limit,
-     *         naming the numbers
+     * @throws IllegalArgumentException if the region is too small for the capacity, naming the numbers
      */
-    RingLayout(FlashRegion region, long capacity, int maxEntries, long viewWaitMillis) {
+    RingLayout(FlashRegion region, long capacity, long viewWaitMillis) {
         this.region = region;
         FlashGeometry geometry = region.geometry();
         this.blockSize = geometry.eraseBlockSize();
         this.programSize = geometry.programSize();
         this.padSize = LogFormat.padSize(programSize);
+        this.damageUnit = Math.min(blockSize, DAMAGE_UNIT);
         this.capacity = capacity;
-        this.maxEntries = maxEntries;
         this.viewWaitMillis = viewWaitMillis;
         if (capacity < 0) {
             throw new IllegalArgumentException("capacity " + capacity + " is negative");
         }
-        if (maxEntries < 1 || maxEntries > LogFormat.MAX_ENTRIES_PER_RECORD) {
-            throw new IllegalArgumentException("entry limit " + maxEntries + " is outside 1.." + LogFormat.MAX_ENTRIES_PER_RECORD);
-        }
+        this.maxEntries = maxEntries(capacity);
         if (Integer.bitCount(blockSize) != 1 || Integer.bitCount(programSize) != 1) {
             throw new IllegalArgumentException("the runtime log needs power-of-two erase blocks and program units, not "
                     + blockSize + " and " + programSize);
@@ -54,14 +61,15 @@ final class RingLayout {
         if (blockSize < 8 * padSize || blockSize < 2 * LogFormat.ANCHOR * 2) {
             throw new IllegalArgumentException("erase block of " + blockSize + " bytes is too small for the runtime log");
         }
-        long required = requiredBlocks(capacity, maxEntries, geometry);
+        long required = requiredBlocks(capacity, geometry);
         if (geometry.blocks() < required) {
             throw new IllegalArgumentException("runtime region \"" + region.name() + "\" of " + geometry.size() + " bytes ("
                     + geometry.blocks() + " blocks of " + blockSize + ") is too small for a capacity of " + capacity
-                    + " payload bytes and " + maxEntries + " entries: it needs at least " + required + " blocks ("
+                    + " bytes (names, values and " + LogFormat.ENTRY_CHARGE + " bytes an entry): it needs at least "
+                    + required + " blocks ("
                     + required * blockSize + " bytes)");
         }
-        this.maxRecord = maxRecord(capacity, maxEntries, programSize);
+        this.maxRecord = maxRecord(capacity, programSize);
         this.ringStart = (long) ANCHOR_BLOCKS * blockSize;
         this.ringSize = geometry.size() - ringStart;
         this.anchorStride = LogFormat.anchorStride(blockSize, programSize, LogFormat.ANCHOR);
@@ -71,38 +79,62 @@ final class RingLayout {
         this.blocks = geometry.blocks();
     }
 
+    /** The least an entry counts against the capacity: a one-byte name, no value, the entry charge. */
+    static int minimumCharge() {
+        return 1 + LogFormat.ENTRY_CHARGE;
+    }
+
     /**
-     * The longest record one write may produce: every entry of the limit in one batch carrying the
-     * whole capacity. The collector's copies of a record are never longer than the record.
+     * The most entries {@code capacity} can count (and so the most one write may carry): one for every
+     * {@link #minimumCharge()} bytes, within the format's limit on one record.
      */
-    static int maxRecord(long capacity, int maxEntries, int programSize) {
-        long length = LogFormat.batchLength(maxEntries, 1, 0, capacity) + LogFormat.markerSize(maxEntries, programSize);
+    static int maxEntries(long capacity) {
+        return (int) Math.max(1, Math.min(LogFormat.MAX_ENTRIES_PER_RECORD, capacity / minimumCharge()));
+    }
+
+    /**
+     * The longest record one write may produce. A write counts at most the capacity (names, values, and
+     * the entry charge of each entry, removals included), and an entry's directory and marker bits in a
+     * record take less than its charge ({@link LogFormat#ENTRY_CHARGE}), so no record is longer than a
+     * batch carrying the whole capacity in names and values, plus the rounding of its markers. The
+     * collector's copies of a record are never longer than the record.
+     */
+    static int maxRecord(long capacity, int programSize) {
+        long length = LogFormat.batchLength(0, 1, 0, capacity) + LogFormat.markerSize(1, programSize);
         if (length > Integer.MAX_VALUE / 4) {
-            throw new IllegalArgumentException("a capacity of " + capacity + " bytes in " + maxEntries
-                    + " entries is more than one region can hold");
+            throw new IllegalArgumentException("a capacity of " + capacity + " bytes is more than one region can hold");
         }
         return LogFormat.align(length, programSize);
     }
 
     /**
-     * The blocks a region needs so that {@code capacity} payload bytes in up to {@code maxEntries}
-     * entries always fit, whatever the history of writes. The ring must hold: the live entries as the
-     * collector leaves them (every entry in a record of its own at worst: capacity plus 72 bytes,
-     * program-size padding and one program unit of superseded markers per entry, or a pair of copies
-     * sharing a record); the largest write (one batch replacing everything, {@link #maxRecord}); room
-     * for the collector to copy the largest record; and, once per lap, the end of the ring a record
-     * did not fit into (at most another largest record) - together three largest records; plus the
-     * partly used blocks at head and tail and their pads. Two more blocks hold the anchor.
+     * The blocks a region needs so that a capacity of {@code capacity} bytes (names, values and the
+     * entry charge) always fits, whatever the mix and the history of writes. The ring must hold: the
+     * live entries as the collector leaves them (every entry in a record of its own at worst, or a pair
+     * of copies sharing a record: header, trailer, program-size padding and a program unit of markers
+     * per entry, of which the entry charge is already counted, for the most entries the capacity
+     * counts); the largest write (one batch carrying the whole capacity, {@link #maxRecord}); room for
+     * the collector to copy the largest record; and, once per lap, the end of the ring a record did not
+     * fit into (at most another largest record) - together three largest records; plus the partly used
+     * blocks at head and tail and their pads; plus the pads that keep records' markers in the damage
+     * unit of their trailer (at most one per unit boundary, a pad, two program units and a trailer
+     * long, or, for a record with more markers than a pad, that record's markers more: at most an
+     * eighth of a byte for each entry of four capacities). Two more blocks hold the anchor.
      */
-    static long requiredBlocks(long capacity, int maxEntries, FlashGeometry geometry) {
+    static long requiredBlocks(long capacity, FlashGeometry geometry) {
         int program = geometry.programSize();
         long block = geometry.eraseBlockSize();
         long single = LogFormat.singleLength(0, 0) + program - 1 + LogFormat.markerSize(1, program);
         long pair = (LogFormat.batchLength(2, 2, 0, 0) + program - 1 + LogFormat.markerSize(2, program) + 1) / 2;
         long perEntry = Math.max(single, pair);
-        long live = capacity + (long) maxEntries * perEntry;
-        long record = maxRecord(capacity, maxEntries, program);
-        long ring = live + 3 * record + 4 * block + 4L * LogFormat.padSize(program);
+        long live = capacity + (long) maxEntries(capacity) * Math.max(0, perEntry - LogFormat.ENTRY_CHARGE);
+        long record = maxRecord(capacity, program);
+        int pad = LogFormat.padSize(program);
+        long ring = live + 3 * record + 4 * block + 4L * pad
+                + 4L * (maxEntries(capacity) / 8 + 2L * program + LogFormat.TRAILER);
+        long unit = Math.min(block, DAMAGE_UNIT);
+        long perBoundary = pad + 2L * program + LogFormat.TRAILER;
+        ring = (ring * unit + (unit - perBoundary) - 1) / (unit - perBoundary);
         return ANCHOR_BLOCKS + (ring + block - 1) / block;
     }
 

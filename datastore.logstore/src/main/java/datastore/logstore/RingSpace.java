@@ -67,8 +67,11 @@ final class RingSpace {
         return ring.isEmpty() ? head : ring.peekFirst().start;
     }
 
-    /** What to do at {@code v} to place {@code length} bytes: place there, pad to {@link #padTo}, or give up. */
-    private int step(long v, long length) {
+    /**
+     * What to do at {@code v} to place {@code length} bytes ending in {@code markers} bytes of superseded
+     * markers: place there, pad to {@link #padTo}, or give up.
+     */
+    private int step(long v, long length, int markers) {
         long limit = released + layout.ringSize;
         long ringEnd = layout.ringEndAfter(v);
         long cap = Math.min(limit, ringEnd);
@@ -80,7 +83,15 @@ final class RingSpace {
         end = Math.min(end, cap);
         // Always leave room for a pad after a record, so the head can skip whatever follows it.
         if (v + length + layout.padSize <= end) {
-            return PLACE;
+            long kept = keepingMarkers(v, length, markers);
+            if (kept == v) {
+                return PLACE;
+            }
+            if (kept + length + layout.padSize > limit) {
+                return FULL;
+            }
+            padTo = kept;
+            return PAD;
         }
         if (end >= limit) {
             return FULL;
@@ -98,6 +109,34 @@ final class RingSpace {
         return PAD;
     }
 
+    /**
+     * Where at or after {@code v} a record of {@code length} bytes ending in {@code markers} bytes of
+     * markers may start so that its markers lie in the damage unit ({@link RingLayout#damageUnit}) of
+     * its trailer, both commit words included: all of the markers when they fit in a unit with a pad,
+     * else at least the first. {@code v} itself if it qualifies, else the nearest later position a pad
+     * can reach. So a fault wiping one unit never takes a version's markers while leaving the version
+     * readable: a version still readable after a newer write was lost always shows, in its own
+     * markers, that it was superseded. (The trailer lies in the last program unit and 8 bytes of the
+     * padded record; the whole of that span is kept with the markers.)
+     */
+    long keepingMarkers(long v, long length, int markers) {
+        if (markers == 0) {
+            return v;
+        }
+        long unit = layout.damageUnit;
+        int program = layout.programSize;
+        long body = length - markers;
+        long trailer = v + Math.max(0, body - program - LogFormat.TRAILER);
+        boolean all = markers + layout.padSize + 2L * program + LogFormat.TRAILER <= unit;
+        long needed = all ? v + length - 1 : v + body;
+        if (Math.floorDiv(trailer, unit) == Math.floorDiv(needed, unit)) {
+            return v;
+        }
+        long boundary = (Math.floorDiv(trailer, unit) + 1) * unit;
+        long at = Math.max(v + layout.padSize, boundary - body + program + LogFormat.TRAILER);
+        return v + LogFormat.align(at - v, program);
+    }
+
     /** Whether a free block can be written: not held by a view. */
     boolean usable(int block) {
         List<RecordRef> refs = deferred[block];
@@ -112,12 +151,25 @@ final class RingSpace {
         return true;
     }
 
-    /** Whether records of these lengths can be placed one after the other from the head now. */
+    /** Whether records of these lengths, without markers, can be placed one after the other from the head now. */
     boolean fits(long... lengths) {
+        return fitsRecord(0, 0, lengths);
+    }
+
+    /**
+     * Whether a record of {@code length} bytes ending in {@code markers} bytes of markers, then
+     * records of {@code after} lengths without markers, can be placed from the head now.
+     */
+    boolean fitsRecord(long length, int markers, long... after) {
         long v = head;
-        for (long length : lengths) {
+        for (int i = -1; i < after.length; i++) {
+            long size = i < 0 ? length : after[i];
+            int marks = i < 0 ? markers : 0;
+            if (size == 0) {
+                continue;
+            }
             while (true) {
-                int step = step(v, length);
+                int step = step(v, size, marks);
                 if (step == FULL) {
                     return false;
                 }
@@ -125,7 +177,7 @@ final class RingSpace {
                     v = padTo;
                     continue;
                 }
-                v += length;
+                v += size;
                 break;
             }
         }
@@ -138,8 +190,13 @@ final class RingSpace {
      * later pad needs after it) will use.
      */
     long place(long length) throws IOException {
+        return place(length, 0);
+    }
+
+    /** {@link #place(long)} for a record ending in {@code markers} bytes of markers, which stay with its commit word. */
+    long place(long length, int markers) throws IOException {
         while (true) {
-            int step = step(head, length);
+            int step = step(head, length, markers);
             if (step == FULL) {
                 throw new IllegalStateException("no room for a record of " + length + " bytes in the runtime ring");
             }

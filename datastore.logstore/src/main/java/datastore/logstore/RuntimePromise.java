@@ -17,43 +17,35 @@ import datastore.spi.EntryView;
 
 /**
  * The runtime partition's region arithmetic for manufacturing tools, and a read-only look at a region
- * of a device dump, without a framework: how many erase blocks a payload promise needs, which promise a
- * region keeps, and what a region holds. A flash laid out for a promise other than the default scales the
- * entry limit with the payload ({@link #BYTES_PER_ENTRY}), so a dock reads the promise back from the
- * region's size alone.
+ * of a device dump, without a framework: how many erase blocks a capacity needs, which capacity a region
+ * keeps, and what a region holds. A capacity counts every entry's name and value bytes plus
+ * {@link #ENTRY_CHARGE}; there is no limit on the number of entries, so any mix that fits the capacity
+ * fits a region of {@link #requiredBlocks} blocks, and a dock reads the capacity back from the region's
+ * size alone.
  */
 public final class RuntimePromise {
-    /** The runtime partition's default payload promise, the default flash layout's: 13 MiB of names and values. */
+    /** The runtime partition's default capacity, the default flash layout's: 13 MiB. */
     public static final long DEFAULT_CAPACITY = DefaultFlashLayout.RUNTIME_PAYLOAD;
-    /** The runtime partition's default entry limit. */
-    public static final int DEFAULT_MAX_ENTRIES = 131072;
-
     /**
-     * Payload bytes per entry of the default promise (13 MiB in 131072 entries, 104 bytes each), the
-     * ratio by which a layout's entry limit follows its payload ({@link #entriesFor}).
+     * Bytes each entry counts against the capacity beyond its name and value: its share of the records
+     * that hold it on flash. 13 MiB holds, for example, 227,191 settings of 20 bytes (name and value).
      */
-    static final long BYTES_PER_ENTRY = DEFAULT_CAPACITY / DEFAULT_MAX_ENTRIES;
+    public static final int ENTRY_CHARGE = LogFormat.ENTRY_CHARGE;
 
     private RuntimePromise() {
     }
 
-    /** The entry limit of a layout's promise of {@code capacity} payload bytes: one per {@link #BYTES_PER_ENTRY}. */
-    public static int entriesFor(long capacity) {
-        return (int) Math.max(1, Math.min(LogFormat.MAX_ENTRIES_PER_RECORD, capacity / BYTES_PER_ENTRY));
-    }
-
     /**
      * The erase blocks a runtime region of {@code geometry}'s block and program size needs to keep a
-     * promise of {@code capacity} payload bytes in {@link #entriesFor}{@code (capacity)} entries, as
-     * activation checks it.
+     * capacity of {@code capacity} bytes, as activation checks it.
      *
      * @throws IllegalArgumentException if no region can hold that much
      */
     public static long requiredBlocks(long capacity, FlashGeometry geometry) {
-        return LogStore.requiredBlocks(capacity, entriesFor(capacity), geometry);
+        return RingLayout.requiredBlocks(capacity, geometry);
     }
 
-    /** The largest payload promise (in {@link #entriesFor} entries) a region of {@code geometry} keeps; 0 if none. */
+    /** The largest capacity a region of {@code geometry} keeps; 0 if none. */
     public static long largestCapacity(FlashGeometry geometry) {
         long low = 0;
         long high = geometry.size();
@@ -90,7 +82,7 @@ public final class RuntimePromise {
      */
     public static Contents read(FlashRegion region) throws IOException {
         long capacity = largestCapacity(region.geometry());
-        LogStore store = new LogStore(region, capacity, entriesFor(capacity), 0);
+        LogStore store = new LogStore(region, capacity, 0);
         try {
             store.mount();
         } catch (RefusedRegionException e) {

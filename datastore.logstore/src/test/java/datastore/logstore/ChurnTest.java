@@ -22,15 +22,14 @@ import org.junit.Test;
 public class ChurnTest {
     static final int BLOCK = 4096;
     static final long CAPACITY = 48 * 1024;
-    static final int ENTRIES = 128;
 
     @Test
     public void hundredTimesTheCapacityInOverwritesWearsBlocksEvenly() {
         FlashGeometry probe = new FlashGeometry(1024L * BLOCK, BLOCK, 16);
-        int blocks = (int) LogStore.requiredBlocks(CAPACITY, ENTRIES, probe);
+        int blocks = (int) LogStore.requiredBlocks(CAPACITY, probe);
         long size = (long) blocks * BLOCK;
         FlashRegion region = NorFlash.inMemory(size, BLOCK, 16).region("runtime", 0, size);
-        LogStore store = Stores.mount(region, CAPACITY, ENTRIES);
+        LogStore store = Stores.mount(region, CAPACITY);
         Map<String, byte[]> model = new HashMap<>();
         // Half the capacity is cold: written once, never touched again.
         for (int i = 0; i < 12; i++) {
@@ -51,7 +50,7 @@ public class ChurnTest {
         for (Map.Entry<String, byte[]> e : model.entrySet()) {
             assertArrayEquals(e.getKey(), e.getValue(), get(store, e.getKey()));
         }
-        LogStore again = Stores.mount(region, CAPACITY, ENTRIES);
+        LogStore again = Stores.mount(region, CAPACITY);
         for (Map.Entry<String, byte[]> e : model.entrySet()) {
             assertArrayEquals(e.getKey(), e.getValue(), get(again, e.getKey()));
         }

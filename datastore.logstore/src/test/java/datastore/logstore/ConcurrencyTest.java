@@ -100,12 +100,11 @@ public class ConcurrencyTest {
     @Test
     public void concurrentWritersShareSyncsAndEveryReturnedWriteIsDurable() throws Exception {
         long capacity = 64 * 1024;
-        int entries = 256;
         FlashGeometry probe = new FlashGeometry(1024L * BLOCK, BLOCK, 16);
-        long size = LogStore.requiredBlocks(capacity, entries, probe) * BLOCK;
+        long size = LogStore.requiredBlocks(capacity, probe) * BLOCK;
         FlashRegion base = NorFlash.inMemory(size, BLOCK, 16).region("runtime", 0, size);
         SlowSync region = new SlowSync(base);
-        LogStore store = Stores.mount(region, capacity, entries);
+        LogStore store = Stores.mount(region, capacity);
 
         AtomicReference<Throwable> error = new AtomicReference<>();
         AtomicBoolean writing = new AtomicBoolean(true);
@@ -170,7 +169,7 @@ public class ConcurrencyTest {
                 region.syncs.get() < applies);
         assertTrue(reads.get() > 0);
 
-        LogStore again = Stores.mount(base, capacity, entries);
+        LogStore again = Stores.mount(base, capacity);
         for (int w = 0; w < WRITERS; w++) {
             for (int k = 0; k < 4; k++) {
                 int last = WRITES - 4 + k;
@@ -207,10 +206,9 @@ public class ConcurrencyTest {
         int names = 8;
         int batches = 2000;
         long capacity = 64 * 1024;
-        int entries = 64;
         FlashGeometry probe = new FlashGeometry(1024L * BLOCK, BLOCK, 16);
-        long size = LogStore.requiredBlocks(capacity, entries, probe) * BLOCK;
-        LogStore store = Stores.mount(NorFlash.inMemory(size, BLOCK, 16).region("runtime", 0, size), capacity, entries);
+        long size = LogStore.requiredBlocks(capacity, probe) * BLOCK;
+        LogStore store = Stores.mount(NorFlash.inMemory(size, BLOCK, 16).region("runtime", 0, size), capacity);
         AtomicReference<Throwable> error = new AtomicReference<>();
         AtomicBoolean writing = new AtomicBoolean(true);
         AtomicLong passes = new AtomicLong();

@@ -36,7 +36,7 @@ public class CorruptionTest {
         long size = w.geometry().size();
         NorFlash original = NorFlash.inMemory(size, PowerLossTest.BLOCK, w.programSize());
         FlashRegion region = original.region("runtime", 0, size);
-        LogStore writer = Stores.mount(region, w.capacity(), w.maxEntries());
+        LogStore writer = Stores.mount(region, w.capacity());
         Map<String, byte[]> model = new HashMap<>();
         int largestBatch = 1;
         for (List<Change> write : w.writes()) {
@@ -65,7 +65,7 @@ public class CorruptionTest {
             flash.corrupt(offset, mask);
             String where = "trial " + trial + ", offset " + offset + ", mask " + (mask & 0xFF);
 
-            LogStore store = Stores.mount(copy, w.capacity(), w.maxEntries());
+            LogStore store = Stores.mount(copy, w.capacity());
             int failed = 0;
             for (Map.Entry<String, byte[]> e : model.entrySet()) {
                 // What a read finds or reports, the presence test never rules out.

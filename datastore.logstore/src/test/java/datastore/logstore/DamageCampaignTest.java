@@ -32,7 +32,6 @@ import org.junit.Test;
 public class DamageCampaignTest {
     static final int BLOCK = 4096;
     static final long CAPACITY = 4096;
-    static final int MAX_ENTRIES = 40;
     static final int NAMES = 30;
     static final int TRIALS_PER_SHAPE = 1200;
 
@@ -55,11 +54,11 @@ public class DamageCampaignTest {
         Base base = new Base();
         base.program = program;
         FlashGeometry probe = new FlashGeometry(BLOCK * 1024L, BLOCK, base.program);
-        base.blocks = (int) LogStore.requiredBlocks(CAPACITY, MAX_ENTRIES, probe);
+        base.blocks = (int) LogStore.requiredBlocks(CAPACITY, probe);
         long size = (long) base.blocks * BLOCK;
         NorFlash flash = NorFlash.inMemory(size, BLOCK, base.program);
         FlashRegion region = flash.region("runtime", 0, size);
-        LogStore store = Stores.mount(region, CAPACITY, MAX_ENTRIES);
+        LogStore store = Stores.mount(region, CAPACITY);
         Random random = new Random(77);
         Map<String, byte[]> current = new HashMap<>();
         int serial = 0;
@@ -78,7 +77,7 @@ public class DamageCampaignTest {
             }
             long payload = 0;
             for (Map.Entry<String, byte[]> e : after.entrySet()) {
-                payload += e.getKey().length() + e.getValue().length;
+                payload += e.getKey().length() + e.getValue().length + RuntimePromise.ENTRY_CHARGE;
             }
             if (payload > CAPACITY) {
                 continue;
@@ -255,7 +254,7 @@ public class DamageCampaignTest {
                 NorFlash flash = NorFlash.inMemory(image.length, BLOCK, base.program);
                 FlashRegion region = flash.region("runtime", 0, image.length);
                 region.program(0, ByteBuffer.wrap(image));
-                LogStore store = new LogStore(region, CAPACITY, MAX_ENTRIES, 100);
+                LogStore store = new LogStore(region, CAPACITY, 100);
                 try {
                     store.mount();
                 } catch (Exception e) {

@@ -23,7 +23,7 @@ import org.junit.Test;
 
 /**
  * The shipped configuration on the shipped geometry (the device's default 80 MiB runtime region of
- * 64 KiB blocks, 16-byte programs, 13 MiB capacity, 131072 entries): 12 MiB images are written, replaced and read back, and the full
+ * 64 KiB blocks, 16-byte programs, 13 MiB capacity): 12 MiB images are written, replaced and read back, and the full
  * capacity fits while an image is being replaced.
  */
 public class DefaultGeometryTest {
@@ -36,17 +36,18 @@ public class DefaultGeometryTest {
         long size = REGION;
         FlashRegion region = NorFlash.inMemory(size, 65536, 16).region("runtime", 0, size);
         long capacity = RuntimePromise.DEFAULT_CAPACITY;
-        LogStore store = new LogStore(region, capacity, RuntimePromise.DEFAULT_MAX_ENTRIES, 1000);
+        LogStore store = new LogStore(region, capacity, 1000);
         store.mount();
         int image = Namespace.IMAGE.maxValueBytes();
-        // 12 MiB image plus small entries filling the rest of the 13 MiB to the byte.
+        // 12 MiB image plus small entries filling the rest of the 13 MiB to the byte, each entry counting its charge.
         store.apply(List.of(Change.put(Namespace.IMAGE, "splash", 1, ByteBuffer.wrap(Stores.value(1, image)))));
-        long rest = capacity - image - "splash".length();
+        int charge = RuntimePromise.ENTRY_CHARGE;
+        long rest = capacity - image - "splash".length() - charge;
         for (int i = 0; rest > 0; i++) {
             String name = String.format("kv%04d", i);
-            int length = (int) Math.min(60_000, rest - name.length());
+            int length = (int) Math.min(60_000, rest - name.length() - charge);
             store.apply(List.of(Stores.put(name, Stores.value(100 + i, length))));
-            rest -= name.length() + length;
+            rest -= name.length() + length + charge;
         }
         assertEquals(capacity, store.usage().used());
         // Replace the image several times while everything else stays: twice the image on flash
@@ -65,7 +66,7 @@ public class DefaultGeometryTest {
             data.get(bytes);
             assertArrayEquals(Stores.value(4, image), bytes);
         }
-        LogStore again = new LogStore(region, capacity, RuntimePromise.DEFAULT_MAX_ENTRIES, 1000);
+        LogStore again = new LogStore(region, capacity, 1000);
         again.mount();
         assertTrue(again.problems().toString(), again.problems().isEmpty());
         assertEquals(capacity, again.usage().used());
@@ -74,62 +75,64 @@ public class DefaultGeometryTest {
     }
 
     /**
-     * The worst case the region's size is built on, at the default limits: 131072 entries holding the
-     * whole 13 MiB, each in a record of its own, then one batch replacing every one of them, then
-     * half of them written singly again, then batches replacing everything until the ring has
+     * The worst case the region's size is built on: the most entries the capacity counts (three-byte
+     * names, one-byte values, each counting 44 bytes with the entry charge: 309,806 entries holding the
+     * whole 13 MiB to the byte), each in a record of its own, then one batch replacing every one of them,
+     * then half of them written singly again, then batches replacing everything until the ring has
      * wrapped; the region never runs out and everything survives a remount.
      */
     @Test
-    public void theEntryLimitAtFullCapacityFitsThroughItsWorstCase() throws Exception {
+    public void theMostEntriesAtFullCapacityFitThroughTheirWorstCase() throws Exception {
         FlashRegion region = NorFlash.inMemory(REGION, 65536, 16).region("runtime", 0, REGION);
         long capacity = RuntimePromise.DEFAULT_CAPACITY;
-        int entries = RuntimePromise.DEFAULT_MAX_ENTRIES;
-        int each = (int) (capacity / entries) - 7; // a 7-byte name and the value fill the capacity exactly
-        LogStore store = new LogStore(region, capacity, entries, 1000);
+        int charge = 3 + 1 + RuntimePromise.ENTRY_CHARGE;
+        int entries = (int) (capacity / charge);
+        int extra = (int) (capacity - (long) entries * charge); // entry 0's value takes the rest
+        LogStore store = new LogStore(region, capacity, 1000);
         store.mount();
         for (int i = 0; i < entries; i++) {
-            store.apply(List.of(Stores.put(key(i), Stores.value(i, each))));
+            store.apply(List.of(Stores.put(shortKey(i), tiny(i, 0, entries, extra))));
         }
         assertEquals(capacity, store.usage().used());
         assertThrows(PartitionFullException.class, () -> store.apply(List.of(Stores.put("k", new byte[0]))));
         List<Change> all = new ArrayList<>();
         for (int i = 0; i < entries; i++) {
-            all.add(Stores.put(key(i), Stores.value(-i, each)));
+            all.add(Stores.put(shortKey(i), tiny(i, 1, entries, extra)));
         }
         store.apply(all);
         for (int i = 0; i < entries; i += 2) {
-            store.apply(List.of(Stores.put(key(i), Stores.value(entries + i, each))));
+            store.apply(List.of(Stores.put(shortKey(i), tiny(i, 2, entries, extra))));
         }
         // More batches replacing everything wrap the ring, so collection copies what lies in its way.
-        for (int round = 2; round <= 4; round++) {
+        for (int round = 3; round <= 5; round++) {
             List<Change> batch = new ArrayList<>();
             for (int i = 0; i < entries; i++) {
-                batch.add(Stores.put(key(i), expected(i, round, entries, each)));
+                batch.add(Stores.put(shortKey(i), tiny(i, round, entries, extra)));
             }
             store.apply(batch);
         }
         assertTrue("the ring wrapped", Arrays.stream(store.eraseCounts()).sum() > 0);
-        LogStore again = new LogStore(region, capacity, entries, 1000);
+        LogStore again = new LogStore(region, capacity, 1000);
         again.mount();
         assertTrue(again.problems().toString(), again.problems().isEmpty());
         assertEquals(capacity, again.usage().used());
         assertEquals(entries, again.names(Namespace.KV).size());
         for (int i = 0; i < entries; i += 997) {
-            assertArrayEquals(expected(i, 4, entries, each), get(again, key(i)));
+            assertArrayEquals(tiny(i, 5, entries, extra), get(again, shortKey(i)));
         }
         long[] erases = again.eraseCounts();
-        System.out.println("default geometry at the entry limit: erased " + Arrays.stream(erases).sum() + " blocks of "
-                + erases.length);
+        System.out.println("default geometry at the most entries: " + entries + " entries, erased "
+                + Arrays.stream(erases).sum() + " blocks of " + erases.length);
     }
 
-    /** Even entries keep what the singles wrote; odd ones take the round's value. */
-    static byte[] expected(int i, int round, int entries, int each) {
-        return i % 2 == 0 ? Stores.value(entries + i, each) : Stores.value((long) round * entries + i, each);
+    /** Entry {@code i}'s one-byte value of a round ({@code extra} bytes more for entry 0). */
+    static byte[] tiny(int i, int round, int entries, int extra) {
+        return Stores.value((long) round * entries + i, i == 0 ? 1 + extra : 1);
     }
 
-    /** "k" and six digits: seven bytes (String.format is too slow for a million names). */
-    static String key(int i) {
-        String digits = Integer.toString(1_000_000 + i);
-        return "k" + digits.substring(1);
+    /** Three printable ASCII characters (94 of them: 830,584 names). */
+    static String shortKey(int i) {
+        char[] c = {(char) ('!' + i % 94), (char) ('!' + i / 94 % 94), (char) ('!' + i / (94 * 94))};
+        return new String(c);
     }
 }

@@ -44,11 +44,11 @@ final class FixtureWriter {
         Path dir = Path.of(args[0]);
         String name = args[1];
         FlashGeometry probe = new FlashGeometry(BLOCK * 1024L, BLOCK, PROGRAM);
-        int blocks = (int) LogStore.requiredBlocks(CAPACITY, MAX_ENTRIES, probe);
+        int blocks = (int) LogStore.requiredBlocks(CAPACITY, probe);
         long size = (long) blocks * BLOCK;
         NorFlash flash = NorFlash.inMemory(size, BLOCK, PROGRAM);
         FlashRegion region = flash.region("runtime", 0, size);
-        LogStore store = Stores.mount(region, CAPACITY, MAX_ENTRIES);
+        LogStore store = Stores.mount(region, CAPACITY);
         Random random = new Random(2026);
         Map<String, byte[]> model = new TreeMap<>();
         int writes = 0;

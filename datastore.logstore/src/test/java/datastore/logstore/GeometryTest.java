@@ -29,7 +29,6 @@ import org.junit.Test;
 public class GeometryTest {
     static final int BLOCK = 4096;
     static final long CAPACITY = 3 * 1024;
-    static final int MAX_ENTRIES = 24;
     static final int BLOCKS = 13;
     static final long SIZE = (long) BLOCKS * BLOCK;
     /** The runtime region follows a ROM region of the same size (foreign bytes) on a device of 40 blocks. */
@@ -43,7 +42,7 @@ public class GeometryTest {
         byte[] foreign = new byte[(int) OFFSET];
         new Random(5).nextBytes(foreign);
         flash.region("rom", 0, OFFSET).program(0, ByteBuffer.wrap(foreign));
-        LogStore store = Stores.mount(flash.region("runtime", OFFSET, SIZE), CAPACITY, MAX_ENTRIES);
+        LogStore store = Stores.mount(flash.region("runtime", OFFSET, SIZE), CAPACITY);
         for (int i = 0; i < 2000; i++) {
             String name = "k" + (i % 17);
             byte[] value = Stores.value(i, 30 + i % 90);
@@ -63,7 +62,7 @@ public class GeometryTest {
     /** Mounts with the given region, expecting a refusal that leaves the device as it was; returns the reason. */
     private String refused(FlashRegion region) throws IOException {
         byte[] before = device();
-        LogStore store = new LogStore(region, CAPACITY, MAX_ENTRIES, 100);
+        LogStore store = new LogStore(region, CAPACITY, 100);
         RefusedRegionException e = assertThrows(RefusedRegionException.class, store::mount);
         assertArrayEquals("the device changed", before, device());
         System.out.println("refused: " + e.getMessage());
@@ -72,7 +71,7 @@ public class GeometryTest {
     }
 
     private void assertOriginalStillServed() {
-        LogStore store = Stores.mount(flash.region("runtime", OFFSET, SIZE), CAPACITY, MAX_ENTRIES);
+        LogStore store = Stores.mount(flash.region("runtime", OFFSET, SIZE), CAPACITY);
         for (Map.Entry<String, byte[]> e : model.entrySet()) {
             assertArrayEquals(e.getKey(), e.getValue(), Stores.get(store, e.getKey()));
         }
@@ -125,11 +124,11 @@ public class GeometryTest {
         region.program(0, ByteBuffer.wrap(random));
         String reason = refused(region);
         assertTrue(reason, reason.contains("neither erased nor a runtime log") && reason.contains(configured(OFFSET, SIZE)));
-        LogStore formatted = new LogStore(region, CAPACITY, MAX_ENTRIES, 100);
+        LogStore formatted = new LogStore(region, CAPACITY, 100);
         formatted.format();
         assertEquals(List.of(), formatted.names(Namespace.KV));
         Stores.apply(formatted, Stores.put("a", Stores.bytes("1")));
-        LogStore again = Stores.mount(region, CAPACITY, MAX_ENTRIES);
+        LogStore again = Stores.mount(region, CAPACITY);
         assertArrayEquals(Stores.bytes("1"), Stores.get(again, "a"));
     }
 

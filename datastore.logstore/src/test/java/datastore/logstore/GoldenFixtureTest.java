@@ -108,12 +108,12 @@ public class GoldenFixtureTest {
     @Test
     public void formatVersion2IsReadMigratedAndStaysReadableThroughCollection() throws IOException {
         Fixture fixture = load("runtime-v2");
-        LogStore store = Stores.mount(fixture.region(), fixture.capacity(), fixture.maxEntries());
+        LogStore store = Stores.mount(fixture.region(), fixture.capacity());
         assertTrue("problems: " + store.problems(), store.problems().isEmpty());
         assertHolds("v2", store, fixture);
         assertTrue(fixture.entries().size() > 10);
         // Migrated: the anchor now records the geometry; the format-2 records are still read.
-        LogStore migrated = Stores.mount(fixture.region(), fixture.capacity(), fixture.maxEntries());
+        LogStore migrated = Stores.mount(fixture.region(), fixture.capacity());
         assertTrue("problems: " + migrated.problems(), migrated.problems().isEmpty());
         assertHolds("v2 migrated", migrated, fixture);
         // Writes go on in format 3 until collection has left every format-2 record behind.
@@ -124,7 +124,7 @@ public class GoldenFixtureTest {
             migrated.apply(List.of(Stores.put(name(key), value)));
             model.put(key, value);
         }
-        LogStore after = Stores.mount(fixture.region(), fixture.capacity(), fixture.maxEntries());
+        LogStore after = Stores.mount(fixture.region(), fixture.capacity());
         assertTrue("problems: " + after.problems(), after.problems().isEmpty());
         assertHolds("v2 after collection", after, new Fixture(null, null, 0, 0, model, List.of()));
     }
@@ -132,7 +132,7 @@ public class GoldenFixtureTest {
     @Test
     public void formatVersion3IsReadInFull() {
         Fixture fixture = load("runtime-v3");
-        LogStore store = Stores.mount(fixture.region(), fixture.capacity(), fixture.maxEntries());
+        LogStore store = Stores.mount(fixture.region(), fixture.capacity());
         assertTrue("problems: " + store.problems(), store.problems().isEmpty());
         assertHolds("v3", store, fixture);
         assertTrue(fixture.entries().size() > 10);
@@ -142,7 +142,7 @@ public class GoldenFixtureTest {
     public void formatVersion1IsRefusedByNameAndLeftUntouched() throws IOException {
         Fixture fixture = load("runtime-v1");
         byte[] before = bytes(fixture.region());
-        LogStore store = new LogStore(fixture.region(), fixture.capacity(), fixture.maxEntries(), 100);
+        LogStore store = new LogStore(fixture.region(), fixture.capacity(), 100);
         RefusedRegionException e = org.junit.Assert.assertThrows(RefusedRegionException.class,
                 store::mount);
         assertTrue(e.getMessage(), e.getMessage().contains("format 1 (the block-header log"));
@@ -171,7 +171,7 @@ public class GoldenFixtureTest {
             faulty.cutPowerAfter(n);
             Map<String, byte[]> model = new HashMap<>(fixture.entries());
             Map<String, byte[]> inFlight = null;
-            LogStore store = Stores.mount(faulty, fixture.capacity(), fixture.maxEntries());
+            LogStore store = Stores.mount(faulty, fixture.capacity());
             for (int i = 0; i < 60 && inFlight == null; i++) {
                 String key = "kv/k" + (i % 7);
                 byte[] value = Stores.value(70000 + i, 30 + i);
@@ -190,7 +190,7 @@ public class GoldenFixtureTest {
                 break;
             }
             points++;
-            LogStore mounted = Stores.mount(fixture.region(), fixture.capacity(), fixture.maxEntries());
+            LogStore mounted = Stores.mount(fixture.region(), fixture.capacity());
             Map<String, byte[]> got = new HashMap<>();
             for (Namespace ns : new Namespace[] {Namespace.KV, Namespace.IMAGE}) {
                 for (String name : mounted.names(ns)) {

@@ -36,30 +36,30 @@ public class LogStoreTest {
     @Test
     public void putsOverwritesAndRemovalsSurviveRemount() {
         FlashRegion region = region(64);
-        LogStore store = Stores.mount(region, 32 * 1024, 256);
+        LogStore store = Stores.mount(region, 32 * 1024);
         apply(store, put("a", bytes("one")), put("b", bytes("two")));
         apply(store, put("a", bytes("three")));
         apply(store, remove("b"));
         assertArrayEquals(bytes("three"), get(store, "a"));
         assertNull(get(store, "b"));
-        LogStore again = Stores.mount(region, 32 * 1024, 256);
+        LogStore again = Stores.mount(region, 32 * 1024);
         assertArrayEquals(bytes("three"), get(again, "a"));
         assertNull(get(again, "b"));
         assertEquals(List.of("a"), again.names(Namespace.KV));
         assertEquals(List.of(), again.problems());
-        assertEquals(1 + 5, again.usage().used());
+        assertEquals(1 + 5 + RuntimePromise.ENTRY_CHARGE, again.usage().used());
     }
 
     @Test
     public void revisionsIncreaseAndSurviveRemount() {
         FlashRegion region = region(64);
-        LogStore store = Stores.mount(region, 32 * 1024, 256);
+        LogStore store = Stores.mount(region, 32 * 1024);
         apply(store, put("a", bytes("1")));
         long first = revision(store, "a");
         apply(store, put("a", bytes("2")));
         long second = revision(store, "a");
         assertTrue(second > first);
-        LogStore again = Stores.mount(region, 32 * 1024, 256);
+        LogStore again = Stores.mount(region, 32 * 1024);
         assertEquals(second, revision(again, "a"));
         apply(again, put("a", bytes("3")));
         assertTrue(revision(again, "a") > second);
@@ -74,14 +74,14 @@ public class LogStoreTest {
     @Test
     public void valuesSpanningBlocksAndLargeRecordsReadBack() {
         FlashRegion region = region(96);
-        LogStore store = Stores.mount(region, 60 * 1024, 256);
+        LogStore store = Stores.mount(region, 60 * 1024);
         byte[] spanning = value(1, 9000);
         byte[] large = value(2, 30000);
         apply(store, put("s", bytes("x")), put("span", spanning));
         apply(store, put("large", large));
         assertArrayEquals(spanning, get(store, "span"));
         assertArrayEquals(large, get(store, "large"));
-        LogStore again = Stores.mount(region, 60 * 1024, 256);
+        LogStore again = Stores.mount(region, 60 * 1024);
         assertArrayEquals(spanning, get(again, "span"));
         assertArrayEquals(large, get(again, "large"));
         assertEquals(List.of(), again.problems());
@@ -90,7 +90,7 @@ public class LogStoreTest {
     @Test
     public void smallValuesAreZeroCopySlicesOfTheMappedRegion() throws Exception {
         FlashRegion region = region(64);
-        LogStore store = Stores.mount(region, 32 * 1024, 256);
+        LogStore store = Stores.mount(region, 32 * 1024);
         apply(store, put("a", bytes("hello")));
         try (EntryView view = store.open(Namespace.KV, "a").orElseThrow()) {
             ByteBuffer data = view.data();
@@ -105,7 +105,7 @@ public class LogStoreTest {
     @Test
     public void badInputIsRefusedAndChangesNothing() {
         FlashRegion region = region(64);
-        LogStore store = Stores.mount(region, 32 * 1024, 256);
+        LogStore store = Stores.mount(region, 32 * 1024);
         apply(store, put("a", bytes("1")));
         assertThrows(InvalidNameException.class, () -> apply(store, put("b", bytes("2")), put("", bytes("x"))));
         assertThrows(InvalidNameException.class, () -> apply(store, put("bad\u0007", bytes("x"))));
@@ -122,7 +122,7 @@ public class LogStoreTest {
     @Test
     public void defaultConfigurationFitsTheDefaultRegion() {
         FlashGeometry geometry = new FlashGeometry(DefaultGeometryTest.REGION, 65536, 16);
-        long required = LogStore.requiredBlocks(RuntimePromise.DEFAULT_CAPACITY, RuntimePromise.DEFAULT_MAX_ENTRIES,
+        long required = LogStore.requiredBlocks(RuntimePromise.DEFAULT_CAPACITY,
                 geometry);
         System.out.println("default region: required blocks=" + required + " of " + geometry.blocks());
         assertTrue(required <= geometry.blocks());
@@ -131,20 +131,20 @@ public class LogStoreTest {
     @Test
     public void tooSmallRegionIsRefusedWithTheNumbers() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new LogStore(region(16), 1024 * 1024, 256, 0));
+                () -> new LogStore(region(16), 1024 * 1024, 0));
         assertTrue(e.getMessage(), e.getMessage().contains("65536 bytes") && e.getMessage().contains("1048576"));
     }
 
     @Test
     public void clearRemovesEverything() {
         FlashRegion region = region(64);
-        LogStore store = Stores.mount(region, 32 * 1024, 256);
+        LogStore store = Stores.mount(region, 32 * 1024);
         apply(store, put("a", bytes("1")), put(Namespace.IMAGE, "i", bytes("img")));
         store.clear();
         assertEquals(List.of(), store.names(Namespace.KV));
         assertEquals(List.of(), store.names(Namespace.IMAGE));
         assertEquals(0, store.usage().used());
-        LogStore again = Stores.mount(region, 32 * 1024, 256);
+        LogStore again = Stores.mount(region, 32 * 1024);
         assertEquals(List.of(), again.names(Namespace.KV));
         assertNull(get(again, Namespace.IMAGE, "i"));
     }

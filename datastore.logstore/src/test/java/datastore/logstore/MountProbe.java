@@ -26,8 +26,7 @@ public final class MountProbe {
         long size = 80L * 1024 * 1024;
         FlashRegion region = NorFlash.inMemory(size, 65536, 16).region("runtime", 0, size);
         long capacity = RuntimePromise.DEFAULT_CAPACITY;
-        int maxEntries = RuntimePromise.DEFAULT_MAX_ENTRIES;
-        LogStore writer = Stores.mount(region, capacity, maxEntries);
+        LogStore writer = Stores.mount(region, capacity);
         List<Change> batch = new ArrayList<>();
         for (int i = 0; i < keys; i++) {
             batch.add(Stores.put(String.format("run-%06d", i), Stores.value(i, valueBytes)));
@@ -40,14 +39,14 @@ public final class MountProbe {
         long best = Long.MAX_VALUE;
         for (int round = 0; round < 15; round++) {
             long start = System.nanoTime();
-            LogStore store = Stores.mount(region, capacity, maxEntries);
+            LogStore store = Stores.mount(region, capacity);
             best = Math.min(best, System.nanoTime() - start);
             if (store.usage().entries().values().stream().mapToInt(Integer::intValue).sum() != keys) {
                 throw new IllegalStateException("mounted " + store.usage() + ", not " + keys + " entries");
             }
         }
         long before = usedHeap();
-        LogStore mounted = Stores.mount(region, capacity, maxEntries);
+        LogStore mounted = Stores.mount(region, capacity);
         long after = usedHeap();
         if (!mounted.problems().isEmpty()) {
             throw new IllegalStateException(mounted.problems().toString());

@@ -39,7 +39,7 @@ public class PowerLossTest {
      * with {@code views}, the replay keeps views open on large values across writes, so collection
      * meets pinned records and the head pads over blocks it may not erase.
      */
-    record Workload(int blocks, int programSize, long capacity, int maxEntries, List<List<Change>> writes,
+    record Workload(int blocks, int programSize, long capacity, List<List<Change>> writes,
             boolean views) {
         FlashGeometry geometry() {
             return new FlashGeometry((long) blocks * BLOCK, BLOCK, programSize);
@@ -61,7 +61,7 @@ public class PowerLossTest {
 
     @Test
     public void powerCutAtEveryOperationWithLargeProgramUnits() {
-        report("cut, 256-byte program unit", run(workload(3, 256, 700), false));
+        report("cut, 256-byte program unit", run(workload(3, 256, 2000), false));
     }
 
     @Test
@@ -100,14 +100,13 @@ public class PowerLossTest {
     /**
      * A mixed workload over a small set of names (so there is plenty of garbage): single puts and
      * overwrites, removals, batches, values spanning blocks and values large enough for blocks of
-     * their own; the payload stays within the capacity.
+     * their own; what they count (names, values, the entry charge) stays within the capacity.
      */
     static Workload workload(long seed, int programSize, int writes) {
         Random random = new Random(seed);
         long capacity = 24 * 1024;
-        int maxEntries = 64;
         FlashGeometry probe = new FlashGeometry(BLOCK * 1024L, BLOCK, programSize);
-        int blocks = (int) LogStore.requiredBlocks(capacity, maxEntries, probe);
+        int blocks = (int) LogStore.requiredBlocks(capacity, probe);
         Map<String, Integer> sizes = new HashMap<>();
         List<List<Change>> all = new ArrayList<>();
         int serial = 0;
@@ -134,7 +133,7 @@ public class PowerLossTest {
                 }
                 byte[] value = Stores.value(++serial + seed * 100000, length);
                 batch.add(Stores.put(name, value));
-                after.put(name, name.length() + length);
+                after.put(name, name.length() + length + RuntimePromise.ENTRY_CHARGE);
             }
             if (after.values().stream().mapToLong(Integer::longValue).sum() > capacity) {
                 continue;
@@ -142,7 +141,7 @@ public class PowerLossTest {
             sizes = after;
             all.add(batch);
         }
-        return new Workload(blocks, programSize, capacity, maxEntries, all, false);
+        return new Workload(blocks, programSize, capacity, all, false);
     }
 
     /**
@@ -152,9 +151,8 @@ public class PowerLossTest {
     static Workload largeValues(long seed, int programSize, int writes) {
         Random random = new Random(seed);
         long capacity = 32 * 1024;
-        int maxEntries = 32;
         FlashGeometry probe = new FlashGeometry(BLOCK * 1024L, BLOCK, programSize);
-        int blocks = (int) LogStore.requiredBlocks(capacity, maxEntries, probe) + 12;
+        int blocks = (int) LogStore.requiredBlocks(capacity, probe) + 12;
         Map<String, Integer> sizes = new HashMap<>();
         List<List<Change>> all = new ArrayList<>();
         int serial = 0;
@@ -180,7 +178,7 @@ public class PowerLossTest {
                 }
                 int length = big ? BLOCK + 1 + random.nextInt(3 * BLOCK) : random.nextInt(300);
                 batch.add(Stores.put(name, Stores.value(++serial + seed * 100000, length)));
-                after.put(name, name.length() + length);
+                after.put(name, name.length() + length + RuntimePromise.ENTRY_CHARGE);
             }
             if (after.values().stream().mapToLong(Integer::longValue).sum() > capacity) {
                 continue;
@@ -189,7 +187,7 @@ public class PowerLossTest {
             all.add(batch);
             sinceClear++;
         }
-        return new Workload(blocks, programSize, capacity, maxEntries, all, true);
+        return new Workload(blocks, programSize, capacity, all, true);
     }
 
     /**
@@ -249,7 +247,7 @@ public class PowerLossTest {
                 faulty.cutPowerAfter(n);
             }
             Map<String, byte[]> model = new HashMap<>();
-            LogStore store = Stores.mount(faulty, w.capacity(), w.maxEntries());
+            LogStore store = Stores.mount(faulty, w.capacity());
             List<Change> inFlight = replay(store, w, model);
             if (tear && !faulty.powerCut()) {
                 continue; // operation n was an erase, already covered by the plain cuts
@@ -257,7 +255,7 @@ public class PowerLossTest {
             points++;
             LogStore mounted;
             try {
-                mounted = Stores.mount(base, w.capacity(), w.maxEntries());
+                mounted = Stores.mount(base, w.capacity());
             } catch (RuntimeException e) {
                 unmountable++;
                 continue;
@@ -286,7 +284,7 @@ public class PowerLossTest {
             }
             LogStore again;
             try {
-                again = Stores.mount(base, w.capacity(), w.maxEntries());
+                again = Stores.mount(base, w.capacity());
             } catch (RuntimeException e) {
                 unmountable++;
                 continue;
@@ -301,7 +299,7 @@ public class PowerLossTest {
     private static long countOperations(Workload w) {
         NorFlash flash = NorFlash.inMemory(w.geometry().size(), BLOCK, w.programSize());
         FaultInjectingRegion counting = new FaultInjectingRegion(flash.region("runtime", 0, w.geometry().size()));
-        LogStore store = Stores.mount(counting, w.capacity(), w.maxEntries());
+        LogStore store = Stores.mount(counting, w.capacity());
         if (replay(store, w, new HashMap<>()) != null) {
             throw new AssertionError("no power cut was asked for");
         }

@@ -35,11 +35,11 @@ import org.junit.Test;
 public class PresenceTest {
     static final int BLOCK = 4096;
 
-    private static LogStore store(long capacity, int entries) {
+    private static LogStore store(long capacity) {
         FlashGeometry probe = new FlashGeometry(1024L * BLOCK, BLOCK, 16);
-        long size = LogStore.requiredBlocks(capacity, entries, probe) * BLOCK;
+        long size = LogStore.requiredBlocks(capacity, probe) * BLOCK;
         FlashRegion region = NorFlash.inMemory(size, BLOCK, 16).region("runtime", 0, size);
-        return Stores.mount(region, capacity, entries);
+        return Stores.mount(region, capacity);
     }
 
     private static void assertPresent(LogStore store, Namespace namespace, String name) {
@@ -59,7 +59,7 @@ public class PresenceTest {
 
     @Test
     public void everyNameHeldTestsPresentThroughPutsBatchesRemovalsAndRebuilds() {
-        LogStore store = store(512 * 1024, 8192);
+        LogStore store = store(512 * 1024);
         List<String> held = new ArrayList<>();
         // Far more names than the first filter is sized for, so it is rebuilt several times.
         for (int batch = 0; batch < 60; batch++) {
@@ -98,7 +98,7 @@ public class PresenceTest {
 
     @Test
     public void aClearRulesOutWhatItRemovedAndNothingWrittenAfterIt() {
-        LogStore store = store(256 * 1024, 4096);
+        LogStore store = store(256 * 1024);
         for (int i = 0; i < 1000; i++) {
             Stores.apply(store, Stores.put("old" + i, Stores.bytes("v")));
         }
@@ -115,11 +115,10 @@ public class PresenceTest {
     @Test
     public void aRemountedStoreTestsEveryNameItHolds() {
         long capacity = 256 * 1024;
-        int entries = 4096;
         FlashGeometry probe = new FlashGeometry(1024L * BLOCK, BLOCK, 16);
-        long size = LogStore.requiredBlocks(capacity, entries, probe) * BLOCK;
+        long size = LogStore.requiredBlocks(capacity, probe) * BLOCK;
         FlashRegion region = NorFlash.inMemory(size, BLOCK, 16).region("runtime", 0, size);
-        LogStore store = Stores.mount(region, capacity, entries);
+        LogStore store = Stores.mount(region, capacity);
         for (int batch = 0; batch < 20; batch++) {
             List<Change> changes = new ArrayList<>();
             for (int i = 0; i < 100; i++) {
@@ -128,7 +127,7 @@ public class PresenceTest {
             store.apply(changes);
         }
         Stores.apply(store, Stores.remove("k0-0"));
-        LogStore again = Stores.mount(region, capacity, entries);
+        LogStore again = Stores.mount(region, capacity);
         for (int batch = 0; batch < 20; batch++) {
             for (int i = 0; i < 100; i++) {
                 String name = "k" + batch + "-" + i;
@@ -148,7 +147,7 @@ public class PresenceTest {
     public void aNameWhoseWriteReturnedIsNeverRuledOutWhileWritersRun() throws Exception {
         int writers = 3;
         int writes = 1500;
-        LogStore store = store(1024 * 1024, 16384);
+        LogStore store = store(1024 * 1024);
         AtomicIntegerArray done = new AtomicIntegerArray(writers);
         AtomicReference<Throwable> error = new AtomicReference<>();
         AtomicBoolean writing = new AtomicBoolean(true);
@@ -229,10 +228,9 @@ public class PresenceTest {
         int names = 6;
         int batches = 1500;
         long capacity = 64 * 1024;
-        int entries = 64;
         FlashGeometry probe = new FlashGeometry(1024L * BLOCK, BLOCK, 16);
-        long size = LogStore.requiredBlocks(capacity, entries, probe) * BLOCK;
-        LogStore store = Stores.mount(NorFlash.inMemory(size, BLOCK, 16).region("runtime", 0, size), capacity, entries);
+        long size = LogStore.requiredBlocks(capacity, probe) * BLOCK;
+        LogStore store = Stores.mount(NorFlash.inMemory(size, BLOCK, 16).region("runtime", 0, size), capacity);
         AtomicReference<Throwable> error = new AtomicReference<>();
         AtomicBoolean writing = new AtomicBoolean(true);
         AtomicLong reads = new AtomicLong();
@@ -301,7 +299,7 @@ public class PresenceTest {
      */
     @Test
     public void aValueErasedUnderItsDecoderIsReadAgain() {
-        LogStore store = store(64 * 1024, 64);
+        LogStore store = store(64 * 1024);
         byte[] first = Stores.value(1, 900);
         byte[] second = Stores.value(2, 900);
         Stores.apply(store, Stores.put("victim", first));
@@ -335,7 +333,7 @@ public class PresenceTest {
 
     @Test
     public void aDirectReadAgreesWithOpenOnHitsMissesAndEmptyValues() {
-        LogStore store = store(64 * 1024, 256);
+        LogStore store = store(64 * 1024);
         Stores.apply(store, Stores.put("a", Stores.bytes("alpha")), Stores.put("empty", new byte[0]));
         java.util.function.Function<ByteBuffer, String> utf8 = data -> java.nio.charset.StandardCharsets.UTF_8.decode(data)
                 .toString();

@@ -53,7 +53,7 @@ public class RecordDamageTest {
 
     private static FlashRegion written(NorFlash flash) {
         FlashRegion region = flash.region("runtime", 0, 64L * BLOCK);
-        LogStore store = Stores.mount(region, 8 * 1024, 64);
+        LogStore store = Stores.mount(region, 8 * 1024);
         write(store);
         return region;
     }
@@ -67,7 +67,7 @@ public class RecordDamageTest {
         flash.corrupt(at + 9, (byte) 0x5A);
         flash.corrupt(at + 32 + 9, (byte) 0x3C);
         flash.corrupt(at + 12, (byte) 0x01);
-        LogStore store = Stores.mount(region, 8 * 1024, 64);
+        LogStore store = Stores.mount(region, 8 * 1024);
         for (int i = 0; i < 40; i++) {
             if (i == 10) {
                 continue;
@@ -85,7 +85,7 @@ public class RecordDamageTest {
         flash.corrupt(at + 9, (byte) 0x5A);
         flash.corrupt(at + 32 + 17, (byte) 0x3C);
         flash.corrupt(at + 3, (byte) 0x40);
-        LogStore store = Stores.mount(region, 8 * 1024, 64);
+        LogStore store = Stores.mount(region, 8 * 1024);
         for (int i = 0; i < 40; i++) {
             assertArrayEquals("key" + i, expected(i), Stores.get(store, "key" + i));
         }
@@ -99,7 +99,7 @@ public class RecordDamageTest {
         long at = recordStart(region, 10);
         flash.corrupt(at + 9, (byte) 0x5A);
         flash.corrupt(at + 32 + 9, (byte) 0x5A);
-        LogStore store = Stores.mount(region, 8 * 1024, 64);
+        LogStore store = Stores.mount(region, 8 * 1024);
         for (int i = 0; i < 40; i++) {
             assertArrayEquals("key" + i, expected(i), Stores.get(store, "key" + i));
         }
@@ -113,7 +113,7 @@ public class RecordDamageTest {
         for (int b = 0; b < 64; b += 3) {
             flash.corrupt(at + b, (byte) 0xA5);
         }
-        LogStore store = Stores.mount(region, 8 * 1024, 64);
+        LogStore store = Stores.mount(region, 8 * 1024);
         CorruptedEntryException e = assertThrows(CorruptedEntryException.class,
                 () -> store.open(Namespace.KV, "key0"));
         assertTrue(e.getMessage(), e.getMessage().contains("key0"));
@@ -130,7 +130,7 @@ public class RecordDamageTest {
         long size = 16L * BLOCK;
         NorFlash flash = NorFlash.inMemory(size, BLOCK, 16);
         FlashRegion region = flash.region("runtime", 0, size);
-        LogStore store = Stores.mount(region, 3 * 1024, 24);
+        LogStore store = Stores.mount(region, 4 * 1024);
         java.util.Map<String, byte[]> model = new java.util.HashMap<>();
         for (int i = 0; i < 3000; i++) {
             String name = "k" + (i % 20);
@@ -156,14 +156,14 @@ public class RecordDamageTest {
             NorFlash copy = NorFlash.inMemory(size, BLOCK, 16);
             FlashRegion copyRegion = copy.region("runtime", 0, size);
             copyRegion.program(0, java.nio.ByteBuffer.wrap(damaged));
-            LogStore mounted = Stores.mount(copyRegion, 3 * 1024, 24);
+            LogStore mounted = Stores.mount(copyRegion, 4 * 1024);
             for (java.util.Map.Entry<String, byte[]> e : model.entrySet()) {
                 assertArrayEquals(shape + ": " + e.getKey(), e.getValue(), Stores.get(mounted, e.getKey()));
             }
             assertEquals(shape, model.size(), mounted.names(Namespace.KV).size());
             // And it goes on working: a write, a remount.
             Stores.apply(mounted, Stores.put("after", Stores.bytes(shape)));
-            assertArrayEquals(Stores.bytes(shape), Stores.get(Stores.mount(copyRegion, 3 * 1024, 24), "after"));
+            assertArrayEquals(Stores.bytes(shape), Stores.get(Stores.mount(copyRegion, 4 * 1024), "after"));
         }
     }
 
@@ -178,14 +178,14 @@ public class RecordDamageTest {
     public void aLostRemovalOrClearIsReportedNotReverted() throws IOException {
         NorFlash flash = NorFlash.inMemory(64L * BLOCK, BLOCK, 16);
         FlashRegion region = flash.region("runtime", 0, 64L * BLOCK);
-        LogStore store = Stores.mount(region, 8 * 1024, 64);
+        LogStore store = Stores.mount(region, 8 * 1024);
         Stores.apply(store, Stores.put("kept", Stores.bytes("1")));
         Stores.apply(store, Stores.put("removed", Stores.bytes("2")));
         List<long[]> before = store.recordExtents();
         Stores.apply(store, Stores.remove("removed"));
         long removal = store.recordExtents().get(before.size())[0];
         destroyHeader(flash, removal);
-        LogStore mounted = Stores.mount(region, 8 * 1024, 64);
+        LogStore mounted = Stores.mount(region, 8 * 1024);
         CorruptedEntryException e = assertThrows(CorruptedEntryException.class,
                 () -> mounted.open(Namespace.KV, "removed"));
         assertTrue(e.getMessage(), e.getMessage().contains("removed") && e.getMessage().contains("no longer readable"));
@@ -193,17 +193,17 @@ public class RecordDamageTest {
         assertArrayEquals(Stores.bytes("1"), Stores.get(mounted, "kept"));
         // A new write of the name ends the report.
         Stores.apply(mounted, Stores.remove("removed"));
-        assertNull(Stores.get(Stores.mount(region, 8 * 1024, 64), "removed"));
+        assertNull(Stores.get(Stores.mount(region, 8 * 1024), "removed"));
 
         NorFlash other = NorFlash.inMemory(64L * BLOCK, BLOCK, 16);
         FlashRegion cleared = other.region("runtime", 0, 64L * BLOCK);
-        LogStore store2 = Stores.mount(cleared, 8 * 1024, 64);
+        LogStore store2 = Stores.mount(cleared, 8 * 1024);
         Stores.apply(store2, Stores.put("a", Stores.bytes("1")), Stores.put("b", Stores.bytes("2")));
         int records = store2.recordExtents().size();
         store2.clear();
         Stores.apply(store2, Stores.put("c", Stores.bytes("3")));
         destroyHeader(other, store2.recordExtents().get(records)[0]);
-        LogStore after = Stores.mount(cleared, 8 * 1024, 64);
+        LogStore after = Stores.mount(cleared, 8 * 1024);
         assertThrows(CorruptedEntryException.class, () -> after.open(Namespace.KV, "a"));
         assertThrows(CorruptedEntryException.class, () -> after.open(Namespace.KV, "b"));
         assertTrue(after.mayContain(Namespace.KV, "a") && after.mayContain(Namespace.KV, "b"));
@@ -215,18 +215,18 @@ public class RecordDamageTest {
         long size = 16L * BLOCK;
         NorFlash flash = NorFlash.inMemory(size, BLOCK, 16);
         FlashRegion region = flash.region("runtime", 0, size);
-        LogStore store = Stores.mount(region, 3 * 1024, 24);
+        LogStore store = Stores.mount(region, 3 * 1024);
         Stores.apply(store, Stores.put("value", Stores.bytes("old")), Stores.put("gone", Stores.bytes("old")));
         Stores.apply(store, Stores.remove("gone"));
         int records = store.recordExtents().size();
         Stores.apply(store, Stores.put("value", Stores.bytes("new")), Stores.put("gone", Stores.bytes("new")));
         destroyHeader(flash, store.recordExtents().get(records)[0]);
-        LogStore mounted = Stores.mount(region, 3 * 1024, 24);
+        LogStore mounted = Stores.mount(region, 3 * 1024);
         for (int i = 0; i < 1500; i++) {
             Stores.apply(mounted, Stores.put("churn" + (i % 10), Stores.value(i, 100)));
         }
         assertTrue(java.util.Arrays.stream(mounted.eraseCounts()).sum() > 3 * 16);
-        for (LogStore s : List.of(mounted, Stores.mount(region, 3 * 1024, 24))) {
+        for (LogStore s : List.of(mounted, Stores.mount(region, 3 * 1024))) {
             assertThrows(CorruptedEntryException.class, () -> s.open(Namespace.KV, "value"));
             assertThrows(CorruptedEntryException.class, () -> s.open(Namespace.KV, "gone"));
         }

@@ -9,7 +9,7 @@ import datastore.flash.FlashGeometry;
 
 /**
  * The promise a runtime region keeps, as manufacturing lays regions out and as a dock on a flash that
- * describes its own layout reads it back: the default promise needs the documented 1239 blocks, the
+ * describes its own layout reads it back: the default capacity needs the documented 1196 blocks, the
  * largest promise of a region fits it and one byte more does not (the partition that serves that largest
  * promise when its configuration does not fit is tested in datastore.runtime).
  */
@@ -17,9 +17,8 @@ public class RegionPromiseTest {
     private static final FlashGeometry DEFAULT_REGION = new FlashGeometry(80L << 20, 65536, 16);
 
     @Test
-    public void theDefaultPromiseScalesToItsOwnEntryLimit() {
-        assertEquals(RuntimePromise.DEFAULT_MAX_ENTRIES, RuntimePromise.entriesFor(RuntimePromise.DEFAULT_CAPACITY));
-        assertEquals(1239, RuntimePromise.requiredBlocks(RuntimePromise.DEFAULT_CAPACITY, DEFAULT_REGION));
+    public void theDefaultCapacityNeedsItsDocumentedBlocks() {
+        assertEquals(1196, RuntimePromise.requiredBlocks(RuntimePromise.DEFAULT_CAPACITY, DEFAULT_REGION));
     }
 
     @Test

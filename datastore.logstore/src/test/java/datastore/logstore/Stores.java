@@ -17,8 +17,8 @@ final class Stores {
     private Stores() {
     }
 
-    static LogStore mount(FlashRegion region, long capacity, int maxEntries) {
-        LogStore store = new LogStore(region, capacity, maxEntries, 200);
+    static LogStore mount(FlashRegion region, long capacity) {
+        LogStore store = new LogStore(region, capacity, 200);
         try {
             store.mount();
         } catch (IOException e) {

@@ -23,11 +23,10 @@ import org.junit.Test;
 public class ViewTest {
     static final int BLOCK = 4096;
     static final long CAPACITY = 32 * 1024;
-    static final int ENTRIES = 64;
 
     static FlashRegion region(int extraBlocks) {
         FlashGeometry probe = new FlashGeometry(1024L * BLOCK, BLOCK, 16);
-        long size = (LogStore.requiredBlocks(CAPACITY, ENTRIES, probe) + extraBlocks) * BLOCK;
+        long size = (LogStore.requiredBlocks(CAPACITY, probe) + extraBlocks) * BLOCK;
         return NorFlash.inMemory(size, BLOCK, 16).region("runtime", 0, size);
     }
 
@@ -41,7 +40,7 @@ public class ViewTest {
     @Test
     public void anOpenViewKeepsItsBytesThroughOverwritesAndManyCollections() throws Exception {
         FlashRegion region = region(4);
-        LogStore store = Stores.mount(region, CAPACITY, ENTRIES);
+        LogStore store = Stores.mount(region, CAPACITY);
         byte[] first = Stores.value(1, 700);
         byte[] spanning = Stores.value(2, 6000);
         store.apply(List.of(put("a", first), put("s", spanning)));
@@ -87,7 +86,7 @@ public class ViewTest {
     @Test
     public void viewsHoldingEveryCollectableBlockMakeAWriteFailClearlyAndChangeNothing() {
         FlashRegion region = region(0);
-        LogStore store = Stores.mount(region, CAPACITY, ENTRIES);
+        LogStore store = Stores.mount(region, CAPACITY);
         List<EntryView> views = new ArrayList<>();
         DatastoreException failure = null;
         int i = 0;
@@ -111,7 +110,7 @@ public class ViewTest {
         // The failed write changed nothing, and with the views closed writing goes on.
         assertArrayEquals(Stores.value(failedAt - 1, 1000), Stores.get(store, "k" + (failedAt - 1) % 8));
         store.apply(List.of(put("k0", Stores.value(-1, 1000))));
-        LogStore again = Stores.mount(region, CAPACITY, ENTRIES);
+        LogStore again = Stores.mount(region, CAPACITY);
         assertArrayEquals(Stores.value(-1, 1000), Stores.get(again, "k0"));
         assertThrows(NullPointerException.class, () -> again.apply(null));
     }

@@ -24,9 +24,8 @@ import org.junit.Test;
 public class ZeroCopyTest {
     static final int BLOCK = 4096;
     static final long CAPACITY = 64 * 1024;
-    static final int ENTRIES = 64;
 
-    final long size = LogStore.requiredBlocks(CAPACITY, ENTRIES, new FlashGeometry(1024L * BLOCK, BLOCK, 16)) * BLOCK;
+    final long size = LogStore.requiredBlocks(CAPACITY, new FlashGeometry(1024L * BLOCK, BLOCK, 16)) * BLOCK;
     final NorFlash flash = NorFlash.inMemory(size, BLOCK, 16);
     final FlashRegion region = flash.region("runtime", 0, size);
 
@@ -57,7 +56,7 @@ public class ZeroCopyTest {
 
     @Test
     public void aValueOfManyBlocksIsASliceOfTheFlashPinnedWholeThroughCollections() throws Exception {
-        LogStore store = Stores.mount(region, CAPACITY, ENTRIES);
+        LogStore store = Stores.mount(region, CAPACITY);
         byte[] big = Stores.value(1, 5 * BLOCK + 123);
         Stores.apply(store, Stores.put(Namespace.IMAGE, "big", big), Stores.put("small", Stores.value(2, 50)));
         EntryView view = store.open(Namespace.IMAGE, "big").orElseThrow();
@@ -99,7 +98,7 @@ public class ZeroCopyTest {
 
     @Test
     public void damageTheFirstReadAfterAWriteFindsIsReportedOnceAndKeptAcrossRemount() throws Exception {
-        LogStore store = Stores.mount(region, CAPACITY, ENTRIES);
+        LogStore store = Stores.mount(region, CAPACITY);
         byte[] value = Stores.value(7, 9000);
         Stores.apply(store, Stores.put("v", value), Stores.put("w", Stores.value(8, 100)));
         flash.corrupt(find(value) + 4321, (byte) 0x01);
@@ -110,7 +109,7 @@ public class ZeroCopyTest {
         assertThrows(CorruptedEntryException.class, () -> store.open(Namespace.KV, "v"));
         assertEquals("reported once", 1, store.problems().size());
         assertArrayEquals(Stores.value(8, 100), Stores.get(store, "w"));
-        LogStore again = Stores.mount(region, CAPACITY, ENTRIES);
+        LogStore again = Stores.mount(region, CAPACITY);
         assertThrows(CorruptedEntryException.class, () -> again.open(Namespace.KV, "v"));
         assertTrue(again.problems().toString(), again.problems().toString().contains("kv entry \"v\""));
         assertArrayEquals(Stores.value(8, 100), Stores.get(again, "w"));
@@ -118,7 +117,7 @@ public class ZeroCopyTest {
 
     @Test
     public void aValueCheckedOnceIsNotCheckedAgainUntilTheNextMount() throws Exception {
-        LogStore store = Stores.mount(region, CAPACITY, ENTRIES);
+        LogStore store = Stores.mount(region, CAPACITY);
         byte[] value = Stores.value(9, 3 * BLOCK);
         Stores.apply(store, Stores.put("v", value));
         assertArrayEquals(value, Stores.get(store, "v"));
@@ -128,7 +127,7 @@ public class ZeroCopyTest {
         try (EntryView view = store.open(Namespace.KV, "v").orElseThrow()) {
             assertEquals((byte) (value[10] ^ 0x04), view.data().get(10));
         }
-        LogStore again = Stores.mount(region, CAPACITY, ENTRIES);
+        LogStore again = Stores.mount(region, CAPACITY);
         assertThrows(CorruptedEntryException.class, () -> again.open(Namespace.KV, "v"));
         assertEquals(1, again.problems().size());
         List<String> names = again.names(Namespace.KV);

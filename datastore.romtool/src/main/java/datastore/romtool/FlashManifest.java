@@ -57,7 +57,7 @@ record FlashManifest(Path folder, FlashTableImage.Table table, Path sharedFile, 
             regions.addObject().put("name", region.name()).put("offset", region.offset()).put("size", region.size());
         }
         root.putObject("promise").put("rom_payload", plan.romPromise()).put("runtime_payload", plan.runtimePromise())
-                .put("runtime_entries", RuntimePromise.entriesFor(plan.runtimePromise()));
+                .put("runtime_entry_charge", RuntimePromise.ENTRY_CHARGE);
         root.putObject("shared_image").put("file", FlashBuild.SHARED).put("sha256", sharedSha256);
         ObjectNode upd = root.putObject("upd");
         upd.put("section_offset", plan.rom().offset() + romLayout.updOffset());

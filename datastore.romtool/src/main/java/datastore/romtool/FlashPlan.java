@@ -110,7 +110,7 @@ record FlashPlan(FlashTableImage.Table table, long romPromise, long runtimePromi
                     + size(block) + ") cannot keep the promise: the ROM needs " + romBlocks + " blocks ("
                     + size(romBlocks * block) + ") for " + romPromise + " payload bytes, the runtime partition "
                     + runtimeBlocks + " blocks (" + size(runtimeBlocks * block) + ") for " + runtimePromise
-                    + " payload bytes in " + RuntimePromise.entriesFor(runtimePromise) + " entries, the rollback index "
+                    + " bytes (names, values and " + RuntimePromise.ENTRY_CHARGE + " bytes an entry), the rollback index "
                     + "and the partition table " + ReservedBlocks.TOTAL + " blocks: " + needed + " blocks ("
                     + size(needed * block) + "), " + (needed - chipBlocks) + " more than the chip has");
         }
@@ -148,8 +148,8 @@ record FlashPlan(FlashTableImage.Table table, long romPromise, long runtimePromi
             if (needed > blocks) {
                 problems.add("the runtime region of " + blocks + " erase blocks (" + size(runtime.size()) + ") is "
                         + "smaller than the " + needed + " blocks (" + size(needed * geometry.eraseBlockSize())
-                        + ") a promise of " + runtimePromise + " payload bytes in "
-                        + RuntimePromise.entriesFor(runtimePromise) + " entries needs");
+                        + ") a capacity of " + runtimePromise + " bytes (names, values and "
+                        + RuntimePromise.ENTRY_CHARGE + " bytes an entry) needs");
             }
         }
         long reserved = geometry.size() - (long) ReservedBlocks.TOTAL * geometry.eraseBlockSize();

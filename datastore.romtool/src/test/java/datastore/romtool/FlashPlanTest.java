@@ -52,7 +52,7 @@ public class FlashPlanTest {
                 () -> FlashPlan.compute(32 * MIB, 65536, 16, 13 * MIB, 13 * MIB));
         assertTrue(e.getMessage(), e.getMessage().startsWith("a chip of 32 MiB (512 erase blocks of 64 KiB) cannot keep "
                 + "the promise: the ROM needs "));
-        assertTrue(e.getMessage(), e.getMessage().contains("the runtime partition 1239 blocks"));
+        assertTrue(e.getMessage(), e.getMessage().contains("the runtime partition 1196 blocks"));
         assertTrue(e.getMessage(), e.getMessage().contains("more than the chip has"));
     }
 

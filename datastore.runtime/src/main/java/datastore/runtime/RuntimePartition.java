@@ -49,12 +49,16 @@ public class RuntimePartition implements PartitionStore {
     static final String PID = "datastore.runtime";
     static final int RANKING = Partitions.RUNTIME_RANKING;
     static final long DEFAULT_CAPACITY = RuntimePromise.DEFAULT_CAPACITY;
-    static final int DEFAULT_MAX_ENTRIES = RuntimePromise.DEFAULT_MAX_ENTRIES;
     static final long DEFAULT_VIEW_WAIT_MS = 5000;
     /** The key of {@link RuntimeConfiguration#view_wait_ms()}. */
     static final String VIEW_WAIT_MS = "view.wait.ms";
     /** The former name of {@link #VIEW_WAIT_MS}, still read when that one is absent (see {@link #viewWaitMs}). */
     static final String FORMER_VIEW_WAIT = "view.wait.millis";
+    /**
+     * A key of earlier builds, which capped the number of entries; entries are now counted against the
+     * capacity ({@link RuntimePromise#ENTRY_CHARGE}), and a configuration that still sets it is told so.
+     */
+    static final String FORMER_MAX_ENTRIES = "max.entries";
 
     private static final System.Logger LOG = System.getLogger(RuntimePartition.class.getName());
 
@@ -90,6 +94,11 @@ public class RuntimePartition implements PartitionStore {
         }
         this.config = config;
         this.viewWaitMs = viewWaitMs(config, properties);
+        if (properties.containsKey(FORMER_MAX_ENTRIES)) {
+            LOG.log(System.Logger.Level.WARNING, "runtime partition: " + FORMER_MAX_ENTRIES + "="
+                    + properties.get(FORMER_MAX_ENTRIES) + " is no longer used: there is no entry limit, each entry "
+                    + "counts its name, its value and " + RuntimePromise.ENTRY_CHARGE + " bytes against the capacity");
+        }
         LogStore mounted = newStore(region, config, viewWaitMs);
         try {
             mount(mounted, region);
@@ -175,7 +184,7 @@ public class RuntimePartition implements PartitionStore {
     static RuntimeConfiguration promisedByRegion(RuntimeConfiguration config, FlashGeometry geometry) {
         long needed;
         try {
-            needed = LogStore.requiredBlocks(config.capacity(), config.max_entries(), geometry);
+            needed = RuntimePromise.requiredBlocks(config.capacity(), geometry);
         } catch (IllegalArgumentException tooLarge) {
             needed = Long.MAX_VALUE;
         }
@@ -183,11 +192,9 @@ public class RuntimePartition implements PartitionStore {
             return config;
         }
         long capacity = RuntimePromise.largestCapacity(geometry);
-        int entries = RuntimePromise.entriesFor(capacity);
         LOG.log(System.Logger.Level.INFO, "runtime partition: the flash describes its own layout and the configured "
-                + "promise of " + config.capacity() + " bytes in " + config.max_entries() + " entries needs " + needed
-                + " blocks of its " + geometry.blocks() + "; it promises what the region keeps: " + capacity
-                + " bytes in " + entries + " entries");
+                + "capacity of " + config.capacity() + " bytes needs " + needed + " blocks of its " + geometry.blocks()
+                + "; it promises what the region keeps: " + capacity + " bytes");
         return new RuntimeConfiguration() {
             @Override
             public Class<? extends java.lang.annotation.Annotation> annotationType() {
@@ -197,11 +204,6 @@ public class RuntimePartition implements PartitionStore {
             @Override
             public long capacity() {
                 return capacity;
-            }
-
-            @Override
-            public int max_entries() {
-                return entries;
             }
 
             @Override
@@ -218,7 +220,7 @@ public class RuntimePartition implements PartitionStore {
 
     private static LogStore newStore(FlashRegion region, RuntimeConfiguration config, long viewWaitMs) {
         try {
-            return new LogStore(region, config.capacity(), config.max_entries(), viewWaitMs);
+            return new LogStore(region, config.capacity(), viewWaitMs);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid configuration of " + PID + ": " + e.getMessage(), e);
         }

@@ -38,13 +38,13 @@ import org.junit.Test;
  */
 public class RuntimePartitionTest {
 
-    static RuntimeConfiguration config(long capacity, int maxEntries) {
-        return config(capacity, maxEntries, false);
+    static RuntimeConfiguration config(long capacity) {
+        return config(capacity, false);
     }
 
-    static RuntimeConfiguration config(long capacity, int maxEntries, boolean formatRefused) {
-        return Configurations.of(RuntimeConfiguration.class, "capacity", capacity, "max.entries", maxEntries,
-                "view.wait.ms", 100L, "format.refused", formatRefused);
+    static RuntimeConfiguration config(long capacity, boolean formatRefused) {
+        return Configurations.of(RuntimeConfiguration.class, "capacity", capacity, "view.wait.ms", 100L,
+                "format.refused", formatRefused);
     }
 
     static FlashRegion region(int blocks) {
@@ -80,14 +80,14 @@ public class RuntimePartitionTest {
     @Test
     public void mountsAndServesThePartition() {
         FlashRegion region = region(64);
-        RuntimePartition partition = new RuntimePartition(region, config(32 * 1024, 128));
+        RuntimePartition partition = new RuntimePartition(region, config(32 * 1024));
         assertEquals(Partitions.RUNTIME, partition.name());
         assertFalse(partition.readOnly());
         partition.apply(List.of(put("a", "1")));
-        RuntimePartition again = new RuntimePartition(region, config(32 * 1024, 128));
+        RuntimePartition again = new RuntimePartition(region, config(32 * 1024));
         assertArrayEquals(bytes("1"), get(again, "a"));
         assertEquals(List.of("a"), again.names(Namespace.KV));
-        assertEquals(2, again.usage().used());
+        assertEquals(2 + RuntimePromise.ENTRY_CHARGE, again.usage().used());
         assertTrue(again.problems().isEmpty());
         again.clear();
         assertEquals(0, again.usage().used());
@@ -96,12 +96,23 @@ public class RuntimePartitionTest {
     @Test
     public void aRegionTooSmallForTheConfigurationFailsActivationWithTheNumbers() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new RuntimePartition(region(64), config(13L * 1024 * 1024, 12288)));
+                () -> new RuntimePartition(region(64), config(13L * 1024 * 1024)));
         assertTrue(e.getMessage(), e.getMessage().startsWith("invalid configuration of datastore.runtime: "));
         assertTrue(e.getMessage(), e.getMessage().contains("262144 bytes") && e.getMessage().contains("13631488"));
-        IllegalArgumentException entries = assertThrows(IllegalArgumentException.class,
-                () -> new RuntimePartition(region(64), config(1024, 70000)));
-        assertTrue(entries.getMessage(), entries.getMessage().contains("70000"));
+    }
+
+    @Test
+    public void aConfigurationStillSettingTheFormerEntryLimitActivatesWithoutOne() {
+        // max.entries capped the number of entries in earlier builds; entries are now charged instead.
+        Map<String, Object> properties = Map.of("capacity", 3 * 1024L, "max.entries", 2, "view.wait.ms", 100L);
+        FlashRegion region = region(64);
+        RuntimePartition partition = new RuntimePartition(null, region,
+                Configurations.of(RuntimeConfiguration.class, properties), properties);
+        for (int i = 0; i < 5; i++) {
+            partition.apply(List.of(Change.put(Namespace.KV, "k" + i, 0, ByteBuffer.wrap(bytes("v")))));
+        }
+        assertEquals(5, partition.usage().entries().get(Namespace.KV).intValue());
+        assertEquals(5 * (2 + 1 + RuntimePromise.ENTRY_CHARGE), partition.usage().used());
     }
 
     @Test
@@ -132,12 +143,11 @@ public class RuntimePartitionTest {
     @Test
     public void aConfigurationThatFitsIsKeptAndOneThatDoesNotBecomesTheRegionsPromise() {
         FlashGeometry defaultRegion = new FlashGeometry(80L << 20, 65536, 16);
-        RuntimeConfiguration config = config(RuntimePartition.DEFAULT_CAPACITY, RuntimePartition.DEFAULT_MAX_ENTRIES);
+        RuntimeConfiguration config = config(RuntimePartition.DEFAULT_CAPACITY);
         assertSame(config, RuntimePartition.promisedByRegion(config, defaultRegion));
         FlashRegion small = region(64);
         RuntimeConfiguration promised = RuntimePartition.promisedByRegion(config, small.geometry());
         assertEquals(RuntimePromise.largestCapacity(small.geometry()), promised.capacity());
-        assertEquals(RuntimePromise.entriesFor(promised.capacity()), promised.max_entries());
         RuntimePartition partition = new RuntimePartition(small, promised);
         assertEquals(promised.capacity(), partition.usage().capacity());
     }
@@ -146,7 +156,7 @@ public class RuntimePartitionTest {
     public void aRefusedRegionLeavesThePartitionUnavailableUntilFormatted() throws IOException {
         FlashRegion region = foreign(16);
         ByteBuffer before = copy(region);
-        RuntimePartition partition = new RuntimePartition(region, config(3 * 1024, 24));
+        RuntimePartition partition = new RuntimePartition(region, config(3 * 1024));
         assertNotNull(partition.refusal());
         assertTrue(partition.refusal(), partition.refusal().contains("neither erased nor a runtime log"));
         assertNull(partition.store);
@@ -158,24 +168,24 @@ public class RuntimePartitionTest {
         partition.formatRefused();
         assertNull(partition.refusal());
         partition.apply(List.of(put("a", "1")));
-        assertArrayEquals(bytes("1"), get(new RuntimePartition(region, config(3 * 1024, 24)), "a"));
+        assertArrayEquals(bytes("1"), get(new RuntimePartition(region, config(3 * 1024)), "a"));
     }
 
     @Test
     public void theConfigurationFlagFormatsARefusedRegionAtActivation() throws IOException {
         FlashRegion region = foreign(16);
-        RuntimePartition partition = new RuntimePartition(region, config(3 * 1024, 24, true));
+        RuntimePartition partition = new RuntimePartition(region, config(3 * 1024, true));
         assertNull(partition.refusal());
         assertNotNull(partition.store);
         assertEquals(List.of(), partition.names(Namespace.KV));
         partition.apply(List.of(put("b", "2")));
-        assertArrayEquals(bytes("2"), get(new RuntimePartition(region, config(3 * 1024, 24)), "b"));
+        assertArrayEquals(bytes("2"), get(new RuntimePartition(region, config(3 * 1024)), "b"));
     }
 
     @Test
     public void aRefusedRegionRegistersRefusedPartitionAndFormatSwitchesToThePartitionStore() throws IOException {
         FakeFramework framework = new FakeFramework();
-        RuntimePartition component = new RuntimePartition(framework.context(), foreign(16), config(3 * 1024, 24),
+        RuntimePartition component = new RuntimePartition(framework.context(), foreign(16), config(3 * 1024),
                 Map.of());
         assertEquals(1, framework.live());
         FakeFramework.Registered refused = live(framework).get(0);
