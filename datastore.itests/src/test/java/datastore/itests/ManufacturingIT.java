@@ -22,6 +22,7 @@ import java.util.stream.Stream;
 import org.junit.Test;
 
 import datastore.itests.DockTools.Run;
+import datastore.logstore.RuntimePromise;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -204,16 +205,18 @@ public class ManufacturingIT {
             assertEquals(build.output(), 0, build.status());
             Path flash = work.resolve(name + "/flash/DOCK-7.img");
             assertEquals(chip[0] * MIB, Files.size(flash));
-            // The promise, to the byte: images in the runtime partition whose tags and bytes add up to it.
+            // The promise, to the byte: images in the runtime partition whose tags, bytes and entry
+            // charges add up to it.
             List<Path> fill = new ArrayList<>();
             long left = chip[2];
+            int charge = RuntimePromise.ENTRY_CHARGE;
             for (int i = 0; left > 0; i++) {
                 String tag = "fill" + i;
-                long bytes = Math.min(12 * MIB, left - tag.length());
+                long bytes = Math.min(12 * MIB, left - tag.length() - charge);
                 Path image = work.resolve(name + "-" + tag + ".bmp");
                 Files.write(image, paddedBmp((int) bytes));
                 fill.add(image);
-                left -= tag.length() + bytes;
+                left -= tag.length() + bytes + charge;
             }
             Path data = ExportedDock.newDataFolder(name);
             try (ExportedDock dock = ExportedDock.start("production", data, Map.of("datastore.flash.file",
