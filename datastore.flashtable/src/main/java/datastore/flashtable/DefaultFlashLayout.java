@@ -6,7 +6,7 @@ package datastore.flashtable;
  * 13 MiB of payload. The device's configuration defaults, the ROM partition's capacity default and the
  * manufacturing tools' defaults are these constants, so they cannot drift apart. The 4 MiB after the ROM
  * region are left for it to grow into without moving the runtime region; the runtime region's 1280
- * blocks hold what its 13 MiB promise needs (1239 blocks, see datastore.logstore/FORMAT.md); the flash's
+ * blocks hold what its 13 MiB promise needs (1196 blocks, see datastore.logstore/FORMAT.md); the flash's
  * last four erase blocks keep the rollback index and the partition table.
  */
 public final class DefaultFlashLayout {
