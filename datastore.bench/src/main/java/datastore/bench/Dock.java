@@ -15,6 +15,7 @@ import datastore.KvBatch;
 import datastore.KvStore;
 import datastore.flash.FlashRegion;
 import datastore.image.ImageType;
+import datastore.logstore.RuntimePromise;
 import datastore.spi.PartitionStore;
 import datastore.spi.RomContent;
 import datastore.spi.RomProvisioning;
@@ -43,7 +44,14 @@ final class Dock implements AutoCloseable {
     static final String PRODUCT = DockFramework.PRODUCT;
     /** The product's default payload capacities, as its partitions' default configurations promise them. */
     static final long RUNTIME_CAPACITY = 13L * 1024 * 1024;
+    /** What the runtime partition counts for each entry beyond its name and value. */
+    static final int RUNTIME_ENTRY_CHARGE = RuntimePromise.ENTRY_CHARGE;
     static final long EPHEMERAL_CAPACITY = 128L * 1024 * 1024;
+
+    /** The value size at which {@code keys} keys of 10-byte names fill the runtime capacity, entry charges included. */
+    static int runtimeValueBytes(int keys) {
+        return (int) (RUNTIME_CAPACITY / keys) - 10 - RUNTIME_ENTRY_CHARGE;
+    }
     private static final long WAIT_SECONDS = DockFramework.WAIT_SECONDS;
 
     final Path dir;

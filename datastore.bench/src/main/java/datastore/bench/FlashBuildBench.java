@@ -50,7 +50,7 @@ public class FlashBuildBench {
 
     @State(Scope.Benchmark)
     public static class Inputs {
-        @Param({"10000"})
+        @Param({"2000"})
         public int docks;
 
         @Param({"32MiB"})

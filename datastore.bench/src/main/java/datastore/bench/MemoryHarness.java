@@ -62,7 +62,8 @@ public final class MemoryHarness {
             dock.awaitEvents();
             base = usedHeap();
             String[] names = Data.keys("run", Data.KEYS);
-            Dock.fill(kv, Partitions.RUNTIME, names, Dock.values(names, Data.VALUE_BYTES), 1000);
+            // Values as large as the capacity allows with the entry charge (86 bytes, not the others' 100).
+            Dock.fill(kv, Partitions.RUNTIME, names, Dock.values(names, Dock.runtimeValueBytes(Data.KEYS)), 1000);
             names = null;
             dock.awaitEvents();
             perKey(results, "runtime", dock, Data.KEYS, base);
@@ -107,7 +108,7 @@ public final class MemoryHarness {
             remountRom(dock);
             int runtimeKeys = Data.KEYS;
             String[] run = Data.keys("run", runtimeKeys);
-            int runtimeValue = (int) (Dock.RUNTIME_CAPACITY / runtimeKeys) - 10;
+            int runtimeValue = Dock.runtimeValueBytes(runtimeKeys);
             Dock.fill(kv, Partitions.RUNTIME, run, Dock.values(run, runtimeValue), 1000);
             run = null;
             int ephemeralKeys = (int) (Dock.EPHEMERAL_CAPACITY / (10 + Data.VALUE_BYTES));

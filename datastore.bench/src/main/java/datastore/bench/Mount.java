@@ -100,12 +100,12 @@ public class Mount {
             dock = Dock.create(null);
             keys = Data.KEYS;
             String[] names = Data.keys("run", keys);
-            // Values sized so the payload fills the capacity: 13 MiB over the keys, names included.
-            int valueBytes = (int) (Dock.RUNTIME_CAPACITY / keys) - 10;
+            // Values sized so the keys fill the capacity: 13 MiB over the keys, names and entry charges included.
+            int valueBytes = Dock.runtimeValueBytes(keys);
             Dock.fill(dock.kv(), Partitions.RUNTIME, names, Dock.values(names, valueBytes), 500);
             long used = dock.partition(Partitions.RUNTIME).usage().used();
             if (used < Dock.RUNTIME_CAPACITY * 99 / 100) {
-                throw new IllegalStateException("the runtime partition holds " + used + " payload bytes, not about 13 MiB");
+                throw new IllegalStateException("the runtime partition holds " + used + " bytes, not about 13 MiB");
             }
         }
 

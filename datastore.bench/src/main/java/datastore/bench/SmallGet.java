@@ -93,7 +93,8 @@ public class SmallGet {
             kv = dock.kv();
             romKeys = Data.keys("rom", Data.KEYS);
             dock.replaceRom(Dock.kvContent(romKeys, Dock.values(romKeys, Data.VALUE_BYTES)));
-            runtimeKeys = Data.keys("run", Data.KEYS);
+            // As many 100-byte values as the runtime capacity holds with their entry charges (90,876).
+            runtimeKeys = Data.keys("run", (int) (Dock.RUNTIME_CAPACITY / (10 + Data.VALUE_BYTES + Dock.RUNTIME_ENTRY_CHARGE)));
             Dock.fill(kv, Partitions.RUNTIME, runtimeKeys, Dock.values(runtimeKeys, Data.VALUE_BYTES), 1000);
             ephemeralKeys = Data.keys("eph", Data.KEYS);
             Dock.fill(kv, Partitions.EPHEMERAL, ephemeralKeys, Dock.values(ephemeralKeys, Data.VALUE_BYTES), 1000);

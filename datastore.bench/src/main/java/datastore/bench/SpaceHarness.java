@@ -11,8 +11,8 @@ import datastore.Partitions;
 import datastore.flash.FlashRegion;
 
 /**
- * Space: fills each store with the runtime partition's full payload (13 MiB over 100k keys, the runtime
- * partition's default configuration), the dock's through the running product's {@code KvStore}, then overwrites every key again and again until
+ * Space: fills each store with what fills the runtime partition's capacity (13 MiB over 100k keys, names,
+ * values and entry charges, the runtime partition's default configuration), the dock's through the running product's {@code KvStore}, then overwrites every key again and again until
  * {@code passes} times the capacity has been written, 1,000 keys per durable transaction. The runtime
  * partition must stay in its fixed flash region and keep accepting writes; for each peer the harness
  * reports how far its files grew on the same workload. Results go to a properties file.
@@ -30,7 +30,7 @@ public final class SpaceHarness {
         long maxSeconds = Long.parseLong(args[2]);
         Properties results = new Properties();
         int keys = Data.KEYS;
-        int valueBytes = (int) (Dock.RUNTIME_CAPACITY / keys) - 10;
+        int valueBytes = Dock.runtimeValueBytes(keys);
         String[] names = Data.keys("key", keys);
         String[][] values = {Dock.values(names, valueBytes), Dock.values(Data.keys("alt", keys), valueBytes)};
         results.setProperty("space.keys", Integer.toString(keys));
