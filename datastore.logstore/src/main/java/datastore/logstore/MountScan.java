@@ -270,9 +270,25 @@ final class MountScan {
             // Within one lap positions map to the region without a division: the free area is long.
             long last = Math.min(limit, ringEnd) - 2 * LogFormat.HEADER;
             int p = (int) layout.phys(q);
+            int lap = layout.lap16(q);
+            int end = (int) layout.phys(last) + 2 * LogFormat.HEADER;
             for (; q <= last; q += step, p += step) {
                 if ((map.getShort(p) & 0xFFFF) != LogFormat.RECORD_MAGIC
                         && (map.getShort(p + LogFormat.HEADER) & 0xFFFF) != LogFormat.RECORD_MAGIC) {
+                    if (map.getLong(p) == -1L) {
+                        // Erased flash holds no header: pass over it at memory speed, up to the first
+                        // position whose two copies could reach a byte that is not erased.
+                        int x = erasedUpTo(p, end);
+                        int next = Math.max(p + step, (x - 2 * LogFormat.HEADER) / step * step);
+                        int skip = next - p - step;
+                        q += skip;
+                        p += skip;
+                    }
+                    continue;
+                }
+                // Records of an older lap (the free area holds them until its blocks are erased) are
+                // passed over before any checksum: a header is taken only with this lap.
+                if ((map.getShort(p + 4) & 0xFFFF) != lap && (map.getShort(p + LogFormat.HEADER + 4) & 0xFFFF) != lap) {
                     continue;
                 }
                 map.get(p, both);
@@ -291,6 +307,29 @@ final class MountScan {
             }
         }
         return -1;
+    }
+
+    /** A run of erased bytes to compare the map against. */
+    private static final ByteBuffer ERASED;
+
+    static {
+        byte[] ones = new byte[64 * 1024];
+        Arrays.fill(ones, (byte) 0xFF);
+        ERASED = ByteBuffer.wrap(ones).asReadOnlyBuffer();
+    }
+
+    /** The first position at or after {@code from} (and before {@code end}) whose byte is not erased, else {@code end}. */
+    private int erasedUpTo(int from, int end) {
+        int x = from;
+        while (x < end) {
+            int length = Math.min(ERASED.capacity(), end - x);
+            int differs = map.slice(x, length).mismatch(ERASED.slice(0, length));
+            if (differs >= 0) {
+                return x + differs;
+            }
+            x += length;
+        }
+        return end;
     }
 
     /**
