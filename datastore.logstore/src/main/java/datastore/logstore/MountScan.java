@@ -109,10 +109,16 @@ final class MountScan {
         int minLap = -1;
         long ringSize = layout.ringSize;
         byte[] both = new byte[2 * LogFormat.HEADER];
-        for (long q = layout.ringStart; q + 2 * LogFormat.HEADER <= layout.region.geometry().size(); q += layout.programSize) {
+        int step = layout.programSize;
+        int end = (int) layout.region.geometry().size();
+        for (long q = layout.ringStart; q + 2 * LogFormat.HEADER <= end; q += step) {
             int p = (int) q;
             if ((map.getShort(p) & 0xFFFF) != LogFormat.RECORD_MAGIC
                     && (map.getShort(p + LogFormat.HEADER) & 0xFFFF) != LogFormat.RECORD_MAGIC) {
+                if (map.getLong(p) == -1L) {
+                    // Erased flash holds no header: pass over it at memory speed.
+                    q = Erased.nextCandidate(map, p, step, end) - step;
+                }
                 continue;
             }
             map.get(p, both);
@@ -276,11 +282,8 @@ final class MountScan {
                 if ((map.getShort(p) & 0xFFFF) != LogFormat.RECORD_MAGIC
                         && (map.getShort(p + LogFormat.HEADER) & 0xFFFF) != LogFormat.RECORD_MAGIC) {
                     if (map.getLong(p) == -1L) {
-                        // Erased flash holds no header: pass over it at memory speed, up to the first
-                        // position whose two copies could reach a byte that is not erased.
-                        int x = erasedUpTo(p, end);
-                        int next = Math.max(p + step, (x - 2 * LogFormat.HEADER) / step * step);
-                        int skip = next - p - step;
+                        // Erased flash holds no header: pass over it at memory speed.
+                        int skip = Erased.nextCandidate(map, p, step, end) - p - step;
                         q += skip;
                         p += skip;
                     }
@@ -307,29 +310,6 @@ final class MountScan {
             }
         }
         return -1;
-    }
-
-    /** A run of erased bytes to compare the map against. */
-    private static final ByteBuffer ERASED;
-
-    static {
-        byte[] ones = new byte[64 * 1024];
-        Arrays.fill(ones, (byte) 0xFF);
-        ERASED = ByteBuffer.wrap(ones).asReadOnlyBuffer();
-    }
-
-    /** The first position at or after {@code from} (and before {@code end}) whose byte is not erased, else {@code end}. */
-    private int erasedUpTo(int from, int end) {
-        int x = from;
-        while (x < end) {
-            int length = Math.min(ERASED.capacity(), end - x);
-            int differs = map.slice(x, length).mismatch(ERASED.slice(0, length));
-            if (differs >= 0) {
-                return x + differs;
-            }
-            x += length;
-        }
-        return end;
     }
 
     /**

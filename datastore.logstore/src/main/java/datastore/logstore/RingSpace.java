@@ -341,20 +341,7 @@ final class RingSpace {
     }
 
     boolean isErased(long at, int length) {
-        int p = (int) at;
-        int end = p + length;
-        while (p + 8 <= end) {
-            if (map.getLong(p) != -1L) {
-                return false;
-            }
-            p += 8;
-        }
-        while (p < end) {
-            if (map.get(p++) != (byte) 0xFF) {
-                return false;
-            }
-        }
-        return true;
+        return Erased.firstNotErased(map, (int) at, (int) at + length) == (int) at + length;
     }
 
     /** Ring blocks views still hold. */
