@@ -183,4 +183,31 @@ public class CapacityTest {
         assertEquals(List.of("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7"), again.names(Namespace.KV));
         assertArrayEquals(Stores.value(105, each), get(again, "b5"));
     }
+
+    @Test
+    public void aStoreCountingMoreThanItsCapacityMountsReadsAndOnlyShrinks() {
+        // As a store written before the entry charge may be now: it counts more than its capacity.
+        FlashRegion region = minimalRegion();
+        LogStore store = Stores.mount(region, CAPACITY);
+        for (int i = 0; i < 100; i++) {
+            store.apply(List.of(put(String.format("o%03d", i), Stores.value(i, 100))));
+        }
+        long used = store.usage().used();
+        long smaller = used - 1000;
+        LogStore over = Stores.mount(region, smaller);
+        assertEquals(used, over.usage().used());
+        assertTrue(over.problems().toString(), over.problems().stream()
+                .anyMatch(p -> p.contains("more than its configured capacity of " + smaller)));
+        for (int i = 0; i < 100; i++) {
+            assertArrayEquals(Stores.value(i, 100), get(over, String.format("o%03d", i)));
+        }
+        assertThrows(PartitionFullException.class, () -> over.apply(List.of(put("o000", Stores.value(7, 101)))));
+        assertThrows(PartitionFullException.class, () -> over.apply(List.of(put("new", new byte[1]))));
+        assertArrayEquals(Stores.value(0, 100), get(over, "o000"));
+        // Writes that do not grow it go through: a same-sized overwrite, a removal.
+        over.apply(List.of(put("o001", Stores.value(-1, 100))));
+        over.apply(List.of(Stores.remove("o002")));
+        assertEquals(used - (4 + 100 + CHARGE), over.usage().used());
+        assertArrayEquals(Stores.value(-1, 100), get(Stores.mount(region, smaller), "o001"));
+    }
 }
