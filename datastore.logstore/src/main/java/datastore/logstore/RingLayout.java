@@ -127,7 +127,9 @@ final class RingLayout {
         long single = LogFormat.singleLength(0, 0) + program - 1 + LogFormat.markerSize(1, program);
         long pair = (LogFormat.batchLength(2, 2, 0, 0) + program - 1 + LogFormat.markerSize(2, program) + 1) / 2;
         long perEntry = Math.max(single, pair);
-        long live = capacity + (long) maxEntries(capacity) * Math.max(0, perEntry - LogFormat.ENTRY_CHARGE);
+        // Live entries across writes are not bounded by one record's limit: count them all.
+        long most = Math.max(1, capacity / minimumCharge());
+        long live = capacity + most * Math.max(0, perEntry - LogFormat.ENTRY_CHARGE);
         long record = maxRecord(capacity, program);
         int pad = LogFormat.padSize(program);
         long ring = live + 3 * record + 4 * block + 4L * pad
