@@ -1,8 +1,8 @@
 package datastore.runtime;
 
-import org.osgi.service.metatype.annotations.AttributeDefinition;
-
 import datastore.logstore.RuntimePromise;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
@@ -14,10 +14,10 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 public @interface RuntimeConfiguration {
 
     @AttributeDefinition(name = "Capacity", description = "Bytes the partition promises to hold, whatever the mix "
-            + "of entries and the history of writes (default 13 MiB). Each entry counts its UTF-8 name, its value and "
-            + RuntimePromise.ENTRY_CHARGE + " bytes (its share of the records on flash); there is no separate limit on the number of entries. One "
-            + "write counts at most this many bytes, removed entries included (their names and "
-            + RuntimePromise.ENTRY_CHARGE + " bytes each).")
+            + "of entries and the history of writes (default 13 MiB). Each entry counts its UTF-8 name, its value "
+            + "and " + RuntimePromise.ENTRY_CHARGE + " bytes (its share of the records on flash); there is no "
+            + "separate limit on the number of entries. One write counts at most this many bytes, removed entries "
+            + "included (their names and " + RuntimePromise.ENTRY_CHARGE + " bytes each).")
     long capacity() default RuntimePartition.DEFAULT_CAPACITY;
 
     @AttributeDefinition(name = "View wait", description = "Milliseconds a write waits for open views to release "
