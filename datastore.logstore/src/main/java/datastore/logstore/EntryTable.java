@@ -224,16 +224,18 @@ final class EntryTable {
         }
     }
 
+    /** The table index holding the name of the entry at {@code slot} of {@code ref} (whose hash is given), or -1. */
+    private int indexOf(RecordRef ref, int slot, int hash) {
+        int code = ref.namespaceCode(slot);
+        if (ref.is(slot, RecordRef.RENAMED)) {
+            return indexOf(code, hash, renamed.get(ref.loc(slot)));
+        }
+        return indexOf(code, hash, ref.nameAt(slot), ref.nameLength(slot));
+    }
+
     /** The location of the entry's name's current version in the table, or 0; the writer's. */
     long current(RecordRef ref, int slot) {
-        int code = ref.namespaceCode(slot);
-        int i;
-        if (ref.is(slot, RecordRef.RENAMED)) {
-            String name = renamed.get(ref.loc(slot));
-            i = indexOf(code, NameHash.hash(code, name), name);
-        } else {
-            i = indexOf(code, hash(ref, slot), ref.nameAt(slot), ref.nameLength(slot));
-        }
+        int i = indexOf(ref, slot, hash(ref, slot));
         return i < 0 ? 0 : slots[i] & LOC_MASK;
     }
 
@@ -256,27 +258,13 @@ final class EntryTable {
     void put(long loc) {
         RecordRef ref = record(loc);
         int slot = slotOf(loc);
-        int code = ref.namespaceCode(slot);
         int hash = hash(ref, slot);
-        int i;
-        if (ref.is(slot, RecordRef.RENAMED)) {
-            i = indexOf(code, hash, renamed.get(loc));
-        } else {
-            i = indexOf(code, hash, ref.nameAt(slot), ref.nameLength(slot));
-        }
+        int i = indexOf(ref, slot, hash);
         if (i >= 0) {
-            long old = slots[i] & LOC_MASK;
-            count(old, -1);
-            slots[i] = (long) (hash >>> 16) << 48 | loc;
-            count(loc, 1);
-            return;
+            replaceAt(i, hash, loc);
+        } else {
+            add(hash, loc);
         }
-        if ((size + 1) * 5L > slots.length * 4L) {
-            grow(slots.length * 2);
-        }
-        insert(slots, hash, loc);
-        size++;
-        count(loc, 1);
     }
 
     /**
@@ -299,12 +287,22 @@ final class EntryTable {
             long otherRevision = other.revision(otherSlot);
             if (revision > otherRevision || revision == otherRevision
                     && (!ref.is(slot, RecordRef.DAMAGED) || other.is(otherSlot, RecordRef.DAMAGED))) {
-                count(old, -1);
-                slots[i] = (long) (hash >>> 16) << 48 | loc;
-                count(loc, 1);
+                replaceAt(i, hash, loc);
             }
             return;
         }
+        add(hash, loc);
+    }
+
+    /** Points table index {@code i} (which holds the entry's name) at {@code loc}. */
+    private void replaceAt(int i, int hash, long loc) {
+        count(slots[i] & LOC_MASK, -1);
+        slots[i] = (long) (hash >>> 16) << 48 | loc;
+        count(loc, 1);
+    }
+
+    /** Adds a name the table does not hold yet, growing it first if it would pass its load factor. */
+    private void add(int hash, long loc) {
         if ((size + 1) * 5L > slots.length * 4L) {
             grow(slots.length * 2);
         }
@@ -317,14 +315,7 @@ final class EntryTable {
     void remove(long loc) {
         RecordRef ref = record(loc);
         int slot = slotOf(loc);
-        int code = ref.namespaceCode(slot);
-        int i;
-        if (ref.is(slot, RecordRef.RENAMED)) {
-            String name = renamed.get(loc);
-            i = indexOf(code, NameHash.hash(code, name), name);
-        } else {
-            i = indexOf(code, hash(ref, slot), ref.nameAt(slot), ref.nameLength(slot));
-        }
+        int i = indexOf(ref, slot, hash(ref, slot));
         if (i < 0) {
             return;
         }
