@@ -43,7 +43,7 @@ final class Dock implements AutoCloseable {
     /** System property: the product's executable jar; see {@link DockFramework#product()}. */
     static final String PRODUCT = DockFramework.PRODUCT;
     /** The product's default payload capacities, as its partitions' default configurations promise them. */
-    static final long RUNTIME_CAPACITY = 13L * 1024 * 1024;
+    static final long RUNTIME_CAPACITY = RuntimePromise.DEFAULT_CAPACITY;
     /** What the runtime partition counts for each entry beyond its name and value. */
     static final int RUNTIME_ENTRY_CHARGE = RuntimePromise.ENTRY_CHARGE;
     static final long EPHEMERAL_CAPACITY = 128L * 1024 * 1024;

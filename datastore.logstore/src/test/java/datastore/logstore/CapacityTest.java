@@ -96,24 +96,24 @@ public class CapacityTest {
         int entries = (int) (CAPACITY / (3 + 1 + CHARGE));
         int extra = (int) (CAPACITY - (long) entries * (3 + 1 + CHARGE));
         for (int i = 0; i < entries; i++) {
-            store.apply(List.of(put(DefaultGeometryTest.shortKey(i), DefaultGeometryTest.tiny(i, 0, entries, extra))));
+            store.apply(List.of(put(Stores.shortKey(i), DefaultGeometryTest.tiny(i, 0, entries, extra))));
         }
         assertEquals(CAPACITY, store.usage().used());
         for (int round = 1; round <= 5; round++) {
             List<Change> batch = new ArrayList<>();
             for (int i = 0; i < entries; i++) {
-                batch.add(put(DefaultGeometryTest.shortKey(i), DefaultGeometryTest.tiny(i, round, entries, extra)));
+                batch.add(put(Stores.shortKey(i), DefaultGeometryTest.tiny(i, round, entries, extra)));
             }
             store.apply(batch);
         }
         LogStore again = Stores.mount(region, CAPACITY);
         assertEquals(CAPACITY, again.usage().used());
         for (int i = 0; i < entries; i++) {
-            assertArrayEquals(DefaultGeometryTest.tiny(i, 5, entries, extra), get(again, DefaultGeometryTest.shortKey(i)));
+            assertArrayEquals(DefaultGeometryTest.tiny(i, 5, entries, extra), get(again, Stores.shortKey(i)));
         }
         // And back from one batch to singletons, then large values at the threshold.
         for (int i = 0; i < entries; i++) {
-            again.apply(List.of(put(DefaultGeometryTest.shortKey(i), DefaultGeometryTest.tiny(i, 6, entries, extra))));
+            again.apply(List.of(put(Stores.shortKey(i), DefaultGeometryTest.tiny(i, 6, entries, extra))));
         }
         again.clear();
         int large = (int) (CAPACITY / 3) - 2 - CHARGE;

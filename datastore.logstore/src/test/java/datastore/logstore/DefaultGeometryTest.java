@@ -91,23 +91,23 @@ public class DefaultGeometryTest {
         LogStore store = new LogStore(region, capacity, 1000);
         store.mount();
         for (int i = 0; i < entries; i++) {
-            store.apply(List.of(Stores.put(shortKey(i), tiny(i, 0, entries, extra))));
+            store.apply(List.of(Stores.put(Stores.shortKey(i), tiny(i, 0, entries, extra))));
         }
         assertEquals(capacity, store.usage().used());
         assertThrows(PartitionFullException.class, () -> store.apply(List.of(Stores.put("k", new byte[0]))));
         List<Change> all = new ArrayList<>();
         for (int i = 0; i < entries; i++) {
-            all.add(Stores.put(shortKey(i), tiny(i, 1, entries, extra)));
+            all.add(Stores.put(Stores.shortKey(i), tiny(i, 1, entries, extra)));
         }
         store.apply(all);
         for (int i = 0; i < entries; i += 2) {
-            store.apply(List.of(Stores.put(shortKey(i), tiny(i, 2, entries, extra))));
+            store.apply(List.of(Stores.put(Stores.shortKey(i), tiny(i, 2, entries, extra))));
         }
         // More batches replacing everything wrap the ring, so collection copies what lies in its way.
         for (int round = 3; round <= 5; round++) {
             List<Change> batch = new ArrayList<>();
             for (int i = 0; i < entries; i++) {
-                batch.add(Stores.put(shortKey(i), tiny(i, round, entries, extra)));
+                batch.add(Stores.put(Stores.shortKey(i), tiny(i, round, entries, extra)));
             }
             store.apply(batch);
         }
@@ -118,7 +118,7 @@ public class DefaultGeometryTest {
         assertEquals(capacity, again.usage().used());
         assertEquals(entries, again.names(Namespace.KV).size());
         for (int i = 0; i < entries; i += 997) {
-            assertArrayEquals(tiny(i, 5, entries, extra), get(again, shortKey(i)));
+            assertArrayEquals(tiny(i, 5, entries, extra), get(again, Stores.shortKey(i)));
         }
         long[] erases = again.eraseCounts();
         System.out.println("default geometry at the most entries: " + entries + " entries, erased "
@@ -128,11 +128,5 @@ public class DefaultGeometryTest {
     /** Entry {@code i}'s one-byte value of a round ({@code extra} bytes more for entry 0). */
     static byte[] tiny(int i, int round, int entries, int extra) {
         return Stores.value((long) round * entries + i, i == 0 ? 1 + extra : 1);
-    }
-
-    /** Three printable ASCII characters (94 of them: 830,584 names). */
-    static String shortKey(int i) {
-        char[] c = {(char) ('!' + i % 94), (char) ('!' + i / 94 % 94), (char) ('!' + i / (94 * 94))};
-        return new String(c);
     }
 }

@@ -79,4 +79,10 @@ final class Stores {
         }
         return bytes;
     }
+
+    /** A distinct name of three printable ASCII characters for each {@code i} below 830,584 (94 cubed). */
+    static String shortKey(int i) {
+        char[] c = {(char) ('!' + i % 94), (char) ('!' + i / 94 % 94), (char) ('!' + i / (94 * 94))};
+        return new String(c);
+    }
 }
