@@ -2,6 +2,7 @@ package datastore.devapi;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 
 import java.io.BufferedReader;
@@ -14,21 +15,34 @@ import java.security.SecureRandom;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 import datastore.testsupport.Configurations;
 
 import org.junit.Test;
 import org.osgi.service.event.Event;
+import org.osgi.service.event.EventHandler;
 
 /** The console's server-sent event feed over real HTTP. */
 public class ConsoleEventsTest {
+    /** The handler subscribed as Event Admin would hold it, null when none is. */
+    private final AtomicReference<EventHandler> subscribed = new AtomicReference<>();
+    private final AtomicInteger subscriptions = new AtomicInteger();
+    private final Function<EventHandler, Runnable> subscriber = handler -> {
+        assertNull("subscribed twice", subscribed.getAndSet(handler));
+        subscriptions.incrementAndGet();
+        return () -> assertTrue("unsubscribed twice", subscribed.compareAndSet(handler, null));
+    };
 
     @Test
     public void storeEventsReachTheConsoleAsChanges() throws Exception {
         DevApi api = new DevApi(Configurations.defaults(DevApiConfiguration.class), new DevCredentials("dock-1", "c", "s", "e"),
                 new AccessTokens(60, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
-        ConsoleEvents events = new ConsoleEvents(api);
+        ConsoleEvents events = new ConsoleEvents(api, subscriber);
         try (TestServer server = new TestServer(Map.of(ConsoleEvents.PATH, events))) {
+            assertNull("subscribed with no client", subscribed.get());
             HttpResponse<InputStream> response = server.client().send(HttpRequest.newBuilder(server.uri(ConsoleEvents.PATH))
                     .header("Cookie", ApiServlet.CONSOLE_COOKIE + "=" + api.login("c", "s", "e").token())
                     .GET().build(), HttpResponse.BodyHandlers.ofInputStream());
@@ -40,7 +54,8 @@ public class ConsoleEventsTest {
                 assertEquals("data: dock-1", lines.readLine());
                 assertEquals("", lines.readLine());
                 assertEquals(1, events.clients());
-                events.handleEvent(new Event("datastore/kv/PUT", Map.of("name", "greeting")));
+                // Subscribed before the hello, so the change is delivered as Event Admin would.
+                subscribed.get().handleEvent(new Event("datastore/kv/PUT", Map.of("name", "greeting")));
                 assertEquals("event: change", lines.readLine());
                 assertEquals("data: datastore/kv/PUT", lines.readLine());
                 assertEquals("", lines.readLine());
@@ -49,6 +64,7 @@ public class ConsoleEventsTest {
                 assertEquals(null, lines.readLine());
             }
             assertFalse(events.clients() > 0);
+            assertNull("still subscribed after close", subscribed.get());
         }
     }
 
@@ -56,7 +72,7 @@ public class ConsoleEventsTest {
     public void keepAlivesFindClientsThatLeft() throws Exception {
         DevApi api = new DevApi(Configurations.defaults(DevApiConfiguration.class), new DevCredentials("dock-1", "c", "s", "e"),
                 new AccessTokens(60, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
-        ConsoleEvents events = new ConsoleEvents(api);
+        ConsoleEvents events = new ConsoleEvents(api, subscriber);
         events.keepAliveMillis = 20;
         CountDownLatch gone = new CountDownLatch(1);
         events.onClientGone = gone::countDown;
@@ -73,6 +89,9 @@ public class ConsoleEventsTest {
             // A later keep-alive fails to reach the client that left, which frees its place.
             assertTrue("the feed kept a client that left", gone.await(30, TimeUnit.SECONDS));
             assertEquals(0, events.clients());
+            // The last client gone, writes no longer pass through Event Admin's delivery threads.
+            assertNull("still subscribed without clients", subscribed.get());
+            assertEquals(1, subscriptions.get());
         } finally {
             events.close();
         }
@@ -82,12 +101,13 @@ public class ConsoleEventsTest {
     public void theFeedNeedsAConsoleSession() throws Exception {
         DevApi api = new DevApi(Configurations.defaults(DevApiConfiguration.class), new DevCredentials("dock-1", "c", "s", "e"),
                 new AccessTokens(60, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
-        ConsoleEvents events = new ConsoleEvents(api);
+        ConsoleEvents events = new ConsoleEvents(api, subscriber);
         try (TestServer server = new TestServer(Map.of(ConsoleEvents.PATH, events))) {
             HttpResponse<String> response = server.client().send(HttpRequest.newBuilder(server.uri(ConsoleEvents.PATH))
                     .GET().build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(401, response.statusCode());
             assertEquals(0, events.clients());
+            assertEquals("a refused client subscribed", 0, subscriptions.get());
         } finally {
             events.close();
         }
