@@ -71,7 +71,8 @@ public interface PartitionStore {
 
     /**
      * Reads the entry's value through {@code decoder}, if present: for callers that only decode the
-     * value, so that a partition can serve a small read without handing out a view. The buffer is
+     * value, so that a partition can serve a small read without handing out a view. The value lies
+     * between the buffer's position and limit (the position need not be zero). The buffer is
      * read-only or a private copy, valid only during the call; the decoder must not keep it, and must
      * not return null. This default opens a view, decodes its {@link EntryView#data()} and closes it;
      * a partition overrides it when it can decode more cheaply (for example without pinning).
@@ -88,6 +89,22 @@ public interface PartitionStore {
         try (EntryView entry = view.get()) {
             return Optional.of(decoder.apply(entry.data()));
         }
+    }
+
+    /**
+     * As {@link #read}, with null for an absent entry instead of an empty {@code Optional}: the
+     * aggregating bundle's read path, on which a hit then allocates only what the decoder does (a
+     * call through this interface is rarely inlined, so the {@code Optional} of {@link #read} is
+     * allocated on every hit). This default unwraps {@link #read}; a partition that overrides
+     * {@code read} overrides this method too, and answers the same.
+     *
+     * @return the decoded value, or null if the partition holds no such entry
+     * @throws datastore.CorruptedEntryException if the stored entry fails its checksum
+     * @throws NullPointerException if the decoder returns null
+     * @since 1.5
+     */
+    default <T> T readOrNull(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
+        return read(namespace, name, decoder).orElse(null);
     }
 
     /**

@@ -159,7 +159,12 @@ final class Arena implements AutoCloseable {
      * @throws NullPointerException if the decoder returns null
      */
     <T> Optional<T> read(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
-        return reader.read(namespace, name, decoder);
+        return Optional.ofNullable(reader.readOrNull(namespace, name, decoder));
+    }
+
+    /** As {@link #read}, with null for an absent entry: a hit allocates only what the decoder does. */
+    <T> T readOrNull(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
+        return reader.readOrNull(namespace, name, decoder);
     }
 
     /**

@@ -164,8 +164,8 @@ final class ArenaReader {
         }
     }
 
-    /** See {@link Arena#read}. */
-    <T> Optional<T> read(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
+    /** See {@link Arena#readOrNull}. */
+    <T> T readOrNull(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
         Objects.requireNonNull(namespace, "namespace");
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(decoder, "decoder");
@@ -183,7 +183,7 @@ final class ArenaReader {
             int bucket = ArenaIndex.find(table, map, namespace, name, hash);
             if (bucket < 0) {
                 if (absent(bucket, stamp, moves) && mismatchSound(namespace, name, table, bucket, stamp, current)) {
-                    return Optional.empty();
+                    return null;
                 }
                 continue;
             }
@@ -217,17 +217,17 @@ final class ArenaReader {
                 break; // damaged from outside while live: open reports it
             }
             try {
-                return Optional.of(decoder.apply(copy));
+                return Objects.requireNonNull(decoder.apply(copy), "the decoder returned null");
             } finally {
                 COPY.set(copy);
             }
         }
         Optional<EntryView> view = open(namespace, name);
         if (view.isEmpty()) {
-            return Optional.empty();
+            return null;
         }
         try (EntryView entry = view.get()) {
-            return Optional.of(decoder.apply(entry.data()));
+            return Objects.requireNonNull(decoder.apply(entry.data()), "the decoder returned null");
         }
     }
 

@@ -311,6 +311,11 @@ public class EphemeralPartition implements PartitionStore {
         return arena.read(namespace, name, decoder);
     }
 
+    @Override
+    public <T> T readOrNull(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
+        return arena.readOrNull(namespace, name, decoder);
+    }
+
     /** {@inheritDoc} A probe of the arena's compact index (see {@link Arena#mayContain}). */
     @Override
     public boolean mayContain(Namespace namespace, String name) {

@@ -134,7 +134,7 @@ final class LiveIndex {
      * on from a record still sealed off from erasing, else read again. Misses with damage on record,
      * values not yet checked since written, damaged and empty values take {@link #open}'s path.
      */
-    <T> Optional<T> read(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
+    <T> T readOrNull(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
         Objects.requireNonNull(decoder, "decoder");
         int code = namespace.code();
         int hash = NameHash.hash(code, name);
@@ -146,7 +146,7 @@ final class LiveIndex {
             refs[0] = null;
             if (loc == 0) {
                 if (!damage.anyUnindexed()) {
-                    return Optional.empty();
+                    return null;
                 }
                 break;
             }
@@ -176,14 +176,14 @@ final class LiveIndex {
                 spins = backOff(spins);
                 continue;
             }
-            return Optional.of(Objects.requireNonNull(value, "the decoder returned null"));
+            return Objects.requireNonNull(value, "the decoder returned null");
         }
         Optional<EntryView> view = open(namespace, name);
         if (view.isEmpty()) {
-            return Optional.empty();
+            return null;
         }
         try (EntryView entry = view.get()) {
-            return Optional.of(Objects.requireNonNull(decoder.apply(entry.data()), "the decoder returned null"));
+            return Objects.requireNonNull(decoder.apply(entry.data()), "the decoder returned null");
         }
     }
 

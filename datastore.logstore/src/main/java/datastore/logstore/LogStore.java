@@ -182,9 +182,14 @@ public final class LogStore {
         return index.open(namespace, name);
     }
 
-    /** Decodes the value straight from the mapped region, with no view and no pin (see {@link LiveIndex#read}). */
+    /** Decodes the value straight from the mapped region, with no view and no pin (see {@link LiveIndex#readOrNull}). */
     public <T> Optional<T> read(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
-        return index.read(namespace, name, decoder);
+        return Optional.ofNullable(index.readOrNull(namespace, name, decoder));
+    }
+
+    /** As {@link #read}, with null for an absent entry: a hit allocates only what the decoder does. */
+    public <T> T readOrNull(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
+        return index.readOrNull(namespace, name, decoder);
     }
 
     /** Whether a read may find the entry (see {@link LiveIndex#mayContain}). */

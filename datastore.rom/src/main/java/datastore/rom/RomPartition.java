@@ -370,6 +370,11 @@ public class RomPartition implements PartitionStore {
         return mounted(name).read(namespace, name, decoder);
     }
 
+    @Override
+    public <T> T readOrNull(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
+        return mounted(name).readOrNull(namespace, name, decoder);
+    }
+
     /**
      * Probes the served images' on-flash hash tables; see {@link RomStore#mayContain}. A refused ROM
      * answers {@code true}, so that a read reports why it is unavailable.

@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,6 +44,16 @@ public final class RomStore {
     private static final System.Logger LOG = System.getLogger(RomStore.class.getName());
     /** UPD entries' revisions: above every application revision, which is generation &lt;&lt; 32 | entry. */
     private static final long UPD_REVISION = 1L << 62;
+
+    /**
+     * Each thread's window on the image map it last read a value from: {@code [map, view]}, where
+     * {@code view} is a read-only duplicate of {@code map}, repositioned for every read, and null
+     * while a decoder runs on it. A value read allocates only what its decoder makes; a slice per
+     * read cost 64 bytes. The array holds JDK types only, so no class of this bundle outlives it in
+     * a long-lived thread; the duplicate keeps the map's memory reachable until the thread reads
+     * from another map or ends.
+     */
+    private static final ThreadLocal<ByteBuffer[]> WINDOW = ThreadLocal.withInitial(() -> new ByteBuffer[2]);
 
     private final RomLayout layout;
     private final long capacity;
@@ -215,24 +226,36 @@ public final class RomStore {
     }
 
     /**
-     * Decodes an entry's value without a view: the same search and checks as {@link #open}, the
-     * application slot pinned only while {@code decoder} runs on a read-only slice of the map.
+     * Decodes an entry's value without a view, as {@link #readOrNull} does.
      *
      * @throws CorruptedEntryException if a page holding the entry's record or bytes fails its hash
      * @throws NullPointerException if the decoder returns null
      */
     public <T> Optional<T> read(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
+        return Optional.ofNullable(readOrNull(namespace, name, decoder));
+    }
+
+    /**
+     * Decodes an entry's value without a view: the same search and checks as {@link #open}, the
+     * application slot pinned only while {@code decoder} runs on a read-only buffer over the map
+     * whose position and limit bound the value (not a slice: its position need not be zero).
+     *
+     * @return the decoded value, or null if the entry is absent
+     * @throws CorruptedEntryException if a page holding the entry's record or bytes fails its hash
+     * @throws NullPointerException if the decoder returns null
+     */
+    public <T> T readOrNull(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
         RomMount m = mounted;
         int code = namespace.code();
         RomMount.UpdEntry hit = m.uniquePerDock(namespace, name);
         if (hit != null) {
             RomImage upd = hit.image();
-            return Optional.of(decoder.apply(upd.map().slice(upd.dataOffsetAt(hit.record()), upd.dataLengthAt(hit.record()))));
+            return decoded(decoder, upd.map(), upd.dataOffsetAt(hit.record()), upd.dataLengthAt(hit.record()));
         }
         while (true) {
             RomImage app = m.app();
             if (app == null) {
-                return Optional.empty();
+                return null;
             }
             AtomicInteger pin = pins[m.slot()];
             pin.incrementAndGet();
@@ -244,7 +267,7 @@ public final class RomStore {
                 }
                 int r = app.lookup(code, name);
                 if (r == RomImage.ABSENT) {
-                    return Optional.empty();
+                    return null;
                 }
                 if (r == RomImage.DAMAGED) {
                     throw app.refuse(namespace, name, "index record in application image generation " + m.generation()
@@ -253,10 +276,35 @@ public final class RomStore {
                 if (!app.dataSound(r)) {
                     throw app.refuse(namespace, name, "bytes in application image generation " + m.generation());
                 }
-                return Optional.of(decoder.apply(app.map().slice(app.dataOffsetAt(r), app.dataLengthAt(r))));
+                return decoded(decoder, app.map(), app.dataOffsetAt(r), app.dataLengthAt(r));
             } finally {
                 pin.decrementAndGet();
             }
+        }
+    }
+
+    /**
+     * Runs the decoder on the bytes {@code [offset, offset + length)} of an image's read-only map,
+     * through the thread's {@link #WINDOW} when it is free, else through a slice of its own.
+     */
+    private static <T> T decoded(Function<ByteBuffer, T> decoder, ByteBuffer map, int offset, int length) {
+        ByteBuffer[] window = WINDOW.get();
+        ByteBuffer source = window[0];
+        ByteBuffer view = window[1];
+        if (source != null && view == null) {
+            // The window is in use by a read further up this thread's stack (a decoder that reads).
+            return Objects.requireNonNull(decoder.apply(map.slice(offset, length)), "the decoder returned null");
+        }
+        if (source != map) {
+            view = map.duplicate();
+            window[0] = map;
+        }
+        window[1] = null;
+        try {
+            view.limit(offset + length).position(offset);
+            return Objects.requireNonNull(decoder.apply(view), "the decoder returned null");
+        } finally {
+            window[1] = view;
         }
     }
 

@@ -159,6 +159,37 @@ public class RomStoreTest {
     }
 
     @Test
+    public void eachReadDecodesItsOwnBytesThroughTheThreadsWindow() throws Exception {
+        RomFixtures.flashImage(region, RomFixtures.builder(region).buildFlash(RomFixtures.content("a"),
+                RomFixtures.upd(), null));
+        RomStore store = RomFixtures.mount(region);
+        List<String> keys = List.of("dock_name", "content_url", "enrolment_token", "timezone");
+        // A decoder that reads again, from the same image or the other, finds the window in use: the
+        // inner read decodes its own bytes, and the outer buffer still holds the outer value after it.
+        for (String outer : keys) {
+            for (String inner : keys) {
+                String both = store.read(Namespace.KV, outer, data -> {
+                    String nested = store.read(Namespace.KV, inner, RomStoreTest::utf8).orElseThrow();
+                    return utf8(data) + "|" + nested;
+                }).orElseThrow();
+                assertEquals(read(store, outer) + "|" + read(store, inner), both);
+            }
+        }
+        // Reads alternate between the unique-per-dock section and the application image, and go on
+        // across replaces, which serve another slot's image.
+        for (String content : List.of("b", "c", "d")) {
+            store.replace(RomFixtures.content(content), RomFixtures.FORMATS);
+            for (int round = 0; round < 2; round++) {
+                for (String key : keys) {
+                    assertEquals(key, read(store, key), store.read(Namespace.KV, key, RomStoreTest::utf8).orElseThrow());
+                }
+            }
+            assertEquals("https://content.example.com/" + content, store.read(Namespace.KV, "content_url",
+                    RomStoreTest::utf8).orElseThrow());
+        }
+    }
+
+    @Test
     public void aCorruptedEntryIsNeverServedAndIsReported() throws Exception {
         RomStore store = RomFixtures.mount(region);
         store.replace(RomFixtures.content("a"), RomFixtures.FORMATS);

@@ -323,6 +323,11 @@ public class RuntimePartition implements PartitionStore {
         return mounted(name).read(namespace, name, decoder);
     }
 
+    @Override
+    public <T> T readOrNull(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
+        return mounted(name).readOrNull(namespace, name, decoder);
+    }
+
     /** Probes the partition's index (see {@link LogStore#mayContain}); true while the region is refused, so a read reaches the refusal. */
     @Override
     public boolean mayContain(Namespace namespace, String name) {

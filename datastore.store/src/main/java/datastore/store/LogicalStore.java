@@ -315,12 +315,12 @@ public class LogicalStore {
                         continue;
                     }
                 }
-                Optional<T> value;
+                T value;
                 try {
                     if (!member.store.mayContain(namespace, name)) {
                         continue;
                     }
-                    value = member.store.read(namespace, name, decoder);
+                    value = member.store.readOrNull(namespace, name, decoder);
                 } catch (RuntimeException e) {
                     scan = scan != null ? scan : new LineupWalk(lineup, maxRestarts, members);
                     if (scan.restartAfterFailure(member)) {
@@ -329,8 +329,8 @@ public class LogicalStore {
                     }
                     throw PartitionCalls.failure(member.name, name, "read " + namespace.id() + " entry", e);
                 }
-                if (value.isPresent()) {
-                    return value.get();
+                if (value != null) {
+                    return value;
                 }
             }
             return null;

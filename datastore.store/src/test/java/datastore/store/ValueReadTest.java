@@ -24,8 +24,9 @@ import org.junit.Test;
 
 /**
  * Reads of a value only ({@code KvStore.get} and {@code find}) go through
- * {@link PartitionStore#read(Namespace, String, Function)}: a partition's own override when it has
- * one, the default (a view opened and closed) otherwise, and both decode as {@code lookup} does.
+ * {@link PartitionStore#readOrNull(Namespace, String, Function)}: a partition's own override when it
+ * has one, else its {@code read} (the default unwraps it), else a view opened and closed; all decode
+ * as {@code lookup} does.
  */
 public class ValueReadTest {
 
@@ -47,6 +48,28 @@ public class ValueReadTest {
         assertEquals("value", dock.kv.lookup("k").orElseThrow().value());
         assertEquals(1, counting.opens.get());
         assertEquals(0, memory.openViews());
+    }
+
+    @Test
+    public void getAndFindPreferThePartitionsNullableRead() {
+        TestDock dock = new TestDock();
+        AtomicInteger nullableReads = new AtomicInteger();
+        CountingPartition counting = new CountingPartition(new MemoryPartition("ephemeral").withKv("k", "value")) {
+            @Override
+            public <T> T readOrNull(Namespace namespace, String name, Function<ByteBuffer, T> decoder) {
+                nullableReads.incrementAndGet();
+                return super.read(namespace, name, decoder).orElse(null);
+            }
+        };
+        dock.store.bindPartition(counting, ServiceProperties.partition("ephemeral", 300));
+        dock.add(new MemoryPartition("runtime").withKv("low", "below"), 200);
+
+        assertEquals("value", dock.kv.get("k"));
+        assertEquals(Optional.empty(), dock.kv.find("absent"));
+        assertEquals("below", dock.kv.get("low")); // null above means a miss there, answered below
+        assertEquals(3, nullableReads.get());
+        assertEquals("each nullable read reads once", 3, counting.reads.get());
+        assertEquals(0, counting.opens.get());
     }
 
     @Test
@@ -109,7 +132,7 @@ public class ValueReadTest {
     }
 
     /** A partition with its own {@code read}, counting how reads reach it. */
-    private static final class CountingPartition implements PartitionStore {
+    private static class CountingPartition implements PartitionStore {
         final MemoryPartition inner;
         final AtomicInteger reads = new AtomicInteger();
         final AtomicInteger opens = new AtomicInteger();
