@@ -128,11 +128,17 @@ public final class ConsoleEvents extends ApiServlet {
                 throw new ApiException(ApiException.UNAVAILABLE, "the console feed already serves " + MAX_CLIENTS
                         + " clients; close a console tab");
             }
-            clients.add(queue);
             if (subscription == null) {
                 // Before the hello, on which the page loads its state: no later change is missed.
-                subscription = subscriber.apply(this::handleEvent);
+                // Before the client is counted, so that a failed registration leaves nothing behind.
+                try {
+                    subscription = subscriber.apply(this::handleEvent);
+                } catch (IllegalStateException stopping) {
+                    throw new ApiException(ApiException.UNAVAILABLE, "the console feed cannot follow the store's "
+                            + "changes now (" + stopping.getMessage() + ")");
+                }
             }
+            clients.add(queue);
         }
         try {
             response.setStatus(HttpServletResponse.SC_OK);

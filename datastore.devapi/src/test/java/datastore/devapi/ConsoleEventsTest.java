@@ -114,6 +114,39 @@ public class ConsoleEventsTest {
     }
 
     @Test
+    public void aFeedThatCannotSubscribeRefusesTheClientAndKeepsNoPlace() throws Exception {
+        DevApi api = new DevApi(Configurations.defaults(DevApiConfiguration.class), new DevCredentials("dock-1", "c", "s", "e"),
+                new AccessTokens(60, System::nanoTime, System::currentTimeMillis, new SecureRandom()));
+        AtomicInteger refusals = new AtomicInteger(1);
+        ConsoleEvents events = new ConsoleEvents(api, handler -> {
+            if (refusals.getAndDecrement() > 0) {
+                throw new IllegalStateException("the bundle is stopping");
+            }
+            return subscriber.apply(handler);
+        });
+        try (TestServer server = new TestServer(Map.of(ConsoleEvents.PATH, events))) {
+            HttpRequest request = HttpRequest.newBuilder(server.uri(ConsoleEvents.PATH))
+                    .header("Cookie", ApiServlet.CONSOLE_COOKIE + "=" + api.login("c", "s", "e").token()).GET().build();
+            HttpResponse<String> refused = server.client().send(request, HttpResponse.BodyHandlers.ofString());
+            assertEquals(503, refused.statusCode());
+            assertTrue(refused.body(), refused.body().contains("the bundle is stopping"));
+            assertEquals(0, events.clients());
+            assertFalse(events.subscribed());
+            // The next client subscribes and is served.
+            HttpResponse<InputStream> served = server.client().send(request, HttpResponse.BodyHandlers.ofInputStream());
+            assertEquals(200, served.statusCode());
+            try (BufferedReader lines = new BufferedReader(new InputStreamReader(served.body(), StandardCharsets.UTF_8))) {
+                assertEquals("retry: 2000", lines.readLine());
+                assertTrue(events.subscribed());
+                events.close();
+            }
+        } finally {
+            events.close();
+        }
+        assertNull(subscribed.get());
+    }
+
+    @Test
     public void theConsoleAcceptsLoopbackHostsOnly() {
         for (String host : new String[] {"localhost", "localhost:8080", "127.0.0.1", "127.0.0.1:80", "127.1.2.3:8080",
                 "[::1]", "[::1]:8080", "LOCALHOST:1"}) {
