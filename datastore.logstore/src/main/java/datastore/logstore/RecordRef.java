@@ -8,8 +8,9 @@ import datastore.Namespace;
 /**
  * A record in the ring: its virtual extent, the views pinning it, and where each of its entries lies
  * on flash, in primitive columns (no object per entry): the compact index names an entry by its
- * record's id and its slot in the record ({@link #loc}). Columns are written once, before the record
- * is registered; only the flags change later.
+ * record's id and its slot in the record ({@link #loc}). Slot 0 is kept in fields, so that a record
+ * of one entry (a key written alone) allocates no array; slots from 1 on are in arrays. Columns are
+ * written once, before the record is registered; only the flags change later.
  */
 final class RecordRef {
     /** The entry is a removal. */
@@ -28,6 +29,7 @@ final class RecordRef {
     static final int REPORTED = 64;
 
     private static final VarHandle FLAGS = MethodHandles.arrayElementVarHandle(byte[].class);
+    private static final VarHandle FLAGS0;
     private static final VarHandle PINS;
     private static final long[] NO_LONGS = new long[0];
     private static final byte[] NO_BYTES = new byte[0];
@@ -35,6 +37,7 @@ final class RecordRef {
     static {
         try {
             PINS = MethodHandles.lookup().findVarHandle(RecordRef.class, "pins", int.class);
+            FLAGS0 = MethodHandles.lookup().findVarHandle(RecordRef.class, "flags0", byte.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -54,11 +57,17 @@ final class RecordRef {
 
     int count;
     private long revisionBase;
-    /**
-     * Three longs per entry, in one array so that a record of one entry costs little: value offset in
-     * the region and value length; name offset, name length, format and namespace code; revision (from
-     * {@link #revisionBase}) and value CRC.
+    /*
+     * Three longs per entry: value offset in the region and value length; name offset, name length,
+     * format and namespace code; revision (from revisionBase) and value CRC. Slot 0's are the fields
+     * value0, name0 and revision0, its flags flags0 (through FLAGS0); slot s >= 1 has places[3s - 3
+     * .. 3s - 1] and flags[s - 1].
      */
+    private long value0;
+    private long name0;
+    private long revision0;
+    @SuppressWarnings("unused") // through FLAGS0
+    private byte flags0;
     private long[] places = NO_LONGS;
     private byte[] flags = NO_BYTES;
 
@@ -73,8 +82,8 @@ final class RecordRef {
     void entries(int count, long revisionBase) {
         this.count = count;
         this.revisionBase = revisionBase;
-        this.places = new long[3 * count];
-        this.flags = new byte[count];
+        this.places = count > 1 ? new long[3 * (count - 1)] : NO_LONGS;
+        this.flags = count > 1 ? new byte[count - 1] : NO_BYTES;
     }
 
     void entry(int slot, int namespaceCode, int format, long nameAt, int nameLength, long valueAt, int valueLength,
@@ -83,11 +92,40 @@ final class RecordRef {
         if (delta < Integer.MIN_VALUE || delta > Integer.MAX_VALUE) {
             throw new IllegalStateException("revision " + revision + " is too far from its record's " + revisionBase);
         }
-        places[3 * slot] = valueAt << 32 | (valueLength & 0xFFFFFFFFL);
-        places[3 * slot + 1] = nameAt << 32 | (long) (nameLength & 0xFFFF) << 16 | (format & 0xFF) << 8
-                | namespaceCode & 0xFF;
-        places[3 * slot + 2] = delta << 32 | (valueCrc & 0xFFFFFFFFL);
-        flags[slot] = (byte) flagBits;
+        long value = valueAt << 32 | (valueLength & 0xFFFFFFFFL);
+        long name = nameAt << 32 | (long) (nameLength & 0xFFFF) << 16 | (format & 0xFF) << 8 | namespaceCode & 0xFF;
+        long revisionAndCrc = delta << 32 | (valueCrc & 0xFFFFFFFFL);
+        if (slot == 0) {
+            value0 = value;
+            name0 = name;
+            revision0 = revisionAndCrc;
+            FLAGS0.set(this, (byte) flagBits);
+        } else {
+            places[3 * slot - 3] = value;
+            places[3 * slot - 2] = name;
+            places[3 * slot - 1] = revisionAndCrc;
+            flags[slot - 1] = (byte) flagBits;
+        }
+    }
+
+    private long valueWord(int slot) {
+        return slot == 0 ? value0 : places[3 * slot - 3];
+    }
+
+    private long nameWord(int slot) {
+        return slot == 0 ? name0 : places[3 * slot - 2];
+    }
+
+    private long revisionWord(int slot) {
+        return slot == 0 ? revision0 : places[3 * slot - 1];
+    }
+
+    private byte flags(int slot) {
+        return slot == 0 ? (byte) FLAGS0.getVolatile(this) : (byte) FLAGS.getVolatile(flags, slot - 1);
+    }
+
+    private boolean casFlags(int slot, byte old, byte now) {
+        return slot == 0 ? FLAGS0.compareAndSet(this, old, now) : FLAGS.compareAndSet(flags, slot - 1, old, now);
     }
 
     /** The index's name for an entry: record id and slot. */
@@ -96,27 +134,27 @@ final class RecordRef {
     }
 
     int valueAt(int slot) {
-        return (int) (places[3 * slot] >>> 32);
+        return (int) (valueWord(slot) >>> 32);
     }
 
     int valueLength(int slot) {
-        return (int) places[3 * slot];
+        return (int) valueWord(slot);
     }
 
     int nameAt(int slot) {
-        return (int) (places[3 * slot + 1] >>> 32);
+        return (int) (nameWord(slot) >>> 32);
     }
 
     int nameLength(int slot) {
-        return (int) (places[3 * slot + 1] >>> 16 & 0xFFFF);
+        return (int) (nameWord(slot) >>> 16 & 0xFFFF);
     }
 
     int format(int slot) {
-        return (int) (places[3 * slot + 1] >>> 8 & 0xFF);
+        return (int) (nameWord(slot) >>> 8 & 0xFF);
     }
 
     int namespaceCode(int slot) {
-        return (int) (places[3 * slot + 1] & 0xFF);
+        return (int) (nameWord(slot) & 0xFF);
     }
 
     Namespace namespace(int slot) {
@@ -124,11 +162,11 @@ final class RecordRef {
     }
 
     long revision(int slot) {
-        return revisionBase + (places[3 * slot + 2] >> 32);
+        return revisionBase + (revisionWord(slot) >> 32);
     }
 
     int valueCrc(int slot) {
-        return (int) places[3 * slot + 2];
+        return (int) revisionWord(slot);
     }
 
     /** What the entry counts against the capacity: name and value bytes and the entry charge; 0 for a removal. */
@@ -137,17 +175,17 @@ final class RecordRef {
     }
 
     boolean is(int slot, int flag) {
-        return ((byte) FLAGS.getVolatile(flags, slot) & flag) != 0;
+        return (flags(slot) & flag) != 0;
     }
 
     /** Sets flags; true if none of {@code flag} was set before (so a report is made once). */
     boolean set(int slot, int flag) {
         while (true) {
-            byte old = (byte) FLAGS.getVolatile(flags, slot);
+            byte old = flags(slot);
             if ((old & flag) == flag) {
                 return false;
             }
-            if (FLAGS.compareAndSet(flags, slot, old, (byte) (old | flag))) {
+            if (casFlags(slot, old, (byte) (old | flag))) {
                 return (old & flag) == 0;
             }
         }
@@ -155,8 +193,8 @@ final class RecordRef {
 
     void clear(int slot, int flag) {
         while (true) {
-            byte old = (byte) FLAGS.getVolatile(flags, slot);
-            if (FLAGS.compareAndSet(flags, slot, old, (byte) (old & ~flag))) {
+            byte old = flags(slot);
+            if (casFlags(slot, old, (byte) (old & ~flag))) {
                 return;
             }
         }
