@@ -8,11 +8,16 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PublicKey;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import datastore.Namespace;
 import datastore.Partitions;
+import datastore.flash.FlashRegion;
+import datastore.romformat.RomSigningKeys;
+import datastore.romformat.RomStore;
 import datastore.romtool.DockTool;
 import datastore.spi.PartitionStore;
 
@@ -38,6 +43,11 @@ import org.openjdk.jmh.annotations.TearDown;
  * signed by the ROM tools, installed through the ROM provisioning service, with the ROM partition
  * configured with the public key), and a ROM of 100k small keys. Runtime: a full partition with the
  * default configuration (13 MiB payload in 100k keys).
+ *
+ * <p>{@code romEngine} is an engine-only figure, kept because it explains the layering: the ROM
+ * engine's mount ({@code datastore.romformat.RomStore}, which the ROM bundle embeds) on the same
+ * flash region, taken from the running device bundle while the ROM bundle is stopped, without
+ * Declarative Services, configuration or registration.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -90,6 +100,54 @@ public class Mount {
         }
     }
 
+    /** The ROM engine alone on the dock's ROM region, the ROM bundle stopped so that it is the only mount. */
+    @State(Scope.Benchmark)
+    public static class RomEngineState {
+        @Param({"sample-unsigned", "sample-signed", "full-unsigned"})
+        public String image;
+        final RomState dockState = new RomState();
+        FlashRegion region;
+        long capacity;
+        PublicKey publicKey;
+
+        @Setup(Level.Trial)
+        public void setUp() throws IOException {
+            dockState.image = image;
+            dockState.setUp();
+            PartitionStore rom = dockState.dock.partition(Partitions.ROM);
+            capacity = rom.usage().capacity();
+            if (image.endsWith("-signed")) {
+                publicKey = RomSigningKeys.publicKey(Files.readString(dockState.tools.resolve("signing.pub")).strip());
+            }
+            region = dockState.dock.region(Partitions.ROM);
+            dockState.dock.stop(ROM_BUNDLE);
+            check(mount(), dockState.keys);
+        }
+
+        RomStore mount() {
+            try {
+                return new RomStore(region, capacity, publicKey, Duration.ofMillis(50));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            check(mount(), dockState.keys);
+            dockState.dock.start(ROM_BUNDLE, Partitions.ROM);
+            dockState.tearDown();
+        }
+
+        static void check(RomStore store, int keys) {
+            Integer entries = store.usage().entries().get(Namespace.KV);
+            if (entries == null || entries != keys || store.info().problem().isPresent()) {
+                throw new IllegalStateException("the ROM engine mounted " + store.usage() + ", " + store.info().problem()
+                        + ", not " + keys + " keys");
+            }
+        }
+    }
+
     @State(Scope.Benchmark)
     public static class RuntimeState {
         Dock dock;
@@ -124,6 +182,11 @@ public class Mount {
     @Benchmark
     public long rom(RomState state) {
         return state.dock.start(ROM_BUNDLE, Partitions.ROM);
+    }
+
+    @Benchmark
+    public RomStore romEngine(RomEngineState state) {
+        return state.mount();
     }
 
     @Benchmark

@@ -152,6 +152,10 @@ final class Report {
             Interval us = Interval.mean(samples("Mount.rom:image=" + image));
             row("mount: ROM " + image + " (us)", us.plain(), "<= 1000 us", us.atMost(1000));
         }
+        for (String image : new String[] {"sample-unsigned", "sample-signed", "full-unsigned"}) {
+            Interval us = Interval.mean(samples("Mount.romEngine:image=" + image));
+            row("mount: ROM engine alone, " + image + " (us)", us.plain(), "<= 1000 us", us.atMost(1000));
+        }
         Interval runtime = Interval.mean(samples("Mount.runtimeFull"));
         row("mount: full runtime partition (us)", runtime.plain(), "<= 50000 us", runtime.atMost(50_000));
         // One reading each (a heap after full collections, not a sample of a distribution): no interval.
