@@ -45,7 +45,7 @@ import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPa
 @Component(name = ConsoleEvents.NAME, service = Servlet.class, enabled = false)
 @HttpWhiteboardServletPattern(ConsoleEvents.PATH)
 @HttpWhiteboardServletName(ConsoleEvents.NAME)
-public final class ConsoleEvents extends ApiServlet {
+public final class ConsoleEvents extends ApiServlet implements EventHandler {
     private static final long serialVersionUID = 1L;
 
     static final String NAME = "datastore.devapi.console.events";
@@ -82,6 +82,11 @@ public final class ConsoleEvents extends ApiServlet {
         });
     }
 
+    /** A feed that subscribes to nothing: its events are handed to {@link #handleEvent} directly. */
+    ConsoleEvents(DevApi api) {
+        this(api, handler -> () -> { });
+    }
+
     /** A feed that subscribes through {@code subscriber} while it has clients. */
     ConsoleEvents(DevApi api, Function<EventHandler, Runnable> subscriber) {
         super(api, Set.of("GET"), false);
@@ -103,7 +108,8 @@ public final class ConsoleEvents extends ApiServlet {
     }
 
     /** Hands a store event to every connected client. */
-    void handleEvent(Event event) {
+    @Override
+    public void handleEvent(Event event) {
         for (BlockingQueue<String> queue : clients) {
             // A full queue already holds changes the client has not been sent: it reloads everything anyway.
             queue.offer(event.getTopic());
@@ -132,7 +138,7 @@ public final class ConsoleEvents extends ApiServlet {
                 // Before the hello, on which the page loads its state: no later change is missed.
                 // Before the client is counted, so that a failed registration leaves nothing behind.
                 try {
-                    subscription = subscriber.apply(this::handleEvent);
+                    subscription = subscriber.apply(this);
                 } catch (IllegalStateException stopping) {
                     throw new ApiException(ApiException.UNAVAILABLE, "the console feed cannot follow the store's "
                             + "changes now (" + stopping.getMessage() + ")");
