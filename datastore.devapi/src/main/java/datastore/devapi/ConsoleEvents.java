@@ -40,7 +40,8 @@ import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPa
  *
  * <p>The feed subscribes to Event Admin only while a client is connected: an event handler that
  * matches every store topic makes Event Admin hand each write to a delivery thread, which cost
- * every write about a fifth of its processor time with no console open.
+ * a put about a third of its processor time (11-15 us against 8, the flash on tmpfs) with no console
+ * open.
  */
 @Component(name = ConsoleEvents.NAME, service = Servlet.class, enabled = false)
 @HttpWhiteboardServletPattern(ConsoleEvents.PATH)
