@@ -148,11 +148,12 @@ final class Report {
                         copy.atMost(1.2));
             }
         }
-        for (String image : new String[] {"sample-unsigned", "sample-signed", "full-unsigned"}) {
+        String[] romImages = {"sample-unsigned", "sample-signed", "full-unsigned"};
+        for (String image : romImages) {
             Interval us = Interval.mean(samples("Mount.rom:image=" + image));
             row("mount: ROM " + image + " (us)", us.plain(), "<= 1000 us", us.atMost(1000));
         }
-        for (String image : new String[] {"sample-unsigned", "sample-signed", "full-unsigned"}) {
+        for (String image : romImages) {
             Interval us = Interval.mean(samples("Mount.romEngine:image=" + image));
             row("mount: ROM engine alone, " + image + " (us)", us.plain(), "<= 1000 us", us.atMost(1000));
         }

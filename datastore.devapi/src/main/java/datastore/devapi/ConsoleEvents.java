@@ -83,11 +83,6 @@ public final class ConsoleEvents extends ApiServlet implements EventHandler {
         });
     }
 
-    /** A feed that subscribes to nothing: its events are handed to {@link #handleEvent} directly. */
-    ConsoleEvents(DevApi api) {
-        this(api, handler -> () -> { });
-    }
-
     /** A feed that subscribes through {@code subscriber} while it has clients. */
     ConsoleEvents(DevApi api, Function<EventHandler, Runnable> subscriber) {
         super(api, Set.of("GET"), false);
