@@ -56,17 +56,15 @@ final class Checksums {
         return (int) crc.getValue();
     }
 
-    /** Whether the trailer holds a commit word for this sequence number. */
-    static boolean committed(byte[] trailer, long seq) {
-        ByteBuffer b = ByteBuffer.wrap(trailer);
+    /** Whether the trailer at {@code at} in {@code map} holds a commit word for this sequence number. */
+    static boolean committed(ByteBuffer map, int at, long seq) {
         int word = commitWord(seq);
-        return b.getInt(0) == word || b.getInt(4) == word;
+        return map.getInt(at) == word || map.getInt(at + 4) == word;
     }
 
-    /** Whether both commit words are intact. */
-    static boolean fullyCommitted(byte[] trailer, long seq) {
-        ByteBuffer b = ByteBuffer.wrap(trailer);
+    /** Whether both commit words of the trailer at {@code at} in {@code map} are intact. */
+    static boolean fullyCommitted(ByteBuffer map, int at, long seq) {
         int word = commitWord(seq);
-        return b.getInt(0) == word && b.getInt(4) == word;
+        return map.getInt(at) == word && map.getInt(at + 4) == word;
     }
 }

@@ -347,11 +347,18 @@ final class EntryTable {
         Arrays.fill(liveByNamespace, 0);
     }
 
-    /** Sizes the table for {@code entries} names at once (at mount). */
-    void reserve(int entries) {
+    /**
+     * Sizes the table for up to {@code entries} names, and the records by id for {@code records} more,
+     * at once (at mount, before the records are registered).
+     */
+    void reserve(int entries, int records) {
         long wanted = Math.max(MIN_SLOTS, Long.highestOneBit(Math.max(1, entries * 5L / 4)) * 2);
         if (wanted > slots.length) {
             grow((int) Math.min(wanted, 1 << 30));
+        }
+        long ids = (long) nextId + records + 1;
+        if (ids > this.records.length && ids < 1 << ID_BITS) {
+            this.records = Arrays.copyOf(this.records, (int) ids);
         }
     }
 

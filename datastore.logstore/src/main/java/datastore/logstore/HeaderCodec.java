@@ -42,6 +42,10 @@ final class HeaderCodec {
      * {@code null}: a format-3 header bound to {@code identity}, or with {@code legacy} also a format-2 one.
      */
     static Header parseHeader(byte[] both, byte[] identity, boolean legacy) {
+        if (Arrays.equals(both, 0, HEADER, both, HEADER, 2 * HEADER)) {
+            // Equal copies are both valid or both not: one parse decides (the mount's usual case).
+            return parseCopy(both, 0, identity, legacy);
+        }
         Header found = null;
         int valid = 0;
         for (int copy = 0; copy < 2; copy++) {

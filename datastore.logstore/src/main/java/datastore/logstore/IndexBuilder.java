@@ -24,6 +24,9 @@ final class IndexBuilder {
     private final EntryTable table;
     private final DamageLog damage;
     private final byte[] nameBuffer = new byte[256];
+    /** The checksum and the view of the map through which the build (one thread) checks names and values. */
+    private final CRC32C checksum = new CRC32C();
+    private final ByteBuffer window;
 
     /** An entry whose stored name failed its CRC, with that CRC. */
     private record Unnamed(RecordRef ref, int slot, int nameCrc) {
@@ -32,6 +35,7 @@ final class IndexBuilder {
     IndexBuilder(RingLayout layout, ByteBuffer map, CurrentVersions current, DamageLog damage) {
         this.layout = layout;
         this.map = map;
+        this.window = map.duplicate();
         this.current = current;
         this.table = current.table;
         this.damage = damage;
@@ -42,6 +46,16 @@ final class IndexBuilder {
         List<Unnamed> damaged = new ArrayList<>();
         Map<EntryKey, Long> supersededUpTo = new HashMap<>();
         long clearSeq = 0;
+        int entries = 0;
+        int records = 0;
+        for (MountScan.Scanned s : scanned) {
+            if (s.complete && s.hasEntries()) {
+                entries += s.count();
+                records++;
+            }
+        }
+        // Sized once: growing would hash every name again from flash, and copy the records by id.
+        table.reserve(entries, records);
         for (MountScan.Scanned s : scanned) {
             LogFormat.Header h = s.header;
             if (RingLayout.headerOnly(h)) {
@@ -53,7 +67,7 @@ final class IndexBuilder {
                 }
                 continue;
             }
-            if (s.dir == null) {
+            if (!s.hasEntries()) {
                 problems.add("record at ring offset " + layout.ringOffset(s.pos) + " (revision " + h.seq() + ", "
                         + h.count() + " entries): both copies of its directory are damaged; skipped");
                 continue;
@@ -66,11 +80,11 @@ final class IndexBuilder {
                         + "): one copy of its " + (h.copyDamaged() ? "header" : s.dirCopyDamaged ? "directory" : "commit word")
                         + " is damaged; the other copy is used");
             }
-            int count = s.dir.length;
+            int count = s.count();
             RecordRef ref = s.ref;
             long base = Long.MAX_VALUE;
-            for (long revision : s.revisions) {
-                base = Math.min(base, revision);
+            for (int i = 0; i < count; i++) {
+                base = Math.min(base, s.revision(i));
             }
             ref.entries(count, base);
             byte[] markers = null;
@@ -80,19 +94,19 @@ final class IndexBuilder {
             }
             long nameAt = layout.phys(s.pos) + s.header.namesAt();
             long valueAt = nameAt;
-            for (LogFormat.DirEntry e : s.dir) {
-                valueAt += e.nameLength();
+            for (int i = 0; i < count; i++) {
+                valueAt += s.entry(i).nameLength();
             }
             table.register(ref);
             for (int i = 0; i < count; i++) {
-                LogFormat.DirEntry e = s.dir[i];
+                LogFormat.DirEntry e = s.entry(i);
+                long revision = s.revision(i);
                 boolean known = known(e.namespaceCode());
                 boolean nameOk = known && nameCrc(e.namespaceCode(), (int) nameAt, e.nameLength()) == e.nameCrc();
                 boolean valueOk = e.removal() ? e.valueLength() == 0 : crc(valueAt, e.valueLength()) == e.valueCrc();
                 ref.entry(i, e.namespaceCode(), e.format(), nameAt, e.nameLength(), valueAt, e.valueLength(),
-                        s.revisions[i], e.valueCrc(), (nameOk ? RecordRef.NAMED : 0) | (e.removal() ? RecordRef.REMOVAL : 0)
+                        revision, e.valueCrc(), (nameOk ? RecordRef.NAMED : 0) | (e.removal() ? RecordRef.REMOVAL : 0)
                                 | (valueOk ? RecordRef.VERIFIED : RecordRef.DAMAGED) | RecordRef.REPORTED);
-                long revision = s.revisions[i];
                 boolean superseded = markers != null && (markers[i >> 3] & (1 << (i & 7))) == 0;
                 if (superseded && nameOk) {
                     supersededUpTo.merge(new EntryKey(ref.namespace(i), table.name(ref, i)), revision, Math::max);
@@ -110,9 +124,9 @@ final class IndexBuilder {
             }
         }
         for (MountScan.Scanned s : scanned) {
-            if (s.dir != null && !s.complete && mattered(s)) {
+            if (s.hasEntries() && !s.complete && mattered(s)) {
                 problems.add("incomplete record at ring offset " + layout.ringOffset(s.pos) + " (revision "
-                        + s.header.seq() + ", " + s.dir.length + " entries) discarded: a write interrupted by power loss");
+                        + s.header.seq() + ", " + s.count() + " entries) discarded: a write interrupted by power loss");
             }
         }
         identifyDamagedNames(damaged, clearSeq);
@@ -225,15 +239,15 @@ final class IndexBuilder {
     /** Whether any entry of an incomplete record would have been the newest version of its name. */
     private boolean mattered(MountScan.Scanned s) {
         long at = layout.phys(s.pos) + s.header.namesAt();
-        for (int i = 0; i < s.dir.length; i++) {
-            LogFormat.DirEntry e = s.dir[i];
+        for (int i = 0; i < s.count(); i++) {
+            LogFormat.DirEntry e = s.entry(i);
             int nameAt = (int) at;
             at += e.nameLength();
             if (!known(e.namespaceCode()) || nameCrc(e.namespaceCode(), nameAt, e.nameLength()) != e.nameCrc()) {
                 return true;
             }
             long newest = table.current(e.namespaceCode(), nameAt, e.nameLength());
-            if (newest == 0 || table.record(newest).revision(EntryTable.slotOf(newest)) < s.revisions[i]) {
+            if (newest == 0 || table.record(newest).revision(EntryTable.slotOf(newest)) < s.revision(i)) {
                 return true;
             }
         }
@@ -242,15 +256,16 @@ final class IndexBuilder {
 
     private int nameCrc(int namespaceCode, int at, int length) {
         map.get(at, nameBuffer, 0, length);
-        CRC32C crc = new CRC32C();
-        crc.update(namespaceCode);
-        crc.update(nameBuffer, 0, length);
-        return (int) crc.getValue();
+        checksum.reset();
+        checksum.update(namespaceCode);
+        checksum.update(nameBuffer, 0, length);
+        return (int) checksum.getValue();
     }
 
     private int crc(long at, int length) {
-        CRC32C crc = new CRC32C();
-        crc.update(map.slice((int) at, length));
-        return (int) crc.getValue();
+        checksum.reset();
+        window.limit((int) at + length).position((int) at);
+        checksum.update(window);
+        return (int) checksum.getValue();
     }
 }

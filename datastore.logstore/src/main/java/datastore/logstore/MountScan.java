@@ -13,16 +13,37 @@ import java.util.List;
  */
 final class MountScan {
 
-    /** A record found by the scan. */
+    /**
+     * A record found by the scan. A single record's one entry is its header's, so it keeps no
+     * directory of its own: a ring of keys written one by one is mostly single records.
+     */
     static final class Scanned {
         long pos;
         LogFormat.Header header;
         RecordRef ref;
+        /** A batch's directory and revisions; null for other kinds, and for a batch whose directory copies are both damaged. */
         LogFormat.DirEntry[] dir;
         long[] revisions;
         boolean dirCopyDamaged;
         boolean trailerCopyDamaged;
         boolean complete;
+
+        /** Whether the entries are known: a single record, or a batch with a readable directory. */
+        boolean hasEntries() {
+            return header.kind() == LogFormat.KIND_SINGLE || dir != null;
+        }
+
+        int count() {
+            return header.kind() == LogFormat.KIND_SINGLE ? 1 : dir.length;
+        }
+
+        LogFormat.DirEntry entry(int i) {
+            return header.kind() == LogFormat.KIND_SINGLE ? header.single() : dir[i];
+        }
+
+        long revision(int i) {
+            return header.kind() == LogFormat.KIND_SINGLE ? header.seq() : revisions[i];
+        }
     }
 
     /** What one walk of the ring from a tail found. */
@@ -41,6 +62,8 @@ final class MountScan {
     private final ByteBuffer map;
     /** Where legacy records are accepted during the current walk. */
     private long scanLegacyEnd;
+    /** The header copies being parsed (a mount is one thread). */
+    private final byte[] headerBuffer = new byte[2 * LogFormat.HEADER];
 
     MountScan(RingLayout layout, RingSpace space) {
         this.layout = layout;
@@ -84,10 +107,10 @@ final class MountScan {
             Scanned s = scan(pos, header);
             w.scanned.add(s);
             if (header.kind() != LogFormat.KIND_PAD && header.kind() != LogFormat.KIND_TAIL) {
-                long top = s.revisions == null ? header.seq() + Math.max(1, header.count()) : header.seq() + 1;
-                if (s.revisions != null) {
-                    for (long revision : s.revisions) {
-                        top = Math.max(top, revision + 1);
+                long top = s.hasEntries() ? header.seq() + 1 : header.seq() + Math.max(1, header.count());
+                if (s.hasEntries()) {
+                    for (int i = 0; i < s.count(); i++) {
+                        top = Math.max(top, s.revision(i) + 1);
                     }
                 }
                 w.maxSeq = Math.max(w.maxSeq, top);
@@ -203,13 +226,13 @@ final class MountScan {
                 : placed(pos, HeaderCodec.parseHeader(both, layout.identity, pos < scanLegacyEnd), limit);
     }
 
+    /** The two header copies at {@code pos}, in a buffer the next call reuses, or null where no header fits. */
     private byte[] headerBytes(long pos) {
         if (pos + 2 * LogFormat.HEADER > layout.ringEndAfter(pos)) {
             return null;
         }
-        byte[] both = new byte[2 * LogFormat.HEADER];
-        map.get((int) layout.phys(pos), both);
-        return both;
+        map.get((int) layout.phys(pos), headerBuffer);
+        return headerBuffer;
     }
 
     /** {@code header} if it belongs to this lap at {@code pos} and its extent fits, else {@code null}. */
@@ -227,9 +250,7 @@ final class MountScan {
 
     /** Whether the record at {@code pos} has a commit word where its header says its trailer is. */
     private boolean committedAt(long pos, LogFormat.Header header) {
-        byte[] trailer = new byte[LogFormat.TRAILER];
-        map.get((int) (layout.phys(pos) + header.length() - LogFormat.TRAILER), trailer);
-        return Checksums.committed(trailer, header.seq());
+        return Checksums.committed(map, (int) (layout.phys(pos) + header.length() - LogFormat.TRAILER), header.seq());
     }
 
     /**
@@ -350,15 +371,10 @@ final class MountScan {
         if (!header.legacy() && header.count() > 0) {
             s.ref.markerAt = layout.phys(pos) + LogFormat.align(header.length(), layout.programSize);
         }
-        byte[] trailer = new byte[LogFormat.TRAILER];
-        map.get((int) (layout.phys(pos) + header.length() - LogFormat.TRAILER), trailer);
-        s.complete = Checksums.committed(trailer, header.seq());
-        s.trailerCopyDamaged = s.complete && !Checksums.fullyCommitted(trailer, header.seq());
+        int trailer = (int) (layout.phys(pos) + header.length() - LogFormat.TRAILER);
+        s.complete = Checksums.committed(map, trailer, header.seq());
+        s.trailerCopyDamaged = s.complete && !Checksums.fullyCommitted(map, trailer, header.seq());
         switch (header.kind()) {
-            case LogFormat.KIND_SINGLE:
-                s.dir = new LogFormat.DirEntry[] {header.single()};
-                s.revisions = new long[] {header.seq()};
-                break;
             case LogFormat.KIND_BATCH: {
                 byte[] meta = new byte[(int) LogFormat.metaSize(header.count(), header.runs())];
                 map.get((int) layout.phys(pos), meta);
