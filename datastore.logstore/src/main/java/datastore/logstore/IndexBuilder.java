@@ -41,7 +41,8 @@ final class IndexBuilder {
         this.damage = damage;
     }
 
-    void build(List<MountScan.Scanned> scanned) {
+    void build(MountScan.Walk walk) {
+        List<MountScan.Scanned> scanned = walk.scanned;
         List<String> problems = damage.problems;
         List<Unnamed> damaged = new ArrayList<>();
         Map<EntryKey, Long> supersededUpTo = new HashMap<>();
@@ -49,14 +50,25 @@ final class IndexBuilder {
         int entries = 0;
         int records = 0;
         for (MountScan.Scanned s : scanned) {
-            if (s.complete && s.hasEntries()) {
-                entries += s.count();
+            if (s == null || s.complete && s.hasEntries()) {
+                entries += s == null ? 1 : s.count();
                 records++;
             }
         }
         // Sized once: growing would hash every name again from flash, and copy the records by id.
         table.reserve(entries, records);
-        for (MountScan.Scanned s : scanned) {
+        for (int k = 0; k < scanned.size(); k++) {
+            MountScan.Scanned s = scanned.get(k);
+            if (s == null) {
+                // An undamaged single record: the walk put its entry and checks into its ref.
+                RecordRef ref = walk.refs.get(k);
+                table.register(ref);
+                if ((map.get((int) ref.markerAt) & 1) == 0) {
+                    supersededUpTo.merge(new EntryKey(ref.namespace(0), table.name(ref, 0)), ref.revision(0), Math::max);
+                }
+                table.offer(ref, 0);
+                continue;
+            }
             LogFormat.Header h = s.header;
             if (RingLayout.headerOnly(h)) {
                 continue;
@@ -124,7 +136,7 @@ final class IndexBuilder {
             }
         }
         for (MountScan.Scanned s : scanned) {
-            if (s.hasEntries() && !s.complete && mattered(s)) {
+            if (s != null && s.hasEntries() && !s.complete && mattered(s)) {
                 problems.add("incomplete record at ring offset " + layout.ringOffset(s.pos) + " (revision "
                         + s.header.seq() + ", " + s.count() + " entries) discarded: a write interrupted by power loss");
             }
@@ -190,7 +202,7 @@ final class IndexBuilder {
         }
     }
 
-    private static boolean known(int namespaceCode) {
+    static boolean known(int namespaceCode) {
         return namespaceCode >= 0 && namespaceCode < KNOWN.length && KNOWN[namespaceCode];
     }
 

@@ -130,10 +130,10 @@ public final class LogStore {
         }
         space.nextSeq = maxSeq;
         space.head = scan.placeHead(Math.min(walk.end, limit), limit);
-        for (MountScan.Scanned s : walk.scanned) {
-            space.ring.addLast(s.ref);
+        for (RecordRef ref : walk.refs) {
+            space.ring.addLast(ref);
         }
-        new IndexBuilder(layout, map, current, damage).build(walk.scanned);
+        new IndexBuilder(layout, map, current, damage).build(walk);
         index.publishAll(current);
         if (migrate) {
             // Record the geometry and identity (a format-2 log keeps its records; new ones are format 3).

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.zip.CRC32C;
 
 /**
  * The mount's reading of the ring: finding the tail without an anchor, walking the records from the
@@ -46,8 +47,13 @@ final class MountScan {
         }
     }
 
-    /** What one walk of the ring from a tail found. */
+    /**
+     * What one walk of the ring from a tail found: every record's {@link RecordRef} in ring order, and
+     * at the same index its {@link Scanned}, which is null for an undamaged single record whose entry
+     * the walk already put into its ref (the mount's common case, kept to one object a record).
+     */
     static final class Walk {
+        final List<RecordRef> refs = new ArrayList<>();
         final List<Scanned> scanned = new ArrayList<>();
         final List<String> problems = new ArrayList<>();
         long end;
@@ -62,13 +68,17 @@ final class MountScan {
     private final ByteBuffer map;
     /** Where legacy records are accepted during the current walk. */
     private long scanLegacyEnd;
-    /** The header copies being parsed (a mount is one thread). */
+    /** The header copies being parsed, a name, the checksum and a view of the map (a mount is one thread). */
     private final byte[] headerBuffer = new byte[2 * LogFormat.HEADER];
+    private final byte[] nameBuffer = new byte[256];
+    private final CRC32C checksum = new CRC32C();
+    private final ByteBuffer window;
 
     MountScan(RingLayout layout, RingSpace space) {
         this.layout = layout;
         this.space = space;
         this.map = space.map;
+        this.window = map.duplicate();
     }
 
     /** Parses the ring from {@code tail} to the head, resyncing over damage; stops at a later tail record. */
@@ -78,6 +88,14 @@ final class MountScan {
         long pos = tail;
         scanLegacyEnd = legacyEnd;
         while (pos + 2 * LogFormat.HEADER <= limit) {
+            RecordRef single = cleanSingleAt(pos, limit);
+            if (single != null) {
+                w.refs.add(single);
+                w.scanned.add(null);
+                w.maxSeq = Math.max(w.maxSeq, single.revision(0) + 1);
+                pos = single.end;
+                continue;
+            }
             LogFormat.Header header = headerAt(pos, limit);
             if (header == null) {
                 header = repairedHeaderAt(pos, limit);
@@ -105,6 +123,7 @@ final class MountScan {
                 }
             }
             Scanned s = scan(pos, header);
+            w.refs.add(s.ref);
             w.scanned.add(s);
             if (header.kind() != LogFormat.KIND_PAD && header.kind() != LogFormat.KIND_TAIL) {
                 long top = s.hasEntries() ? header.seq() + 1 : header.seq() + Math.max(1, header.count());
@@ -217,6 +236,74 @@ final class MountScan {
         return "region \"" + layout.region.name() + "\" (" + layout.describe() + ") is neither erased nor a runtime log "
                 + "of this geometry: " + used + " of " + layout.blocks + " blocks hold other bytes, the first at region "
                 + "offset " + at + " (" + hex + ")" + other + "; it is left untouched (format it to use it)";
+    }
+
+    /**
+     * The undamaged single record at {@code pos} as a registered-to-be {@link RecordRef} with its entry
+     * and checks in place, or null for anything else (another kind, a legacy record, a copy of its
+     * header or commit word damaged, a name of an unknown namespace or failing its CRC), which the
+     * general path ({@link #scan}) and {@link IndexBuilder} then take. Reads the header straight from
+     * its bytes, so that a ring of keys written one by one costs one object a record to mount. A value
+     * failing its CRC is flagged damaged here, as the builder does.
+     */
+    private RecordRef cleanSingleAt(long pos, long limit) {
+        if (pos < scanLegacyEnd) {
+            return null;
+        }
+        byte[] both = headerBytes(pos);
+        int h = LogFormat.HEADER;
+        if (both == null || ((both[0] & 0xFF) << 8 | both[1] & 0xFF) != LogFormat.RECORD_MAGIC
+                || (both[2] & 0x0F) != LogFormat.KIND_SINGLE
+                || !Arrays.equals(both, 0, h, both, h, 2 * h)) {
+            return null;
+        }
+        ByteBuffer b = ByteBuffer.wrap(both);
+        if (Checksums.headerCrc(both, 0, layout.identity) != b.getInt(h - 4)
+                || (b.getShort(4) & 0xFFFF) != layout.lap16(pos)) {
+            return null;
+        }
+        boolean removal = ((both[2] & 0xF0) >>> 4 & LogFormat.FLAG_REMOVAL) != 0;
+        int nameLength = both[3] & 0xFF;
+        int valueLength = b.getInt(16);
+        int code = both[6] & 0xFF;
+        if (nameLength == 0 || valueLength < 0 || removal && valueLength != 0 || !IndexBuilder.known(code)) {
+            return null;
+        }
+        long seq = b.getLong(8);
+        long length = LogFormat.singleLength(nameLength, valueLength);
+        long extent = LogFormat.align(length, layout.programSize) + LogFormat.markerSize(1, layout.programSize);
+        if (pos + extent > layout.ringEndAfter(pos) || pos + extent > limit) {
+            return null;
+        }
+        int at = (int) layout.phys(pos);
+        if (!Checksums.fullyCommitted(map, (int) (at + length - LogFormat.TRAILER), seq)) {
+            return null;
+        }
+        int nameAt = at + 2 * h;
+        map.get(nameAt, nameBuffer, 0, nameLength);
+        checksum.reset();
+        checksum.update(code);
+        checksum.update(nameBuffer, 0, nameLength);
+        if ((int) checksum.getValue() != b.getInt(20)) {
+            return null;
+        }
+        int valueCrc = b.getInt(24);
+        boolean valueOk;
+        if (removal) {
+            valueOk = true;
+        } else {
+            checksum.reset();
+            window.limit(nameAt + nameLength + valueLength).position(nameAt + nameLength);
+            checksum.update(window);
+            valueOk = (int) checksum.getValue() == valueCrc;
+        }
+        RecordRef ref = new RecordRef(pos, pos + extent, LogFormat.KIND_SINGLE, 0);
+        ref.markerAt = at + LogFormat.align(length, layout.programSize);
+        ref.entries(1, seq);
+        ref.entry(0, code, both[7] & 0xFF, nameAt, nameLength, nameAt + nameLength, valueLength, seq, valueCrc,
+                RecordRef.NAMED | (removal ? RecordRef.REMOVAL : 0) | (valueOk ? RecordRef.VERIFIED : RecordRef.DAMAGED)
+                        | RecordRef.REPORTED);
+        return ref;
     }
 
     /** The header of a record of this lap at {@code pos} whose extent fits, or {@code null}. */
