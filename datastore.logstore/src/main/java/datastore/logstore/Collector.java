@@ -91,7 +91,7 @@ final class Collector {
         boolean moved = false;
         while (!space.ring.isEmpty()) {
             RecordRef r = space.ring.peekFirst();
-            if (r.pass == pass || moved && r.start >= goal) {
+            if (r.pass == (int) pass || moved && r.start >= goal) {
                 break;
             }
             int[] survivors = survivors(r);
@@ -228,7 +228,7 @@ final class Collector {
             release(b);
         }
         space.released = newReleased;
-        while (!space.passed.isEmpty() && space.passed.peekFirst().end <= space.released) {
+        while (!space.passed.isEmpty() && space.passed.peekFirst().end() <= space.released) {
             space.passed.pollFirst();
         }
     }
@@ -236,7 +236,7 @@ final class Collector {
     /** Erases a block the tail has left behind, unless a view still holds a record in it. */
     private void release(long blockStartV) throws IOException {
         // Blocks are released in order, so records ending before this one were handled with theirs.
-        while (!space.passed.isEmpty() && space.passed.peekFirst().end <= blockStartV) {
+        while (!space.passed.isEmpty() && space.passed.peekFirst().end() <= blockStartV) {
             space.passed.pollFirst();
         }
         int block = layout.blockAt(blockStartV);
@@ -253,7 +253,7 @@ final class Collector {
             if (ref.start >= blockStartV + layout.blockSize) {
                 break;
             }
-            if (ref.end > blockStartV && !ref.seal()) {
+            if (ref.end() > blockStartV && !ref.seal()) {
                 held.add(ref);
             }
         }

@@ -244,7 +244,7 @@ public final class LogStore {
     long[] currentExtent(Namespace namespace, String name) {
         long loc = current.get(new EntryKey(namespace, name));
         RecordRef ref = loc == 0 ? null : table.record(loc);
-        return ref == null ? null : new long[] {layout.phys(ref.start), ref.end - ref.start};
+        return ref == null ? null : new long[] {layout.phys(ref.start), ref.end() - ref.start};
     }
 
     /** For tests: the region offset of the newest anchor slot, or -1 if none was written. */

@@ -93,7 +93,7 @@ final class MountScan {
                 w.refs.add(single);
                 w.scanned.add(null);
                 w.maxSeq = Math.max(w.maxSeq, single.revision(0) + 1);
-                pos = single.end;
+                pos = single.end();
                 continue;
             }
             LogFormat.Header header = headerAt(pos, limit);
@@ -134,7 +134,7 @@ final class MountScan {
                 }
                 w.maxSeq = Math.max(w.maxSeq, top);
             }
-            pos = s.ref.end;
+            pos = s.ref.end();
         }
         w.end = pos;
         return w;
@@ -456,7 +456,7 @@ final class MountScan {
             return s;
         }
         if (!header.legacy() && header.count() > 0) {
-            s.ref.markerAt = layout.phys(pos) + LogFormat.align(header.length(), layout.programSize);
+            s.ref.markerAt = (int) (layout.phys(pos) + LogFormat.align(header.length(), layout.programSize));
         }
         int trailer = (int) (layout.phys(pos) + header.length() - LogFormat.TRAILER);
         s.complete = Checksums.committed(map, trailer, header.seq());

@@ -43,15 +43,19 @@ final class RecordRef {
         }
     }
 
+    /** Virtual position of the record's start; its extent is at most the ring's size. */
     final long start;
-    final long end;
-    final int kind;
-    /** The collection that wrote it, or 0. */
-    final long pass;
+    private final int extent;
+    final byte kind;
+    /**
+     * The collection pass that wrote it, or 0; compared for equality only, with the pass under way
+     * (which may wrap: a record outlives at most a few passes, each moving the tail a sixteenth of the ring).
+     */
+    final int pass;
     /** Open views; -1 once sealed for erasing, after which it can never be pinned again (through {@link #PINS}). */
     private volatile int pins;
     /** Region offset of the record's superseded markers (one bit per entry, cleared when superseded); -1: none. */
-    long markerAt = -1;
+    int markerAt = -1;
     /** The id the index names the record by; 0 while unregistered. */
     int id;
 
@@ -72,10 +76,18 @@ final class RecordRef {
     private byte[] flags = NO_BYTES;
 
     RecordRef(long start, long end, int kind, long pass) {
+        if (end - start < 0 || end - start > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("a record from " + start + " to " + end);
+        }
         this.start = start;
-        this.end = end;
-        this.kind = kind;
-        this.pass = pass;
+        this.extent = (int) (end - start);
+        this.kind = (byte) kind;
+        this.pass = (int) pass;
+    }
+
+    /** Virtual position after the record's extent (its markers included). */
+    long end() {
+        return start + extent;
     }
 
     /** Makes room for {@code count} entries whose revisions lie within 2^31 of {@code revisionBase}. */

@@ -247,7 +247,7 @@ final class RingSpace {
         RecordRef ref = new RecordRef(at, at + extent, kind, pass);
         if (extent > bytes.length) {
             // The markers follow the record, left erased until a newer write supersedes an entry.
-            ref.markerAt = layout.phys(at) + bytes.length;
+            ref.markerAt = (int) (layout.phys(at) + bytes.length);
         }
         ring.addLast(ref);
         head = at + extent;
@@ -368,7 +368,7 @@ final class RingSpace {
         }
         for (RecordRef ref : all) {
             if (seen.add(ref) && ref.pinCount() > 0 && layout.blockAt(ref.start) <= block
-                    && block <= layout.blockAt(ref.end - 1)) {
+                    && block <= layout.blockAt(ref.end() - 1)) {
                 pins += ref.pinCount();
             }
         }
@@ -379,7 +379,7 @@ final class RingSpace {
     List<long[]> recordExtents() {
         List<long[]> extents = new ArrayList<>();
         for (RecordRef r : ring) {
-            extents.add(new long[] {layout.phys(r.start), r.end - r.start, r.kind});
+            extents.add(new long[] {layout.phys(r.start), r.end() - r.start, r.kind});
         }
         return extents;
     }
