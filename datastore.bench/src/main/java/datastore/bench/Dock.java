@@ -290,6 +290,13 @@ final class Dock implements AutoCloseable {
         return kv;
     }
 
+    /** Writes key-value pairs into a partition through the store, one {@code put} each, as an application writes a setting. */
+    static void putEach(KvStore kv, String partition, String[] keys, String[] values) {
+        for (int i = 0; i < keys.length; i++) {
+            kv.put(keys[i], values[i], partition);
+        }
+    }
+
     /** Writes key-value pairs into a partition through the store, {@code batch} per atomic commit. */
     static void fill(KvStore kv, String partition, String[] keys, String[] values, int batch) {
         KvBatch open = kv.batch(partition);

@@ -138,6 +138,17 @@ public final class MemoryHarness {
             results.setProperty("memory.dockFull.romUsed", Long.toString(dock.partition(Partitions.ROM).usage().used()));
             System.out.printf("dock full: %d keys, %.1f MiB heap%n", romKeys + runtimeKeys + ephemeralKeys, heap / 1048576.0);
         }
+
+        // The runtime partition again, each key written by its own put (a record per key), as settings usually are.
+        try (Dock dock = Dock.create(null)) {
+            dock.awaitEvents();
+            base = usedHeap();
+            String[] names = Data.keys("run", Data.KEYS);
+            Dock.putEach(dock.kv(), Partitions.RUNTIME, names, Dock.values(names, Dock.runtimeValueBytes(Data.KEYS)));
+            names = null;
+            dock.awaitEvents();
+            perKey(results, "runtimeOneByOne", dock, Data.KEYS, base);
+        }
         results.setProperty("memory.jvm.maxHeap", Long.toString(Runtime.getRuntime().maxMemory()));
         try (var writer = Files.newBufferedWriter(out)) {
             results.store(writer, "memory harness");

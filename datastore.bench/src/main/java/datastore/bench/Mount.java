@@ -42,7 +42,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * deploys (code, three settings, a 16 KiB splash image), unsigned and signed with Ed25519 (built and
  * signed by the ROM tools, installed through the ROM provisioning service, with the ROM partition
  * configured with the public key), and a ROM of 100k small keys. Runtime: a full partition with the
- * default configuration (13 MiB payload in 100k keys).
+ * default configuration (13 MiB payload in 100k keys), written 500 keys to a batch
+ * ({@code runtimeFull}) and one key to a {@code put} ({@code runtimeFullOneByOne}, a record per key).
  *
  * <p>{@code romEngine} is an engine-only figure, kept because it explains the layering: the ROM
  * engine's mount ({@code datastore.romformat.RomStore}, which the ROM bundle embeds) on the same
@@ -160,11 +161,16 @@ public class Mount {
             String[] names = Data.keys("run", keys);
             // Values sized so the keys fill the capacity: 13 MiB over the keys, names and entry charges included.
             int valueBytes = Dock.runtimeValueBytes(keys);
-            Dock.fill(dock.kv(), Partitions.RUNTIME, names, Dock.values(names, valueBytes), 500);
+            fill(names, Dock.values(names, valueBytes));
             long used = dock.partition(Partitions.RUNTIME).usage().used();
             if (used < Dock.RUNTIME_CAPACITY * 99 / 100) {
                 throw new IllegalStateException("the runtime partition holds " + used + " bytes, not about 13 MiB");
             }
+        }
+
+        /** Writes the keys 500 to an atomic batch. */
+        void fill(String[] names, String[] values) {
+            Dock.fill(dock.kv(), Partitions.RUNTIME, names, values, 500);
         }
 
         @Setup(Level.Invocation)
@@ -189,8 +195,22 @@ public class Mount {
         return state.mount();
     }
 
+    /** The same partition with each key written by its own {@code put}, as settings usually are: a record per key. */
+    @State(Scope.Benchmark)
+    public static class RuntimeOneByOneState extends RuntimeState {
+        @Override
+        void fill(String[] names, String[] values) {
+            Dock.putEach(dock.kv(), Partitions.RUNTIME, names, values);
+        }
+    }
+
     @Benchmark
     public long runtimeFull(RuntimeState state) {
+        return state.dock.start(RUNTIME_BUNDLE, Partitions.RUNTIME);
+    }
+
+    @Benchmark
+    public long runtimeFullOneByOne(RuntimeOneByOneState state) {
         return state.dock.start(RUNTIME_BUNDLE, Partitions.RUNTIME);
     }
 
