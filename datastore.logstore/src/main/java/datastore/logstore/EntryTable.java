@@ -31,6 +31,8 @@ final class EntryTable {
     private int size;
     /** Entries that are not removals, per namespace code. */
     final int[] liveByNamespace = new int[256];
+    /** What the entries that are not removals count against the capacity ({@link RecordRef#charge}). */
+    long liveCharge;
     /** Names of entries whose stored name is damaged but was identified by its CRC at mount: loc to name. */
     final ConcurrentHashMap<Long, String> renamed = new ConcurrentHashMap<>();
     /** The mapped region; set at mount. */
@@ -345,6 +347,7 @@ final class EntryTable {
         slots = new long[MIN_SLOTS];
         size = 0;
         Arrays.fill(liveByNamespace, 0);
+        liveCharge = 0;
     }
 
     /**
@@ -387,6 +390,7 @@ final class EntryTable {
         int slot = slotOf(loc);
         if (!ref.is(slot, RecordRef.REMOVAL)) {
             liveByNamespace[ref.namespaceCode(slot)] += delta;
+            liveCharge += delta * ref.charge(slot);
         }
     }
 

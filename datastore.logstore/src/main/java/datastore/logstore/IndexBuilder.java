@@ -45,6 +45,8 @@ final class IndexBuilder {
         List<MountScan.Scanned> scanned = walk.scanned;
         List<String> problems = damage.problems;
         List<Unnamed> damaged = new ArrayList<>();
+        // Entries whose value failed its CRC, by location (a few, or none).
+        List<Long> damagedValues = new ArrayList<>();
         Map<EntryKey, Long> supersededUpTo = new HashMap<>();
         long clearSeq = 0;
         int entries = 0;
@@ -65,6 +67,9 @@ final class IndexBuilder {
                 table.register(ref);
                 if ((map.get((int) ref.markerAt) & 1) == 0) {
                     supersededUpTo.merge(new EntryKey(ref.namespace(0), table.name(ref, 0)), ref.revision(0), Math::max);
+                }
+                if (ref.is(0, RecordRef.DAMAGED)) {
+                    damagedValues.add(ref.loc(0));
                 }
                 table.offer(ref, 0);
                 continue;
@@ -119,6 +124,9 @@ final class IndexBuilder {
                 ref.entry(i, e.namespaceCode(), e.format(), nameAt, e.nameLength(), valueAt, e.valueLength(),
                         revision, e.valueCrc(), (nameOk ? RecordRef.NAMED : 0) | (e.removal() ? RecordRef.REMOVAL : 0)
                                 | (valueOk ? RecordRef.VERIFIED : RecordRef.DAMAGED) | RecordRef.REPORTED);
+                if (!valueOk) {
+                    damagedValues.add(ref.loc(i));
+                }
                 boolean superseded = markers != null && (markers[i >> 3] & (1 << (i & 7))) == 0;
                 if (superseded && nameOk) {
                     supersededUpTo.merge(new EntryKey(ref.namespace(i), table.name(ref, i)), revision, Math::max);
@@ -142,6 +150,23 @@ final class IndexBuilder {
             }
         }
         identifyDamagedNames(damaged, clearSeq);
+        if (clearSeq == 0 && supersededUpTo.isEmpty() && damage.damagedNames.isEmpty()) {
+            // Nothing to take back: what the current versions count is the table's own account, and the
+            // only reports left are values failing their CRC, checked where they are the current version.
+            current.used = table.liveCharge;
+            for (int live : table.liveByNamespace) {
+                current.entryCount += live;
+            }
+            for (long loc : damagedValues) {
+                RecordRef ref = table.record(loc);
+                int slot = EntryTable.slotOf(loc);
+                if (!ref.is(slot, RecordRef.REMOVAL) && table.current(ref, slot) == loc) {
+                    reportDamagedValue(ref, slot);
+                }
+            }
+            checkCapacity();
+            return;
+        }
         List<Long> cleared = new ArrayList<>();
         for (long loc : table.locations()) {
             RecordRef ref = table.record(loc);
@@ -171,8 +196,7 @@ final class IndexBuilder {
                 current.used += ref.charge(slot);
                 current.entryCount++;
                 if (ref.is(slot, RecordRef.DAMAGED)) {
-                    problems.add(ref.namespace(slot).id() + " entry \"" + Names.display(table.name(ref, slot))
-                            + "\" revision " + revision + ": its value fails its checksum; reads report it as corrupted");
+                    reportDamagedValue(ref, slot);
                 }
                 if (!damage.damagedNames.isEmpty()) {
                     int code = ref.namespaceCode(slot);
@@ -187,9 +211,18 @@ final class IndexBuilder {
         for (long loc : cleared) {
             table.remove(loc);
         }
+        checkCapacity();
+    }
+
+    private void reportDamagedValue(RecordRef ref, int slot) {
+        damage.problems.add(ref.namespace(slot).id() + " entry \"" + Names.display(table.name(ref, slot)) + "\" revision "
+                + ref.revision(slot) + ": its value fails its checksum; reads report it as corrupted");
+    }
+
+    private void checkCapacity() {
         if (current.used > layout.capacity) {
-            problems.add("the partition counts " + current.used + " bytes (names, values and " + LogFormat.ENTRY_CHARGE
-                    + " bytes an entry), more than its configured capacity of " + layout.capacity);
+            damage.problems.add("the partition counts " + current.used + " bytes (names, values and "
+                    + LogFormat.ENTRY_CHARGE + " bytes an entry), more than its configured capacity of " + layout.capacity);
         }
     }
 
