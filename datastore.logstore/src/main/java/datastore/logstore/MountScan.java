@@ -271,6 +271,9 @@ final class MountScan {
         }
         long seq = b.getLong(8);
         long length = LogFormat.singleLength(nameLength, valueLength);
+        if (length > layout.ringSize) {
+            return null;
+        }
         long extent = LogFormat.align(length, layout.programSize) + LogFormat.markerSize(1, layout.programSize);
         if (pos + extent > layout.ringEndAfter(pos) || pos + extent > limit) {
             return null;
@@ -324,7 +327,9 @@ final class MountScan {
 
     /** {@code header} if it belongs to this lap at {@code pos} and its extent fits, else {@code null}. */
     private LogFormat.Header placed(long pos, LogFormat.Header header, long limit) {
-        if (header == null || header.lap() != layout.lap16(pos)) {
+        // A length beyond the ring (a crafted header: damage does not pass the CRC) is refused before
+        // any arithmetic on it, which would overflow.
+        if (header == null || header.lap() != layout.lap16(pos) || header.length() > layout.ringSize) {
             return null;
         }
         boolean pad = header.kind() == LogFormat.KIND_PAD;

@@ -105,6 +105,32 @@ public class RecordDamageTest {
         }
     }
     @Test
+    public void aHeaderWithAValidChecksumButALengthBeyondTheRingCostsOnlyThatRecord() throws IOException {
+        for (int valueLength : new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE - 300, 64 * BLOCK}) {
+            NorFlash flash = NorFlash.inMemory(64L * BLOCK, BLOCK, 16);
+            FlashRegion region = written(flash);
+            long at = recordStart(region, 10);
+            // A crafted header, not damage: its CRC is right for this region, its value length impossible.
+            byte[] copy = new byte[LogFormat.HEADER];
+            region.map().get((int) at, copy);
+            java.nio.ByteBuffer.wrap(copy).putInt(16, valueLength);
+            byte[] identity = LogFormat.identity(region.deviceOffset(), region.geometry().size(), BLOCK, 16);
+            java.nio.ByteBuffer.wrap(copy).putInt(LogFormat.HEADER - 4, Checksums.headerCrc(copy, 0, identity));
+            for (int i = 0; i < 2 * LogFormat.HEADER; i++) {
+                flash.corrupt(at + i, (byte) (copy[i % LogFormat.HEADER] ^ region.map().get((int) (at + i))));
+            }
+            LogStore store = Stores.mount(region, 8 * 1024);
+            for (int i = 0; i < 40; i++) {
+                if (i != 10) {
+                    assertArrayEquals(valueLength + ": key" + i, expected(i), Stores.get(store, "key" + i));
+                }
+            }
+            assertNull(valueLength + ": key10", Stores.get(store, "key10"));
+            assertFalse(store.problems().isEmpty());
+        }
+    }
+
+    @Test
     public void anOverwrittenKeyWhoseNewerRecordIsLostIsReportedNotReverted() throws IOException {
         NorFlash flash = NorFlash.inMemory(64L * BLOCK, BLOCK, 16);
         FlashRegion region = written(flash);
