@@ -275,10 +275,14 @@ final class EntryTable {
      * this one is damaged and that one is not; the later of two equal copies wins otherwise.
      */
     void offer(RecordRef ref, int slot) {
+        offer(ref, slot, hashAt(ref.namespaceCode(slot), ref.nameAt(slot), ref.nameLength(slot)));
+    }
+
+    /** {@link #offer(RecordRef, int)} with the name's hash ({@link NameHash}) already computed. */
+    void offer(RecordRef ref, int slot, int hash) {
         int code = ref.namespaceCode(slot);
         int at = ref.nameAt(slot);
         int length = ref.nameLength(slot);
-        int hash = hashAt(code, at, length);
         long loc = ref.loc(slot);
         int i = indexOf(code, hash, at, length);
         if (i >= 0) {

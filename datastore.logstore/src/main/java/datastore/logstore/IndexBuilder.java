@@ -71,7 +71,7 @@ final class IndexBuilder {
                 if (ref.is(0, RecordRef.DAMAGED)) {
                     damagedValues.add(ref.loc(0));
                 }
-                table.offer(ref, 0);
+                table.offer(ref, 0, walk.hashes[k]);
                 continue;
             }
             LogFormat.Header h = s.header;

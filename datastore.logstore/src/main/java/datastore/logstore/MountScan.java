@@ -55,6 +55,8 @@ final class MountScan {
     static final class Walk {
         final List<RecordRef> refs = new ArrayList<>();
         final List<Scanned> scanned = new ArrayList<>();
+        /** For each null in {@link #scanned}, at the same index, its name's hash (the walk read the name). */
+        int[] hashes = new int[1024];
         final List<String> problems = new ArrayList<>();
         long end;
         long maxSeq = 1;
@@ -71,6 +73,8 @@ final class MountScan {
     /** The header copies being parsed, a name, the checksum and a view of the map (a mount is one thread). */
     private final byte[] headerBuffer = new byte[2 * LogFormat.HEADER];
     private final byte[] nameBuffer = new byte[256];
+    /** The name hash of the record {@link #cleanSingleAt} returned last, which the index's table files it by. */
+    private int singleHash;
     private final CRC32C checksum = new CRC32C();
     private final ByteBuffer window;
 
@@ -90,6 +94,11 @@ final class MountScan {
         while (pos + 2 * LogFormat.HEADER <= limit) {
             RecordRef single = cleanSingleAt(pos, limit);
             if (single != null) {
+                int k = w.refs.size();
+                if (k == w.hashes.length) {
+                    w.hashes = Arrays.copyOf(w.hashes, 2 * k);
+                }
+                w.hashes[k] = singleHash;
                 w.refs.add(single);
                 w.scanned.add(null);
                 w.maxSeq = Math.max(w.maxSeq, single.revision(0) + 1);
@@ -290,6 +299,7 @@ final class MountScan {
         if ((int) checksum.getValue() != b.getInt(20)) {
             return null;
         }
+        singleHash = NameHash.hash(code, nameBuffer, nameLength);
         int valueCrc = b.getInt(24);
         boolean valueOk;
         if (removal) {
