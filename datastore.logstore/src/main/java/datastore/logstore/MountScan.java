@@ -95,8 +95,9 @@ final class MountScan {
             RecordRef single = cleanSingleAt(pos, limit);
             if (single != null) {
                 int k = w.refs.size();
-                if (k == w.hashes.length) {
-                    w.hashes = Arrays.copyOf(w.hashes, 2 * k);
+                if (k >= w.hashes.length) {
+                    // Indexed like refs, which the general path also adds to: grow past k, not by one step.
+                    w.hashes = Arrays.copyOf(w.hashes, Math.max(2 * w.hashes.length, k + 1));
                 }
                 w.hashes[k] = singleHash;
                 w.refs.add(single);
