@@ -146,7 +146,7 @@ final class HeaderCodec {
             case KIND_SINGLE: {
                 int nameLength = bytes[at + 3] & 0xFF;
                 int valueLength = b.getInt(at + 16);
-                if (nameLength == 0 || valueLength < 0 || (flags & FLAG_REMOVAL) != 0 && valueLength != 0) {
+                if (!validSingle((flags & FLAG_REMOVAL) != 0, nameLength, valueLength)) {
                     return null;
                 }
                 return new Header(kind, flags, lap, seq, 1, singleLength(nameLength, valueLength), 0,
@@ -182,6 +182,11 @@ final class HeaderCodec {
             default:
                 return null;
         }
+    }
+
+    /** Whether a single record's lengths can be a record's: a name, a value of no negative length, none for a removal. */
+    static boolean validSingle(boolean removal, int nameLength, int valueLength) {
+        return nameLength != 0 && valueLength >= 0 && !(removal && valueLength != 0);
     }
 
     /** A pad header, padded to the program size: the record skips {@code length} bytes. */

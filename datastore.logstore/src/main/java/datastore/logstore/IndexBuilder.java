@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.CRC32C;
 
 import datastore.Names;
 import datastore.Namespace;
@@ -23,10 +22,7 @@ final class IndexBuilder {
     private final CurrentVersions current;
     private final EntryTable table;
     private final DamageLog damage;
-    private final byte[] nameBuffer = new byte[256];
-    /** The checksum and the view of the map through which the build (one thread) checks names and values. */
-    private final CRC32C checksum = new CRC32C();
-    private final ByteBuffer window;
+    private final RegionChecks checks;
 
     /** An entry whose stored name failed its CRC, with that CRC. */
     private record Unnamed(RecordRef ref, int slot, int nameCrc) {
@@ -35,7 +31,7 @@ final class IndexBuilder {
     IndexBuilder(RingLayout layout, ByteBuffer map, CurrentVersions current, DamageLog damage) {
         this.layout = layout;
         this.map = map;
-        this.window = map.duplicate();
+        this.checks = new RegionChecks(map);
         this.current = current;
         this.table = current.table;
         this.damage = damage;
@@ -119,8 +115,8 @@ final class IndexBuilder {
                 LogFormat.DirEntry e = s.entry(i);
                 long revision = s.revision(i);
                 boolean known = known(e.namespaceCode());
-                boolean nameOk = known && nameCrc(e.namespaceCode(), (int) nameAt, e.nameLength()) == e.nameCrc();
-                boolean valueOk = e.removal() ? e.valueLength() == 0 : crc(valueAt, e.valueLength()) == e.valueCrc();
+                boolean nameOk = known && checks.nameCrc(e.namespaceCode(), (int) nameAt, e.nameLength()) == e.nameCrc();
+                boolean valueOk = e.removal() ? e.valueLength() == 0 : checks.valueCrc(valueAt, e.valueLength()) == e.valueCrc();
                 ref.entry(i, e.namespaceCode(), e.format(), nameAt, e.nameLength(), valueAt, e.valueLength(),
                         revision, e.valueCrc(), (nameOk ? RecordRef.NAMED : 0) | (e.removal() ? RecordRef.REMOVAL : 0)
                                 | (valueOk ? RecordRef.VERIFIED : RecordRef.DAMAGED) | RecordRef.REPORTED);
@@ -288,7 +284,7 @@ final class IndexBuilder {
             LogFormat.DirEntry e = s.entry(i);
             int nameAt = (int) at;
             at += e.nameLength();
-            if (!known(e.namespaceCode()) || nameCrc(e.namespaceCode(), nameAt, e.nameLength()) != e.nameCrc()) {
+            if (!known(e.namespaceCode()) || checks.nameCrc(e.namespaceCode(), nameAt, e.nameLength()) != e.nameCrc()) {
                 return true;
             }
             long newest = table.current(e.namespaceCode(), nameAt, e.nameLength());
@@ -299,18 +295,4 @@ final class IndexBuilder {
         return false;
     }
 
-    private int nameCrc(int namespaceCode, int at, int length) {
-        map.get(at, nameBuffer, 0, length);
-        checksum.reset();
-        checksum.update(namespaceCode);
-        checksum.update(nameBuffer, 0, length);
-        return (int) checksum.getValue();
-    }
-
-    private int crc(long at, int length) {
-        checksum.reset();
-        window.limit((int) at + length).position((int) at);
-        checksum.update(window);
-        return (int) checksum.getValue();
-    }
 }

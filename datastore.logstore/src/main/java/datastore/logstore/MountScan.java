@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.zip.CRC32C;
 
 /**
  * The mount's reading of the ring: finding the tail without an anchor, walking the records from the
@@ -70,19 +69,17 @@ final class MountScan {
     private final ByteBuffer map;
     /** Where legacy records are accepted during the current walk. */
     private long scanLegacyEnd;
-    /** The header copies being parsed, a name, the checksum and a view of the map (a mount is one thread). */
+    /** The header copies being parsed (a mount is one thread). */
     private final byte[] headerBuffer = new byte[2 * LogFormat.HEADER];
-    private final byte[] nameBuffer = new byte[256];
+    private final RegionChecks checks;
     /** The name hash of the record {@link #cleanSingleAt} returned last, which the index's table files it by. */
     private int singleHash;
-    private final CRC32C checksum = new CRC32C();
-    private final ByteBuffer window;
 
     MountScan(RingLayout layout, RingSpace space) {
         this.layout = layout;
         this.space = space;
         this.map = space.map;
-        this.window = map.duplicate();
+        this.checks = new RegionChecks(map);
     }
 
     /** Parses the ring from {@code tail} to the head, resyncing over damage; stops at a later tail record. */
@@ -276,15 +273,12 @@ final class MountScan {
         int nameLength = both[3] & 0xFF;
         int valueLength = b.getInt(16);
         int code = both[6] & 0xFF;
-        if (nameLength == 0 || valueLength < 0 || removal && valueLength != 0 || !IndexBuilder.known(code)) {
+        if (!HeaderCodec.validSingle(removal, nameLength, valueLength) || !IndexBuilder.known(code)) {
             return null;
         }
         long seq = b.getLong(8);
         long length = LogFormat.singleLength(nameLength, valueLength);
-        if (length > layout.ringSize) {
-            return null;
-        }
-        long extent = LogFormat.align(length, layout.programSize) + LogFormat.markerSize(1, layout.programSize);
+        long extent = layout.extent(LogFormat.KIND_SINGLE, length, 1, false);
         if (pos + extent > layout.ringEndAfter(pos) || pos + extent > limit) {
             return null;
         }
@@ -293,24 +287,12 @@ final class MountScan {
             return null;
         }
         int nameAt = at + 2 * h;
-        map.get(nameAt, nameBuffer, 0, nameLength);
-        checksum.reset();
-        checksum.update(code);
-        checksum.update(nameBuffer, 0, nameLength);
-        if ((int) checksum.getValue() != b.getInt(20)) {
+        if (checks.nameCrc(code, nameAt, nameLength) != b.getInt(20)) {
             return null;
         }
-        singleHash = NameHash.hash(code, nameBuffer, nameLength);
+        singleHash = checks.lastNameHash(code, nameLength);
         int valueCrc = b.getInt(24);
-        boolean valueOk;
-        if (removal) {
-            valueOk = true;
-        } else {
-            checksum.reset();
-            window.limit(nameAt + nameLength + valueLength).position(nameAt + nameLength);
-            checksum.update(window);
-            valueOk = (int) checksum.getValue() == valueCrc;
-        }
+        boolean valueOk = removal || checks.valueCrc(nameAt + nameLength, valueLength) == valueCrc;
         RecordRef ref = new RecordRef(pos, pos + extent, LogFormat.KIND_SINGLE, 0);
         ref.markerAt = at + LogFormat.align(length, layout.programSize);
         ref.entries(1, seq);
@@ -338,9 +320,7 @@ final class MountScan {
 
     /** {@code header} if it belongs to this lap at {@code pos} and its extent fits, else {@code null}. */
     private LogFormat.Header placed(long pos, LogFormat.Header header, long limit) {
-        // A length beyond the ring (a crafted header: damage does not pass the CRC) is refused before
-        // any arithmetic on it, which would overflow.
-        if (header == null || header.lap() != layout.lap16(pos) || header.length() > layout.ringSize) {
+        if (header == null || header.lap() != layout.lap16(pos)) {
             return null;
         }
         boolean pad = header.kind() == LogFormat.KIND_PAD;

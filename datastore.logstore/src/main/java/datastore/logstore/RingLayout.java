@@ -174,14 +174,23 @@ final class RingLayout {
 
     /** The bytes a record takes in the ring: its padded length and its markers, or what a pad skips. */
     long extent(LogFormat.Header header) {
-        if (header.kind() == LogFormat.KIND_PAD) {
-            return header.length();
+        return extent(header.kind(), header.length(), header.count(), header.legacy());
+    }
+
+    /**
+     * The extent of a record of this kind, length and entry count. In long arithmetic: a header may
+     * state any length its fields hold (a crafted one passes its CRC), and an extent beyond the ring
+     * must come out as one, never wrap to a small or negative number that would pass the checks.
+     */
+    long extent(int kind, long length, int count, boolean legacy) {
+        if (kind == LogFormat.KIND_PAD) {
+            return length;
         }
-        if (header.kind() == LogFormat.KIND_TAIL) {
+        if (kind == LogFormat.KIND_TAIL) {
             return padSize;
         }
-        return LogFormat.align(header.length(), programSize)
-                + (header.legacy() ? 0 : LogFormat.markerSize(header.count(), programSize));
+        return (length + programSize - 1) / programSize * programSize
+                + (legacy ? 0 : LogFormat.markerSize(count, programSize));
     }
 
     /** Records without a trailer: pads and tail records. */
