@@ -272,13 +272,9 @@ final class EntryTable {
     /**
      * At mount: makes the entry the current version of its name unless the version the table holds
      * wins: a higher revision, or the same revision (a copy left by an interrupted collection) when
-     * this one is damaged and that one is not; the later of two equal copies wins otherwise.
+     * this one is damaged and that one is not; the later of two equal copies wins otherwise. The mount
+     * passes the name's {@link NameHash}, computed while it checked the name's CRC.
      */
-    void offer(RecordRef ref, int slot) {
-        offer(ref, slot, hashAt(ref.namespaceCode(slot), ref.nameAt(slot), ref.nameLength(slot)));
-    }
-
-    /** {@link #offer(RecordRef, int)} with the name's hash ({@link NameHash}) already computed. */
     void offer(RecordRef ref, int slot, int hash) {
         int code = ref.namespaceCode(slot);
         int at = ref.nameAt(slot);

@@ -28,6 +28,13 @@ final class IndexBuilder {
     private record Unnamed(RecordRef ref, int slot, int nameCrc) {
     }
 
+    /** Entries whose stored name failed its CRC. */
+    private final List<Unnamed> damaged = new ArrayList<>();
+    /** Entries whose value failed its CRC, by location (a few, or none). */
+    private final List<Long> damagedValues = new ArrayList<>();
+    /** For each name, the newest revision a superseded marker says a durable newer write replaced. */
+    private final Map<EntryKey, Long> supersededUpTo = new HashMap<>();
+
     IndexBuilder(RingLayout layout, ByteBuffer map, CurrentVersions current, DamageLog damage) {
         this.layout = layout;
         this.map = map;
@@ -40,10 +47,6 @@ final class IndexBuilder {
     void build(MountScan.Walk walk) {
         List<MountScan.Scanned> scanned = walk.scanned;
         List<String> problems = damage.problems;
-        List<Unnamed> damaged = new ArrayList<>();
-        // Entries whose value failed its CRC, by location (a few, or none).
-        List<Long> damagedValues = new ArrayList<>();
-        Map<EntryKey, Long> supersededUpTo = new HashMap<>();
         long clearSeq = 0;
         int entries = 0;
         int records = 0;
@@ -93,51 +96,7 @@ final class IndexBuilder {
                         + "): one copy of its " + (h.copyDamaged() ? "header" : s.dirCopyDamaged ? "directory" : "commit word")
                         + " is damaged; the other copy is used");
             }
-            int count = s.count();
-            RecordRef ref = s.ref;
-            long base = Long.MAX_VALUE;
-            for (int i = 0; i < count; i++) {
-                base = Math.min(base, s.revision(i));
-            }
-            ref.entries(count, base);
-            byte[] markers = null;
-            if (ref.markerAt >= 0) {
-                markers = new byte[(count + 7) / 8];
-                map.get((int) ref.markerAt, markers);
-            }
-            long nameAt = layout.phys(s.pos) + s.header.namesAt();
-            long valueAt = nameAt;
-            for (int i = 0; i < count; i++) {
-                valueAt += s.entry(i).nameLength();
-            }
-            table.register(ref);
-            for (int i = 0; i < count; i++) {
-                LogFormat.DirEntry e = s.entry(i);
-                long revision = s.revision(i);
-                boolean known = known(e.namespaceCode());
-                boolean nameOk = known && checks.nameCrc(e.namespaceCode(), (int) nameAt, e.nameLength()) == e.nameCrc();
-                boolean valueOk = e.removal() ? e.valueLength() == 0 : checks.valueCrc(valueAt, e.valueLength()) == e.valueCrc();
-                ref.entry(i, e.namespaceCode(), e.format(), nameAt, e.nameLength(), valueAt, e.valueLength(),
-                        revision, e.valueCrc(), (nameOk ? RecordRef.NAMED : 0) | (e.removal() ? RecordRef.REMOVAL : 0)
-                                | (valueOk ? RecordRef.VERIFIED : RecordRef.DAMAGED) | RecordRef.REPORTED);
-                if (!valueOk) {
-                    damagedValues.add(ref.loc(i));
-                }
-                boolean superseded = markers != null && (markers[i >> 3] & (1 << (i & 7))) == 0;
-                if (superseded && nameOk) {
-                    supersededUpTo.merge(new EntryKey(ref.namespace(i), table.name(ref, i)), revision, Math::max);
-                }
-                if (nameOk) {
-                    table.offer(ref, i);
-                } else if (known) {
-                    damaged.add(new Unnamed(ref, i, e.nameCrc()));
-                } else {
-                    problems.add("entry at revision " + revision + " has an unknown namespace code "
-                            + e.namespaceCode() + "; skipped");
-                }
-                nameAt += e.nameLength();
-                valueAt += e.valueLength();
-            }
+            registerEntries(s);
         }
         for (MountScan.Scanned s : scanned) {
             if (s != null && s.hasEntries() && !s.complete && mattered(s)) {
@@ -208,6 +167,62 @@ final class IndexBuilder {
             table.remove(loc);
         }
         checkCapacity();
+    }
+
+    /** Registers the entries of a complete record the walk parsed (a batch, or a single record with a damaged copy). */
+    private void registerEntries(MountScan.Scanned s) {
+        int count = s.count();
+        RecordRef ref = s.ref;
+        long base = Long.MAX_VALUE;
+        for (int i = 0; i < count; i++) {
+            base = Math.min(base, s.revision(i));
+        }
+        ref.entries(count, base);
+        byte[] markers = null;
+        if (ref.markerAt >= 0) {
+            markers = new byte[(count + 7) / 8];
+            map.get((int) ref.markerAt, markers);
+        }
+        long nameAt = layout.phys(s.pos) + s.header.namesAt();
+        long valueAt = nameAt;
+        for (int i = 0; i < count; i++) {
+            valueAt += MountScan.Scanned.nameLength(s.fields(i));
+        }
+        table.register(ref);
+        for (int i = 0; i < count; i++) {
+            long fields = s.fields(i);
+            long crcs = s.crcs(i);
+            long revision = s.revision(i);
+            int code = MountScan.Scanned.namespaceCode(fields);
+            int nameLength = MountScan.Scanned.nameLength(fields);
+            int valueLength = MountScan.Scanned.valueLength(fields);
+            int valueCrc = MountScan.Scanned.valueCrc(crcs);
+            boolean removal = MountScan.Scanned.removal(fields);
+            boolean known = known(code);
+            boolean nameOk = known && checks.nameCrc(code, (int) nameAt, nameLength) == MountScan.Scanned.nameCrc(crcs);
+            // The hash of the name just read, which the table files the entry by.
+            int hash = nameOk ? checks.lastNameHash(code, nameLength) : 0;
+            boolean valueOk = removal ? valueLength == 0 : checks.valueCrc(valueAt, valueLength) == valueCrc;
+            ref.entry(i, code, MountScan.Scanned.format(fields), nameAt, nameLength, valueAt, valueLength, revision,
+                    valueCrc, (nameOk ? RecordRef.NAMED : 0) | (removal ? RecordRef.REMOVAL : 0)
+                            | (valueOk ? RecordRef.VERIFIED : RecordRef.DAMAGED) | RecordRef.REPORTED);
+            if (!valueOk) {
+                damagedValues.add(ref.loc(i));
+            }
+            boolean superseded = markers != null && (markers[i >> 3] & (1 << (i & 7))) == 0;
+            if (superseded && nameOk) {
+                supersededUpTo.merge(new EntryKey(ref.namespace(i), table.name(ref, i)), revision, Math::max);
+            }
+            if (nameOk) {
+                table.offer(ref, i, hash);
+            } else if (known) {
+                damaged.add(new Unnamed(ref, i, MountScan.Scanned.nameCrc(crcs)));
+            } else {
+                damage.problems.add("entry at revision " + revision + " has an unknown namespace code " + code + "; skipped");
+            }
+            nameAt += nameLength;
+            valueAt += valueLength;
+        }
     }
 
     private void reportDamagedValue(RecordRef ref, int slot) {
@@ -281,13 +296,15 @@ final class IndexBuilder {
     private boolean mattered(MountScan.Scanned s) {
         long at = layout.phys(s.pos) + s.header.namesAt();
         for (int i = 0; i < s.count(); i++) {
-            LogFormat.DirEntry e = s.entry(i);
+            long fields = s.fields(i);
+            int code = MountScan.Scanned.namespaceCode(fields);
+            int nameLength = MountScan.Scanned.nameLength(fields);
             int nameAt = (int) at;
-            at += e.nameLength();
-            if (!known(e.namespaceCode()) || checks.nameCrc(e.namespaceCode(), nameAt, e.nameLength()) != e.nameCrc()) {
+            at += nameLength;
+            if (!known(code) || checks.nameCrc(code, nameAt, nameLength) != MountScan.Scanned.nameCrc(s.crcs(i))) {
                 return true;
             }
-            long newest = table.current(e.namespaceCode(), nameAt, e.nameLength());
+            long newest = table.current(code, nameAt, nameLength);
             if (newest == 0 || table.record(newest).revision(EntryTable.slotOf(newest)) < s.revision(i)) {
                 return true;
             }

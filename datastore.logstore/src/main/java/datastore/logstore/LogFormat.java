@@ -113,20 +113,9 @@ final class LogFormat {
             int format, int nameLength, int valueLength, int nameCrc, int valueCrc, boolean copyDamaged, long floor,
             boolean legacy) {
 
-        DirEntry single() {
-            return new DirEntry(namespaceCode, format, flags & FLAG_REMOVAL, nameLength, valueLength, nameCrc, valueCrc);
-        }
-
         /** Offset of the first name from the record's start. */
         long namesAt() {
             return kind == KIND_SINGLE ? 2L * HEADER : metaSize(count, runs);
-        }
-    }
-
-    /** One entry of a record directory. */
-    record DirEntry(int namespaceCode, int format, int flags, int nameLength, int valueLength, int nameCrc, int valueCrc) {
-        boolean removal() {
-            return (flags & FLAG_REMOVAL) != 0;
         }
     }
 }

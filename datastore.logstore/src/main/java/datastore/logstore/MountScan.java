@@ -21,28 +21,81 @@ final class MountScan {
         long pos;
         LogFormat.Header header;
         RecordRef ref;
-        /** A batch's directory and revisions; null for other kinds, and for a batch whose directory copies are both damaged. */
-        LogFormat.DirEntry[] dir;
+        /**
+         * A batch's directory, read in place: the region offset of its valid copy's first entry in
+         * {@code map} (two words each: {@link #fields}, {@link #crcs}), and the revision of each entry. Null revisions for other kinds, and for a batch
+         * whose directory copies are both damaged.
+         */
+        ByteBuffer map;
+        int entriesAt;
         long[] revisions;
         boolean dirCopyDamaged;
         boolean trailerCopyDamaged;
         boolean complete;
 
+        private boolean single() {
+            return header.kind() == LogFormat.KIND_SINGLE;
+        }
+
         /** Whether the entries are known: a single record, or a batch with a readable directory. */
         boolean hasEntries() {
-            return header.kind() == LogFormat.KIND_SINGLE || dir != null;
+            return single() || revisions != null;
         }
 
         int count() {
-            return header.kind() == LogFormat.KIND_SINGLE ? 1 : dir.length;
-        }
-
-        LogFormat.DirEntry entry(int i) {
-            return header.kind() == LogFormat.KIND_SINGLE ? header.single() : dir[i];
+            return single() ? 1 : revisions.length;
         }
 
         long revision(int i) {
-            return header.kind() == LogFormat.KIND_SINGLE ? header.seq() : revisions[i];
+            return single() ? header.seq() : revisions[i];
+        }
+
+        /**
+         * The entry's first directory word, as stored: namespace code, format, flags and name length
+         * (a byte each), value length; for a single record, the same from its header.
+         */
+        long fields(int i) {
+            if (single()) {
+                return (long) header.namespaceCode() << 56 | (long) header.format() << 48 | (long) header.flags() << 40
+                        | (long) header.nameLength() << 32 | header.valueLength() & 0xFFFFFFFFL;
+            }
+            return map.getLong(entriesAt + i * LogFormat.DIR_ENTRY);
+        }
+
+        /** The entry's second directory word: name CRC, value CRC. */
+        long crcs(int i) {
+            if (single()) {
+                return (long) header.nameCrc() << 32 | header.valueCrc() & 0xFFFFFFFFL;
+            }
+            return map.getLong(entriesAt + i * LogFormat.DIR_ENTRY + 8);
+        }
+
+        static int namespaceCode(long fields) {
+            return (int) (fields >>> 56);
+        }
+
+        static int format(long fields) {
+            return (int) (fields >>> 48) & 0xFF;
+        }
+
+        static boolean removal(long fields) {
+            return (fields >>> 40 & LogFormat.FLAG_REMOVAL) != 0;
+        }
+
+        static int nameLength(long fields) {
+            return (int) (fields >>> 32) & 0xFF;
+        }
+
+        static int valueLength(long fields) {
+            return (int) fields;
+        }
+
+        static int nameCrc(long crcs) {
+            return (int) (crcs >>> 32);
+        }
+
+        static int valueCrc(long crcs) {
+            return (int) crcs;
         }
     }
 
@@ -459,18 +512,19 @@ final class MountScan {
         s.trailerCopyDamaged = s.complete && !Checksums.fullyCommitted(map, trailer, header.seq());
         switch (header.kind()) {
             case LogFormat.KIND_BATCH: {
-                byte[] meta = new byte[(int) LogFormat.metaSize(header.count(), header.runs())];
-                map.get((int) layout.phys(pos), meta);
-                RecordCodec.Directory directory = RecordCodec.parseDirectory(meta, header);
+                RecordCodec.Directory directory = RecordCodec.parseDirectory(map, (int) layout.phys(pos), header);
                 if (directory != null) {
+                    s.map = map;
+                    s.entriesAt = directory.entriesAt();
                     long names = 0;
                     long values = 0;
-                    for (LogFormat.DirEntry e : directory.entries()) {
-                        names += e.nameLength();
-                        values += e.valueLength() < 0 ? Integer.MAX_VALUE : e.valueLength();
+                    for (int i = 0; i < header.count(); i++) {
+                        long fields = s.fields(i);
+                        names += Scanned.nameLength(fields);
+                        int valueLength = Scanned.valueLength(fields);
+                        values += valueLength < 0 ? Integer.MAX_VALUE : valueLength;
                     }
                     if (LogFormat.batchLength(header.count(), header.runs(), names, values) == header.length()) {
-                        s.dir = directory.entries();
                         s.revisions = directory.revisions();
                         s.dirCopyDamaged = directory.copyDamaged();
                     }

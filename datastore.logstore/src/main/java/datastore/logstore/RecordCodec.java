@@ -1,11 +1,11 @@
 package datastore.logstore;
 
-import datastore.logstore.LogFormat.DirEntry;
 import datastore.logstore.LogFormat.Header;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.zip.CRC32C;
 
 import static datastore.logstore.LogFormat.DIR_ENTRY;
 import static datastore.logstore.LogFormat.FLAG_REMOVAL;
@@ -27,66 +27,73 @@ final class RecordCodec {
     private RecordCodec() {
     }
 
-    /** A parsed batch directory: entries, the revision of each, and whether one copy failed its CRC. */
-    record Directory(DirEntry[] entries, long[] revisions, boolean copyDamaged) {
+    /**
+     * A parsed batch directory: the region offset of its valid copy's first entry (16 bytes each, read
+     * in place: {@link MountScan.Scanned}), the revision of each entry, and whether one copy failed its CRC.
+     */
+    record Directory(int entriesAt, long[] revisions, boolean copyDamaged) {
     }
 
     /**
-     * Parses the directory of a batch record from its metadata (everything before the names), trying
-     * both copies; {@code null} if neither is valid.
+     * Parses the directory of the batch record at region offset {@code at} of {@code map}, trying both
+     * copies; {@code null} if neither is valid. Reads the region in place. A second copy whose bytes
+     * (its CRC included) equal the first's has the first's verdict, so an undamaged directory is
+     * checksummed once.
      */
-    static Directory parseDirectory(byte[] meta, Header header) {
+    static Directory parseDirectory(ByteBuffer map, int at, Header header) {
         int count = header.count();
         int runs = header.runs();
         int dirLength = RUN * runs + DIR_ENTRY * count;
+        int first = at + 2 * HEADER;
+        int second = first + dirLength + 4;
+        boolean firstValid = directoryValid(map, at, first, dirLength);
+        boolean twins = map.slice(first, dirLength + 4).mismatch(map.slice(second, dirLength + 4)) < 0;
+        boolean secondValid = twins ? firstValid : directoryValid(map, at, second, dirLength);
         Directory found = null;
-        int validCopies = 0;
-        byte[] covered = new byte[HEADER - 4 + dirLength];
-        ByteBuffer b = ByteBuffer.wrap(meta);
-        for (int copy = 0; copy < 2; copy++) {
-            int at = 2 * HEADER + copy * (dirLength + 4);
-            int stored = b.getInt(at + dirLength);
-            boolean matches = false;
-            // The CRC binds the directory to its header; either header copy may be the intact one.
-            for (int h = 0; h < 2 && !matches; h++) {
-                System.arraycopy(meta, h * HEADER, covered, 0, HEADER - 4);
-                System.arraycopy(meta, at, covered, HEADER - 4, dirLength);
-                matches = Checksums.crc(covered, 0, covered.length) == stored;
-            }
-            if (!matches) {
+        for (int copy = 0; copy < 2 && found == null; copy++) {
+            if (copy == 0 ? !firstValid : !secondValid) {
                 continue;
             }
-            validCopies++;
-            if (found != null) {
-                continue;
+            int dirAt = copy == 0 ? first : second;
+            long[] revisions = revisions(map, dirAt, header);
+            if (revisions != null) {
+                found = new Directory(dirAt + RUN * runs, revisions, !firstValid || !secondValid);
             }
-            long[] revisions = new long[count];
-            int next = 0;
-            boolean sane = true;
-            for (int r = 0; r < runs && sane; r++) {
-                long offset = b.getInt(at + r * RUN) & 0xFFFFFFFFL;
-                int length = b.getInt(at + r * RUN + 4);
-                if (length <= 0 || length > count - next) {
-                    sane = false;
-                    break;
-                }
-                for (int i = 0; i < length; i++) {
-                    revisions[next++] = header.seq() + offset + i;
-                }
-            }
-            if (!sane || next != count) {
-                continue;
-            }
-            DirEntry[] entries = new DirEntry[count];
-            int e0 = at + RUN * runs;
-            for (int i = 0; i < count; i++) {
-                int e = e0 + i * DIR_ENTRY;
-                entries[i] = new DirEntry(meta[e] & 0xFF, meta[e + 1] & 0xFF, meta[e + 2] & 0xFF, meta[e + 3] & 0xFF,
-                        b.getInt(e + 4), b.getInt(e + 8), b.getInt(e + 12));
-            }
-            found = new Directory(entries, revisions, false);
         }
-        return found == null ? null : new Directory(found.entries(), found.revisions(), validCopies == 1);
+        return found;
+    }
+
+    /** Whether the directory copy at {@code dirAt} matches its stored CRC, which binds it to either header copy. */
+    private static boolean directoryValid(ByteBuffer map, int at, int dirAt, int dirLength) {
+        int stored = map.getInt(dirAt + dirLength);
+        boolean equalHeaders = map.slice(at, HEADER).mismatch(map.slice(at + HEADER, HEADER)) < 0;
+        for (int h = 0; h < (equalHeaders ? 1 : 2); h++) {
+            CRC32C crc = new CRC32C();
+            crc.update(map.slice(at + h * HEADER, HEADER - 4));
+            crc.update(map.slice(dirAt, dirLength));
+            if ((int) crc.getValue() == stored) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The revision of each entry from the directory's runs, or null if the runs do not describe exactly its entries. */
+    private static long[] revisions(ByteBuffer map, int dirAt, Header header) {
+        int count = header.count();
+        long[] revisions = new long[count];
+        int next = 0;
+        for (int r = 0; r < header.runs(); r++) {
+            long offset = map.getInt(dirAt + r * RUN) & 0xFFFFFFFFL;
+            int length = map.getInt(dirAt + r * RUN + 4);
+            if (length <= 0 || length > count - next) {
+                return null;
+            }
+            for (int i = 0; i < length; i++) {
+                revisions[next++] = header.seq() + offset + i;
+            }
+        }
+        return next == count ? revisions : null;
     }
 
     /** One entry to encode. {@code value} is null for a removal. */

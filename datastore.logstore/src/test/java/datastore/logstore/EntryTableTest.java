@@ -50,7 +50,7 @@ public class EntryTableTest {
             ref.entries(1, i + 1);
             ref.entry(0, CODE, 0, at, name.length, at + name.length, 0, i + 1, 0, RecordRef.NAMED | RecordRef.VERIFIED);
             table.register(ref);
-            table.offer(ref, 0);
+            table.offer(ref, 0, table.hash(ref, 0));
         }
     }
 
