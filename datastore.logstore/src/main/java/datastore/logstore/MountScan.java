@@ -139,8 +139,16 @@ final class MountScan {
     Walk walk(long tail, long legacyEnd) {
         Walk w = new Walk();
         long limit = layout.blockStart(tail) + layout.ringSize;
-        long pos = tail;
         scanLegacyEnd = legacyEnd;
+        try (FreeAreaScan free = new FreeAreaScan(map, layout, tail, limit)) {
+            w.end = walk(w, tail, limit, free);
+        }
+        return w;
+    }
+
+    /** The walk's loop; returns where it ended. */
+    private long walk(Walk w, long tail, long limit, FreeAreaScan free) {
+        long pos = tail;
         while (pos + 2 * LogFormat.HEADER <= limit) {
             RecordRef single = cleanSingleAt(pos, limit);
             if (single != null) {
@@ -165,6 +173,10 @@ final class MountScan {
                 }
             }
             if (header == null) {
+                if (free.erasedToLimit(pos)) {
+                    // Only erased flash follows: the free area, no record past damage.
+                    break;
+                }
                 long resync = resync(pos + layout.programSize, limit);
                 if (resync < 0) {
                     break;
@@ -179,7 +191,7 @@ final class MountScan {
                 w.maxSeq = Math.max(w.maxSeq, header.floor());
                 if (header.seq() > tail && header.seq() <= pos) {
                     w.newerTail = header.seq();
-                    return w;
+                    return pos;
                 }
             }
             Scanned s = scan(pos, header);
@@ -196,8 +208,7 @@ final class MountScan {
             }
             pos = s.ref.end();
         }
-        w.end = pos;
-        return w;
+        return pos;
     }
 
     /**
