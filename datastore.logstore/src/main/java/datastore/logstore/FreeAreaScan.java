@@ -29,11 +29,10 @@ final class FreeAreaScan implements AutoCloseable {
     /** Every byte of [erasedFrom, limit) is erased; only ever lowered, by the helper. */
     private volatile long erasedFrom;
     private volatile boolean stopped;
-    private final Thread helper;
 
     /**
-     * Starts checking [tail, limit) from its end, on a helper thread if the ring is large enough.
-     * {@link #close} stops and joins the helper, which reads the mapped region.
+     * Starts checking [tail, limit) from its end, on a helper thread if the ring is large enough;
+     * {@link #close} stops it.
      */
     FreeAreaScan(ByteBuffer map, RingLayout layout, long tail, long limit) {
         this(map, layout, tail, limit, layout.ringSize >= HELPER_MIN_RING);
@@ -46,18 +45,14 @@ final class FreeAreaScan implements AutoCloseable {
         this.floor = tail;
         this.limit = limit;
         this.erasedFrom = limit;
-        this.helper = helped ? started(new Thread(this::backward, "runtime partition mount: free area")) : null;
-    }
-
-    /** The helper, running; null if the system could not start a thread (the mounting thread then checks alone). */
-    private static Thread started(Thread helper) {
-        helper.setDaemon(true);
-        try {
-            helper.start();
-            return helper;
-        } catch (OutOfMemoryError e) {
-            // "unable to create native thread": the check loses its helper, not its answer.
-            return null;
+        if (helped) {
+            Thread helper = new Thread(this::backward, "runtime partition mount: free area");
+            helper.setDaemon(true);
+            try {
+                helper.start();
+            } catch (OutOfMemoryError e) {
+                // "unable to create native thread": the check loses its helper, not its answer.
+            }
         }
     }
 
@@ -102,24 +97,13 @@ final class FreeAreaScan implements AutoCloseable {
         return true;
     }
 
-    /** Stops the helper and waits for it (at most one chunk's check once it runs): the region may be unmapped next. */
+    /**
+     * Stops the helper at its next chunk, without waiting for it: it may be descheduled, and waiting
+     * would hand its scheduling delay to the mount. What it reads after that is never used, and the
+     * mapped region stays readable (a mapping is never unmapped, see {@code NorFlash#close}).
+     */
     @Override
     public void close() {
         stopped = true;
-        if (helper == null) {
-            return;
-        }
-        boolean interrupted = false;
-        while (true) {
-            try {
-                helper.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
     }
 }
