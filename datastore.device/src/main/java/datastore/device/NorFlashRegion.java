@@ -20,6 +20,8 @@ final class NorFlashRegion implements FlashRegion {
     private final long base;
     private final FlashGeometry geometry;
     private final ByteBuffer view;
+    /** How a refusal names the region: built once, not at every block-number check. */
+    private final String where;
 
     NorFlashRegion(NorFlash device, String name, long base, FlashGeometry geometry) {
         this.device = device;
@@ -27,6 +29,7 @@ final class NorFlashRegion implements FlashRegion {
         this.base = base;
         this.geometry = geometry;
         this.view = device.readOnlyView((int) base, (int) geometry.size());
+        this.where = "region " + name;
     }
 
     @Override
@@ -75,7 +78,7 @@ final class NorFlashRegion implements FlashRegion {
 
     @Override
     public void erase(int block) throws IOException {
-        NorFlash.checkBlock(block, geometry.blocks(), "region " + name);
+        NorFlash.checkBlock(block, geometry.blocks(), where);
         device.erase((int) (base / geometry.eraseBlockSize()) + block);
     }
 
@@ -97,7 +100,7 @@ final class NorFlashRegion implements FlashRegion {
 
     @Override
     public long eraseCount(int block) throws IOException {
-        NorFlash.checkBlock(block, geometry.blocks(), "region " + name);
+        NorFlash.checkBlock(block, geometry.blocks(), where);
         return device.eraseCount((int) (base / geometry.eraseBlockSize()) + block);
     }
 

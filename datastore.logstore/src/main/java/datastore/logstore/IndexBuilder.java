@@ -45,12 +45,12 @@ final class IndexBuilder {
     }
 
     void build(MountScan.Walk walk) {
-        List<MountScan.Scanned> scanned = walk.scanned;
         List<String> problems = damage.problems;
         long clearSeq = 0;
         int entries = 0;
         int records = 0;
-        for (MountScan.Scanned s : scanned) {
+        for (int k = 0; k < walk.size(); k++) {
+            MountScan.Scanned s = walk.scanned(k);
             if (s == null || s.complete && s.hasEntries()) {
                 entries += s == null ? 1 : s.count();
                 records++;
@@ -58,11 +58,11 @@ final class IndexBuilder {
         }
         // Sized once: growing would hash every name again from flash, and copy the records by id.
         table.reserve(entries, records);
-        for (int k = 0; k < scanned.size(); k++) {
-            MountScan.Scanned s = scanned.get(k);
+        for (int k = 0; k < walk.size(); k++) {
+            MountScan.Scanned s = walk.scanned(k);
             if (s == null) {
                 // An undamaged single record: the walk put its entry and checks into its ref.
-                RecordRef ref = walk.refs.get(k);
+                RecordRef ref = walk.ref(k);
                 table.register(ref);
                 if ((map.get((int) ref.markerAt) & 1) == 0) {
                     supersededUpTo.merge(new EntryKey(ref.namespace(0), table.name(ref, 0)), ref.revision(0), Math::max);
@@ -70,7 +70,7 @@ final class IndexBuilder {
                 if (ref.is(0, RecordRef.DAMAGED)) {
                     damagedValues.add(ref.loc(0));
                 }
-                table.offer(ref, 0, walk.hashes[k]);
+                table.offer(ref, 0, walk.hash(k));
                 continue;
             }
             LogFormat.Header h = s.header;
@@ -98,7 +98,8 @@ final class IndexBuilder {
             }
             registerEntries(s);
         }
-        for (MountScan.Scanned s : scanned) {
+        for (int k = 0; k < walk.size(); k++) {
+            MountScan.Scanned s = walk.scanned(k);
             if (s != null && s.hasEntries() && !s.complete && mattered(s)) {
                 problems.add("incomplete record at ring offset " + layout.ringOffset(s.pos) + " (revision "
                         + s.header.seq() + ", " + s.count() + " entries) discarded: a write interrupted by power loss");

@@ -2,6 +2,7 @@ package datastore.logstore;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
@@ -130,8 +131,11 @@ public final class LogStore {
         }
         space.nextSeq = maxSeq;
         space.head = scan.placeHead(Math.min(walk.end, limit), limit);
-        for (RecordRef ref : walk.refs) {
-            space.ring.addLast(ref);
+        // Sized for the records found, with room to grow: a deque of 100k copied as it grows is
+        // garbage that a fresh heap pays for in page faults.
+        space.ring = new ArrayDeque<>(walk.size() + walk.size() / 4 + 16);
+        for (int k = 0; k < walk.size(); k++) {
+            space.ring.addLast(walk.ref(k));
         }
         new IndexBuilder(layout, map, current, damage).build(walk);
         index.publishAll(current);

@@ -102,19 +102,59 @@ final class MountScan {
     /**
      * What one walk of the ring from a tail found: every record's {@link RecordRef} in ring order, and
      * at the same index its {@link Scanned}, which is null for an undamaged single record whose entry
-     * the walk already put into its ref (the mount's common case, kept to one object a record).
+     * the walk already put into its ref (the mount's common case, kept to one object a record), with
+     * that record's name hash. Kept in chunks, so that a walk of 100k records allocates each column
+     * once instead of copying it as it grows (on a fresh heap every allocated page is a page fault).
      */
     static final class Walk {
-        final List<RecordRef> refs = new ArrayList<>();
-        final List<Scanned> scanned = new ArrayList<>();
-        /** For each null in {@link #scanned}, at the same index, its name's hash (the walk read the name). */
-        int[] hashes = new int[1024];
+        private static final int CHUNK = 4096;
+        private RecordRef[][] refs = new RecordRef[16][];
+        private Scanned[][] scanned = new Scanned[16][];
+        private int[][] hashes = new int[16][];
+        private int size;
         final List<String> problems = new ArrayList<>();
         long end;
         long maxSeq = 1;
         /** A tail record naming a later tail than the walk started from (the newest anchor was lost). */
         long newerTail = -1;
         boolean sawLegacy;
+
+        /** Adds a record: its {@link Scanned}, or null with its name's hash for an undamaged single record. */
+        void add(RecordRef ref, Scanned s, int hash) {
+            int chunk = size / CHUNK;
+            if (chunk == refs.length) {
+                refs = Arrays.copyOf(refs, 2 * chunk);
+                scanned = Arrays.copyOf(scanned, 2 * chunk);
+                hashes = Arrays.copyOf(hashes, 2 * chunk);
+            }
+            if (refs[chunk] == null) {
+                refs[chunk] = new RecordRef[CHUNK];
+                scanned[chunk] = new Scanned[CHUNK];
+                hashes[chunk] = new int[CHUNK];
+            }
+            int i = size % CHUNK;
+            refs[chunk][i] = ref;
+            scanned[chunk][i] = s;
+            hashes[chunk][i] = hash;
+            size++;
+        }
+
+        int size() {
+            return size;
+        }
+
+        RecordRef ref(int k) {
+            return refs[k / CHUNK][k % CHUNK];
+        }
+
+        Scanned scanned(int k) {
+            return scanned[k / CHUNK][k % CHUNK];
+        }
+
+        /** The name hash of the undamaged single record at {@code k}. */
+        int hash(int k) {
+            return hashes[k / CHUNK][k % CHUNK];
+        }
     }
 
     private final RingLayout layout;
@@ -152,14 +192,7 @@ final class MountScan {
         while (pos + 2 * LogFormat.HEADER <= limit) {
             RecordRef single = cleanSingleAt(pos, limit);
             if (single != null) {
-                int k = w.refs.size();
-                if (k >= w.hashes.length) {
-                    // Indexed like refs, which the general path also adds to: grow past k, not by one step.
-                    w.hashes = Arrays.copyOf(w.hashes, Math.max(2 * w.hashes.length, k + 1));
-                }
-                w.hashes[k] = singleHash;
-                w.refs.add(single);
-                w.scanned.add(null);
+                w.add(single, null, singleHash);
                 w.maxSeq = Math.max(w.maxSeq, single.revision(0) + 1);
                 pos = single.end();
                 continue;
@@ -195,8 +228,7 @@ final class MountScan {
                 }
             }
             Scanned s = scan(pos, header);
-            w.refs.add(s.ref);
-            w.scanned.add(s);
+            w.add(s.ref, s, 0);
             if (header.kind() != LogFormat.KIND_PAD && header.kind() != LogFormat.KIND_TAIL) {
                 long top = s.hasEntries() ? header.seq() + 1 : header.seq() + Math.max(1, header.count());
                 if (s.hasEntries()) {

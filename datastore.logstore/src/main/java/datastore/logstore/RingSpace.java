@@ -28,7 +28,8 @@ final class RingSpace {
     private final FlashRegion region;
     private final RingLayout layout;
     ByteBuffer map;
-    final ArrayDeque<RecordRef> ring = new ArrayDeque<>();
+    /** The records from tail to head; replaced at mount by one sized for what the walk found. */
+    ArrayDeque<RecordRef> ring = new ArrayDeque<>();
     /** Records the tail has passed whose blocks are not all released yet. */
     final ArrayDeque<RecordRef> passed = new ArrayDeque<>();
     long head;

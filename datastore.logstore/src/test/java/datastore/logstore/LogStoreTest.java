@@ -51,30 +51,33 @@ public class LogStoreTest {
     }
 
     @Test
-    public void singleAndBatchRecordsMixedPastAThousandRecordsSurviveRemount() {
+    public void singleAndBatchRecordsMixedPastFourThousandRecordsSurviveRemount() {
         // Undamaged single records and batch records take different paths at mount, side by side by
-        // record index: the batches here span the walk's 1,024th record whatever pads lie before it.
-        FlashRegion region = region(512);
-        LogStore store = Stores.mount(region, 96 * 1024);
+        // record index: the batches here span the walk's 1,024th and 4,096th records (where its
+        // columns grow) whatever pads lie before them.
+        FlashRegion region = region(1024);
+        LogStore store = Stores.mount(region, 384 * 1024);
         int singles = 0;
-        for (; singles < 900; singles++) {
+        int batches = 0;
+        for (int[] run : new int[][] {{900, 300}, {3850, 300}}) {
+            for (; singles < run[0]; singles++) {
+                apply(store, put("s" + singles, value(singles, 8)));
+            }
+            for (int end = batches + run[1]; batches < end; batches++) {
+                apply(store, put("b" + batches + "-0", value(batches, 8)), put("b" + batches + "-1", value(batches + 10_000, 8)));
+            }
+        }
+        for (; singles < 4000; singles++) {
             apply(store, put("s" + singles, value(singles, 8)));
         }
-        int batches = 300;
-        for (int b = 0; b < batches; b++) {
-            apply(store, put("b" + b + "-0", value(b, 8)), put("b" + b + "-1", value(b + 1000, 8)));
-        }
-        for (; singles < 1000; singles++) {
-            apply(store, put("s" + singles, value(singles, 8)));
-        }
-        LogStore again = Stores.mount(region, 96 * 1024);
+        LogStore again = Stores.mount(region, 384 * 1024);
         assertEquals(List.of(), again.problems());
         for (int i = 0; i < singles; i++) {
             assertArrayEquals("s" + i, value(i, 8), get(again, "s" + i));
         }
         for (int b = 0; b < batches; b++) {
             assertArrayEquals(value(b, 8), get(again, "b" + b + "-0"));
-            assertArrayEquals(value(b + 1000, 8), get(again, "b" + b + "-1"));
+            assertArrayEquals(value(b + 10_000, 8), get(again, "b" + b + "-1"));
         }
         assertEquals(singles + 2 * batches, again.names(Namespace.KV).size());
     }
