@@ -91,7 +91,7 @@ final class Collector {
         boolean moved = false;
         while (!space.ring.isEmpty()) {
             RecordRef r = space.ring.peekFirst();
-            if (r.pass == (int) pass || moved && r.start >= goal) {
+            if (r.writtenBy(pass) || moved && r.start >= goal) {
                 break;
             }
             int[] survivors = survivors(r);
@@ -112,9 +112,9 @@ final class Collector {
      * report survives the collection.
      */
     private int[] survivors(RecordRef r) {
-        int[] survivors = new int[r.count];
+        int[] survivors = new int[r.count()];
         int n = 0;
-        for (int i = 0; i < r.count; i++) {
+        for (int i = 0; i < r.count(); i++) {
             if (r.is(i, RecordRef.NAMED) && (!r.is(i, RecordRef.REMOVAL) || r.is(i, RecordRef.SUPERSEDED))
                     && current.isCurrent(r, i)) {
                 survivors[n++] = i;
@@ -126,7 +126,7 @@ final class Collector {
     /** Forgets what a passed record held: its tombstones and its damaged names are no longer on flash. */
     private void passOver(RecordRef r) {
         EntryTable table = current.table;
-        for (int i = 0; i < r.count; i++) {
+        for (int i = 0; i < r.count(); i++) {
             if (!r.is(i, RecordRef.NAMED)) {
                 Long id = damage.orphans.remove(r.loc(i));
                 if (id != null) {
@@ -150,7 +150,6 @@ final class Collector {
         EntryTable table = current.table;
         RecordCodec.EncodedEntry[] entries = new RecordCodec.EncodedEntry[survivors.length];
         String[] names = new String[survivors.length];
-        long base = Long.MAX_VALUE;
         for (int i = 0; i < entries.length; i++) {
             int slot = survivors[i];
             names[i] = table.name(r, slot);
@@ -159,7 +158,6 @@ final class Collector {
                     names[i].getBytes(StandardCharsets.UTF_8),
                     removal ? null : space.map.slice(r.valueAt(slot), r.valueLength(slot)), r.valueCrc(slot),
                     r.revision(slot));
-            base = Math.min(base, r.revision(slot));
         }
         int length = RecordCodec.encodedLength(entries, layout.programSize);
         int markers = LogFormat.markerSize(entries.length, layout.programSize);
@@ -171,7 +169,7 @@ final class Collector {
                 layout.programSize, layout.identity);
         RecordRef ref = space.append(at, record.bytes(), length,
                 entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, pass);
-        GroupCommit.describe(ref, entries, record, layout.phys(at), base);
+        GroupCommit.describe(ref, entries, record, layout.phys(at));
         table.register(ref);
         for (int i = 0; i < entries.length; i++) {
             int slot = survivors[i];
@@ -209,7 +207,7 @@ final class Collector {
         }
         // The index names none of the passed records now: their ids (and names kept aside) may go.
         for (RecordRef r : unnamed) {
-            for (int i = 0; i < r.count; i++) {
+            for (int i = 0; i < r.count(); i++) {
                 if (r.is(i, RecordRef.RENAMED)) {
                     current.table.renamed.remove(r.loc(i));
                 }

@@ -68,7 +68,7 @@ final class EntryTable {
     }
 
     private boolean matches(RecordRef ref, int slot, int namespaceCode, String name) {
-        if (slot >= ref.count || ref.namespaceCode(slot) != namespaceCode) {
+        if (slot >= ref.count() || ref.namespaceCode(slot) != namespaceCode) {
             return false;
         }
         if (ref.is(slot, RecordRef.RENAMED)) {
@@ -78,7 +78,7 @@ final class EntryTable {
     }
 
     private boolean matches(RecordRef ref, int slot, int namespaceCode, int at, int length) {
-        if (slot >= ref.count || ref.namespaceCode(slot) != namespaceCode) {
+        if (slot >= ref.count() || ref.namespaceCode(slot) != namespaceCode) {
             return false;
         }
         if (ref.is(slot, RecordRef.RENAMED)) {
@@ -180,7 +180,7 @@ final class EntryTable {
                 long loc = e & LOC_MASK;
                 RecordRef ref = record(loc);
                 int slot = slotOf(loc);
-                if (ref == null || slot >= ref.count
+                if (ref == null || slot >= ref.count()
                         || ref.namespaceCode(slot) == namespaceCode && !ref.is(slot, RecordRef.REMOVAL)) {
                     return true;
                 }

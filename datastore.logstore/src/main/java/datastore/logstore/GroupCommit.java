@@ -286,7 +286,7 @@ final class GroupCommit {
         RecordCodec.Encoded record = RecordCodec.encode(entries, layout.lap16(at), 0, layout.programSize, layout.identity);
         RecordRef ref = space.append(at, record.bytes(), length,
                 entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, 0);
-        describe(ref, entries, record, layout.phys(at), seq);
+        describe(ref, entries, record, layout.phys(at));
         for (int i = 0; i < entries.length; i++) {
             if (entries[i].value() == null) {
                 ref.set(i, RecordRef.VERIFIED);
@@ -311,9 +311,8 @@ final class GroupCommit {
      * Fills a written record's columns: where each entry's name and value lie (names back to back
      * before the values in a batch, the name right before the value in a single record).
      */
-    static void describe(RecordRef ref, RecordCodec.EncodedEntry[] entries, RecordCodec.Encoded record, long base,
-            long revisionBase) {
-        ref.entries(entries.length, revisionBase);
+    static void describe(RecordRef ref, RecordCodec.EncodedEntry[] entries, RecordCodec.Encoded record, long base) {
+        ref.entries(entries.length);
         long nameAt;
         if (entries.length == 1) {
             nameAt = base + record.valueAt()[0] - entries[0].name().length;

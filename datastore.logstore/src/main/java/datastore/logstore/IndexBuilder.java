@@ -64,7 +64,7 @@ final class IndexBuilder {
                 // An undamaged single record: the walk put its entry and checks into its ref.
                 RecordRef ref = walk.ref(k);
                 table.register(ref);
-                if ((map.get((int) ref.markerAt) & 1) == 0) {
+                if ((map.get(ref.markerAt(layout)) & 1) == 0) {
                     supersededUpTo.merge(new EntryKey(ref.namespace(0), table.name(ref, 0)), ref.revision(0), Math::max);
                 }
                 if (ref.is(0, RecordRef.DAMAGED)) {
@@ -174,15 +174,12 @@ final class IndexBuilder {
     private void registerEntries(MountScan.Scanned s) {
         int count = s.count();
         RecordRef ref = s.ref;
-        long base = Long.MAX_VALUE;
-        for (int i = 0; i < count; i++) {
-            base = Math.min(base, s.revision(i));
-        }
-        ref.entries(count, base);
+        ref.entries(count);
         byte[] markers = null;
-        if (ref.markerAt >= 0) {
+        int markerAt = ref.markerAt(layout);
+        if (markerAt >= 0) {
             markers = new byte[(count + 7) / 8];
-            map.get((int) ref.markerAt, markers);
+            map.get(markerAt, markers);
         }
         long nameAt = layout.phys(s.pos) + s.header.namesAt();
         long valueAt = nameAt;

@@ -390,8 +390,8 @@ final class MountScan {
         int valueCrc = b.getInt(24);
         boolean valueOk = removal || checks.valueCrc(nameAt + nameLength, valueLength) == valueCrc;
         RecordRef ref = new RecordRef(pos, pos + extent, LogFormat.KIND_SINGLE, 0);
-        ref.markerAt = at + LogFormat.align(length, layout.programSize);
-        ref.entries(1, seq);
+        ref.markers();
+        ref.entries(1);
         ref.entry(0, code, both[7] & 0xFF, nameAt, nameLength, nameAt + nameLength, valueLength, seq, valueCrc,
                 RecordRef.NAMED | (removal ? RecordRef.REMOVAL : 0) | (valueOk ? RecordRef.VERIFIED : RecordRef.DAMAGED)
                         | RecordRef.REPORTED);
@@ -548,7 +548,7 @@ final class MountScan {
             return s;
         }
         if (!header.legacy() && header.count() > 0) {
-            s.ref.markerAt = (int) (layout.phys(pos) + LogFormat.align(header.length(), layout.programSize));
+            s.ref.markers();
         }
         int trailer = (int) (layout.phys(pos) + header.length() - LogFormat.TRAILER);
         s.complete = Checksums.committed(map, trailer, header.seq());

@@ -31,8 +31,6 @@ final class RecordRef {
     private static final VarHandle FLAGS = MethodHandles.arrayElementVarHandle(byte[].class);
     private static final VarHandle FLAGS0;
     private static final VarHandle PINS;
-    private static final long[] NO_LONGS = new long[0];
-    private static final byte[] NO_BYTES = new byte[0];
 
     static {
         try {
@@ -46,34 +44,47 @@ final class RecordRef {
     /** Virtual position of the record's start; its extent is at most the ring's size. */
     final long start;
     private final int extent;
-    final byte kind;
     /**
-     * The collection pass that wrote it, or 0; compared for equality only, with the pass under way
-     * (which may wrap: a record outlives at most a few passes, each moving the tail a sixteenth of the ring).
+     * The collection pass that wrote it, or 0, in 16 bits; compared for equality only, with the pass
+     * under way (which may wrap: a record outlives at most a few passes, each moving the tail a
+     * sixteenth of the ring).
      */
-    final int pass;
+    private final short pass;
     /** Open views; -1 once sealed for erasing, after which it can never be pinned again (through {@link #PINS}). */
     private volatile int pins;
-    /** Region offset of the record's superseded markers (one bit per entry, cleared when superseded); -1: none. */
-    int markerAt = -1;
     /** The id the index names the record by; 0 while unregistered. */
     int id;
-
-    int count;
+    /** The entry count (24 bits), the kind (4 bits) and whether superseded markers follow the record. */
+    private int shape;
+    /** The revision of slot 0; the other slots' are kept as 32-bit differences from it. */
     private long revisionBase;
     /*
-     * Three longs per entry: value offset in the region and value length; name offset, name length,
-     * format and namespace code; revision (from revisionBase) and value CRC. Slot 0's are the fields
-     * value0, name0 and revision0, its flags flags0 (through FLAGS0); slot s >= 1 has places[3s - 3
-     * .. 3s - 1] and flags[s - 1].
+     * Per entry: value offset in the region and value length; name offset, name length, format and
+     * namespace code; revision (from revisionBase) and value CRC. Slot 0's are the fields value0,
+     * name0 and crc0 (its revision is revisionBase), its flags flags0 (through FLAGS0); the slots from
+     * 1 on are in {@link More}, which a record of one entry does not have.
      */
     private long value0;
     private long name0;
-    private long revision0;
+    private int crc0;
     @SuppressWarnings("unused") // through FLAGS0
     private byte flags0;
-    private long[] places = NO_LONGS;
-    private byte[] flags = NO_BYTES;
+    private More more;
+
+    /** The columns of slots 1 and on: slot s has places[3s - 3 .. 3s - 1] and flags[s - 1]. */
+    private static final class More {
+        final long[] places;
+        final byte[] flags;
+
+        More(int slots) {
+            places = new long[3 * slots];
+            flags = new byte[slots];
+        }
+    }
+
+    private static final int COUNT_MASK = (1 << 24) - 1;
+    private static final int KIND_SHIFT = 24;
+    private static final int MARKERS = 1 << 28;
 
     RecordRef(long start, long end, int kind, long pass) {
         if (end - start < 0 || end - start > Integer.MAX_VALUE) {
@@ -81,8 +92,8 @@ final class RecordRef {
         }
         this.start = start;
         this.extent = (int) (end - start);
-        this.kind = (byte) kind;
-        this.pass = (int) pass;
+        this.shape = (kind & 0xF) << KIND_SHIFT;
+        this.pass = (short) pass;
     }
 
     /** Virtual position after the record's extent (its markers included). */
@@ -90,54 +101,81 @@ final class RecordRef {
         return start + extent;
     }
 
-    /** Makes room for {@code count} entries whose revisions lie within 2^31 of {@code revisionBase}. */
-    void entries(int count, long revisionBase) {
-        this.count = count;
-        this.revisionBase = revisionBase;
-        this.places = count > 1 ? new long[3 * (count - 1)] : NO_LONGS;
-        this.flags = count > 1 ? new byte[count - 1] : NO_BYTES;
+    int kind() {
+        return shape >>> KIND_SHIFT & 0xF;
     }
 
+    int count() {
+        return shape & COUNT_MASK;
+    }
+
+    /** Whether the record was written by collection pass {@code pass} (compared in 16 bits). */
+    boolean writtenBy(long pass) {
+        return this.pass == (short) pass;
+    }
+
+    /** Notes that superseded markers follow the record, at the end of its extent. */
+    void markers() {
+        shape |= MARKERS;
+    }
+
+    /**
+     * Region offset of the record's superseded markers (one bit per entry, cleared when superseded),
+     * the last {@code markerSize(count)} bytes of its extent; -1 if it has none (format 2, a clear).
+     */
+    int markerAt(RingLayout layout) {
+        if ((shape & MARKERS) == 0) {
+            return -1;
+        }
+        return (int) (layout.phys(start) + extent - LogFormat.markerSize(count(), layout.programSize));
+    }
+
+    /** Makes room for {@code count} entries (at most 2^24), to be filled from slot 0 on. */
+    void entries(int count) {
+        if (count < 0 || count > COUNT_MASK) {
+            throw new IllegalArgumentException("a record of " + count + " entries");
+        }
+        this.shape = shape & ~COUNT_MASK | count;
+        this.more = count > 1 ? new More(count - 1) : null;
+    }
+
+    /** Fills a slot; slot 0 first, whose revision the others' are kept relative to (within 2^31). */
     void entry(int slot, int namespaceCode, int format, long nameAt, int nameLength, long valueAt, int valueLength,
             long revision, int valueCrc, int flagBits) {
-        long delta = revision - revisionBase;
-        if (delta < Integer.MIN_VALUE || delta > Integer.MAX_VALUE) {
-            throw new IllegalStateException("revision " + revision + " is too far from its record's " + revisionBase);
-        }
         long value = valueAt << 32 | (valueLength & 0xFFFFFFFFL);
         long name = nameAt << 32 | (long) (nameLength & 0xFFFF) << 16 | (format & 0xFF) << 8 | namespaceCode & 0xFF;
-        long revisionAndCrc = delta << 32 | (valueCrc & 0xFFFFFFFFL);
         if (slot == 0) {
+            revisionBase = revision;
             value0 = value;
             name0 = name;
-            revision0 = revisionAndCrc;
+            crc0 = valueCrc;
             FLAGS0.set(this, (byte) flagBits);
         } else {
-            places[3 * slot - 3] = value;
-            places[3 * slot - 2] = name;
-            places[3 * slot - 1] = revisionAndCrc;
-            flags[slot - 1] = (byte) flagBits;
+            long delta = revision - revisionBase;
+            if (delta < Integer.MIN_VALUE || delta > Integer.MAX_VALUE) {
+                throw new IllegalStateException("revision " + revision + " is too far from its record's " + revisionBase);
+            }
+            more.places[3 * slot - 3] = value;
+            more.places[3 * slot - 2] = name;
+            more.places[3 * slot - 1] = delta << 32 | (valueCrc & 0xFFFFFFFFL);
+            more.flags[slot - 1] = (byte) flagBits;
         }
     }
 
     private long valueWord(int slot) {
-        return slot == 0 ? value0 : places[3 * slot - 3];
+        return slot == 0 ? value0 : more.places[3 * slot - 3];
     }
 
     private long nameWord(int slot) {
-        return slot == 0 ? name0 : places[3 * slot - 2];
-    }
-
-    private long revisionWord(int slot) {
-        return slot == 0 ? revision0 : places[3 * slot - 1];
+        return slot == 0 ? name0 : more.places[3 * slot - 2];
     }
 
     private byte flags(int slot) {
-        return slot == 0 ? (byte) FLAGS0.getVolatile(this) : (byte) FLAGS.getVolatile(flags, slot - 1);
+        return slot == 0 ? (byte) FLAGS0.getVolatile(this) : (byte) FLAGS.getVolatile(more.flags, slot - 1);
     }
 
     private boolean casFlags(int slot, byte old, byte now) {
-        return slot == 0 ? FLAGS0.compareAndSet(this, old, now) : FLAGS.compareAndSet(flags, slot - 1, old, now);
+        return slot == 0 ? FLAGS0.compareAndSet(this, old, now) : FLAGS.compareAndSet(more.flags, slot - 1, old, now);
     }
 
     /** The index's name for an entry: record id and slot. */
@@ -174,11 +212,11 @@ final class RecordRef {
     }
 
     long revision(int slot) {
-        return revisionBase + (revisionWord(slot) >> 32);
+        return slot == 0 ? revisionBase : revisionBase + (more.places[3 * slot - 1] >> 32);
     }
 
     int valueCrc(int slot) {
-        return (int) revisionWord(slot);
+        return slot == 0 ? crc0 : (int) more.places[3 * slot - 1];
     }
 
     /** What the entry counts against the capacity: name and value bytes and the entry charge; 0 for a removal. */

@@ -248,7 +248,7 @@ final class RingSpace {
         RecordRef ref = new RecordRef(at, at + extent, kind, pass);
         if (extent > bytes.length) {
             // The markers follow the record, left erased until a newer write supersedes an entry.
-            ref.markerAt = (int) (layout.phys(at) + bytes.length);
+            ref.markers();
         }
         ring.addLast(ref);
         head = at + extent;
@@ -283,11 +283,11 @@ final class RingSpace {
         Map<RecordRef, byte[]> byRecord = new IdentityHashMap<>();
         for (Mark mark : pendingMarks) {
             RecordRef ref = mark.ref();
-            if (ref.markerAt < 0 || ref.sealed()) {
+            if (ref.markerAt(layout) < 0 || ref.sealed()) {
                 continue;
             }
             byte[] bits = byRecord.computeIfAbsent(ref, r -> {
-                byte[] b = new byte[LogFormat.markerSize(r.count, layout.programSize)];
+                byte[] b = new byte[LogFormat.markerSize(r.count(), layout.programSize)];
                 Arrays.fill(b, (byte) 0xFF);
                 return b;
             });
@@ -295,7 +295,7 @@ final class RingSpace {
         }
         pendingMarks.clear();
         for (Map.Entry<RecordRef, byte[]> e : byRecord.entrySet()) {
-            region.program(e.getKey().markerAt, ByteBuffer.wrap(e.getValue()));
+            region.program(e.getKey().markerAt(layout), ByteBuffer.wrap(e.getValue()));
             unsynced = true;
         }
     }
@@ -380,7 +380,7 @@ final class RingSpace {
     List<long[]> recordExtents() {
         List<long[]> extents = new ArrayList<>();
         for (RecordRef r : ring) {
-            extents.add(new long[] {layout.phys(r.start), r.end() - r.start, r.kind});
+            extents.add(new long[] {layout.phys(r.start), r.end() - r.start, r.kind()});
         }
         return extents;
     }

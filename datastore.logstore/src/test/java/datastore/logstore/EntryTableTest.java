@@ -47,7 +47,7 @@ public class EntryTableTest {
             int at = i * STRIDE;
             table.map.put(at, name);
             RecordRef ref = new RecordRef(at, at + STRIDE, LogFormat.KIND_SINGLE, 0);
-            ref.entries(1, i + 1);
+            ref.entries(1);
             ref.entry(0, CODE, 0, at, name.length, at + name.length, 0, i + 1, 0, RecordRef.NAMED | RecordRef.VERIFIED);
             table.register(ref);
             table.offer(ref, 0, table.hash(ref, 0));

@@ -6,7 +6,10 @@ import static org.junit.Assert.assertTrue;
 
 import org.junit.Test;
 
-/** A record's columns: slot 0 kept in fields, later slots in arrays, each read back as written. */
+/**
+ * A record's columns: slot 0 kept in fields, later slots in arrays, each read back as written; the
+ * record's shape (kind, count, markers) packed in one word.
+ */
 public class RecordRefTest {
 
     @Test
@@ -14,7 +17,7 @@ public class RecordRefTest {
         for (int count : new int[] {1, 2, 5}) {
             RecordRef ref = new RecordRef(4096, 8192, LogFormat.KIND_BATCH, 7);
             long base = 1L << 40;
-            ref.entries(count, base);
+            ref.entries(count);
             for (int slot = 0; slot < count; slot++) {
                 ref.entry(slot, 1 + slot, 10 + slot, 1000 + slot, 3 + slot, 2000 + 100 * slot, 50 + slot, base + slot,
                         0xC0DE0000 | slot, slot % 2 == 0 ? RecordRef.NAMED : RecordRef.NAMED | RecordRef.REMOVAL);
@@ -38,7 +41,7 @@ public class RecordRefTest {
     @Test
     public void flagsChangeOnlyTheirOwnSlot() {
         RecordRef ref = new RecordRef(0, 512, LogFormat.KIND_BATCH, 0);
-        ref.entries(3, 100);
+        ref.entries(3);
         for (int slot = 0; slot < 3; slot++) {
             ref.entry(slot, 1, 0, 10 * slot, 4, 100 + 10 * slot, 4, 100 + slot, slot, RecordRef.NAMED);
         }
@@ -57,5 +60,49 @@ public class RecordRefTest {
         ref.clear(2, RecordRef.NAMED);
         assertFalse(ref.is(2, RecordRef.NAMED));
         assertTrue(ref.is(0, RecordRef.NAMED) && ref.is(1, RecordRef.NAMED));
+    }
+
+    @Test
+    public void revisionsOnEitherSideOfSlotZerosAreKept() {
+        // A batch written by collection keeps its entries' revisions, in any order.
+        RecordRef ref = new RecordRef(0, 512, LogFormat.KIND_BATCH, 3);
+        long[] revisions = {5_000_000_000L, 5_000_000_000L - Integer.MAX_VALUE, 5_000_000_000L + Integer.MAX_VALUE};
+        ref.entries(revisions.length);
+        for (int slot = 0; slot < revisions.length; slot++) {
+            ref.entry(slot, 1, 0, 10 * slot, 4, 100 + 10 * slot, 4, revisions[slot], slot, RecordRef.NAMED);
+        }
+        for (int slot = 0; slot < revisions.length; slot++) {
+            assertEquals(revisions[slot], ref.revision(slot));
+            assertEquals(slot, ref.valueCrc(slot));
+        }
+        RecordRef far = new RecordRef(0, 512, LogFormat.KIND_BATCH, 3);
+        far.entries(2);
+        far.entry(0, 1, 0, 0, 4, 4, 4, 10, 0, RecordRef.NAMED);
+        org.junit.Assert.assertThrows(IllegalStateException.class,
+                () -> far.entry(1, 1, 0, 8, 4, 12, 4, 10L + Integer.MAX_VALUE + 1, 0, RecordRef.NAMED));
+    }
+
+    @Test
+    public void theShapeWordKeepsKindCountPassAndMarkers() throws java.io.IOException {
+        datastore.flash.FlashRegion region = datastore.device.NorFlash.inMemory(64L * 4096, 4096, 16)
+                .region("runtime", 0, 64L * 4096);
+        RingLayout layout = new RingLayout(region, 8 * 1024, 200);
+        int count = 100_000;
+        long start = 3 * layout.ringSize + 4096;
+        int markers = LogFormat.markerSize(count, layout.programSize);
+        RecordRef ref = new RecordRef(start, start + 4096 + markers, LogFormat.KIND_BATCH, 0x1_0005);
+        assertEquals("no markers until noted", -1, ref.markerAt(layout));
+        ref.entries(count);
+        ref.markers();
+        assertEquals(LogFormat.KIND_BATCH, ref.kind());
+        assertEquals(count, ref.count());
+        assertEquals("the last bytes of the extent", layout.phys(start) + 4096, ref.markerAt(layout));
+        assertTrue("passes compare in 16 bits", ref.writtenBy(5) && ref.writtenBy(0x1_0005) && !ref.writtenBy(6));
+        org.junit.Assert.assertThrows(IllegalArgumentException.class, () -> ref.entries(1 << 24));
+        RecordRef single = new RecordRef(start, start + 96 + LogFormat.markerSize(1, 16), LogFormat.KIND_SINGLE, 0);
+        single.entries(1);
+        single.markers();
+        assertEquals(LogFormat.KIND_SINGLE, single.kind());
+        assertEquals(layout.phys(start) + 96, single.markerAt(layout));
     }
 }
