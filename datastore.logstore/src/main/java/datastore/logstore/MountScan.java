@@ -23,8 +23,9 @@ final class MountScan {
         RecordRef ref;
         /**
          * A batch's directory, read in place: the region offset of its valid copy's first entry in
-         * {@code map} (two words each: {@link #fields}, {@link #crcs}), and the revision of each entry. Null revisions for other kinds, and for a batch
-         * whose directory copies are both damaged.
+         * {@code map} (two words each: {@link #fields}, {@link #crcs}), and the revision of each
+         * entry. Revisions are null for other kinds, and for a batch whose directory copies are both
+         * damaged.
          */
         ByteBuffer map;
         int entriesAt;

@@ -54,7 +54,7 @@ final class RecordRef {
     private volatile int pins;
     /** The id the index names the record by; 0 while unregistered. */
     int id;
-    /** The entry count (24 bits), the kind (4 bits) and whether superseded markers follow the record. */
+    /** The entry count (25 bits), the kind (4 bits) and whether superseded markers follow the record. */
     private int shape;
     /** The revision of slot 0; the other slots' are kept as 32-bit differences from it. */
     private long revisionBase;
@@ -82,9 +82,10 @@ final class RecordRef {
         }
     }
 
-    private static final int COUNT_MASK = (1 << 24) - 1;
-    private static final int KIND_SHIFT = 24;
-    private static final int MARKERS = 1 << 28;
+    /** Counts up to 2^25 - 1: a header may state up to {@code MAX_ENTRIES_PER_RECORD} (2^24) entries. */
+    private static final int COUNT_MASK = (1 << 25) - 1;
+    private static final int KIND_SHIFT = 25;
+    private static final int MARKERS = 1 << 29;
 
     RecordRef(long start, long end, int kind, long pass) {
         if (end - start < 0 || end - start > Integer.MAX_VALUE) {
@@ -130,7 +131,7 @@ final class RecordRef {
         return (int) (layout.phys(start) + extent - LogFormat.markerSize(count(), layout.programSize));
     }
 
-    /** Makes room for {@code count} entries (at most 2^24), to be filled from slot 0 on. */
+    /** Makes room for {@code count} entries (at most 2^25 - 1), to be filled from slot 0 on. */
     void entries(int count) {
         if (count < 0 || count > COUNT_MASK) {
             throw new IllegalArgumentException("a record of " + count + " entries");

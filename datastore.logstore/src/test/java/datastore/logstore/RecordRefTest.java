@@ -98,7 +98,7 @@ public class RecordRefTest {
         assertEquals(count, ref.count());
         assertEquals("the last bytes of the extent", layout.phys(start) + 4096, ref.markerAt(layout));
         assertTrue("passes compare in 16 bits", ref.writtenBy(5) && ref.writtenBy(0x1_0005) && !ref.writtenBy(6));
-        org.junit.Assert.assertThrows(IllegalArgumentException.class, () -> ref.entries(1 << 24));
+        org.junit.Assert.assertThrows(IllegalArgumentException.class, () -> ref.entries(1 << 25));
         RecordRef single = new RecordRef(start, start + 96 + LogFormat.markerSize(1, 16), LogFormat.KIND_SINGLE, 0);
         single.entries(1);
         single.markers();
