@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
  * The mount's check that no record lies past the end of the walk: where the walk finds no record, the
  * rest of the ring up to its limit must be erased, else a record may follow damage and the walk
  * resyncs on it (FORMAT.md, "Mount"). For a full partition that rest is the free area, tens of MiB,
- * and checking it took about a third of the mount's processor time.
+ * and checking it took about a third of the processor time of a batched partition's mount.
  *
  * <p>So two threads check it from both ends. A helper, started with the walk, checks the ring from its
  * limit backward and publishes how far it found erased flash ({@link #erasedFrom}); where the walk
