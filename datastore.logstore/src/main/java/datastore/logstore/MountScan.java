@@ -17,17 +17,15 @@ final class MountScan {
      * A record found by the scan. A single record's one entry is its header's, so it keeps no
      * directory of its own: a ring of keys written one by one is mostly single records.
      */
-    static final class Scanned {
+    final class Scanned {
         long pos;
         LogFormat.Header header;
         RecordRef ref;
         /**
-         * A batch's directory, read in place: the region offset of its valid copy's first entry in
-         * {@code map} (two words each: {@link #fields}, {@link #crcs}), and the revision of each
-         * entry. Revisions are null for other kinds, and for a batch whose directory copies are both
-         * damaged.
+         * A batch's directory, read in place: the region offset of its valid copy's first entry in the
+         * scan's map (two words each: {@link #fields}, {@link #crcs}), and the revision of each entry.
+         * Revisions are null for other kinds, and for a batch whose directory copies are both damaged.
          */
-        ByteBuffer map;
         int entriesAt;
         long[] revisions;
         boolean dirCopyDamaged;
@@ -558,7 +556,6 @@ final class MountScan {
             case LogFormat.KIND_BATCH: {
                 RecordCodec.Directory directory = RecordCodec.parseDirectory(map, (int) layout.phys(pos), header);
                 if (directory != null) {
-                    s.map = map;
                     s.entriesAt = directory.entriesAt();
                     long names = 0;
                     long values = 0;
