@@ -245,7 +245,9 @@ public class LogicalStore {
      * Reads the visible entry: asks the partitions in lookup order and answers from the first that
      * has it, passing those whose {@link PartitionStore#mayContain} rules the name out (a partition
      * answers that from its own state, under its own writes, so no write path can leave it behind;
-     * see the SPI). A read that reaches the rank of a departed partition in its grace waits for it.
+     * see the SPI). The lowest partition is asked without its test: with nothing below it to pass on
+     * to, the test could only repeat the lookup its read makes. A read that reaches the rank of a
+     * departed partition in its grace waits for it.
      *
      * @throws CorruptedEntryException if the winning entry fails its checksum
      * @throws DatastoreException naming the partition, if a partition fails otherwise
@@ -254,7 +256,9 @@ public class LogicalStore {
         LineupWalk scan = new LineupWalk(lineup, maxRestarts);
         scan:
         for (;;) {
-            for (Member member : scan.members) {
+            Member[] members = scan.members;
+            for (int i = 0; i < members.length; i++) {
+                Member member = members[i];
                 if (member.departed()) {
                     member = scan.standIn(member);
                     if (scan.restarted) {
@@ -266,7 +270,7 @@ public class LogicalStore {
                 }
                 Optional<EntryView> view;
                 try {
-                    if (!member.store.mayContain(namespace, name)) {
+                    if (i < members.length - 1 && !member.store.mayContain(namespace, name)) {
                         continue;
                     }
                     view = member.store.open(namespace, name);
@@ -303,7 +307,8 @@ public class LogicalStore {
         LineupWalk scan = null;
         scan:
         for (;;) {
-            for (Member member : members) {
+            for (int i = 0; i < members.length; i++) {
+                Member member = members[i];
                 if (member.departed()) {
                     scan = scan != null ? scan : new LineupWalk(lineup, maxRestarts, members);
                     member = scan.standIn(member);
@@ -317,7 +322,7 @@ public class LogicalStore {
                 }
                 T value;
                 try {
-                    if (!member.store.mayContain(namespace, name)) {
+                    if (i < members.length - 1 && !member.store.mayContain(namespace, name)) {
                         continue;
                     }
                     value = member.store.readOrNull(namespace, name, decoder);

@@ -5,6 +5,7 @@ import static org.junit.Assert.assertSame;
 import static org.junit.Assert.assertThrows;
 
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import datastore.CorruptedEntryException;
 import datastore.DatastoreException;
@@ -57,6 +58,30 @@ public class PresenceSkipTest {
         assertEquals("rom", dock.kv.lookup("k").orElseThrow().value());
         assertEquals(ephemeral + 1, dock.partition("ephemeral").opens.get());
         assertEquals(runtime + 1, dock.partition("runtime").opens.get());
+    }
+
+    @Test
+    public void theLowestPartitionIsReadWithoutItsTest() {
+        // Nothing lies below the lowest partition: its test could only repeat the lookup of its read.
+        TestDock dock = TestDock.standard();
+        dock.partition("rom").withKv("k", "rom");
+        AtomicInteger asked = new AtomicInteger();
+        dock.partition("rom").presence = (namespace, name) -> {
+            asked.incrementAndGet();
+            return true;
+        };
+        AtomicInteger above = new AtomicInteger();
+        dock.partition("runtime").presence = (namespace, name) -> {
+            above.incrementAndGet();
+            return false;
+        };
+
+        assertEquals("rom", dock.kv.get("k"));
+        assertEquals("rom", dock.kv.lookup("k").orElseThrow().value());
+        assertEquals("", dock.kv.get("absent"));
+        assertEquals(Optional.empty(), dock.kv.lookup("absent"));
+        assertEquals(0, asked.get());
+        assertEquals(4, above.get());
     }
 
     @Test
