@@ -1,6 +1,9 @@
 package datastore.testsupport;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 import datastore.KvBatch;
@@ -12,7 +15,7 @@ import datastore.PartitionUnavailableException;
 /**
  * A key-value store over the dock's three partitions in memory: reads answer from the first partition
  * holding the key, writes go to a named partition (runtime by default) and the ROM refuses them.
- * Batches are not supported. Thread-safe.
+ * Batches apply to one partition at once. Thread-safe (a batch is used by one thread).
  */
 public final class FakeKvStore implements KvStore {
     private final Layers<String> layers = new Layers<>();
@@ -84,8 +87,46 @@ public final class FakeKvStore implements KvStore {
         return layers.remove(key, partition);
     }
 
+    /**
+     * A batch as the store makes one: the partition is checked now, each key when it is added, and the
+     * commit applies every change at once or, refused, none.
+     */
     @Override
     public KvBatch batch(String partition) {
-        throw new UnsupportedOperationException("the fake store has no batches");
+        layers.checkWritable(partition);
+        return new KvBatch() {
+            /** The last change per key: a value, or null for a removal. */
+            private final Map<String, String> changes = new LinkedHashMap<>();
+            private boolean committed;
+
+            @Override
+            public KvBatch put(String key, String value) {
+                checkOpen();
+                Layers.checkName(key);
+                changes.put(key, Objects.requireNonNull(value, "value"));
+                return this;
+            }
+
+            @Override
+            public KvBatch remove(String key) {
+                checkOpen();
+                Layers.checkName(key);
+                changes.put(key, null);
+                return this;
+            }
+
+            @Override
+            public void commit() {
+                checkOpen();
+                committed = true;
+                layers.apply(partition, changes);
+            }
+
+            private void checkOpen() {
+                if (committed) {
+                    throw new IllegalStateException("this batch for partition " + partition + " was already committed");
+                }
+            }
+        };
     }
 }

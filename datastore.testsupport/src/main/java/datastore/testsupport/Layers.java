@@ -61,6 +61,37 @@ final class Layers<V> {
         return writable(name, partition).remove(name) != null;
     }
 
+    /**
+     * Applies puts (a value) and removals (null) to one partition at once, as a batch commits: every
+     * name and the partition are checked first, so a refused batch changes nothing.
+     */
+    synchronized void apply(String partition, Map<String, V> changes) {
+        changes.keySet().forEach(name -> writable(name, partition));
+        TreeMap<String, V> map = existing(partition);
+        changes.forEach((name, value) -> {
+            if (value == null) {
+                map.remove(name);
+            } else {
+                map.put(name, value);
+            }
+        });
+    }
+
+    /** Refuses a partition that does not exist or takes no writes, as the store does when a batch is made. */
+    synchronized void checkWritable(String partition) {
+        existing(partition);
+        if (partition.equals(Partitions.ROM)) {
+            throw new ReadOnlyPartitionException(partition, null);
+        }
+    }
+
+    /** Refuses a name the store would refuse. */
+    static void checkName(String name) {
+        if (name.isEmpty() || name.chars().anyMatch(Character::isISOControl)) {
+            throw new InvalidNameException(name, "empty or with a control character");
+        }
+    }
+
     synchronized void clear(String partition) {
         existing(partition).clear();
     }
@@ -82,9 +113,7 @@ final class Layers<V> {
     }
 
     private TreeMap<String, V> writable(String name, String partition) {
-        if (name.isEmpty() || name.chars().anyMatch(Character::isISOControl)) {
-            throw new InvalidNameException(name, "empty or with a control character");
-        }
+        checkName(name);
         TreeMap<String, V> map = existing(partition);
         if (partition.equals(Partitions.ROM)) {
             throw new ReadOnlyPartitionException(partition, name);
