@@ -44,7 +44,7 @@ final class IndexBuilder {
         this.damage = damage;
     }
 
-    void build(MountScan.Walk walk) {
+    void build(MountWalk walk) {
         List<String> problems = damage.problems;
         long clearSeq = 0;
         int entries = 0;

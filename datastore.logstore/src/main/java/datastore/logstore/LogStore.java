@@ -95,11 +95,11 @@ public final class LogStore {
             anchors.legacyEnd = anchor.legacyEnd();
             migrate = anchor.version() < LogFormat.VERSION;
         } else {
-            scan.refuseBlockFormat();
+            RegionRefusals.refuseBlockFormat(layout, map);
             long[] found = scan.findTail();
             if (found == null) {
                 if (!space.isErased(0, (int) region.geometry().size())) {
-                    throw new RefusedRegionException(scan.foreign());
+                    throw new RefusedRegionException(RegionRefusals.foreign(layout, space));
                 }
                 fresh = true;
                 tail = 0;
@@ -114,7 +114,7 @@ public final class LogStore {
             anchors.legacyEnd = Long.MAX_VALUE;
             migrate = true;
         }
-        MountScan.Walk walk;
+        MountWalk walk;
         while (true) {
             walk = scan.walk(tail, anchors.legacyEnd);
             if (walk.newerTail <= tail) {

@@ -1,15 +1,14 @@
 package datastore.logstore;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * The mount's reading of the ring: finding the tail without an anchor, walking the records from the
  * tail (repairing a header from its two damaged copies, resyncing on the next real record over
- * damage, restarting at a later tail record when the newest anchor was lost), and refusing regions
- * of the block-header format or with foreign bytes. Reads only; the steps are in FORMAT.md, "Mount".
+ * damage, restarting at a later tail record when the newest anchor was lost) into a {@link MountWalk}.
+ * Reads only; the steps are in FORMAT.md, "Mount". A region that holds no log of this partition is
+ * refused by {@link RegionRefusals}.
  */
 final class MountScan {
 
@@ -98,64 +97,6 @@ final class MountScan {
         }
     }
 
-    /**
-     * What one walk of the ring from a tail found: every record's {@link RecordRef} in ring order, and
-     * at the same index its {@link Scanned}, which is null for an undamaged single record whose entry
-     * the walk already put into its ref (the mount's common case, kept to one object a record), with
-     * that record's name hash. Kept in chunks, so that a walk of 100k records allocates each column
-     * once instead of copying it as it grows (on a fresh heap every allocated page is a page fault).
-     */
-    static final class Walk {
-        private static final int CHUNK = 4096;
-        private RecordRef[][] refs = new RecordRef[16][];
-        private Scanned[][] scanned = new Scanned[16][];
-        private int[][] hashes = new int[16][];
-        private int size;
-        final List<String> problems = new ArrayList<>();
-        long end;
-        long maxSeq = 1;
-        /** A tail record naming a later tail than the walk started from (the newest anchor was lost). */
-        long newerTail = -1;
-        boolean sawLegacy;
-
-        /** Adds a record: its {@link Scanned}, or null with its name's hash for an undamaged single record. */
-        void add(RecordRef ref, Scanned s, int hash) {
-            int chunk = size / CHUNK;
-            if (chunk == refs.length) {
-                refs = Arrays.copyOf(refs, 2 * chunk);
-                scanned = Arrays.copyOf(scanned, 2 * chunk);
-                hashes = Arrays.copyOf(hashes, 2 * chunk);
-            }
-            if (refs[chunk] == null) {
-                refs[chunk] = new RecordRef[CHUNK];
-                scanned[chunk] = new Scanned[CHUNK];
-                hashes[chunk] = new int[CHUNK];
-            }
-            int i = size % CHUNK;
-            refs[chunk][i] = ref;
-            scanned[chunk][i] = s;
-            hashes[chunk][i] = hash;
-            size++;
-        }
-
-        int size() {
-            return size;
-        }
-
-        RecordRef ref(int k) {
-            return refs[k / CHUNK][k % CHUNK];
-        }
-
-        Scanned scanned(int k) {
-            return scanned[k / CHUNK][k % CHUNK];
-        }
-
-        /** The name hash of the undamaged single record at {@code k}. */
-        int hash(int k) {
-            return hashes[k / CHUNK][k % CHUNK];
-        }
-    }
-
     private final RingLayout layout;
     private final RingSpace space;
     private final ByteBuffer map;
@@ -175,8 +116,8 @@ final class MountScan {
     }
 
     /** Parses the ring from {@code tail} to the head, resyncing over damage; stops at a later tail record. */
-    Walk walk(long tail, long legacyEnd) {
-        Walk w = new Walk();
+    MountWalk walk(long tail, long legacyEnd) {
+        MountWalk w = new MountWalk();
         long limit = layout.blockStart(tail) + layout.ringSize;
         scanLegacyEnd = legacyEnd;
         try (FreeAreaScan free = new FreeAreaScan(map, layout, tail, limit)) {
@@ -186,7 +127,7 @@ final class MountScan {
     }
 
     /** The walk's loop; returns where it ended. */
-    private long walk(Walk w, long tail, long limit, FreeAreaScan free) {
+    private long walk(MountWalk w, long tail, long limit, FreeAreaScan free) {
         long pos = tail;
         while (pos + 2 * LogFormat.HEADER <= limit) {
             RecordRef single = cleanSingleAt(pos, limit);
@@ -287,57 +228,6 @@ final class MountScan {
             return new long[] {tail, floor};
         }
         return minLap < 0 ? null : new long[] {minLap * ringSize, floor};
-    }
-
-    /** Refuses a region written by the block-header format (version 1), naming it. */
-    void refuseBlockFormat() throws RefusedRegionException {
-        for (int b = 0; b < layout.blocks; b++) {
-            if (AnchorCodec.blockFormatHeader(map, b * layout.blockSize)) {
-                throw new RefusedRegionException("region \"" + layout.region.name()
-                        + "\" holds the runtime partition's format " + LogFormat.BLOCK_FORMAT_VERSION
-                        + " (the block-header log; block " + b + " starts with its header), which this build does not "
-                        + "read (it reads formats " + LogFormat.LEGACY_VERSION + " and " + LogFormat.VERSION
-                        + "); the region is left untouched (format it to use it)");
-            }
-        }
-    }
-
-    /** Why a region that is neither erased nor this partition's log is refused, with what it holds. */
-    String foreign() {
-        int blockSize = layout.blockSize;
-        int used = 0;
-        int first = -1;
-        for (int b = 0; b < layout.blocks; b++) {
-            if (!space.isErased((long) b * blockSize, blockSize)) {
-                used++;
-                if (first < 0) {
-                    first = b;
-                }
-            }
-        }
-        int at = first * blockSize;
-        while (map.get(at) == (byte) 0xFF) {
-            at++;
-        }
-        StringBuilder hex = new StringBuilder();
-        for (int i = at; i < Math.min(at + 16, map.capacity()); i++) {
-            hex.append(String.format("%02x", map.get(i) & 0xFF));
-        }
-        String other = "";
-        byte[] both = new byte[2 * LogFormat.ANCHOR];
-        for (int q = 0; q + both.length <= map.capacity(); q += layout.programSize) {
-            if (map.getInt(q) == LogFormat.ANCHOR_MAGIC) {
-                map.get(q, both);
-                AnchorCodec.Anchor a = AnchorCodec.parseAnchor(both);
-                if (a != null) {
-                    other = "; at region offset " + q + " it holds a runtime anchor written for " + a.describe();
-                    break;
-                }
-            }
-        }
-        return "region \"" + layout.region.name() + "\" (" + layout.describe() + ") is neither erased nor a runtime log "
-                + "of this geometry: " + used + " of " + layout.blocks + " blocks hold other bytes, the first at region "
-                + "offset " + at + " (" + hex + ")" + other + "; it is left untouched (format it to use it)";
     }
 
     /**
