@@ -107,12 +107,14 @@ public final class Bench {
         ChainedOptionsBuilder options = new OptionsBuilder().parent(given)
                 .include(only != null ? only : "datastore\\.bench\\..*")
                 .exclude(Interleaved.exclusion())
-                .forks(1)
                 .jvmArgsAppend(jvmArgs)
                 .shouldFailOnError(false)
                 .resultFormat(ResultFormatType.JSON)
                 .result(out.resolve("jmh.json").toString());
-        // The mode's iterations, unless JMH options given after --jmh say otherwise.
+        // One fork and the mode's iterations, unless JMH options given after --jmh say otherwise.
+        if (!given.getForkCount().hasValue()) {
+            options.forks(1);
+        }
         if (!given.getWarmupIterations().hasValue()) {
             options.warmupIterations(full ? 3 : 2);
         }

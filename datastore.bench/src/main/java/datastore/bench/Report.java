@@ -71,8 +71,9 @@ final class Report {
         line("");
         line("## Medians");
         line("");
-        line("Median and mean over the measurement iterations of one fork (over the forks' means for the "
-                + "interleaved fsync-bound benchmarks), with the mean's 95% t interval.");
+        line("Median and mean over the measurement iterations of one fork (of every fork, pooled, when `--jmh -f N` "
+                + "asks for more; over the forks' means for the interleaved fsync-bound benchmarks), with the mean's 95% "
+                + "t interval.");
         line("");
         line("| benchmark | median | mean [95% interval] | min | max | n | unit |");
         line("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
