@@ -82,7 +82,7 @@ public final class LogStore {
         for (int b = 0; b < space.eraseCounts.length; b++) {
             space.eraseCounts[b] = region.eraseCount(b);
         }
-        MountScan scan = new MountScan(layout, space);
+        MountScan scan = new MountScan(layout, map);
         // Nothing is written until the region is known to be this partition's (or erased).
         AnchorCodec.Anchor anchor = anchors.read(damage.problems);
         long tail;

@@ -98,7 +98,6 @@ final class MountScan {
     }
 
     private final RingLayout layout;
-    private final RingSpace space;
     private final ByteBuffer map;
     /** Where legacy records are accepted during the current walk. */
     private long scanLegacyEnd;
@@ -108,10 +107,9 @@ final class MountScan {
     /** The name hash of the record {@link #cleanSingleAt} returned last, which the index's table files it by. */
     private int singleHash;
 
-    MountScan(RingLayout layout, RingSpace space) {
+    MountScan(RingLayout layout, ByteBuffer map) {
         this.layout = layout;
-        this.space = space;
-        this.map = space.map;
+        this.map = map;
         this.checks = new RegionChecks(map);
     }
 
