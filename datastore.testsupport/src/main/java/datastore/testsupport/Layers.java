@@ -66,8 +66,8 @@ final class Layers<V> {
      * name and the partition are checked first, so a refused batch changes nothing.
      */
     synchronized void apply(String partition, Map<String, V> changes) {
-        changes.keySet().forEach(name -> writable(name, partition));
-        TreeMap<String, V> map = existing(partition);
+        changes.keySet().forEach(Layers::checkName);
+        TreeMap<String, V> map = takingWrites(partition, null);
         changes.forEach((name, value) -> {
             if (value == null) {
                 map.remove(name);
@@ -79,10 +79,7 @@ final class Layers<V> {
 
     /** Refuses a partition that does not exist or takes no writes, as the store does when a batch is made. */
     synchronized void checkWritable(String partition) {
-        existing(partition);
-        if (partition.equals(Partitions.ROM)) {
-            throw new ReadOnlyPartitionException(partition, null);
-        }
+        takingWrites(partition, null);
     }
 
     /** Refuses a name the store would refuse. */
@@ -114,6 +111,11 @@ final class Layers<V> {
 
     private TreeMap<String, V> writable(String name, String partition) {
         checkName(name);
+        return takingWrites(partition, name);
+    }
+
+    /** The partition's entries, if it exists and takes writes; {@code name}, or null, names the refused write. */
+    private TreeMap<String, V> takingWrites(String partition, String name) {
         TreeMap<String, V> map = existing(partition);
         if (partition.equals(Partitions.ROM)) {
             throw new ReadOnlyPartitionException(partition, name);
