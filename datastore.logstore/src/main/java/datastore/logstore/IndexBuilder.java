@@ -49,28 +49,39 @@ final class IndexBuilder {
         long clearSeq = 0;
         int entries = 0;
         int records = 0;
+        RecordRef previous = null;
         for (int k = 0; k < walk.size(); k++) {
             MountScan.Scanned s = walk.scanned(k);
             if (s == null || s.complete && s.hasEntries()) {
                 entries += s == null ? 1 : s.count();
-                records++;
+                RecordRef ref = walk.ref(k);
+                records += ref == previous ? 0 : 1;
+                previous = ref;
             }
         }
         // Sized once: growing would hash every name again from flash, and copy the records by id.
         table.reserve(entries, records);
+        previous = null;
+        int runSlot = 0;
         for (int k = 0; k < walk.size(); k++) {
             MountScan.Scanned s = walk.scanned(k);
             if (s == null) {
-                // An undamaged single record: the walk put its entry and checks into its ref.
+                // An undamaged single record, or the next slot of a run of them: the walk put its entry
+                // and checks into its ref.
                 RecordRef ref = walk.ref(k);
-                table.register(ref);
-                if ((map.get(ref.markerAt(layout)) & 1) == 0) {
-                    supersededUpTo.merge(new EntryKey(ref.namespace(0), table.name(ref, 0)), ref.revision(0), Math::max);
+                runSlot = ref == previous ? runSlot + 1 : 0;
+                previous = ref;
+                if (runSlot == 0) {
+                    table.register(ref);
                 }
-                if (ref.is(0, RecordRef.DAMAGED)) {
-                    damagedValues.add(ref.loc(0));
+                if ((map.get(ref.markerAt(layout, runSlot)) >> ref.markerBit(runSlot) & 1) == 0) {
+                    supersededUpTo.merge(new EntryKey(ref.namespace(runSlot), table.name(ref, runSlot)),
+                            ref.revision(runSlot), Math::max);
                 }
-                table.offer(ref, 0, walk.hash(k));
+                if (ref.is(runSlot, RecordRef.DAMAGED)) {
+                    damagedValues.add(ref.loc(runSlot));
+                }
+                table.offer(ref, runSlot, walk.hash(k));
                 continue;
             }
             LogFormat.Header h = s.header;

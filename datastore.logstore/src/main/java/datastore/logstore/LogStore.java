@@ -133,9 +133,13 @@ public final class LogStore {
         space.head = scan.placeHead(Math.min(walk.end, limit), limit);
         // Sized for the records found, with room to grow: a deque of 100k copied as it grows is
         // garbage that a fresh heap pays for in page faults.
-        space.ring = new ArrayDeque<>(walk.size() + walk.size() / 4 + 16);
+        space.ring = new ArrayDeque<>(walk.records() + walk.records() / 4 + 16);
         for (int k = 0; k < walk.size(); k++) {
-            space.ring.addLast(walk.ref(k));
+            RecordRef ref = walk.ref(k);
+            if (ref != space.ring.peekLast()) {
+                // A run is at each of its slots' indexes: the ring holds it once.
+                space.ring.addLast(ref);
+            }
         }
         new IndexBuilder(layout, map, current, damage).build(walk);
         index.publishAll(current);
@@ -241,6 +245,11 @@ public final class LogStore {
         return space.recordExtents();
     }
 
+    /** For tests: region offset, extent and entry count of every record object in the ring (a run counts once). */
+    List<long[]> ringObjects() {
+        return space.ringObjects();
+    }
+
     /**
      * For tests: region offset and extent of the record holding the current version of a name
      * (a removal included), or null when the log holds none; call while no write runs.
@@ -248,7 +257,8 @@ public final class LogStore {
     long[] currentExtent(Namespace namespace, String name) {
         long loc = current.get(new EntryKey(namespace, name));
         RecordRef ref = loc == 0 ? null : table.record(loc);
-        return ref == null ? null : new long[] {layout.phys(ref.start), ref.end() - ref.start};
+        int slot = EntryTable.slotOf(loc);
+        return ref == null ? null : new long[] {ref.recordAt(layout, slot), ref.recordExtent(layout, slot)};
     }
 
     /** For tests: the region offset of the newest anchor slot, or -1 if none was written. */

@@ -104,8 +104,8 @@ final class MountScan {
     /** The header copies being parsed (a mount is one thread). */
     private final byte[] headerBuffer = new byte[2 * LogFormat.HEADER];
     private final RegionChecks checks;
-    /** The name hash of the record {@link #cleanSingleAt} returned last, which the index's table files it by. */
-    private int singleHash;
+    /** The undamaged single records {@link #cleanRunAt} read last. */
+    private final SingleRun run = new SingleRun();
 
     MountScan(RingLayout layout, ByteBuffer map) {
         this.layout = layout;
@@ -128,11 +128,13 @@ final class MountScan {
     private long walk(MountWalk w, long tail, long limit, FreeAreaScan free) {
         long pos = tail;
         while (pos + 2 * LogFormat.HEADER <= limit) {
-            RecordRef single = cleanSingleAt(pos, limit);
-            if (single != null) {
-                w.add(single, null, singleHash);
-                w.maxSeq = Math.max(w.maxSeq, single.revision(0) + 1);
-                pos = single.end();
+            if (cleanRunAt(pos, limit)) {
+                RecordRef ref = run.build();
+                for (int i = 0; i < run.size(); i++) {
+                    w.add(ref, null, run.hash(i));
+                }
+                w.maxSeq = Math.max(w.maxSeq, run.maxRevision() + 1);
+                pos = ref.end();
                 continue;
             }
             LogFormat.Header header = headerAt(pos, limit);
@@ -229,60 +231,79 @@ final class MountScan {
     }
 
     /**
-     * The undamaged single record at {@code pos} as a registered-to-be {@link RecordRef} with its entry
-     * and checks in place, or null for anything else (another kind, a legacy record, a copy of its
-     * header or commit word damaged, a name of an unknown namespace or failing its CRC), which the
-     * general path ({@link #scan}) and {@link IndexBuilder} then take. Reads the header straight from
-     * its bytes, so that a ring of keys written one by one costs one object a record to mount. A value
-     * failing its CRC is flagged damaged here, as the builder does.
+     * Reads the undamaged single records from {@code pos} on into {@link #run}, as long as they lie
+     * back to back in the block where the first one starts (the first may end in the next one) and the
+     * run's extent stays within half the largest record. The collector copies a run's live entries as
+     * one batch, which is shorter than the single records it copies except for two entries of
+     * revisions apart (by at most 31 bytes, a second directory run and the rounding), so that copy
+     * never exceeds what the ring reserves for the largest record. False if the record at {@code pos}
+     * is not one.
      */
-    private RecordRef cleanSingleAt(long pos, long limit) {
+    private boolean cleanRunAt(long pos, long limit) {
+        run.clear(pos);
+        if (!cleanSingleAt(pos, limit)) {
+            return false;
+        }
+        long bound = Math.min(limit, Math.min(layout.blockStart(pos) + layout.blockSize, pos + layout.maxRecord / 2));
+        while (!run.full() && run.end + 2 * LogFormat.HEADER <= bound && cleanSingleAt(run.end, bound)) {
+            // taken
+        }
+        return true;
+    }
+
+    /**
+     * Adds the undamaged single record at {@code pos}, ending by {@code bound}, to {@link #run} with its
+     * entry and checks in place; false for anything else (another kind, a legacy record, a copy of its
+     * header or commit word damaged, a name of an unknown namespace or failing its CRC, a revision
+     * the run cannot keep), which the general path ({@link #scan}) and {@link IndexBuilder} then take
+     * unless a run ends there. Reads the header straight from its bytes, so that a ring of keys written
+     * one by one costs no object a record to mount. A value failing its CRC is flagged damaged here,
+     * as the builder does.
+     */
+    private boolean cleanSingleAt(long pos, long bound) {
         if (pos < scanLegacyEnd) {
-            return null;
+            return false;
         }
         byte[] both = headerBytes(pos);
         int h = LogFormat.HEADER;
         if (both == null || ((both[0] & 0xFF) << 8 | both[1] & 0xFF) != LogFormat.RECORD_MAGIC
                 || (both[2] & 0x0F) != LogFormat.KIND_SINGLE
                 || !Arrays.equals(both, 0, h, both, h, 2 * h)) {
-            return null;
+            return false;
         }
         ByteBuffer b = ByteBuffer.wrap(both);
         if (Checksums.headerCrc(both, 0, layout.identity) != b.getInt(h - 4)
                 || (b.getShort(4) & 0xFFFF) != layout.lap16(pos)) {
-            return null;
+            return false;
         }
         boolean removal = ((both[2] & 0xF0) >>> 4 & LogFormat.FLAG_REMOVAL) != 0;
         int nameLength = both[3] & 0xFF;
         int valueLength = b.getInt(16);
         int code = both[6] & 0xFF;
         if (!HeaderCodec.validSingle(removal, nameLength, valueLength) || !IndexBuilder.known(code)) {
-            return null;
+            return false;
         }
         long seq = b.getLong(8);
         long length = LogFormat.singleLength(nameLength, valueLength);
         long extent = layout.extent(LogFormat.KIND_SINGLE, length, 1, false);
-        if (pos + extent > layout.ringEndAfter(pos) || pos + extent > limit) {
-            return null;
+        if (pos + extent > layout.ringEndAfter(pos) || pos + extent > bound || !run.admits(seq)) {
+            return false;
         }
         int at = (int) layout.phys(pos);
         if (!Checksums.fullyCommitted(map, (int) (at + length - LogFormat.TRAILER), seq)) {
-            return null;
+            return false;
         }
         int nameAt = at + 2 * h;
         if (checks.nameCrc(code, nameAt, nameLength) != b.getInt(20)) {
-            return null;
+            return false;
         }
-        singleHash = checks.lastNameHash(code, nameLength);
+        int hash = checks.lastNameHash(code, nameLength);
         int valueCrc = b.getInt(24);
         boolean valueOk = removal || checks.valueCrc(nameAt + nameLength, valueLength) == valueCrc;
-        RecordRef ref = new RecordRef(pos, pos + extent, LogFormat.KIND_SINGLE, 0);
-        ref.markers();
-        ref.entries(1);
-        ref.entry(0, code, both[7] & 0xFF, nameAt, nameLength, nameAt + nameLength, valueLength, seq, valueCrc,
+        run.add(pos + extent, code, both[7] & 0xFF, nameAt, nameLength, valueLength, seq, valueCrc,
                 RecordRef.NAMED | (removal ? RecordRef.REMOVAL : 0) | (valueOk ? RecordRef.VERIFIED : RecordRef.DAMAGED)
-                        | RecordRef.REPORTED);
-        return ref;
+                        | RecordRef.REPORTED, hash);
+        return true;
     }
 
     /** The header of a record of this lap at {@code pos} whose extent fits, or {@code null}. */

@@ -8,9 +8,10 @@ import java.util.List;
  * What one walk of the ring from a tail ({@link MountScan#walk}) found: every record's
  * {@link RecordRef} in ring order, and at the same index its {@link MountScan.Scanned}, which is null
  * for an undamaged single record whose entry the walk already put into its ref (the mount's common
- * case, kept to one object a record), with that record's name hash. Kept in chunks, so that a walk
- * of 100k records allocates each column once instead of copying it as it grows (on a fresh heap
- * every allocated page is a page fault).
+ * case), with that record's name hash. Such records lying back to back share one ref, a run
+ * ({@link RecordRef#run}), which then fills one index for each of its slots, in slot order. Kept in
+ * chunks, so that a walk of 100k records allocates each column once instead of copying it as it grows
+ * (on a fresh heap every allocated page is a page fault).
  */
 final class MountWalk {
     private static final int CHUNK = 4096;
@@ -18,6 +19,8 @@ final class MountWalk {
     private MountScan.Scanned[][] scanned = new MountScan.Scanned[16][];
     private int[][] hashes = new int[16][];
     private int size;
+    /** Distinct refs added: the records the ring will hold. */
+    private int records;
     final List<String> problems = new ArrayList<>();
     long end;
     long maxSeq = 1;
@@ -25,8 +28,14 @@ final class MountWalk {
     long newerTail = -1;
     boolean sawLegacy;
 
-    /** Adds a record: its {@link MountScan.Scanned}, or null with its name's hash for an undamaged single record. */
+    /**
+     * Adds a record: its {@link MountScan.Scanned}, or null with its name's hash for an undamaged single
+     * record; a run is added once for each slot, in slot order.
+     */
     void add(RecordRef ref, MountScan.Scanned s, int hash) {
+        if (size == 0 || ref != ref(size - 1)) {
+            records++;
+        }
         int chunk = size / CHUNK;
         if (chunk == refs.length) {
             refs = Arrays.copyOf(refs, 2 * chunk);
@@ -49,6 +58,11 @@ final class MountWalk {
         return size;
     }
 
+    /** The distinct records added (a run counts once). */
+    int records() {
+        return records;
+    }
+
     RecordRef ref(int k) {
         return refs[k / CHUNK][k % CHUNK];
     }
@@ -57,7 +71,7 @@ final class MountWalk {
         return scanned[k / CHUNK][k % CHUNK];
     }
 
-    /** The name hash of the undamaged single record at {@code k}. */
+    /** The name hash of the undamaged single record (or run slot) at {@code k}. */
     int hash(int k) {
         return hashes[k / CHUNK][k % CHUNK];
     }

@@ -10,7 +10,9 @@ import datastore.Namespace;
  * on flash, in primitive columns (no object per entry): the compact index names an entry by its
  * record's id and its slot in the record ({@link #loc}). Slot 0 is kept in fields, so that a record
  * of one entry (a key written alone) allocates no array; slots from 1 on are in arrays. Columns are
- * written once, before the record is registered; only the flags change later.
+ * written once, before the record is registered; only the flags change later. At mount, single
+ * records lying back to back in one block share one such object as a run ({@link #run}), so that
+ * keys written one by one cost their columns, not an object each.
  */
 final class RecordRef {
     /** The entry is a removal. */
@@ -86,6 +88,7 @@ final class RecordRef {
     private static final int COUNT_MASK = (1 << 25) - 1;
     private static final int KIND_SHIFT = 25;
     private static final int MARKERS = 1 << 29;
+    private static final int RUN = 1 << 30;
 
     RecordRef(long start, long end, int kind, long pass) {
         if (end - start < 0 || end - start > Integer.MAX_VALUE) {
@@ -121,14 +124,70 @@ final class RecordRef {
     }
 
     /**
-     * Region offset of the record's superseded markers (one bit per entry, cleared when superseded),
-     * the last {@code markerSize(count)} bytes of its extent; -1 if it has none (format 2, a clear).
+     * Notes that the record stands for a run of single records lying back to back in one block, as the
+     * mount found them: slot {@code s} is the {@code s}-th record's entry, with its own header, trailer
+     * and markers on flash. The index then keeps one object for the run instead of one a record, and
+     * the run is pinned, sealed and collected as one record (it never spans two blocks, and its
+     * collector's copy, one batch, is never longer than the run).
+     */
+    void run() {
+        shape |= RUN | MARKERS;
+    }
+
+    /** Whether the record stands for a run of single records ({@link #run}). */
+    boolean isRun() {
+        return (shape & RUN) != 0;
+    }
+
+    /**
+     * Region offset of the record on flash that holds the entry at {@code slot}: the run's
+     * {@code slot}-th single record (its name follows its two header copies), else the record itself.
+     */
+    int recordAt(RingLayout layout, int slot) {
+        return isRun() ? nameAt(slot) - 2 * LogFormat.HEADER : (int) layout.phys(start);
+    }
+
+    /** The extent of the record on flash that holds the entry at {@code slot} (see {@link #recordAt}). */
+    int recordExtent(RingLayout layout, int slot) {
+        if (!isRun()) {
+            return extent;
+        }
+        return (int) layout.extent(LogFormat.KIND_SINGLE, LogFormat.singleLength(nameLength(slot), valueLength(slot)), 1,
+                false);
+    }
+
+    /**
+     * Region offset of the superseded markers (one bit per entry, cleared when superseded), the last
+     * {@code markerSize(count)} bytes of its extent; -1 if it has none (format 2, a clear). For a
+     * record that is not a run ({@link #markerAt(RingLayout, int)} serves both).
      */
     int markerAt(RingLayout layout) {
         if ((shape & MARKERS) == 0) {
             return -1;
         }
         return (int) (layout.phys(start) + extent - LogFormat.markerSize(count(), layout.programSize));
+    }
+
+    /**
+     * Region offset of the markers that hold the superseded bit of the entry at {@code slot} (bit
+     * {@link #markerBit} of them, {@link #markerBytes} long); -1 if the record has none. A run's entry
+     * has the markers of its own single record.
+     */
+    int markerAt(RingLayout layout, int slot) {
+        if (!isRun()) {
+            return markerAt(layout);
+        }
+        return recordAt(layout, slot) + recordExtent(layout, slot) - LogFormat.markerSize(1, layout.programSize);
+    }
+
+    /** The bit of the entry at {@code slot} in the markers at {@link #markerAt(RingLayout, int)}. */
+    int markerBit(int slot) {
+        return isRun() ? 0 : slot;
+    }
+
+    /** The length of the markers at {@link #markerAt(RingLayout, int)}. */
+    int markerBytes(int programSize) {
+        return LogFormat.markerSize(isRun() ? 1 : count(), programSize);
     }
 
     /** Makes room for {@code count} entries (at most 2^25 - 1), to be filled from slot 0 on. */

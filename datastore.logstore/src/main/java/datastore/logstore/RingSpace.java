@@ -10,6 +10,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 import datastore.DatastoreException;
 import datastore.flash.FlashRegion;
@@ -272,30 +273,34 @@ final class RingSpace {
     /**
      * Clears the superseded bit of every version a durable newer write replaced (called only after
      * the sync that made those writes durable, so a marker is never premature; a marker lost to a
-     * power cut only narrows what a later mount can report). Records sharing a marker unit are
-     * programmed once; NOR programming only clears bits, so earlier marks stay.
+     * power cut only narrows what a later mount can report). The bits of one record's markers (or of
+     * one single record's in a run) are programmed at once; NOR programming only clears bits, so
+     * earlier marks stay.
      */
     void programMarks() throws IOException {
         if (pendingMarks.isEmpty() || failed != null) {
             pendingMarks.clear();
             return;
         }
-        Map<RecordRef, byte[]> byRecord = new IdentityHashMap<>();
+        // By the region offset of the markers a bit lies in: a record's, or a run's slot's own.
+        Map<Integer, byte[]> byMarkers = new TreeMap<>();
         for (Mark mark : pendingMarks) {
             RecordRef ref = mark.ref();
-            if (ref.markerAt(layout) < 0 || ref.sealed()) {
+            int at = ref.markerAt(layout, mark.slot());
+            if (at < 0 || ref.sealed()) {
                 continue;
             }
-            byte[] bits = byRecord.computeIfAbsent(ref, r -> {
-                byte[] b = new byte[LogFormat.markerSize(r.count(), layout.programSize)];
+            byte[] bits = byMarkers.computeIfAbsent(at, a -> {
+                byte[] b = new byte[ref.markerBytes(layout.programSize)];
                 Arrays.fill(b, (byte) 0xFF);
                 return b;
             });
-            bits[mark.slot() >> 3] &= (byte) ~(1 << (mark.slot() & 7));
+            int bit = ref.markerBit(mark.slot());
+            bits[bit >> 3] &= (byte) ~(1 << (bit & 7));
         }
         pendingMarks.clear();
-        for (Map.Entry<RecordRef, byte[]> e : byRecord.entrySet()) {
-            region.program(e.getKey().markerAt(layout), ByteBuffer.wrap(e.getValue()));
+        for (Map.Entry<Integer, byte[]> e : byMarkers.entrySet()) {
+            region.program(e.getKey(), ByteBuffer.wrap(e.getValue()));
             unsynced = true;
         }
     }
@@ -376,11 +381,23 @@ final class RingSpace {
         return pins;
     }
 
+    /** For tests: region offset, extent and entry count of every object the ring keeps (a run counts once). */
+    List<long[]> ringObjects() {
+        List<long[]> objects = new ArrayList<>();
+        for (RecordRef r : ring) {
+            objects.add(new long[] {layout.phys(r.start), r.end() - r.start, r.count()});
+        }
+        return objects;
+    }
+
     /** For tests: region offset, extent and kind of every record in the ring, oldest first. */
     List<long[]> recordExtents() {
         List<long[]> extents = new ArrayList<>();
         for (RecordRef r : ring) {
-            extents.add(new long[] {layout.phys(r.start), r.end() - r.start, r.kind()});
+            // A run shows as the single records it stands for.
+            for (int slot = 0; slot < (r.isRun() ? r.count() : 1); slot++) {
+                extents.add(new long[] {r.recordAt(layout, slot), r.recordExtent(layout, slot), r.kind()});
+            }
         }
         return extents;
     }

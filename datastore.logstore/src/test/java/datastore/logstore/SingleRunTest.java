@@ -1,0 +1,145 @@
+package datastore.logstore;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import datastore.CorruptedEntryException;
+import datastore.Namespace;
+import datastore.device.NorFlash;
+import datastore.flash.FlashRegion;
+import datastore.spi.EntryView;
+
+import org.junit.Test;
+
+/**
+ * Keys written one by one mount as runs: single records lying back to back in one block share one
+ * record object in the index. A run must read, supersede, pin and collect exactly as the single
+ * records it stands for.
+ */
+public class SingleRunTest {
+    private static final int BLOCK = 4096;
+
+    private static List<List<Long>> listed(List<long[]> rows) {
+        List<List<Long>> out = new ArrayList<>();
+        for (long[] row : rows) {
+            out.add(Arrays.stream(row).boxed().toList());
+        }
+        return out;
+    }
+
+    @Test
+    public void keysWrittenOneByOneMountAsRunsWithinABlock() {
+        NorFlash flash = NorFlash.inMemory(128L * BLOCK, BLOCK, 16);
+        FlashRegion region = flash.region("runtime", 0, 128L * BLOCK);
+        LogStore store = Stores.mount(region, 16 * 1024);
+        for (int i = 0; i < 200; i++) {
+            Stores.apply(store, Stores.put("key" + i, Stores.value(i, 20)));
+        }
+        List<long[]> written = store.recordExtents();
+        assertEquals("the writer keeps an object a record", written.size(), store.ringObjects().size());
+
+        LogStore mounted = Stores.mount(region, 16 * 1024);
+        assertEquals(List.of(), mounted.problems());
+        assertEquals("a run shows as the records it stands for", listed(written), listed(mounted.recordExtents()));
+        for (int i = 0; i < 200; i++) {
+            assertArrayEquals("key" + i, Stores.value(i, 20), Stores.get(mounted, "key" + i));
+            long[] extent = mounted.currentExtent(Namespace.KV, "key" + i);
+            assertEquals("key" + i + "'s own record", extent[0], store.currentExtent(Namespace.KV, "key" + i)[0]);
+            assertEquals(extent[1], store.currentExtent(Namespace.KV, "key" + i)[1]);
+        }
+        List<long[]> objects = mounted.ringObjects();
+        int entries = 0;
+        for (long[] object : objects) {
+            entries += (int) object[2];
+            if (object[2] > 1) {
+                assertEquals("a run at " + object[0] + " of " + object[1] + " bytes stays in one block",
+                        object[0] / BLOCK, (object[0] + object[1] - 1) / BLOCK);
+            }
+        }
+        assertEquals(200, entries);
+        // 200 records of 128 bytes fill about 7 blocks of 32: about one object a block.
+        assertTrue(objects.size() + " objects for 200 records", objects.size() <= 16);
+    }
+
+    @Test
+    public void anEntrySupersededInARunIsNeverServedAtItsOlderValue() throws IOException {
+        NorFlash flash = NorFlash.inMemory(64L * BLOCK, BLOCK, 16);
+        FlashRegion region = flash.region("runtime", 0, 64L * BLOCK);
+        LogStore store = Stores.mount(region, 8 * 1024);
+        for (int i = 0; i < 60; i++) {
+            Stores.apply(store, Stores.put("key" + i, Stores.value(i, 20)));
+        }
+        LogStore mounted = Stores.mount(region, 8 * 1024);
+        assertTrue("runs formed", mounted.ringObjects().size() < 10);
+        // The newer write marks key17's version superseded, in the markers of key17's own record.
+        Stores.apply(mounted, Stores.put("key17", Stores.value(999, 20)));
+        long newer = mounted.currentExtent(Namespace.KV, "key17")[0];
+        for (int b = 0; b < 64; b += 3) {
+            flash.corrupt(newer + b, (byte) 0xA5);
+        }
+
+        LogStore again = Stores.mount(region, 8 * 1024);
+        CorruptedEntryException e = assertThrows(CorruptedEntryException.class, () -> again.open(Namespace.KV, "key17"));
+        assertTrue(e.getMessage(), e.getMessage().contains("no longer readable"));
+        for (int i = 0; i < 60; i++) {
+            if (i != 17) {
+                assertArrayEquals("key" + i, Stores.value(i, 20), Stores.get(again, "key" + i));
+            }
+        }
+        for (String problem : again.problems()) {
+            assertTrue(problem, !problem.contains("\"key") || problem.contains("\"key17\""));
+        }
+    }
+
+    @Test
+    public void collectionCopiesARunsLiveEntriesAndWaitsForItsViews() {
+        NorFlash flash = NorFlash.inMemory(64L * BLOCK, BLOCK, 16);
+        FlashRegion region = flash.region("runtime", 0, 64L * BLOCK);
+        LogStore store = Stores.mount(region, 8 * 1024);
+        Map<String, byte[]> model = new HashMap<>();
+        for (int i = 0; i < 40; i++) {
+            model.put("key" + i, Stores.value(i, 20 + i % 10));
+            Stores.apply(store, Stores.put("key" + i, model.get("key" + i)));
+        }
+        store = Stores.mount(region, 8 * 1024);
+        assertTrue("runs formed", store.ringObjects().size() < 10);
+        EntryView held = store.open(Namespace.KV, "key5").orElseThrow();
+        ByteBuffer heldData = held.data();
+        for (int r = 0; r < 4000; r++) {
+            String key = "key" + (r * 7 % 40);
+            if (!key.equals("key5")) {
+                model.put(key, Stores.value(10_000 + r, 20 + r % 30));
+                Stores.apply(store, Stores.put(key, model.get(key)));
+            }
+        }
+        assertTrue("collection erased blocks", Arrays.stream(store.eraseCounts()).sum() > 0);
+        byte[] seen = new byte[heldData.remaining()];
+        heldData.get(seen);
+        assertArrayEquals("a view keeps its run's block from being erased", model.get("key5"), seen);
+        held.close();
+        for (int r = 0; r < 4000; r++) {
+            String key = "key" + (r * 11 % 40);
+            model.put(key, Stores.value(20_000 + r, 20 + r % 30));
+            Stores.apply(store, Stores.put(key, model.get(key)));
+            if (r % 700 == 699) {
+                // Remounts form runs again, from new writes and from the collector's copies alike.
+                store = Stores.mount(region, 8 * 1024);
+            }
+        }
+        LogStore mounted = Stores.mount(region, 8 * 1024);
+        assertEquals(List.of(), mounted.problems());
+        for (Map.Entry<String, byte[]> e : model.entrySet()) {
+            assertArrayEquals(e.getKey(), e.getValue(), Stores.get(mounted, e.getKey()));
+        }
+    }
+}
