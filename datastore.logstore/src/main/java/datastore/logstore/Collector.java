@@ -94,8 +94,7 @@ final class Collector {
             if (r.writtenBy(pass) || moved && r.start >= goal) {
                 break;
             }
-            int[] survivors = survivors(r);
-            if (survivors.length > 0 && !relocate(r, survivors, pass)) {
+            if (!relocateAll(r, pass)) {
                 break;
             }
             space.ring.pollFirst();
@@ -104,6 +103,25 @@ final class Collector {
             moved = true;
         }
         return moved;
+    }
+
+    /**
+     * Copies a record's live entries to the head: as one record, or, for a run, each as the single
+     * record it was, so that damage to a copy costs what damage to the original would have. False if
+     * a copy does not fit yet; a run's entries copied by then are current at their copies, so the next
+     * try copies the rest.
+     */
+    private boolean relocateAll(RecordRef r, long pass) throws IOException {
+        int[] survivors = survivors(r);
+        if (!r.isRun()) {
+            return survivors.length == 0 || relocate(r, survivors, pass);
+        }
+        for (int slot : survivors) {
+            if (!relocate(r, new int[] {slot}, pass)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

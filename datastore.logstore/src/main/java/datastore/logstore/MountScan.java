@@ -232,19 +232,15 @@ final class MountScan {
 
     /**
      * Reads the undamaged single records from {@code pos} on into {@link #run}, as long as they lie
-     * back to back in the block where the first one starts (the first may end in the next one) and the
-     * run's extent stays within half the largest record. The collector copies a run's live entries as
-     * one batch, which is shorter than the single records it copies except for two entries of
-     * revisions apart (by at most 31 bytes, a second directory run and the rounding), so that copy
-     * never exceeds what the ring reserves for the largest record. False if the record at {@code pos}
-     * is not one.
+     * back to back in the block where the first one starts (the first may end in the next one). False
+     * if the record at {@code pos} is not one.
      */
     private boolean cleanRunAt(long pos, long limit) {
         run.clear(pos);
         if (!cleanSingleAt(pos, limit)) {
             return false;
         }
-        long bound = Math.min(limit, Math.min(layout.blockStart(pos) + layout.blockSize, pos + layout.maxRecord / 2));
+        long bound = Math.min(limit, layout.blockStart(pos) + layout.blockSize);
         while (!run.full() && run.end + 2 * LogFormat.HEADER <= bound && cleanSingleAt(run.end, bound)) {
             // taken
         }

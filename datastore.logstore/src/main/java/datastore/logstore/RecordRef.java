@@ -127,8 +127,8 @@ final class RecordRef {
      * Notes that the record stands for a run of single records lying back to back in one block, as the
      * mount found them: slot {@code s} is the {@code s}-th record's entry, with its own header, trailer
      * and markers on flash. The index then keeps one object for the run instead of one a record, and
-     * the run is pinned, sealed and collected as one record (it never spans two blocks, and its
-     * collector's copy, one batch, is never longer than the run).
+     * the run is pinned, sealed and passed by the tail as one record (it never spans two blocks); the
+     * collector copies each of its live entries as the single record it was.
      */
     void run() {
         shape |= RUN | MARKERS;

@@ -41,14 +41,10 @@ final class SingleRun {
         return size == MAX;
     }
 
-    /**
-     * Whether an entry of this revision may join: revisions ascend within a run, and stay within 2^31 of
-     * its first, since the collector copies the run's live entries as one batch, whose directory
-     * states revisions ascending from its first entry's (records copied by collection keep their older
-     * revisions, so a block may hold them out of order).
-     */
+    /** Whether an entry of this revision may join: a run keeps its revisions within 2^31 of its first one. */
     boolean admits(long revision) {
-        return size == 0 || revision > revisions[size - 1] && revision - revisions[0] <= Integer.MAX_VALUE;
+        long delta = revision - revisions[0];
+        return size == 0 || delta >= Integer.MIN_VALUE && delta <= Integer.MAX_VALUE;
     }
 
     /** Takes the single record ending at {@code end}, with its entry's columns and its name's hash. */
