@@ -94,6 +94,16 @@ final class Collector {
             if (r.writtenBy(pass) || moved && r.start >= goal) {
                 break;
             }
+            if (r.isRun()) {
+                // The pass stops among a run's records where it would stop among single records.
+                int stop = 1;
+                while (stop < r.count() && r.recordStart(layout, stop) < goal) {
+                    stop++;
+                }
+                if (stop < r.count()) {
+                    splitAt(r, stop);
+                }
+            }
             if (!relocateAll(r, pass)) {
                 break;
             }
@@ -106,10 +116,31 @@ final class Collector {
     }
 
     /**
+     * Leaves a run's slots from {@code from} on to a new run after it in the ring ({@link RecordRef#split}),
+     * pointing the index at their new locations, so that the tail can pass the slots before them as the
+     * records they stand for. The run keeps describing every slot until its block is erased.
+     */
+    private void splitAt(RecordRef r, int from) {
+        RecordRef rest = r.split(layout, from);
+        EntryTable table = current.table;
+        table.register(rest);
+        for (int s = from; s < r.count(); s++) {
+            if (current.isCurrent(r, s)) {
+                current.replace(new EntryKey(r.namespace(s), table.name(r, s)), rest.loc(s - from));
+            }
+        }
+        space.ring.pollFirst();
+        space.ring.addFirst(rest);
+        space.ring.addFirst(r);
+    }
+
+    /**
      * Copies a record's live entries to the head: as one record, or, for a run, each as the single
      * record it was, so that damage to a copy costs what damage to the original would have. False if
      * a copy does not fit yet; a run's entries copied by then are current at their copies, so the next
-     * try copies the rest.
+     * try copies the rest. (The tail then waits at the run's start, where among single records it
+     * would have waited at the record whose copy did not fit: in the same block, so nothing is
+     * released or written differently, but the next pass's goal is counted from there.)
      */
     private boolean relocateAll(RecordRef r, long pass) throws IOException {
         int[] survivors = survivors(r);
@@ -185,28 +216,39 @@ final class Collector {
         long at = space.place(length, markers);
         RecordCodec.Encoded record = RecordCodec.encode(entries, layout.lap16(at), LogFormat.FLAG_RELOCATED,
                 layout.programSize, layout.identity);
-        RecordRef ref = space.append(at, record.bytes(), length,
-                entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, pass);
-        GroupCommit.describe(ref, entries, record, layout.phys(at));
-        table.register(ref);
+        // A single copy joins the run of this pass's copies at the head where it may.
+        RecordRef ref = entries.length == 1
+                ? space.appendToRun(at, record.bytes(), length, entries[0].revision(), pass) : null;
+        int first;
+        if (ref != null) {
+            first = ref.count() - 1;
+            GroupCommit.describe(ref, first, entries[0], record, layout.phys(at));
+        } else {
+            ref = space.append(at, record.bytes(), length,
+                    entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, pass);
+            GroupCommit.describe(ref, entries, record, layout.phys(at));
+            table.register(ref);
+            first = 0;
+        }
         for (int i = 0; i < entries.length; i++) {
             int slot = survivors[i];
+            int copy = first + i;
             if (r.is(slot, RecordRef.SUPERSEDED)) {
-                ref.set(i, RecordRef.SUPERSEDED);
+                ref.set(copy, RecordRef.SUPERSEDED);
                 // The copy keeps the mark, or a later mount would serve it as the current version.
-                space.pendingMarks.add(new RingSpace.Mark(ref, i));
+                space.pendingMarks.add(new RingSpace.Mark(ref, copy));
             }
             if (r.is(slot, RecordRef.REMOVAL)) {
-                ref.set(i, RecordRef.VERIFIED);
+                ref.set(copy, RecordRef.VERIFIED);
             } else if (r.is(slot, RecordRef.DAMAGED)) {
-                ref.set(i, RecordRef.DAMAGED | (r.is(slot, RecordRef.REPORTED) ? RecordRef.REPORTED : 0));
+                ref.set(copy, RecordRef.DAMAGED | (r.is(slot, RecordRef.REPORTED) ? RecordRef.REPORTED : 0));
             } else if (Checksums.crc(record.bytes(), (int) record.valueAt()[i], r.valueLength(slot)) == r.valueCrc(slot)) {
                 // Checked while copying, so the copy needs no check at its first open.
-                ref.set(i, RecordRef.VERIFIED);
+                ref.set(copy, RecordRef.VERIFIED);
             } else {
-                damage.damage(ref, i, names[i], "its value failed its checksum when garbage collection copied it");
+                damage.damage(ref, copy, names[i], "its value failed its checksum when garbage collection copied it");
             }
-            current.replace(new EntryKey(r.namespace(slot), names[i]), ref.loc(i));
+            current.replace(new EntryKey(r.namespace(slot), names[i]), ref.loc(copy));
         }
         return true;
     }

@@ -284,15 +284,26 @@ final class GroupCommit {
         long at = reserve(length, LogFormat.markerSize(entries.length, layout.programSize));
         space.nextSeq = seq + entries.length;
         RecordCodec.Encoded record = RecordCodec.encode(entries, layout.lap16(at), 0, layout.programSize, layout.identity);
-        RecordRef ref = space.append(at, record.bytes(), length,
-                entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, 0);
-        describe(ref, entries, record, layout.phys(at));
+        // A single record joins the run at the head where it may; its entry is then that run's new last slot.
+        RecordRef ref = entries.length == 1 ? space.appendToRun(at, record.bytes(), length, seq, 0) : null;
+        int first;
+        if (ref != null) {
+            first = ref.count() - 1;
+            describe(ref, first, entries[0], record, layout.phys(at));
+        } else {
+            ref = space.append(at, record.bytes(), length,
+                    entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, 0);
+            describe(ref, entries, record, layout.phys(at));
+            first = 0;
+        }
         for (int i = 0; i < entries.length; i++) {
             if (entries[i].value() == null) {
-                ref.set(i, RecordRef.VERIFIED);
+                ref.set(first + i, RecordRef.VERIFIED);
             }
         }
-        table.register(ref);
+        if (first == 0) {
+            table.register(ref);
+        }
         for (int i = 0; i < entries.length; i++) {
             EntryKey key = encodedKeys.get(i);
             long old = current.get(key);
@@ -300,7 +311,7 @@ final class GroupCommit {
                 space.pendingMarks.add(new RingSpace.Mark(table.record(old), EntryTable.slotOf(old)));
             }
             damage.lostNewer.remove(key);
-            current.install(key, ref.loc(i));
+            current.install(key, ref.loc(first + i));
             damage.damagedNames.computeIfPresent(DamageLog.damagedId(entries[i].namespaceCode(),
                     Checksums.nameCrc(entries[i].namespaceCode(), entries[i].name())),
                     (k, r) -> r < seq + entries.length ? null : r);
@@ -313,16 +324,15 @@ final class GroupCommit {
      */
     static void describe(RecordRef ref, RecordCodec.EncodedEntry[] entries, RecordCodec.Encoded record, long base) {
         ref.entries(entries.length);
-        long nameAt;
         if (entries.length == 1) {
-            nameAt = base + record.valueAt()[0] - entries[0].name().length;
-        } else {
-            long names = 0;
-            for (RecordCodec.EncodedEntry e : entries) {
-                names += e.name().length;
-            }
-            nameAt = base + record.valueAt()[0] - names;
+            describe(ref, 0, entries[0], record, base);
+            return;
         }
+        long names = 0;
+        for (RecordCodec.EncodedEntry e : entries) {
+            names += e.name().length;
+        }
+        long nameAt = base + record.valueAt()[0] - names;
         for (int i = 0; i < entries.length; i++) {
             RecordCodec.EncodedEntry e = entries[i];
             ref.entry(i, e.namespaceCode(), e.format(), nameAt, e.name().length, base + record.valueAt()[i],
@@ -330,6 +340,13 @@ final class GroupCommit {
                     RecordRef.NAMED | (e.value() == null ? RecordRef.REMOVAL : 0));
             nameAt += e.name().length;
         }
+    }
+
+    /** Fills {@code slot} of a record with the entry of the single record just written at region offset {@code base}. */
+    static void describe(RecordRef ref, int slot, RecordCodec.EncodedEntry e, RecordCodec.Encoded record, long base) {
+        long valueAt = base + record.valueAt()[0];
+        ref.entry(slot, e.namespaceCode(), e.format(), valueAt - e.name().length, e.name().length, valueAt,
+                e.valueLength(), e.revision(), e.valueCrc(), RecordRef.NAMED | (e.value() == null ? RecordRef.REMOVAL : 0));
     }
 
     private void writeClear() throws IOException {

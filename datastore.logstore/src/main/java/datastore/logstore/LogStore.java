@@ -56,6 +56,12 @@ public final class LogStore {
         writes.collector(new Collector(layout, space, anchors, current, index, damage, writes));
     }
 
+    /** For tests, before {@link #mount()}: an index of one object a record, without runs, to compare with. */
+    LogStore withoutRuns() {
+        layout.runs = false;
+        return this;
+    }
+
     /** See {@link RingLayout#maxRecord}. */
     static int maxRecord(long capacity, int programSize) {
         return RingLayout.maxRecord(capacity, programSize);

@@ -241,7 +241,8 @@ final class MountScan {
             return false;
         }
         long bound = Math.min(limit, layout.blockStart(pos) + layout.blockSize);
-        while (!run.full() && run.end + 2 * LogFormat.HEADER <= bound && cleanSingleAt(run.end, bound)) {
+        while (layout.runs && !run.full() && run.end + 2 * LogFormat.HEADER <= bound
+                && cleanSingleAt(run.end, bound)) {
             // taken
         }
         return true;

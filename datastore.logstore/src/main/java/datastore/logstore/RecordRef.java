@@ -10,9 +10,9 @@ import datastore.Namespace;
  * on flash, in primitive columns (no object per entry): the compact index names an entry by its
  * record's id and its slot in the record ({@link #loc}). Slot 0 is kept in fields, so that a record
  * of one entry (a key written alone) allocates no array; slots from 1 on are in arrays. Columns are
- * written once, before the record is registered; only the flags change later. At mount, single
- * records lying back to back in one block share one such object as a run ({@link #run}), so that
- * keys written one by one cost their columns, not an object each.
+ * written once, before the record is registered; only the flags change later, and a run's slots
+ * are added at its end. Single records lying back to back in one block share one such object as a
+ * run ({@link #run}), so that keys written one by one cost their columns, not an object each.
  */
 final class RecordRef {
     /** The entry is a removal. */
@@ -45,7 +45,8 @@ final class RecordRef {
 
     /** Virtual position of the record's start; its extent is at most the ring's size. */
     final long start;
-    private final int extent;
+    /** Grows only while the writer appends single records to the run at the head ({@link #grow}). */
+    private int extent;
     /**
      * The collection pass that wrote it, or 0, in 16 bits; compared for equality only, with the pass
      * under way (which may wrap: a record outlives at most a few passes, each moving the tail a
@@ -56,7 +57,7 @@ final class RecordRef {
     private volatile int pins;
     /** The id the index names the record by; 0 while unregistered. */
     int id;
-    /** The entry count (25 bits), the kind (4 bits) and whether superseded markers follow the record. */
+    /** The entry count (25 bits), the kind (4 bits), whether superseded markers follow, whether a run. */
     private int shape;
     /** The revision of slot 0; the other slots' are kept as 32-bit differences from it. */
     private long revisionBase;
@@ -64,25 +65,26 @@ final class RecordRef {
      * Per entry: value offset in the region and value length; name offset, name length, format and
      * namespace code; revision (from revisionBase) and value CRC. Slot 0's are the fields value0,
      * name0 and crc0 (its revision is revisionBase), its flags flags0 (through FLAGS0); the slots from
-     * 1 on are in {@link More}, which a record of one entry does not have.
+     * 1 on are in places and flagChunks, which a record of one entry does not have.
      */
     private long value0;
     private long name0;
     private int crc0;
     @SuppressWarnings("unused") // through FLAGS0
     private byte flags0;
-    private More more;
+    /**
+     * Slot s from 1 on has places[3s - 3 .. 3s - 1]. Replaced (by a copy with room for more, or trimmed)
+     * only while a run grows; volatile, so a reader that follows a published location sees its slot.
+     */
+    private volatile long[] places;
+    /**
+     * Slot s from 1 on has its flags at [(s - 1) / FLAG_CHUNK][(s - 1) % FLAG_CHUNK]. Chunks are never
+     * copied, so a flag a reader sets while a run grows is never lost; a run's chunks are whole, a
+     * record of known count sizes its last chunk exactly.
+     */
+    private volatile byte[][] flagChunks;
 
-    /** The columns of slots 1 and on: slot s has places[3s - 3 .. 3s - 1] and flags[s - 1]. */
-    private static final class More {
-        final long[] places;
-        final byte[] flags;
-
-        More(int slots) {
-            places = new long[3 * slots];
-            flags = new byte[slots];
-        }
-    }
+    private static final int FLAG_CHUNK = 64;
 
     /** Counts up to 2^25 - 1: a header may state up to {@code MAX_ENTRIES_PER_RECORD} (2^24) entries. */
     private static final int COUNT_MASK = (1 << 25) - 1;
@@ -125,10 +127,11 @@ final class RecordRef {
 
     /**
      * Notes that the record stands for a run of single records lying back to back in one block, as the
-     * mount found them: slot {@code s} is the {@code s}-th record's entry, with its own header, trailer
-     * and markers on flash. The index then keeps one object for the run instead of one a record, and
-     * the run is pinned, sealed and passed by the tail as one record (it never spans two blocks); the
-     * collector copies each of its live entries as the single record it was.
+     * mount found them or the writer appended them: slot {@code s} is the {@code s}-th record's entry,
+     * with its own header, trailer and markers on flash. The index then keeps one object for the run
+     * instead of one a record; the run is pinned and sealed as one record (it never spans two blocks),
+     * and the collector copies each of its live entries as the single record it was, splitting the
+     * run ({@link #split}) where its pass would have stopped among the records.
      */
     void run() {
         shape |= RUN | MARKERS;
@@ -190,13 +193,104 @@ final class RecordRef {
         return LogFormat.markerSize(isRun() ? 1 : count(), programSize);
     }
 
-    /** Makes room for {@code count} entries (at most 2^25 - 1), to be filled from slot 0 on. */
+    /** Makes room for {@code count} entries (at most 2^25 - 1), to be filled from slot 0 on; a run's after {@link #run}. */
     void entries(int count) {
         if (count < 0 || count > COUNT_MASK) {
             throw new IllegalArgumentException("a record of " + count + " entries");
         }
         this.shape = shape & ~COUNT_MASK | count;
-        this.more = count > 1 ? new More(count - 1) : null;
+        if (count > 1) {
+            int slots = count - 1;
+            byte[][] chunks = new byte[(slots + FLAG_CHUNK - 1) / FLAG_CHUNK][];
+            for (int c = 0; c < chunks.length; c++) {
+                // A run may grow ({@link #grow}): its last chunk is whole, so growing never copies one.
+                chunks[c] = new byte[isRun() ? FLAG_CHUNK : Math.min(FLAG_CHUNK, slots - c * FLAG_CHUNK)];
+            }
+            flagChunks = chunks;
+            places = new long[3 * slots];
+        } else {
+            flagChunks = null;
+            places = null;
+        }
+    }
+
+    /**
+     * Whether the single record of {@code recordExtent} bytes and revision {@code revision} that the
+     * writer places at {@code at}, written by collection pass {@code pass} (0 for a write), may join
+     * this record as the next slot of a run: this is a single record or a run of the same pass, not
+     * sealed, ending at {@code at}; the joined run stays in the block where it starts and within
+     * {@link SingleRun#MAX} records, its revisions within 2^31 of its first. The mount's rule
+     * ({@link SingleRun}), so a run never holds more than the mount would have given it.
+     */
+    boolean canTake(RingLayout layout, long at, int recordExtent, long revision, long pass) {
+        int count = count();
+        long delta = revision - revisionBase;
+        return kind() == LogFormat.KIND_SINGLE && (shape & MARKERS) != 0 && writtenBy(pass) && pins >= 0
+                && count >= 1 && count < SingleRun.MAX && end() == at
+                && layout.blockStart(start) == layout.blockStart(at + recordExtent - 1)
+                && delta >= Integer.MIN_VALUE && delta <= Integer.MAX_VALUE;
+    }
+
+    /**
+     * The writer's: adds a slot for the single record of {@code recordExtent} bytes just placed after
+     * the record's extent (see {@link #canTake}), making it a run; returns the slot, to be filled with
+     * {@link #entry} before the index names it.
+     */
+    int grow(int recordExtent) {
+        int slot = count();
+        long[] p = places;
+        if (p == null || p.length < 3 * slot) {
+            long[] bigger = new long[3 * Math.max(7, 2 * slot)];
+            if (p != null) {
+                System.arraycopy(p, 0, bigger, 0, p.length);
+            }
+            places = bigger;
+        }
+        byte[][] chunks = flagChunks;
+        int chunk = (slot - 1) / FLAG_CHUNK;
+        if (chunks == null || chunk >= chunks.length) {
+            byte[][] more = chunks == null ? new byte[1][] : java.util.Arrays.copyOf(chunks, chunks.length + 1);
+            more[more.length - 1] = new byte[FLAG_CHUNK];
+            flagChunks = more;
+        }
+        extent += recordExtent;
+        shape = shape & ~COUNT_MASK | RUN | MARKERS | slot + 1;
+        return slot;
+    }
+
+    /** The writer's, once a run stops growing: gives back the room {@link #grow} kept for more slots. */
+    void trim() {
+        long[] p = places;
+        int needed = 3 * (count() - 1);
+        if (p != null && p.length > needed) {
+            places = java.util.Arrays.copyOf(p, needed);
+        }
+    }
+
+    /** Virtual position of the record on flash that holds the entry at {@code slot} (see {@link #recordAt}). */
+    long recordStart(RingLayout layout, int slot) {
+        return start + (recordAt(layout, slot) - layout.phys(start));
+    }
+
+    /**
+     * The collector's: a new run (or single record) for this run's slots from {@code from} on, with
+     * their columns and flags, to stand for them once the index names them there; this record keeps
+     * every slot, so views and marks on it stay valid until its block is erased.
+     */
+    RecordRef split(RingLayout layout, int from) {
+        int count = count();
+        RecordRef rest = new RecordRef(recordStart(layout, from), end(), LogFormat.KIND_SINGLE, pass);
+        if (count - from > 1) {
+            rest.run();
+        } else {
+            rest.markers();
+        }
+        rest.entries(count - from);
+        for (int s = from; s < count; s++) {
+            rest.entry(s - from, namespaceCode(s), format(s), nameAt(s), nameLength(s), valueAt(s), valueLength(s),
+                    revision(s), valueCrc(s), flags(s));
+        }
+        return rest;
     }
 
     /** Fills a slot; slot 0 first, whose revision the others' are kept relative to (within 2^31). */
@@ -215,27 +309,30 @@ final class RecordRef {
             if (delta < Integer.MIN_VALUE || delta > Integer.MAX_VALUE) {
                 throw new IllegalStateException("revision " + revision + " is too far from its record's " + revisionBase);
             }
-            more.places[3 * slot - 3] = value;
-            more.places[3 * slot - 2] = name;
-            more.places[3 * slot - 1] = delta << 32 | (valueCrc & 0xFFFFFFFFL);
-            more.flags[slot - 1] = (byte) flagBits;
+            long[] p = places;
+            p[3 * slot - 3] = value;
+            p[3 * slot - 2] = name;
+            p[3 * slot - 1] = delta << 32 | (valueCrc & 0xFFFFFFFFL);
+            FLAGS.setVolatile(flagChunks[(slot - 1) / FLAG_CHUNK], (slot - 1) % FLAG_CHUNK, (byte) flagBits);
         }
     }
 
     private long valueWord(int slot) {
-        return slot == 0 ? value0 : more.places[3 * slot - 3];
+        return slot == 0 ? value0 : places[3 * slot - 3];
     }
 
     private long nameWord(int slot) {
-        return slot == 0 ? name0 : more.places[3 * slot - 2];
+        return slot == 0 ? name0 : places[3 * slot - 2];
     }
 
     private byte flags(int slot) {
-        return slot == 0 ? (byte) FLAGS0.getVolatile(this) : (byte) FLAGS.getVolatile(more.flags, slot - 1);
+        return slot == 0 ? (byte) FLAGS0.getVolatile(this)
+                : (byte) FLAGS.getVolatile(flagChunks[(slot - 1) / FLAG_CHUNK], (slot - 1) % FLAG_CHUNK);
     }
 
     private boolean casFlags(int slot, byte old, byte now) {
-        return slot == 0 ? FLAGS0.compareAndSet(this, old, now) : FLAGS.compareAndSet(more.flags, slot - 1, old, now);
+        return slot == 0 ? FLAGS0.compareAndSet(this, old, now)
+                : FLAGS.compareAndSet(flagChunks[(slot - 1) / FLAG_CHUNK], (slot - 1) % FLAG_CHUNK, old, now);
     }
 
     /** The index's name for an entry: record id and slot. */
@@ -272,11 +369,11 @@ final class RecordRef {
     }
 
     long revision(int slot) {
-        return slot == 0 ? revisionBase : revisionBase + (more.places[3 * slot - 1] >> 32);
+        return slot == 0 ? revisionBase : revisionBase + (places[3 * slot - 1] >> 32);
     }
 
     int valueCrc(int slot) {
-        return slot == 0 ? crc0 : (int) more.places[3 * slot - 1];
+        return slot == 0 ? crc0 : (int) places[3 * slot - 1];
     }
 
     /** What the entry counts against the capacity: name and value bytes and the entry charge; 0 for a removal. */

@@ -31,6 +31,11 @@ final class RingLayout {
     final int maxEntries;
     final int maxRecord;
     final long viewWaitMillis;
+    /**
+     * Whether the index gathers single records into runs ({@link RecordRef#run}); off only for tests
+     * that check runs change nothing on flash ({@link LogStore#withoutRuns}).
+     */
+    boolean runs = true;
     final int anchorStride;
     final int anchorSlots;
     final int legacyAnchorStride;

@@ -246,6 +246,11 @@ final class RingSpace {
     /** Programs a record at {@code at} (placed by {@link #place}) and appends it to the ring. */
     RecordRef append(long at, byte[] bytes, int extent, int kind, long pass) throws IOException {
         program(at, bytes);
+        RecordRef last = ring.peekLast();
+        if (last != null && last.isRun()) {
+            // The run at the head stops growing here.
+            last.trim();
+        }
         RecordRef ref = new RecordRef(at, at + extent, kind, pass);
         if (extent > bytes.length) {
             // The markers follow the record, left erased until a newer write supersedes an entry.
@@ -254,6 +259,25 @@ final class RingSpace {
         ring.addLast(ref);
         head = at + extent;
         return ref;
+    }
+
+    /**
+     * Programs a single record of revision {@code revision}, written by a write (pass 0) or by collection
+     * pass {@code pass}, at {@code at} (placed by {@link #place}) as the next slot of the record at the
+     * ring's head, when it may join it as a run ({@link RecordRef#canTake}, the mount's rule): returns
+     * that record, its new slot the last, or null (nothing programmed) for {@link #append} to take it.
+     * So keys written one by one cost the index a slot each, not an object.
+     */
+    RecordRef appendToRun(long at, byte[] bytes, int extent, long revision, long pass) throws IOException {
+        RecordRef last = ring.peekLast();
+        if (!layout.runs || last == null || extent <= bytes.length
+                || !last.canTake(layout, at, extent, revision, pass)) {
+            return null;
+        }
+        program(at, bytes);
+        last.grow(extent);
+        head = at + extent;
+        return last;
     }
 
     /**

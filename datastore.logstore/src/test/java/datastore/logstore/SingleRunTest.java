@@ -47,7 +47,8 @@ public class SingleRunTest {
         }
         List<long[]> written = store.recordExtents();
         assertEquals(200, written.stream().filter(r -> r[2] == LogFormat.KIND_SINGLE).count());
-        assertEquals("the writer keeps an object a record", written.size(), store.ringObjects().size());
+        assertTrue("the writer joins them into runs as well", store.ringObjects().size() <= 16);
+        assertEquals(listed(store.ringObjects()), listed(Stores.mount(region, 16 * 1024).ringObjects()));
 
         LogStore mounted = Stores.mount(region, 16 * 1024);
         assertEquals(List.of(), mounted.problems());
@@ -70,6 +71,95 @@ public class SingleRunTest {
         assertEquals(200, entries);
         // 200 records of 128 bytes fill about 7 blocks of 32: about one object a block.
         assertTrue(objects.size() + " objects for 200 records", objects.size() <= 16);
+    }
+
+    @Test
+    public void aRunTheMountFoundGrowsWithTheNextWrites() {
+        int block = 16 * 1024;
+        NorFlash flash = NorFlash.inMemory(64L * block, block, 16);
+        FlashRegion region = flash.region("runtime", 0, 64L * block);
+        LogStore store = Stores.mount(region, 64 * 1024);
+        for (int i = 0; i < 10; i++) {
+            Stores.apply(store, Stores.put("key" + i, Stores.value(i, 20)));
+        }
+        LogStore mounted = Stores.mount(region, 64 * 1024);
+        assertEquals(1, mounted.ringObjects().size());
+        // Past two chunks of flags: the run's columns grow, and its flags gain whole chunks.
+        for (int i = 10; i < 90; i++) {
+            Stores.apply(mounted, Stores.put("key" + i, Stores.value(i, 20)));
+            Stores.apply(mounted, Stores.put("key" + (i - 10), Stores.value(100 + i, 20)));
+        }
+        List<long[]> objects = mounted.ringObjects();
+        assertTrue(listed(objects).toString(), objects.size() <= 3 && objects.get(0)[2] > 128);
+        long entries = 0;
+        for (long[] object : objects) {
+            entries += object[2];
+            if (object[2] > 1) {
+                assertEquals(object[0] / block, (object[0] + object[1] - 1) / block);
+            }
+        }
+        assertEquals(170, entries);
+        List<long[]> written = mounted.recordExtents();
+        LogStore again = Stores.mount(region, 64 * 1024);
+        assertEquals(List.of(), again.problems());
+        assertEquals(listed(written), listed(again.recordExtents()));
+        assertEquals("the mount finds the runs the writer made", listed(objects), listed(again.ringObjects()));
+        for (int i = 0; i < 90; i++) {
+            byte[] expected = i < 80 ? Stores.value(100 + i + 10, 20) : Stores.value(i, 20);
+            assertArrayEquals("key" + i, expected, Stores.get(again, "key" + i));
+            assertArrayEquals("key" + i, expected, Stores.get(mounted, "key" + i));
+        }
+    }
+
+    /**
+     * Runs are the index's alone: a workload writes the same bytes to flash with runs as without them
+     * (one object a record), whether the engine is remounted often (runs rebuilt from flash, passes
+     * stopping inside them) or never.
+     */
+    @Test
+    public void runsNeverChangeWhatIsWritten() throws IOException {
+        byte[][] images = new byte[3][];
+        for (int variant = 0; variant < 3; variant++) {
+            NorFlash flash = NorFlash.inMemory(64L * BLOCK, BLOCK, 16);
+            FlashRegion region = flash.region("runtime", 0, 64L * BLOCK);
+            LogStore store = mount(region, variant == 0);
+            java.util.Random random = new java.util.Random(5);
+            for (int w = 0; w < 6000; w++) {
+                int key = random.nextInt(10) < 7 ? random.nextInt(8) : 8 + random.nextInt(40);
+                if (random.nextInt(12) == 0) {
+                    Stores.apply(store, Stores.remove("key" + key));
+                } else if (random.nextInt(15) == 0) {
+                    Stores.apply(store, Stores.put("key" + key, Stores.value(w, 10)),
+                            Stores.put("key" + (key + 1), Stores.value(w + 1, 10)));
+                } else {
+                    Stores.apply(store, Stores.put("key" + key, Stores.value(w, 10 + random.nextInt(60))));
+                }
+                if (variant == 2 && w % 97 == 96) {
+                    store = mount(region, false);
+                }
+            }
+            assertTrue("collection ran", Arrays.stream(store.eraseCounts()).sum() > 64);
+            if (variant > 0) {
+                assertTrue("runs formed", store.ringObjects().size() < store.recordExtents().size() / 2);
+            }
+            images[variant] = new byte[(int) (64L * BLOCK)];
+            region.map().get(0, images[variant]);
+        }
+        assertArrayEquals("runs as the writer makes them", images[0], images[1]);
+        assertArrayEquals("runs as mounts rebuild them", images[0], images[2]);
+    }
+
+    private static LogStore mount(FlashRegion region, boolean withoutRuns) throws IOException {
+        LogStore store = new LogStore(region, 8 * 1024, 200);
+        if (withoutRuns) {
+            store.withoutRuns();
+        }
+        try {
+            store.mount();
+        } catch (RefusedRegionException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+        return store;
     }
 
     @Test
