@@ -148,6 +148,14 @@ public final class MemoryHarness {
             names = null;
             dock.awaitEvents();
             perKey(results, "runtimeOneByOne", dock, Data.KEYS, base);
+            // The same keys as a restarted dock holds them: the runtime bundle mounts the flash again.
+            dock.stop(Mount.RUNTIME_BUNDLE);
+            dock.start(Mount.RUNTIME_BUNDLE, Partitions.RUNTIME);
+            dock.awaitEvents();
+            if (dock.kv().find("run-000000").isEmpty()) {
+                throw new IllegalStateException("the remounted runtime partition does not answer");
+            }
+            perKey(results, "runtimeOneByOneRemounted", dock, Data.KEYS, base);
         }
         results.setProperty("memory.jvm.maxHeap", Long.toString(Runtime.getRuntime().maxMemory()));
         try (var writer = Files.newBufferedWriter(out)) {
