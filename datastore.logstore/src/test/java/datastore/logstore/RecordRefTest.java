@@ -105,4 +105,66 @@ public class RecordRefTest {
         assertEquals(LogFormat.KIND_SINGLE, single.kind());
         assertEquals(layout.phys(start) + 96, single.markerAt(layout));
     }
+
+    /**
+     * A run grown a record at a time past two chunks of flags keeps every slot's columns and every
+     * flag set meanwhile, trims, and splits into a run of the later slots with the same columns, while
+     * the first keeps describing all of them.
+     */
+    @Test
+    public void aGrowingRunKeepsItsSlotsAndSplits() throws java.io.IOException {
+        int block = 64 * 1024;
+        datastore.flash.FlashRegion region = datastore.device.NorFlash.inMemory(64L * block, block, 16)
+                .region("runtime", 0, 64L * block);
+        RingLayout layout = new RingLayout(region, 64 * 1024, 200);
+        int nameLength = 6;
+        int valueLength = 10;
+        int extent = (int) layout.extent(LogFormat.KIND_SINGLE, LogFormat.singleLength(nameLength, valueLength), 1, false);
+        long start = layout.ringStart + 2L * block;
+        RecordRef run = new RecordRef(start, start + extent, LogFormat.KIND_SINGLE, 0);
+        run.markers();
+        run.entries(1);
+        int slots = 150;
+        for (int slot = 0; slot < slots; slot++) {
+            long at = start + (long) slot * extent;
+            if (slot > 0) {
+                assertTrue("slot " + slot, run.canTake(layout, at, extent, 500 + slot, 0));
+                assertEquals(slot, run.grow(extent));
+            }
+            int nameAt = (int) layout.phys(at) + 2 * LogFormat.HEADER;
+            run.entry(slot, 1, 0, nameAt, nameLength, nameAt + nameLength, valueLength, 500 + slot, 0xAB00 | slot,
+                    RecordRef.NAMED);
+            if (slot % 7 == 0) {
+                // Set while the run grows: never lost when the columns are copied.
+                run.set(slot, RecordRef.VERIFIED);
+            }
+        }
+        assertFalse("a record of another pass never joins", run.canTake(layout, start + slots * extent, extent, 999, 3));
+        assertFalse("nor one that does not follow it", run.canTake(layout, start + slots * extent + 16, extent, 999, 0));
+        run.trim();
+        assertTrue(run.isRun());
+        assertEquals(slots, run.count());
+        assertEquals(start + (long) slots * extent, run.end());
+        RecordRef rest = run.split(layout, 100);
+        assertTrue(rest.isRun());
+        assertEquals(run.recordStart(layout, 100), rest.start);
+        assertEquals(run.end(), rest.end());
+        for (int slot = 0; slot < slots; slot++) {
+            String where = "slot " + slot;
+            assertEquals(where, layout.phys(start) + (long) slot * extent, run.recordAt(layout, slot));
+            assertEquals(where, extent, run.recordExtent(layout, slot));
+            assertEquals(where, run.recordAt(layout, slot) + extent - 16, run.markerAt(layout, slot));
+            assertEquals(where, 500 + slot, run.revision(slot));
+            assertEquals(where, slot % 7 == 0, run.is(slot, RecordRef.VERIFIED));
+            if (slot >= 100) {
+                int r = slot - 100;
+                assertEquals(where, run.nameAt(slot), rest.nameAt(r));
+                assertEquals(where, run.valueAt(slot), rest.valueAt(r));
+                assertEquals(where, run.valueCrc(slot), rest.valueCrc(r));
+                assertEquals(where, run.revision(slot), rest.revision(r));
+                assertEquals(where, run.markerAt(layout, slot), rest.markerAt(layout, r));
+                assertEquals(where, slot % 7 == 0, rest.is(r, RecordRef.VERIFIED));
+            }
+        }
+    }
 }
