@@ -219,8 +219,8 @@ final class RecordRef {
      * writer places at {@code at}, written by collection pass {@code pass} (0 for a write), may join
      * this record as the next slot of a run: this is a single record or a run of the same pass, not
      * sealed, ending at {@code at}; the joined run stays in the block where it starts and within
-     * {@link SingleRun#MAX} records, its revisions within 2^31 of its first. The mount's rule
-     * ({@link SingleRun}), so a run never holds more than the mount would have given it.
+     * {@link SingleRun#MAX} records, its revisions within {@link SingleRun#REVISION_SPAN} of its first. The
+     * mount's rule ({@link SingleRun}), so a run never holds more than the mount would have given it.
      */
     boolean canTake(RingLayout layout, long at, int recordExtent, long revision, long pass) {
         int count = count();
@@ -228,7 +228,7 @@ final class RecordRef {
         return kind() == LogFormat.KIND_SINGLE && (shape & MARKERS) != 0 && writtenBy(pass) && pins >= 0
                 && count >= 1 && count < SingleRun.MAX && end() == at
                 && layout.blockStart(start) == layout.blockStart(at + recordExtent - 1)
-                && delta >= Integer.MIN_VALUE && delta <= Integer.MAX_VALUE;
+                && Math.abs(delta) <= SingleRun.REVISION_SPAN;
     }
 
     /**

@@ -9,6 +9,8 @@ package datastore.logstore;
 final class SingleRun {
     /** The most records a run takes; a block of the shipped geometry holds at most 682 single records. */
     static final int MAX = 1024;
+    /** How far a run's revisions may lie from its first one's: 2^30. */
+    static final long REVISION_SPAN = 1L << 30;
 
     private final int[] codes = new int[MAX];
     private final int[] formats = new int[MAX];
@@ -41,10 +43,13 @@ final class SingleRun {
         return size == MAX;
     }
 
-    /** Whether an entry of this revision may join: a run keeps its revisions within 2^31 of its first one. */
+    /**
+     * Whether an entry of this revision may join: a run keeps its revisions within
+     * {@link #REVISION_SPAN} of its first one, so that any two differ by less than 2^31 and a split
+     * ({@link RecordRef#split}) can keep the later ones relative to the first of them.
+     */
     boolean admits(long revision) {
-        long delta = revision - revisions[0];
-        return size == 0 || delta >= Integer.MIN_VALUE && delta <= Integer.MAX_VALUE;
+        return size == 0 || Math.abs(revision - revisions[0]) <= REVISION_SPAN;
     }
 
     /** Takes the single record ending at {@code end}, with its entry's columns and its name's hash. */

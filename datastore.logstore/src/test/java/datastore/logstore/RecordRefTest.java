@@ -141,6 +141,8 @@ public class RecordRefTest {
         }
         assertFalse("a record of another pass never joins", run.canTake(layout, start + slots * extent, extent, 999, 3));
         assertFalse("nor one that does not follow it", run.canTake(layout, start + slots * extent + 16, extent, 999, 0));
+        assertFalse("nor one whose revision lies too far from the run's first",
+                run.canTake(layout, start + slots * extent, extent, 500 + SingleRun.REVISION_SPAN + 1, 0));
         run.trim();
         assertTrue(run.isRun());
         assertEquals(slots, run.count());
