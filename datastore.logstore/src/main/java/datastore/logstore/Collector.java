@@ -217,19 +217,8 @@ final class Collector {
         RecordCodec.Encoded record = RecordCodec.encode(entries, layout.lap16(at), LogFormat.FLAG_RELOCATED,
                 layout.programSize, layout.identity);
         // A single copy joins the run of this pass's copies at the head where it may.
-        RecordRef ref = entries.length == 1
-                ? space.appendToRun(at, record.bytes(), length, entries[0].revision(), pass) : null;
-        int first;
-        if (ref != null) {
-            first = ref.count() - 1;
-            GroupCommit.describe(ref, first, entries[0], record, layout.phys(at));
-        } else {
-            ref = space.append(at, record.bytes(), length,
-                    entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, pass);
-            GroupCommit.describe(ref, entries, record, layout.phys(at));
-            table.register(ref);
-            first = 0;
-        }
+        RecordRef ref = GroupCommit.appendRecord(space, table, layout, at, record, length, entries, pass);
+        int first = ref.count() - entries.length;
         for (int i = 0; i < entries.length; i++) {
             int slot = survivors[i];
             int copy = first + i;

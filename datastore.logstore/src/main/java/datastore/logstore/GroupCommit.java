@@ -284,25 +284,12 @@ final class GroupCommit {
         long at = reserve(length, LogFormat.markerSize(entries.length, layout.programSize));
         space.nextSeq = seq + entries.length;
         RecordCodec.Encoded record = RecordCodec.encode(entries, layout.lap16(at), 0, layout.programSize, layout.identity);
-        // A single record joins the run at the head where it may; its entry is then that run's new last slot.
-        RecordRef ref = entries.length == 1 ? space.appendToRun(at, record.bytes(), length, seq, 0) : null;
-        int first;
-        if (ref != null) {
-            first = ref.count() - 1;
-            describe(ref, first, entries[0], record, layout.phys(at));
-        } else {
-            ref = space.append(at, record.bytes(), length,
-                    entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, 0);
-            describe(ref, entries, record, layout.phys(at));
-            first = 0;
-        }
+        RecordRef ref = appendRecord(space, table, layout, at, record, length, entries, 0);
+        int first = ref.count() - entries.length;
         for (int i = 0; i < entries.length; i++) {
             if (entries[i].value() == null) {
                 ref.set(first + i, RecordRef.VERIFIED);
             }
-        }
-        if (first == 0) {
-            table.register(ref);
         }
         for (int i = 0; i < entries.length; i++) {
             EntryKey key = encodedKeys.get(i);
@@ -316,6 +303,29 @@ final class GroupCommit {
                     Checksums.nameCrc(entries[i].namespaceCode(), entries[i].name())),
                     (k, r) -> r < seq + entries.length ? null : r);
         }
+    }
+
+    /**
+     * Programs an encoded record at {@code at} for a write (pass 0) or collection pass {@code pass}: a
+     * single record joins the run at the head where it may ({@link RingSpace#appendToRun}), anything else
+     * becomes a record of its own, registered in the table. Either way the entries' slots are the last
+     * {@code entries.length} of the record returned.
+     */
+    static RecordRef appendRecord(RingSpace space, EntryTable table, RingLayout layout, long at,
+            RecordCodec.Encoded record, int length, RecordCodec.EncodedEntry[] entries, long pass) throws IOException {
+        long base = layout.phys(at);
+        if (entries.length == 1) {
+            RecordRef run = space.appendToRun(at, record.bytes(), length, entries[0].revision(), pass);
+            if (run != null) {
+                describe(run, run.count() - 1, entries[0], record, base);
+                return run;
+            }
+        }
+        RecordRef ref = space.append(at, record.bytes(), length,
+                entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, pass);
+        describe(ref, entries, record, base);
+        table.register(ref);
+        return ref;
     }
 
     /**

@@ -48,20 +48,16 @@ final class IndexBuilder {
         List<String> problems = damage.problems;
         long clearSeq = 0;
         int entries = 0;
-        int records = 0;
-        RecordRef previous = null;
         for (int k = 0; k < walk.size(); k++) {
             MountScan.Scanned s = walk.scanned(k);
             if (s == null || s.complete && s.hasEntries()) {
                 entries += s == null ? 1 : s.count();
-                RecordRef ref = walk.ref(k);
-                records += ref == previous ? 0 : 1;
-                previous = ref;
             }
         }
-        // Sized once: growing would hash every name again from flash, and copy the records by id.
-        table.reserve(entries, records);
-        previous = null;
+        // Sized once: growing would hash every name again from flash, and copy the records by id (for
+        // every record the walk found, the few pads and incomplete ones too).
+        table.reserve(entries, walk.records());
+        RecordRef previous = null;
         int runSlot = 0;
         for (int k = 0; k < walk.size(); k++) {
             MountScan.Scanned s = walk.scanned(k);
