@@ -37,14 +37,20 @@ public class SingleRunTest {
         return out;
     }
 
+    /** Writes key0 to key{keys - 1} one by one, each with a 20-byte value of its index; returns the writer. */
+    private static LogStore writtenOneByOne(FlashRegion region, long capacity, int keys) {
+        LogStore store = Stores.mount(region, capacity);
+        for (int i = 0; i < keys; i++) {
+            Stores.apply(store, Stores.put("key" + i, Stores.value(i, 20)));
+        }
+        return store;
+    }
+
     @Test
     public void keysWrittenOneByOneMountAsRunsWithinABlock() {
         NorFlash flash = NorFlash.inMemory(128L * BLOCK, BLOCK, 16);
         FlashRegion region = flash.region("runtime", 0, 128L * BLOCK);
-        LogStore store = Stores.mount(region, 16 * 1024);
-        for (int i = 0; i < 200; i++) {
-            Stores.apply(store, Stores.put("key" + i, Stores.value(i, 20)));
-        }
+        LogStore store = writtenOneByOne(region, 16 * 1024, 200);
         List<long[]> written = store.recordExtents();
         assertEquals(200, written.stream().filter(r -> r[2] == LogFormat.KIND_SINGLE).count());
         assertTrue("the writer joins them into runs as well", store.ringObjects().size() <= 16);
@@ -78,10 +84,7 @@ public class SingleRunTest {
         int block = 16 * 1024;
         NorFlash flash = NorFlash.inMemory(64L * block, block, 16);
         FlashRegion region = flash.region("runtime", 0, 64L * block);
-        LogStore store = Stores.mount(region, 64 * 1024);
-        for (int i = 0; i < 10; i++) {
-            Stores.apply(store, Stores.put("key" + i, Stores.value(i, 20)));
-        }
+        writtenOneByOne(region, 64 * 1024, 10);
         LogStore mounted = Stores.mount(region, 64 * 1024);
         assertEquals(1, mounted.ringObjects().size());
         // Past two chunks of flags: the run's columns grow, and its flags gain whole chunks.
@@ -166,10 +169,7 @@ public class SingleRunTest {
     public void anEntrySupersededInARunIsNeverServedAtItsOlderValue() throws IOException {
         NorFlash flash = NorFlash.inMemory(64L * BLOCK, BLOCK, 16);
         FlashRegion region = flash.region("runtime", 0, 64L * BLOCK);
-        LogStore store = Stores.mount(region, 8 * 1024);
-        for (int i = 0; i < 60; i++) {
-            Stores.apply(store, Stores.put("key" + i, Stores.value(i, 20)));
-        }
+        writtenOneByOne(region, 8 * 1024, 60);
         LogStore mounted = Stores.mount(region, 8 * 1024);
         assertTrue("runs formed", mounted.ringObjects().size() < 10);
         // The newer write marks key17's version superseded, in the markers of key17's own record.
