@@ -11,12 +11,13 @@ import static datastore.logstore.LogFormat.BLOCK_FORMAT_MAGIC;
 import static datastore.logstore.LogFormat.BLOCK_FORMAT_VERSION;
 import static datastore.logstore.LogFormat.LEGACY_ANCHOR;
 import static datastore.logstore.LogFormat.LEGACY_VERSION;
+import static datastore.logstore.LogFormat.MARKERS_TRAIL_VERSION;
 import static datastore.logstore.LogFormat.PARTITION_ID;
 import static datastore.logstore.LogFormat.VERSION;
 import static datastore.logstore.LogFormat.align;
 
 /**
- * Anchor slots of the runtime format (FORMAT.md): writing and parsing format-3 slots, reading
+ * Anchor slots of the runtime format (FORMAT.md): writing format-4 slots, parsing those and format-3 ones, reading
  * format-2 ones, and recognising a newer format or the refused format 1 by name.
  */
 final class AnchorCodec {
@@ -24,7 +25,7 @@ final class AnchorCodec {
     }
 
     /**
-     * A parsed anchor slot: the tail's virtual position and the floor for new revisions; for format 3
+     * A parsed anchor slot: the tail's virtual position and the floor for new revisions; for formats 3 and 4
      * also the geometry and identity it was written for, and where records of format 2 end (0: none).
      */
     record Anchor(int version, long anchorSeq, long tail, long seqFloor, boolean copyDamaged, String partition,
@@ -32,7 +33,7 @@ final class AnchorCodec {
 
         /** The geometry and identity as the log and the refusal messages name them. */
         String describe() {
-            return version < VERSION ? "format " + version + " (no geometry recorded)"
+            return version == LEGACY_VERSION ? "format " + version + " (no geometry recorded)"
                     : "partition \"" + partition + "\" format " + version + " at device offset " + deviceOffset
                             + ", " + regionSize + " bytes, erase blocks of " + blockSize + ", program unit " + programSize;
         }
@@ -56,14 +57,18 @@ final class AnchorCodec {
         return out;
     }
 
-    /** Parses a format-3 anchor slot ({@code 2 * ANCHOR} bytes), or {@code null}. */
+    /**
+     * Parses an anchor slot of format 4 or 3 ({@code 2 * ANCHOR} bytes, the same fields), or {@code null}.
+     * A slot whose two copies name different versions is taken from its first valid copy.
+     */
     static Anchor parseAnchor(byte[] both) {
         Anchor found = null;
         int valid = 0;
         ByteBuffer b = ByteBuffer.wrap(both);
         for (int copy = 0; copy < 2; copy++) {
             int at = copy * ANCHOR;
-            if (b.getInt(at) != ANCHOR_MAGIC || (both[at + 4] & 0xFF) != VERSION
+            int version = both[at + 4] & 0xFF;
+            if (b.getInt(at) != ANCHOR_MAGIC || version != VERSION && version != MARKERS_TRAIL_VERSION
                     || Checksums.crc(both, at, ANCHOR - 4) != b.getInt(at + ANCHOR - 4)) {
                 continue;
             }
@@ -80,7 +85,7 @@ final class AnchorCodec {
                     end++;
                 }
                 String partition = new String(both, at + 12, end, StandardCharsets.US_ASCII);
-                found = new Anchor(VERSION, b.getInt(at + 8) & 0xFFFFFFFFL, tail, b.getLong(at + 28), false, partition,
+                found = new Anchor(version, b.getInt(at + 8) & 0xFFFFFFFFL, tail, b.getLong(at + 28), false, partition,
                         b.getLong(at + 36), b.getLong(at + 44), 1 << blockLog, 1 << programLog, b.getLong(at + 52));
             }
         }

@@ -33,7 +33,7 @@ final class AnchorSlots {
     }
 
     /**
-     * The newest anchor (of format 3, else of format 2), or null; positions the next slot.
+     * The newest anchor (of format 4 or 3, else of format 2), or null; positions the next slot.
      *
      * @throws RefusedRegionException if an anchor names a newer format, or the newest one another
      *         geometry or identity

@@ -41,22 +41,21 @@ final class Collector {
     }
 
     /**
-     * Collects until a record of {@code length} ending in {@code markers} bytes of markers and, after
-     * it, the largest record the collector may have to copy (with the pad that may keep its markers
-     * with its commit word) both fit; waits up to the view wait for views holding blocks it needs.
+     * Collects until a record of {@code length} and, after it, the largest record the collector may
+     * have to copy both fit; waits up to the view wait for views holding blocks it needs.
      */
-    void ensureSpace(long length, int markers) throws IOException {
-        long reserve = (long) layout.maxRecord + layout.blockSize + layout.damageUnit + layout.programSize;
-        if (space.fitsRecord(length, markers, reserve)) {
+    void ensureSpace(long length) throws IOException {
+        long reserve = (long) layout.maxRecord + layout.blockSize + layout.programSize;
+        if (space.fits(length, reserve)) {
             return;
         }
         group.flushGroup();
         long pass = ++passes;
         long deadline = 0;
-        while (!space.fitsRecord(length, markers, reserve)) {
+        while (!space.fits(length, reserve)) {
             boolean progressed = passSome(pass);
             commit();
-            if (progressed || space.fitsRecord(length, markers, reserve)) {
+            if (progressed || space.fits(length, reserve)) {
                 continue;
             }
             int held = space.heldBlocks();
@@ -209,15 +208,14 @@ final class Collector {
                     r.revision(slot));
         }
         int length = RecordCodec.encodedLength(entries, layout.programSize);
-        int markers = LogFormat.markerSize(entries.length, layout.programSize);
-        if (!space.fitsRecord(length, markers)) {
+        if (!space.fits(length)) {
             return false;
         }
-        long at = space.place(length, markers);
+        long at = space.place(length);
         RecordCodec.Encoded record = RecordCodec.encode(entries, layout.lap16(at), LogFormat.FLAG_RELOCATED,
                 layout.programSize, layout.identity);
         // A single copy joins the run of this pass's copies at the head where it may.
-        RecordRef ref = GroupCommit.appendRecord(space, table, layout, at, record, length, entries, pass);
+        RecordRef ref = GroupCommit.appendRecord(space, table, layout, at, record, entries, pass);
         int first = ref.count() - entries.length;
         for (int i = 0; i < entries.length; i++) {
             int slot = survivors[i];

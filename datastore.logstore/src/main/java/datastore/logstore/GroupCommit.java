@@ -222,10 +222,10 @@ final class GroupCommit {
         }
     }
 
-    /** Makes room for a record ending in {@code markers} bytes of markers (collecting garbage as needed) and returns where it goes. */
-    private long reserve(int length, int markers) throws IOException {
-        collector.ensureSpace(length, markers);
-        return space.place(length, markers);
+    /** Makes room for a record (collecting garbage as needed) and returns where it goes. */
+    private long reserve(int length) throws IOException {
+        collector.ensureSpace(length);
+        return space.place(length);
     }
 
     /** Writes one batch as one record. Capacity errors change nothing. */
@@ -281,10 +281,10 @@ final class GroupCommit {
                     seq + i);
         }
         int length = RecordCodec.encodedLength(entries, layout.programSize);
-        long at = reserve(length, LogFormat.markerSize(entries.length, layout.programSize));
+        long at = reserve(length);
         space.nextSeq = seq + entries.length;
         RecordCodec.Encoded record = RecordCodec.encode(entries, layout.lap16(at), 0, layout.programSize, layout.identity);
-        RecordRef ref = appendRecord(space, table, layout, at, record, length, entries, 0);
+        RecordRef ref = appendRecord(space, table, layout, at, record, entries, 0);
         int first = ref.count() - entries.length;
         for (int i = 0; i < entries.length; i++) {
             if (entries[i].value() == null) {
@@ -312,16 +312,17 @@ final class GroupCommit {
      * {@code entries.length} of the record returned.
      */
     static RecordRef appendRecord(RingSpace space, EntryTable table, RingLayout layout, long at,
-            RecordCodec.Encoded record, int length, RecordCodec.EncodedEntry[] entries, long pass) throws IOException {
+            RecordCodec.Encoded record, RecordCodec.EncodedEntry[] entries, long pass) throws IOException {
         long base = layout.phys(at);
         if (entries.length == 1) {
-            RecordRef run = space.appendToRun(at, record.bytes(), length, entries[0].revision(), pass);
+            RecordRef run = space.appendToRun(at, record.bytes(), record.markersAt(), record.markersLength(),
+                    entries[0].revision(), pass);
             if (run != null) {
                 describe(run, run.count() - 1, entries[0], record, base);
                 return run;
             }
         }
-        RecordRef ref = space.append(at, record.bytes(), length,
+        RecordRef ref = space.append(at, record.bytes(), record.markersAt(), record.markersLength(),
                 entries.length == 1 ? LogFormat.KIND_SINGLE : LogFormat.KIND_BATCH, pass);
         describe(ref, entries, record, base);
         table.register(ref);
@@ -362,10 +363,10 @@ final class GroupCommit {
     private void writeClear() throws IOException {
         long seq = space.nextSeq;
         int length = RecordCodec.clear(seq, 0, layout.programSize, layout.identity).length;
-        long at = reserve(length, 0);
+        long at = reserve(length);
         space.nextSeq = seq + 1;
         byte[] clear = RecordCodec.clear(seq, layout.lap16(at), layout.programSize, layout.identity);
-        space.append(at, clear, clear.length, LogFormat.KIND_CLEAR, 0);
+        space.append(at, clear, 0, 0, LogFormat.KIND_CLEAR, 0);
         EntryTable table = current.table;
         current.forEach(loc -> space.pendingMarks.add(new RingSpace.Mark(table.record(loc), EntryTable.slotOf(loc))));
         current.clear();

@@ -39,17 +39,18 @@ final class HeaderCodec {
 
     /**
      * Parses the first valid copy of a header from its two copies ({@code 2 * HEADER} bytes), or
-     * {@code null}: a format-3 header bound to {@code identity}, or with {@code legacy} also a format-2 one.
+     * {@code null}: a header of format 4 or 3 bound to {@code identity}, or with {@code legacy} also a
+     * format-2 one, of a region of {@code programSize}-byte program units.
      */
-    static Header parseHeader(byte[] both, byte[] identity, boolean legacy) {
+    static Header parseHeader(byte[] both, byte[] identity, boolean legacy, int programSize) {
         if (Arrays.equals(both, 0, HEADER, both, HEADER, 2 * HEADER)) {
             // Equal copies are both valid or both not: one parse decides (the mount's usual case).
-            return parseCopy(both, 0, identity, legacy);
+            return parseCopy(both, 0, identity, legacy, programSize);
         }
         Header found = null;
         int valid = 0;
         for (int copy = 0; copy < 2; copy++) {
-            Header h = parseCopy(both, copy * HEADER, identity, legacy);
+            Header h = parseCopy(both, copy * HEADER, identity, legacy, programSize);
             if (h != null) {
                 valid++;
                 if (found == null) {
@@ -71,7 +72,7 @@ final class HeaderCodec {
      * still check what it can of the result (lap, extent, commit word), since a repair is a guess the
      * CRC confirms with a probability of about 2^-19 of being wrong.
      */
-    static Header repairHeader(byte[] both, byte[] identity, boolean legacy) {
+    static Header repairHeader(byte[] both, byte[] identity, boolean legacy, int programSize) {
         int[] differ = new int[HEADER];
         int d = 0;
         for (int i = 0; i < HEADER; i++) {
@@ -88,7 +89,7 @@ final class HeaderCodec {
                         candidate[differ[j]] = both[HEADER + differ[j]];
                     }
                 }
-                Header h = parseCopy(candidate, 0, identity, legacy);
+                Header h = parseCopy(candidate, 0, identity, legacy, programSize);
                 if (h != null) {
                     return damaged(h);
                 }
@@ -106,7 +107,7 @@ final class HeaderCodec {
                     candidate[i] = (byte) v;
                     if (Checksums.headerCrc(candidate, 0, identity) == storedCrc
                             || legacy && Checksums.headerCrc(candidate, 0, null) == storedCrc) {
-                        Header h = parseCopy(candidate, 0, identity, legacy);
+                        Header h = parseCopy(candidate, 0, identity, legacy, programSize);
                         if (h != null) {
                             return damaged(h);
                         }
@@ -120,11 +121,14 @@ final class HeaderCodec {
 
     private static Header damaged(Header h) {
         return new Header(h.kind(), h.flags(), h.lap(), h.seq(), h.count(), h.length(), h.runs(), h.namespaceCode(),
-                h.format(), h.nameLength(), h.valueLength(), h.nameCrc(), h.valueCrc(), true, h.floor(), h.legacy());
+                h.format(), h.nameLength(), h.valueLength(), h.nameCrc(), h.valueCrc(), true, h.floor(), h.legacy(), h.lead());
     }
 
-    /** The header copy at {@code at}, or {@code null} if it is not a valid one. */
-    static Header parseCopy(byte[] bytes, int at, byte[] identity, boolean legacy) {
+    /**
+     * The header copy at {@code at}, or {@code null} if it is not a valid one. Only single and batch
+     * records of format 3 or later may say that their markers lead ({@link LogFormat#FLAG_MARKERS_LEAD}).
+     */
+    static Header parseCopy(byte[] bytes, int at, byte[] identity, boolean legacy, int programSize) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         if ((b.getShort(at) & 0xFFFF) != RECORD_MAGIC) {
             return null;
@@ -142,6 +146,10 @@ final class HeaderCodec {
         int flags = (bytes[at + 2] & 0xF0) >>> 4;
         int lap = b.getShort(at + 4) & 0xFFFF;
         long seq = b.getLong(at + 8);
+        boolean lead = (flags & LogFormat.FLAG_MARKERS_LEAD) != 0;
+        if (lead && (old || kind != KIND_SINGLE && kind != KIND_BATCH)) {
+            return null;
+        }
         switch (kind) {
             case KIND_SINGLE: {
                 int nameLength = bytes[at + 3] & 0xFF;
@@ -149,9 +157,10 @@ final class HeaderCodec {
                 if (!validSingle((flags & FLAG_REMOVAL) != 0, nameLength, valueLength)) {
                     return null;
                 }
-                return new Header(kind, flags, lap, seq, 1, singleLength(nameLength, valueLength), 0,
+                int before = lead ? LogFormat.lead(1, programSize) : 0;
+                return new Header(kind, flags, lap, seq, 1, singleLength(nameLength, valueLength) + before, 0,
                         bytes[at + 6] & 0xFF, bytes[at + 7] & 0xFF, nameLength, valueLength, b.getInt(at + 20),
-                        b.getInt(at + 24), false, 0, old);
+                        b.getInt(at + 24), false, 0, old, before);
             }
             case KIND_BATCH:
             case KIND_CLEAR: {
@@ -159,25 +168,28 @@ final class HeaderCodec {
                 long length = b.getInt(at + 20) & 0xFFFFFFFFL;
                 int runs = b.getInt(at + 24);
                 if (count < 0 || count > MAX_ENTRIES_PER_RECORD || runs < 0 || runs > count
-                        || (kind == KIND_BATCH) != (count > 0) || count > 0 && runs == 0
-                        || length < batchLength(count, runs, count, 0)) {
+                        || (kind == KIND_BATCH) != (count > 0) || count > 0 && runs == 0) {
                     return null;
                 }
-                return new Header(kind, flags, lap, seq, count, length, runs, 0, 0, 0, 0, 0, 0, false, 0, old);
+                int before = lead ? LogFormat.lead(count, programSize) : 0;
+                if (length < batchLength(count, runs, count, 0) + before) {
+                    return null;
+                }
+                return new Header(kind, flags, lap, seq, count, length, runs, 0, 0, 0, 0, 0, 0, false, 0, old, before);
             }
             case KIND_PAD: {
                 long length = b.getInt(at + 20) & 0xFFFFFFFFL;
                 if (length < 2 * HEADER) {
                     return null;
                 }
-                return new Header(kind, flags, lap, seq, 0, length, 0, 0, 0, 0, 0, 0, 0, false, 0, old);
+                return new Header(kind, flags, lap, seq, 0, length, 0, 0, 0, 0, 0, 0, 0, false, 0, old, 0);
             }
             case KIND_TAIL: {
                 long floor = b.getLong(at + 16);
                 if (old || seq < 0 || floor < 0) {
                     return null;
                 }
-                return new Header(kind, flags, lap, seq, 0, 2 * HEADER, 0, 0, 0, 0, 0, 0, 0, false, floor, false);
+                return new Header(kind, flags, lap, seq, 0, 2 * HEADER, 0, 0, 0, 0, 0, 0, 0, false, floor, false, 0);
             }
             default:
                 return null;

@@ -4,14 +4,19 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The on-flash format of the runtime partition (version 3; format 2 read, format 1 recognised to be
- * refused): its constants, the arithmetic of record and anchor sizes, and the parsed header, so the
+ * The on-flash format of the runtime partition (version 4; formats 3 and 2 read, format 1 recognised
+ * to be refused): its constants, the arithmetic of record and anchor sizes, and the parsed header, so the
  * writer and the mount scan cannot drift apart. The bytes are written and read by {@link HeaderCodec},
  * {@link RecordCodec} and {@link AnchorCodec}, checked by {@link Checksums}; together they are the code
  * of the module's FORMAT.md.
  */
 final class LogFormat {
-    static final int VERSION = 3;
+    static final int VERSION = 4;
+    /**
+     * The format whose records and anchor slots format 4 keeps as they were, with records that carry
+     * {@link #FLAG_MARKERS_LEAD}: its anchors are read, and its records bind the same identity.
+     */
+    static final int MARKERS_TRAIL_VERSION = 3;
     /** The ring format without geometry, identity or markers, read and migrated (see FORMAT.md). */
     static final int LEGACY_VERSION = 2;
     /** The block-header format replaced by the ring; recognised only to be refused by name. */
@@ -36,6 +41,11 @@ final class LogFormat {
     static final int FLAG_REMOVAL = 1;
     /** Written by garbage collection: entries keep their revisions. Diagnostic only. */
     static final int FLAG_RELOCATED = 2;
+    /**
+     * Format 4: the record's superseded markers lie between its header copies and its body, not after
+     * its commit words (FORMAT.md, "Markers lead"). Only single and batch records carry it.
+     */
+    static final int FLAG_MARKERS_LEAD = 4;
     static final int MAX_ENTRIES_PER_RECORD = 1 << 24;
     /**
      * What each entry counts against the capacity beyond its name and value bytes: its share of the
@@ -47,7 +57,7 @@ final class LogFormat {
     static final int ENTRY_CHARGE = 40;
 
     static final int ANCHOR_MAGIC = 0x44535241; // "DSRA"
-    /** One anchor copy of format 3, CRC included. */
+    /** One anchor copy of format 4 or 3 (the same fields), CRC included. */
     static final int ANCHOR = 64;
     /** One anchor copy of format 2, CRC included. */
     static final int LEGACY_ANCHOR = 40;
@@ -72,13 +82,21 @@ final class LogFormat {
     }
 
     /**
-     * The identity every format-3 record's header CRC covers before the header itself: partition id,
-     * version and the region's geometry, so a record read on another region, offset or geometry fails
-     * its CRC and is never taken for one of this region's.
+     * Bytes between a format-4 record's header copies and its body: the rest of the program unit the
+     * headers end in, then the markers of {@code count} entries.
+     */
+    static int lead(int count, int programSize) {
+        return align(2 * HEADER, programSize) - 2 * HEADER + markerSize(count, programSize);
+    }
+
+    /**
+     * The identity every record's header CRC covers before the header itself (formats 3 and 4): partition
+     * id, the version byte 3 and the region's geometry, so a record read on another region, offset or
+     * geometry fails its CRC and is never taken for one of this region's.
      */
     static byte[] identity(long deviceOffset, long regionSize, int blockSize, int programSize) {
         ByteBuffer b = ByteBuffer.allocate(8 + 1 + 8 + 8 + 4 + 4);
-        b.put(PARTITION_ID.getBytes(StandardCharsets.US_ASCII)).put((byte) 0).put((byte) VERSION).putLong(deviceOffset)
+        b.put(PARTITION_ID.getBytes(StandardCharsets.US_ASCII)).put((byte) 0).put((byte) MARKERS_TRAIL_VERSION).putLong(deviceOffset)
                 .putLong(regionSize).putInt(blockSize).putInt(programSize);
         return b.array();
     }
@@ -106,16 +124,22 @@ final class LogFormat {
 
     /**
      * A parsed record header. For a single-entry record {@code count} is 1 and the entry's directory
-     * fields are set; for a batch, clear or pad record {@code length} is the record's unpadded length
-     * (for a pad, the bytes it skips).
+     * fields are set; {@code length} is the record's unpadded length (for a pad, the bytes it skips),
+     * and {@code lead} the bytes between its header copies and its body ({@link #lead(int, int)}; 0
+     * unless its markers lead).
      */
     record Header(int kind, int flags, int lap, long seq, int count, long length, int runs, int namespaceCode,
             int format, int nameLength, int valueLength, int nameCrc, int valueCrc, boolean copyDamaged, long floor,
-            boolean legacy) {
+            boolean legacy, int lead) {
 
         /** Offset of the first name from the record's start. */
         long namesAt() {
-            return kind == KIND_SINGLE ? 2L * HEADER : metaSize(count, runs);
+            return (kind == KIND_SINGLE ? 2L * HEADER : metaSize(count, runs)) + lead;
+        }
+
+        /** Whether the record's markers lead its body (format 4) rather than follow its commit words. */
+        boolean markersLead() {
+            return (flags & FLAG_MARKERS_LEAD) != 0;
         }
     }
 }

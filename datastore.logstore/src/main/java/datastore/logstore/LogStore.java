@@ -150,11 +150,14 @@ public final class LogStore {
         new IndexBuilder(layout, map, current, damage).build(walk);
         index.publishAll(current);
         if (migrate) {
-            // Record the geometry and identity (a format-2 log keeps its records; new ones are format 3).
+            // Record the geometry and identity, and the format: a format-2 or format-3 log keeps its
+            // records; new ones are format 4.
             if (anchors.legacyEnd != 0) {
                 anchors.legacyEnd = space.head;
-                LOG.log(System.Logger.Level.INFO, "runtime partition: format " + LogFormat.LEGACY_VERSION
-                        + " log on region " + region.name() + " is read and migrates to format " + LogFormat.VERSION
+            }
+            if (anchor != null && anchor.version() < LogFormat.VERSION) {
+                LOG.log(System.Logger.Level.INFO, "runtime partition: format " + anchor.version() + " log on region "
+                        + region.name() + " is read and migrates to format " + LogFormat.VERSION
                         + " with the first write: its records stay readable; new records and the anchor record "
                         + layout.describe());
             }

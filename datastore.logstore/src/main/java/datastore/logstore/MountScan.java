@@ -207,7 +207,7 @@ final class MountScan {
                 continue;
             }
             map.get(p, both);
-            LogFormat.Header h = HeaderCodec.parseHeader(both, layout.identity, true);
+            LogFormat.Header h = HeaderCodec.parseHeader(both, layout.identity, true, layout.programSize);
             if (h == null) {
                 continue;
             }
@@ -273,7 +273,9 @@ final class MountScan {
                 || (b.getShort(4) & 0xFFFF) != layout.lap16(pos)) {
             return false;
         }
-        boolean removal = ((both[2] & 0xF0) >>> 4 & LogFormat.FLAG_REMOVAL) != 0;
+        int flags = (both[2] & 0xF0) >>> 4;
+        boolean removal = (flags & LogFormat.FLAG_REMOVAL) != 0;
+        boolean lead = (flags & LogFormat.FLAG_MARKERS_LEAD) != 0;
         int nameLength = both[3] & 0xFF;
         int valueLength = b.getInt(16);
         int code = both[6] & 0xFF;
@@ -281,23 +283,25 @@ final class MountScan {
             return false;
         }
         long seq = b.getLong(8);
-        long length = LogFormat.singleLength(nameLength, valueLength);
-        long extent = layout.extent(LogFormat.KIND_SINGLE, length, 1, false);
-        if (pos + extent > layout.ringEndAfter(pos) || pos + extent > bound || !run.admits(seq)) {
+        int before = lead ? layout.singleLead : 0;
+        long length = LogFormat.singleLength(nameLength, valueLength) + before;
+        long extent = layout.singleExtent(nameLength, valueLength, lead);
+        if (pos + extent > layout.ringEndAfter(pos) || pos + extent > bound || !run.admits(seq)
+                || !run.admitsFormat(lead)) {
             return false;
         }
         int at = (int) layout.phys(pos);
         if (!Checksums.fullyCommitted(map, (int) (at + length - LogFormat.TRAILER), seq)) {
             return false;
         }
-        int nameAt = at + 2 * h;
+        int nameAt = at + 2 * h + before;
         if (checks.nameCrc(code, nameAt, nameLength) != b.getInt(20)) {
             return false;
         }
         int hash = checks.lastNameHash(code, nameLength);
         int valueCrc = b.getInt(24);
         boolean valueOk = removal || checks.valueCrc(nameAt + nameLength, valueLength) == valueCrc;
-        run.add(pos + extent, code, both[7] & 0xFF, nameAt, nameLength, valueLength, seq, valueCrc,
+        run.add(pos + extent, lead, code, both[7] & 0xFF, nameAt, nameLength, valueLength, seq, valueCrc,
                 RecordRef.NAMED | (removal ? RecordRef.REMOVAL : 0) | (valueOk ? RecordRef.VERIFIED : RecordRef.DAMAGED)
                         | RecordRef.REPORTED, hash);
         return true;
@@ -307,7 +311,7 @@ final class MountScan {
     private LogFormat.Header headerAt(long pos, long limit) {
         byte[] both = headerBytes(pos);
         return both == null ? null
-                : placed(pos, HeaderCodec.parseHeader(both, layout.identity, pos < scanLegacyEnd), limit);
+                : placed(pos, HeaderCodec.parseHeader(both, layout.identity, pos < scanLegacyEnd, layout.programSize), limit);
     }
 
     /** The two header copies at {@code pos}, in a buffer the next call reuses, or null where no header fits. */
@@ -353,7 +357,7 @@ final class MountScan {
         if (erased) {
             return null;
         }
-        LogFormat.Header header = placed(pos, HeaderCodec.repairHeader(both, layout.identity, pos < scanLegacyEnd), limit);
+        LogFormat.Header header = placed(pos, HeaderCodec.repairHeader(both, layout.identity, pos < scanLegacyEnd, layout.programSize), limit);
         if (header == null || !RingLayout.headerOnly(header) && !committedAt(pos, header)) {
             return null;
         }
@@ -401,8 +405,8 @@ final class MountScan {
                 }
                 map.get(p, both);
                 boolean legacy = q < scanLegacyEnd;
-                LogFormat.Header first = HeaderCodec.parseCopy(both, 0, layout.identity, legacy);
-                LogFormat.Header second = HeaderCodec.parseCopy(both, LogFormat.HEADER, layout.identity, legacy);
+                LogFormat.Header first = HeaderCodec.parseCopy(both, 0, layout.identity, legacy, layout.programSize);
+                LogFormat.Header second = HeaderCodec.parseCopy(both, LogFormat.HEADER, layout.identity, legacy, layout.programSize);
                 LogFormat.Header header = placed(q, first != null ? first : second, limit);
                 if (header == null) {
                     continue;
@@ -452,7 +456,9 @@ final class MountScan {
         if (RingLayout.headerOnly(header)) {
             return s;
         }
-        if (!header.legacy() && header.count() > 0) {
+        if (header.markersLead()) {
+            s.ref.markersLead();
+        } else if (!header.legacy() && header.count() > 0) {
             s.ref.markers();
         }
         int trailer = (int) (layout.phys(pos) + header.length() - LogFormat.TRAILER);
@@ -471,7 +477,7 @@ final class MountScan {
                         int valueLength = Scanned.valueLength(fields);
                         values += valueLength < 0 ? Integer.MAX_VALUE : valueLength;
                     }
-                    if (LogFormat.batchLength(header.count(), header.runs(), names, values) == header.length()) {
+                    if (LogFormat.batchLength(header.count(), header.runs(), names, values) + header.lead() == header.length()) {
                         s.revisions = directory.revisions();
                         s.dirCopyDamaged = directory.copyDamaged();
                     }

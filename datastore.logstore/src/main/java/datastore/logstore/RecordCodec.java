@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.zip.CRC32C;
 
 import static datastore.logstore.LogFormat.DIR_ENTRY;
+import static datastore.logstore.LogFormat.FLAG_MARKERS_LEAD;
 import static datastore.logstore.LogFormat.FLAG_REMOVAL;
 import static datastore.logstore.LogFormat.HEADER;
 import static datastore.logstore.LogFormat.KIND_BATCH;
@@ -20,8 +21,8 @@ import static datastore.logstore.LogFormat.markerSize;
 import static datastore.logstore.LogFormat.singleLength;
 
 /**
- * Records of the runtime format (FORMAT.md): encoding single-entry, batch and clear records, and
- * parsing a batch record's directory.
+ * Records of the runtime format (FORMAT.md): encoding single-entry, batch and clear records (format 4),
+ * and parsing a batch record's directory (formats 4, 3 and 2).
  */
 final class RecordCodec {
     private RecordCodec() {
@@ -44,7 +45,7 @@ final class RecordCodec {
         int count = header.count();
         int runs = header.runs();
         int dirLength = RUN * runs + DIR_ENTRY * count;
-        int first = at + 2 * HEADER;
+        int first = at + 2 * HEADER + header.lead();
         int second = first + dirLength + 4;
         boolean firstValid = directoryValid(map, at, first, dirLength);
         boolean twins = map.slice(first, dirLength + 4).mismatch(map.slice(second, dirLength + 4)) < 0;
@@ -103,14 +104,19 @@ final class RecordCodec {
         }
     }
 
-    /** An encoded record and where, from its start, each entry's value begins. */
-    record Encoded(byte[] bytes, long[] valueAt) {
+    /**
+     * An encoded record (format 4), where, from its start, each entry's value begins, and where its
+     * markers lie ({@code markersLength} bytes from {@code markersAt}, left erased: they are not
+     * programmed with the record).
+     */
+    record Encoded(byte[] bytes, long[] valueAt, int markersAt, int markersLength) {
     }
 
     /**
-     * Encodes entries as one record, padded with {@code 0xFF} to the program size: a single-entry
-     * record for one entry, else a batch whose revisions are described as runs from the first entry's
-     * revision (consecutive for a write, with gaps where collection left dead entries behind).
+     * Encodes entries as one record of format 4, padded with {@code 0xFF} to the program size: a
+     * single-entry record for one entry, else a batch whose revisions are described as runs from the
+     * first entry's revision (consecutive for a write, with gaps where collection left dead entries
+     * behind). The markers lead the body: after the header copies, in program units of their own.
      */
     static Encoded encode(EncodedEntry[] entries, int lap, int flags, int programSize, byte[] identity) {
         return entries.length == 1 ? encodeSingle(entries[0], lap, flags, programSize, identity)
@@ -119,12 +125,12 @@ final class RecordCodec {
 
     /**
      * The extent of the record {@link #encode} will produce, its markers included, so the record can be
-     * placed before it is encoded. The markers follow the bytes {@code encode} returns and are left erased.
+     * placed before it is encoded.
      */
     static int encodedLength(EncodedEntry[] entries, int programSize) {
-        int markers = markerSize(entries.length, programSize);
+        int lead = LogFormat.lead(entries.length, programSize);
         if (entries.length == 1) {
-            return align(singleLength(entries[0].name().length, entries[0].valueLength()), programSize) + markers;
+            return align(singleLength(entries[0].name().length, entries[0].valueLength()) + lead, programSize);
         }
         long names = 0;
         long values = 0;
@@ -132,17 +138,19 @@ final class RecordCodec {
             names += e.name().length;
             values += e.valueLength();
         }
-        long total = batchLength(entries.length, runs(entries).length, names, values);
+        long total = batchLength(entries.length, runs(entries).length, names, values) + lead;
         if (total > Integer.MAX_VALUE - programSize) {
             throw new IllegalArgumentException("a record of " + total + " bytes is too long");
         }
-        return align(total, programSize) + markers;
+        return align(total, programSize);
     }
 
     private static Encoded encodeSingle(EncodedEntry e, int lap, int flags, int programSize, byte[] identity) {
-        long total = singleLength(e.name().length, e.valueLength());
+        int lead = LogFormat.lead(1, programSize);
+        long total = singleLength(e.name().length, e.valueLength()) + lead;
         byte[] out = newRecord(total, programSize);
-        byte[] copy = HeaderCodec.headerCopy(KIND_SINGLE, flags | (e.value() == null ? FLAG_REMOVAL : 0), lap, e.revision());
+        byte[] copy = HeaderCodec.headerCopy(KIND_SINGLE, flags | FLAG_MARKERS_LEAD | (e.value() == null ? FLAG_REMOVAL : 0),
+                lap, e.revision());
         copy[3] = (byte) e.name().length;
         copy[6] = (byte) e.namespaceCode();
         copy[7] = (byte) e.format();
@@ -150,13 +158,16 @@ final class RecordCodec {
                 .putInt(24, e.valueCrc());
         HeaderCodec.seal(copy, identity);
         ByteBuffer b = ByteBuffer.wrap(out);
-        b.put(copy).put(copy).put(e.name());
+        b.put(copy).put(copy);
+        skipLead(b, lead);
+        b.put(e.name());
         if (e.value() != null) {
             b.put(e.value().duplicate());
         }
         int word = Checksums.commitWord(e.revision());
         b.putInt(word).putInt(word);
-        return new Encoded(out, new long[] {2L * HEADER + e.name().length});
+        return new Encoded(out, new long[] {2L * HEADER + lead + e.name().length}, align(2 * HEADER, programSize),
+                markerSize(1, programSize));
     }
 
     private static Encoded encodeBatch(EncodedEntry[] entries, int lap, int flags, int programSize, byte[] identity) {
@@ -169,13 +180,15 @@ final class RecordCodec {
             names += e.name().length;
             values += e.valueLength();
         }
-        long total = batchLength(count, runs.length, names, values);
+        int lead = LogFormat.lead(count, programSize);
+        long total = batchLength(count, runs.length, names, values) + lead;
         byte[] out = newRecord(total, programSize);
-        byte[] copy = HeaderCodec.headerCopy(KIND_BATCH, flags, lap, base);
+        byte[] copy = HeaderCodec.headerCopy(KIND_BATCH, flags | FLAG_MARKERS_LEAD, lap, base);
         ByteBuffer.wrap(copy).putInt(16, count).putInt(20, (int) total).putInt(24, runs.length);
         HeaderCodec.seal(copy, identity);
         ByteBuffer b = ByteBuffer.wrap(out);
         b.put(copy).put(copy);
+        skipLead(b, lead);
         int dirAt = b.position();
         for (int[] run : runs) {
             b.putInt(run[0]).putInt(run[1]);
@@ -203,7 +216,13 @@ final class RecordCodec {
         }
         int word = Checksums.commitWord(base);
         b.putInt(word).putInt(word);
-        return new Encoded(out, valueAt);
+        return new Encoded(out, valueAt, align(2 * HEADER, programSize), markerSize(count, programSize));
+    }
+
+    /** Leaves the {@code lead} bytes after the header copies erased: the rest of their program unit, the markers. */
+    private static void skipLead(ByteBuffer b, int lead) {
+        Arrays.fill(b.array(), b.position(), b.position() + lead, (byte) 0xFF);
+        b.position(b.position() + lead);
     }
 
     /** A clear record: every revision below {@code seq} is gone. */

@@ -57,7 +57,7 @@ final class RecordRef {
     private volatile int pins;
     /** The id the index names the record by; 0 while unregistered. */
     int id;
-    /** The entry count (25 bits), the kind (4 bits), whether superseded markers follow, whether a run. */
+    /** The entry count (25 bits), the kind (4 bits), whether it has superseded markers, whether a run, whether its markers lead. */
     private int shape;
     /** The revision of slot 0; the other slots' are kept as 32-bit differences from it. */
     private long revisionBase;
@@ -91,6 +91,7 @@ final class RecordRef {
     private static final int KIND_SHIFT = 25;
     private static final int MARKERS = 1 << 29;
     private static final int RUN = 1 << 30;
+    private static final int LEAD = 1 << 31;
 
     RecordRef(long start, long end, int kind, long pass) {
         if (end - start < 0 || end - start > Integer.MAX_VALUE) {
@@ -120,9 +121,18 @@ final class RecordRef {
         return this.pass == (short) pass;
     }
 
-    /** Notes that superseded markers follow the record, at the end of its extent. */
+    /** Notes that superseded markers follow the record, at the end of its extent (format 3). */
     void markers() {
         shape |= MARKERS;
+    }
+
+    /** Notes that the record's superseded markers lead its body, after its header copies (format 4). */
+    void markersLead() {
+        shape |= MARKERS | LEAD;
+    }
+
+    private boolean lead() {
+        return (shape & LEAD) != 0;
     }
 
     /**
@@ -147,7 +157,7 @@ final class RecordRef {
      * {@code slot}-th single record (its name follows its two header copies), else the record itself.
      */
     int recordAt(RingLayout layout, int slot) {
-        return isRun() ? nameAt(slot) - 2 * LogFormat.HEADER : (int) layout.phys(start);
+        return isRun() ? nameAt(slot) - 2 * LogFormat.HEADER - (lead() ? layout.singleLead : 0) : (int) layout.phys(start);
     }
 
     /** The extent of the record on flash that holds the entry at {@code slot} (see {@link #recordAt}). */
@@ -155,20 +165,21 @@ final class RecordRef {
         if (!isRun()) {
             return extent;
         }
-        return (int) layout.extent(LogFormat.KIND_SINGLE, LogFormat.singleLength(nameLength(slot), valueLength(slot)), 1,
-                false);
+        return (int) layout.singleExtent(nameLength(slot), valueLength(slot), lead());
     }
 
     /**
-     * Region offset of the superseded markers (one bit per entry, cleared when superseded), the last
-     * {@code markerSize(count)} bytes of its extent; -1 if it has none (format 2, a clear). For a
-     * record that is not a run ({@link #markerAt(RingLayout, int)} serves both).
+     * Region offset of the superseded markers (one bit per entry, cleared when superseded): after the
+     * header copies (format 4), or the last {@code markerSize(count)} bytes of its extent (format 3);
+     * -1 if it has none (format 2, a clear). For a record that is not a run
+     * ({@link #markerAt(RingLayout, int)} serves both).
      */
     int markerAt(RingLayout layout) {
         if ((shape & MARKERS) == 0) {
             return -1;
         }
-        return (int) (layout.phys(start) + extent - LogFormat.markerSize(count(), layout.programSize));
+        return (int) (layout.phys(start) + (lead() ? layout.markersLeadAt
+                : extent - LogFormat.markerSize(count(), layout.programSize)));
     }
 
     /**
@@ -180,7 +191,9 @@ final class RecordRef {
         if (!isRun()) {
             return markerAt(layout);
         }
-        return recordAt(layout, slot) + recordExtent(layout, slot) - LogFormat.markerSize(1, layout.programSize);
+        int at = recordAt(layout, slot);
+        return lead() ? at + layout.markersLeadAt
+                : at + recordExtent(layout, slot) - LogFormat.markerSize(1, layout.programSize);
     }
 
     /** The bit of the entry at {@code slot} in the markers at {@link #markerAt(RingLayout, int)}. */
@@ -225,7 +238,7 @@ final class RecordRef {
     boolean canTake(RingLayout layout, long at, int recordExtent, long revision, long pass) {
         int count = count();
         long delta = revision - revisionBase;
-        return kind() == LogFormat.KIND_SINGLE && (shape & MARKERS) != 0 && writtenBy(pass) && pins >= 0
+        return kind() == LogFormat.KIND_SINGLE && lead() && writtenBy(pass) && pins >= 0
                 && count >= 1 && count < SingleRun.MAX && end() == at
                 && layout.blockStart(start) == layout.blockStart(at + recordExtent - 1)
                 && Math.abs(delta) <= SingleRun.REVISION_SPAN;
@@ -280,6 +293,7 @@ final class RecordRef {
     RecordRef split(RingLayout layout, int from) {
         int count = count();
         RecordRef rest = new RecordRef(recordStart(layout, from), end(), LogFormat.KIND_SINGLE, pass);
+        rest.shape |= shape & LEAD;
         if (count - from > 1) {
             rest.run();
         } else {

@@ -11,10 +11,9 @@ import datastore.flash.FlashRegion;
 final class RingLayout {
     static final int ANCHOR_BLOCKS = 2;
     /**
-     * The span a single fault is assumed to wipe at least: a torn 4 KiB page, or a whole erase block
-     * if blocks are smaller. A record's superseded markers are kept in the unit of its trailer
-     * ({@link RingSpace#keepingMarkers}), so one such fault never destroys a newer record together with
-     * the markers of the version it replaced while that version stays readable.
+     * The unit of the placement rule format 3 wrote by: a record's markers in the 4 KiB unit (the erase
+     * block, if smaller) of its commit words. Format 4 needs no rule; the sizing still leaves room for
+     * the pads of the format-3 records a region may hold until collection has passed them.
      */
     static final int DAMAGE_UNIT = 4096;
 
@@ -22,8 +21,10 @@ final class RingLayout {
     final int blockSize;
     final int programSize;
     final int padSize;
-    /** {@link #DAMAGE_UNIT}, or the erase block if that is smaller. */
-    final int damageUnit;
+    /** Where a format-4 record's markers start from the record's start: its header copies, program-aligned. */
+    final int markersLeadAt;
+    /** {@link LogFormat#lead} of a single record. */
+    final int singleLead;
     final long ringStart;
     final long ringSize;
     final long capacity;
@@ -52,7 +53,8 @@ final class RingLayout {
         this.blockSize = geometry.eraseBlockSize();
         this.programSize = geometry.programSize();
         this.padSize = LogFormat.padSize(programSize);
-        this.damageUnit = Math.min(blockSize, DAMAGE_UNIT);
+        this.markersLeadAt = LogFormat.align(2 * LogFormat.HEADER, programSize);
+        this.singleLead = LogFormat.lead(1, programSize);
         this.capacity = capacity;
         this.viewWaitMillis = viewWaitMillis;
         if (capacity < 0) {
@@ -101,36 +103,49 @@ final class RingLayout {
      * The longest record one write may produce. A write counts at most the capacity (names, values, and
      * the entry charge of each entry, removals included), and an entry's directory and marker bits in a
      * record take less than its charge ({@link LogFormat#ENTRY_CHARGE}), so no record is longer than a
-     * batch carrying the whole capacity in names and values, plus the rounding of its markers. The
+     * batch carrying the whole capacity in names and values, plus the rounding of its markers and the
+     * rest of the program unit its header copies end in (none with program units up to 64 bytes). The
      * collector's copies of a record are never longer than the record.
      */
     static int maxRecord(long capacity, int programSize) {
-        long length = LogFormat.batchLength(0, 1, 0, capacity) + LogFormat.markerSize(1, programSize);
+        long length = LogFormat.batchLength(0, 1, 0, capacity) + LogFormat.markerSize(1, programSize)
+                + headerPad(programSize);
         if (length > Integer.MAX_VALUE / 4) {
             throw new IllegalArgumentException("a capacity of " + capacity + " bytes is more than one region can hold");
         }
         return LogFormat.align(length, programSize);
     }
 
+    /** The rest of the program unit a record's header copies end in: 0 for program units up to 64 bytes. */
+    private static int headerPad(int programSize) {
+        return LogFormat.align(2 * LogFormat.HEADER, programSize) - 2 * LogFormat.HEADER;
+    }
+
     /**
      * The blocks a region needs so that a capacity of {@code capacity} bytes (names, values and the
      * entry charge) always fits, whatever the mix and the history of writes. The ring must hold: the
      * live entries as the collector leaves them (every entry in a record of its own at worst, or a pair
-     * of copies sharing a record: header, trailer, program-size padding and a program unit of markers
-     * per entry, of which the entry charge is already counted, for the most entries the capacity
-     * counts); the largest write (one batch carrying the whole capacity, {@link #maxRecord}); room for
-     * the collector to copy the largest record; and, once per lap, the end of the ring a record did not
-     * fit into (at most another largest record) - together three largest records; plus the partly used
-     * blocks at head and tail and their pads; plus the pads that keep records' markers in the damage
-     * unit of their trailer (at most one per unit boundary, a pad, two program units and a trailer
-     * long, or, for a record with more markers than a pad, that record's markers more: at most an
-     * eighth of a byte for each entry of four capacities). Two more blocks hold the anchor.
+     * of copies sharing a record: header, the rest of its program unit, a program unit of markers,
+     * trailer and program-size padding per entry, of which the entry charge is already counted, for the
+     * most entries the capacity counts); the largest write (one batch carrying the whole capacity,
+     * {@link #maxRecord}); room for the collector to copy the largest record; and, once per lap, the
+     * end of the ring a record did not fit into (at most another largest record) - together three
+     * largest records; plus the partly used blocks at head and tail and their pads. Format 3 placed its
+     * records so that their markers stayed in the 4 KiB unit of their commit words, with pads; format 4
+     * needs no such pads, but a region keeps format-3 records until collection passes them, so the
+     * ring also holds those pads (at most one per unit boundary, a pad, two program units and a
+     * trailer long, or, for a record with more markers than a pad, that record's markers more: at most
+     * an eighth of a byte for each entry of four capacities). Two more blocks hold the anchor. Format 4
+     * records are no longer than format 3's with program units up to 64 bytes, so the count is the one
+     * format 3 had for them: a region sized by an earlier build keeps its promise.
      */
     static long requiredBlocks(long capacity, FlashGeometry geometry) {
         int program = geometry.programSize();
         long block = geometry.eraseBlockSize();
-        long single = LogFormat.singleLength(0, 0) + program - 1 + LogFormat.markerSize(1, program);
-        long pair = (LogFormat.batchLength(2, 2, 0, 0) + program - 1 + LogFormat.markerSize(2, program) + 1) / 2;
+        int headerPad = headerPad(program);
+        long single = LogFormat.singleLength(0, 0) + headerPad + program - 1 + LogFormat.markerSize(1, program);
+        long pair = (LogFormat.batchLength(2, 2, 0, 0) + headerPad + program - 1 + LogFormat.markerSize(2, program) + 1)
+                / 2;
         long perEntry = Math.max(single, pair);
         // Live entries across writes are not bounded by one record's limit: count them all.
         long most = Math.max(1, capacity / minimumCharge());
@@ -179,13 +194,25 @@ final class RingLayout {
 
     /** The bytes a record takes in the ring: its padded length and its markers, or what a pad skips. */
     long extent(LogFormat.Header header) {
+        if (header.markersLead()) {
+            // Format 4: the length counts the markers, which lead the body.
+            return (header.length() + programSize - 1) / programSize * programSize;
+        }
         return extent(header.kind(), header.length(), header.count(), header.legacy());
     }
 
+    /** The extent of a single record of these lengths, of format 4 ({@code markersLead}) or 3. */
+    long singleExtent(int nameLength, int valueLength, boolean markersLead) {
+        long length = LogFormat.singleLength(nameLength, valueLength);
+        return markersLead ? (length + singleLead + programSize - 1) / programSize * programSize
+                : extent(LogFormat.KIND_SINGLE, length, 1, false);
+    }
+
     /**
-     * The extent of a record of this kind, length and entry count. In long arithmetic: a header may
-     * state any length its fields hold (a crafted one passes its CRC), and an extent beyond the ring
-     * must come out as one, never wrap to a small or negative number that would pass the checks.
+     * The extent of a record of format 3 or 2 of this kind, length and entry count. In long
+     * arithmetic: a header may state any length its fields hold (a crafted one passes its CRC), and an
+     * extent beyond the ring must come out as one, never wrap to a small or negative number that would
+     * pass the checks (format 4's extents are computed in long arithmetic too).
      */
     long extent(int kind, long length, int count, boolean legacy) {
         if (kind == LogFormat.KIND_PAD) {

@@ -69,11 +69,8 @@ final class RingSpace {
         return ring.isEmpty() ? head : ring.peekFirst().start;
     }
 
-    /**
-     * What to do at {@code v} to place {@code length} bytes ending in {@code markers} bytes of superseded
-     * markers: place there, pad to {@link #padTo}, or give up.
-     */
-    private int step(long v, long length, int markers) {
+    /** What to do at {@code v} to place {@code length} bytes: place there, pad to {@link #padTo}, or give up. */
+    private int step(long v, long length) {
         long limit = released + layout.ringSize;
         long ringEnd = layout.ringEndAfter(v);
         long cap = Math.min(limit, ringEnd);
@@ -85,15 +82,7 @@ final class RingSpace {
         end = Math.min(end, cap);
         // Always leave room for a pad after a record, so the head can skip whatever follows it.
         if (v + length + layout.padSize <= end) {
-            long kept = keepingMarkers(v, length, markers);
-            if (kept == v) {
-                return PLACE;
-            }
-            if (kept + length + layout.padSize > limit) {
-                return FULL;
-            }
-            padTo = kept;
-            return PAD;
+            return PLACE;
         }
         if (end >= limit) {
             return FULL;
@@ -111,34 +100,6 @@ final class RingSpace {
         return PAD;
     }
 
-    /**
-     * Where at or after {@code v} a record of {@code length} bytes ending in {@code markers} bytes of
-     * markers may start so that its markers lie in the damage unit ({@link RingLayout#damageUnit}) of
-     * its trailer, both commit words included: all of the markers when they fit in a unit with a pad,
-     * else at least the first. {@code v} itself if it qualifies, else the nearest later position a pad
-     * can reach. So a fault wiping one unit never takes a version's markers while leaving the version
-     * readable: a version still readable after a newer write was lost always shows, in its own
-     * markers, that it was superseded. (The trailer lies in the last program unit and 8 bytes of the
-     * padded record; the whole of that span is kept with the markers.)
-     */
-    long keepingMarkers(long v, long length, int markers) {
-        if (markers == 0) {
-            return v;
-        }
-        long unit = layout.damageUnit;
-        int program = layout.programSize;
-        long body = length - markers;
-        long trailer = v + Math.max(0, body - program - LogFormat.TRAILER);
-        boolean all = markers + layout.padSize + 2L * program + LogFormat.TRAILER <= unit;
-        long needed = all ? v + length - 1 : v + body;
-        if (Math.floorDiv(trailer, unit) == Math.floorDiv(needed, unit)) {
-            return v;
-        }
-        long boundary = (Math.floorDiv(trailer, unit) + 1) * unit;
-        long at = Math.max(v + layout.padSize, boundary - body + program + LogFormat.TRAILER);
-        return v + LogFormat.align(at - v, program);
-    }
-
     /** Whether a free block can be written: not held by a view. */
     boolean usable(int block) {
         List<RecordRef> refs = deferred[block];
@@ -153,25 +114,15 @@ final class RingSpace {
         return true;
     }
 
-    /** Whether records of these lengths, without markers, can be placed one after the other from the head now. */
+    /** Whether records of these lengths can be placed one after the other from the head now. */
     boolean fits(long... lengths) {
-        return fitsRecord(0, 0, lengths);
-    }
-
-    /**
-     * Whether a record of {@code length} bytes ending in {@code markers} bytes of markers, then
-     * records of {@code after} lengths without markers, can be placed from the head now.
-     */
-    boolean fitsRecord(long length, int markers, long... after) {
         long v = head;
-        for (int i = -1; i < after.length; i++) {
-            long size = i < 0 ? length : after[i];
-            int marks = i < 0 ? markers : 0;
+        for (long size : lengths) {
             if (size == 0) {
                 continue;
             }
             while (true) {
-                int step = step(v, size, marks);
+                int step = step(v, size);
                 if (step == FULL) {
                     return false;
                 }
@@ -192,13 +143,8 @@ final class RingSpace {
      * later pad needs after it) will use.
      */
     long place(long length) throws IOException {
-        return place(length, 0);
-    }
-
-    /** {@link #place(long)} for a record ending in {@code markers} bytes of markers, which stay with its commit word. */
-    long place(long length, int markers) throws IOException {
         while (true) {
-            int step = step(head, length, markers);
+            int step = step(head, length);
             if (step == FULL) {
                 throw new IllegalStateException("no room for a record of " + length + " bytes in the runtime ring");
             }
@@ -243,41 +189,56 @@ final class RingSpace {
         return true;
     }
 
-    /** Programs a record at {@code at} (placed by {@link #place}) and appends it to the ring. */
-    RecordRef append(long at, byte[] bytes, int extent, int kind, long pass) throws IOException {
-        program(at, bytes);
+    /**
+     * Programs a record at {@code at} (placed by {@link #place}) and appends it to the ring: all of
+     * {@code bytes} but the {@code markersLength} bytes of markers from {@code markersAt}, which stay
+     * erased until a newer write supersedes an entry (none for a clear).
+     */
+    RecordRef append(long at, byte[] bytes, int markersAt, int markersLength, int kind, long pass) throws IOException {
+        programAround(at, bytes, markersAt, markersLength);
         RecordRef last = ring.peekLast();
         if (last != null && last.isRun()) {
             // The run at the head stops growing here.
             last.trim();
         }
-        RecordRef ref = new RecordRef(at, at + extent, kind, pass);
-        if (extent > bytes.length) {
-            // The markers follow the record, left erased until a newer write supersedes an entry.
-            ref.markers();
+        RecordRef ref = new RecordRef(at, at + bytes.length, kind, pass);
+        if (markersLength > 0) {
+            ref.markersLead();
         }
         ring.addLast(ref);
-        head = at + extent;
+        head = at + bytes.length;
         return ref;
     }
 
     /**
-     * Programs a single record of revision {@code revision}, written by a write (pass 0) or by collection
-     * pass {@code pass}, at {@code at} (placed by {@link #place}) as the next slot of the record at the
-     * ring's head, when it may join it as a run ({@link RecordRef#canTake}, the mount's rule): returns
-     * that record, its new slot the last, or null (nothing programmed) for {@link #append} to take it.
-     * So keys written one by one cost the index a slot each, not an object.
+     * Programs a single record of revision {@code revision} (format 4, its markers from
+     * {@code markersAt} left erased), written by a write (pass 0) or by collection pass {@code pass}, at
+     * {@code at} (placed by {@link #place}) as the next slot of the record at the ring's head, when it
+     * may join it as a run ({@link RecordRef#canTake}, the mount's rule): returns that record, its new
+     * slot the last, or null (nothing programmed) for {@link #append} to take it. So keys written one
+     * by one cost the index a slot each, not an object.
      */
-    RecordRef appendToRun(long at, byte[] bytes, int extent, long revision, long pass) throws IOException {
+    RecordRef appendToRun(long at, byte[] bytes, int markersAt, int markersLength, long revision, long pass)
+            throws IOException {
         RecordRef last = ring.peekLast();
-        if (!layout.runs || last == null || extent <= bytes.length
-                || !last.canTake(layout, at, extent, revision, pass)) {
+        if (!layout.runs || last == null || markersLength == 0
+                || !last.canTake(layout, at, bytes.length, revision, pass)) {
             return null;
         }
-        program(at, bytes);
-        last.grow(extent);
-        head = at + extent;
+        programAround(at, bytes, markersAt, markersLength);
+        last.grow(bytes.length);
+        head = at + bytes.length;
         return last;
+    }
+
+    /** Programs {@code bytes} at {@code at} but for the {@code skipLength} bytes from {@code skipAt}, which stay erased. */
+    private void programAround(long at, byte[] bytes, int skipAt, int skipLength) throws IOException {
+        if (skipLength == 0) {
+            program(at, bytes, 0, bytes.length);
+            return;
+        }
+        program(at, bytes, 0, skipAt);
+        program(at, bytes, skipAt + skipLength, bytes.length);
     }
 
     /**
@@ -331,11 +292,16 @@ final class RingSpace {
 
     /** Programs bytes block by block, as a NOR chip takes them. */
     private void program(long at, byte[] bytes) throws IOException {
+        program(at, bytes, 0, bytes.length);
+    }
+
+    /** Programs {@code bytes[from, to)} at {@code at + from}, block by block. */
+    private void program(long at, byte[] bytes, int from, int to) throws IOException {
         long p = layout.phys(at);
-        int offset = 0;
-        while (offset < bytes.length) {
+        int offset = from;
+        while (offset < to) {
             long here = p + offset;
-            int n = (int) Math.min(bytes.length - offset, layout.blockSize - here % layout.blockSize);
+            int n = (int) Math.min(to - offset, layout.blockSize - here % layout.blockSize);
             int block = (int) (here / layout.blockSize);
             erased[block] = false;
             checked[block] = true;

@@ -26,9 +26,12 @@ final class SingleRun {
     long end;
     private int size;
     private long maxRevision;
+    /** Whether the run's records lead with their markers (format 4); a run's records are all of one format. */
+    private boolean lead;
 
     /** Starts an empty run at virtual position {@code start}. */
     void clear(long start) {
+        this.lead = false;
         this.start = start;
         this.end = start;
         this.size = 0;
@@ -52,9 +55,15 @@ final class SingleRun {
         return size == 0 || Math.abs(revision - revisions[0]) <= REVISION_SPAN;
     }
 
+    /** Whether a record of this format may join: the run's records are all of format 4 or all of format 3. */
+    boolean admitsFormat(boolean markersLead) {
+        return size == 0 || markersLead == lead;
+    }
+
     /** Takes the single record ending at {@code end}, with its entry's columns and its name's hash. */
-    void add(long end, int code, int format, int nameAt, int nameLength, int valueLength, long revision, int valueCrc,
-            int flagBits, int hash) {
+    void add(long end, boolean markersLead, int code, int format, int nameAt, int nameLength, int valueLength,
+            long revision, int valueCrc, int flagBits, int hash) {
+        lead = markersLead;
         codes[size] = code;
         formats[size] = format;
         nameAts[size] = nameAt;
@@ -81,6 +90,9 @@ final class SingleRun {
     /** The run as one record: a plain single record when it took one, else a run of {@link #size} slots. */
     RecordRef build() {
         RecordRef ref = new RecordRef(start, end, LogFormat.KIND_SINGLE, 0);
+        if (lead) {
+            ref.markersLead();
+        }
         if (size > 1) {
             ref.run();
         } else {

@@ -28,7 +28,8 @@ public class DirectoryDamageTest {
     private static final long BATCH = 2L * BLOCK;
     /** The directory of a batch written at once: one revision run, then 16 bytes an entry, then its CRC. */
     private static final int DIRECTORY = LogFormat.RUN + LogFormat.DIR_ENTRY * KEYS + 4;
-    private static final long FIRST_COPY = BATCH + 2 * LogFormat.HEADER;
+    /** After the two header copies and the markers that lead the body (format 4). */
+    private static final long FIRST_COPY = BATCH + 2 * LogFormat.HEADER + LogFormat.lead(KEYS, 16);
     private static final long SECOND_COPY = FIRST_COPY + DIRECTORY;
 
     private static FlashRegion written(NorFlash flash) {

@@ -107,17 +107,47 @@ public class GoldenFixtureTest {
 
     @Test
     public void formatVersion2IsReadMigratedAndStaysReadableThroughCollection() throws IOException {
-        Fixture fixture = load("runtime-v2");
+        assertReadMigratedAndReadableThroughCollection("runtime-v2");
+    }
+
+    /** Format 3 (markers after the commit words) migrates to format 4 the same way. */
+    @Test
+    public void formatVersion3IsReadMigratedAndStaysReadableThroughCollection() throws IOException {
+        assertReadMigratedAndReadableThroughCollection("runtime-v3");
+    }
+
+    @Test
+    public void formatVersion4IsReadInFull() {
+        Fixture fixture = load("runtime-v4");
         LogStore store = Stores.mount(fixture.region(), fixture.capacity());
         assertTrue("problems: " + store.problems(), store.problems().isEmpty());
-        assertHolds("v2", store, fixture);
+        assertHolds("v4", store, fixture);
         assertTrue(fixture.entries().size() > 10);
-        // Migrated: the anchor now records the geometry; the format-2 records are still read.
+    }
+
+    /**
+     * Mounts an older fixture (which writes nothing), writes once (which writes an anchor of this
+     * build's format before its record), then writes until collection has copied every older record.
+     */
+    private static void assertReadMigratedAndReadableThroughCollection(String name) throws IOException {
+        Fixture fixture = load(name);
+        byte[] before = bytes(fixture.region());
+        LogStore store = Stores.mount(fixture.region(), fixture.capacity());
+        assertTrue("problems: " + store.problems(), store.problems().isEmpty());
+        assertHolds(name, store, fixture);
+        assertTrue(fixture.entries().size() > 10);
+        assertArrayEquals(name + ": mounting wrote", before, bytes(fixture.region()));
+        Map<String, byte[]> model = new HashMap<>(fixture.entries());
+        Stores.apply(store, Stores.put("first", Stores.value(80000, 20)));
+        model.put("kv/first", Stores.value(80000, 20));
+        ByteBuffer map = fixture.region().map();
+        assertEquals(name + ": the first write records the format", LogFormat.VERSION,
+                map.get((int) store.newestAnchorAt() + 4));
+        // Migrated: the anchor now records the format; the older records are still read.
         LogStore migrated = Stores.mount(fixture.region(), fixture.capacity());
         assertTrue("problems: " + migrated.problems(), migrated.problems().isEmpty());
-        assertHolds("v2 migrated", migrated, fixture);
-        // Writes go on in format 3 until collection has left every format-2 record behind.
-        Map<String, byte[]> model = new HashMap<>(fixture.entries());
+        assertHolds(name + " migrated", migrated, new Fixture(null, null, 0, 0, model, fixture.absent()));
+        // Writes go on in this format until collection has left every older record behind.
         for (int i = 0; i < 300; i++) {
             String key = "kv/k" + (i % 5);
             byte[] value = Stores.value(90000 + i, 40);
@@ -126,16 +156,7 @@ public class GoldenFixtureTest {
         }
         LogStore after = Stores.mount(fixture.region(), fixture.capacity());
         assertTrue("problems: " + after.problems(), after.problems().isEmpty());
-        assertHolds("v2 after collection", after, new Fixture(null, null, 0, 0, model, List.of()));
-    }
-
-    @Test
-    public void formatVersion3IsReadInFull() {
-        Fixture fixture = load("runtime-v3");
-        LogStore store = Stores.mount(fixture.region(), fixture.capacity());
-        assertTrue("problems: " + store.problems(), store.problems().isEmpty());
-        assertHolds("v3", store, fixture);
-        assertTrue(fixture.entries().size() > 10);
+        assertHolds(name + " after collection", after, new Fixture(null, null, 0, 0, model, List.of()));
     }
 
     @Test
@@ -164,9 +185,19 @@ public class GoldenFixtureTest {
      */
     @Test
     public void migratingFormat2IsPowerSafe() throws IOException {
+        System.out.println("migration power cuts: v2 points=" + migrationPowerCuts("runtime-v2"));
+    }
+
+    /** The same for a format-3 log. */
+    @Test
+    public void migratingFormat3IsPowerSafe() throws IOException {
+        System.out.println("migration power cuts: v3 points=" + migrationPowerCuts("runtime-v3"));
+    }
+
+    private static long migrationPowerCuts(String name) throws IOException {
         long points = 0;
         for (long n = 0;; n++) {
-            Fixture fixture = load("runtime-v2");
+            Fixture fixture = load(name);
             datastore.device.FaultInjectingRegion faulty = new datastore.device.FaultInjectingRegion(fixture.region());
             faulty.cutPowerAfter(n);
             Map<String, byte[]> model = new HashMap<>(fixture.entries());
@@ -187,14 +218,14 @@ public class GoldenFixtureTest {
             if (inFlight == null) {
                 assertTrue("the cuts must reach the migration and collection", points > 30
                         && java.util.Arrays.stream(store.eraseCounts()).sum() > 2);
-                break;
+                return points;
             }
             points++;
             LogStore mounted = Stores.mount(fixture.region(), fixture.capacity());
             Map<String, byte[]> got = new HashMap<>();
             for (Namespace ns : new Namespace[] {Namespace.KV, Namespace.IMAGE}) {
-                for (String name : mounted.names(ns)) {
-                    got.put(ns.id() + "/" + name, Stores.get(mounted, ns, name));
+                for (String entry : mounted.names(ns)) {
+                    got.put(ns.id() + "/" + entry, Stores.get(mounted, ns, entry));
                 }
             }
             boolean before = got.keySet().equals(model.keySet());
@@ -203,8 +234,7 @@ public class GoldenFixtureTest {
                 before &= java.util.Arrays.equals(e.getValue(), model.get(e.getKey()));
                 after &= java.util.Arrays.equals(e.getValue(), inFlight.get(e.getKey()));
             }
-            assertTrue("cut after operation " + n + ": " + mounted.problems(), before || after);
+            assertTrue(name + ": cut after operation " + n + ": " + mounted.problems(), before || after);
         }
-        System.out.println("migration power cuts: points=" + points);
     }
 }

@@ -119,10 +119,10 @@ public class RecordRefTest {
         RingLayout layout = new RingLayout(region, 64 * 1024, 200);
         int nameLength = 6;
         int valueLength = 10;
-        int extent = (int) layout.extent(LogFormat.KIND_SINGLE, LogFormat.singleLength(nameLength, valueLength), 1, false);
+        int extent = (int) layout.singleExtent(nameLength, valueLength, true);
         long start = layout.ringStart + 2L * block;
         RecordRef run = new RecordRef(start, start + extent, LogFormat.KIND_SINGLE, 0);
-        run.markers();
+        run.markersLead();
         run.entries(1);
         int slots = 150;
         for (int slot = 0; slot < slots; slot++) {
@@ -131,7 +131,7 @@ public class RecordRefTest {
                 assertTrue("slot " + slot, run.canTake(layout, at, extent, 500 + slot, 0));
                 assertEquals(slot, run.grow(extent));
             }
-            int nameAt = (int) layout.phys(at) + 2 * LogFormat.HEADER;
+            int nameAt = (int) layout.phys(at) + 2 * LogFormat.HEADER + LogFormat.lead(1, 16);
             run.entry(slot, 1, 0, nameAt, nameLength, nameAt + nameLength, valueLength, 500 + slot, 0xAB00 | slot,
                     RecordRef.NAMED);
             if (slot % 7 == 0) {
@@ -155,7 +155,8 @@ public class RecordRefTest {
             String where = "slot " + slot;
             assertEquals(where, layout.phys(start) + (long) slot * extent, run.recordAt(layout, slot));
             assertEquals(where, extent, run.recordExtent(layout, slot));
-            assertEquals(where, run.recordAt(layout, slot) + extent - 16, run.markerAt(layout, slot));
+            // Format 4: the markers follow the two header copies.
+            assertEquals(where, run.recordAt(layout, slot) + 2 * LogFormat.HEADER, run.markerAt(layout, slot));
             assertEquals(where, 500 + slot, run.revision(slot));
             assertEquals(where, slot % 7 == 0, run.is(slot, RecordRef.VERIFIED));
             if (slot >= 100) {
