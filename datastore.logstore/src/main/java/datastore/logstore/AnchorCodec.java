@@ -17,16 +17,16 @@ import static datastore.logstore.LogFormat.VERSION;
 import static datastore.logstore.LogFormat.align;
 
 /**
- * Anchor slots of the runtime format (FORMAT.md): writing format-4 slots, parsing those and format-3 ones, reading
- * format-2 ones, and recognising a newer format or the refused format 1 by name.
+ * Anchor slots of the runtime format (FORMAT.md): writing format-4 slots, parsing those and format-3
+ * ones, reading format-2 ones, and recognising a newer format or the refused format 1 by name.
  */
 final class AnchorCodec {
     private AnchorCodec() {
     }
 
     /**
-     * A parsed anchor slot: the tail's virtual position and the floor for new revisions; for formats 3 and 4
-     * also the geometry and identity it was written for, and where records of format 2 end (0: none).
+     * A parsed anchor slot: the tail's virtual position and the floor for new revisions; for formats 3
+     * and 4 also the geometry and identity it was written for, and where records of format 2 end (0: none).
      */
     record Anchor(int version, long anchorSeq, long tail, long seqFloor, boolean copyDamaged, String partition,
             long deviceOffset, long regionSize, int blockSize, int programSize, long legacyEnd) {

@@ -121,7 +121,8 @@ final class HeaderCodec {
 
     private static Header damaged(Header h) {
         return new Header(h.kind(), h.flags(), h.lap(), h.seq(), h.count(), h.length(), h.runs(), h.namespaceCode(),
-                h.format(), h.nameLength(), h.valueLength(), h.nameCrc(), h.valueCrc(), true, h.floor(), h.legacy(), h.lead());
+                h.format(), h.nameLength(), h.valueLength(), h.nameCrc(), h.valueCrc(), true, h.floor(), h.legacy(),
+                h.lead());
     }
 
     /**

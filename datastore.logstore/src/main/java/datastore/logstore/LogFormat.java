@@ -96,8 +96,8 @@ final class LogFormat {
      */
     static byte[] identity(long deviceOffset, long regionSize, int blockSize, int programSize) {
         ByteBuffer b = ByteBuffer.allocate(8 + 1 + 8 + 8 + 4 + 4);
-        b.put(PARTITION_ID.getBytes(StandardCharsets.US_ASCII)).put((byte) 0).put((byte) MARKERS_TRAIL_VERSION).putLong(deviceOffset)
-                .putLong(regionSize).putInt(blockSize).putInt(programSize);
+        b.put(PARTITION_ID.getBytes(StandardCharsets.US_ASCII)).put((byte) 0).put((byte) MARKERS_TRAIL_VERSION)
+                .putLong(deviceOffset).putLong(regionSize).putInt(blockSize).putInt(programSize);
         return b.array();
     }
 

@@ -311,7 +311,8 @@ final class MountScan {
     private LogFormat.Header headerAt(long pos, long limit) {
         byte[] both = headerBytes(pos);
         return both == null ? null
-                : placed(pos, HeaderCodec.parseHeader(both, layout.identity, pos < scanLegacyEnd, layout.programSize), limit);
+                : placed(pos, HeaderCodec.parseHeader(both, layout.identity, pos < scanLegacyEnd, layout.programSize),
+                        limit);
     }
 
     /** The two header copies at {@code pos}, in a buffer the next call reuses, or null where no header fits. */
@@ -357,7 +358,8 @@ final class MountScan {
         if (erased) {
             return null;
         }
-        LogFormat.Header header = placed(pos, HeaderCodec.repairHeader(both, layout.identity, pos < scanLegacyEnd, layout.programSize), limit);
+        LogFormat.Header header = placed(pos,
+                HeaderCodec.repairHeader(both, layout.identity, pos < scanLegacyEnd, layout.programSize), limit);
         if (header == null || !RingLayout.headerOnly(header) && !committedAt(pos, header)) {
             return null;
         }
@@ -405,8 +407,10 @@ final class MountScan {
                 }
                 map.get(p, both);
                 boolean legacy = q < scanLegacyEnd;
-                LogFormat.Header first = HeaderCodec.parseCopy(both, 0, layout.identity, legacy, layout.programSize);
-                LogFormat.Header second = HeaderCodec.parseCopy(both, LogFormat.HEADER, layout.identity, legacy, layout.programSize);
+                int program = layout.programSize;
+                LogFormat.Header first = HeaderCodec.parseCopy(both, 0, layout.identity, legacy, program);
+                LogFormat.Header second = HeaderCodec.parseCopy(both, LogFormat.HEADER, layout.identity, legacy,
+                        program);
                 LogFormat.Header header = placed(q, first != null ? first : second, limit);
                 if (header == null) {
                     continue;
@@ -477,7 +481,8 @@ final class MountScan {
                         int valueLength = Scanned.valueLength(fields);
                         values += valueLength < 0 ? Integer.MAX_VALUE : valueLength;
                     }
-                    if (LogFormat.batchLength(header.count(), header.runs(), names, values) + header.lead() == header.length()) {
+                    long length = LogFormat.batchLength(header.count(), header.runs(), names, values) + header.lead();
+                    if (length == header.length()) {
                         s.revisions = directory.revisions();
                         s.dirCopyDamaged = directory.copyDamaged();
                     }

@@ -149,8 +149,8 @@ final class RecordCodec {
         int lead = LogFormat.lead(1, programSize);
         long total = singleLength(e.name().length, e.valueLength()) + lead;
         byte[] out = newRecord(total, programSize);
-        byte[] copy = HeaderCodec.headerCopy(KIND_SINGLE, flags | FLAG_MARKERS_LEAD | (e.value() == null ? FLAG_REMOVAL : 0),
-                lap, e.revision());
+        int kindFlags = flags | FLAG_MARKERS_LEAD | (e.value() == null ? FLAG_REMOVAL : 0);
+        byte[] copy = HeaderCodec.headerCopy(KIND_SINGLE, kindFlags, lap, e.revision());
         copy[3] = (byte) e.name().length;
         copy[6] = (byte) e.namespaceCode();
         copy[7] = (byte) e.format();

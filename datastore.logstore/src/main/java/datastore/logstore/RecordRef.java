@@ -57,7 +57,10 @@ final class RecordRef {
     private volatile int pins;
     /** The id the index names the record by; 0 while unregistered. */
     int id;
-    /** The entry count (25 bits), the kind (4 bits), whether it has superseded markers, whether a run, whether its markers lead. */
+    /**
+     * The entry count (25 bits), the kind (4 bits), whether it has superseded markers, whether a run,
+     * whether its markers lead.
+     */
     private int shape;
     /** The revision of slot 0; the other slots' are kept as 32-bit differences from it. */
     private long revisionBase;
@@ -157,7 +160,10 @@ final class RecordRef {
      * {@code slot}-th single record (its name follows its two header copies), else the record itself.
      */
     int recordAt(RingLayout layout, int slot) {
-        return isRun() ? nameAt(slot) - 2 * LogFormat.HEADER - (lead() ? layout.singleLead : 0) : (int) layout.phys(start);
+        if (!isRun()) {
+            return (int) layout.phys(start);
+        }
+        return nameAt(slot) - 2 * LogFormat.HEADER - (lead() ? layout.singleLead : 0);
     }
 
     /** The extent of the record on flash that holds the entry at {@code slot} (see {@link #recordAt}). */

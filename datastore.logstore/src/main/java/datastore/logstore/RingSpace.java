@@ -231,7 +231,7 @@ final class RingSpace {
         return last;
     }
 
-    /** Programs {@code bytes} at {@code at} but for the {@code skipLength} bytes from {@code skipAt}, which stay erased. */
+    /** Programs {@code bytes} at {@code at} but the {@code skipLength} bytes from {@code skipAt}, which stay erased. */
     private void programAround(long at, byte[] bytes, int skipAt, int skipLength) throws IOException {
         if (skipLength == 0) {
             program(at, bytes, 0, bytes.length);

@@ -72,7 +72,8 @@ final class FixtureWriter {
             }
             long payload = 0;
             for (Map.Entry<String, byte[]> e : after.entrySet()) {
-                payload += e.getKey().length() - e.getKey().indexOf('/') - 1 + e.getValue().length + LogFormat.ENTRY_CHARGE;
+                payload += e.getKey().length() - e.getKey().indexOf('/') - 1 + e.getValue().length
+                        + LogFormat.ENTRY_CHARGE;
             }
             if (payload > CAPACITY) {
                 continue;
