@@ -35,7 +35,9 @@ public class DamageCampaignTest {
     static final int NAMES = 30;
     static final int TRIALS_PER_SHAPE = 1200;
 
-    enum Shape { BIT, BYTE, PROGRAM_UNIT, BOTH_HEADER_COPIES, ONE_ANCHOR, ALL_ANCHORS, TORN_PAGE, ERASED_BLOCK, GARBAGE_BLOCK }
+    enum Shape {
+        BIT, BYTE, PROGRAM_UNIT, BOTH_HEADER_COPIES, ONE_ANCHOR, ALL_ANCHORS, TORN_PAGE, ERASED_BLOCK, GARBAGE_BLOCK, SPAN
+    }
 
     /** The base image and what it must hold: each name's history of values, the last one current (null: removed). */
     private static final class Base {
@@ -188,6 +190,20 @@ public class DamageCampaignTest {
                     garbage(image, at, BLOCK, random);
                 }
                 hit.add(new long[] {at, at + BLOCK});
+                break;
+            }
+            case SPAN: {
+                // Any contiguous span, one byte to two pages long (log-uniform), starting at a written
+                // byte, at no alignment: erased, zeroed or garbage.
+                int length = (int) Math.min(8192, Math.floor(Math.exp(random.nextDouble() * Math.log(8193))));
+                int at = Math.min(base.programmed.get(random.nextInt(base.programmed.size())), image.length - length);
+                int fill = random.nextInt(3);
+                if (fill == 2) {
+                    garbage(image, at, length, random);
+                } else {
+                    Arrays.fill(image, at, at + length, fill == 0 ? (byte) 0xFF : 0);
+                }
+                hit.add(new long[] {at, at + length});
                 break;
             }
             default:
