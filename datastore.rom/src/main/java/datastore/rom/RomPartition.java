@@ -80,6 +80,8 @@ public class RomPartition implements PartitionStore {
     static final String DOCK_ID = "datastore.dock.id";
 
     private static final System.Logger LOG = System.getLogger(RomPartition.class.getName());
+    /** How long stopping waits for the background verifier to end its page. */
+    private static final long VERIFIER_STOP_MILLIS = 5000;
 
     private final FlashRegion region;
     private final long capacity;
@@ -97,6 +99,8 @@ public class RomPartition implements PartitionStore {
     final RefusedPartition refused = new Refused();
     private BundleContext context;
     private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
+    /** Hashes every page not yet checked, in the background, from registration until the partition stops. */
+    private Thread verifier;
 
     /** Where a replace posts its change events; optional, a product without Event Admin posts none. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
@@ -226,7 +230,7 @@ public class RomPartition implements PartitionStore {
                     Constants.SERVICE_DESCRIPTION, "Development replaces of the application ROM store"))));
         }
         mounted.info().problem().ifPresent(problem -> LOG.log(Level.ERROR, "ROM mounted with problems: " + problem));
-        Thread verifier = new Thread(mounted::verifyAll, "datastore.rom verifier");
+        verifier = new Thread(mounted::verifyAll, "datastore.rom verifier");
         verifier.setDaemon(true);
         verifier.start();
     }
@@ -244,6 +248,7 @@ public class RomPartition implements PartitionStore {
     }
 
     private void unregister() {
+        stopVerifier();
         for (ServiceRegistration<?> registration : registrations) {
             try {
                 registration.unregister();
@@ -252,6 +257,29 @@ public class RomPartition implements PartitionStore {
             }
         }
         registrations.clear();
+    }
+
+    /**
+     * Stops the background verifier (it stops at its next page, leaving the rest unchecked) and waits for
+     * it, so that no thread of a stopped partition goes on reading its region or competing for the
+     * processor with what starts next.
+     */
+    private void stopVerifier() {
+        Thread running = verifier;
+        verifier = null;
+        if (running == null) {
+            return;
+        }
+        running.interrupt();
+        try {
+            running.join(VERIFIER_STOP_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (running.isAlive()) {
+            LOG.log(Level.WARNING, "ROM partition: the background verifier did not stop within "
+                    + VERIFIER_STOP_MILLIS + " ms; it ends at its next page");
+        }
     }
 
     /** The refusal: formats on request, then the partition registers in its place. */

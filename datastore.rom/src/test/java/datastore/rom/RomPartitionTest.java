@@ -103,4 +103,34 @@ public class RomPartitionTest {
         String problem = configured.store.info().problem().orElseThrow();
         assertTrue(problem, problem.contains("not for this dock \"DOCK-C\""));
     }
+
+    /**
+     * Stopping the partition stops the background verifier that registration started and waits for
+     * it: a stopped bundle leaves no thread hashing its region, competing with whatever starts next.
+     * The image is large enough (8 MB of code and settings) that the verifier is still hashing when stop is called.
+     */
+    @Test
+    public void stoppingStopsTheBackgroundVerifier() throws Exception {
+        int block = 64 * 1024;
+        long size = 24L * 1024 * 1024;
+        FlashRegion large = datastore.device.NorFlash.inMemory(size, block, 16).region("rom", 0, size);
+        long capacity = 9L * 1024 * 1024;
+        RomPartition partition = new RomPartition(large, RomConfigs.of("capacity", capacity), true);
+        partition.imageFormat = RomFixtures.FORMATS;
+        java.util.Random random = new java.util.Random(5);
+        byte[] code = new byte[4_000_000];
+        random.nextBytes(code);
+        java.util.Map<String, String> kv = new java.util.HashMap<>();
+        for (int i = 0; i < 2000; i++) {
+            kv.put("setting" + i, Long.toHexString(random.nextLong()).repeat(125));
+        }
+        partition.provisioning.replace(new datastore.spi.RomContent(code, kv, java.util.Map.of()));
+        java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+        partition.start(new datastore.testsupport.FakeFramework().context());
+        List<Thread> verifiers = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("datastore.rom verifier") && !before.contains(t)).toList();
+        assertEquals("registration starts one verifier", 1, verifiers.size());
+        partition.stop();
+        assertFalse("the verifier still runs after stop", verifiers.get(0).isAlive());
+    }
 }

@@ -91,7 +91,9 @@ final class RomPages {
 
     /** Hashes every page not yet hashed. */
     void verifyAll() {
-        for (int p = 0; p < pages.length(); p++) {
+        // An interrupted caller (the partition's background verifier as its bundle stops) stops here,
+        // leaving the rest unchecked: reads still check each page before serving from it.
+        for (int p = 0; p < pages.length() && !Thread.currentThread().isInterrupted(); p++) {
             if (pages.get(p) == UNCHECKED) {
                 verifyPage(p);
             }

@@ -378,7 +378,8 @@ public final class RomStore {
 
     /**
      * Hashes every served entry not yet checked, so corruption is reported even in entries nobody
-     * reads; returns the problems known afterwards.
+     * reads; returns the problems known afterwards. Stops early, leaving the rest to be checked as it
+     * is read, if the calling thread is interrupted.
      */
     public List<String> verifyAll() {
         RomMount m = mounted;
