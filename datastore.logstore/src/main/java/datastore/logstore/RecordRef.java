@@ -157,7 +157,8 @@ final class RecordRef {
 
     /**
      * Region offset of the record on flash that holds the entry at {@code slot}: the run's
-     * {@code slot}-th single record (its name follows its two header copies), else the record itself.
+     * {@code slot}-th single record (its name follows its two header copies and, in format 4, its
+     * lead), else the record itself.
      */
     int recordAt(RingLayout layout, int slot) {
         if (!isRun()) {
