@@ -71,9 +71,17 @@ final class LogFormat {
         return (int) ((length + unit - 1) / unit * unit);
     }
 
+    /**
+     * A record's two header copies in whole program units: where a format-4 record's markers start,
+     * and all a pad or tail record takes.
+     */
+    static int headerUnits(int programSize) {
+        return align(2 * HEADER, programSize);
+    }
+
     /** The bytes a pad header takes: the least room a record must leave before anything it cannot cross. */
     static int padSize(int programSize) {
-        return align(2 * HEADER, programSize);
+        return headerUnits(programSize);
     }
 
     /** Bytes of a record's superseded markers: one bit per entry, in whole program units. */
@@ -86,7 +94,7 @@ final class LogFormat {
      * headers end in, then the markers of {@code count} entries.
      */
     static int lead(int count, int programSize) {
-        return align(2 * HEADER, programSize) - 2 * HEADER + markerSize(count, programSize);
+        return headerUnits(programSize) - 2 * HEADER + markerSize(count, programSize);
     }
 
     /**

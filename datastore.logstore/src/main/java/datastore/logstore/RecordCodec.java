@@ -166,7 +166,7 @@ final class RecordCodec {
         }
         int word = Checksums.commitWord(e.revision());
         b.putInt(word).putInt(word);
-        return new Encoded(out, new long[] {2L * HEADER + lead + e.name().length}, align(2 * HEADER, programSize),
+        return new Encoded(out, new long[] {2L * HEADER + lead + e.name().length}, LogFormat.headerUnits(programSize),
                 markerSize(1, programSize));
     }
 
@@ -216,7 +216,7 @@ final class RecordCodec {
         }
         int word = Checksums.commitWord(base);
         b.putInt(word).putInt(word);
-        return new Encoded(out, valueAt, align(2 * HEADER, programSize), markerSize(count, programSize));
+        return new Encoded(out, valueAt, LogFormat.headerUnits(programSize), markerSize(count, programSize));
     }
 
     /** Leaves the {@code lead} bytes after the header copies erased: the rest of their program unit, the markers. */

@@ -53,7 +53,7 @@ final class RingLayout {
         this.blockSize = geometry.eraseBlockSize();
         this.programSize = geometry.programSize();
         this.padSize = LogFormat.padSize(programSize);
-        this.markersLeadAt = LogFormat.align(2 * LogFormat.HEADER, programSize);
+        this.markersLeadAt = LogFormat.headerUnits(programSize);
         this.singleLead = LogFormat.lead(1, programSize);
         this.capacity = capacity;
         this.viewWaitMillis = viewWaitMillis;
@@ -118,7 +118,7 @@ final class RingLayout {
 
     /** The rest of the program unit a record's header copies end in: 0 for program units up to 64 bytes. */
     private static int headerPad(int programSize) {
-        return LogFormat.align(2 * LogFormat.HEADER, programSize) - 2 * LogFormat.HEADER;
+        return LogFormat.headerUnits(programSize) - 2 * LogFormat.HEADER;
     }
 
     /**
