@@ -29,9 +29,9 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * Runs the whole comparison in one go: the JMH benchmarks (small get, durable put, image read,
- * mount), then the fsync-bound durable puts in interleaved forks ({@link Interleaved}; quick 3 to 6
- * rounds, full 4 to 8, or {@code --rounds MIN:MAX}), then the space, memory and start harnesses in JVMs
- * of their own, and writes
+ * mount), each iteration after a full collection; then the small gets that goals compare and the
+ * fsync-bound durable puts in interleaved forks ({@link Interleaved}; quick 3 to 6 rounds, full 4 to 8,
+ * or {@code --rounds MIN:MAX}); then the space, memory and start harnesses in JVMs of their own, and writes
  * {@code results.md} (medians and means with their 95% intervals, each goal's ratio with its 95%
  * interval and whether the whole interval meets it, and what the harnesses found) and the raw
  * JMH JSON into the output folder.
@@ -104,9 +104,10 @@ public final class Bench {
         CommandLineOptions given = new CommandLineOptions(jmhArgs);
         String[] jvmArgs = Arrays.copyOf(JVM_ARGS, JVM_ARGS.length + 1);
         jvmArgs[JVM_ARGS.length] = "-D" + Dock.PRODUCT + "=" + dockJar.toAbsolutePath();
+        List<Interleaved> groups = List.of(Interleaved.smallGets(rounds[0], rounds[1]),
+                Interleaved.durablePuts(rounds[0], rounds[1]));
         ChainedOptionsBuilder options = new OptionsBuilder().parent(given)
                 .include(only != null ? only : "datastore\\.bench\\..*")
-                .exclude(Interleaved.exclusion())
                 .jvmArgsAppend(jvmArgs)
                 .shouldFailOnError(false)
                 .resultFormat(ResultFormatType.JSON)
@@ -127,6 +128,13 @@ public final class Bench {
         if (!given.getMeasurementTime().hasValue()) {
             options.measurementTime(TimeValue.seconds(full ? 2 : 1));
         }
+        // A full collection before each iteration, so that every iteration reads a heap laid out alike.
+        // Without it, young collections copy a benchmark's 100k keys and values in an order of their own,
+        // and the same small get took 230 ns in one iteration and 700 ns in the next (BENCHMARKS.md).
+        if (!given.shouldDoGC().hasValue()) {
+            options.shouldDoGC(true);
+        }
+        groups.forEach(group -> options.exclude(group.exclusion()));
         long started = System.nanoTime();
         Collection<RunResult> results;
         try {
@@ -135,20 +143,23 @@ public final class Bench {
             results = List.of();
         }
 
-        // The fsync-bound pairs: short forks, interleaved, until their ratios are precise enough.
-        Interleaved interleaved = null;
-        if (Interleaved.selected(only)) {
-            interleaved = new Interleaved(rounds[0], rounds[1]);
+        // The groups whose ratios must decide: short forks, interleaved, until their ratios are precise enough.
+        List<Interleaved> ran = new ArrayList<>();
+        for (Interleaved group : groups) {
+            if (!group.selected(only)) {
+                continue;
+            }
+            ran.add(group);
             Path json = out.resolve("jmh-interleaved");
             Files.createDirectories(json);
             int[] fork = {0};
             try {
-                interleaved.run(() -> {
+                group.run(() -> {
                     ChainedOptionsBuilder one = new OptionsBuilder().parent(given)
                             .jvmArgsAppend(jvmArgs)
                             .shouldFailOnError(true)
                             .resultFormat(ResultFormatType.JSON)
-                            .result(json.resolve("fork-" + ++fork[0] + ".json").toString());
+                            .result(json.resolve(group.prefix + "fork-" + ++fork[0] + ".json").toString());
                     if (!given.getWarmupIterations().hasValue()) {
                         one.warmupIterations(2);
                     }
@@ -161,11 +172,14 @@ public final class Bench {
                     if (!given.getMeasurementTime().hasValue()) {
                         one.measurementTime(TimeValue.seconds(1));
                     }
+                    if (!given.shouldDoGC().hasValue()) {
+                        one.shouldDoGC(true);
+                    }
                     return one;
                 });
             } catch (RunnerException | IllegalStateException e) {
-                interleaved.failure = e.toString();
-                System.out.println("# the interleaved forks failed: " + e);
+                group.failure = e.toString();
+                System.out.println("# the interleaved forks of " + group.prefix + " failed: " + e);
             }
         }
 
@@ -191,7 +205,7 @@ public final class Bench {
             load(harnesses, start);
         }
         double minutes = (System.nanoTime() - started) / 6e10;
-        String report = new Report(results, interleaved, harnesses).write(args[0], only, minutes, machine());
+        String report = new Report(results, ran, harnesses).write(args[0], only, minutes, machine());
         Files.writeString(out.resolve("results.md"), report);
         System.out.println(report);
         System.out.println("results in " + out);

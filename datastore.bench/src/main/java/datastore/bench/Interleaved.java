@@ -6,8 +6,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -15,95 +17,164 @@ import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 
 /**
- * The fsync-bound pairs, measured so that the ratio decides: the fdatasync append, the dock's durable put
- * with one writer and with eight run one fork each per round, in an order that rotates from round to
- * round, so that drift of the machine (page cache, other load, the disk's own state) hits every side of
- * a ratio alike. After each round from {@link #minRounds} on, each ratio gets its 95% interval over the
- * per-round log ratios of the per-fork means ({@link Interval#pairedRatio}); the rounds stop once every
- * interval is within {@link #PRECISION} of its ratio, or after {@link #maxRounds}, and the report then
- * says which ratios stayed undecided.
+ * A group of benchmarks whose ratios must decide, measured so that they do: each member runs one short
+ * fork per round, in an order that rotates from round to round, so that drift of the machine (other
+ * load, the page cache, the disk's own state, a slow spell of memory) hits every side of a ratio alike.
+ * After each round from {@link #minRounds} on, each ratio gets its 95% interval over the per-round log
+ * ratios of the per-fork means ({@link Interval#pairedRatio}); the rounds stop once every ratio of the
+ * group's {@link #pairs} is within {@link #PRECISION} of its figure, or after {@link #maxRounds}, and
+ * the report then says which ratios stayed undecided.
+ *
+ * <p>Two groups: the fsync-bound durable puts ({@link #durablePuts}), and the small gets whose goals
+ * compare the dock's hits with the limits and with every peer ({@link #smallGets}). One fork of a small
+ * get holds the same figure within a few percent from one iteration to the next, but the machine's
+ * memory has slow spells of seconds that doubled a `ConcurrentHashMap` get within one fork: a ratio of
+ * two forks run minutes apart does not decide.
  */
 final class Interleaved {
-    static final String CLASS = "datastore.bench.DurablePut.";
-    static final String LIMIT = "limitFdatasyncAppend";
-    static final String ONE = "dockRuntime1Writer";
-    static final String EIGHT = "dockRuntime8Writers";
-    static final List<String> METHODS = List.of(LIMIT, ONE, EIGHT);
     /** The relative half-width of the 95% interval every ratio must reach. */
     static final double PRECISION = 0.10;
 
-    /** A ratio of two of the methods: numerator over denominator, throughput. */
-    record Pair(String label, String numerator, String denominator) {
+    /** One benchmark of a group: a method, with one value of its JMH parameter when it takes one. */
+    record Member(String method, String param, String value) {
+        static Member of(String method) {
+            return new Member(method, null, null);
+        }
+
+        /** The label the report gives it, as for a benchmark of the ordinary pass. */
+        String label(String prefix) {
+            return prefix + method + (param == null ? "" : ":" + param + "=" + value);
+        }
     }
 
-    static final List<Pair> PAIRS = List.of(
-            new Pair("durable put, 1 writer: runtime / fdatasync append", ONE, LIMIT),
-            new Pair("durable put: runtime 8 writers / 1 writer", EIGHT, ONE));
+    /** A ratio that decides a goal: numerator over denominator, as the report labels them. */
+    record Pair(String numerator, String denominator) {
+    }
 
+    static final String DURABLE_PUT = "DurablePut.";
+    static final String SMALL_GET = "SmallGet.";
+    static final String LIMIT = "limitFdatasyncAppend";
+    static final String ONE = "dockRuntime1Writer";
+    static final String EIGHT = "dockRuntime8Writers";
+    static final String[] HITS = {"Ephemeral", "Runtime", "Rom"};
+    static final String CHM = "limitConcurrentHashMap";
+    static final String DECODE = "limitMapGetAndDecode";
+
+    /** The class's simple name and a dot, as the labels start. */
+    final String prefix;
+    final String unit;
+    final List<Member> members;
+    final List<Pair> pairs;
     final int minRounds;
     final int maxRounds;
-    /** Per method, the mean score of each fork, in round order. */
+    /** Per member label, the mean score of each fork, in round order. */
     final Map<String, List<Double>> forks = new LinkedHashMap<>();
     int rounds;
     /** Why the rounds stopped early, if a fork failed; null otherwise. */
     String failure;
 
-    Interleaved(int minRounds, int maxRounds) {
+    private Interleaved(String prefix, String unit, List<Member> members, List<Pair> pairs, int minRounds,
+            int maxRounds) {
+        this.prefix = prefix;
+        this.unit = unit;
+        this.members = members;
+        this.pairs = pairs;
         this.minRounds = minRounds;
         this.maxRounds = maxRounds;
-        METHODS.forEach(m -> forks.put(m, new ArrayList<>()));
+        members.forEach(m -> forks.put(m.label(prefix), new ArrayList<>()));
     }
 
-    /** Whether a benchmark regex (null for all) selects any of the interleaved methods. */
-    static boolean selected(String only) {
-        return only == null || METHODS.stream().anyMatch(m -> Pattern.compile(only).matcher(CLASS + m).find());
+    /** The fdatasync append and the dock's durable put with one writer and with eight. */
+    static Interleaved durablePuts(int minRounds, int maxRounds) {
+        return new Interleaved(DURABLE_PUT, "ops/s", List.of(Member.of(LIMIT), Member.of(ONE), Member.of(EIGHT)),
+                List.of(new Pair(DURABLE_PUT + ONE, DURABLE_PUT + LIMIT),
+                        new Pair(DURABLE_PUT + EIGHT, DURABLE_PUT + ONE)),
+                minRounds, maxRounds);
     }
 
-    /** The JMH exclusion of the interleaved methods from the ordinary pass. */
-    static String exclusion() {
-        return Pattern.quote(CLASS) + "(" + String.join("|", METHODS) + ")$";
+    /** The two limits, the dock's three hits and its miss, and every peer's get; each hit's ratios decide. */
+    static Interleaved smallGets(int minRounds, int maxRounds) {
+        List<Member> members = new ArrayList<>(List.of(Member.of(CHM), Member.of(DECODE)));
+        for (String hit : HITS) {
+            members.add(Member.of("dock" + hit + "Hit"));
+        }
+        members.add(Member.of("dockMiss")); // no goal: its ratios to the limits are paired all the same
+        for (String peer : Peer.ALL) {
+            members.add(new Member("peer", "peer", peer));
+        }
+        List<Pair> pairs = new ArrayList<>();
+        for (String hit : HITS) {
+            String dock = SMALL_GET + "dock" + hit + "Hit";
+            pairs.add(new Pair(dock, SMALL_GET + CHM));
+            pairs.add(new Pair(dock, SMALL_GET + DECODE));
+            for (String peer : Peer.ALL) {
+                pairs.add(new Pair(dock, SMALL_GET + "peer:peer=" + peer));
+            }
+        }
+        return new Interleaved(SMALL_GET, "ns/op", members, pairs, minRounds, maxRounds);
     }
 
-    /** Runs rounds of one fork per method until every ratio is precise enough or the cap is reached. */
+    /** Whether a benchmark regex (null for all) selects any member: the whole group then runs. */
+    boolean selected(String only) {
+        return only == null || members.stream()
+                .anyMatch(m -> Pattern.compile(only).matcher("datastore.bench." + prefix + m.method()).find());
+    }
+
+    /** The JMH exclusion of the members' methods from the ordinary pass. */
+    String exclusion() {
+        return Pattern.quote("datastore.bench." + prefix) + "("
+                + members.stream().map(Member::method).distinct().collect(Collectors.joining("|")) + ")$";
+    }
+
+    /** Runs rounds of one fork per member until every ratio is precise enough or the cap is reached. */
     void run(Supplier<ChainedOptionsBuilder> options) throws RunnerException {
         while (rounds < maxRounds) {
-            for (int i = 0; i < METHODS.size(); i++) {
-                String method = METHODS.get((rounds + i) % METHODS.size());
-                Collection<RunResult> results = new Runner(options.get().include("^" + Pattern.quote(CLASS + method) + "$")
-                        .forks(1).build()).run();
+            for (int i = 0; i < members.size(); i++) {
+                Member member = members.get((rounds + i) % members.size());
+                ChainedOptionsBuilder one = options.get()
+                        .include("^" + Pattern.quote("datastore.bench." + prefix + member.method()) + "$").forks(1);
+                if (member.param() != null) {
+                    one.param(member.param(), member.value());
+                }
+                Collection<RunResult> results = new Runner(one.build()).run();
                 double score = results.isEmpty() ? Double.NaN : results.iterator().next().getPrimaryResult().getScore();
                 if (Double.isNaN(score)) {
-                    throw new IllegalStateException("the interleaved fork of " + method + " gave no result");
+                    throw new IllegalStateException("the interleaved fork of " + member.label(prefix)
+                            + " gave no result");
                 }
-                forks.get(method).add(score);
+                forks.get(member.label(prefix)).add(score);
             }
             rounds++;
             System.out.println(progress());
-            if (rounds >= minRounds && PAIRS.stream().allMatch(p -> ratio(p).within(PRECISION))) {
+            if (rounds >= minRounds && pairs.stream().allMatch(this::decided)) {
                 return;
             }
         }
     }
 
-    Interval ratio(Pair pair) {
-        return Interval.pairedRatio(scores(pair.numerator()), scores(pair.denominator()));
+    /** The pair's ratio with its interval, if both its labels are members of this group. */
+    Optional<Interval> ratio(String numerator, String denominator) {
+        if (!forks.containsKey(numerator) || !forks.containsKey(denominator)) {
+            return Optional.empty();
+        }
+        return Optional.of(Interval.pairedRatio(scores(numerator), scores(denominator)));
     }
 
     /** Whether the rounds reached the precision for this pair. */
     boolean decided(Pair pair) {
-        return ratio(pair).within(PRECISION);
+        return ratio(pair.numerator(), pair.denominator()).orElseThrow().within(PRECISION);
     }
 
-    double[] scores(String method) {
-        return forks.get(method).stream().mapToDouble(Double::doubleValue).toArray();
+    double[] scores(String label) {
+        return forks.get(label).stream().mapToDouble(Double::doubleValue).toArray();
     }
 
     String progress() {
-        StringBuilder out = new StringBuilder("# interleaved round " + rounds + ":");
-        for (Pair pair : PAIRS) {
-            Interval r = ratio(pair);
-            out.append(String.format(Locale.ROOT, " %s / %s = %s (±%.0f%%)", pair.numerator(), pair.denominator(), r.times(),
-                    100 * r.halfWidth()));
+        StringBuilder out = new StringBuilder("# interleaved " + prefix + " round " + rounds + ":");
+        for (Pair pair : pairs) {
+            Interval r = ratio(pair.numerator(), pair.denominator()).orElseThrow();
+            out.append(String.format(Locale.ROOT, "%n#   %s / %s = %s (±%.0f%%)", pair.numerator(), pair.denominator(),
+                    r.times(), 100 * r.halfWidth()));
         }
         return out.toString();
     }

@@ -15,10 +15,10 @@ import org.openjdk.jmh.results.RunResult;
 
 /**
  * Turns one run into markdown: every benchmark's median over its measurement iterations (over its forks,
- * for the interleaved fsync-bound benchmarks), its mean and the mean's 95% interval, then the issue's
- * goals: each ratio of means with its 95% interval ({@link Interval}), marked met only when the whole
- * interval meets the target, not met when none of it does, and undecided otherwise; then what the
- * harnesses found.
+ * for the interleaved ones), its mean and the mean's 95% interval, then the issue's goals: each ratio of
+ * means with its 95% interval ({@link Interval}; paired by round when both sides were interleaved),
+ * marked met only when the whole interval meets the target, not met when none of it does, and
+ * undecided otherwise; then what the harnesses found.
  */
 final class Report {
     /** One benchmark's samples: per-iteration scores, or per-fork means for the interleaved ones. */
@@ -32,11 +32,11 @@ final class Report {
     }
 
     private final Map<String, Row> rows = new LinkedHashMap<>();
-    private final Interleaved interleaved;
+    private final List<Interleaved> interleaved;
     private final Properties harness;
     private final StringBuilder out = new StringBuilder();
 
-    Report(Collection<RunResult> results, Interleaved interleaved, Properties harness) {
+    Report(Collection<RunResult> results, List<Interleaved> interleaved, Properties harness) {
         this.harness = harness;
         this.interleaved = interleaved;
         for (RunResult result : results) {
@@ -55,10 +55,9 @@ final class Report {
             rows.put(label.toString(), new Row(label.toString(), samples.stream().mapToDouble(Double::doubleValue).toArray(),
                     result.getPrimaryResult().getScoreUnit(), "iterations"));
         }
-        if (interleaved != null) {
-            for (String method : Interleaved.METHODS) {
-                String label = "DurablePut." + method;
-                rows.put(label, new Row(label, interleaved.scores(method), "ops/s", "forks, interleaved"));
+        for (Interleaved group : interleaved) {
+            for (String label : group.forks.keySet()) {
+                rows.put(label, new Row(label, group.scores(label), group.unit, "forks, interleaved"));
             }
         }
     }
@@ -72,8 +71,8 @@ final class Report {
         line("## Medians");
         line("");
         line("Median and mean over the measurement iterations of one fork (of every fork, pooled, when `--jmh -f N` "
-                + "asks for more; over the forks' means for the interleaved fsync-bound benchmarks), with the mean's 95% "
-                + "t interval.");
+                + "asks for more; over the forks' means for the interleaved benchmarks), with the mean's 95% "
+                + "t interval. Every iteration starts after a full collection.");
         line("");
         line("| benchmark | median | mean [95% interval] | min | max | n | unit |");
         line("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
@@ -94,18 +93,22 @@ final class Report {
         line("## Goals");
         line("");
         line("Each ratio is of means, with its 95% interval in brackets: for benchmarks of one fork each, by the "
-                + "delta method on the log scale with Welch's degrees of freedom over their iterations; for the "
-                + "interleaved fsync-bound pairs, the t interval of the per-round log ratios of the forks' means. "
-                + "A goal is met only when the whole interval meets it, missed (**no**) when none of it does, "
+                + "delta method on the log scale with Welch's degrees of freedom over their iterations; for "
+                + "interleaved pairs, the t interval of the per-round log ratios of the forks' means, followed "
+                + "by the interval's half-width and the rounds when it is wider than "
+                + String.format(Locale.ROOT, "±%.0f%%", 100 * Interleaved.PRECISION)
+                + ". A goal is met only when the whole interval meets it, missed (**no**) when none of it does, "
                 + "and undecided otherwise.");
         line("");
         line("| goal | figure [95% interval] | target | met |");
         line("| --- | ---: | ---: | --- |");
         Interval rom = ratio("SmallGet.dockRomHit", "SmallGet.limitConcurrentHashMap");
         Interval eph = ratio("SmallGet.dockEphemeralHit", "SmallGet.limitConcurrentHashMap");
-        row("small get: ROM hit / ConcurrentHashMap get", rom.times(), "<= 6x", rom.atMost(6));
-        row("small get: ephemeral hit / ConcurrentHashMap get", eph.times(), "<= 3x", eph.atMost(3));
-        for (String hit : new String[] {"Ephemeral", "Runtime", "Rom"}) {
+        row("small get: ROM hit / ConcurrentHashMap get", rom.times(), "<= 6x",
+                verdict(rom.atMost(6), "SmallGet.dockRomHit", "SmallGet.limitConcurrentHashMap"));
+        row("small get: ephemeral hit / ConcurrentHashMap get", eph.times(), "<= 3x",
+                verdict(eph.atMost(3), "SmallGet.dockEphemeralHit", "SmallGet.limitConcurrentHashMap"));
+        for (String hit : Interleaved.HITS) {
             String label = "SmallGet.dock" + hit + "Hit";
             row("small get: " + hit.toLowerCase(Locale.ROOT) + " hit / map get + decode",
                     ratio(label, "SmallGet.limitMapGetAndDecode").times(), "-", "-");
@@ -116,25 +119,28 @@ final class Report {
         row("small get: miss / ConcurrentHashMap get", ratio("SmallGet.dockMiss", "SmallGet.limitConcurrentHashMap").times(),
                 "-", "-");
         for (String peer : Peer.ALL) {
-            for (String hit : new String[] {"Ephemeral", "Runtime", "Rom"}) {
-                Interval r = ratio("SmallGet.dock" + hit + "Hit", "SmallGet.peer:peer=" + peer);
-                row("small get: " + hit.toLowerCase(Locale.ROOT) + " hit / " + peer + " get", r.times(), "< 1x", r.below(1));
+            for (String hit : Interleaved.HITS) {
+                String dock = "SmallGet.dock" + hit + "Hit";
+                String other = "SmallGet.peer:peer=" + peer;
+                Interval r = ratio(dock, other);
+                row("small get: " + hit.toLowerCase(Locale.ROOT) + " hit / " + peer + " get", r.times(), "< 1x",
+                        verdict(r.below(1), dock, other));
             }
         }
-        if (interleaved != null) {
-            for (Interleaved.Pair pair : Interleaved.PAIRS) {
-                Interval r = interleaved.ratio(pair);
-                double target = pair.numerator().equals(Interleaved.EIGHT) ? 4 : 0.9;
-                // An interval wider than wanted still decides when all of it lies on one side of the target.
-                String side = r.atLeast(target);
-                String verdict = interleaved.failure != null ? "not measured: " + interleaved.failure
-                        : interleaved.decided(pair) ? side
-                        : String.format(Locale.ROOT, "%s (±%.0f%% after %d rounds, wanted ±%.0f%%)",
-                                side.startsWith("undecided") ? "undecided" : side, 100 * r.halfWidth(), interleaved.rounds,
-                                100 * Interleaved.PRECISION);
-                row(pair.label() + " (" + interleaved.rounds + " interleaved rounds)", r.times(),
-                        ">= " + (target == 4 ? "4" : "0.9") + "x", verdict);
+        String put = "DurablePut.";
+        String[][] durable = {
+            {put + Interleaved.ONE, put + Interleaved.LIMIT, "durable put, 1 writer: runtime / fdatasync append",
+                "0.9"},
+            {put + Interleaved.EIGHT, put + Interleaved.ONE, "durable put: runtime 8 writers / 1 writer", "4"}};
+        for (String[] pair : durable) {
+            Interval r = ratio(pair[0], pair[1]);
+            Interleaved group = group(pair[0], pair[1]);
+            if (Double.isNaN(r.value()) && group == null) {
+                continue;
             }
+            String label = pair[2] + (group != null ? " (" + group.rounds + " interleaved rounds)" : "");
+            row(label, r.times(), ">= " + pair[3] + "x",
+                    verdict(r.atLeast(Double.parseDouble(pair[3])), pair[0], pair[1]));
         }
         for (String partition : new String[] {"rom", "runtime", "ephemeral"}) {
             for (String size : new String[] {"1048576", "4194304"}) {
@@ -199,9 +205,45 @@ final class Report {
         line("");
     }
 
-    /** mean(numerator) / mean(denominator), with its interval. */
+    /**
+     * mean(numerator) / mean(denominator), with its interval: paired by round when one interleaved group
+     * ran both, else over the two benchmarks' iterations.
+     */
     private Interval ratio(String numerator, String denominator) {
-        return Interval.ratio(samples(numerator), samples(denominator));
+        Interleaved group = group(numerator, denominator);
+        return group != null ? group.ratio(numerator, denominator).orElseThrow()
+                : Interval.ratio(samples(numerator), samples(denominator));
+    }
+
+    /** The interleaved group that ran both benchmarks, or null. */
+    private Interleaved group(String numerator, String denominator) {
+        for (Interleaved group : interleaved) {
+            if (group.ratio(numerator, denominator).isPresent()) {
+                return group;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A goal's verdict: for an interleaved pair, whether its forks failed, and the precision it reached
+     * when that is short of {@link Interleaved#PRECISION} (an interval wider than wanted still decides
+     * when all of it lies on one side of the target).
+     */
+    private String verdict(String side, String numerator, String denominator) {
+        Interleaved group = group(numerator, denominator);
+        if (group == null) {
+            return side;
+        }
+        if (group.failure != null) {
+            return "not measured: " + group.failure;
+        }
+        if (group.decided(new Interleaved.Pair(numerator, denominator))) {
+            return side;
+        }
+        Interval r = group.ratio(numerator, denominator).orElseThrow();
+        return String.format(Locale.ROOT, "%s (±%.0f%% after %d rounds, wanted ±%.0f%%)", side, 100 * r.halfWidth(),
+                group.rounds, 100 * Interleaved.PRECISION);
     }
 
     /** The samples of the first label that was measured; none when none was. */
