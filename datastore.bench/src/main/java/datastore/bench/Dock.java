@@ -171,6 +171,12 @@ final class Dock implements AutoCloseable {
      * component on a flash file that holds the partition's data, and the registration).
      */
     long start(String bundleName, String partition) {
+        return startUntil(bundleName, "(&(objectClass=" + PartitionStore.class.getName() + ")(" + PartitionStore.PARTITION
+                + "=" + partition + "))");
+    }
+
+    /** Starts a stopped bundle and returns the nanoseconds until a service matching {@code filter} is registered. */
+    long startUntil(String bundleName, String filter) {
         Bundle bundle = bundle(bundleName);
         CountDownLatch registered = new CountDownLatch(1);
         ServiceListener listener = event -> {
@@ -179,14 +185,12 @@ final class Dock implements AutoCloseable {
             }
         };
         try {
-            String filter = "(&(objectClass=" + PartitionStore.class.getName() + ")(" + PartitionStore.PARTITION + "="
-                    + partition + "))";
             context.addServiceListener(listener, filter);
             try {
                 long start = System.nanoTime();
                 bundle.start();
                 if (!registered.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
-                    throw new IllegalStateException("partition " + partition + " did not register; " + diagnosis());
+                    throw new IllegalStateException(bundleName + " registered no " + filter + "; " + diagnosis());
                 }
                 return System.nanoTime() - start;
             } finally {

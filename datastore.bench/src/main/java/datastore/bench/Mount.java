@@ -48,7 +48,9 @@ import org.openjdk.jmh.annotations.TearDown;
  * <p>{@code romEngine} is an engine-only figure, kept because it explains the layering: the ROM
  * engine's mount ({@code datastore.romformat.RomStore}, which the ROM bundle embeds) on the same
  * flash region, taken from the running device bundle while the ROM bundle is stopped, without
- * Declarative Services, configuration or registration.
+ * Declarative Services, configuration or registration. {@code limitBundleStart} is the other side:
+ * the framework's share alone, timed the same way on the product's image-format bundle, which mounts
+ * nothing.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -56,6 +58,7 @@ import org.openjdk.jmh.annotations.TearDown;
 public class Mount {
     static final String ROM_BUNDLE = "datastore.rom";
     static final String RUNTIME_BUNDLE = "datastore.runtime";
+    static final String IMAGES_BUNDLE = "datastore.images";
 
     @State(Scope.Benchmark)
     public static class RomState {
@@ -183,6 +186,36 @@ public class Mount {
             check(dock.partition(Partitions.RUNTIME), keys);
             dock.close();
         }
+    }
+
+    /**
+     * The framework's share alone: the product's image-format bundle, whose one component holds no state,
+     * needs no configuration and has no reference, started the same way until its service is registered.
+     */
+    @State(Scope.Benchmark)
+    public static class BundleOnlyState {
+        Dock dock;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            dock = Dock.create(null);
+        }
+
+        @Setup(Level.Invocation)
+        public void unmount() {
+            dock.stop(IMAGES_BUNDLE);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            dock.close();
+        }
+    }
+
+    /** A limit for the mounts through the framework: a bundle start that mounts nothing. */
+    @Benchmark
+    public long limitBundleStart(BundleOnlyState state) {
+        return state.dock.startUntil(IMAGES_BUNDLE, "(objectClass=datastore.image.ImageFormat)");
     }
 
     @Benchmark

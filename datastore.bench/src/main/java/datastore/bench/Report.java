@@ -160,6 +160,8 @@ final class Report {
             Interval us = Interval.mean(samples("Mount.rom:image=" + image));
             row("mount: ROM " + image + " (us)", us.plain(), "<= 1000 us", us.atMost(1000));
         }
+        Interval bundleOnly = Interval.mean(samples("Mount.limitBundleStart"));
+        row("mount: limit, the image-format bundle's start, which mounts nothing (us)", bundleOnly.plain(), "-", "-");
         for (String image : romImages) {
             Interval us = Interval.mean(samples("Mount.romEngine:image=" + image));
             row("mount: ROM engine alone, " + image + " (us)", us.plain(), "<= 1000 us", us.atMost(1000));
