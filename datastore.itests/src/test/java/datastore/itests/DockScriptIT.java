@@ -32,9 +32,15 @@ public class DockScriptIT {
 
     private static final Path ROOT = Paths.get(System.getProperty("itest.root", "..")).toAbsolutePath().normalize();
 
-    /** {@code ./dock} with {@code args}, no standard input (as in CI), output in {@code log}. */
+    /**
+     * {@code ./dock} with {@code args}, no standard input (as in CI), output in {@code log}, and SIGINT
+     * handled by default as under a terminal: a build started as a background job of a script inherits
+     * SIGINT ignored, and {@code ./dock}, like any program, then leaves it ignored, so a Ctrl-C could
+     * not be tried.
+     */
     private static Process dock(Path log, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of("bash", ROOT.resolve("dock").toString()));
+        List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT", "bash",
+                ROOT.resolve("dock").toString()));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -94,6 +100,15 @@ public class DockScriptIT {
         return output;
     }
 
+    /**
+     * After a failure: ./dock and its JVM killed outright, with no check that could fail in turn and
+     * hide the failure itself.
+     */
+    private static void forceDown(Process process) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+    }
+
     /** SIGINT to ./dock alone, as a Ctrl-C reaches it (the dock's JVM ignores its own copy of a Ctrl-C). */
     private static void interrupt(Process process) {
         try {
@@ -148,9 +163,10 @@ public class DockScriptIT {
             // Configured credentials: nothing generated, nothing printed.
             assertFalse(Files.exists(data.resolve("dev-credentials.properties")));
             assertFalse(Files.readString(log).contains("generated credentials"));
+            stop(process, log);
         } finally {
             if (process.isAlive()) {
-                stop(process, log);
+                forceDown(process);
             }
         }
         // Whatever the dock wrote in its data folder is its owner's alone, and no copy of the
@@ -184,9 +200,10 @@ public class DockScriptIT {
             DevApiClient client = new DevApiClient(port);
             client.login("ci-client", "from-a-file:42", "ent-7");
             client.loginAnswer("ci-client", secret.toString(), "ent-7").expect(401);
+            stop(process, log);
         } finally {
             if (process.isAlive()) {
-                stop(process, log);
+                forceDown(process);
             }
         }
     }
@@ -209,7 +226,7 @@ public class DockScriptIT {
             stop(process, log, () -> interrupt(process));
         } finally {
             if (process.isAlive()) {
-                stop(process, log);
+                forceDown(process);
             }
         }
         assertFalse(Files.exists(data.resolve("dev-credentials.properties")));
@@ -279,9 +296,10 @@ public class DockScriptIT {
             assertTrue(kv, kv.contains("tok-9") && !kv.contains("tok-10"));
             String partitions = client.get("/api/datastore/partitions").expect(200).text();
             assertFalse(partitions, partitions.contains("REFUSED") || partitions.contains("refused"));
+            stop(process, runLog);
         } finally {
             if (process.isAlive()) {
-                stop(process, runLog);
+                forceDown(process);
             }
         }
         assertEquals(32L << 20, Files.size(data.resolve("flash.img")));
