@@ -21,7 +21,6 @@ import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.NoBenchmarksException;
 import org.openjdk.jmh.runner.Runner;
-import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.CommandLineOptions;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
@@ -177,7 +176,7 @@ public final class Bench {
                     }
                     return one;
                 });
-            } catch (RunnerException | IllegalStateException e) {
+            } catch (RuntimeException e) {
                 group.failure = e.toString();
                 System.out.println("# the interleaved forks of " + group.prefix + " failed: " + e);
             }

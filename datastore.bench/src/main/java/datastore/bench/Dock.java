@@ -171,8 +171,8 @@ final class Dock implements AutoCloseable {
      * component on a flash file that holds the partition's data, and the registration).
      */
     long start(String bundleName, String partition) {
-        return startUntil(bundleName, "(&(objectClass=" + PartitionStore.class.getName() + ")(" + PartitionStore.PARTITION
-                + "=" + partition + "))");
+        return startUntil(bundleName, "(&(objectClass=" + PartitionStore.class.getName() + ")("
+                + PartitionStore.PARTITION + "=" + partition + "))");
     }
 
     /** Starts a stopped bundle and returns the nanoseconds until a service matching {@code filter} is registered. */

@@ -23,7 +23,8 @@ import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
  * After each round from {@link #minRounds} on, each ratio gets its 95% interval over the per-round log
  * ratios of the per-fork means ({@link Interval#pairedRatio}); the rounds stop once every ratio of the
  * group's {@link #pairs} is within {@link #PRECISION} of its figure, or after {@link #maxRounds}, and
- * the report then says which ratios stayed undecided.
+ * the report then says which ratios stayed undecided. A member whose fork fails runs no more, and the
+ * report says why for each of its ratios; the others go on.
  *
  * <p>Two groups: the fsync-bound durable puts ({@link #durablePuts}), and the small gets whose goals
  * compare the dock's hits with the limits and with every peer ({@link #smallGets}). One fork of a small
@@ -70,7 +71,9 @@ final class Interleaved {
     /** Per member label, the mean score of each fork, in round order. */
     final Map<String, List<Double>> forks = new LinkedHashMap<>();
     int rounds;
-    /** Why the rounds stopped early, if a fork failed; null otherwise. */
+    /** Per member label, why its fork failed: it runs in no later round, and its ratios are not measured. */
+    final Map<String, String> failed = new LinkedHashMap<>();
+    /** Why the group could not run at all; null otherwise. */
     String failure;
 
     private Interleaved(String prefix, String unit, List<Member> members, List<Pair> pairs, int minRounds,
@@ -127,37 +130,64 @@ final class Interleaved {
     }
 
     /** Runs rounds of one fork per member until every ratio is precise enough or the cap is reached. */
-    void run(Supplier<ChainedOptionsBuilder> options) throws RunnerException {
+    void run(Supplier<ChainedOptionsBuilder> options) {
         while (rounds < maxRounds) {
             for (int i = 0; i < members.size(); i++) {
                 Member member = members.get((rounds + i) % members.size());
+                String label = member.label(prefix);
+                if (failed.containsKey(label)) {
+                    continue;
+                }
                 ChainedOptionsBuilder one = options.get()
                         .include("^" + Pattern.quote("datastore.bench." + prefix + member.method()) + "$").forks(1);
                 if (member.param() != null) {
                     one.param(member.param(), member.value());
                 }
-                Collection<RunResult> results = new Runner(one.build()).run();
-                double score = results.isEmpty() ? Double.NaN : results.iterator().next().getPrimaryResult().getScore();
-                if (Double.isNaN(score)) {
-                    throw new IllegalStateException("the interleaved fork of " + member.label(prefix)
-                            + " gave no result");
+                double score;
+                try {
+                    Collection<RunResult> results = new Runner(one.build()).run();
+                    score = results.isEmpty() ? Double.NaN : results.iterator().next().getPrimaryResult().getScore();
+                } catch (RunnerException e) {
+                    score = Double.NaN;
+                    failed.put(label, "its fork failed in round " + (rounds + 1) + ": " + e);
                 }
-                forks.get(member.label(prefix)).add(score);
+                if (Double.isNaN(score)) {
+                    // One peer that cannot run on this machine takes its own ratios, not the group's.
+                    failed.putIfAbsent(label, "its fork gave no result in round " + (rounds + 1));
+                    System.out.println("# interleaved " + label + ": " + failed.get(label));
+                    continue;
+                }
+                forks.get(label).add(score);
             }
             rounds++;
             System.out.println(progress());
-            if (rounds >= minRounds && pairs.stream().allMatch(this::decided)) {
+            if (rounds >= minRounds && pairs.stream().filter(p -> !failed(p)).allMatch(this::decided)) {
                 return;
             }
         }
     }
 
-    /** The pair's ratio with its interval, if both its labels are members of this group. */
+    /**
+     * The pair's ratio with its interval, if both its labels are members of this group: none (NaN) when
+     * either failed, since its forks then cover fewer rounds than the other's.
+     */
     Optional<Interval> ratio(String numerator, String denominator) {
         if (!forks.containsKey(numerator) || !forks.containsKey(denominator)) {
             return Optional.empty();
         }
+        if (failed.containsKey(numerator) || failed.containsKey(denominator)) {
+            return Optional.of(Interval.NONE);
+        }
         return Optional.of(Interval.pairedRatio(scores(numerator), scores(denominator)));
+    }
+
+    /** Why a side of the pair failed, or null. */
+    String failure(Pair pair) {
+        return failed.getOrDefault(pair.numerator(), failed.get(pair.denominator()));
+    }
+
+    private boolean failed(Pair pair) {
+        return failure(pair) != null;
     }
 
     /** Whether the rounds reached the precision for this pair. */

@@ -237,10 +237,12 @@ final class Report {
         if (group == null) {
             return side;
         }
-        if (group.failure != null) {
-            return "not measured: " + group.failure;
+        Interleaved.Pair pair = new Interleaved.Pair(numerator, denominator);
+        String failure = group.failure != null ? group.failure : group.failure(pair);
+        if (failure != null) {
+            return "not measured: " + failure;
         }
-        if (group.decided(new Interleaved.Pair(numerator, denominator))) {
+        if (group.decided(pair)) {
             return side;
         }
         Interval r = group.ratio(numerator, denominator).orElseThrow();
