@@ -28,9 +28,9 @@ import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
  *
  * <p>Two groups: the fsync-bound durable puts ({@link #durablePuts}), and the small gets whose goals
  * compare the dock's hits with the limits and with every peer ({@link #smallGets}). One fork of a small
- * get holds the same figure within a few percent from one iteration to the next, but the machine's
- * memory has slow spells of seconds that doubled a `ConcurrentHashMap` get within one fork: a ratio of
- * two forks run minutes apart does not decide.
+ * get holds its figure within about 10% from one iteration to the next, but the machine's memory has
+ * slow spells of seconds that doubled a {@code ConcurrentHashMap} get within one fork: a ratio of two
+ * forks run minutes apart does not decide.
  */
 final class Interleaved {
     /** The relative half-width of the 95% interval every ratio must reach. */
