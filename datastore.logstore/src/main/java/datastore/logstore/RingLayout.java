@@ -108,17 +108,11 @@ final class RingLayout {
      * collector's copies of a record are never longer than the record.
      */
     static int maxRecord(long capacity, int programSize) {
-        long length = LogFormat.batchLength(0, 1, 0, capacity) + LogFormat.markerSize(1, programSize)
-                + headerPad(programSize);
+        long length = LogFormat.batchLength(0, 1, 0, capacity) + LogFormat.lead(1, programSize);
         if (length > Integer.MAX_VALUE / 4) {
             throw new IllegalArgumentException("a capacity of " + capacity + " bytes is more than one region can hold");
         }
         return LogFormat.align(length, programSize);
-    }
-
-    /** The rest of the program unit a record's header copies end in: 0 for program units up to 64 bytes. */
-    private static int headerPad(int programSize) {
-        return LogFormat.headerUnits(programSize) - 2 * LogFormat.HEADER;
     }
 
     /**
@@ -142,10 +136,8 @@ final class RingLayout {
     static long requiredBlocks(long capacity, FlashGeometry geometry) {
         int program = geometry.programSize();
         long block = geometry.eraseBlockSize();
-        int headerPad = headerPad(program);
-        long single = LogFormat.singleLength(0, 0) + headerPad + program - 1 + LogFormat.markerSize(1, program);
-        long pair = (LogFormat.batchLength(2, 2, 0, 0) + headerPad + program - 1 + LogFormat.markerSize(2, program) + 1)
-                / 2;
+        long single = LogFormat.singleLength(0, 0) + LogFormat.lead(1, program) + program - 1;
+        long pair = (LogFormat.batchLength(2, 2, 0, 0) + LogFormat.lead(2, program) + program - 1 + 1) / 2;
         long perEntry = Math.max(single, pair);
         // Live entries across writes are not bounded by one record's limit: count them all.
         long most = Math.max(1, capacity / minimumCharge());
