@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -119,8 +118,11 @@ final class Interleaved {
 
     /** Whether a benchmark regex (null for all) selects any member: the whole group then runs. */
     boolean selected(String only) {
-        return only == null || members.stream()
-                .anyMatch(m -> Pattern.compile(only).matcher("datastore.bench." + prefix + m.method()).find());
+        if (only == null) {
+            return true;
+        }
+        Pattern pattern = Pattern.compile(only);
+        return members.stream().anyMatch(m -> pattern.matcher("datastore.bench." + prefix + m.method()).find());
     }
 
     /** The JMH exclusion of the members' methods from the ordinary pass. */
@@ -143,17 +145,17 @@ final class Interleaved {
                 if (member.param() != null) {
                     one.param(member.param(), member.value());
                 }
-                double score;
+                double score = Double.NaN;
+                String failure = "its fork gave no result";
                 try {
                     Collection<RunResult> results = new Runner(one.build()).run();
                     score = results.isEmpty() ? Double.NaN : results.iterator().next().getPrimaryResult().getScore();
                 } catch (RunnerException e) {
-                    score = Double.NaN;
-                    failed.put(label, "its fork failed in round " + (rounds + 1) + ": " + e);
+                    failure = "its fork failed: " + e;
                 }
                 if (Double.isNaN(score)) {
                     // One peer that cannot run on this machine takes its own ratios, not the group's.
-                    failed.putIfAbsent(label, "its fork gave no result in round " + (rounds + 1));
+                    failed.put(label, failure + " (round " + (rounds + 1) + ")");
                     System.out.println("# interleaved " + label + ": " + failed.get(label));
                     continue;
                 }
@@ -167,18 +169,20 @@ final class Interleaved {
         }
     }
 
+    /** Whether both labels are members of this group, so that their ratio is paired by round. */
+    boolean holds(String numerator, String denominator) {
+        return forks.containsKey(numerator) && forks.containsKey(denominator);
+    }
+
     /**
-     * The pair's ratio with its interval, if both its labels are members of this group: none (NaN) when
-     * either failed, since its forks then cover fewer rounds than the other's.
+     * The ratio of two members with its interval: none (NaN) when either failed, since its forks then
+     * cover fewer rounds than the other's.
      */
-    Optional<Interval> ratio(String numerator, String denominator) {
-        if (!forks.containsKey(numerator) || !forks.containsKey(denominator)) {
-            return Optional.empty();
-        }
+    Interval ratio(String numerator, String denominator) {
         if (failed.containsKey(numerator) || failed.containsKey(denominator)) {
-            return Optional.of(Interval.NONE);
+            return Interval.NONE;
         }
-        return Optional.of(Interval.pairedRatio(scores(numerator), scores(denominator)));
+        return Interval.pairedRatio(scores(numerator), scores(denominator));
     }
 
     /** Why a side of the pair failed, or null. */
@@ -192,7 +196,7 @@ final class Interleaved {
 
     /** Whether the rounds reached the precision for this pair. */
     boolean decided(Pair pair) {
-        return ratio(pair.numerator(), pair.denominator()).orElseThrow().within(PRECISION);
+        return ratio(pair.numerator(), pair.denominator()).within(PRECISION);
     }
 
     double[] scores(String label) {
@@ -202,7 +206,7 @@ final class Interleaved {
     String progress() {
         StringBuilder out = new StringBuilder("# interleaved " + prefix + " round " + rounds + ":");
         for (Pair pair : pairs) {
-            Interval r = ratio(pair.numerator(), pair.denominator()).orElseThrow();
+            Interval r = ratio(pair.numerator(), pair.denominator());
             out.append(String.format(Locale.ROOT, "%n#   %s / %s = %s (±%.0f%%)", pair.numerator(), pair.denominator(),
                     r.times(), 100 * r.halfWidth()));
         }

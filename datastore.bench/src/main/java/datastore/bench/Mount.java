@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import datastore.Namespace;
 import datastore.Partitions;
 import datastore.flash.FlashRegion;
+import datastore.image.ImageFormat;
 import datastore.romformat.RomSigningKeys;
 import datastore.romformat.RomStore;
 import datastore.romtool.DockTool;
@@ -215,7 +216,7 @@ public class Mount {
     /** A limit for the mounts through the framework: a bundle start that mounts nothing. */
     @Benchmark
     public long limitBundleStart(BundleOnlyState state) {
-        return state.dock.startUntil(IMAGES_BUNDLE, "(objectClass=datastore.image.ImageFormat)");
+        return state.dock.startUntil(IMAGES_BUNDLE, "(objectClass=" + ImageFormat.class.getName() + ")");
     }
 
     @Benchmark

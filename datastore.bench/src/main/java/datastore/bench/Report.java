@@ -213,14 +213,14 @@ final class Report {
      */
     private Interval ratio(String numerator, String denominator) {
         Interleaved group = group(numerator, denominator);
-        return group != null ? group.ratio(numerator, denominator).orElseThrow()
+        return group != null ? group.ratio(numerator, denominator)
                 : Interval.ratio(samples(numerator), samples(denominator));
     }
 
     /** The interleaved group that ran both benchmarks, or null. */
     private Interleaved group(String numerator, String denominator) {
         for (Interleaved group : interleaved) {
-            if (group.ratio(numerator, denominator).isPresent()) {
+            if (group.holds(numerator, denominator)) {
                 return group;
             }
         }
@@ -245,7 +245,7 @@ final class Report {
         if (group.decided(pair)) {
             return side;
         }
-        Interval r = group.ratio(numerator, denominator).orElseThrow();
+        Interval r = group.ratio(numerator, denominator);
         return String.format(Locale.ROOT, "%s (±%.0f%% after %d rounds, wanted ±%.0f%%)", side, 100 * r.halfWidth(),
                 group.rounds, 100 * Interleaved.PRECISION);
     }
