@@ -1,7 +1,12 @@
 package datastore.itests;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,6 +36,7 @@ import datastore.system.FactoryReset;
  * the runtime partition has returned is never answered from the ROM below it, while other writers
  * add names (so the runtime filter is rebuilt under the readers) and the ROM is replaced again and
  * again with every one of those names in it; a removal or a factory reset uncovers the newest ROM.
+ * A hit in any partition allocates only the string it returns, and a miss nothing.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
@@ -153,5 +159,68 @@ public class ReadPathIT extends DockTestSupport {
         }
         kv.put(name(1, 7), "after reset", Partitions.RUNTIME);
         assertEquals("after reset", kv.get(name(1, 7)));
+    }
+
+    @Test
+    public void aHitAllocatesOnlyTheStringItReturnsAndAMissNothing() throws Exception {
+        KvStore kv = service(KvStore.class);
+        RomProvisioning rom = service(RomProvisioning.class);
+        service(FactoryReset.class).reset();
+        String value = "v".repeat(100);
+        rom.replace(new RomContent("print('hits')".getBytes(), Map.of("rom-hit", value), Map.of()));
+        kv.put("runtime-hit", value, Partitions.RUNTIME);
+        kv.put("ephemeral-hit", value, Partitions.EPHEMERAL);
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        Allocations allocations = new Allocations();
+        // What returning the value costs any store: the string decoded from its bytes.
+        long decoding = allocations.perCall(() -> new String(bytes, StandardCharsets.UTF_8));
+        assertTrue("decoding allocates " + decoding + " bytes", decoding > 100);
+        for (String key : List.of("ephemeral-hit", "runtime-hit", "rom-hit")) {
+            assertEquals(value, kv.get(key));
+            long hit = allocations.perCall(() -> kv.get(key));
+            assertTrue(key + " allocates " + hit + " bytes a get, the decoded string " + decoding, hit <= decoding);
+        }
+        assertFalse(kv.find("no-such-key").isPresent());
+        long miss = allocations.perCall(() -> kv.find("no-such-key"));
+        assertEquals("bytes a miss allocates", 0, miss);
+    }
+
+    /**
+     * The bytes this thread allocates, through the JDK's {@code com.sun.management.ThreadMXBean}, which
+     * the probe reaches by reflection since the framework exports no {@code com.sun} package.
+     */
+    private static final class Allocations {
+        private static final int CALLS = 200_000;
+        private final Object threads = ManagementFactory.getThreadMXBean();
+        private final Method allocated;
+        /** Where each call's result goes, so that the compiler cannot leave out its allocation. */
+        private volatile Object last;
+
+        Allocations() throws ReflectiveOperationException {
+            allocated = ClassLoader.getSystemClassLoader().loadClass("com.sun.management.ThreadMXBean")
+                    .getMethod("getCurrentThreadAllocatedBytes");
+            for (int i = 0; i < 100; i++) { // past reflection's switch to a generated accessor
+                allocated();
+            }
+        }
+
+        private long allocated() throws ReflectiveOperationException {
+            return (Long) allocated.invoke(threads);
+        }
+
+        /**
+         * The bytes one call allocates, rounded down, once the call is compiled: the measurement's own
+         * (a boxed long a reading) is below one byte a call.
+         */
+        long perCall(java.util.function.Supplier<Object> call) throws ReflectiveOperationException {
+            for (int i = 0; i < CALLS; i++) {
+                last = call.get();
+            }
+            long before = allocated();
+            for (int i = 0; i < CALLS; i++) {
+                last = call.get();
+            }
+            return (allocated() - before) / CALLS;
+        }
     }
 }

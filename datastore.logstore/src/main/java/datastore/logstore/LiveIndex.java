@@ -47,9 +47,10 @@ final class LiveIndex {
 
     /**
      * The location of {@code name}'s current version, or 0 (also for a removal), as of one publication:
-     * read between two equal, even values of {@code version}. {@code refs[0]} receives its record.
+     * read between two equal, even values of {@code version}. {@code refs[0]} receives its record
+     * (an {@code Object[]}, so that a reading thread's holder is of a JDK type).
      */
-    private long indexed(int code, int hash, String name, RecordRef[] refs) {
+    private long indexed(int code, int hash, String name, Object[] refs) {
         int spins = 0;
         while (true) {
             long seen = version;
@@ -85,7 +86,7 @@ final class LiveIndex {
     Optional<EntryView> open(Namespace namespace, String name) {
         int code = namespace.code();
         int hash = NameHash.hash(code, name);
-        RecordRef[] refs = new RecordRef[1];
+        Object[] refs = new Object[1];
         int spins = 0;
         while (true) {
             long loc = indexed(code, hash, name, refs);
@@ -93,7 +94,7 @@ final class LiveIndex {
                 damage.checkMiss(namespace, name);
                 return Optional.empty();
             }
-            RecordRef ref = refs[0];
+            RecordRef ref = (RecordRef) refs[0];
             int slot = EntryTable.slotOf(loc);
             if (ref.is(slot, RecordRef.DAMAGED)) {
                 throw new CorruptedEntryException(LogStore.PARTITION, namespace, name, "revision " + ref.revision(slot)
@@ -128,7 +129,8 @@ final class LiveIndex {
 
     /**
      * Decodes the entry's value straight from the mapped region, with no view and no pin: the decoder
-     * runs on a slice of the record, and its result is kept only if the record was not sealed for
+     * runs on the thread's read-only window on the map, its position and limit bounding the value (a
+     * decoder that reads again gets a slice), and its result is kept only if the record was not sealed for
      * erasing meanwhile (every erase of a ring block seals all records on it first), so a value decoded
      * from bytes being erased is dropped and read again. A decoder's exception counts likewise: thrown
      * on from a record still sealed off from erasing, else read again. Misses with damage on record,
@@ -138,12 +140,12 @@ final class LiveIndex {
         Objects.requireNonNull(decoder, "decoder");
         int code = namespace.code();
         int hash = NameHash.hash(code, name);
-        RecordRef[] refs = READ_REF.get();
+        Object[] reading = READING.get();
         int spins = 0;
         while (true) {
-            long loc = indexed(code, hash, name, refs);
-            RecordRef ref = refs[0];
-            refs[0] = null;
+            long loc = indexed(code, hash, name, reading);
+            RecordRef ref = (RecordRef) reading[0];
+            reading[0] = null;
             if (loc == 0) {
                 if (!damage.anyUnindexed()) {
                     return null;
@@ -161,8 +163,10 @@ final class LiveIndex {
                 continue;
             }
             T value;
+            ByteBuffer window = takeWindow(reading);
             try {
-                value = decoder.apply(map.slice(ref.valueAt(slot), length));
+                int at = ref.valueAt(slot);
+                value = decoder.apply(window == null ? map.slice(at, length) : window.limit(at + length).position(at));
             } catch (RuntimeException e) {
                 VarHandle.acquireFence();
                 if (ref.sealed()) {
@@ -170,6 +174,8 @@ final class LiveIndex {
                     continue;
                 }
                 throw e;
+            } finally {
+                reading[2] = window;
             }
             VarHandle.acquireFence(); // every byte the decoder read is read before the seal is checked
             if (ref.sealed()) {
@@ -187,8 +193,30 @@ final class LiveIndex {
         }
     }
 
-    /** Each reading thread's one-element holder for the record of a lookup, so a hit allocates nothing. */
-    private static final ThreadLocal<RecordRef[]> READ_REF = ThreadLocal.withInitial(() -> new RecordRef[1]);
+    /**
+     * Each reading thread's state, so that a hit allocates nothing: [0] the record of its lookup, [1] the
+     * map that [2] duplicates, a window the decoder reads the value through (null while a decoder runs
+     * on it). Only JDK types are kept, so a long-lived thread holds nothing of this bundle's class loader.
+     */
+    private static final ThreadLocal<Object[]> READING = ThreadLocal.withInitial(() -> new Object[3]);
+
+    /**
+     * Takes the thread's window on this index's map out of {@code reading}, to be put back as its [2];
+     * null if a decoder further up this thread's stack is reading through it (a decoder that reads
+     * again), which then gets a slice of its own.
+     */
+    private ByteBuffer takeWindow(Object[] reading) {
+        ByteBuffer window = (ByteBuffer) reading[2];
+        if (window == null && reading[1] != null) {
+            return null;
+        }
+        if (reading[1] != map) {
+            window = map.duplicate();
+            reading[1] = map;
+        }
+        reading[2] = null;
+        return window;
+    }
 
     /**
      * Whether a read may find the entry: false only if, as of one publication during this call, the

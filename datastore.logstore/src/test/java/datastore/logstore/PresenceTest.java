@@ -30,7 +30,8 @@ import org.junit.Test;
  * The presence test behind {@code mayContain} (a probe of the compact index) never rules out a name a
  * read would find: not after puts, batches, removals and re-puts, a clear, a remount, the index's own
  * growth as it fills, nor while writers run; and it does rule out most absent names. The direct {@code read} returns exactly
- * the bytes a writer wrote while collection erases blocks under it.
+ * the bytes a writer wrote while collection erases blocks under it, allocates on a hit only what its decoder does, and
+ * gives a decoder that reads again a buffer of its own.
  */
 public class PresenceTest {
     static final int BLOCK = 4096;
@@ -345,5 +346,55 @@ public class PresenceTest {
         assertFalse(store.read(Namespace.KV, "a", data -> data.isReadOnly()).isEmpty());
         assertTrue(store.read(Namespace.KV, "a", ByteBuffer::isReadOnly).orElseThrow());
         assertEquals(0, ViewTest.sum(new long[] {store.pins(0)}));
+    }
+
+    @Test
+    public void aDirectReadHitAllocatesOnlyWhatTheDecoderReturns() {
+        LogStore store = store(64 * 1024);
+        byte[] value = Stores.value(7, 100);
+        Stores.apply(store, Stores.put("hit", value), Stores.put("other", Stores.bytes("o")));
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory
+                .getThreadMXBean();
+        // The decoder returns a constant, so that whatever is allocated is the read's own.
+        java.util.function.Function<ByteBuffer, Boolean> decoder =
+                data -> data.remaining() == 100 && data.get(data.limit() - 1) == value[99];
+        int calls = 200_000;
+        int hits = 0;
+        for (int i = 0; i < calls; i++) { // warm up; the first read checks the value through a pin
+            hits += store.readOrNull(Namespace.KV, "hit", decoder) ? 1 : 0;
+        }
+        long before = threads.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < calls; i++) {
+            hits += store.readOrNull(Namespace.KV, "hit", decoder) ? 1 : 0;
+        }
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertEquals(2 * calls, hits);
+        // A slice of the map for each read took 56 bytes.
+        assertTrue(allocated + " bytes for " + calls + " hits", allocated < calls);
+    }
+
+    @Test
+    public void aDecoderThatReadsAgainGetsABufferOfItsOwn() {
+        LogStore store = store(64 * 1024);
+        byte[] outer = Stores.value(1, 300);
+        byte[] inner = Stores.value(2, 40);
+        Stores.apply(store, Stores.put("outer", outer), Stores.put("inner", inner));
+        java.util.function.Function<ByteBuffer, byte[]> copy = data -> {
+            byte[] bytes = new byte[data.remaining()];
+            data.get(bytes);
+            return bytes;
+        };
+        for (int round = 0; round < 2; round++) { // the first read of each value checks it through a pin
+            byte[] read = store.readOrNull(Namespace.KV, "outer", data -> {
+                int position = data.position();
+                int limit = data.limit();
+                assertArrayEquals(inner, store.readOrNull(Namespace.KV, "inner", copy));
+                assertEquals(position, data.position());
+                assertEquals(limit, data.limit());
+                return copy.apply(data);
+            });
+            assertArrayEquals(outer, read);
+            assertArrayEquals(inner, store.readOrNull(Namespace.KV, "inner", copy));
+        }
     }
 }
