@@ -2,6 +2,7 @@ package datastore.logstore;
 
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -166,7 +167,9 @@ final class LiveIndex {
             ByteBuffer window = takeWindow(reading);
             try {
                 int at = ref.valueAt(slot);
-                value = decoder.apply(window == null ? map.slice(at, length) : window.limit(at + length).position(at));
+                // The window is set afresh, so nothing a decoder left on it (a mark, the byte order) carries over.
+                value = decoder.apply(window == null ? map.slice(at, length)
+                        : window.clear().limit(at + length).position(at).order(ByteOrder.BIG_ENDIAN));
             } catch (RuntimeException e) {
                 VarHandle.acquireFence();
                 if (ref.sealed()) {

@@ -4,6 +4,7 @@ import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -395,6 +396,26 @@ public class PresenceTest {
             });
             assertArrayEquals(outer, read);
             assertArrayEquals(inner, store.readOrNull(Namespace.KV, "inner", copy));
+        }
+    }
+
+    @Test
+    public void nothingADecoderLeavesOnItsBufferReachesTheNextRead() {
+        LogStore store = store(64 * 1024);
+        // "b" lies after "a" in the ring, so a mark left at "a" would still stand when "b" is read.
+        Stores.apply(store, Stores.put("a", new byte[] {0, 0, 0, 1}));
+        Stores.apply(store, Stores.put("b", new byte[] {0, 0, 0, 2}));
+        for (int round = 0; round < 3; round++) { // the first read of each checks it through a pin
+            assertEquals(Integer.valueOf(1), store.readOrNull(Namespace.KV, "a", data -> {
+                int value = data.getInt(data.position());
+                data.mark().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                return value;
+            }));
+            assertEquals(Integer.valueOf(2), store.readOrNull(Namespace.KV, "b", data -> {
+                assertEquals(java.nio.ByteOrder.BIG_ENDIAN, data.order());
+                assertThrows(java.nio.InvalidMarkException.class, data::reset);
+                return data.getInt(data.position());
+            }));
         }
     }
 }

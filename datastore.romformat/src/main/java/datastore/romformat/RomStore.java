@@ -3,6 +3,7 @@ package datastore.romformat;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.security.PublicKey;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -301,7 +302,8 @@ public final class RomStore {
         }
         window[1] = null;
         try {
-            view.limit(offset + length).position(offset);
+            // Set afresh, so that nothing an earlier decoder left on it (a mark, the byte order) carries over.
+            view.clear().limit(offset + length).position(offset).order(ByteOrder.BIG_ENDIAN);
             return Objects.requireNonNull(decoder.apply(view), "the decoder returned null");
         } finally {
             window[1] = view;
