@@ -138,8 +138,14 @@ public final class Bench {
         Collection<RunResult> results;
         try {
             results = new Runner(options.build()).run();
-        } catch (NoBenchmarksException onlyInterleaved) {
-            results = List.of();
+        } catch (NoBenchmarksException none) {
+            String pattern = only;
+            if (groups.stream().noneMatch(group -> group.selected(pattern))) {
+                System.err.println("--only " + only + " matches no benchmark: a name is like"
+                        + " datastore.bench.SmallGet.dockRuntimeHit, and the pattern is found in it");
+                System.exit(2);
+            }
+            results = List.of(); // only interleaved benchmarks were asked for
         }
 
         // The groups whose ratios must decide: short forks, interleaved, until their ratios are precise enough.
