@@ -354,8 +354,8 @@ public class PresenceTest {
         LogStore store = store(64 * 1024);
         byte[] value = Stores.value(7, 100);
         Stores.apply(store, Stores.put("hit", value), Stores.put("other", Stores.bytes("o")));
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory
-                .getThreadMXBean();
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         // The decoder returns a constant, so that whatever is allocated is the read's own.
         java.util.function.Function<ByteBuffer, Boolean> decoder =
                 data -> data.remaining() == 100 && data.get(data.limit() - 1) == value[99];
