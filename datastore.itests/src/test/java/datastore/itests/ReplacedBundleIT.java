@@ -4,6 +4,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
+import static org.junit.Assume.assumeTrue;
 
 import java.lang.ref.WeakReference;
 import java.util.List;
@@ -11,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.Before;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.junit.PaxExam;
@@ -62,6 +64,13 @@ public class ReplacedBundleIT extends DockTestSupport {
     @Override
     protected String product() {
         return "dock";
+    }
+
+    /** Skips, saying why, in a JVM with the JIT (such as the default execution under {@code -Dit.test}). */
+    @Before
+    public void withoutTheJit() {
+        assumeTrue("runs without the JIT, in the replaced-bundles execution (-Xint)",
+                System.getProperty("java.vm.info", "").contains("interpreted mode"));
     }
 
     @Test
