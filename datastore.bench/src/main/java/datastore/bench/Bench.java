@@ -29,8 +29,9 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * Runs the whole comparison in one go: the JMH benchmarks (small get, durable put, image read,
  * mount), each iteration after a full collection; then the small gets that goals compare and the
- * fsync-bound durable puts in interleaved forks ({@link Interleaved}; quick 3 to 6 rounds, full 4 to 8,
- * or {@code --rounds MIN:MAX}); then the space, memory and start harnesses in JVMs of their own, and writes
+ * fsync-bound durable puts in interleaved forks ({@link Interleaved}; the small gets quick 3 to 6 rounds and
+ * full 4 to 8, the durable puts 3 to 12 and 4 to 48 of shorter forks, or {@code --rounds MIN:MAX} for both);
+ * then the space, memory and start harnesses in JVMs of their own, and writes
  * {@code results.md} (medians and means with their 95% intervals, each goal's ratio with its 95%
  * interval and whether the whole interval meets it, and what the harnesses found) and the raw
  * JMH JSON into the output folder.
@@ -78,7 +79,7 @@ public final class Bench {
         String java17 = Files.isExecutable(Path.of("/usr/lib/jvm/java-17-openjdk-amd64/bin/java"))
                 ? "/usr/lib/jvm/java-17-openjdk-amd64/bin/java" : currentJava();
         String[] jmhArgs = new String[0];
-        int[] rounds = full ? new int[] {4, 8} : new int[] {3, 6};
+        int[] rounds = null; // each group's own
         for (int i = 1; i < args.length; i++) {
             switch (args[i]) {
                 case "--only" -> only = args[++i];
@@ -103,8 +104,7 @@ public final class Bench {
         CommandLineOptions given = new CommandLineOptions(jmhArgs);
         String[] jvmArgs = Arrays.copyOf(JVM_ARGS, JVM_ARGS.length + 1);
         jvmArgs[JVM_ARGS.length] = "-D" + Dock.PRODUCT + "=" + dockJar.toAbsolutePath();
-        List<Interleaved> groups = List.of(Interleaved.smallGets(rounds[0], rounds[1]),
-                Interleaved.durablePuts(rounds[0], rounds[1]));
+        List<Interleaved> groups = List.of(Interleaved.smallGets(full, rounds), Interleaved.durablePuts(full, rounds));
         ChainedOptionsBuilder options = new OptionsBuilder().parent(given)
                 .include(only != null ? only : "datastore\\.bench\\..*")
                 .jvmArgsAppend(jvmArgs)
@@ -166,13 +166,13 @@ public final class Bench {
                             .resultFormat(ResultFormatType.JSON)
                             .result(json.resolve(group.prefix + "fork-" + ++fork[0] + ".json").toString());
                     if (!given.getWarmupIterations().hasValue()) {
-                        one.warmupIterations(2);
+                        one.warmupIterations(group.warmups);
                     }
                     if (!given.getWarmupTime().hasValue()) {
                         one.warmupTime(TimeValue.seconds(1));
                     }
                     if (!given.getMeasurementIterations().hasValue()) {
-                        one.measurementIterations(full ? 5 : 3);
+                        one.measurementIterations(group.measurements);
                     }
                     if (!given.getMeasurementTime().hasValue()) {
                         one.measurementTime(TimeValue.seconds(1));
