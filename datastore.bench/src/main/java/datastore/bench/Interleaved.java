@@ -245,11 +245,6 @@ final class Interleaved {
         return Math.min(forks.get(numerator).size(), forks.get(denominator).size());
     }
 
-    /** Whether both labels are members of this group, so that their ratio is paired by round. */
-    boolean holds(String numerator, String denominator) {
-        return forks.containsKey(numerator) && forks.containsKey(denominator);
-    }
-
     /**
      * The ratio of two members with its interval: none (NaN) when either failed, since its forks then
      * cover fewer rounds than the other's.
@@ -277,12 +272,6 @@ final class Interleaved {
     boolean decided(Pair pair) {
         Interval r = ratio(pair.numerator(), pair.denominator());
         return r.within(PRECISION) && (pair.target() == null || pair.target().decides(r));
-    }
-
-    /** The pair of these two labels, or null when they are no pair of this group. */
-    Pair pair(String numerator, String denominator) {
-        return pairs.stream().filter(p -> p.numerator().equals(numerator) && p.denominator().equals(denominator))
-                .findFirst().orElse(null);
     }
 
     double[] scores(String label) {
