@@ -148,7 +148,7 @@ public final class Bench {
             results = List.of(); // only interleaved benchmarks were asked for
         }
 
-        // The groups whose ratios must decide: short forks, interleaved, until their ratios are precise enough.
+        // The groups whose ratios must decide: short forks, interleaved, until their ratios are decided.
         List<Interleaved> ran = new ArrayList<>();
         for (Interleaved group : groups) {
             if (!group.selected(only)) {

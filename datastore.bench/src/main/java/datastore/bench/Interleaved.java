@@ -20,9 +20,10 @@ import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
  * fork per round, in an order that rotates from round to round, so that drift of the machine (other
  * load, the page cache, the disk's own state, a slow spell of memory) hits every side of a ratio alike.
  * After each round from {@link #minRounds} on, each ratio gets its 95% interval over the per-round log
- * ratios of the per-fork means ({@link Interval#pairedRatio}); a member whose every ratio is then within
- * {@link #PRECISION} of its figure retires (it runs in no later round, and its ratios keep the rounds
- * they had), and the rounds stop once every ratio of the group's {@link #pairs} is that precise, or after
+ * ratios of the per-fork means ({@link Interval#pairedRatio}). A ratio is decided once its interval is
+ * within {@link #PRECISION} of its figure and, when it has a goal, on one side of the goal's target; a
+ * member whose every ratio is decided retires (it runs in no later round, and its ratios keep the rounds
+ * they had), and the rounds stop once every ratio of the group's {@link #pairs} is decided, or after
  * {@link #maxRounds}; the report then says which ratios stayed undecided. A member whose fork fails runs
  * no more, and the report says why for each of its ratios; the others go on.
  *
@@ -82,7 +83,7 @@ final class Interleaved {
     int rounds;
     /** Per member label, why its fork failed: it runs in no later round, and its ratios are not measured. */
     final Map<String, String> failed = new LinkedHashMap<>();
-    /** Per member label, the round after which it retired, every ratio of it being precise enough. */
+    /** Per member label, the round after which it retired, every ratio of it being decided. */
     final Map<String, Integer> retired = new LinkedHashMap<>();
     /** Why the group could not run at all; null otherwise. */
     String failure;
@@ -90,7 +91,8 @@ final class Interleaved {
     private Interleaved(String prefix, String unit, List<Member> members, List<Pair> pairs, int[] rounds,
             int warmups, int measurements) {
         if (rounds[0] < 2 || rounds[1] < rounds[0]) {
-            throw new IllegalArgumentException("rounds MIN:MAX need 2 <= MIN <= MAX, not " + rounds[0] + ":" + rounds[1]);
+            throw new IllegalArgumentException(
+                    "rounds MIN:MAX need 2 <= MIN <= MAX, not " + rounds[0] + ":" + rounds[1]);
         }
         this.prefix = prefix;
         this.unit = unit;
@@ -109,8 +111,8 @@ final class Interleaved {
      */
     static Interleaved durablePuts(boolean full, int[] rounds) {
         return new Interleaved(DURABLE_PUT, "ops/s", List.of(Member.of(LIMIT), Member.of(ONE), Member.of(EIGHT)),
-                List.of(new Pair(DURABLE_PUT + ONE, DURABLE_PUT + LIMIT, "durable put, 1 writer: runtime / fdatasync append",
-                                Target.atLeast(0.9)),
+                List.of(new Pair(DURABLE_PUT + ONE, DURABLE_PUT + LIMIT,
+                                "durable put, 1 writer: runtime / fdatasync append", Target.atLeast(0.9)),
                         new Pair(DURABLE_PUT + EIGHT, DURABLE_PUT + ONE, "durable put: runtime 8 writers / 1 writer",
                                 Target.atLeast(4))),
                 rounds != null ? rounds : full ? new int[] {4, 48} : new int[] {3, 12}, 1, 2);
@@ -169,7 +171,7 @@ final class Interleaved {
                 + members.stream().map(Member::method).distinct().collect(Collectors.joining("|")) + ")$";
     }
 
-    /** Runs rounds of one fork per member until every ratio is precise enough or the cap is reached. */
+    /** Runs rounds of one fork per member until every ratio is {@link #decided} or the cap is reached. */
     void run(Supplier<ChainedOptionsBuilder> options) {
         while (rounds < maxRounds) {
             for (int i = 0; i < members.size(); i++) {
@@ -211,9 +213,9 @@ final class Interleaved {
     }
 
     /**
-     * Retires each running member whose every ratio with a member that has not failed is precise
-     * enough: more of its forks would decide nothing, and the rounds of the others get shorter. A ratio
-     * with a member that retired earlier stays as it was, since that member has no forks to pair with.
+     * Retires each running member whose every ratio with a member that has not failed is {@link #decided}:
+     * more of its forks would decide nothing, and the rounds of the others get shorter. A ratio with a
+     * member that retired earlier stays as it was, since that member has no forks to pair with.
      */
     private void retire() {
         for (Member member : members) {
