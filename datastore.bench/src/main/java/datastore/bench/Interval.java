@@ -15,6 +15,9 @@ import org.apache.commons.math3.distribution.TDistribution;
 record Interval(double value, double low, double high) {
     static final double CONFIDENCE = 0.95;
     static final Interval NONE = new Interval(Double.NaN, Double.NaN, Double.NaN);
+    /** The verdicts of a goal whose whole interval meets its target, and of one that none of it meets. */
+    static final String MET = "yes";
+    static final String MISSED = "**no**";
 
     /** The mean of {@code a} with its t interval. */
     static Interval mean(double[] a) {
@@ -102,7 +105,7 @@ record Interval(double value, double low, double high) {
         if (Double.isNaN(low)) {
             return "undecided (no interval)";
         }
-        return met ? "yes" : missed ? "**no**" : "undecided";
+        return met ? MET : missed ? MISSED : "undecided";
     }
 
     /** {@code 2.13x [1.95, 2.33]}. */

@@ -30,11 +30,8 @@ record Target(String relation, double value) {
 
     /** Whether the interval lies wholly on one side of the target, so that the goal is met or missed. */
     boolean decides(Interval r) {
-        return switch (relation) {
-            case "<=" -> r.high() <= value || r.low() > value;
-            case ">=" -> r.low() >= value || r.high() < value;
-            default -> r.high() < value || r.low() >= value;
-        };
+        String verdict = verdict(r);
+        return verdict.equals(Interval.MET) || verdict.equals(Interval.MISSED);
     }
 
     /** {@code <= 6x}. */
